@@ -1,0 +1,76 @@
+// Package vippsmgmt holds the domain of the Vipps MobilePay Management API twin: partners, API keys,
+// merchants, sales units, price packages and product orders, the rules that govern them, and the
+// store contract both databases implement.
+package vippsmgmt
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Each maps to one HTTP status in internal/httpapi.
+const (
+	EINVALID      = "invalid"
+	EUNAUTHORIZED = "unauthorized"
+	EFORBIDDEN    = "forbidden"
+	ENOTFOUND     = "not_found"
+	ECONFLICT     = "conflict"
+	EGONE         = "gone"
+	EINTERNAL     = "internal"
+)
+
+// FieldError names one field that breaks the contract and says why.
+type FieldError struct {
+	Field   string `json:"key"`
+	Problem string `json:"value"`
+}
+
+// Error is the domain error: a code for the transport, a message safe to show the caller, and the
+// offending fields when there are several.
+type Error struct {
+	Code    string
+	Message string
+	Fields  []FieldError
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("vippsmgmt: code=%s message=%s", e.Code, e.Message)
+}
+
+// Errorf returns a domain error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err, EINTERNAL for errors that are not domain errors and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the caller-safe message of err; internal errors get a generic text.
+func ErrorMessage(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal error."
+}
+
+// InvalidFields returns an EINVALID error listing every field problem; nil when there is none.
+func InvalidFields(fields []FieldError) error {
+	switch len(fields) {
+	case 0:
+		return nil
+	case 1:
+		return &Error{Code: EINVALID, Message: fields[0].Field + ": " + fields[0].Problem, Fields: fields}
+	}
+	return &Error{Code: EINVALID, Message: fmt.Sprintf("%d fields are invalid, see extraDetails", len(fields)), Fields: fields}
+}

@@ -1,0 +1,48 @@
+package vippsmgmt
+
+import "github.com/google/uuid"
+
+// PricePackage is a price a partner may preselect when prefilling an order.
+type PricePackage struct {
+	ID                  string
+	PartnerID           string
+	Name                string
+	Description         string
+	VisibleInSignupForm *bool
+	ProductType         *string
+	Market              *string
+	Commission          *string
+}
+
+// Markets a price package can be valid for.
+var Markets = []string{"DK", "NO", "FI"}
+
+// Validate checks a price package against the contract.
+func (p *PricePackage) Validate() error {
+	var errs []FieldError
+	if _, err := uuid.Parse(p.ID); err != nil || len(p.ID) != 36 {
+		errs = append(errs, FieldError{"pricePackageId", "must be a UUID"})
+	}
+	if n := len([]rune(p.Name)); n < 1 || n > 30 {
+		errs = append(errs, FieldError{"name", "must be 1 to 30 characters"})
+	}
+	if n := len([]rune(p.Description)); n > 6 {
+		errs = append(errs, FieldError{"description", "must be at most 6 characters"})
+	}
+	if p.ProductType != nil && !ValidProductType(*p.ProductType) {
+		errs = append(errs, FieldError{"productType", "must be one of PAYMENT_INTEGRATION, CASHIER, CHECKOUT, LOGIN, DONATIONS"})
+	}
+	if p.Market != nil && !oneOf(*p.Market, Markets...) {
+		errs = append(errs, FieldError{"market", "must be DK, NO or FI"})
+	}
+	return InvalidFields(errs)
+}
+
+func oneOf(s string, options ...string) bool {
+	for _, o := range options {
+		if s == o {
+			return true
+		}
+	}
+	return false
+}

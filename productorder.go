@@ -1,0 +1,305 @@
+package vippsmgmt
+
+import (
+	"bytes"
+	"encoding/base64"
+	"net/url"
+	"regexp"
+	"time"
+)
+
+// Product types of the contract.
+var ProductTypes = []string{"PAYMENT_INTEGRATION", "CASHIER", "CHECKOUT", "LOGIN", "DONATIONS"}
+
+// ValidProductType reports whether s is one of ProductTypes.
+func ValidProductType(s string) bool { return oneOf(s, ProductTypes...) }
+
+// PricedProductTypes are the product types a price package applies to.
+var PricedProductTypes = []string{"PAYMENT_INTEGRATION", "CASHIER", "CHECKOUT"}
+
+// Product order types.
+const (
+	OrderPrefill  = "PREFILL"
+	OrderTemplate = "TEMPLATE"
+	OrderManual   = "MANUAL"
+)
+
+// Product order statuses.
+const (
+	StatusReceived       = "RECEIVED"
+	StatusMerchantViewed = "MERCHANT_VIEWED"
+	StatusOrderSubmitted = "ORDER_SUBMITTED"
+	StatusExpired        = "EXPIRED"
+	StatusCompleted      = "COMPLETED"
+	StatusRejected       = "REJECTED"
+)
+
+// PrefillLifetime is how long a prefilled order can be opened and submitted (regulatory: 14 days).
+const PrefillLifetime = 336 * time.Hour
+
+// ProductUseCases are the values of productUseCase.
+var ProductUseCases = []string{"Website", "WebsiteWithTest", "App", "Unknown"}
+
+// App describes a native app a product is used in.
+type App struct {
+	AppName string `json:"appName"`
+}
+
+// Website describes the merchant's web shop.
+type Website struct {
+	URL                 string  `json:"url"`
+	TermsURL            string  `json:"termsUrl"`
+	TestWebsiteURL      *string `json:"testWebsiteUrl,omitempty"`
+	TestWebsiteUsername *string `json:"testWebsiteUsername,omitempty"`
+	TestWebsitePassword *string `json:"testWebsitePassword,omitempty"`
+}
+
+// OrderDetails are the optional fields of a prefill request that the merchant can review and correct.
+// The JSON names are the contract's, so the details are stored and shown as sent.
+type OrderDetails struct {
+	SalesUnitName            *string      `json:"salesUnitName,omitempty"`
+	SalesUnitLogo            *string      `json:"salesUnitLogo,omitempty"` // base64 PNG
+	SettlementBankAccount    *BankAccount `json:"settlementBankAccount,omitempty"`
+	PricePackageID           *string      `json:"pricePackageId,omitempty"`
+	ProductUseCase           *string      `json:"productUseCase,omitempty"`
+	AnnualTurnover           *int64       `json:"annualTurnover,omitempty"`
+	AnnualTurnoverPercentage *string      `json:"annualTurnoverPercentage,omitempty"`
+	IntendedPurpose          *string      `json:"intendedPurpose,omitempty"`
+	App                      *App         `json:"app,omitempty"`
+	Website                  *Website     `json:"website,omitempty"`
+	HasRecurring             *bool        `json:"hasRecurring,omitempty"`
+	MerchantCategoryCode     *string      `json:"merchantCategoryCode,omitempty"`
+}
+
+var (
+	// The contract's pattern, verbatim: `\)-_` is a range, which RE2 accepts as the contract means it.
+	salesUnitNameRE = regexp.MustCompile("^[\\p{L}\\p{M}\\d\\\\(\\)-_\\+\\s\\.`]+$")
+	turnoverPctRE   = regexp.MustCompile(`^(10|[1-9])0$`)
+	mccRE           = regexp.MustCompile(`^[0-9]{4}$`)
+	pngSignature    = []byte("\x89PNG\r\n\x1a\n")
+)
+
+// ValidSalesUnitName reports whether name fits the prefill contract's salesUnitName.
+func ValidSalesUnitName(name string) bool {
+	n := len([]rune(name))
+	return n >= 1 && n <= 40 && salesUnitNameRE.MatchString(name)
+}
+
+// DecodeLogo decodes a base64 salesUnitLogo and checks that it is a PNG.
+func DecodeLogo(s string) ([]byte, bool) {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, false
+	}
+	return b, bytes.HasPrefix(b, pngSignature)
+}
+
+func httpsURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme == "https" && u.Host != ""
+}
+
+// Validate checks the details against the contract; the price package's ownership is checked by
+// the caller, which knows the partner.
+func (d *OrderDetails) Validate() []FieldError {
+	var errs []FieldError
+	add := func(field, problem string) { errs = append(errs, FieldError{field, problem}) }
+	if d.SalesUnitName != nil && !ValidSalesUnitName(*d.SalesUnitName) {
+		add("salesUnitName", "must be 1 to 40 letters, digits, spaces or .-_+()` characters")
+	}
+	if d.SalesUnitLogo != nil {
+		if _, ok := DecodeLogo(*d.SalesUnitLogo); !ok {
+			add("salesUnitLogo", "must be a base64-encoded PNG image")
+		}
+	}
+	errs = append(errs, d.SettlementBankAccount.Validate("settlementBankAccount")...)
+	if d.ProductUseCase != nil && !oneOf(*d.ProductUseCase, ProductUseCases...) {
+		add("productUseCase", "must be Website, WebsiteWithTest, App or Unknown")
+	}
+	if d.AnnualTurnover != nil && (*d.AnnualTurnover < 0 || *d.AnnualTurnover > 999999999) {
+		add("annualTurnover", "must be between 0 and 999999999")
+	}
+	if d.AnnualTurnoverPercentage != nil && !turnoverPctRE.MatchString(*d.AnnualTurnoverPercentage) {
+		add("annualTurnoverPercentage", "must be one of 10, 20, ..., 100")
+	}
+	if d.App != nil && d.App.AppName == "" {
+		add("app.appName", "is required")
+	}
+	if w := d.Website; w != nil {
+		if !httpsURL(w.URL) {
+			add("website.url", "must be an https URL")
+		}
+		if !httpsURL(w.TermsURL) {
+			add("website.termsUrl", "must be an https URL")
+		}
+		if w.TestWebsiteURL != nil && !httpsURL(*w.TestWebsiteURL) {
+			add("website.testWebsiteUrl", "must be an https URL")
+		}
+	}
+	if d.MerchantCategoryCode != nil && !mccRE.MatchString(*d.MerchantCategoryCode) {
+		add("merchantCategoryCode", "must be four digits")
+	}
+	return errs
+}
+
+// ProductOrder is an order for a product, made by prefill, template or manually on the portal.
+type ProductOrder struct {
+	ID                 string
+	Type               string
+	PartnerID          *string // the partner the order names, if any
+	Status             string  // as stored; see StatusAt for what callers see
+	BusinessIdentifier BusinessIdentifier
+	ProductType        string
+	Details            OrderDetails
+	RejectionReason    string
+	SalesUnit          *MsnInfo // set once COMPLETED
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	ViewedAt           *time.Time
+	SubmittedAt        *time.Time
+	DecidedAt          *time.Time // COMPLETED or REJECTED
+	ExpiredAt          *time.Time
+}
+
+// ExpiresAt is when an unsubmitted prefilled order expires.
+func (o *ProductOrder) ExpiresAt() time.Time { return o.CreatedAt.Add(PrefillLifetime) }
+
+// StatusAt is the status at now: unsubmitted prefills are EXPIRED from ExpiresAt on, whether or not
+// a sweep has written it yet.
+func (o *ProductOrder) StatusAt(now time.Time) string {
+	if o.Type == OrderPrefill && (o.Status == StatusReceived || o.Status == StatusMerchantViewed) && !now.Before(o.ExpiresAt()) {
+		return StatusExpired
+	}
+	return o.Status
+}
+
+// Validate checks an order before it is first stored.
+func (o *ProductOrder) Validate() error {
+	errs := o.BusinessIdentifier.Validate("businessIdentifier")
+	if !oneOf(o.Type, OrderPrefill, OrderTemplate, OrderManual) {
+		errs = append(errs, FieldError{"productOrderType", "must be PREFILL, TEMPLATE or MANUAL"})
+	}
+	if !ValidProductType(o.ProductType) {
+		errs = append(errs, FieldError{"productType", "must be one of PAYMENT_INTEGRATION, CASHIER, CHECKOUT, LOGIN, DONATIONS"})
+	}
+	if !oneOf(o.Status, StatusReceived, StatusMerchantViewed, StatusOrderSubmitted, StatusExpired, StatusCompleted, StatusRejected) {
+		errs = append(errs, FieldError{"status", "unknown status"})
+	}
+	if o.Type != OrderPrefill && !oneOf(o.Status, StatusReceived, StatusCompleted, StatusRejected) {
+		errs = append(errs, FieldError{"status", o.Type + " orders are only RECEIVED, COMPLETED or REJECTED"})
+	}
+	if o.Status == StatusCompleted && o.SalesUnit == nil {
+		errs = append(errs, FieldError{"salesUnit", "is required for a COMPLETED order"})
+	}
+	if o.SalesUnit != nil && !ValidMSN(o.SalesUnit.MSN) {
+		errs = append(errs, FieldError{"salesUnit.msn", "must be 4 to 10 digits"})
+	}
+	errs = append(errs, o.Details.Validate()...)
+	return InvalidFields(errs)
+}
+
+// Steps of the product order lifecycle.
+const (
+	StepView    = "view"    // merchant opens the prefill link
+	StepSubmit  = "submit"  // merchant submits the form
+	StepApprove = "approve" // operator approves: the sales unit is created
+	StepReject  = "reject"  // operator rejects
+	StepExpire  = "expire"  // the sweep records an expiry
+	StepDelete  = "delete"  // partner withdraws a prefill
+)
+
+// Apply moves the order one step at now, or returns why it cannot: ECONFLICT for a step the
+// lifecycle does not allow from the current status, EINVALID for a delete of a submitted order.
+// It is the only place that decides transitions; stores call it inside their transaction.
+func (o *ProductOrder) Apply(step string, now time.Time) error {
+	from := o.StatusAt(now)
+	conflict := func() error {
+		return Errorf(ECONFLICT, "A product order in status %s cannot be %s.", from, pastTense[step])
+	}
+	set := func(to string, at **time.Time) {
+		o.Status, o.UpdatedAt = to, now
+		if at != nil {
+			t := now
+			*at = &t
+		}
+	}
+	switch step {
+	case StepView:
+		if o.Type != OrderPrefill {
+			return conflict()
+		}
+		switch from {
+		case StatusReceived:
+			set(StatusMerchantViewed, &o.ViewedAt)
+			return nil
+		case StatusMerchantViewed:
+			return nil // opening the link again changes nothing
+		}
+	case StepSubmit:
+		if o.Type == OrderPrefill && (from == StatusReceived || from == StatusMerchantViewed) {
+			if o.ViewedAt == nil {
+				t := now
+				o.ViewedAt = &t
+			}
+			set(StatusOrderSubmitted, &o.SubmittedAt)
+			return nil
+		}
+	case StepApprove, StepReject:
+		to := StatusCompleted
+		if step == StepReject {
+			to = StatusRejected
+		}
+		if (o.Type == OrderPrefill && from == StatusOrderSubmitted) || (o.Type != OrderPrefill && from == StatusReceived) {
+			set(to, &o.DecidedAt)
+			return nil
+		}
+	case StepExpire:
+		if from == StatusExpired && o.Status != StatusExpired {
+			t := o.ExpiresAt()
+			o.Status, o.UpdatedAt, o.ExpiredAt = StatusExpired, now, &t
+			return nil
+		}
+	case StepDelete:
+		if o.Type != OrderPrefill {
+			return Errorf(EINVALID, "Only prefilled product orders can be deleted; this one is %s.", o.Type)
+		}
+		switch from {
+		case StatusReceived, StatusMerchantViewed, StatusExpired:
+			return nil
+		}
+		return Errorf(EINVALID, "The product order is %s: it has been submitted by the merchant and can no longer be deleted.", from)
+	default:
+		return Errorf(EINVALID, "unknown step %q", step)
+	}
+	return conflict()
+}
+
+var pastTense = map[string]string{
+	StepView: "viewed", StepSubmit: "submitted", StepApprove: "approved",
+	StepReject: "rejected", StepExpire: "expired", StepDelete: "deleted",
+}
+
+// ProductOrderFilter selects orders.
+type ProductOrderFilter struct {
+	PartnerID      *string
+	Statuses       []string // stored statuses; empty means all
+	IncludeExpired bool     // false hides orders whose StatusAt(now) is EXPIRED
+	Limit          int
+}
+
+// Approval is what an operator decides when approving: the MSN (empty: next free one) and the
+// merchant's name when the merchant is not known yet.
+type Approval struct {
+	MSN          string `json:"msn,omitempty"`
+	MerchantName string `json:"merchantName,omitempty"`
+}
+
+// Idempotency identifies a write that may be retried: the caller's key and a hash of the request.
+type Idempotency struct {
+	PartnerID   string
+	Key         string
+	RequestHash []byte
+}
+
+// IdempotencyRetention is the minimum time an Idempotency-Key is remembered.
+const IdempotencyRetention = 24 * time.Hour

@@ -1,0 +1,130 @@
+package vippsmgmt
+
+import (
+	"regexp"
+	"time"
+)
+
+// Sales unit statuses.
+const (
+	SalesUnitActive   = "ACTIVE"
+	SalesUnitInactive = "INACTIVE"
+)
+
+// Capture types of a sales unit's configuration.
+const (
+	CaptureReserve       = "ReserveCapture"
+	CaptureDirect        = "DirectCapture"
+	CaptureNotApplicable = "NotApplicable"
+)
+
+var msnRE = regexp.MustCompile(`^\d{4,10}$`)
+
+// ValidMSN reports whether s is a merchant serial number as the contract defines it.
+func ValidMSN(s string) bool { return msnRE.MatchString(s) }
+
+// BankAccount is a settlement account (BBAN only).
+type BankAccount struct {
+	Scheme string `json:"scheme"`
+	ID     string `json:"id"`
+}
+
+var bankAccountIDRE = regexp.MustCompile(`^\d{9,34}$`)
+
+// Validate checks the contract's rules for a bank account.
+func (b *BankAccount) Validate(field string) []FieldError {
+	if b == nil {
+		return nil
+	}
+	var errs []FieldError
+	if n := len(b.Scheme); n < 5 || n > 20 {
+		errs = append(errs, FieldError{field + ".scheme", "must be 5 to 20 characters, such as BBAN:NO"})
+	}
+	if !bankAccountIDRE.MatchString(b.ID) {
+		errs = append(errs, FieldError{field + ".id", "must be 9 to 34 digits"})
+	}
+	return errs
+}
+
+// Configuration holds the optional flags of a sales unit; a nil field is "not provided".
+type Configuration struct {
+	PaymentAllowed               *bool   `json:"paymentAllowed,omitempty"`
+	CaptureType                  *string `json:"captureType,omitempty"`
+	SkipLandingPageAllowed       *bool   `json:"skipLandingPageAllowed,omitempty"`
+	RecurringAllowed             *bool   `json:"recurringAllowed,omitempty"`
+	PartialCaptureAllowed        *bool   `json:"partialCaptureAllowed,omitempty"`
+	LateCaptureAllowed           *bool   `json:"lateCaptureAllowed,omitempty"`
+	LandingPagePhoneNumberLocked *bool   `json:"landingPagePhoneNumberLocked,omitempty"`
+	LongLivingPaymentAllowed     *bool   `json:"longLivingPaymentAllowed,omitempty"`
+	CreditCardPaymentAllowed     *bool   `json:"creditCardPaymentAllowed,omitempty"`
+}
+
+// Validate checks the enum of the capture type.
+func (c *Configuration) Validate(field string) []FieldError {
+	if c == nil || c.CaptureType == nil {
+		return nil
+	}
+	switch *c.CaptureType {
+	case CaptureReserve, CaptureDirect, CaptureNotApplicable:
+		return nil
+	}
+	return []FieldError{{field + ".captureType", "must be ReserveCapture, DirectCapture or NotApplicable"}}
+}
+
+// SalesUnit is a point of sale identified by its MSN.
+type SalesUnit struct {
+	MSN                   string
+	Name                  string
+	Status                string
+	Merchant              BusinessIdentifier
+	MerchantStatus        string // filled by reads, for visibility checks
+	PartnerID             *string
+	SettlementBankAccount *BankAccount
+	Configuration         *Configuration
+	PricePackageID        *string
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
+}
+
+// Validate checks a sales unit before it is stored.
+func (s *SalesUnit) Validate() error {
+	var errs []FieldError
+	if !ValidMSN(s.MSN) {
+		errs = append(errs, FieldError{"msn", "must be 4 to 10 digits"})
+	}
+	if n := len([]rune(s.Name)); n < 1 || n > 50 {
+		errs = append(errs, FieldError{"name", "must be 1 to 50 characters"})
+	}
+	if s.Status != SalesUnitActive && s.Status != SalesUnitInactive {
+		errs = append(errs, FieldError{"status", "must be ACTIVE or INACTIVE"})
+	}
+	errs = append(errs, s.Merchant.Validate("businessIdentifier")...)
+	errs = append(errs, s.SettlementBankAccount.Validate("settlementBankAccount")...)
+	errs = append(errs, s.Configuration.Validate("configuration")...)
+	return InvalidFields(errs)
+}
+
+// MsnInfo is the short form of a sales unit in lists.
+type MsnInfo struct {
+	MSN  string `json:"msn"`
+	Name string `json:"name"`
+}
+
+// SalesUnitFilter selects sales units. Visible restricts to ACTIVE units of ACTIVE merchants, which
+// is all the Management API ever shows.
+type SalesUnitFilter struct {
+	PartnerID *string
+	Merchant  *BusinessIdentifier
+	Visible   bool
+	Query     string // operator views: matches MSN or name
+	Limit     int
+}
+
+// SalesUnitUpdate changes a sales unit; nil fields stay as they are. ClearPartner disconnects it.
+type SalesUnitUpdate struct {
+	Name          *string
+	Status        *string
+	Configuration *Configuration
+	PartnerID     *string
+	ClearPartner  bool
+}

@@ -1,0 +1,112 @@
+package vippsmgmt
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistence contract both databases implement (internal/sqlstore over SQLite and
+// PostgreSQL). Every method runs in one transaction. Reads of something missing return ENOTFOUND,
+// never a nil value; uniqueness violations return ECONFLICT; invalid values return EINVALID.
+type Store interface {
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+
+	// EnsureSetting returns the setting name, storing candidate first if it has none. Several
+	// processes racing on an empty database all get the same value.
+	EnsureSetting(ctx context.Context, name, candidate string) (string, error)
+	// SetSetting stores value under name.
+	SetSetting(ctx context.Context, name, value string) error
+	// Setting returns the value of name; ENOTFOUND if unset.
+	Setting(ctx context.Context, name string) (string, error)
+
+	// UpsertPartner creates the partner or renames it.
+	UpsertPartner(ctx context.Context, p *Partner) error
+	// FindPartnerByID returns ENOTFOUND for an unknown partner.
+	FindPartnerByID(ctx context.Context, id string) (*Partner, error)
+	FindPartners(ctx context.Context) ([]*Partner, error)
+	// CountPartners tells whether the database is empty (demo data is loaded then).
+	CountPartners(ctx context.Context) (int, error)
+
+	// UpsertAPIKey creates a key set or replaces its hashes; ECONFLICT if the client id belongs to
+	// another owner or the subscription key to another key set. ENOTFOUND if its partner or sales
+	// unit does not exist.
+	UpsertAPIKey(ctx context.Context, k *APIKey) error
+	// FindAPIKeyByClientID returns ENOTFOUND for an unknown client id (revoked keys are returned).
+	FindAPIKeyByClientID(ctx context.Context, clientID string) (*APIKey, error)
+	// FindAPIKeyBySubscriptionKeyHash returns ENOTFOUND when no key set has that subscription key.
+	FindAPIKeyBySubscriptionKeyHash(ctx context.Context, hash []byte) (*APIKey, error)
+	// FindAPIKeys lists the key sets of a partner (partnerID) or of a sales unit (msn); both empty: all.
+	FindAPIKeys(ctx context.Context, partnerID, msn string) ([]*APIKey, error)
+	// RevokeAPIKey marks the key set revoked; ENOTFOUND if unknown.
+	RevokeAPIKey(ctx context.Context, clientID string) error
+
+	// UpsertMerchant creates the merchant or updates it (natural key: business identifier).
+	UpsertMerchant(ctx context.Context, m *Merchant) error
+	// FindMerchant returns ENOTFOUND for an unknown business identifier.
+	FindMerchant(ctx context.Context, id BusinessIdentifier) (*Merchant, error)
+	FindMerchants(ctx context.Context, f MerchantFilter) ([]*Merchant, error)
+
+	// UpsertSalesUnit creates the sales unit or updates it (natural key: MSN); ECONFLICT if the MSN
+	// belongs to another merchant; ENOTFOUND if its merchant, partner or price package is unknown.
+	UpsertSalesUnit(ctx context.Context, s *SalesUnit) error
+	// FindSalesUnitByMSN returns the unit with MerchantStatus filled in; ENOTFOUND if unknown.
+	FindSalesUnitByMSN(ctx context.Context, msn string) (*SalesUnit, error)
+	// FindSalesUnits returns full units for the operator views.
+	FindSalesUnits(ctx context.Context, f SalesUnitFilter) ([]*SalesUnit, error)
+	// EachSalesUnit streams the MSN and name of every unit matching f, ordered by MSN, to fn, without
+	// holding them all in memory; it stops at fn's first error and returns it.
+	EachSalesUnit(ctx context.Context, f SalesUnitFilter, fn func(MsnInfo) error) error
+	// UpdateSalesUnit applies upd; ENOTFOUND if unknown.
+	UpdateSalesUnit(ctx context.Context, msn string, upd SalesUnitUpdate) (*SalesUnit, error)
+
+	// UpsertPricePackage creates or updates a price package (natural key: its id); ECONFLICT if the
+	// id belongs to another partner.
+	UpsertPricePackage(ctx context.Context, p *PricePackage) error
+	// FindPricePackages lists a partner's packages ("" lists all).
+	FindPricePackages(ctx context.Context, partnerID string) ([]*PricePackage, error)
+	// FindPricePackageByID returns ENOTFOUND for an unknown id.
+	FindPricePackageByID(ctx context.Context, id string) (*PricePackage, error)
+
+	// CreateProductOrder stores a new order. With idem set, the first call for (partner, key) stores
+	// the order and the key together; a later call with the same request hash returns the first
+	// order's id and replayed=true without creating anything, and one with another hash returns
+	// ECONFLICT. Concurrent calls with one key create exactly one order.
+	CreateProductOrder(ctx context.Context, o *ProductOrder, idem *Idempotency) (id string, replayed bool, err error)
+	// UpsertProductOrder stores an order as given (fixtures); natural key: its id.
+	UpsertProductOrder(ctx context.Context, o *ProductOrder) error
+	// FindProductOrderByID returns ENOTFOUND for an unknown or deleted order.
+	FindProductOrderByID(ctx context.Context, id string) (*ProductOrder, error)
+	// FindProductOrders lists orders newest first.
+	FindProductOrders(ctx context.Context, f ProductOrderFilter) ([]*ProductOrder, error)
+	// StepProductOrder applies a lifecycle step (view, submit, reject) under a row lock: load,
+	// ProductOrder.Apply, write. details replaces the order's details on submit when not nil;
+	// reason is stored on reject. For reject it also queues the two notifications.
+	StepProductOrder(ctx context.Context, id, step string, details *OrderDetails, reason string) (*ProductOrder, error)
+	// ApproveProductOrder completes an ORDER_SUBMITTED order in one transaction: it creates the
+	// merchant if unknown (a.MerchantName required then), a sales unit with the given or next free
+	// MSN connected to the order's partner with its price package, marks the order COMPLETED and
+	// queues the two notifications. ECONFLICT for an illegal step or a taken MSN.
+	ApproveProductOrder(ctx context.Context, id string, a Approval) (*ProductOrder, *SalesUnit, error)
+	// DeleteProductOrder deletes a prefilled order of partnerID that is not submitted; ENOTFOUND if
+	// it is unknown or not the partner's, EINVALID if it can no longer be deleted.
+	DeleteProductOrder(ctx context.Context, partnerID, id string) error
+	// ExpireProductOrders records EXPIRED on every unsubmitted prefill created before cutoff and
+	// returns how many it changed; concurrent sweeps never expire one order twice.
+	ExpireProductOrders(ctx context.Context) (int, error)
+	// PurgeIdempotencyKeys forgets keys older than before.
+	PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int, error)
+
+	// FindNotifications lists the outbox, newest first.
+	FindNotifications(ctx context.Context, limit int) ([]*Notification, error)
+	// ClaimUnsentNotifications returns up to limit unsent notifications for a sender.
+	FindUnsentNotifications(ctx context.Context, limit int) ([]*Notification, error)
+	// MarkNotification records a send attempt: sent at sentAt, or failed with errText.
+	MarkNotification(ctx context.Context, id int64, sentAt *time.Time, errText string) error
+}
+
+// Clock tells the time; the sandbox clock can be advanced by the operator.
+type Clock interface {
+	Now() time.Time
+}
