@@ -1,0 +1,79 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/vippsmgmt/vippsmgmt"
+)
+
+// This file holds everything that differs between SQLite and PostgreSQL.
+
+// forUpdate locks the selected rows until commit on PostgreSQL. SQLite has no row locks; there
+// _txlock=immediate already gives the transaction the database's single write lock at BEGIN.
+func (d *DB) forUpdate() string {
+	if d.dialect == DialectPostgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// forUpdateOf is forUpdate for a join, locking only the rows of the table aliased alias.
+func (d *DB) forUpdateOf(alias string) string {
+	if d.dialect == DialectPostgres {
+		return " FOR UPDATE OF " + alias
+	}
+	return ""
+}
+
+// msnAllocationLock is an arbitrary advisory lock key for MSN allocation.
+const msnAllocationLock = 0x766970706d736e // "vippmsn"
+
+// lockMSNAllocation serialises "highest MSN + 1" between concurrent approvals, which would
+// otherwise pick the same number on PostgreSQL. The lock ends with the transaction. SQLite
+// transactions are already serial.
+func (d *DB) lockMSNAllocation(ctx context.Context, tx *sql.Tx) error {
+	if d.dialect != DialectPostgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(msnAllocationLock))
+	return err
+}
+
+// formatSQLiteError maps modernc.org/sqlite errors to domain codes.
+func formatSQLiteError(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return &vippsmgmt.Error{Code: vippsmgmt.ECONFLICT, Message: "The item already exists."}
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return &vippsmgmt.Error{Code: vippsmgmt.ENOTFOUND, Message: "A referenced item does not exist."}
+		case sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_NOTNULL:
+			return &vippsmgmt.Error{Code: vippsmgmt.EINVALID, Message: "A value is not allowed."}
+		}
+	}
+	return fmt.Errorf("sqlite: %w", err)
+}
+
+// formatPostgresError maps pgx errors (SQLSTATE) to domain codes.
+func formatPostgresError(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505": // unique_violation
+			return &vippsmgmt.Error{Code: vippsmgmt.ECONFLICT, Message: "The item already exists."}
+		case "23503": // foreign_key_violation
+			return &vippsmgmt.Error{Code: vippsmgmt.ENOTFOUND, Message: "A referenced item does not exist."}
+		case "23514", "23502": // check_violation, not_null_violation
+			return &vippsmgmt.Error{Code: vippsmgmt.EINVALID, Message: "A value is not allowed."}
+		}
+	}
+	return fmt.Errorf("postgres: %w", err)
+}

@@ -1,0 +1,210 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"reflect"
+	"strconv"
+
+	"github.com/vippsmgmt/vippsmgmt"
+)
+
+const selectMerchant = `SELECT scheme, id, name, status, country_code, business_address, business_post_address,
+	created_at, updated_at FROM merchants`
+
+// UpsertMerchant creates the merchant or updates it; same data twice changes nothing, not even
+// UpdatedAt.
+func (d *DB) UpsertMerchant(ctx context.Context, m *vippsmgmt.Merchant) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	addr, err := jsonArg(m.BusinessAddress)
+	if err != nil {
+		return err
+	}
+	post, err := jsonArg(m.BusinessPostAddress)
+	if err != nil {
+		return err
+	}
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		now := d.now()
+		created := m.CreatedAt
+		if created.IsZero() {
+			created = now
+		}
+		// Insert first so concurrent upserts of a new merchant cannot both miss and then collide.
+		res, err := tx.ExecContext(ctx, `INSERT INTO merchants
+			(scheme, id, name, status, country_code, business_address, business_post_address, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (scheme, id) DO NOTHING`,
+			m.BusinessIdentifier.Scheme, m.BusinessIdentifier.ID, m.Name, m.Status, m.CountryCode, addr, post, micros(created), micros(now))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 1 {
+			m.CreatedAt, m.UpdatedAt = created, now
+			return nil
+		}
+		old, err := scanMerchant(tx.QueryRowContext(ctx, selectMerchant+` WHERE scheme = $1 AND id = $2`+d.forUpdate(),
+			m.BusinessIdentifier.Scheme, m.BusinessIdentifier.ID))
+		if err != nil {
+			return err
+		}
+		m.CreatedAt = old.CreatedAt
+		if old.Name == m.Name && old.Status == m.Status && old.CountryCode == m.CountryCode &&
+			reflect.DeepEqual(old.BusinessAddress, m.BusinessAddress) && reflect.DeepEqual(old.BusinessPostAddress, m.BusinessPostAddress) {
+			m.UpdatedAt = old.UpdatedAt
+			return nil
+		}
+		m.UpdatedAt = now
+		_, err = tx.ExecContext(ctx, `UPDATE merchants SET name = $3, status = $4, country_code = $5,
+			business_address = $6, business_post_address = $7, updated_at = $8 WHERE scheme = $1 AND id = $2`,
+			m.BusinessIdentifier.Scheme, m.BusinessIdentifier.ID, m.Name, m.Status, m.CountryCode, addr, post, micros(now))
+		return err
+	})
+}
+
+// FindMerchant returns ENOTFOUND for an unknown business identifier.
+func (d *DB) FindMerchant(ctx context.Context, id vippsmgmt.BusinessIdentifier) (*vippsmgmt.Merchant, error) {
+	m, err := scanMerchant(d.db.QueryRowContext(ctx, selectMerchant+` WHERE scheme = $1 AND id = $2`, id.Scheme, id.ID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("Merchant %s was not found.", id)
+	}
+	return m, d.formatError(err)
+}
+
+// FindMerchants lists merchants by name; Query matches name or business id, case-insensitive.
+func (d *DB) FindMerchants(ctx context.Context, f vippsmgmt.MerchantFilter) ([]*vippsmgmt.Merchant, error) {
+	var q query
+	q.add(selectMerchant)
+	if f.Query != "" {
+		p := q.arg(likePattern(f.Query))
+		q.add(` WHERE lower(name) LIKE `, p, ` ESCAPE '\' OR lower(id) LIKE `, p, ` ESCAPE '\'`)
+	}
+	q.add(` ORDER BY name, scheme, id`)
+	if f.Limit > 0 {
+		q.add(` LIMIT `, strconv.Itoa(f.Limit))
+	}
+	rows, err := d.db.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return nil, d.formatError(err)
+	}
+	defer rows.Close()
+	var out []*vippsmgmt.Merchant
+	for rows.Next() {
+		m, err := scanMerchant(rows)
+		if err != nil {
+			return nil, d.formatError(err)
+		}
+		out = append(out, m)
+	}
+	return out, d.formatError(rows.Err())
+}
+
+func scanMerchant(s scanner) (*vippsmgmt.Merchant, error) {
+	var (
+		m              vippsmgmt.Merchant
+		addr, post     sql.NullString
+		created, updat int64
+		err            error
+	)
+	if err := s.Scan(&m.BusinessIdentifier.Scheme, &m.BusinessIdentifier.ID, &m.Name, &m.Status, &m.CountryCode,
+		&addr, &post, &created, &updat); err != nil {
+		return nil, err
+	}
+	if m.BusinessAddress, err = jsonScan[vippsmgmt.Address](addr); err != nil {
+		return nil, err
+	}
+	if m.BusinessPostAddress, err = jsonScan[vippsmgmt.Address](post); err != nil {
+		return nil, err
+	}
+	m.CreatedAt, m.UpdatedAt = fromMicros(created), fromMicros(updat)
+	return &m, nil
+}
+
+// findMerchantTx reads a merchant inside a transaction; sql.ErrNoRows when unknown.
+func (d *DB) findMerchantTx(ctx context.Context, tx *sql.Tx, id vippsmgmt.BusinessIdentifier) (*vippsmgmt.Merchant, error) {
+	return scanMerchant(tx.QueryRowContext(ctx, selectMerchant+` WHERE scheme = $1 AND id = $2`, id.Scheme, id.ID))
+}
+
+// UpsertPricePackage creates or updates a price package; ECONFLICT if the id belongs to another
+// partner, ENOTFOUND if the partner is unknown.
+func (d *DB) UpsertPricePackage(ctx context.Context, p *vippsmgmt.PricePackage) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		var owner string
+		err := tx.QueryRowContext(ctx, `SELECT partner_id FROM price_packages WHERE id = $1`+d.forUpdate(), p.ID).Scan(&owner)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if err := exists(ctx, tx, `SELECT 1 FROM partners WHERE id = $1`, p.PartnerID); err != nil {
+				return notFound("Partner %s was not found.", p.PartnerID)
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO price_packages
+				(id, partner_id, name, description, visible_in_signup_form, product_type, market, commission)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+				p.ID, p.PartnerID, p.Name, p.Description, nullBool(p.VisibleInSignupForm), nullStr(p.ProductType), nullStr(p.Market), nullStr(p.Commission))
+			return err
+		case err != nil:
+			return err
+		case owner != p.PartnerID:
+			return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "Price package %s belongs to another partner.", p.ID)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE price_packages SET name = $2, description = $3, visible_in_signup_form = $4,
+			product_type = $5, market = $6, commission = $7 WHERE id = $1`,
+			p.ID, p.Name, p.Description, nullBool(p.VisibleInSignupForm), nullStr(p.ProductType), nullStr(p.Market), nullStr(p.Commission))
+		return err
+	})
+}
+
+const selectPricePackage = `SELECT id, partner_id, name, description, visible_in_signup_form, product_type, market,
+	commission FROM price_packages`
+
+// FindPricePackages lists a partner's packages by name ("" lists all).
+func (d *DB) FindPricePackages(ctx context.Context, partnerID string) ([]*vippsmgmt.PricePackage, error) {
+	var q query
+	q.add(selectPricePackage)
+	if partnerID != "" {
+		q.add(` WHERE partner_id = `, q.arg(partnerID))
+	}
+	q.add(` ORDER BY partner_id, name, id`)
+	rows, err := d.db.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return nil, d.formatError(err)
+	}
+	defer rows.Close()
+	var out []*vippsmgmt.PricePackage
+	for rows.Next() {
+		p, err := scanPricePackage(rows)
+		if err != nil {
+			return nil, d.formatError(err)
+		}
+		out = append(out, p)
+	}
+	return out, d.formatError(rows.Err())
+}
+
+// FindPricePackageByID returns ENOTFOUND for an unknown id.
+func (d *DB) FindPricePackageByID(ctx context.Context, id string) (*vippsmgmt.PricePackage, error) {
+	p, err := scanPricePackage(d.db.QueryRowContext(ctx, selectPricePackage+` WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("Price package %s was not found.", id)
+	}
+	return p, d.formatError(err)
+}
+
+func scanPricePackage(s scanner) (*vippsmgmt.PricePackage, error) {
+	var (
+		p                    vippsmgmt.PricePackage
+		visible              sql.NullBool
+		product, market, com sql.NullString
+	)
+	if err := s.Scan(&p.ID, &p.PartnerID, &p.Name, &p.Description, &visible, &product, &market, &com); err != nil {
+		return nil, err
+	}
+	p.VisibleInSignupForm, p.ProductType, p.Market, p.Commission = boolPtr(visible), strPtr(product), strPtr(market), strPtr(com)
+	return &p, nil
+}

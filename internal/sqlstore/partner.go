@@ -1,0 +1,266 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/vippsmgmt/vippsmgmt"
+)
+
+// EnsureSetting returns the setting name, storing candidate first if it has none.
+func (d *DB) EnsureSetting(ctx context.Context, name, candidate string) (string, error) {
+	var value string
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		// DO NOTHING rather than a read first: two racing processes both end up reading the
+		// winner's value.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, candidate); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&value)
+	})
+	return value, err
+}
+
+// SetSetting stores value under name.
+func (d *DB) SetSetting(ctx context.Context, name, value string) error {
+	_, err := d.db.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	return d.formatError(err)
+}
+
+// Setting returns the value of name; ENOTFOUND if unset.
+func (d *DB) Setting(ctx context.Context, name string) (string, error) {
+	var value string
+	err := d.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", notFound("Setting %s is not set.", name)
+	}
+	return value, d.formatError(err)
+}
+
+// UpsertPartner creates the partner or renames it.
+func (d *DB) UpsertPartner(ctx context.Context, p *vippsmgmt.Partner) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	created := p.CreatedAt
+	if created.IsZero() {
+		created = d.now()
+	}
+	var at int64
+	err := d.db.QueryRowContext(ctx, `INSERT INTO partners (id, name, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name
+		RETURNING created_at`, p.ID, p.Name, micros(created)).Scan(&at)
+	if err != nil {
+		return d.formatError(err)
+	}
+	p.CreatedAt = fromMicros(at)
+	return nil
+}
+
+// FindPartnerByID returns ENOTFOUND for an unknown partner.
+func (d *DB) FindPartnerByID(ctx context.Context, id string) (*vippsmgmt.Partner, error) {
+	p, err := scanPartner(d.db.QueryRowContext(ctx, `SELECT id, name, created_at FROM partners WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("Partner %s was not found.", id)
+	}
+	return p, d.formatError(err)
+}
+
+// FindPartners lists all partners by id.
+func (d *DB) FindPartners(ctx context.Context) ([]*vippsmgmt.Partner, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT id, name, created_at FROM partners ORDER BY id`)
+	if err != nil {
+		return nil, d.formatError(err)
+	}
+	defer rows.Close()
+	var out []*vippsmgmt.Partner
+	for rows.Next() {
+		p, err := scanPartner(rows)
+		if err != nil {
+			return nil, d.formatError(err)
+		}
+		out = append(out, p)
+	}
+	return out, d.formatError(rows.Err())
+}
+
+// CountPartners returns the number of partners.
+func (d *DB) CountPartners(ctx context.Context) (int, error) {
+	var n int
+	err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM partners`).Scan(&n)
+	return n, d.formatError(err)
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanPartner(s scanner) (*vippsmgmt.Partner, error) {
+	var (
+		p  vippsmgmt.Partner
+		at int64
+	)
+	if err := s.Scan(&p.ID, &p.Name, &at); err != nil {
+		return nil, err
+	}
+	p.CreatedAt = fromMicros(at)
+	return &p, nil
+}
+
+const selectAPIKey = `SELECT client_id, kind, partner_id, msn, secret_hash, subscription_key_hash, revoked, created_at FROM api_keys`
+
+// UpsertAPIKey creates a key set or replaces its hashes and revocation.
+func (d *DB) UpsertAPIKey(ctx context.Context, k *vippsmgmt.APIKey) error {
+	if err := k.Validate(); err != nil {
+		return err
+	}
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := scanAPIKey(tx.QueryRowContext(ctx, selectAPIKey+` WHERE client_id = $1`+d.forUpdate(), k.ClientID))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if k.PartnerID != nil {
+				if err := exists(ctx, tx, `SELECT 1 FROM partners WHERE id = $1`, *k.PartnerID); err != nil {
+					return notFound("Partner %s was not found.", *k.PartnerID)
+				}
+			}
+			if k.MSN != nil {
+				if err := exists(ctx, tx, `SELECT 1 FROM sales_units WHERE msn = $1`, *k.MSN); err != nil {
+					return notFound("Sales unit %s was not found.", *k.MSN)
+				}
+			}
+			created := k.CreatedAt
+			if created.IsZero() {
+				created = d.now()
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO api_keys
+				(client_id, kind, partner_id, msn, secret_hash, subscription_key_hash, revoked, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+				k.ClientID, k.Kind, nullStr(k.PartnerID), nullStr(k.MSN), k.SecretHash, nullBytes(k.SubscriptionKeyHash), k.Revoked, micros(created))
+			if err != nil {
+				return subscriptionKeyConflict(d.formatError(err))
+			}
+			k.CreatedAt = created
+			return nil
+		case err != nil:
+			return err
+		}
+		if old.Kind != k.Kind || !sameStr(old.PartnerID, k.PartnerID) || !sameStr(old.MSN, k.MSN) {
+			return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "Client id %s belongs to another owner.", k.ClientID)
+		}
+		k.CreatedAt = old.CreatedAt
+		if bytes.Equal(old.SecretHash, k.SecretHash) && bytes.Equal(old.SubscriptionKeyHash, k.SubscriptionKeyHash) && old.Revoked == k.Revoked {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE api_keys SET secret_hash = $2, subscription_key_hash = $3, revoked = $4 WHERE client_id = $1`,
+			k.ClientID, k.SecretHash, nullBytes(k.SubscriptionKeyHash), k.Revoked)
+		return subscriptionKeyConflict(d.formatError(err))
+	})
+}
+
+func subscriptionKeyConflict(err error) error {
+	if vippsmgmt.ErrorCode(err) == vippsmgmt.ECONFLICT {
+		return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "The subscription key or client id belongs to another key set.")
+	}
+	return err
+}
+
+// FindAPIKeyByClientID returns ENOTFOUND for an unknown client id.
+func (d *DB) FindAPIKeyByClientID(ctx context.Context, clientID string) (*vippsmgmt.APIKey, error) {
+	k, err := scanAPIKey(d.db.QueryRowContext(ctx, selectAPIKey+` WHERE client_id = $1`, clientID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("API key %s was not found.", clientID)
+	}
+	return k, d.formatError(err)
+}
+
+// FindAPIKeyBySubscriptionKeyHash returns ENOTFOUND when no key set has that subscription key.
+func (d *DB) FindAPIKeyBySubscriptionKeyHash(ctx context.Context, hash []byte) (*vippsmgmt.APIKey, error) {
+	if len(hash) == 0 {
+		return nil, notFound("No key set has that subscription key.")
+	}
+	k, err := scanAPIKey(d.db.QueryRowContext(ctx, selectAPIKey+` WHERE subscription_key_hash = $1`, hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("No key set has that subscription key.")
+	}
+	return k, d.formatError(err)
+}
+
+// FindAPIKeys lists the key sets of a partner or of a sales unit; both empty lists all.
+func (d *DB) FindAPIKeys(ctx context.Context, partnerID, msn string) ([]*vippsmgmt.APIKey, error) {
+	var q query
+	q.add(selectAPIKey, ` WHERE 1 = 1`)
+	if partnerID != "" {
+		q.add(` AND partner_id = `, q.arg(partnerID))
+	}
+	if msn != "" {
+		q.add(` AND msn = `, q.arg(msn))
+	}
+	q.add(` ORDER BY client_id`)
+	rows, err := d.db.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return nil, d.formatError(err)
+	}
+	defer rows.Close()
+	var out []*vippsmgmt.APIKey
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, d.formatError(err)
+		}
+		out = append(out, k)
+	}
+	return out, d.formatError(rows.Err())
+}
+
+// RevokeAPIKey marks the key set revoked; ENOTFOUND if unknown.
+func (d *DB) RevokeAPIKey(ctx context.Context, clientID string) error {
+	res, err := d.db.ExecContext(ctx, `UPDATE api_keys SET revoked = $2 WHERE client_id = $1`, clientID, true)
+	if err != nil {
+		return d.formatError(err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return d.formatError(err)
+	} else if n == 0 {
+		return notFound("API key %s was not found.", clientID)
+	}
+	return nil
+}
+
+func scanAPIKey(s scanner) (*vippsmgmt.APIKey, error) {
+	var (
+		k          vippsmgmt.APIKey
+		partner    sql.NullString
+		msn        sql.NullString
+		subscripti []byte
+		at         int64
+	)
+	if err := s.Scan(&k.ClientID, &k.Kind, &partner, &msn, &k.SecretHash, &subscripti, &k.Revoked, &at); err != nil {
+		return nil, err
+	}
+	k.PartnerID, k.MSN, k.CreatedAt = strPtr(partner), strPtr(msn), fromMicros(at)
+	if len(subscripti) > 0 {
+		k.SubscriptionKeyHash = subscripti
+	}
+	return &k, nil
+}
+
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+func sameStr(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+// exists returns sql.ErrNoRows when the query finds nothing.
+func exists(ctx context.Context, tx *sql.Tx, q string, args ...any) error {
+	var one int
+	return tx.QueryRowContext(ctx, q, args...).Scan(&one)
+}

@@ -1,0 +1,465 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/vippsmgmt/vippsmgmt"
+)
+
+const selectOrder = `SELECT id, type, partner_id, status, merchant_scheme, merchant_id, product_type, details,
+	rejection_reason, result_msn, result_name, created_at, updated_at, viewed_at, submitted_at, decided_at,
+	expired_at FROM product_orders`
+
+// CreateProductOrder stores a new order, at most once per idempotency key.
+func (d *DB) CreateProductOrder(ctx context.Context, o *vippsmgmt.ProductOrder, idem *vippsmgmt.Idempotency) (string, bool, error) {
+	now := d.now()
+	if o.ID == "" {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return "", false, err
+		}
+		o.ID = id.String()
+	}
+	if o.Type == vippsmgmt.OrderPrefill || o.Status == "" {
+		o.Status = vippsmgmt.StatusReceived
+	}
+	o.CreatedAt, o.UpdatedAt = now, now
+	if err := o.Validate(); err != nil {
+		return "", false, err
+	}
+	var (
+		id       = o.ID
+		replayed bool
+	)
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		if idem != nil {
+			// On PostgreSQL a concurrent insert of the same key waits here for the first
+			// transaction and then inserts nothing, so only one order is ever created.
+			res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (partner_id, idem_key, request_hash, order_id, created_at)
+				VALUES ($1, $2, $3, $4, $5) ON CONFLICT (partner_id, idem_key) DO NOTHING`,
+				idem.PartnerID, idem.Key, idem.RequestHash, o.ID, micros(now))
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				var (
+					hash    []byte
+					orderID string
+				)
+				if err := tx.QueryRowContext(ctx, `SELECT request_hash, order_id FROM idempotency_keys WHERE partner_id = $1 AND idem_key = $2`,
+					idem.PartnerID, idem.Key).Scan(&hash, &orderID); err != nil {
+					return err
+				}
+				if !bytes.Equal(hash, idem.RequestHash) {
+					return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "Idempotency-Key was already used with another request body.")
+				}
+				id, replayed = orderID, true
+				return nil
+			}
+		}
+		return d.insertOrder(ctx, tx, o)
+	})
+	if err != nil {
+		return "", false, err
+	}
+	return id, replayed, nil
+}
+
+// UpsertProductOrder stores an order as given (fixtures); natural key: its id.
+func (d *DB) UpsertProductOrder(ctx context.Context, o *vippsmgmt.ProductOrder) error {
+	if o.ID == "" {
+		return vippsmgmt.Errorf(vippsmgmt.EINVALID, "productOrderId: is required")
+	}
+	now := d.now()
+	if o.CreatedAt.IsZero() {
+		o.CreatedAt = now
+	}
+	if o.UpdatedAt.IsZero() {
+		o.UpdatedAt = now
+	}
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		err := exists(ctx, tx, `SELECT 1 FROM product_orders WHERE id = $1`+d.forUpdate(), o.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return d.insertOrder(ctx, tx, o)
+		} else if err != nil {
+			return err
+		}
+		return d.updateOrder(ctx, tx, o)
+	})
+}
+
+// orderArgs returns the column values of o in selectOrder's order.
+func orderArgs(o *vippsmgmt.ProductOrder) ([]any, error) {
+	details, err := json.Marshal(o.Details)
+	if err != nil {
+		return nil, err
+	}
+	var msn, name any
+	if o.SalesUnit != nil {
+		msn, name = o.SalesUnit.MSN, o.SalesUnit.Name
+	}
+	return []any{o.ID, o.Type, nullStr(o.PartnerID), o.Status, o.BusinessIdentifier.Scheme, o.BusinessIdentifier.ID,
+		o.ProductType, string(details), o.RejectionReason, msn, name, micros(o.CreatedAt.UTC()), micros(o.UpdatedAt.UTC()),
+		microsPtr(o.ViewedAt), microsPtr(o.SubmittedAt), microsPtr(o.DecidedAt), microsPtr(o.ExpiredAt)}, nil
+}
+
+func (d *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOrder) error {
+	args, err := orderArgs(o)
+	if err != nil {
+		return err
+	}
+	if o.PartnerID != nil {
+		if err := exists(ctx, tx, `SELECT 1 FROM partners WHERE id = $1`, *o.PartnerID); errors.Is(err, sql.ErrNoRows) {
+			return notFound("Partner %s was not found.", *o.PartnerID)
+		} else if err != nil {
+			return err
+		}
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO product_orders (id, type, partner_id, status, merchant_scheme, merchant_id,
+		product_type, details, rejection_reason, result_msn, result_name, created_at, updated_at, viewed_at,
+		submitted_at, decided_at, expired_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`, args...)
+	if vippsmgmt.ErrorCode(d.formatError(err)) == vippsmgmt.ECONFLICT {
+		return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "Product order %s already exists.", o.ID)
+	}
+	return err
+}
+
+func (d *DB) updateOrder(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOrder) error {
+	args, err := orderArgs(o)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE product_orders SET type = $2, partner_id = $3, status = $4,
+		merchant_scheme = $5, merchant_id = $6, product_type = $7, details = $8, rejection_reason = $9,
+		result_msn = $10, result_name = $11, created_at = $12, updated_at = $13, viewed_at = $14,
+		submitted_at = $15, decided_at = $16, expired_at = $17 WHERE id = $1`, args...)
+	return err
+}
+
+// FindProductOrderByID returns ENOTFOUND for an unknown or deleted order.
+func (d *DB) FindProductOrderByID(ctx context.Context, id string) (*vippsmgmt.ProductOrder, error) {
+	o, err := scanOrder(d.db.QueryRowContext(ctx, selectOrder+` WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("Product order %s was not found.", id)
+	}
+	return o, d.formatError(err)
+}
+
+// lockOrder reads the order for a lifecycle write, locked until commit.
+func (d *DB) lockOrder(ctx context.Context, tx *sql.Tx, id string) (*vippsmgmt.ProductOrder, error) {
+	o, err := scanOrder(tx.QueryRowContext(ctx, selectOrder+` WHERE id = $1`+d.forUpdate(), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("Product order %s was not found.", id)
+	}
+	return o, err
+}
+
+// FindProductOrders lists orders newest first.
+func (d *DB) FindProductOrders(ctx context.Context, f vippsmgmt.ProductOrderFilter) ([]*vippsmgmt.ProductOrder, error) {
+	var q query
+	q.add(selectOrder, ` WHERE 1 = 1`)
+	if f.PartnerID != nil {
+		q.add(` AND partner_id = `, q.arg(*f.PartnerID))
+	}
+	if len(f.Statuses) > 0 {
+		q.add(` AND status IN (`)
+		for i, s := range f.Statuses {
+			if i > 0 {
+				q.add(`, `)
+			}
+			q.add(q.arg(s))
+		}
+		q.add(`)`)
+	}
+	if !f.IncludeExpired {
+		// Mirrors ProductOrder.StatusAt: an unswept prefill is EXPIRED from created_at + lifetime.
+		q.add(` AND status <> 'EXPIRED' AND NOT (type = 'PREFILL' AND status IN ('RECEIVED', 'MERCHANT_VIEWED') AND created_at <= `,
+			q.arg(micros(d.expiryCutoff())), `)`)
+	}
+	q.add(` ORDER BY created_at DESC, id DESC`)
+	if f.Limit > 0 {
+		q.add(` LIMIT `, strconv.Itoa(f.Limit))
+	}
+	rows, err := d.db.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return nil, d.formatError(err)
+	}
+	defer rows.Close()
+	var out []*vippsmgmt.ProductOrder
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, d.formatError(err)
+		}
+		out = append(out, o)
+	}
+	return out, d.formatError(rows.Err())
+}
+
+// expiryCutoff is the newest created_at of a prefill that is expired now.
+func (d *DB) expiryCutoff() time.Time { return d.now().Add(-vippsmgmt.PrefillLifetime) }
+
+// StepProductOrder applies a lifecycle step (view, submit, reject, expire) under a row lock.
+func (d *DB) StepProductOrder(ctx context.Context, id, step string, details *vippsmgmt.OrderDetails, reason string) (*vippsmgmt.ProductOrder, error) {
+	switch step {
+	case vippsmgmt.StepView, vippsmgmt.StepSubmit, vippsmgmt.StepReject, vippsmgmt.StepExpire:
+	case vippsmgmt.StepApprove:
+		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "Use ApproveProductOrder to approve.")
+	case vippsmgmt.StepDelete:
+		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "Use DeleteProductOrder to delete.")
+	default:
+		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "unknown step %q", step)
+	}
+	if step == vippsmgmt.StepSubmit && details != nil {
+		if err := vippsmgmt.InvalidFields(details.Validate()); err != nil {
+			return nil, err
+		}
+	}
+	var o *vippsmgmt.ProductOrder
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if o, err = d.lockOrder(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := o.Apply(step, d.now()); err != nil {
+			return err
+		}
+		switch step {
+		case vippsmgmt.StepSubmit:
+			if details != nil {
+				o.Details = *details
+			}
+		case vippsmgmt.StepReject:
+			o.RejectionReason = reason
+			if err := d.queueRejection(ctx, tx, o); err != nil {
+				return err
+			}
+		}
+		return d.updateOrder(ctx, tx, o)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// ApproveProductOrder completes a submitted order: merchant (created if unknown), sales unit,
+// order and notifications in one transaction.
+func (d *DB) ApproveProductOrder(ctx context.Context, id string, a vippsmgmt.Approval) (*vippsmgmt.ProductOrder, *vippsmgmt.SalesUnit, error) {
+	if a.MSN != "" && !vippsmgmt.ValidMSN(a.MSN) {
+		return nil, nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "msn: must be 4 to 10 digits")
+	}
+	var (
+		o  *vippsmgmt.ProductOrder
+		su *vippsmgmt.SalesUnit
+	)
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if o, err = d.lockOrder(ctx, tx, id); err != nil {
+			return err
+		}
+		now := d.now()
+		if err := o.Apply(vippsmgmt.StepApprove, now); err != nil {
+			return err
+		}
+		m, err := d.findMerchantTx(ctx, tx, o.BusinessIdentifier)
+		if errors.Is(err, sql.ErrNoRows) {
+			if m, err = d.createMerchantForOrder(ctx, tx, o, a.MerchantName, now); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+
+		msn := a.MSN
+		if msn == "" {
+			if msn, err = d.nextMSN(ctx, tx); err != nil {
+				return err
+			}
+		} else if err := exists(ctx, tx, `SELECT 1 FROM sales_units WHERE msn = $1`, msn); err == nil {
+			return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "MSN %s is already taken.", msn)
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+
+		name := m.Name
+		if o.Details.SalesUnitName != nil && *o.Details.SalesUnitName != "" {
+			name = *o.Details.SalesUnitName
+		}
+		if r := []rune(name); len(r) > 50 {
+			name = string(r[:50])
+		}
+		paymentAllowed := o.ProductType != "LOGIN"
+		recurring := o.Details.HasRecurring != nil && *o.Details.HasRecurring
+		capture := vippsmgmt.CaptureReserve
+		su = &vippsmgmt.SalesUnit{
+			MSN:                   msn,
+			Name:                  name,
+			Status:                vippsmgmt.SalesUnitActive,
+			Merchant:              o.BusinessIdentifier,
+			MerchantStatus:        m.Status,
+			PartnerID:             o.PartnerID,
+			SettlementBankAccount: o.Details.SettlementBankAccount,
+			Configuration: &vippsmgmt.Configuration{
+				PaymentAllowed:   &paymentAllowed,
+				CaptureType:      &capture,
+				RecurringAllowed: &recurring,
+			},
+			PricePackageID: o.Details.PricePackageID,
+			CreatedAt:      now,
+			UpdatedAt:      now,
+		}
+		if err := su.Validate(); err != nil {
+			return err
+		}
+		if err := d.checkSalesUnitRefs(ctx, tx, su); err != nil {
+			return err
+		}
+		if err := d.insertSalesUnit(ctx, tx, su); err != nil {
+			return err
+		}
+		o.SalesUnit = &vippsmgmt.MsnInfo{MSN: su.MSN, Name: su.Name}
+		if err := d.updateOrder(ctx, tx, o); err != nil {
+			return err
+		}
+		return d.queueApproval(ctx, tx, o, m, su)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return o, su, nil
+}
+
+func (d *DB) createMerchantForOrder(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOrder, name string, now time.Time) (*vippsmgmt.Merchant, error) {
+	if name == "" {
+		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "merchantName is required for a new merchant")
+	}
+	cc := o.BusinessIdentifier.CountryCode()
+	if cc == "" {
+		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "The business identifier scheme %s names no country.", o.BusinessIdentifier.Scheme)
+	}
+	m := &vippsmgmt.Merchant{
+		BusinessIdentifier: o.BusinessIdentifier,
+		Name:               name,
+		Status:             vippsmgmt.MerchantActive,
+		CountryCode:        cc,
+		CreatedAt:          now,
+		UpdatedAt:          now,
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO merchants (scheme, id, name, status, country_code, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		m.BusinessIdentifier.Scheme, m.BusinessIdentifier.ID, m.Name, m.Status, m.CountryCode, micros(now), micros(now))
+	return m, err
+}
+
+// nextMSN returns one above the highest 6-digit MSN, starting at 100001.
+func (d *DB) nextMSN(ctx context.Context, tx *sql.Tx) (string, error) {
+	if err := d.lockMSNAllocation(ctx, tx); err != nil {
+		return "", err
+	}
+	var highest sql.NullString
+	// Six-digit strings of digits sort as their numbers do.
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(msn) FROM sales_units WHERE length(msn) = 6`).Scan(&highest); err != nil {
+		return "", err
+	}
+	next := 100001
+	if highest.Valid {
+		if n, err := strconv.Atoi(highest.String); err == nil && n >= next {
+			next = n + 1
+		}
+	}
+	if next > 999999 {
+		return "", vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "No free six-digit MSN is left; give one explicitly.")
+	}
+	return strconv.Itoa(next), nil
+}
+
+// DeleteProductOrder deletes a prefilled, unsubmitted order of partnerID. The idempotency row
+// stays, so a retried create still answers with the same id.
+func (d *DB) DeleteProductOrder(ctx context.Context, partnerID, id string) error {
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		o, err := d.lockOrder(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		// Another partner's order is answered like a missing one, so ids cannot be probed.
+		if o.PartnerID == nil || *o.PartnerID != partnerID {
+			return notFound("Product order %s was not found.", id)
+		}
+		if err := o.Apply(vippsmgmt.StepDelete, d.now()); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM product_orders WHERE id = $1`, id)
+		return err
+	})
+}
+
+// ExpireProductOrders records EXPIRED on every unsubmitted prefill past its lifetime. One UPDATE
+// re-checks the status of each row it changes, so concurrent sweeps never count an order twice.
+func (d *DB) ExpireProductOrders(ctx context.Context) (int, error) {
+	now := d.now()
+	res, err := d.db.ExecContext(ctx, `UPDATE product_orders SET status = 'EXPIRED', updated_at = $1,
+		expired_at = created_at + $2
+		WHERE type = 'PREFILL' AND status IN ('RECEIVED', 'MERCHANT_VIEWED') AND created_at <= $3`,
+		micros(now), vippsmgmt.PrefillLifetime.Microseconds(), micros(now.Add(-vippsmgmt.PrefillLifetime)))
+	if err != nil {
+		return 0, d.formatError(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), d.formatError(err)
+}
+
+// PurgeIdempotencyKeys forgets keys older than before.
+func (d *DB) PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int, error) {
+	res, err := d.db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, micros(before))
+	if err != nil {
+		return 0, d.formatError(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), d.formatError(err)
+}
+
+func scanOrder(s scanner) (*vippsmgmt.ProductOrder, error) {
+	var (
+		o                                 vippsmgmt.ProductOrder
+		partner, msn, name                sql.NullString
+		details                           string
+		created, updated                  int64
+		viewed, submitted, decided, expir sql.NullInt64
+	)
+	if err := s.Scan(&o.ID, &o.Type, &partner, &o.Status, &o.BusinessIdentifier.Scheme, &o.BusinessIdentifier.ID,
+		&o.ProductType, &details, &o.RejectionReason, &msn, &name, &created, &updated, &viewed, &submitted,
+		&decided, &expir); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(details), &o.Details); err != nil {
+		return nil, fmt.Errorf("order %s details: %w", o.ID, err)
+	}
+	o.PartnerID = strPtr(partner)
+	if msn.Valid {
+		o.SalesUnit = &vippsmgmt.MsnInfo{MSN: msn.String, Name: name.String}
+	}
+	o.CreatedAt, o.UpdatedAt = fromMicros(created), fromMicros(updated)
+	o.ViewedAt, o.SubmittedAt, o.DecidedAt, o.ExpiredAt = fromNullMicros(viewed), fromNullMicros(submitted), fromNullMicros(decided), fromNullMicros(expir)
+	return &o, nil
+}

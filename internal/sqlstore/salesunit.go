@@ -1,0 +1,263 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"reflect"
+	"strconv"
+
+	"github.com/vippsmgmt/vippsmgmt"
+)
+
+// selectSalesUnit joins the merchant for MerchantStatus, which every visibility check needs.
+const selectSalesUnit = `SELECT s.msn, s.name, s.status, s.merchant_scheme, s.merchant_id, m.status, s.partner_id,
+	s.settlement_bank_account, s.configuration, s.price_package_id, s.created_at, s.updated_at
+	FROM sales_units s JOIN merchants m ON m.scheme = s.merchant_scheme AND m.id = s.merchant_id`
+
+// UpsertSalesUnit creates the sales unit or updates it; ECONFLICT if the MSN belongs to another
+// merchant, ENOTFOUND if its merchant, partner or price package is unknown.
+func (d *DB) UpsertSalesUnit(ctx context.Context, s *vippsmgmt.SalesUnit) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := scanSalesUnit(tx.QueryRowContext(ctx, selectSalesUnit+` WHERE s.msn = $1`+d.forUpdateOf("s"), s.MSN))
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if old != nil && old.Merchant != s.Merchant {
+			return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "MSN %s belongs to another merchant.", s.MSN)
+		}
+		if err := d.checkSalesUnitRefs(ctx, tx, s); err != nil {
+			return err
+		}
+		now := d.now()
+		if old == nil {
+			if s.CreatedAt.IsZero() {
+				s.CreatedAt = now
+			}
+			s.UpdatedAt = now
+			return d.insertSalesUnit(ctx, tx, s)
+		}
+		s.CreatedAt, s.MerchantStatus = old.CreatedAt, old.MerchantStatus
+		if sameSalesUnit(old, s) {
+			s.UpdatedAt = old.UpdatedAt
+			return nil
+		}
+		s.UpdatedAt = now
+		return d.updateSalesUnit(ctx, tx, s)
+	})
+}
+
+// checkSalesUnitRefs names the missing item, which a foreign key violation cannot.
+func (d *DB) checkSalesUnitRefs(ctx context.Context, tx *sql.Tx, s *vippsmgmt.SalesUnit) error {
+	var status string
+	err := tx.QueryRowContext(ctx, `SELECT status FROM merchants WHERE scheme = $1 AND id = $2`, s.Merchant.Scheme, s.Merchant.ID).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("Merchant %s was not found.", s.Merchant)
+	} else if err != nil {
+		return err
+	}
+	s.MerchantStatus = status
+	if s.PartnerID != nil {
+		if err := exists(ctx, tx, `SELECT 1 FROM partners WHERE id = $1`, *s.PartnerID); errors.Is(err, sql.ErrNoRows) {
+			return notFound("Partner %s was not found.", *s.PartnerID)
+		} else if err != nil {
+			return err
+		}
+	}
+	if s.PricePackageID != nil {
+		if err := exists(ctx, tx, `SELECT 1 FROM price_packages WHERE id = $1`, *s.PricePackageID); errors.Is(err, sql.ErrNoRows) {
+			return notFound("Price package %s was not found.", *s.PricePackageID)
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sameSalesUnit(a, b *vippsmgmt.SalesUnit) bool {
+	return a.Name == b.Name && a.Status == b.Status && sameStr(a.PartnerID, b.PartnerID) &&
+		sameStr(a.PricePackageID, b.PricePackageID) && reflect.DeepEqual(a.SettlementBankAccount, b.SettlementBankAccount) &&
+		reflect.DeepEqual(a.Configuration, b.Configuration)
+}
+
+func (d *DB) insertSalesUnit(ctx context.Context, tx *sql.Tx, s *vippsmgmt.SalesUnit) error {
+	acct, err := jsonArg(s.SettlementBankAccount)
+	if err != nil {
+		return err
+	}
+	conf, err := jsonArg(s.Configuration)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO sales_units
+		(msn, name, status, merchant_scheme, merchant_id, partner_id, settlement_bank_account, configuration,
+		price_package_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		s.MSN, s.Name, s.Status, s.Merchant.Scheme, s.Merchant.ID, nullStr(s.PartnerID), acct, conf,
+		nullStr(s.PricePackageID), micros(s.CreatedAt), micros(s.UpdatedAt))
+	if vippsmgmt.ErrorCode(d.formatError(err)) == vippsmgmt.ECONFLICT {
+		return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "MSN %s is already taken.", s.MSN)
+	}
+	return err
+}
+
+func (d *DB) updateSalesUnit(ctx context.Context, tx *sql.Tx, s *vippsmgmt.SalesUnit) error {
+	acct, err := jsonArg(s.SettlementBankAccount)
+	if err != nil {
+		return err
+	}
+	conf, err := jsonArg(s.Configuration)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE sales_units SET name = $2, status = $3, partner_id = $4,
+		settlement_bank_account = $5, configuration = $6, price_package_id = $7, updated_at = $8 WHERE msn = $1`,
+		s.MSN, s.Name, s.Status, nullStr(s.PartnerID), acct, conf, nullStr(s.PricePackageID), micros(s.UpdatedAt))
+	return err
+}
+
+// FindSalesUnitByMSN returns the unit with MerchantStatus filled in; ENOTFOUND if unknown.
+func (d *DB) FindSalesUnitByMSN(ctx context.Context, msn string) (*vippsmgmt.SalesUnit, error) {
+	s, err := scanSalesUnit(d.findSalesUnit.QueryRowContext(ctx, msn))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("Sales unit %s was not found.", msn)
+	}
+	return s, d.formatError(err)
+}
+
+// salesUnitQuery builds the WHERE clause of f, combining filters with AND.
+func salesUnitQuery(q *query, f vippsmgmt.SalesUnitFilter) {
+	q.add(` WHERE 1 = 1`)
+	if f.PartnerID != nil {
+		q.add(` AND s.partner_id = `, q.arg(*f.PartnerID))
+	}
+	if f.Merchant != nil {
+		q.add(` AND s.merchant_scheme = `, q.arg(f.Merchant.Scheme), ` AND s.merchant_id = `, q.arg(f.Merchant.ID))
+	}
+	if f.Visible {
+		q.add(` AND s.status = 'ACTIVE' AND m.status = 'ACTIVE'`)
+	}
+	if f.Query != "" {
+		p := q.arg(likePattern(f.Query))
+		q.add(` AND (s.msn LIKE `, p, ` ESCAPE '\' OR lower(s.name) LIKE `, p, ` ESCAPE '\')`)
+	}
+	q.add(` ORDER BY s.msn`)
+	if f.Limit > 0 {
+		q.add(` LIMIT `, strconv.Itoa(f.Limit))
+	}
+}
+
+// FindSalesUnits returns full units ordered by MSN.
+func (d *DB) FindSalesUnits(ctx context.Context, f vippsmgmt.SalesUnitFilter) ([]*vippsmgmt.SalesUnit, error) {
+	var q query
+	q.add(selectSalesUnit)
+	salesUnitQuery(&q, f)
+	rows, err := d.db.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return nil, d.formatError(err)
+	}
+	defer rows.Close()
+	var out []*vippsmgmt.SalesUnit
+	for rows.Next() {
+		s, err := scanSalesUnit(rows)
+		if err != nil {
+			return nil, d.formatError(err)
+		}
+		out = append(out, s)
+	}
+	return out, d.formatError(rows.Err())
+}
+
+// EachSalesUnit streams the MSN and name of every matching unit, ordered by MSN, to fn; a partner's
+// list can be long, so rows go to fn as they arrive.
+func (d *DB) EachSalesUnit(ctx context.Context, f vippsmgmt.SalesUnitFilter, fn func(vippsmgmt.MsnInfo) error) error {
+	var q query
+	q.add(`SELECT s.msn, s.name FROM sales_units s JOIN merchants m ON m.scheme = s.merchant_scheme AND m.id = s.merchant_id`)
+	salesUnitQuery(&q, f)
+	rows, err := d.db.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return d.formatError(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var info vippsmgmt.MsnInfo
+		if err := rows.Scan(&info.MSN, &info.Name); err != nil {
+			return d.formatError(err)
+		}
+		if err := fn(info); err != nil {
+			return err
+		}
+	}
+	return d.formatError(rows.Err())
+}
+
+// UpdateSalesUnit applies upd; ENOTFOUND if unknown.
+func (d *DB) UpdateSalesUnit(ctx context.Context, msn string, upd vippsmgmt.SalesUnitUpdate) (*vippsmgmt.SalesUnit, error) {
+	var s *vippsmgmt.SalesUnit
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		s, err = scanSalesUnit(tx.QueryRowContext(ctx, selectSalesUnit+` WHERE s.msn = $1`+d.forUpdateOf("s"), msn))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("Sales unit %s was not found.", msn)
+		} else if err != nil {
+			return err
+		}
+		old := *s
+		if upd.Name != nil {
+			s.Name = *upd.Name
+		}
+		if upd.Status != nil {
+			s.Status = *upd.Status
+		}
+		if upd.Configuration != nil {
+			c := *upd.Configuration
+			s.Configuration = &c
+		}
+		if upd.ClearPartner {
+			s.PartnerID = nil
+		} else if upd.PartnerID != nil {
+			p := *upd.PartnerID
+			s.PartnerID = &p
+		}
+		if err := s.Validate(); err != nil {
+			return err
+		}
+		if err := d.checkSalesUnitRefs(ctx, tx, s); err != nil {
+			return err
+		}
+		if sameSalesUnit(&old, s) {
+			return nil
+		}
+		s.UpdatedAt = d.now()
+		return d.updateSalesUnit(ctx, tx, s)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func scanSalesUnit(sc scanner) (*vippsmgmt.SalesUnit, error) {
+	var (
+		s              vippsmgmt.SalesUnit
+		partner, pp    sql.NullString
+		acct, conf     sql.NullString
+		created, updat int64
+		err            error
+	)
+	if err := sc.Scan(&s.MSN, &s.Name, &s.Status, &s.Merchant.Scheme, &s.Merchant.ID, &s.MerchantStatus, &partner,
+		&acct, &conf, &pp, &created, &updat); err != nil {
+		return nil, err
+	}
+	if s.SettlementBankAccount, err = jsonScan[vippsmgmt.BankAccount](acct); err != nil {
+		return nil, err
+	}
+	if s.Configuration, err = jsonScan[vippsmgmt.Configuration](conf); err != nil {
+		return nil, err
+	}
+	s.PartnerID, s.PricePackageID = strPtr(partner), strPtr(pp)
+	s.CreatedAt, s.UpdatedAt = fromMicros(created), fromMicros(updat)
+	return &s, nil
+}

@@ -1,0 +1,354 @@
+// Package sqlstore implements vippsmgmt.Store over database/sql for SQLite (modernc.org/sqlite, no
+// cgo) and PostgreSQL (pgx). The SQL is written once with $N placeholders, which both drivers
+// accept; the few dialect differences live in dialect.go.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers driver "pgx"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite" // registers driver "sqlite"
+
+	"github.com/vippsmgmt/vippsmgmt"
+)
+
+// Dialect names returned by (*DB).Dialect.
+const (
+	DialectSQLite   = "sqlite"
+	DialectPostgres = "postgres"
+)
+
+// pingTimeout bounds the start-up check so a wrong host fails fast instead of hanging.
+const pingTimeout = 5 * time.Second
+
+//go:embed migrations
+var migrations embed.FS
+
+// DB is a Store backed by SQLite or PostgreSQL.
+type DB struct {
+	db      *sql.DB
+	dialect string
+	clock   vippsmgmt.Clock
+
+	// findSalesUnit is prepared once: it is the hot path of GET /management/v1/sales-units/{msn}.
+	findSalesUnit *sql.Stmt
+}
+
+var _ vippsmgmt.Store = (*DB)(nil)
+
+// Open connects to the database named by dsn, checks that it answers and applies the embedded
+// migrations. dsn is sqlite:PATH (the file is created on first start) or a postgres:// or
+// postgresql:// URL. Errors name the problem in one line, fit for printing at start-up.
+func Open(ctx context.Context, dsn string, clock vippsmgmt.Clock) (*DB, error) {
+	if clock == nil {
+		return nil, errors.New("sqlstore: a clock is required")
+	}
+	var (
+		d    = &DB{clock: clock}
+		err  error
+		name string // for messages: never includes a password
+	)
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		name = "SQLite database " + path
+		if err := checkSQLitePath(path); err != nil {
+			return nil, fmt.Errorf("sqlstore: %s: %w", name, err)
+		}
+		d.dialect = DialectSQLite
+		d.db, err = sql.Open("sqlite", sqliteDSN(path))
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: %s: %w", name, err)
+		}
+		// WAL lets readers run beside the single writer that _txlock=immediate admits.
+		d.db.SetMaxOpenConns(8)
+		d.db.SetMaxIdleConns(8)
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		u, perr := url.Parse(dsn)
+		if perr != nil {
+			return nil, errors.New("sqlstore: the PostgreSQL URL cannot be parsed")
+		}
+		name = "PostgreSQL at " + u.Redacted()
+		d.dialect = DialectPostgres
+		d.db, err = sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: %s: %w", name, err)
+		}
+		d.db.SetMaxOpenConns(16)
+		d.db.SetMaxIdleConns(16)
+		d.db.SetConnMaxIdleTime(5 * time.Minute)
+	default:
+		return nil, fmt.Errorf("sqlstore: unsupported database %q: use sqlite:PATH or a postgres:// URL", redactDSN(dsn))
+	}
+
+	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	if err := d.db.PingContext(pctx); err != nil {
+		d.db.Close()
+		return nil, fmt.Errorf("sqlstore: cannot reach %s: %w", name, oneLine{err})
+	}
+	if err := d.migrate(ctx); err != nil {
+		d.db.Close()
+		return nil, fmt.Errorf("sqlstore: migrating %s: %w", name, err)
+	}
+	if d.findSalesUnit, err = d.db.PrepareContext(ctx, selectSalesUnit+` WHERE s.msn = $1`); err != nil {
+		d.db.Close()
+		return nil, fmt.Errorf("sqlstore: preparing statements on %s: %w", name, err)
+	}
+	return d, nil
+}
+
+// oneLine prints a multi-line driver error (pgx lists every address it tried) on one line,
+// keeping the original for errors.Is and errors.As.
+type oneLine struct{ err error }
+
+func (e oneLine) Error() string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(e.err.Error(), "\n", "; ")), " ")
+}
+
+func (e oneLine) Unwrap() error { return e.err }
+
+// checkSQLitePath rejects paths that would otherwise surface as an obscure driver error.
+func checkSQLitePath(path string) error {
+	if path == "" || path == ":memory:" {
+		return errors.New("a file path is required (sqlite:PATH)")
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("directory %s does not exist", dir)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	return nil
+}
+
+// sqliteDSN builds the modernc DSN. synchronous(FULL) because a 2xx must mean durably stored;
+// _txlock=immediate takes the write lock at BEGIN so read-then-write transactions never fail
+// with SQLITE_BUSY halfway.
+func sqliteDSN(path string) string {
+	// SQLite decodes %HH in file: URIs; escape what would end the path early.
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	return "file:" + esc + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate"
+}
+
+// redactDSN hides a password in a DSN echoed back in an error.
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return dsn
+}
+
+func (d *DB) migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations/"+d.dialect)
+	if err != nil {
+		return err
+	}
+	dialect := goose.DialectSQLite3
+	var opts []goose.ProviderOption
+	if d.dialect == DialectPostgres {
+		dialect = goose.DialectPostgres
+		// Two processes starting at once on one server: the advisory session lock makes the
+		// second wait for the first instead of failing on "relation already exists".
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+		if err != nil {
+			return err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(dialect, d.db, sub, opts...)
+	if err != nil {
+		return err
+	}
+	_, err = p.Up(ctx)
+	return err
+}
+
+// SQL returns the connection pool, for metrics and tests.
+func (d *DB) SQL() *sql.DB { return d.db }
+
+// Dialect returns "sqlite" or "postgres".
+func (d *DB) Dialect() string { return d.dialect }
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	if err := d.db.PingContext(ctx); err != nil {
+		return d.formatError(err)
+	}
+	return nil
+}
+
+// Close closes the pool.
+func (d *DB) Close() error {
+	if d.findSalesUnit != nil {
+		d.findSalesUnit.Close()
+	}
+	return d.db.Close()
+}
+
+// now is the clock's time as stored: UTC, microsecond precision, so what a write returns equals
+// what a later read returns.
+func (d *DB) now() time.Time { return d.clock.Now().UTC().Truncate(time.Microsecond) }
+
+// inTx runs fn in a read-write transaction and commits when it returns nil.
+func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return d.formatError(err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return d.formatError(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return d.formatError(err)
+	}
+	return nil
+}
+
+// inReadTx runs fn in a read-only transaction: on SQLite it begins DEFERRED, so readers do not
+// queue behind the write lock.
+func (d *DB) inReadTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return d.formatError(err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return d.formatError(err)
+	}
+	return d.formatError(tx.Commit())
+}
+
+// formatError maps a driver error to a domain error; domain errors and nil pass unchanged.
+func (d *DB) formatError(err error) error {
+	var e *vippsmgmt.Error
+	if err == nil || errors.As(err, &e) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if d.dialect == DialectPostgres {
+		return formatPostgresError(err)
+	}
+	return formatSQLiteError(err)
+}
+
+// Time columns hold Unix microseconds in UTC.
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func microsPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+func fromNullMicros(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMicros(v.Int64)
+	return &t
+}
+
+func strPtr(v sql.NullString) *string {
+	if !v.Valid {
+		return nil
+	}
+	s := v.String
+	return &s
+}
+
+func nullStr(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
+func boolPtr(v sql.NullBool) *bool {
+	if !v.Valid {
+		return nil
+	}
+	b := v.Bool
+	return &b
+}
+
+func nullBool(b *bool) any {
+	if b == nil {
+		return nil
+	}
+	return *b
+}
+
+// jsonArg encodes v as JSON TEXT; a nil pointer is stored as NULL.
+func jsonArg[T any](v *T) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// jsonScan decodes a nullable JSON TEXT column.
+func jsonScan[T any](v sql.NullString) (*T, error) {
+	if !v.Valid {
+		return nil, nil
+	}
+	x := new(T)
+	if err := json.Unmarshal([]byte(v.String), x); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// query builds SQL with numbered placeholders.
+type query struct {
+	sb   strings.Builder
+	args []any
+}
+
+// arg appends v to the arguments and returns its placeholder.
+func (q *query) arg(v any) string {
+	q.args = append(q.args, v)
+	return fmt.Sprintf("$%d", len(q.args))
+}
+
+func (q *query) add(s ...string) {
+	for _, x := range s {
+		q.sb.WriteString(x)
+	}
+}
+
+func (q *query) String() string { return q.sb.String() }
+
+// likePattern returns a case-insensitive substring pattern for LIKE ... ESCAPE '\'.
+func likePattern(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(strings.ToLower(s)) + "%"
+}
+
+func notFound(format string, args ...any) error {
+	return vippsmgmt.Errorf(vippsmgmt.ENOTFOUND, format, args...)
+}
