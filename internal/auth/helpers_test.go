@@ -1,0 +1,280 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vippsmgmt/vippsmgmt"
+)
+
+// fakeClock is a settable clock, like the sandbox clock.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// memStore is a unit-level KeyStore.
+type memStore struct {
+	mu       sync.Mutex
+	keys     map[string]*vippsmgmt.APIKey
+	units    map[string]*vippsmgmt.SalesUnit
+	settings map[string]string
+	fail     error // returned by every lookup when set
+	lookups  atomic.Int64
+}
+
+func newMemStore() *memStore {
+	return &memStore{keys: map[string]*vippsmgmt.APIKey{}, units: map[string]*vippsmgmt.SalesUnit{}, settings: map[string]string{}}
+}
+
+func (m *memStore) FindAPIKeyByClientID(_ context.Context, id string) (*vippsmgmt.APIKey, error) {
+	m.lookups.Add(1)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return nil, m.fail
+	}
+	k, ok := m.keys[id]
+	if !ok {
+		return nil, vippsmgmt.Errorf(vippsmgmt.ENOTFOUND, "unknown client id")
+	}
+	c := *k
+	return &c, nil
+}
+
+func (m *memStore) FindAPIKeyBySubscriptionKeyHash(_ context.Context, h []byte) (*vippsmgmt.APIKey, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return nil, m.fail
+	}
+	for _, k := range m.keys {
+		if len(k.SubscriptionKeyHash) > 0 && string(k.SubscriptionKeyHash) == string(h) {
+			c := *k
+			return &c, nil
+		}
+	}
+	return nil, vippsmgmt.Errorf(vippsmgmt.ENOTFOUND, "unknown subscription key")
+}
+
+func (m *memStore) FindSalesUnitByMSN(_ context.Context, msn string) (*vippsmgmt.SalesUnit, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return nil, m.fail
+	}
+	su, ok := m.units[msn]
+	if !ok {
+		return nil, vippsmgmt.Errorf(vippsmgmt.ENOTFOUND, "unknown sales unit")
+	}
+	c := *su
+	return &c, nil
+}
+
+func (m *memStore) Setting(_ context.Context, name string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := m.settings[name]
+	if !ok {
+		return "", vippsmgmt.Errorf(vippsmgmt.ENOTFOUND, "unset")
+	}
+	return v, nil
+}
+
+func (m *memStore) EnsureSetting(_ context.Context, name, candidate string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v, ok := m.settings[name]; ok {
+		return v, nil
+	}
+	m.settings[name] = candidate
+	return candidate, nil
+}
+
+func (m *memStore) revoke(id string) {
+	m.mu.Lock()
+	m.keys[id].Revoked = true
+	m.mu.Unlock()
+}
+
+func (m *memStore) setFail(err error) {
+	m.mu.Lock()
+	m.fail = err
+	m.mu.Unlock()
+}
+
+// Test key sets.
+const (
+	partnerID, partnerSecret, partnerSub    = "partner-1", "partner-secret-Aa1+/=", "partner-sub-key"
+	merchantID, merchantSecret, merchantSub = "merchant-1", "merchant-secret", "merchant-sub-key"
+	mgmtID, mgmtSecret                      = "mgmt-1", "mgmt+secret/x=="
+	revokedID, revokedSecret, revokedSub    = "revoked-1", "revoked-secret", "revoked-sub-key"
+	revokedMgmtID, revokedMgmtSecret        = "revoked-mgmt-1", "revoked-mgmt-secret"
+	merchantMSN                             = "123456"
+)
+
+var merchantBI = vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "987654321"}
+
+// Keys generated once per test binary: RSA generation is slow under -race.
+var (
+	keysOnce            sync.Once
+	testKeyPEM          string // PKCS#8
+	testKey, otherKey   *rsa.PrivateKey
+	testKeyPKCS1PEM     []byte
+	otherKeyPKCS8PEM    []byte
+	testPublicKeyPEM    []byte
+	generateKeysFailure error
+)
+
+func testKeys(t testing.TB) {
+	t.Helper()
+	keysOnce.Do(func() {
+		var err error
+		if testKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			generateKeysFailure = err
+			return
+		}
+		if otherKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			generateKeysFailure = err
+			return
+		}
+		der, _ := x509.MarshalPKCS8PrivateKey(testKey)
+		testKeyPEM = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+		testKeyPKCS1PEM = pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(testKey)})
+		oder, _ := x509.MarshalPKCS8PrivateKey(otherKey)
+		otherKeyPKCS8PEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: oder})
+		pder, _ := x509.MarshalPKIXPublicKey(&testKey.PublicKey)
+		testPublicKeyPEM = pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pder})
+	})
+	if generateKeysFailure != nil {
+		t.Fatal(generateKeysFailure)
+	}
+}
+
+type fixture struct {
+	store  *memStore
+	clock  *fakeClock
+	hasher *Hasher
+	svc    *Service
+	mux    *http.ServeMux
+}
+
+func ptr(s string) *string { return &s }
+
+// newFixture returns a service over a store holding the test key sets, with the shared test
+// signing key already stored.
+func newFixture(t testing.TB, cfg Config) *fixture {
+	t.Helper()
+	testKeys(t)
+	st := newMemStore()
+	st.settings[signingKeySetting] = testKeyPEM
+	h := NewHasher([]byte("test-pepper"))
+	add := func(k *vippsmgmt.APIKey, secret, sub string) {
+		k.SecretHash = h.Hash(secret)
+		if sub != "" {
+			k.SubscriptionKeyHash = h.Hash(sub)
+		}
+		if err := k.Validate(); err != nil {
+			t.Fatalf("fixture key %s: %v", k.ClientID, err)
+		}
+		st.keys[k.ClientID] = k
+	}
+	add(&vippsmgmt.APIKey{ClientID: partnerID, Kind: vippsmgmt.KeyPartner, PartnerID: ptr("acme")}, partnerSecret, partnerSub)
+	add(&vippsmgmt.APIKey{ClientID: merchantID, Kind: vippsmgmt.KeyMerchant, MSN: ptr(merchantMSN)}, merchantSecret, merchantSub)
+	add(&vippsmgmt.APIKey{ClientID: mgmtID, Kind: vippsmgmt.KeyManagement, PartnerID: ptr("acme")}, mgmtSecret, "")
+	add(&vippsmgmt.APIKey{ClientID: revokedID, Kind: vippsmgmt.KeyPartner, PartnerID: ptr("acme"), Revoked: true}, revokedSecret, revokedSub)
+	add(&vippsmgmt.APIKey{ClientID: revokedMgmtID, Kind: vippsmgmt.KeyManagement, PartnerID: ptr("acme"), Revoked: true}, revokedMgmtSecret, "")
+	st.units[merchantMSN] = &vippsmgmt.SalesUnit{MSN: merchantMSN, Name: "Shop", Status: vippsmgmt.SalesUnitActive, Merchant: merchantBI, MerchantStatus: vippsmgmt.MerchantActive}
+
+	clk := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	svc, err := New(context.Background(), st, clk, h, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	svc.Routes(mux)
+	return &fixture{store: st, clock: clk, hasher: h, svc: svc, mux: mux}
+}
+
+// do runs req through the service's routes.
+func (f *fixture) do(req *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	f.mux.ServeHTTP(rec, req)
+	return rec
+}
+
+func standardRequest(clientID, secret, sub string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, "/accesstoken/get", nil)
+	if clientID != "" {
+		r.Header.Set("client_id", clientID)
+	}
+	if secret != "" {
+		r.Header.Set("client_secret", secret)
+	}
+	if sub != "" {
+		r.Header.Set("Ocp-Apim-Subscription-Key", sub)
+	}
+	return r
+}
+
+func miamiRequest(clientID, secret, body string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, "/miami/v1/token", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	if clientID != "" || secret != "" {
+		r.SetBasicAuth(clientID, secret)
+	}
+	return r
+}
+
+// classicToken fetches a token through the real endpoint.
+func (f *fixture) classicToken(t testing.TB, clientID, secret, sub string) string {
+	t.Helper()
+	rec := f.do(standardRequest(clientID, secret, sub))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("accesstoken/get: status %d, body %s", rec.Code, rec.Body)
+	}
+	var body AuthorizationTokenResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	return body.AccessToken
+}
+
+func (f *fixture) managementToken(t testing.TB) string {
+	t.Helper()
+	rec := f.do(miamiRequest(mgmtID, mgmtSecret, "grant_type=client_credentials"))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("miami: status %d, body %s", rec.Code, rec.Body)
+	}
+	var body TokenResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	return body.AccessToken
+}
+
+var errStoreDown = errors.New("connection refused")
