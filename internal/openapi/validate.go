@@ -1,0 +1,427 @@
+package openapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"mime"
+	"net/http"
+	"net/textproto"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/vippsmgmt/vippsmgmt/internal/problem"
+)
+
+// DefaultMaxBodyBytes bounds request bodies. A base64 PNG logo of the largest recommended size
+// (1000x1000) fits with room to spare.
+const DefaultMaxBodyBytes = 8 << 20
+
+// Validator checks requests against api/openapi.yaml before the generated handlers see them.
+//
+// Everything that can be decided without kin-openapi is compiled at construction: the operation is
+// found from r.Pattern (the ServeMux has already matched), and parameters are checked with
+// precompiled rules. Only JSON bodies go through kin-openapi's schema validation, so reads such as
+// GET /management/v1/sales-units/{msn} cost a map lookup and a few string checks.
+// Security requirements are not checked here: authentication runs before.
+type Validator struct {
+	// MaxBodyBytes is the largest body accepted; larger ones get 413.
+	MaxBodyBytes int64
+
+	ops map[string]*operation // by ServeMux pattern, "GET /management/v1/sales-units/{msn}"
+}
+
+type operation struct {
+	id     string
+	params []param
+	query  bool // whether any parameter is in the query, so the query is parsed only then
+	body   *body
+}
+
+type param struct {
+	name     string // as declared, for messages
+	key      string // canonical header key, for headers
+	in       string
+	required bool
+	check    func(string) string // "" when the value is fine, else the rule it breaks
+}
+
+type body struct {
+	required   bool
+	mediaTypes []string // accepted base media types
+	schema     *openapi3.Schema
+	jsonBody   bool
+	mcc        bool // a top-level merchantCategoryCode property, which also accepts a number
+}
+
+// NewValidator compiles the checks of every operation of the embedded spec.
+func NewValidator() (*Validator, error) {
+	doc, err := GetSwagger()
+	if err != nil {
+		return nil, fmt.Errorf("load embedded spec: %w", err)
+	}
+	v := &Validator{MaxBodyBytes: DefaultMaxBodyBytes, ops: map[string]*operation{}}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			o, err := compileOperation(item, op)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", method, path, err)
+			}
+			v.ops[method+" "+path] = o
+		}
+	}
+	return v, nil
+}
+
+func compileOperation(item *openapi3.PathItem, op *openapi3.Operation) (*operation, error) {
+	o := &operation{id: op.OperationID}
+	// Operation parameters override path-item ones of the same name and location.
+	seen := map[string]bool{}
+	for _, list := range []openapi3.Parameters{op.Parameters, item.Parameters} {
+		for _, ref := range list {
+			p := ref.Value
+			if seen[p.In+":"+p.Name] {
+				continue
+			}
+			seen[p.In+":"+p.Name] = true
+			if p.Schema == nil || p.Schema.Value == nil {
+				return nil, fmt.Errorf("parameter %s has no schema", p.Name)
+			}
+			check, err := compileParam(p.Schema.Value)
+			if err != nil {
+				return nil, fmt.Errorf("parameter %s: %w", p.Name, err)
+			}
+			o.params = append(o.params, param{
+				name: p.Name, key: textproto.CanonicalMIMEHeaderKey(p.Name), in: p.In,
+				required: p.Required, check: check,
+			})
+			o.query = o.query || p.In == openapi3.ParameterInQuery
+		}
+	}
+	if rb := op.RequestBody; rb != nil && rb.Value != nil {
+		b := &body{required: rb.Value.Required}
+		for mt, content := range rb.Value.Content {
+			base, _, err := mime.ParseMediaType(mt)
+			if err != nil {
+				return nil, fmt.Errorf("media type %q: %w", mt, err)
+			}
+			b.mediaTypes = append(b.mediaTypes, base)
+			if base == "application/json" && content.Schema != nil {
+				b.jsonBody = true
+				b.schema = content.Schema.Value
+				_, b.mcc = b.schema.Properties["merchantCategoryCode"]
+			}
+		}
+		slices.Sort(b.mediaTypes)
+		o.body = b
+	}
+	return o, nil
+}
+
+var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// compileParam turns a parameter schema into a check of the raw string. The schemas of our
+// parameters are simple; anything else falls back to kin-openapi.
+func compileParam(s *openapi3.Schema) (func(string) string, error) {
+	switch {
+	case s.Type.Is(openapi3.TypeString):
+		var re *regexp.Regexp
+		if s.Pattern != "" {
+			var err error
+			if re, err = regexp.Compile(s.Pattern); err != nil {
+				return nil, err
+			}
+		}
+		minLen, maxLen := int(s.MinLength), -1
+		if s.MaxLength != nil {
+			maxLen = int(*s.MaxLength)
+		}
+		var enum []string
+		for _, e := range s.Enum {
+			enum = append(enum, fmt.Sprint(e))
+		}
+		isUUID := s.Format == "uuid"
+		return func(v string) string {
+			// Rune counts only matter near the limits; byte length bounds them cheaply.
+			if n := len(v); (maxLen >= 0 && n > maxLen) || n < minLen {
+				n = utf8.RuneCountInString(v)
+				if maxLen >= 0 && n > maxLen {
+					return fmt.Sprintf("must be at most %d characters", maxLen)
+				}
+				if n < minLen {
+					return fmt.Sprintf("must be at least %d characters", minLen)
+				}
+			}
+			if re != nil && !re.MatchString(v) {
+				return "must match " + re.String()
+			}
+			if enum != nil && !slices.Contains(enum, v) {
+				return "must be one of " + strings.Join(enum, ", ")
+			}
+			if isUUID && !uuidRE.MatchString(v) {
+				return "must be a UUID"
+			}
+			return ""
+		}, nil
+	case s.Type.Is(openapi3.TypeBoolean):
+		return func(v string) string {
+			if v == "true" || v == "false" {
+				return ""
+			}
+			return "must be true or false"
+		}, nil
+	case s.Type.Is(openapi3.TypeInteger):
+		return func(v string) string {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return "must be an integer"
+			}
+			if err := s.VisitJSON(float64(n)); err != nil {
+				return reason(err)
+			}
+			return ""
+		}, nil
+	}
+	return func(v string) string {
+		if err := s.VisitJSON(v); err != nil {
+			return reason(err)
+		}
+		return ""
+	}, nil
+}
+
+// Middleware validates requests of the operations in the spec and passes everything else through.
+// It fits StdHTTPServerOptions.Middlewares, which run after the ServeMux matched and the generated
+// wrapper bound the parameters, so r.Pattern and r.PathValue are set.
+func (v *Validator) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		op := v.ops[r.Pattern]
+		if op == nil || v.validate(w, r, op) {
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// validate reports whether the request may go on; when not, it has written the problem.
+func (v *Validator) validate(w http.ResponseWriter, r *http.Request, op *operation) bool {
+	var fails []problem.ExtraDetail
+	var query map[string][]string
+	if op.query && r.URL.RawQuery != "" {
+		query = r.URL.Query()
+	}
+	for i := range op.params {
+		p := &op.params[i]
+		var value string
+		var found bool
+		switch p.in {
+		case openapi3.ParameterInPath:
+			value = r.PathValue(p.name)
+			found = value != ""
+		case openapi3.ParameterInHeader:
+			if vs := r.Header[p.key]; len(vs) > 0 {
+				value, found = vs[0], true
+			}
+		case openapi3.ParameterInQuery:
+			if vs := query[p.name]; len(vs) > 0 {
+				value, found = vs[0], true
+			}
+		default:
+			continue
+		}
+		if !found {
+			if p.required {
+				fails = append(fails, problem.ExtraDetail{Key: p.name, Value: "is required"})
+			}
+			continue
+		}
+		if msg := p.check(value); msg != "" {
+			fails = append(fails, problem.ExtraDetail{Key: p.name, Value: msg})
+		}
+	}
+	if len(fails) > 0 {
+		writeInvalid(w, r, fails)
+		return false
+	}
+	if op.body == nil {
+		return true
+	}
+	return v.validateBody(w, r, op.body)
+}
+
+func (v *Validator) validateBody(w http.ResponseWriter, r *http.Request, b *body) bool {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, v.MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			problem.Write(w, problem.New(r.Context(), http.StatusRequestEntityTooLarge, "request-too-large",
+				"Request body too large", fmt.Sprintf("The request body must be at most %d bytes.", tooLarge.Limit)))
+		} else {
+			writeInvalid(w, r, []problem.ExtraDetail{{Key: "body", Value: "could not be read"}})
+		}
+		return false
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		if b.required {
+			writeInvalid(w, r, []problem.ExtraDetail{{Key: "body", Value: "is required"}})
+			return false
+		}
+		r.Body = http.NoBody
+		return true
+	}
+	ct := r.Header.Get("Content-Type")
+	base, _, err := mime.ParseMediaType(ct)
+	if err != nil || !slices.Contains(b.mediaTypes, base) {
+		detail := "The request body must be sent with Content-Type " + strings.Join(b.mediaTypes, " or ") + "."
+		if ct != "" {
+			detail = fmt.Sprintf("Content-Type %q is not supported. %s", ct, detail)
+		}
+		problem.Write(w, problem.New(r.Context(), http.StatusUnsupportedMediaType, "unsupported-media-type",
+			"Unsupported media type", detail))
+		return false
+	}
+	if !b.jsonBody || base != "application/json" {
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+		return true
+	}
+	var value any
+	if err := json.Unmarshal(raw, &value); err != nil {
+		writeMalformed(w, r, err)
+		return false
+	}
+	if b.mcc && fixMCC(value) {
+		// The contract's own example sends the MCC as a number; hand the handler a string.
+		if raw, err = json.Marshal(value); err != nil {
+			writeMalformed(w, r, err)
+			return false
+		}
+	}
+	if err := b.schema.VisitJSON(value, schemaOptions...); err != nil {
+		writeInvalid(w, r, schemaFailures(err))
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	r.ContentLength = int64(len(raw))
+	return true
+}
+
+var schemaOptions = []openapi3.SchemaValidationOption{
+	openapi3.MultiErrors(),
+	openapi3.VisitAsRequest(),
+	openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(uuidRE.String())),
+}
+
+// fixMCC rewrites a four-digit numeric merchantCategoryCode as its string, and reports whether it did.
+func fixMCC(value any) bool {
+	obj, ok := value.(map[string]any)
+	if !ok {
+		return false
+	}
+	n, ok := obj["merchantCategoryCode"].(float64)
+	if !ok || n < 0 || n > 9999 || n != math.Trunc(n) {
+		return false
+	}
+	obj["merchantCategoryCode"] = fmt.Sprintf("%04d", int(n))
+	return true
+}
+
+// schemaFailures flattens kin-openapi's errors into field/rule pairs with short messages.
+func schemaFailures(err error) []problem.ExtraDetail {
+	var out []problem.ExtraDetail
+	var walk func(error)
+	walk = func(err error) {
+		var me openapi3.MultiError
+		if errors.As(err, &me) {
+			for _, e := range me {
+				walk(e)
+			}
+			return
+		}
+		var se *openapi3.SchemaError
+		if errors.As(err, &se) {
+			out = append(out, problem.ExtraDetail{Key: fieldPath(se.JSONPointer()), Value: reason(se)})
+			return
+		}
+		out = append(out, problem.ExtraDetail{Key: "body", Value: err.Error()})
+	}
+	walk(err)
+	return out
+}
+
+func fieldPath(ptr []string) string {
+	if len(ptr) == 0 {
+		return "body"
+	}
+	var b strings.Builder
+	for i, p := range ptr {
+		if _, err := strconv.Atoi(p); err == nil {
+			b.WriteString("[" + p + "]")
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+var missingRE = regexp.MustCompile(`^property "[^"]*" is missing$`)
+
+// reason is the rule a value broke, without kin-openapi's path, schema and value dump.
+func reason(err error) string {
+	var se *openapi3.SchemaError
+	if !errors.As(err, &se) {
+		return err.Error()
+	}
+	switch {
+	case missingRE.MatchString(se.Reason):
+		return "is required"
+	case se.SchemaField == "nullable":
+		return "must not be null"
+	case se.SchemaField == "format" && se.Schema != nil:
+		switch se.Schema.Format {
+		case "uuid":
+			return "must be a UUID"
+		case "byte":
+			return "must be base64"
+		}
+	case se.Reason == "":
+		return "does not match the schema's " + se.SchemaField
+	}
+	return se.Reason
+}
+
+// writeInvalid answers 400 naming each field and rule: the first few in detail, all of them in
+// extraDetails when there are several.
+func writeInvalid(w http.ResponseWriter, r *http.Request, fails []problem.ExtraDetail) {
+	parts := make([]string, 0, 3)
+	for i, f := range fails {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(fails)-3))
+			break
+		}
+		parts = append(parts, f.Key+": "+f.Value)
+	}
+	d := problem.New(r.Context(), http.StatusBadRequest, "invalid-request", "Invalid request", strings.Join(parts, "; "))
+	if len(fails) > 1 {
+		d.ExtraDetails = fails
+	}
+	problem.Write(w, d)
+}
+
+func writeMalformed(w http.ResponseWriter, r *http.Request, err error) {
+	msg := err.Error()
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		msg = fmt.Sprintf("%s (at byte %d)", se.Error(), se.Offset)
+	}
+	problem.Write(w, problem.New(r.Context(), http.StatusBadRequest, "invalid-request", "Invalid request", "Malformed JSON: "+msg))
+}
