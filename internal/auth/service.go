@@ -39,7 +39,7 @@ const (
 
 // Bounds and lifetimes of the verification caches.
 const (
-	maxCachedTokens = 100000
+	maxCachedTokens = 20000 // about 1 KB each
 	maxCachedKeys   = 10000
 	// keyInfoTTL bounds how long a revocation made by another process goes unnoticed.
 	keyInfoTTL = 2 * time.Second
