@@ -1,0 +1,281 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vippsmgmt/vippsmgmt/internal/app"
+	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
+)
+
+// serveConfig is everything `vippsmgmt serve` is told, from flags or the environment.
+type serveConfig struct {
+	addr         string
+	db           string
+	fixtures     []string
+	demo         bool
+	publicURL    string
+	adminToken   string
+	sandbox      bool
+	logFormat    string
+	tokenTTL     time.Duration
+	tokenRate    float64
+	tokenBurst   int
+	signingKey   string
+	smtpURL      string
+	smtpFrom     string
+	sweepEvery   time.Duration
+	shutdownWait time.Duration
+}
+
+// listFlag is a flag that may repeat.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// parseServe reads the environment first and lets flags override it.
+func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
+	c := serveConfig{
+		addr: "localhost:8080", db: "sqlite:vippsmgmt.db", demo: true, sandbox: true, logFormat: "text",
+		tokenTTL: 24 * time.Hour, tokenRate: 10, tokenBurst: 60, sweepEvery: 10 * time.Second,
+		shutdownWait: 10 * time.Second, smtpFrom: "vippsmgmt@localhost",
+	}
+	var envErr error
+	str := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	parse := func(name string, set func(string) error) {
+		if v := getenv(name); v != "" && envErr == nil {
+			if err := set(v); err != nil {
+				envErr = usagef("%s=%q: %v", name, v, err)
+			}
+		}
+	}
+	str("VIPPSMGMT_ADDR", &c.addr)
+	str("VIPPSMGMT_DB", &c.db)
+	if v := getenv("VIPPSMGMT_FIXTURES"); v != "" {
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				c.fixtures = append(c.fixtures, f)
+			}
+		}
+	}
+	parse("VIPPSMGMT_DEMO", func(v string) (err error) { c.demo, err = strconv.ParseBool(v); return })
+	str("VIPPSMGMT_PUBLIC_URL", &c.publicURL)
+	str("VIPPSMGMT_ADMIN_TOKEN", &c.adminToken)
+	parse("VIPPSMGMT_SANDBOX", func(v string) (err error) { c.sandbox, err = strconv.ParseBool(v); return })
+	str("VIPPSMGMT_LOG_FORMAT", &c.logFormat)
+	parse("VIPPSMGMT_TOKEN_TTL", func(v string) (err error) { c.tokenTTL, err = time.ParseDuration(v); return })
+	parse("VIPPSMGMT_TOKEN_RATE", func(v string) (err error) { c.tokenRate, err = strconv.ParseFloat(v, 64); return })
+	parse("VIPPSMGMT_TOKEN_BURST", func(v string) (err error) { c.tokenBurst, err = strconv.Atoi(v); return })
+	str("VIPPSMGMT_SIGNING_KEY", &c.signingKey)
+	str("VIPPSMGMT_SMTP_URL", &c.smtpURL)
+	str("VIPPSMGMT_SMTP_FROM", &c.smtpFrom)
+	if envErr != nil {
+		return c, envErr
+	}
+
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", c.addr, "listen address (VIPPSMGMT_ADDR)")
+	fs.StringVar(&c.db, "db", c.db, "sqlite:PATH or a postgres:// URL (VIPPSMGMT_DB)")
+	var files listFlag
+	fs.Var(&files, "fixtures", "fixture file loaded at start; may repeat (VIPPSMGMT_FIXTURES, comma-separated)")
+	fs.BoolVar(&c.demo, "demo", c.demo, "load the demo data set when the database holds no partner (VIPPSMGMT_DEMO)")
+	fs.StringVar(&c.publicURL, "public-url", c.publicURL, "base of links the server hands out; default http://ADDR (VIPPSMGMT_PUBLIC_URL)")
+	fs.StringVar(&c.adminToken, "admin-token", c.adminToken, "bearer token of the operator API and console; generated when empty (VIPPSMGMT_ADMIN_TOKEN)")
+	fs.BoolVar(&c.sandbox, "sandbox", c.sandbox, "enable test conveniences such as the clock control (VIPPSMGMT_SANDBOX)")
+	fs.StringVar(&c.logFormat, "log-format", c.logFormat, "text or json (VIPPSMGMT_LOG_FORMAT)")
+	fs.DurationVar(&c.tokenTTL, "token-ttl", c.tokenTTL, "lifetime of /accesstoken/get tokens; 1h mimics the test environment (VIPPSMGMT_TOKEN_TTL)")
+	fs.Float64Var(&c.tokenRate, "token-rate", c.tokenRate, "token requests per second allowed per client id (VIPPSMGMT_TOKEN_RATE)")
+	fs.IntVar(&c.tokenBurst, "token-burst", c.tokenBurst, "token requests a client id may make at once (VIPPSMGMT_TOKEN_BURST)")
+	fs.StringVar(&c.signingKey, "signing-key", c.signingKey, "PEM file with the RSA key that signs tokens; default: one kept in the database (VIPPSMGMT_SIGNING_KEY)")
+	fs.StringVar(&c.smtpURL, "smtp-url", c.smtpURL, "smtp://[user:pass@]host:port to send notifications by e-mail (VIPPSMGMT_SMTP_URL)")
+	fs.StringVar(&c.smtpFrom, "smtp-from", c.smtpFrom, "sender address of notification e-mails (VIPPSMGMT_SMTP_FROM)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, err
+		}
+		return c, usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return c, usagef("serve takes no arguments, got %q", fs.Arg(0))
+	}
+	if len(files) > 0 {
+		c.fixtures = files
+	}
+	switch {
+	case c.logFormat != "text" && c.logFormat != "json":
+		return c, usagef("--log-format %q: must be text or json", c.logFormat)
+	case c.tokenTTL < time.Minute:
+		return c, usagef("--token-ttl %s: must be at least 1m", c.tokenTTL)
+	case c.tokenRate <= 0 || c.tokenBurst < 1:
+		return c, usagef("--token-rate and --token-burst must be positive")
+	}
+	if c.publicURL != "" {
+		u, err := url.Parse(c.publicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, usagef("--public-url %q: must be an http or https URL", c.publicURL)
+		}
+		c.publicURL = strings.TrimRight(c.publicURL, "/")
+	}
+	if c.smtpURL != "" {
+		if u, err := url.Parse(c.smtpURL); err != nil || u.Scheme != "smtp" || u.Host == "" {
+			return c, usagef("--smtp-url %q: must be smtp://host:port", c.smtpURL)
+		}
+	}
+	return c, nil
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseServe(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	logger := newLogger(cfg.logFormat, stderr)
+
+	var signingKey []byte
+	if cfg.signingKey != "" {
+		if signingKey, err = os.ReadFile(cfg.signingKey); err != nil {
+			return usagef("--signing-key: %v", err)
+		}
+	}
+	adminToken, generated := cfg.adminToken, false
+	if adminToken == "" {
+		b := make([]byte, 24)
+		_, _ = rand.Read(b)
+		adminToken, generated = hex.EncodeToString(b), true
+	}
+	// Listen first: the public URL defaults to the address actually bound (also for port 0).
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return usagef("--addr: %v", err)
+	}
+	defer ln.Close()
+	base := "http://" + displayAddr(ln.Addr().String())
+	if cfg.publicURL == "" {
+		cfg.publicURL = base
+	}
+	a, err := app.New(ctx, app.Config{
+		DB: cfg.db, Fixtures: cfg.fixtures, Demo: cfg.demo, PublicURL: cfg.publicURL, AdminToken: adminToken,
+		Sandbox: cfg.sandbox, TokenTTL: cfg.tokenTTL, TokenRate: cfg.tokenRate, TokenBurst: cfg.tokenBurst,
+		SigningKeyPEM: signingKey, SMTPURL: cfg.smtpURL, SMTPFrom: cfg.smtpFrom, SweepEvery: cfg.sweepEvery, Logger: logger,
+	})
+	var ce *app.ConfigError
+	if errors.As(err, &ce) {
+		return usageError{err}
+	} else if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	printBanner(stdout, base, cfg, adminToken, generated, a.DemoLoaded)
+	httpSrv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.Background(bg)
+	}()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+	logger.Info("serving", "addr", ln.Addr().String(), "db", redactDSN(cfg.db), "public_url", cfg.publicURL, "sandbox", cfg.sandbox)
+
+	select {
+	case err := <-serveErr:
+		stopBackground()
+		<-done
+		return err
+	case <-ctx.Done():
+	}
+	// Stop accepting, let in-flight requests (also ones still sending their body) finish.
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownWait)
+	defer cancel()
+	err = httpSrv.Shutdown(shutdownCtx)
+	stopBackground()
+	<-done
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// displayAddr turns a listener address into one a browser or curl can use.
+func displayAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// redactDSN hides a password in a database URL before it is logged.
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return dsn
+}
+
+func printBanner(w io.Writer, base string, cfg serveConfig, adminToken string, generated, demo bool) {
+	fmt.Fprintf(w, "vippsmgmt is listening on %s (database %s)\n", base, redactDSN(cfg.db))
+	fmt.Fprintf(w, "  merchant portal links: %s/register/prefilled/{id}   operator console: %s/console\n", cfg.publicURL, base)
+	if generated {
+		fmt.Fprintf(w, "  admin token (shown once): %s\n", adminToken)
+	}
+	if !demo {
+		return
+	}
+	p, m, mk := fixtures.DemoPartnerKeys, fixtures.DemoManagementKeys, fixtures.DemoMerchantKeys
+	fmt.Fprintf(w, `
+Demo data loaded. Credentials:
+  partner keys:    client_id %s  client_secret %s  Ocp-Apim-Subscription-Key %s
+  management keys: client_id %s  client_secret %s
+  merchant keys:   client_id %s  client_secret %s  Ocp-Apim-Subscription-Key %s
+
+Quick start, step 2 (get an access token):
+curl -X POST '%s/accesstoken/get' \
+-H "Content-Type: application/json" \
+-H 'client_id: %s' \
+-H 'client_secret: %s' \
+-H 'Ocp-Apim-Subscription-Key: %s' \
+--data ''
+`, p.ClientID, p.ClientSecret, p.SubscriptionKey, m.ClientID, m.ClientSecret,
+		mk.ClientID, mk.ClientSecret, mk.SubscriptionKey, base, p.ClientID, p.ClientSecret, p.SubscriptionKey)
+}

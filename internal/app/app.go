@@ -1,0 +1,165 @@
+// Package app assembles a complete vippsmgmt server from its configuration: store, clock, secret
+// hasher, fixtures, token service, HTTP API and portal. `vippsmgmt serve` and end-to-end tests use
+// the same assembly.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/auth"
+	"github.com/vippsmgmt/vippsmgmt/internal/clock"
+	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
+	"github.com/vippsmgmt/vippsmgmt/internal/httpapi"
+	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
+)
+
+// Config is the server's configuration (see `vippsmgmt serve -h`).
+type Config struct {
+	DB            string   // sqlite:PATH or postgres:// URL
+	Fixtures      []string // fixture files loaded at start
+	Demo          bool     // load the demo set into an empty database
+	PublicURL     string   // base of prefill links, without a trailing slash
+	AdminToken    string   // required
+	Sandbox       bool
+	TokenTTL      time.Duration
+	TokenRate     float64
+	TokenBurst    int
+	SigningKeyPEM []byte
+	SMTPURL       string
+	SMTPFrom      string
+	SweepEvery    time.Duration
+	Logger        *slog.Logger
+}
+
+// ConfigError is a problem with the configuration or its inputs (database URL, fixture file,
+// signing key): start-up stops with it.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// App is an assembled server.
+type App struct {
+	cfg        Config
+	Store      *sqlstore.DB
+	Clock      *clock.Clock
+	Server     *httpapi.Server
+	Auth       *auth.Service
+	DemoLoaded bool
+	logger     *slog.Logger
+}
+
+// New assembles the server. The caller serves App.Handler() and runs App.Background.
+func New(ctx context.Context, cfg Config) (a *App, err error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.AdminToken == "" {
+		return nil, &ConfigError{errors.New("admin token is required")}
+	}
+	if cfg.SweepEvery == 0 {
+		cfg.SweepEvery = 10 * time.Second
+	}
+	if cfg.TokenTTL == 0 {
+		cfg.TokenTTL = 24 * time.Hour
+	}
+	if cfg.TokenRate == 0 {
+		cfg.TokenRate, cfg.TokenBurst = 10, 60
+	}
+	a = &App{cfg: cfg, Clock: clock.New(), logger: cfg.Logger}
+	a.Store, err = sqlstore.Open(ctx, cfg.DB, a.Clock)
+	if err != nil {
+		return nil, &ConfigError{fmt.Errorf("database: %w", err)}
+	}
+	defer func() {
+		if err != nil {
+			a.Store.Close()
+		}
+	}()
+	if err := a.Clock.Refresh(ctx, a.Store); err != nil {
+		return nil, fmt.Errorf("read clock offset: %w", err)
+	}
+	hasher, err := auth.LoadHasher(ctx, a.Store)
+	if err != nil {
+		return nil, fmt.Errorf("load secret hasher: %w", err)
+	}
+	if cfg.Demo {
+		n, err := a.Store.CountPartners(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("count partners: %w", err)
+		}
+		if n == 0 {
+			if err := fixtures.Load(ctx, a.Store, hasher.Hash, "demo.yaml", fixtures.Demo); err != nil {
+				return nil, fmt.Errorf("load demo data: %w", err)
+			}
+			a.DemoLoaded = true
+		}
+	}
+	for _, f := range cfg.Fixtures {
+		if err := fixtures.LoadFile(ctx, a.Store, hasher.Hash, f); err != nil {
+			return nil, &ConfigError{err}
+		}
+	}
+	a.Auth, err = auth.New(ctx, a.Store, a.Clock, hasher, auth.Config{
+		ClassicTTL: cfg.TokenTTL, Rate: cfg.TokenRate, Burst: cfg.TokenBurst, SigningKeyPEM: cfg.SigningKeyPEM,
+	})
+	if err != nil {
+		return nil, &ConfigError{fmt.Errorf("signing key: %w", err)}
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(a.Store.SQL(), a.Store.Dialect()))
+	a.Server, err = httpapi.NewServer(
+		httpapi.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken, Sandbox: cfg.Sandbox},
+		httpapi.Deps{Logger: cfg.Logger, Store: a.Store, Clock: a.Clock, Auth: a.Auth, Hasher: hasher,
+			AdminAuth: auth.RequireAdmin(cfg.AdminToken), Registerer: reg, Gatherer: reg})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Handler is the whole HTTP surface.
+func (a *App) Handler() http.Handler { return a.Server }
+
+// Background runs the periodic work until ctx ends: adopting clock moves of other processes,
+// recording expiries and forgetting old idempotency keys.
+func (a *App) Background(ctx context.Context) {
+	t := time.NewTicker(a.cfg.SweepEvery)
+	defer t.Stop()
+	for {
+		a.Sweep(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Sweep runs the periodic work once.
+func (a *App) Sweep(ctx context.Context) {
+	if err := a.Clock.Refresh(ctx, a.Store); err != nil && ctx.Err() == nil {
+		a.logger.Warn("clock refresh failed", "error", err)
+	}
+	if n, err := a.Store.ExpireProductOrders(ctx); err != nil && ctx.Err() == nil {
+		a.logger.Warn("expiry sweep failed", "error", err)
+	} else if n > 0 {
+		a.logger.Info("expired product orders", "count", n)
+	}
+	if _, err := a.Store.PurgeIdempotencyKeys(ctx, a.Clock.Now().Add(-2*vippsmgmt.IdempotencyRetention)); err != nil && ctx.Err() == nil {
+		a.logger.Warn("idempotency purge failed", "error", err)
+	}
+}
+
+// Close closes the database.
+func (a *App) Close() error { return a.Store.Close() }

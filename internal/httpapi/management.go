@@ -1,0 +1,412 @@
+package httpapi
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/openapi"
+)
+
+// callerFrom returns the authenticated caller; the authentication middleware guarantees one on
+// every /management route.
+func callerFrom(ctx context.Context) (vippsmgmt.Caller, error) {
+	c, ok := vippsmgmt.CallerFromContext(ctx)
+	if !ok {
+		return c, vippsmgmt.Errorf(vippsmgmt.EUNAUTHORIZED, "The request is not authenticated.")
+	}
+	return c, nil
+}
+
+// partnerFrom returns the caller if it acts as a partner; merchant keys get 403.
+func partnerFrom(ctx context.Context) (vippsmgmt.Caller, error) {
+	c, err := callerFrom(ctx)
+	if err == nil && !c.IsPartner() {
+		err = vippsmgmt.Errorf(vippsmgmt.EFORBIDDEN, "This operation is for partners: use partner keys or management keys, not a sales unit's merchant keys.")
+	}
+	return c, err
+}
+
+// Not-found messages never depend on whether the thing exists: "not yours" must read exactly like
+// "does not exist".
+func salesUnitNotFound(msn string) error {
+	return vippsmgmt.Errorf(vippsmgmt.ENOTFOUND, "No sales unit with MSN %s is available to the caller.", msn)
+}
+
+func merchantNotFound(b vippsmgmt.BusinessIdentifier) error {
+	return vippsmgmt.Errorf(vippsmgmt.ENOTFOUND, "No merchant %s %s is available to the caller.", b.Scheme, b.ID)
+}
+
+func orderNotFound(id string) error {
+	return vippsmgmt.Errorf(vippsmgmt.ENOTFOUND, "No product order %s is available to the caller.", id)
+}
+
+// GetAllSalesUnits serves GET /management/v1/sales-units.
+func (s *Server) GetAllSalesUnits(ctx context.Context, _ openapi.GetAllSalesUnitsRequestObject) (openapi.GetAllSalesUnitsResponseObject, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return salesUnitStream{ctx: ctx, store: s.store, filter: c.SalesUnitScope()}, nil
+}
+
+// salesUnitStream writes the list as it reads it, so a partner with 100,000 sales units costs a
+// buffer, not an array.
+type salesUnitStream struct {
+	ctx    context.Context
+	store  vippsmgmt.Store
+	filter vippsmgmt.SalesUnitFilter
+}
+
+func (l salesUnitStream) VisitGetAllSalesUnitsResponse(w http.ResponseWriter) error {
+	bw := bufio.NewWriterSize(w, 32<<10)
+	started := false
+	err := l.store.EachSalesUnit(l.ctx, l.filter, func(m vippsmgmt.MsnInfo) error {
+		b, err := json.Marshal(openapi.MsnInfo{Msn: m.MSN, Name: m.Name})
+		if err != nil {
+			return err
+		}
+		if !started {
+			w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+			w.WriteHeader(http.StatusOK)
+			bw.WriteByte('[')
+			started = true
+		} else {
+			bw.WriteByte(',')
+		}
+		_, err = bw.Write(b)
+		return err
+	})
+	if err != nil {
+		if !started {
+			return err // nothing written yet: the error handler answers with a problem
+		}
+		// Half a JSON array must not look complete: cut the connection.
+		panic(http.ErrAbortHandler)
+	}
+	if !started {
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		w.WriteHeader(http.StatusOK)
+		bw.WriteByte('[')
+	}
+	bw.WriteString("]\n")
+	return bw.Flush()
+}
+
+// GetMsn serves GET /management/v1/sales-units/{msn}.
+func (s *Server) GetMsn(ctx context.Context, req openapi.GetMsnRequestObject) (openapi.GetMsnResponseObject, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	su, err := s.store.FindSalesUnitByMSN(ctx, req.Msn)
+	if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND || (err == nil && !c.CanSee(su)) {
+		return nil, salesUnitNotFound(req.Msn)
+	} else if err != nil {
+		return nil, err
+	}
+	return openapi.GetMsn200ApplicationJSONCharsetUTF8Response{
+		Msn: su.MSN, Name: su.Name,
+		BusinessIdentifier: openapi.BusinessIdentifier{Scheme: su.Merchant.Scheme, Id: su.Merchant.ID},
+		Configuration:      configurationOut(su.Configuration),
+	}, nil
+}
+
+func configurationOut(c *vippsmgmt.Configuration) openapi.SalesUnitConfiguration {
+	if c == nil {
+		return openapi.SalesUnitConfiguration{}
+	}
+	out := openapi.SalesUnitConfiguration{
+		PaymentAllowed: c.PaymentAllowed, SkipLandingPageAllowed: c.SkipLandingPageAllowed,
+		RecurringAllowed: c.RecurringAllowed, PartialCaptureAllowed: c.PartialCaptureAllowed,
+		LateCaptureAllowed: c.LateCaptureAllowed, LandingPagePhoneNumberLocked: c.LandingPagePhoneNumberLocked,
+		LongLivingPaymentAllowed: c.LongLivingPaymentAllowed, CreditCardPaymentAllowed: c.CreditCardPaymentAllowed,
+	}
+	if c.CaptureType != nil {
+		ct := openapi.SalesUnitConfigurationCaptureType(*c.CaptureType)
+		out.CaptureType = &ct
+	}
+	return out
+}
+
+// visibleUnitsOf lists the units of merchant b the caller may see.
+func (s *Server) visibleUnitsOf(ctx context.Context, c vippsmgmt.Caller, b vippsmgmt.BusinessIdentifier, limit int) ([]openapi.MsnInfo, error) {
+	out := []openapi.MsnInfo{}
+	f := c.SalesUnitScope()
+	if f.Merchant != nil && *f.Merchant != b {
+		return out, nil // merchant keys see their own organisation only
+	}
+	f.Merchant, f.Limit = &b, limit
+	err := s.store.EachSalesUnit(ctx, f, func(m vippsmgmt.MsnInfo) error {
+		out = append(out, openapi.MsnInfo{Msn: m.MSN, Name: m.Name})
+		return nil
+	})
+	return out, err
+}
+
+// GetMerchantByBusinessIdentifier serves GET /management/v1/merchants/{scheme}/{id}. A partner
+// sees a merchant only while one of its active sales units is connected to the partner.
+func (s *Server) GetMerchantByBusinessIdentifier(ctx context.Context, req openapi.GetMerchantByBusinessIdentifierRequestObject) (openapi.GetMerchantByBusinessIdentifierResponseObject, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := vippsmgmt.BusinessIdentifier{Scheme: req.Scheme, ID: req.Id}
+	// Both queries always run, so an unknown merchant and another partner's answer alike.
+	units, err := s.visibleUnitsOf(ctx, c, b, 1)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.store.FindMerchant(ctx, b)
+	if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND || (err == nil && (len(units) == 0 || m.Status != vippsmgmt.MerchantActive)) {
+		return nil, merchantNotFound(b)
+	} else if err != nil {
+		return nil, err
+	}
+	return openapi.GetMerchantByBusinessIdentifier200ApplicationJSONCharsetUTF8Response(merchantOut(m)), nil
+}
+
+func merchantOut(m *vippsmgmt.Merchant) openapi.Merchant {
+	return openapi.Merchant{
+		BusinessIdentifier:  openapi.BusinessIdentifier{Scheme: m.BusinessIdentifier.Scheme, Id: m.BusinessIdentifier.ID},
+		Name:                m.Name,
+		Status:              openapi.MerchantStatus(m.Status),
+		CreatedAt:           m.CreatedAt,
+		UpdatedAt:           m.UpdatedAt,
+		CountryCode:         m.CountryCode,
+		BusinessAddress:     addressOut(m.BusinessAddress),
+		BusinessPostAddress: addressOut(m.BusinessPostAddress),
+	}
+}
+
+func addressOut(a *vippsmgmt.Address) *openapi.Address {
+	if a == nil {
+		return nil
+	}
+	lines := a.Lines
+	if lines == nil {
+		lines = []string{}
+	}
+	return &openapi.Address{Lines: lines, PostCode: a.PostCode, City: a.City, CountryCode: a.CountryCode}
+}
+
+// GetSalesUnitsByBusinessIdentifier serves GET /management/v1/merchants/{scheme}/{id}/sales-units.
+func (s *Server) GetSalesUnitsByBusinessIdentifier(ctx context.Context, req openapi.GetSalesUnitsByBusinessIdentifierRequestObject) (openapi.GetSalesUnitsByBusinessIdentifierResponseObject, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := vippsmgmt.BusinessIdentifier{Scheme: req.Scheme, ID: req.Id}
+	units, err := s.visibleUnitsOf(ctx, c, b, 0)
+	if err != nil {
+		return nil, err
+	}
+	if len(units) == 0 {
+		return nil, merchantNotFound(b)
+	}
+	return openapi.GetSalesUnitsByBusinessIdentifier200ApplicationJSONCharsetUTF8Response(units), nil
+}
+
+// GetPartnerPricePackages serves GET /management/v1/partners/price-packages.
+func (s *Server) GetPartnerPricePackages(ctx context.Context, _ openapi.GetPartnerPricePackagesRequestObject) (openapi.GetPartnerPricePackagesResponseObject, error) {
+	c, err := partnerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pkgs, err := s.store.FindPricePackages(ctx, c.PartnerID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]openapi.PricePackage, 0, len(pkgs))
+	for _, p := range pkgs {
+		out = append(out, pricePackageOut(p))
+	}
+	return openapi.GetPartnerPricePackages200ApplicationJSONCharsetUTF8Response(out), nil
+}
+
+func pricePackageOut(p *vippsmgmt.PricePackage) openapi.PricePackage {
+	out := openapi.PricePackage{
+		PricePackageId: uuid.MustParse(p.ID), Name: p.Name, Description: p.Description,
+		VisibleInSignupForm: p.VisibleInSignupForm, Commission: p.Commission,
+	}
+	if p.ProductType != nil {
+		pt := openapi.ProductType(*p.ProductType)
+		out.ProductType = &pt
+	}
+	if p.Market != nil {
+		m := openapi.PricePackageMarket(*p.Market)
+		out.Market = &m
+	}
+	return out
+}
+
+// OrderProduct serves POST /management/v1/product-orders: the prefill.
+func (s *Server) OrderProduct(ctx context.Context, req openapi.OrderProductRequestObject) (openapi.OrderProductResponseObject, error) {
+	c, err := partnerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if req.Body == nil {
+		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "The request body is required.")
+	}
+	// The hash of the decoded request identifies "the same request": the struct encodes in a fixed
+	// order, so formatting and key order of the sent JSON do not matter.
+	canonical, err := json.Marshal(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	hash := sha256.Sum256(canonical)
+
+	var details vippsmgmt.OrderDetails
+	if err := convertJSON(req.Body, &details); err != nil {
+		return nil, err
+	}
+	order := &vippsmgmt.ProductOrder{
+		Type:               vippsmgmt.OrderPrefill,
+		PartnerID:          &c.PartnerID,
+		Status:             vippsmgmt.StatusReceived,
+		BusinessIdentifier: vippsmgmt.BusinessIdentifier{Scheme: req.Body.BusinessIdentifier.Scheme, ID: req.Body.BusinessIdentifier.Id},
+		ProductType:        string(req.Body.ProductType),
+		Details:            details,
+	}
+	fields := order.BusinessIdentifier.Validate("businessIdentifier")
+	fields = append(fields, details.Validate()...)
+	if details.PricePackageID != nil {
+		fields = append(fields, s.checkPricePackage(ctx, c.PartnerID, order.ProductType, *details.PricePackageID)...)
+	}
+	if err := vippsmgmt.InvalidFields(fields); err != nil {
+		return nil, err
+	}
+	id, _, err := s.store.CreateProductOrder(ctx, order, &vippsmgmt.Idempotency{
+		PartnerID: c.PartnerID, Key: req.Params.IdempotencyKey, RequestHash: hash[:],
+	})
+	if err != nil {
+		return nil, err
+	}
+	return openapi.OrderProduct201JSONResponse{PrefilledOrderId: uuid.MustParse(id), PrefillUrl: s.prefillURL(id)}, nil
+}
+
+// checkPricePackage allows only the partner's own packages, for a product type they price.
+func (s *Server) checkPricePackage(ctx context.Context, partnerID, productType, id string) []vippsmgmt.FieldError {
+	p, err := s.store.FindPricePackageByID(ctx, id)
+	switch {
+	case err != nil || p.PartnerID != partnerID:
+		return []vippsmgmt.FieldError{{Field: "pricePackageId", Problem: "is not one of your price packages (see GET /management/v1/partners/price-packages)"}}
+	case p.ProductType != nil && *p.ProductType != productType:
+		return []vippsmgmt.FieldError{{Field: "pricePackageId", Problem: fmt.Sprintf("is a package for %s, not %s", *p.ProductType, productType)}}
+	}
+	for _, t := range vippsmgmt.PricedProductTypes {
+		if t == productType {
+			return nil
+		}
+	}
+	return []vippsmgmt.FieldError{{Field: "pricePackageId", Problem: "applies only to PAYMENT_INTEGRATION, CASHIER and CHECKOUT"}}
+}
+
+func (s *Server) prefillURL(id string) string { return s.cfg.PublicURL + "/register/prefilled/" + id }
+
+// convertJSON copies between a wire type and a domain type with the same JSON shape.
+func convertJSON(src, dst any) error {
+	b, err := json.Marshal(src)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, dst)
+}
+
+// GetProductOrders serves GET /management/v2/product-orders.
+func (s *Server) GetProductOrders(ctx context.Context, req openapi.GetProductOrdersRequestObject) (openapi.GetProductOrdersResponseObject, error) {
+	c, err := partnerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f := vippsmgmt.ProductOrderFilter{PartnerID: &c.PartnerID}
+	if req.Params.IncludeExpired != nil {
+		f.IncludeExpired = *req.Params.IncludeExpired
+	}
+	orders, err := s.store.FindProductOrders(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	out := make([]openapi.ProductOrderDetailsResponseV2, 0, len(orders))
+	for _, o := range orders {
+		out = append(out, s.orderOut(o, now))
+	}
+	return openapi.GetProductOrders200ApplicationJSONCharsetUTF8Response(out), nil
+}
+
+func (s *Server) orderOut(o *vippsmgmt.ProductOrder, now time.Time) openapi.ProductOrderDetailsResponseV2 {
+	id := uuid.MustParse(o.ID)
+	typ := openapi.ProductOrderType(o.Type)
+	pt := openapi.ProductType(o.ProductType)
+	out := openapi.ProductOrderDetailsResponseV2{
+		ProductOrderId: &id, ProductOrderType: &typ, ProductType: &pt,
+		Status:             openapi.ProductOrderStatus(o.StatusAt(now)),
+		BusinessIdentifier: openapi.BusinessIdentifier{Scheme: o.BusinessIdentifier.Scheme, Id: o.BusinessIdentifier.ID},
+	}
+	if o.Type == vippsmgmt.OrderPrefill {
+		u := s.prefillURL(o.ID)
+		out.ProductOrderUrl = &u
+	}
+	if o.SalesUnit != nil && o.Status == vippsmgmt.StatusCompleted {
+		out.SalesUnit = &openapi.ProductOrderSalesUnit{Msn: o.SalesUnit.MSN, Name: o.SalesUnit.Name}
+	}
+	return out
+}
+
+// partnerOrder returns the order if it names the caller's partner.
+func (s *Server) partnerOrder(ctx context.Context, id string) (*vippsmgmt.ProductOrder, error) {
+	c, err := partnerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.store.FindProductOrderByID(ctx, id)
+	if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND || (err == nil && (o.PartnerID == nil || *o.PartnerID != c.PartnerID)) {
+		return nil, orderNotFound(id)
+	}
+	return o, err
+}
+
+// GetProductOrderDetails serves GET /management/v2/product-orders/{productOrderId}/details.
+func (s *Server) GetProductOrderDetails(ctx context.Context, req openapi.GetProductOrderDetailsRequestObject) (openapi.GetProductOrderDetailsResponseObject, error) {
+	o, err := s.partnerOrder(ctx, req.ProductOrderId.String())
+	if err != nil {
+		return nil, err
+	}
+	return openapi.GetProductOrderDetails200ApplicationJSONCharsetUTF8Response(s.orderOut(o, s.clock.Now())), nil
+}
+
+// GetProductOrderDetailsV1 serves the deprecated GET /management/v1/product-orders/{productOrderId}/details.
+func (s *Server) GetProductOrderDetailsV1(ctx context.Context, req openapi.GetProductOrderDetailsV1RequestObject) (openapi.GetProductOrderDetailsV1ResponseObject, error) {
+	o, err := s.partnerOrder(ctx, req.ProductOrderId.String())
+	if err != nil {
+		return nil, err
+	}
+	deprecation := "true"
+	return openapi.GetProductOrderDetailsV1200ApplicationJSONCharsetUTF8Response{
+		Body: s.orderOut(o, s.clock.Now()), Headers: openapi.GetProductOrderDetailsV1200ResponseHeaders{Deprecation: &deprecation},
+	}, nil
+}
+
+// DeleteProductOrder serves DELETE /management/v1/product-orders/{productOrderId}.
+func (s *Server) DeleteProductOrder(ctx context.Context, req openapi.DeleteProductOrderRequestObject) (openapi.DeleteProductOrderResponseObject, error) {
+	c, err := partnerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id := req.ProductOrderId.String()
+	if err := s.store.DeleteProductOrder(ctx, c.PartnerID, id); vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND {
+		return nil, orderNotFound(id)
+	} else if err != nil {
+		return nil, err
+	}
+	return openapi.DeleteProductOrder200Response{}, nil
+}

@@ -1,0 +1,190 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/problem"
+)
+
+// MaxBodyBytes is the largest request body accepted (a prefill with a 1000x1000 PNG logo fits).
+const MaxBodyBytes = 2 << 20
+
+// exchange is what the outer middleware learns from the inner layers of one request: the matched
+// route and the caller. Inner layers get it from the context and fill it in.
+type exchange struct {
+	route  string
+	caller string
+}
+
+type exchangeKey struct{}
+
+func exchangeFrom(r *http.Request) *exchange {
+	x, _ := r.Context().Value(exchangeKey{}).(*exchange)
+	return x
+}
+
+// statusWriter remembers the status for logs and metrics. It keeps http.Flusher working, which
+// the streaming sales-unit list relies on.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vippsmgmt_http_requests_total", Help: "HTTP requests by method, route and status.",
+		}, []string{"method", "route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "vippsmgmt_http_request_duration_seconds", Help: "HTTP request latency by method and route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"method", "route"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+// observe is the outermost layer: request id, panic recovery, one log line, metrics and the
+// request log. Everything about a request that is not the API itself happens here, once.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 || strings.ContainsFunc(id, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+			id = uuid.NewString()
+		}
+		x := &exchange{}
+		ctx := problem.WithRequestID(r.Context(), id)
+		ctx = contextWithExchange(ctx, x)
+		r = r.WithContext(ctx)
+		sw := &statusWriter{ResponseWriter: w}
+		sw.Header().Set("X-Request-Id", id)
+
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.logger.ErrorContext(ctx, "panic", "request_id", id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					problem.Write(sw, problem.FromError(ctx, errors.New("panic")))
+				}
+			}
+			s.finish(r, sw.status, x, start)
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+func (s *Server) finish(r *http.Request, status int, x *exchange, start time.Time) {
+	if status == 0 {
+		status = http.StatusOK
+	}
+	elapsed := time.Since(start)
+	route := x.route
+	if route == "" {
+		route = "unmatched"
+	}
+	statusText := strconv.Itoa(status)
+	s.metrics.requests.WithLabelValues(r.Method, route, statusText).Inc()
+	s.metrics.duration.WithLabelValues(r.Method, route).Observe(elapsed.Seconds())
+	id := problem.RequestID(r.Context())
+	h := r.Header
+	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("method", r.Method),
+		slog.String("route", route),
+		slog.Int("status", status),
+		slog.Duration("duration", elapsed),
+		slog.String("request_id", id),
+		slog.String("caller", x.caller),
+		slog.String("system_name", h.Get("Vipps-System-Name")),
+		slog.String("system_version", h.Get("Vipps-System-Version")),
+	)
+	if strings.HasPrefix(r.URL.Path, "/management/") || isTokenPath(r.URL.Path) {
+		s.requests.Add(RequestRecord{
+			Time: start.UTC(), RequestID: id, Caller: x.caller, Method: r.Method, Route: route,
+			Path: r.URL.Path, Status: status, LatencyMs: float64(elapsed.Microseconds()) / 1000,
+			SystemName: h.Get("Vipps-System-Name"), SystemVersion: h.Get("Vipps-System-Version"),
+			PluginName: h.Get("Vipps-System-Plugin-Name"), PluginVersion: h.Get("Vipps-System-Plugin-Version"),
+		})
+	}
+}
+
+func isTokenPath(p string) bool {
+	return strings.EqualFold(p, "/accesstoken/get") || p == "/miami/v1/token"
+}
+
+// limitBody refuses bodies over MaxBodyBytes: at once when Content-Length says so, otherwise
+// when reading crosses the limit (the decoders turn *http.MaxBytesError into 413).
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > MaxBodyBytes {
+			problem.Write(w, tooLarge(r))
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func tooLarge(r *http.Request) problem.Detail {
+	return problem.New(r.Context(), http.StatusRequestEntityTooLarge, "payload-too-large", "Payload too large",
+		fmt.Sprintf("The request body is larger than %d bytes.", MaxBodyBytes))
+}
+
+// noteCaller copies the authenticated caller into the exchange for the log lines.
+func noteCaller(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, ok := vippsmgmt.CallerFromContext(r.Context()); ok {
+			if x := exchangeFrom(r); x != nil {
+				x.caller = c.Kind + ":" + c.ClientID
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func contextWithExchange(ctx context.Context, x *exchange) context.Context {
+	return context.WithValue(ctx, exchangeKey{}, x)
+}

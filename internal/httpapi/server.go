@@ -1,0 +1,168 @@
+// Package httpapi serves vippsmgmt over HTTP: the Access Token API (from internal/auth), the
+// Management API and the operator API (handlers generated from api/openapi.yaml), health, metrics
+// and the contract itself.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/clock"
+	"github.com/vippsmgmt/vippsmgmt/internal/problem"
+)
+
+// Config is what the handlers need to know about the deployment.
+type Config struct {
+	PublicURL  string // base of prefill links
+	AdminToken string // bearer token of the operator API and console
+	Sandbox    bool   // enables the clock control
+}
+
+// Authenticator authenticates Management API requests and serves the token endpoints.
+type Authenticator interface {
+	Routes(mux *http.ServeMux)
+	Middleware(next http.Handler) http.Handler
+	Forget(clientID string)
+}
+
+// KeyHasher hashes client secrets and subscription keys before they are stored.
+type KeyHasher interface {
+	Hash(secret string) []byte
+}
+
+// Server is the vippsmgmt HTTP handler.
+type Server struct {
+	cfg      Config
+	logger   *slog.Logger
+	store    vippsmgmt.Store
+	clock    *clock.Clock
+	auth     Authenticator
+	hasher   KeyHasher
+	admin    func(http.Handler) http.Handler
+	metrics  *metrics
+	requests *RequestLog
+	mux      *http.ServeMux
+	handler  http.Handler
+}
+
+// Deps are the parts a Server is built from.
+type Deps struct {
+	Logger     *slog.Logger
+	Store      vippsmgmt.Store
+	Clock      *clock.Clock
+	Auth       Authenticator
+	Hasher     KeyHasher
+	AdminAuth  func(http.Handler) http.Handler
+	Registerer prometheus.Registerer
+	Gatherer   prometheus.Gatherer
+}
+
+// NewServer returns the server with every route registered.
+func NewServer(cfg Config, d Deps) (*Server, error) {
+	s := &Server{
+		cfg: cfg, logger: d.Logger, store: d.Store, clock: d.Clock, auth: d.Auth, hasher: d.Hasher,
+		admin: d.AdminAuth, metrics: newMetrics(d.Registerer), requests: NewRequestLog(1000),
+		mux: http.NewServeMux(),
+	}
+	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
+	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{}))
+	s.mux.HandleFunc("/", s.handleUnmatched)
+	s.auth.Routes(s.mux)
+	if err := s.registerAPI(); err != nil {
+		return nil, err
+	}
+	s.handler = s.observe(limitBody(s.authenticate(s.route(s.mux))))
+	return s, nil
+}
+
+// Mux exposes the route table so the portal can add its pages.
+func (s *Server) Mux() *http.ServeMux { return s.mux }
+
+// Requests is the log of recent API requests.
+func (s *Server) Requests() *RequestLog { return s.requests }
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// authenticate puts the Management API behind token authentication and the operator API behind
+// the admin token, before routing, as the real gateway checks credentials first.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	management := s.auth.Middleware(noteCaller(next))
+	admin := s.admin(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/management/"):
+			management.ServeHTTP(w, r)
+		case strings.HasPrefix(r.URL.Path, "/admin/"):
+			admin.ServeHTTP(w, r)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// route records the pattern the mux matched, for logs and metrics. The mux sets r.Pattern on the
+// request it is given, so it is read after serving.
+func (s *Server) route(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r)
+		if x := exchangeFrom(r); x != nil {
+			x.route = r.Pattern
+		}
+	})
+}
+
+var methods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// handleUnmatched answers 405 when the path exists for another method and 404 otherwise, both as
+// problem+json (the mux's own answers are plain text).
+func (s *Server) handleUnmatched(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range methods {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		if slices.Contains(allow, http.MethodGet) {
+			allow = append(allow, http.MethodHead)
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		problem.Write(w, problem.New(r.Context(), http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed",
+			r.Method+" is not allowed on "+r.URL.Path+"; allowed: "+strings.Join(allow, ", ")+"."))
+		return
+	}
+	problem.Write(w, problem.New(r.Context(), http.StatusNotFound, "not-found", "Not found", "No resource at "+r.URL.Path+"."))
+}
+
+// handleHealthz serves GET /healthz: the process is alive.
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// handleReadyz serves GET /readyz: the database answers.
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.logger.WarnContext(ctx, "readiness check failed", "error", err)
+		problem.Write(w, problem.New(r.Context(), http.StatusServiceUnavailable, "not-ready", "Not ready", "The database does not answer."))
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ready\n"))
+}
