@@ -1,0 +1,29 @@
+# vippsmgmt: `make test` is the whole suite CI runs; the rest are for longer or manual runs.
+GO ?= go
+
+.PHONY: test check unit fuzz-short newman run fuzz soak bench generate screenshots
+
+test: check unit fuzz-short newman
+
+check:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 -timeout 40m ./...
+
+fuzz-short:
+	FUZZTIME=10s ./scripts/fuzz-short.sh
+
+newman:
+	./postman/run-newman.sh
+
+run:
+	$(GO) run ./cmd/vippsmgmt serve
+
+fuzz:
+	FUZZTIME=$${FUZZTIME:-5m} ./scripts/fuzz-short.sh
+
+generate:
+	cd internal/openapi && $(GO) generate
+	cd client/internal/openapi && $(GO) generate
