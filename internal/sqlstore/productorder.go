@@ -288,6 +288,10 @@ func (d *DB) ApproveProductOrder(ctx context.Context, id string, a vippsmgmt.App
 			return err
 		}
 
+		// Given MSNs take the allocation lock too, so an allocation never races them.
+		if err := d.lockMSNAllocation(ctx, tx); err != nil {
+			return err
+		}
 		msn := a.MSN
 		if msn == "" {
 			if msn, err = d.nextMSN(ctx, tx); err != nil {
@@ -372,11 +376,9 @@ func (d *DB) createMerchantForOrder(ctx context.Context, tx *sql.Tx, o *vippsmgm
 	return m, err
 }
 
-// nextMSN returns one above the highest 6-digit MSN, starting at 100001.
+// nextMSN returns one above the highest 6-digit MSN, starting at 100001. The caller holds the
+// allocation lock.
 func (d *DB) nextMSN(ctx context.Context, tx *sql.Tx) (string, error) {
-	if err := d.lockMSNAllocation(ctx, tx); err != nil {
-		return "", err
-	}
 	var highest sql.NullString
 	// Six-digit strings of digits sort as their numbers do.
 	if err := tx.QueryRowContext(ctx, `SELECT MAX(msn) FROM sales_units WHERE length(msn) = 6`).Scan(&highest); err != nil {

@@ -222,20 +222,6 @@ func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
-// inReadTx runs fn in a read-only transaction: on SQLite it begins DEFERRED, so readers do not
-// queue behind the write lock.
-func (d *DB) inReadTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := d.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return d.formatError(err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return d.formatError(err)
-	}
-	return d.formatError(tx.Commit())
-}
-
 // formatError maps a driver error to a domain error; domain errors and nil pass unchanged.
 func (d *DB) formatError(err error) error {
 	var e *vippsmgmt.Error

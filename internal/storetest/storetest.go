@@ -38,6 +38,8 @@ func Run(t *testing.T, open func(t *testing.T, clock vippsmgmt.Clock) vippsmgmt.
 		{"PrefillLifecycle", testPrefillLifecycle},
 		{"ApproveNewMerchant", testApproveNewMerchant},
 		{"ApproveAllocatesMSN", testApproveAllocatesMSN},
+		{"ApproveConcurrent", testApproveConcurrent},
+		{"DecideConcurrent", testDecideConcurrent},
 		{"ApproveFailures", testApproveFailures},
 		{"Reject", testReject},
 		{"TemplateOrder", testTemplateOrder},
@@ -836,6 +838,102 @@ func testApproveAllocatesMSN(t *testing.T, e *env) {
 	}
 }
 
+func testApproveConcurrent(t *testing.T, e *env) {
+	e.partner("acme")
+	e.merchant("912345678", vippsmgmt.MerchantActive)
+	const n = 8
+	orders := make([]*vippsmgmt.ProductOrder, n)
+	for i := range orders {
+		orders[i] = e.submitted("acme", "912345678")
+	}
+	got := make([]string, n)
+	var wg sync.WaitGroup
+	for i, o := range orders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, su, err := e.s.ApproveProductOrder(e.ctx, o.ID, vippsmgmt.Approval{})
+			if err != nil {
+				t.Errorf("approval %d: %v", i, err)
+				return
+			}
+			got[i] = su.MSN
+		}()
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, msn := range got {
+		if seen[msn] {
+			t.Fatalf("concurrent approvals allocated one MSN twice: %v", got)
+		}
+		seen[msn] = true
+	}
+	want := []string{"100001", "100002", "100003", "100004", "100005", "100006", "100007", "100008"}
+	if diff := cmp.Diff(want, e.each(vippsmgmt.SalesUnitFilter{})); diff != "" {
+		t.Errorf("units after concurrent approvals (-want +got):\n%s", diff)
+	}
+}
+
+// testDecideConcurrent races approvals and rejections of one order: the row lock must let exactly
+// one decide it, with one decision's notifications. Several rounds, so the later ones run on a
+// warm connection pool where the transactions really overlap.
+func testDecideConcurrent(t *testing.T, e *env) {
+	e.partner("acme")
+	e.merchant("912345678", vippsmgmt.MerchantActive)
+	const rounds, n = 4, 10
+	for round := range rounds {
+		o := e.submitted("acme", "912345678")
+		errs := make([]error, n)
+		var (
+			wg    sync.WaitGroup
+			start = make(chan struct{})
+		)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				if i%2 == 0 {
+					_, _, errs[i] = e.s.ApproveProductOrder(e.ctx, o.ID, vippsmgmt.Approval{})
+				} else {
+					_, errs[i] = e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepReject, nil, "race")
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		ok := 0
+		for i, err := range errs {
+			switch vippsmgmt.ErrorCode(err) {
+			case "":
+				ok++
+			case vippsmgmt.ECONFLICT:
+			default:
+				t.Errorf("round %d, decision %d: %v", round, i, err)
+			}
+		}
+		if ok != 1 {
+			t.Errorf("round %d: %d decisions succeeded, want 1", round, ok)
+		}
+	}
+	ns, err := e.s.FindNotifications(e.ctx, 0)
+	must(t, err)
+	orders, err := e.s.FindProductOrders(e.ctx, vippsmgmt.ProductOrderFilter{})
+	must(t, err)
+	completed := 0
+	for _, o := range orders {
+		if o.Status == vippsmgmt.StatusCompleted {
+			completed++
+		}
+	}
+	if len(ns) != 2*rounds {
+		t.Errorf("got %d notifications, want %d", len(ns), 2*rounds)
+	}
+	if units := e.each(vippsmgmt.SalesUnitFilter{}); len(units) != completed {
+		t.Errorf("got %d sales units for %d completed orders", len(units), completed)
+	}
+}
+
 func testApproveFailures(t *testing.T, e *env) {
 	e.partner("acme")
 	e.merchant("912345678", vippsmgmt.MerchantActive)
@@ -1125,34 +1223,40 @@ func testExpiry(t *testing.T, e *env) {
 	}
 }
 
+// testConcurrentSweeps runs sweeps side by side; the second round runs on a warm pool.
 func testConcurrentSweeps(t *testing.T, e *env) {
 	e.partner("acme")
-	const orders, sweepers = 30, 6
-	for i := range orders {
-		e.prefill("acme", fmt.Sprintf("9%08d", i))
-	}
-	e.clock.Advance(vippsmgmt.PrefillLifetime)
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		total int
-	)
-	for range sweepers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			n, err := e.s.ExpireProductOrders(e.ctx)
-			if err != nil {
-				t.Error(err)
-			}
-			mu.Lock()
-			total += n
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	if total != orders {
-		t.Errorf("concurrent sweeps expired %d orders in total, want %d", total, orders)
+	const rounds, orders, sweepers = 2, 30, 6
+	for round := range rounds {
+		for i := range orders {
+			e.prefill("acme", fmt.Sprintf("9%08d", i))
+		}
+		e.clock.Advance(vippsmgmt.PrefillLifetime)
+		var (
+			wg    sync.WaitGroup
+			mu    sync.Mutex
+			total int
+			start = make(chan struct{})
+		)
+		for range sweepers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				n, err := e.s.ExpireProductOrders(e.ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				total += n
+				mu.Unlock()
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if total != orders {
+			t.Errorf("round %d: concurrent sweeps expired %d orders in total, want %d", round, total, orders)
+		}
 	}
 }
 
@@ -1201,46 +1305,52 @@ func testIdempotency(t *testing.T, e *env) {
 	}
 }
 
+// testIdempotencyConcurrent races 20 creates with one key, in several rounds so the later ones
+// run on a warm connection pool where the transactions really overlap.
 func testIdempotencyConcurrent(t *testing.T, e *env) {
 	e.partner("acme")
-	const n = 20
-	ids := make([]string, n)
-	replays := make([]bool, n)
-	var (
-		wg    sync.WaitGroup
-		start = make(chan struct{})
-	)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345678"), ProductType: "CHECKOUT"}
-			id, replayed, err := e.s.CreateProductOrder(e.ctx, o, &vippsmgmt.Idempotency{PartnerID: "acme", Key: "same", RequestHash: []byte("body")})
-			if err != nil {
-				t.Errorf("goroutine %d: %v", i, err)
+	const rounds, n = 3, 20
+	for round := range rounds {
+		key := fmt.Sprintf("key-%d", round)
+		ids := make([]string, n)
+		replays := make([]bool, n)
+		var (
+			wg    sync.WaitGroup
+			start = make(chan struct{})
+		)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345678"), ProductType: "CHECKOUT"}
+				id, replayed, err := e.s.CreateProductOrder(e.ctx, o, &vippsmgmt.Idempotency{PartnerID: "acme", Key: key, RequestHash: []byte("body")})
+				if err != nil {
+					t.Errorf("round %d, goroutine %d: %v", round, i, err)
+				}
+				ids[i], replays[i] = id, replayed
+			}()
+		}
+		close(start)
+		wg.Wait()
+		firsts := 0
+		for i := range ids {
+			if ids[i] != ids[0] {
+				t.Fatalf("round %d: concurrent creates returned different ids: %q", round, ids)
 			}
-			ids[i], replays[i] = id, replayed
-		}()
-	}
-	close(start)
-	wg.Wait()
-	firsts := 0
-	for i := range ids {
-		if ids[i] != ids[0] {
-			t.Fatalf("concurrent creates returned different ids: %q", ids)
+			if !replays[i] {
+				firsts++
+			}
 		}
-		if !replays[i] {
-			firsts++
+		if firsts != 1 {
+			t.Errorf("round %d: got %d non-replayed answers, want 1", round, firsts)
 		}
-	}
-	if firsts != 1 {
-		t.Errorf("got %d non-replayed answers, want 1", firsts)
+		e.order(ids[0])
 	}
 	os, err := e.s.FindProductOrders(e.ctx, vippsmgmt.ProductOrderFilter{IncludeExpired: true})
 	must(t, err)
-	if len(os) != 1 || os[0].ID != ids[0] {
-		t.Errorf("got %d orders, want exactly 1 with id %s", len(os), ids[0])
+	if len(os) != rounds {
+		t.Errorf("got %d orders, want exactly %d", len(os), rounds)
 	}
 }
 
