@@ -28,7 +28,7 @@ func TestRefreshMargin(t *testing.T) {
 		{24 * time.Hour, 144 * time.Minute}, // 10 %
 		{time.Hour, 6 * time.Minute},
 		{15 * time.Minute, 90 * time.Second},
-		{5 * time.Minute, time.Minute}, // at least a minute
+		{5 * time.Minute, time.Minute},  // at least a minute
 		{time.Minute, 30 * time.Second}, // at most half
 	} {
 		if got := refreshMargin(tc.lifetime); got != tc.want {
