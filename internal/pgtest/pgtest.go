@@ -94,6 +94,19 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
+// StartCluster starts a throwaway cluster for a program that is not a test (the load tool) and
+// returns the URL of its postgres database and a function that stops the cluster and removes its
+// files. Like the test clusters it runs with fsync off: fast, not durable.
+func StartCluster() (dsn string, stop func() error, err error) {
+	c, err := startCluster()
+	if err != nil {
+		return "", nil, err
+	}
+	u := url.URL{Scheme: "postgres", User: url.User("postgres"), Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(c.port)),
+		Path: "/postgres", RawQuery: "sslmode=disable"}
+	return u.String(), c.stop, nil
+}
+
 // unavailable skips the test, or fails it in CI where a missing server is a broken pipeline.
 func unavailable(t testing.TB, err error) {
 	t.Helper()
