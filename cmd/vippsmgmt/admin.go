@@ -1,0 +1,353 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/vippsmgmt/vippsmgmt/client"
+)
+
+const adminUsage = `usage: vippsmgmt admin [--base-url URL] [--admin-token T] [--json] <command> [flags]
+
+Operator commands against a vippsmgmt server's /admin/v1 API.
+
+commands:
+  orders [--status S] [--partner P]              list product orders, newest first
+  order ORDER                                    show one product order
+  view ORDER                                     record that the merchant opened the prefill link
+  submit ORDER                                   submit the order on the merchant's behalf
+  approve ORDER [--msn M] [--merchant-name N]    approve the order, creating its sales unit
+  reject ORDER --reason R                        reject the order
+  create-keys --partner P --kind partner|management
+  create-keys --msn M                            issue a key set (secrets are shown once)
+  revoke-keys CLIENT_ID                          revoke a key set
+  clock [advance DURATION]                       show or move the sandbox clock (e.g. advance 337h)
+
+global flags:
+`
+
+type adminConfig struct {
+	baseURL, token string
+	json           bool
+}
+
+func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg := adminConfig{baseURL: envOr(getenv, "VIPPSMGMT_BASE_URL", "http://localhost:8080"), token: getenv("VIPPSMGMT_ADMIN_TOKEN")}
+	fs := flag.NewFlagSet("admin", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), adminUsage)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&cfg.baseURL, "base-url", cfg.baseURL, "vippsmgmt server (VIPPSMGMT_BASE_URL)")
+	fs.StringVar(&cfg.token, "admin-token", cfg.token, "operator token the server was started with (VIPPSMGMT_ADMIN_TOKEN)")
+	fs.BoolVar(&cfg.json, "json", false, "print the API's answer as JSON")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err}
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return usagef("admin: no command given")
+	}
+	if cfg.token == "" {
+		return usagef("admin needs --admin-token (or VIPPSMGMT_ADMIN_TOKEN)")
+	}
+	c, err := client.New(cfg.baseURL, client.WithAdminToken(cfg.token), client.WithSystem("vippsmgmt-admin", cliVersion()))
+	if err != nil {
+		return usageError{err}
+	}
+	cmd := &adminCmd{adm: c.Admin(), cfg: cfg, stdout: stdout, stderr: stderr}
+	name, rest := fs.Arg(0), fs.Args()[1:]
+	run, ok := map[string]func(context.Context, []string) error{
+		"orders": cmd.orders, "order": cmd.order, "view": cmd.view, "submit": cmd.submit,
+		"approve": cmd.approve, "reject": cmd.reject, "create-keys": cmd.createKeys,
+		"revoke-keys": cmd.revokeKeys, "clock": cmd.clock,
+	}[name]
+	if !ok {
+		fs.Usage()
+		return usagef("admin: unknown command %q", name)
+	}
+	err = run(ctx, rest)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+type adminCmd struct {
+	adm            *client.Admin
+	cfg            adminConfig
+	stdout, stderr io.Writer
+}
+
+// flags returns the flag set of a subcommand.
+func (a *adminCmd) flags(name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet("admin "+name, flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: vippsmgmt admin %s %s\n", name, usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses a subcommand's flags and checks it got exactly n positional arguments.
+func (a *adminCmd) parse(fs *flag.FlagSet, args []string, n int) ([]string, error) {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return nil, flagError(err)
+	}
+	if len(pos) != n {
+		fs.Usage()
+		return nil, usagef("%s: want %d argument(s), got %d", fs.Name(), n, len(pos))
+	}
+	return pos, nil
+}
+
+func parseOrderID(s string) (client.UUID, error) {
+	id, err := client.ParseUUID(s)
+	if err != nil {
+		return id, usagef("%q is not a product order id (a UUID)", s)
+	}
+	return id, nil
+}
+
+// print writes v as JSON with --json, or the text line otherwise.
+func (a *adminCmd) print(v any, format string, args ...any) error {
+	if a.cfg.json {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	_, err := fmt.Fprintf(a.stdout, format+"\n", args...)
+	return err
+}
+
+func (a *adminCmd) orders(ctx context.Context, args []string) error {
+	fs := a.flags("orders", "[--status S] [--partner P]")
+	var f client.ProductOrderFilter
+	status := fs.String("status", "", "only orders in this status (RECEIVED, MERCHANT_VIEWED, ORDER_SUBMITTED, EXPIRED, COMPLETED, REJECTED)")
+	fs.StringVar(&f.PartnerID, "partner", "", "only orders naming this partner")
+	if _, err := a.parse(fs, args, 0); err != nil {
+		return err
+	}
+	f.Status = client.ProductOrderStatus(strings.ToUpper(*status))
+	orders, err := a.adm.ListProductOrders(ctx, f)
+	if err != nil {
+		return err
+	}
+	if a.cfg.json {
+		return a.print(orders, "")
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTYPE\tPRODUCT\tSTATUS\tBUSINESS ID\tPARTNER\tCREATED")
+	for _, o := range orders {
+		partner := "-"
+		if o.PartnerId != nil {
+			partner = *o.PartnerId
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s %s\t%s\t%s\n", o.ProductOrderId, o.ProductOrderType, o.ProductType, o.Status,
+			o.BusinessIdentifier.Scheme, o.BusinessIdentifier.Id, partner, o.CreatedAt.UTC().Format(time.RFC3339))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%d product order(s)\n", len(orders))
+	return nil
+}
+
+func describeOrder(o *client.AdminProductOrder) string {
+	s := fmt.Sprintf("%s: %s %s for %s %s, status %s", o.ProductOrderId, o.ProductOrderType, o.ProductType,
+		o.BusinessIdentifier.Scheme, o.BusinessIdentifier.Id, o.Status)
+	if o.SalesUnit != nil {
+		s += fmt.Sprintf(", sales unit %s %q", o.SalesUnit.Msn, o.SalesUnit.Name)
+	}
+	if o.RejectionReason != nil {
+		s += fmt.Sprintf(", reason %q", *o.RejectionReason)
+	}
+	return s
+}
+
+func (a *adminCmd) order(ctx context.Context, args []string) error {
+	pos, err := a.parse(a.flags("order", "ORDER"), args, 1)
+	if err != nil {
+		return err
+	}
+	id, err := parseOrderID(pos[0])
+	if err != nil {
+		return err
+	}
+	o, err := a.adm.GetProductOrder(ctx, id)
+	if err != nil {
+		return err
+	}
+	return a.print(o, "%s", describeOrder(o))
+}
+
+func (a *adminCmd) view(ctx context.Context, args []string) error {
+	return a.step(ctx, "view", args, a.adm.ViewProductOrder)
+}
+
+func (a *adminCmd) submit(ctx context.Context, args []string) error {
+	return a.step(ctx, "submit", args, func(ctx context.Context, id client.UUID) (*client.AdminProductOrder, error) {
+		return a.adm.SubmitProductOrder(ctx, id, nil)
+	})
+}
+
+// step runs a lifecycle step that takes only the order id.
+func (a *adminCmd) step(ctx context.Context, name string, args []string, do func(context.Context, client.UUID) (*client.AdminProductOrder, error)) error {
+	pos, err := a.parse(a.flags(name, "ORDER"), args, 1)
+	if err != nil {
+		return err
+	}
+	id, err := parseOrderID(pos[0])
+	if err != nil {
+		return err
+	}
+	o, err := do(ctx, id)
+	if err != nil {
+		return err
+	}
+	return a.print(o, "%s", describeOrder(o))
+}
+
+func (a *adminCmd) approve(ctx context.Context, args []string) error {
+	fs := a.flags("approve", "ORDER [--msn M] [--merchant-name N]")
+	msn := fs.String("msn", "", "MSN of the new sales unit (default: the next free one)")
+	name := fs.String("merchant-name", "", "name of the merchant if it does not exist yet (default: the sales unit's name)")
+	pos, err := a.parse(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	id, err := parseOrderID(pos[0])
+	if err != nil {
+		return err
+	}
+	var ap client.AdminApproval
+	if *msn != "" {
+		ap.Msn = msn
+	}
+	if *name != "" {
+		ap.MerchantName = name
+	}
+	su, err := a.adm.ApproveProductOrder(ctx, id, ap)
+	if err != nil {
+		return err
+	}
+	partner := "no partner"
+	if su.PartnerId != nil {
+		partner = "partner " + *su.PartnerId
+	}
+	return a.print(su, "approved %s: sales unit %s %q of %s %s, connected to %s", id, su.Msn, su.Name,
+		su.BusinessIdentifier.Scheme, su.BusinessIdentifier.Id, partner)
+}
+
+func (a *adminCmd) reject(ctx context.Context, args []string) error {
+	fs := a.flags("reject", "ORDER --reason R")
+	reason := fs.String("reason", "", "why; shown to operators and the merchant, never to the partner")
+	pos, err := a.parse(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	if *reason == "" {
+		fs.Usage()
+		return usagef("admin reject: --reason is required")
+	}
+	id, err := parseOrderID(pos[0])
+	if err != nil {
+		return err
+	}
+	o, err := a.adm.RejectProductOrder(ctx, id, *reason)
+	if err != nil {
+		return err
+	}
+	return a.print(o, "rejected %s", describeOrder(o))
+}
+
+func (a *adminCmd) createKeys(ctx context.Context, args []string) error {
+	fs := a.flags("create-keys", "--partner P --kind partner|management | --msn M")
+	partner := fs.String("partner", "", "partner to issue partner or management keys for")
+	kind := fs.String("kind", "partner", "partner (standard flow) or management (specialized flow)")
+	msn := fs.String("msn", "", "sales unit to issue merchant keys for")
+	if _, err := a.parse(fs, args, 0); err != nil {
+		return err
+	}
+	var k *client.AdminKeyCreated
+	var err error
+	switch {
+	case (*partner == "") == (*msn == ""):
+		fs.Usage()
+		return usagef("admin create-keys: give either --partner or --msn")
+	case *msn != "":
+		k, err = a.adm.CreateMerchantKeys(ctx, *msn)
+	case *kind != string(client.KeyKindPartner) && *kind != string(client.KeyKindManagement):
+		return usagef("admin create-keys: --kind must be partner or management, not %q", *kind)
+	default:
+		k, err = a.adm.CreatePartnerKeys(ctx, *partner, client.KeyKind(*kind))
+	}
+	if err != nil {
+		return err
+	}
+	if a.cfg.json {
+		return a.print(k, "")
+	}
+	owner := "sales unit " + deref(k.Msn)
+	if k.PartnerId != nil {
+		owner = "partner " + *k.PartnerId
+	}
+	fmt.Fprintf(a.stdout, "created %s keys for %s (the secrets are shown only now):\n", k.Kind, owner)
+	fmt.Fprintf(a.stdout, "  client_id                  %s\n", k.ClientId)
+	fmt.Fprintf(a.stdout, "  client_secret              %s\n", k.ClientSecret)
+	if k.SubscriptionKey != nil {
+		fmt.Fprintf(a.stdout, "  Ocp-Apim-Subscription-Key  %s\n", *k.SubscriptionKey)
+	}
+	return nil
+}
+
+func (a *adminCmd) revokeKeys(ctx context.Context, args []string) error {
+	pos, err := a.parse(a.flags("revoke-keys", "CLIENT_ID"), args, 1)
+	if err != nil {
+		return err
+	}
+	k, err := a.adm.RevokeKey(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	return a.print(k, "revoked %s keys %s", k.Kind, k.ClientId)
+}
+
+func (a *adminCmd) clock(ctx context.Context, args []string) error {
+	fs := a.flags("clock", "[advance DURATION]")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return flagError(err)
+	}
+	var clk *client.AdminClock
+	switch {
+	case len(pos) == 0:
+		clk, err = a.adm.GetClock(ctx)
+	case len(pos) == 2 && pos[0] == "advance":
+		d, perr := time.ParseDuration(pos[1])
+		if perr != nil || d <= 0 {
+			return usagef("admin clock advance: %q is not a positive duration such as 337h", pos[1])
+		}
+		clk, err = a.adm.AdvanceClock(ctx, d)
+	default:
+		fs.Usage()
+		return usagef("admin clock: want no arguments or advance DURATION")
+	}
+	if err != nil {
+		return err
+	}
+	return a.print(clk, "server clock %s (ahead of real time by %s)", clk.Now.UTC().Format(time.RFC3339), clk.Offset)
+}

@@ -1,0 +1,342 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vippsmgmt/vippsmgmt/client"
+)
+
+// cliVersion is sent as Vipps-System-Version, so a server's request log tells CLI builds apart.
+func cliVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v := bi.Main.Version
+		if len(v) > 30 {
+			v = v[:30]
+		}
+		return v
+	}
+	return "dev"
+}
+
+// envOr returns the environment value of name, or def.
+func envOr(getenv func(string) string, name, def string) string {
+	if v := getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// parseInterleaved parses flags that may come before, between or after positional arguments
+// (the flag package alone stops at the first positional one) and returns the positional ones.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// flagError turns a flag parsing failure into the command's result: help is not an error.
+func flagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return usageError{err}
+}
+
+type quickstartConfig struct {
+	baseURL, clientID, clientSecret, subscriptionKey string
+	management, merchant                             bool
+	msn, productType                                 string
+	json                                             bool
+	timeout                                          time.Duration
+}
+
+func parseQuickstart(args []string, getenv func(string) string, stderr io.Writer) (quickstartConfig, error) {
+	c := quickstartConfig{
+		baseURL:         envOr(getenv, "VIPPSMGMT_BASE_URL", "http://localhost:8080"),
+		clientID:        getenv("VIPPSMGMT_CLIENT_ID"),
+		clientSecret:    getenv("VIPPSMGMT_CLIENT_SECRET"),
+		subscriptionKey: getenv("VIPPSMGMT_SUBSCRIPTION_KEY"),
+		productType:     string(client.ProductTypeCheckout),
+		timeout:         2 * time.Minute,
+	}
+	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `usage: vippsmgmt quickstart [flags]
+
+Runs steps 2 to 11 of the Management API quick start against a server: access token, sales
+units, one sales unit, its merchant and the merchant's sales units, product orders, a prefill
+that is read and deleted again, and price packages.
+
+flags:
+`)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&c.baseURL, "base-url", c.baseURL, "server to talk to, e.g. https://api.vipps.no (VIPPSMGMT_BASE_URL)")
+	fs.StringVar(&c.clientID, "client-id", c.clientID, "client_id of the key set (VIPPSMGMT_CLIENT_ID)")
+	fs.StringVar(&c.clientSecret, "client-secret", c.clientSecret, "client_secret of the key set (VIPPSMGMT_CLIENT_SECRET)")
+	fs.StringVar(&c.subscriptionKey, "subscription-key", c.subscriptionKey, "Ocp-Apim-Subscription-Key of partner or merchant keys (VIPPSMGMT_SUBSCRIPTION_KEY)")
+	fs.BoolVar(&c.management, "management", false, "the keys are management keys: token from /miami/v1/token, no subscription key")
+	fs.BoolVar(&c.merchant, "merchant", false, "the keys are a sales unit's merchant keys (price packages are then not available)")
+	fs.StringVar(&c.msn, "msn", "", "sales unit to use in step 4 and after (default: the first one listed)")
+	fs.StringVar(&c.productType, "product-type", c.productType, "product to prefill in step 8")
+	fs.BoolVar(&c.json, "json", false, "print one JSON document instead of a line per step")
+	fs.DurationVar(&c.timeout, "timeout", c.timeout, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return c, flagError(err)
+	}
+	switch {
+	case fs.NArg() > 0:
+		return c, usagef("quickstart takes no arguments, got %q", fs.Arg(0))
+	case c.clientID == "" || c.clientSecret == "":
+		return c, usagef("quickstart needs --client-id and --client-secret (or VIPPSMGMT_CLIENT_ID and VIPPSMGMT_CLIENT_SECRET)")
+	case c.management && c.merchant:
+		return c, usagef("--management and --merchant exclude each other")
+	case !c.management && c.subscriptionKey == "":
+		return c, usagef("quickstart needs --subscription-key (or VIPPSMGMT_SUBSCRIPTION_KEY), or --management for management keys")
+	case c.timeout <= 0:
+		return c, usagef("--timeout must be positive")
+	}
+	return c, nil
+}
+
+// quickstartResult is the --json document: the answer of every step.
+type quickstartResult struct {
+	BaseURL            string                       `json:"baseUrl"`
+	Keys               string                       `json:"keys"`
+	Token              quickstartToken              `json:"token"`
+	SalesUnits         []client.MsnInfo             `json:"salesUnits"`
+	SalesUnit          *client.SalesUnit            `json:"salesUnit"`
+	MerchantSalesUnits []client.MsnInfo             `json:"merchantSalesUnits"`
+	Merchant           *client.Merchant             `json:"merchant"`
+	ProductOrders      []client.ProductOrderDetails `json:"productOrders"`
+	Prefill            *client.ProductOrderResponse `json:"prefill"`
+	ProductOrder       *client.ProductOrderDetails  `json:"productOrder"`
+	Deleted            *client.UUID                 `json:"deletedProductOrderId"`
+	PricePackages      []client.PricePackage        `json:"pricePackages"`
+	PricePackagesError string                       `json:"pricePackagesError,omitempty"`
+}
+
+type quickstartToken struct {
+	TokenType string    `json:"tokenType"`
+	ExpiresIn int64     `json:"expiresIn"` // seconds
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+func runQuickstart(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseQuickstart(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	keys, opt := "partner", client.WithPartnerKeys(cfg.clientID, cfg.clientSecret, cfg.subscriptionKey)
+	switch {
+	case cfg.management:
+		keys, opt = "management", client.WithManagementKeys(cfg.clientID, cfg.clientSecret)
+	case cfg.merchant:
+		keys, opt = "merchant", client.WithMerchantKeys(cfg.clientID, cfg.clientSecret, cfg.subscriptionKey)
+	}
+	c, err := client.New(cfg.baseURL, opt, client.WithSystem("vippsmgmt-quickstart", cliVersion()))
+	if err != nil {
+		return usageError{err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
+	defer cancel()
+
+	res := quickstartResult{BaseURL: strings.TrimRight(cfg.baseURL, "/"), Keys: keys}
+	// In text mode each step prints as soon as it is done; in JSON mode only the document does.
+	say := func(step int, what, format string, args ...any) {
+		if !cfg.json {
+			fmt.Fprintf(stdout, "%2d. %-19s %s\n", step, what, fmt.Sprintf(format, args...))
+		}
+	}
+	stepErr := func(step int, what string, err error) error {
+		return fmt.Errorf("step %d (%s): %w", step, what, err)
+	}
+	if !cfg.json {
+		fmt.Fprintf(stdout, "Management API quick start against %s with %s keys\n", res.BaseURL, keys)
+	}
+
+	tok, err := c.Token(ctx)
+	if err != nil {
+		return stepErr(2, "access token", err)
+	}
+	res.Token = quickstartToken{TokenType: tok.TokenType, ExpiresIn: int64(tok.ExpiresIn / time.Second), ExpiresAt: tok.ExpiresAt.UTC().Truncate(time.Second)}
+	say(2, "access token", "%s token, valid %s (until %s)", tok.TokenType, tok.ExpiresIn.Round(time.Minute), res.Token.ExpiresAt.Format(time.RFC3339))
+
+	if res.SalesUnits, err = c.GetAllSalesUnits(ctx); err != nil {
+		return stepErr(3, "sales units", err)
+	}
+	say(3, "sales units", "%s", listUnits(res.SalesUnits))
+	msn := cfg.msn
+	if msn == "" {
+		if len(res.SalesUnits) == 0 {
+			return stepErr(4, "sales unit", errors.New("no sales unit to look at; give one with --msn"))
+		}
+		msn = res.SalesUnits[0].Msn
+	}
+
+	if res.SalesUnit, err = c.GetMsn(ctx, msn); err != nil {
+		return stepErr(4, "sales unit", err)
+	}
+	su := res.SalesUnit
+	bi := su.BusinessIdentifier
+	say(4, "sales unit "+su.Msn, "%q, business identifier %s %s%s", su.Name, bi.Scheme, bi.Id, describeConfig(su.Configuration))
+
+	if res.MerchantSalesUnits, err = c.GetSalesUnitsByBusinessIdentifier(ctx, bi); err != nil {
+		return stepErr(5, "merchant's sales units", err)
+	}
+	say(5, "merchant's units", "%s", listUnits(res.MerchantSalesUnits))
+
+	if res.Merchant, err = c.GetMerchantByBusinessIdentifier(ctx, bi); err != nil {
+		return stepErr(6, "merchant", err)
+	}
+	say(6, "merchant", "%q, %s, %s", res.Merchant.Name, res.Merchant.Status, res.Merchant.CountryCode)
+
+	if res.ProductOrders, err = c.GetProductOrders(ctx); err != nil {
+		return stepErr(7, "product orders", err)
+	}
+	say(7, "product orders", "%s", countOrders(res.ProductOrders))
+
+	if res.Prefill, err = c.OrderProduct(ctx, client.ProductOrderRequest{BusinessIdentifier: bi, ProductType: client.ProductType(cfg.productType)}); err != nil {
+		return stepErr(8, "prefill", err)
+	}
+	id := res.Prefill.PrefilledOrderId
+	say(8, "prefill", "%s order %s, prefillUrl %s", cfg.productType, id, res.Prefill.PrefillUrl)
+
+	if res.ProductOrder, err = c.GetProductOrderDetails(ctx, id); err != nil {
+		return stepErr(9, "product order", err)
+	}
+	po := res.ProductOrder
+	say(9, "product order", "%s %s %s, status %s", id, deref(po.ProductOrderType), deref(po.ProductType), po.Status)
+
+	if err := c.DeleteProductOrder(ctx, id); err != nil {
+		return stepErr(10, "delete", err)
+	}
+	res.Deleted = &id
+	say(10, "delete", "order %s deleted", id)
+
+	res.PricePackages, err = c.GetPartnerPricePackages(ctx)
+	var p *client.Problem
+	switch {
+	case err == nil:
+		say(11, "price packages", "%s", listPackages(res.PricePackages))
+	case cfg.merchant && errors.As(err, &p) && p.Status == http.StatusForbidden:
+		// Only partners own price packages; merchant keys are refused by design.
+		res.PricePackagesError = p.Error()
+		say(11, "price packages", "not available to merchant keys (%d %s)", p.Status, p.Title)
+	default:
+		return stepErr(11, "price packages", err)
+	}
+
+	if cfg.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	fmt.Fprintln(stdout, "Quick start completed.")
+	return nil
+}
+
+func deref[T ~string](p *T) string {
+	if p == nil {
+		return "-"
+	}
+	return string(*p)
+}
+
+// listUnits shows a few sales units and counts the rest.
+func listUnits(units []client.MsnInfo) string {
+	const show = 4
+	parts := make([]string, 0, show+1)
+	for i, u := range units {
+		if i == show {
+			parts = append(parts, fmt.Sprintf("and %d more", len(units)-show))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %q", u.Msn, u.Name))
+	}
+	s := fmt.Sprintf("%d found", len(units))
+	if len(parts) > 0 {
+		s += ": " + strings.Join(parts, ", ")
+	}
+	return s
+}
+
+func describeConfig(cfg client.SalesUnitConfiguration) string {
+	var parts []string
+	flag := func(p *bool, yes, no string) {
+		switch {
+		case p == nil:
+		case *p:
+			parts = append(parts, yes)
+		default:
+			parts = append(parts, no)
+		}
+	}
+	flag(cfg.PaymentAllowed, "payments allowed", "no payments")
+	if cfg.CaptureType != nil {
+		parts = append(parts, string(*cfg.CaptureType))
+	}
+	flag(cfg.RecurringAllowed, "recurring", "no recurring")
+	if len(parts) == 0 {
+		return ""
+	}
+	return ", " + strings.Join(parts, ", ")
+}
+
+// countOrders summarises product orders by status, in lifecycle order.
+func countOrders(orders []client.ProductOrderDetails) string {
+	n := map[client.ProductOrderStatus]int{}
+	for _, o := range orders {
+		n[o.Status]++
+	}
+	var parts []string
+	for _, s := range []client.ProductOrderStatus{client.StatusReceived, client.StatusMerchantViewed, client.StatusOrderSubmitted,
+		client.StatusCompleted, client.StatusRejected, client.StatusExpired} {
+		if n[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[s], s))
+			delete(n, s)
+		}
+	}
+	for _, s := range slices.Sorted(maps.Keys(n)) {
+		parts = append(parts, fmt.Sprintf("%d %s", n[s], s))
+	}
+	s := fmt.Sprintf("%d visible", len(orders))
+	if len(parts) > 0 {
+		s += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return s
+}
+
+func listPackages(pkgs []client.PricePackage) string {
+	parts := make([]string, len(pkgs))
+	for i, p := range pkgs {
+		parts[i] = fmt.Sprintf("%q (%s)", p.Name, p.Description)
+	}
+	s := fmt.Sprintf("%d found", len(pkgs))
+	if len(parts) > 0 {
+		s += ": " + strings.Join(parts, ", ")
+	}
+	return s
+}
