@@ -1,0 +1,221 @@
+package portal
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/vippsmgmt/vippsmgmt"
+)
+
+// queueRow is one order in the console lists.
+type queueRow struct {
+	Order        *vippsmgmt.ProductOrder
+	Status       string
+	MerchantName string
+	PartnerName  string
+}
+
+type queuePage struct {
+	Queue  []queueRow
+	Recent []queueRow
+}
+
+// awaitingDecision reports whether an operator decides the order next: a submitted prefill, or a
+// template or manual order that was received.
+func awaitingDecision(o *vippsmgmt.ProductOrder, status string) bool {
+	return status == vippsmgmt.StatusOrderSubmitted || (o.Type != vippsmgmt.OrderPrefill && status == vippsmgmt.StatusReceived)
+}
+
+// rows adds the merchant's and partner's names to orders, looking each up once.
+func (p *Portal) rows(r *http.Request, orders []*vippsmgmt.ProductOrder) ([]queueRow, error) {
+	ctx := r.Context()
+	now := p.clock.Now()
+	partners := map[string]string{}
+	ps, err := p.store.FindPartners(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, pa := range ps {
+		partners[pa.ID] = pa.Name
+	}
+	merchants := map[vippsmgmt.BusinessIdentifier]string{}
+	out := make([]queueRow, 0, len(orders))
+	for _, o := range orders {
+		row := queueRow{Order: o, Status: o.StatusAt(now)}
+		if o.PartnerID != nil {
+			row.PartnerName = partners[*o.PartnerID]
+		}
+		name, ok := merchants[o.BusinessIdentifier]
+		if !ok {
+			if m, err := p.store.FindMerchant(ctx, o.BusinessIdentifier); err == nil {
+				name = m.Name
+			} else if vippsmgmt.ErrorCode(err) != vippsmgmt.ENOTFOUND {
+				return nil, err
+			}
+			merchants[o.BusinessIdentifier] = name
+		}
+		row.MerchantName = name
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// handleQueue serves GET /console: the orders waiting for a decision, then recent orders.
+func (p *Portal) handleQueue(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx := r.Context()
+	pending, err := p.store.FindProductOrders(ctx, vippsmgmt.ProductOrderFilter{
+		Statuses: []string{vippsmgmt.StatusOrderSubmitted, vippsmgmt.StatusReceived}, Limit: 500})
+	if err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	now := p.clock.Now()
+	var waiting []*vippsmgmt.ProductOrder
+	for _, o := range pending {
+		if awaitingDecision(o, o.StatusAt(now)) {
+			waiting = append(waiting, o)
+		}
+	}
+	recent, err := p.store.FindProductOrders(ctx, vippsmgmt.ProductOrderFilter{IncludeExpired: true, Limit: 50})
+	if err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	var pg queuePage
+	if pg.Queue, err = p.rows(r, waiting); err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	if pg.Recent, err = p.rows(r, recent); err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	p.render(w, r, http.StatusOK, "queue", p.consoleView(s, "queue", "Orders awaiting a decision", pg))
+}
+
+func (p *Portal) consoleView(s *session, nav, title string, data any) view {
+	return view{Title: title, Console: true, Nav: nav, CSRF: p.formToken(s.csrfScope()), Data: data}
+}
+
+type orderPage struct {
+	queueRow
+	KnownMerchant bool
+	PricePackage  *vippsmgmt.PricePackage
+	LogoURL       string
+	Sections      []section
+	Awaiting      bool
+	MSN           string
+	NewMerchant   string
+	Reason        string
+}
+
+var flashes = map[string]string{
+	"approved": "The order was approved and the sales unit created. The partner and the merchant are notified.",
+	"rejected": "The order was rejected. The partner and the merchant are notified.",
+}
+
+// handleOrder serves GET /console/orders/{id}.
+func (p *Portal) handleOrder(w http.ResponseWriter, r *http.Request, s *session) {
+	p.showOrder(w, r, s, http.StatusOK, "", nil)
+}
+
+// showOrder renders an order with its decision forms; msg reports a failed decision, whose form
+// values are kept.
+func (p *Portal) showOrder(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, form url.Values) {
+	ctx := r.Context()
+	o, err := p.store.FindProductOrderByID(ctx, r.PathValue("id"))
+	if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND {
+		v := p.consoleView(s, "queue", "Order not found", message{Text: "There is no product order " + r.PathValue("id") + "."})
+		p.render(w, r, http.StatusNotFound, "message", v)
+		return
+	} else if err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	rows, err := p.rows(r, []*vippsmgmt.ProductOrder{o})
+	if err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	pg := orderPage{queueRow: rows[0], KnownMerchant: rows[0].MerchantName != ""}
+	pg.Awaiting = awaitingDecision(o, pg.Status)
+	if id := o.Details.PricePackageID; id != nil {
+		if pp, err := p.store.FindPricePackageByID(ctx, *id); err == nil {
+			pg.PricePackage = pp
+		} else {
+			pg.PricePackage = &vippsmgmt.PricePackage{ID: *id, Name: *id}
+		}
+	}
+	if o.Details.SalesUnitLogo != nil {
+		pg.LogoURL = "/console/orders/" + o.ID + "/logo.png"
+	}
+	pg.Sections = sections(detailValues(o.Details), nil)
+	if form != nil {
+		pg.MSN, pg.NewMerchant, pg.Reason = form.Get("msn"), form.Get("merchantName"), form.Get("reason")
+	}
+	v := p.consoleView(s, "queue", "Order "+o.ID, pg)
+	v.Error = msg
+	if status == http.StatusOK {
+		v.Flash = flashes[r.URL.Query().Get("done")]
+	}
+	p.render(w, r, status, "order", v)
+}
+
+// handleOrderLogo serves GET /console/orders/{id}/logo.png.
+func (p *Portal) handleOrderLogo(w http.ResponseWriter, r *http.Request, _ *session) {
+	o, err := p.store.FindProductOrderByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND {
+			http.NotFound(w, r)
+			return
+		}
+		p.serverError(w, r, err)
+		return
+	}
+	writeLogo(w, r, o)
+}
+
+// handleApprove serves POST /console/orders/{id}/approve, doing exactly what the operator API does.
+func (p *Portal) handleApprove(w http.ResponseWriter, r *http.Request, s *session) {
+	a := vippsmgmt.Approval{MSN: strings.TrimSpace(r.PostFormValue("msn")), MerchantName: strings.TrimSpace(r.PostFormValue("merchantName"))}
+	if _, _, err := p.store.ApproveProductOrder(r.Context(), r.PathValue("id"), a); err != nil {
+		p.decisionFailed(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/console/orders/"+url.PathEscape(r.PathValue("id"))+"?done=approved", http.StatusSeeOther)
+}
+
+// handleReject serves POST /console/orders/{id}/reject.
+func (p *Portal) handleReject(w http.ResponseWriter, r *http.Request, s *session) {
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	if _, err := p.store.StepProductOrder(r.Context(), r.PathValue("id"), vippsmgmt.StepReject, nil, reason); err != nil {
+		p.decisionFailed(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/console/orders/"+url.PathEscape(r.PathValue("id"))+"?done=rejected", http.StatusSeeOther)
+}
+
+func (p *Portal) decisionFailed(w http.ResponseWriter, r *http.Request, s *session, err error) {
+	if !isDomain(err) {
+		p.serverError(w, r, err)
+		return
+	}
+	p.showOrder(w, r, s, statusOf(err), errorText(err), r.PostForm)
+}
+
+// handleOutbox serves GET /console/outbox.
+func (p *Portal) handleOutbox(w http.ResponseWriter, r *http.Request, s *session) {
+	ns, err := p.store.FindNotifications(r.Context(), 200)
+	if err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	p.render(w, r, http.StatusOK, "outbox", p.consoleView(s, "outbox", "Outbox", ns))
+}
+
+// handleRequests serves GET /console/requests: recent API requests, as the request log keeps them
+// (no secrets, tokens or bodies).
+func (p *Portal) handleRequests(w http.ResponseWriter, r *http.Request, s *session) {
+	p.render(w, r, http.StatusOK, "requests", p.consoleView(s, "requests", "Recent API requests", p.requests(200)))
+}

@@ -1,0 +1,187 @@
+package portal
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const (
+	sessionCookie = "vippsmgmt_console"
+	// SessionLifetime is how long a console sign-in lasts. It runs on wall time, not on the
+	// sandbox clock, so advancing the clock in a test does not sign the operator out.
+	SessionLifetime = 12 * time.Hour
+	csrfField       = "csrf"
+)
+
+func sha256Sum(s string) [32]byte { return sha256.Sum256([]byte(s)) }
+
+// deriveKey gives each purpose its own key, so a form token can never pass as a session.
+func deriveKey(secret, purpose string) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
+}
+
+func mac(key []byte, parts ...string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(strings.Join(parts, "\x00")))
+	return m.Sum(nil)
+}
+
+// formToken is the hidden token of a form: an HMAC over what the form acts on (an order id, or
+// the console session's nonce), so another site cannot produce one.
+func (p *Portal) formToken(scope string) string {
+	return base64.RawURLEncoding.EncodeToString(mac(p.formKey, "form", scope))
+}
+
+func (p *Portal) validFormToken(r *http.Request, scope string) bool {
+	got, err := base64.RawURLEncoding.DecodeString(r.PostFormValue(csrfField))
+	return err == nil && hmac.Equal(got, mac(p.formKey, "form", scope))
+}
+
+// session is a signed-in console session.
+type session struct {
+	Nonce   string
+	Expires time.Time
+}
+
+func (s *session) csrfScope() string { return "console:" + s.Nonce }
+
+// newSessionValue returns a cookie value "expiry.nonce.mac".
+func (p *Portal) newSessionValue(now time.Time) (string, *session) {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	s := &session{Nonce: hex.EncodeToString(b), Expires: now.Add(SessionLifetime)}
+	exp := strconv.FormatInt(s.Expires.Unix(), 10)
+	sig := base64.RawURLEncoding.EncodeToString(mac(p.sessionKey, exp, s.Nonce))
+	return exp + "." + s.Nonce + "." + sig, s
+}
+
+// sessionFrom checks the session cookie's signature, expiry and that it was not signed out.
+func (p *Portal) sessionFrom(r *http.Request) *session {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil
+	}
+	parts := strings.Split(c.Value, ".")
+	if len(parts) != 3 {
+		return nil
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || !hmac.Equal(sig, mac(p.sessionKey, parts[0], parts[1])) {
+		return nil
+	}
+	exp, err := strconv.ParseInt(parts[0], 10, 64)
+	if err != nil || !time.Now().Before(time.Unix(exp, 0)) {
+		return nil
+	}
+	p.mu.Lock()
+	_, out := p.revoked[parts[1]]
+	p.mu.Unlock()
+	if out {
+		return nil
+	}
+	return &session{Nonce: parts[1], Expires: time.Unix(exp, 0)}
+}
+
+// secure tells whether cookies must be Secure: the request came over TLS or the public URL is https.
+func (p *Portal) secure(r *http.Request) bool { return r.TLS != nil || p.secureURL }
+
+func (p *Portal) setSessionCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: value, Path: "/console", MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: p.secure(r),
+	})
+}
+
+type consoleHandler func(w http.ResponseWriter, r *http.Request, s *session)
+
+// console requires a session (otherwise 303 to the login page) and, for POSTs, the session's form
+// token.
+func (p *Portal) console(next consoleHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s := p.sessionFrom(r)
+		if s == nil {
+			http.Redirect(w, r, "/console/login", http.StatusSeeOther)
+			return
+		}
+		if r.Method == http.MethodPost {
+			if err := parseForm(r); err != nil {
+				p.renderMessage(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+				return
+			}
+			if !p.validFormToken(r, s.csrfScope()) {
+				p.renderMessage(w, r, http.StatusForbidden, "Request refused",
+					"The form's security token is missing or out of date. Open the page again and retry.")
+				return
+			}
+		}
+		next(w, r, s)
+	}
+}
+
+// parseForm reads a urlencoded or multipart body.
+func parseForm(r *http.Request) error {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		return r.ParseMultipartForm(maxLogoBytes)
+	}
+	return r.ParseForm()
+}
+
+type loginData struct {
+	Next string
+}
+
+const loginScope = "login"
+
+// handleLogin serves GET /console/login.
+func (p *Portal) handleLogin(w http.ResponseWriter, r *http.Request) {
+	if p.sessionFrom(r) != nil {
+		http.Redirect(w, r, "/console", http.StatusSeeOther)
+		return
+	}
+	p.render(w, r, http.StatusOK, "login", view{Title: "Operator sign-in", Nav: "login", CSRF: p.formToken(loginScope)})
+}
+
+// handleLoginSubmit serves POST /console/login: the admin token, compared in constant time.
+func (p *Portal) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil || !p.validFormToken(r, loginScope) {
+		p.renderMessage(w, r, http.StatusForbidden, "Request refused",
+			"The sign-in form's security token is missing. Open the sign-in page again.")
+		return
+	}
+	got := sha256Sum(r.PostFormValue("token"))
+	if subtle.ConstantTimeCompare(got[:], p.adminHash[:]) != 1 {
+		p.logger.WarnContext(r.Context(), "console sign-in failed", "remote", r.RemoteAddr)
+		p.render(w, r, http.StatusUnauthorized, "login", view{Title: "Operator sign-in", Nav: "login", CSRF: p.formToken(loginScope),
+			Error: "The admin token is not correct."})
+		return
+	}
+	value, _ := p.newSessionValue(time.Now())
+	p.setSessionCookie(w, r, value, int(SessionLifetime.Seconds()))
+	http.Redirect(w, r, "/console", http.StatusSeeOther)
+}
+
+// handleLogout serves POST /console/logout. The nonce is remembered until the session would have
+// expired, so a copied cookie stops working too.
+func (p *Portal) handleLogout(w http.ResponseWriter, r *http.Request, s *session) {
+	now := time.Now()
+	p.mu.Lock()
+	for n, exp := range p.revoked {
+		if now.After(exp) {
+			delete(p.revoked, n)
+		}
+	}
+	p.revoked[s.Nonce] = s.Expires
+	p.mu.Unlock()
+	p.setSessionCookie(w, r, "", -1)
+	http.Redirect(w, r, "/console/login", http.StatusSeeOther)
+}
