@@ -75,6 +75,15 @@ func quickStart(t *testing.T, c *client.Client, partner bool) {
 		t.Errorf("merchant = %+v", m)
 	}
 	before, err := c.GetProductOrders(ctx)
+	if !partner {
+		// This server keeps product orders and price packages to partners.
+		wantProblem(t, err, http.StatusForbidden)
+		_, err = c.OrderProduct(ctx, client.ProductOrderRequest{BusinessIdentifier: bi, ProductType: client.ProductTypeCheckout})
+		wantProblem(t, err, http.StatusForbidden)
+		_, err = c.GetPartnerPricePackages(ctx)
+		wantProblem(t, err, http.StatusForbidden)
+		return
+	}
 	if err != nil {
 		t.Fatalf("GetProductOrders: %v", err)
 	}
@@ -107,10 +116,6 @@ func quickStart(t *testing.T, c *client.Client, partner bool) {
 	wantProblem(t, err, http.StatusNotFound)
 
 	pkgs, err := c.GetPartnerPricePackages(ctx)
-	if !partner {
-		wantProblem(t, err, http.StatusForbidden)
-		return
-	}
 	if err != nil {
 		t.Fatalf("GetPartnerPricePackages: %v", err)
 	}
