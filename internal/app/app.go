@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/time/rate"
 
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/auth"
@@ -110,7 +111,7 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 		}
 	}
 	a.Auth, err = auth.New(ctx, a.Store, a.Clock, hasher, auth.Config{
-		ClassicTTL: cfg.TokenTTL, Rate: cfg.TokenRate, Burst: cfg.TokenBurst, SigningKeyPEM: cfg.SigningKeyPEM,
+		ClassicTTL: cfg.TokenTTL, Rate: rate.Limit(cfg.TokenRate), Burst: cfg.TokenBurst, SigningKeyPEM: cfg.SigningKeyPEM,
 	})
 	if err != nil {
 		return nil, &ConfigError{fmt.Errorf("signing key: %w", err)}

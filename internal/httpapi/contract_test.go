@@ -17,14 +17,14 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
-	"github.com/vippsmgmt/vippsmgmt/api"
+	contract "github.com/vippsmgmt/vippsmgmt/api"
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
 func loadContract(t *testing.T) (*openapi3.T, routers.Router) {
 	t.Helper()
-	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
+	doc, err := openapi3.NewLoader().LoadFromData(contract.OpenAPI)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,11 +161,17 @@ func TestContractWalk(t *testing.T) {
 	call("POST", "/admin/v1/product-orders/"+id+"/reject", `{"reason":"too late"}`, adm...)
 	call("DELETE", "/management/v1/product-orders/"+id, nil, auth...)
 	call("DELETE", "/management/v1/product-orders/"+unknown, nil, auth...)
+	var third struct{ PrefilledOrderID string }
+	call("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", "walk-6")...).json(t, &third)
+	call("DELETE", "/management/v1/product-orders/"+third.PrefilledOrderID, nil, auth...)
 	var second struct{ PrefilledOrderID string }
 	call("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", "walk-5")...).json(t, &second)
 	call("POST", "/admin/v1/product-orders/"+second.PrefilledOrderID+"/reject", `{}`, adm...)
+	call("POST", "/admin/v1/product-orders/"+second.PrefilledOrderID+"/submit", nil, adm...)
+	call("POST", "/admin/v1/product-orders/"+second.PrefilledOrderID+"/reject", `{"reason":"incomplete compliance data"}`, adm...)
 	call("DELETE", "/management/v1/product-orders/"+second.PrefilledOrderID, nil, auth...)
 	call("GET", "/admin/v1/clock", nil, adm...)
+	call("GET", "/admin/v1/clock", nil)
 	call("POST", "/admin/v1/clock", `{"advance":"1h"}`, adm...)
 	call("POST", "/admin/v1/clock", `{"advance":"-1h"}`, adm...)
 	call("GET", "/admin/v1/partners", nil, adm...)

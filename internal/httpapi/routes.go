@@ -33,13 +33,36 @@ func (s *Server) registerAPI() error {
 	openapi.HandlerWithOptions(strict, openapi.StdHTTPServerOptions{
 		BaseRouter:       s.mux,
 		ErrorHandlerFunc: openapi.ParamErrorHandler,
-		Middlewares:      []openapi.MiddlewareFunc{v.Middleware},
+		// The last middleware runs first: merchant keys get their 403 before any body is judged.
+		Middlewares: []openapi.MiddlewareFunc{v.Middleware, requirePartnerRole},
 	})
 	s.mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
 		_, _ = w.Write(api.OpenAPI)
 	})
 	return nil
+}
+
+// partnerOnly lists the Management operations for partner keys and management keys only.
+var partnerOnly = map[string]bool{
+	"POST /management/v1/product-orders":                         true,
+	"GET /management/v2/product-orders":                          true,
+	"GET /management/v2/product-orders/{productOrderId}/details": true,
+	"GET /management/v1/product-orders/{productOrderId}/details": true,
+	"DELETE /management/v1/product-orders/{productOrderId}":      true,
+	"GET /management/v1/partners/price-packages":                 true,
+}
+
+func requirePartnerRole(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if partnerOnly[r.Pattern] {
+			if _, err := partnerFrom(r.Context()); err != nil {
+				problem.Error(w, r, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // writeError answers a handler's error as a problem, in the content type the contract declares.

@@ -150,8 +150,14 @@ func (s *Server) handleUnmatched(w http.ResponseWriter, r *http.Request) {
 
 // handleHealthz serves GET /healthz: the process is alive.
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = w.Write([]byte("ok\n"))
+	writeHealth(w, http.StatusOK, `{"status":"ok"}`)
+}
+
+func writeHealth(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body + "\n"))
 }
 
 // handleReadyz serves GET /readyz: the database answers.
@@ -160,9 +166,8 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
 		s.logger.WarnContext(ctx, "readiness check failed", "error", err)
-		problem.Write(w, problem.New(r.Context(), http.StatusServiceUnavailable, "not-ready", "Not ready", "The database does not answer."))
+		writeHealth(w, http.StatusServiceUnavailable, `{"status":"unavailable","error":"the database does not answer"}`)
 		return
 	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = w.Write([]byte("ready\n"))
+	writeHealth(w, http.StatusOK, `{"status":"ok"}`)
 }
