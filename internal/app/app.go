@@ -20,6 +20,8 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/clock"
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/httpapi"
+	"github.com/vippsmgmt/vippsmgmt/internal/notify"
+	"github.com/vippsmgmt/vippsmgmt/internal/portal"
 	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
 )
 
@@ -126,6 +128,12 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	p, err := portal.New(portal.Deps{Store: a.Store, Clock: a.Clock, Hasher: hasher, AdminToken: cfg.AdminToken,
+		PublicURL: cfg.PublicURL, Requests: a.Server.Requests().Last, ForgetKey: a.Auth.Forget, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	p.Register(a.Server.Mux())
 	return a, nil
 }
 
@@ -133,8 +141,11 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 func (a *App) Handler() http.Handler { return a.Server }
 
 // Background runs the periodic work until ctx ends: adopting clock moves of other processes,
-// recording expiries and forgetting old idempotency keys.
+// recording expiries and forgetting old idempotency keys; with an SMTP URL it also sends the outbox.
 func (a *App) Background(ctx context.Context) {
+	if a.cfg.SMTPURL != "" {
+		go notify.Run(ctx, a.Store, a.cfg.SMTPURL, a.cfg.SMTPFrom, a.logger, 5*time.Second)
+	}
 	t := time.NewTicker(a.cfg.SweepEvery)
 	defer t.Stop()
 	for {
