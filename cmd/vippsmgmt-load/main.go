@@ -1,0 +1,301 @@
+// Command vippsmgmt-load measures a vippsmgmt server on this machine: `scale` (GET against a bare
+// handler, the 100,000-unit list and its memory, prefills per second on SQLite and PostgreSQL) and
+// `soak` (a fixed rate of a realistic mix for a fixed time). It builds cmd/vippsmgmt, starts it as
+// a child process on 127.0.0.1 and stops it afterwards; run it from the repository.
+//
+// It is a developer tool, kept out of the product binary.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/vippsmgmt/vippsmgmt/internal/loadtest"
+	"github.com/vippsmgmt/vippsmgmt/internal/pgtest"
+)
+
+const usage = `usage: vippsmgmt-load <command> [flags]
+
+commands:
+  scale   authenticated GET vs a bare handler, the 100,000-unit list, prefills/s (see scale -h)
+  soak    a fixed rate of token, list, details and prefill calls for a fixed time (see soak -h)
+
+Exit status: 0 when every target is met, 1 when one is missed or a run fails, 2 for bad usage.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// errMissed means the run finished but a target was missed.
+var errMissed = errors.New("target missed")
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "scale":
+		err = runScale(ctx, args[1:], stdout, stderr)
+	case "soak":
+		err = runSoak(ctx, args[1:], stdout, stderr)
+	case "bare": // the baseline server of scale, in its own process
+		err = runBare(ctx, args[1:], stdout)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errMissed):
+		return 1
+	}
+	fmt.Fprintln(stderr, "vippsmgmt-load:", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+type usageError struct{ error }
+
+// common are the flags of both commands.
+type common struct {
+	bin        string
+	postgres   string
+	noPostgres bool
+	jsonOut    bool
+	keep       bool
+	discardLog bool
+	quiet      bool
+}
+
+func (c *common) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.bin, "server-bin", "", "vippsmgmt binary to test; default: go build ./cmd/vippsmgmt into a temp dir")
+	fs.StringVar(&c.postgres, "postgres", "", "postgres:// URL of a disposable database; default: a throwaway local cluster")
+	fs.BoolVar(&c.noPostgres, "no-postgres", false, "skip PostgreSQL")
+	fs.BoolVar(&c.jsonOut, "json", false, "print the report as JSON")
+	fs.BoolVar(&c.keep, "keep", false, "keep the temp dir (databases, server logs) and print its path")
+	fs.BoolVar(&c.discardLog, "discard-log", false, "send the server's request log nowhere instead of a file")
+	fs.BoolVar(&c.quiet, "q", false, "no progress lines on stderr")
+}
+
+func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("%s takes no arguments, got %q", fs.Name(), fs.Arg(0))}
+	}
+	return nil
+}
+
+// env is the temp dir, the server binary and, when asked for, a PostgreSQL database.
+type env struct {
+	dir, bin, postgres string
+	cleanup            []func()
+}
+
+func (c *common) setup(ctx context.Context, wantPostgres bool, stderr io.Writer) (*env, error) {
+	dir, err := os.MkdirTemp("", "vippsmgmt-load-")
+	if err != nil {
+		return nil, err
+	}
+	e := &env{dir: dir, bin: c.bin}
+	if c.keep {
+		e.cleanup = append(e.cleanup, func() { fmt.Fprintln(stderr, "kept", dir) })
+	} else {
+		e.cleanup = append(e.cleanup, func() { os.RemoveAll(dir) })
+	}
+	if e.bin == "" {
+		c.progress(stderr, "building %s", loadtest.ServerPackage)
+		if e.bin, err = loadtest.BuildServer(ctx, dir); err != nil {
+			e.close()
+			return nil, err
+		}
+	}
+	if wantPostgres && !c.noPostgres {
+		if c.postgres != "" {
+			e.postgres = c.postgres
+		} else {
+			c.progress(stderr, "starting a throwaway PostgreSQL cluster")
+			dsn, stop, err := pgtest.StartCluster()
+			if err != nil {
+				e.close()
+				return nil, fmt.Errorf("PostgreSQL (pass --postgres URL or --no-postgres): %w", err)
+			}
+			e.postgres = dsn
+			e.cleanup = append(e.cleanup, func() {
+				if err := stop(); err != nil {
+					fmt.Fprintln(stderr, "stop PostgreSQL:", err)
+				}
+			})
+		}
+	}
+	return e, nil
+}
+
+func (e *env) close() {
+	for i := len(e.cleanup) - 1; i >= 0; i-- {
+		e.cleanup[i]()
+	}
+}
+
+func (c *common) progress(stderr io.Writer, format string, args ...any) {
+	if !c.quiet {
+		fmt.Fprintf(stderr, format+"\n", args...)
+	}
+}
+
+func (c *common) progressWriter(stderr io.Writer) io.Writer {
+	if c.quiet {
+		return io.Discard
+	}
+	return stderr
+}
+
+func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("scale", flag.ContinueOnError)
+	var c common
+	c.flags(fs)
+	cfg := loadtest.ScaleConfig{}
+	fs.IntVar(&cfg.Units, "units", 100000, "sales units of the seeded partner")
+	fs.IntVar(&cfg.Conns, "conns", 32, "connections of the GET comparison")
+	fs.DurationVar(&cfg.Phase, "phase", 5*time.Second, "length of one GET round")
+	fs.IntVar(&cfg.Rounds, "rounds", 2, "GET rounds per side, alternating")
+	fs.IntVar(&cfg.ListRuns, "list-runs", 3, "downloads of the full list")
+	fs.IntVar(&cfg.PrefillWorkers, "prefill-workers", 16, "concurrent prefill callers")
+	fs.DurationVar(&cfg.Prefill, "prefill", 5*time.Second, "length of each prefill measurement")
+	inProcess := fs.Bool("bare-in-process", false, "serve the baseline from this process instead of a child process")
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	if cfg.Units < 1 || cfg.Units > 1000000 || cfg.Phase > time.Minute || cfg.Prefill > time.Minute || cfg.Rounds > 10 {
+		return usageError{errors.New("bounds: 1 <= --units <= 1000000, --phase and --prefill <= 1m, --rounds <= 10")}
+	}
+	e, err := c.setup(ctx, true, stderr)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	cfg.Bin, cfg.Dir, cfg.PostgresDSN, cfg.DiscardLog = e.bin, e.dir, e.postgres, c.discardLog
+	cfg.Progress = c.progressWriter(stderr)
+	if !*inProcess {
+		cfg.Bare = bareCommand
+	}
+	rep, err := loadtest.RunScale(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := write(stdout, c.jsonOut, rep, rep.WriteText); err != nil {
+		return err
+	}
+	if !rep.Pass() {
+		return errMissed
+	}
+	return nil
+}
+
+func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("soak", flag.ContinueOnError)
+	var c common
+	c.flags(fs)
+	cfg := loadtest.SoakConfig{}
+	fs.DurationVar(&cfg.Duration, "duration", 60*time.Second, "measured time, after a warm-up of a tenth of it (at most 5 s)")
+	fs.IntVar(&cfg.Rate, "rate", 200, "requests per second over the mix")
+	fs.IntVar(&cfg.Units, "units", 1000, "sales units of the partner")
+	backend := fs.String("backend", "sqlite", "sqlite or postgres")
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	if cfg.Duration > time.Hour || cfg.Rate < 1 || cfg.Rate > 5000 || cfg.Units < 1 || cfg.Units > 1000000 {
+		return usageError{errors.New("bounds: --duration <= 1h, 1 <= --rate <= 5000, 1 <= --units <= 1000000")}
+	}
+	if *backend != "sqlite" && *backend != "postgres" {
+		return usageError{fmt.Errorf("--backend %q: must be sqlite or postgres", *backend)}
+	}
+	e, err := c.setup(ctx, *backend == "postgres", stderr)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	if *backend == "postgres" && e.postgres == "" {
+		return usageError{errors.New("--backend postgres with --no-postgres")}
+	}
+	cfg.Bin, cfg.Dir, cfg.PostgresDSN, cfg.DiscardLog = e.bin, e.dir, e.postgres, c.discardLog
+	cfg.Progress = c.progressWriter(stderr)
+	rep, err := loadtest.RunSoak(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := write(stdout, c.jsonOut, rep, rep.WriteText); err != nil {
+		return err
+	}
+	if !rep.Pass {
+		return errMissed
+	}
+	return nil
+}
+
+func write(w io.Writer, asJSON bool, v any, text func(io.Writer) error) error {
+	if !asJSON {
+		return text(w)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// bareCommand runs this program's bare subcommand: the baseline gets its own process, as the
+// server under test has, so neither shares a Go runtime with the load generator.
+func bareCommand(contentType string, body []byte, dir string) (*exec.Cmd, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	f := filepath.Join(dir, "bare-body")
+	if err := os.WriteFile(f, body, 0o600); err != nil {
+		return nil, err
+	}
+	return exec.Command(self, "bare", "--content-type", contentType, "--body-file", f), nil
+}
+
+func runBare(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bare", flag.ContinueOnError)
+	ct := fs.String("content-type", "application/json", "Content-Type of the answer")
+	file := fs.String("body-file", "", "file holding the answer's body")
+	if err := parse(fs, args, io.Discard); err != nil {
+		return err
+	}
+	body, err := os.ReadFile(*file)
+	if err != nil {
+		return err
+	}
+	return loadtest.ServeBare(ctx, *ct, body, stdout)
+}

@@ -1,0 +1,99 @@
+package loadtest
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+)
+
+func kernel() string {
+	b, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	return strings.TrimSpace(string(b))
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+func (m Machine) String() string {
+	return fmt.Sprintf("%s, %s, %d CPUs, %s, kernel %s", m.Date, m.OS, m.CPUs, m.Go, m.Kernel)
+}
+
+// WriteText writes the report as aligned plain text: each figure beside its target.
+func (r *ScaleReport) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	p := func(format string, args ...any) { fmt.Fprintf(tw, format+"\n", args...) }
+	p("vippsmgmt scale\t%s", r.Machine)
+	p("seed\t%d sales units in %.2f s (%.0f/s)", r.Units, r.SeedSeconds, float64(r.Units)/r.SeedSeconds)
+	g := r.Get
+	p("")
+	p("GET /management/v1/sales-units/{msn}\t%d connections, %d x %.0f s per side, %d-byte answer", g.Conns, g.Rounds, g.PhaseSeconds, g.Bytes)
+	p("  authenticated (classic token)\t%.0f req/s\trounds %s", g.AuthRPS, joinRates(g.AuthRounds))
+	p("  bare net/http handler\t%.0f req/s\trounds %s", g.BareRPS, joinRates(g.BareRounds))
+	p("  ratio\t%.3f\ttarget >= %.2f\t%s", g.Ratio, g.Target, verdict(g.Pass))
+	if g.Errors > 0 {
+		p("  errors\t%d\tfirst: %s", g.Errors, strings.Join(g.FirstErrors, "; "))
+	}
+	l := r.List
+	p("")
+	p("GET /management/v1/sales-units\t%d units, %d bytes, %d runs", l.Units, l.Bytes, l.Runs)
+	p("  time\tfirst %.3f s, best %.3f s", l.FirstSeconds, l.BestSeconds)
+	p("  server RSS\tbefore %.1f MiB, peak %.1f MiB", mib(l.RSSBefore), mib(l.RSSPeak))
+	p("  extra RSS\t%.1f MiB\ttarget < %.0f MiB\t%s", mib(l.ExtraRSS), mib(l.Target), verdict(l.Pass))
+	p("")
+	p("POST /management/v1/product-orders\t(distinct Idempotency-Keys)")
+	for _, pr := range r.Prefill {
+		target := "no target"
+		if pr.Target > 0 {
+			target = fmt.Sprintf("target >= %.0f/s", pr.Target)
+		}
+		p("  %s\t%.0f/s\t%s\t%s\t%d workers, %d in %.1f s, %d errors; %s", pr.Backend, pr.PerSecond, target,
+			verdict(pr.Pass), pr.Workers, pr.Created, pr.Seconds, pr.Errors, pr.Note)
+		if len(pr.FirstErrors) > 0 {
+			p("    first errors\t%s", strings.Join(pr.FirstErrors, "; "))
+		}
+	}
+	p("")
+	p("overall\t%s", verdict(r.Pass()))
+	return tw.Flush()
+}
+
+func joinRates(rs []float64) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = fmt.Sprintf("%.0f", r)
+	}
+	return strings.Join(s, ", ")
+}
+
+// WriteText writes the soak report as aligned plain text.
+func (r *SoakReport) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	p := func(format string, args ...any) { fmt.Fprintf(tw, format+"\n", args...) }
+	p("vippsmgmt soak\t%s", r.Machine)
+	p("load\t%s, %d req/s for %.1f s over the mix, %d sales units", r.Backend, r.Rate, r.Seconds, r.Units)
+	p("requests\t%d (%.1f req/s)", r.Requests, r.RPS)
+	p("")
+	p("kind\tshare\tcount\tp50 ms\tp99 ms\tmax ms\terrors")
+	for _, m := range Mix {
+		k := r.Kinds[m.Kind]
+		p("%s\t%d%%\t%d\t%.2f\t%.2f\t%.1f\t%d", m.Kind, m.Weight, k.Count, k.P50, k.P99, k.Max, k.Errors)
+	}
+	p("all\t100%%\t%d\t%.2f\t%.2f\t%.1f\t%d", r.Overall.Count, r.Overall.P50, r.Overall.P99, r.Overall.Max, r.Errors)
+	p("")
+	p("errors\t%d\ttarget 0\t%s", r.Errors, verdict(r.Errors == 0))
+	for _, e := range r.FirstErrors {
+		p("  \t%s", e)
+	}
+	p("server RSS\tidle %.1f MiB, start %.1f MiB, end %.1f MiB, max %.1f MiB", mib(r.RSSIdle), mib(r.RSSStart), mib(r.RSSEnd), mib(r.RSSMax))
+	p("RSS growth\t%+.1f MiB\ttarget < %.0f MiB\t%s", float64(r.Growth)/(1<<20), float64(r.Target)/(1<<20), verdict(r.Growth < r.Target))
+	p("server log ERROR lines\t%d", r.LogErrorLines)
+	p("")
+	p("overall\t%s", verdict(r.Pass))
+	return tw.Flush()
+}

@@ -1,0 +1,454 @@
+package loadtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Targets of the scale run.
+const (
+	TargetGetRatio     = 0.5                // authenticated GET /sales-units/{msn} vs the bare handler
+	TargetListExtraRSS = 64 << 20           // bytes the 100,000-unit list may add to the server's RSS
+	TargetPrefillRate  = 2000               // prefills per second on SQLite
+	TargetSoakGrowth   = TargetListExtraRSS // RSS the soak may add
+)
+
+// ScaleConfig sizes a scale run. Zero fields take the defaults of the full run.
+type ScaleConfig struct {
+	Bin            string        // vippsmgmt binary
+	Dir            string        // for the databases and logs; removed by the caller
+	Units          int           // sales units of the seeded partner (100,000)
+	Conns          int           // connections of the GET comparison (32)
+	Phase          time.Duration // length of one measured round (5 s)
+	Rounds         int           // rounds per side, alternating bare and authenticated (2)
+	ListRuns       int           // full list downloads (3)
+	PrefillWorkers int           // concurrent prefill callers (16)
+	Prefill        time.Duration // length of each prefill measurement (5 s)
+	PostgresDSN    string        // database for the PostgreSQL prefill; "" skips it
+	Bare           BareCommand   // runs the baseline in its own process; nil: in this process
+	DiscardLog     bool          // send the server's request log nowhere instead of a file
+	Progress       io.Writer     // one line per step; nil: silent
+}
+
+func (c *ScaleConfig) defaults() {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.Units, 100000)
+	def(&c.Conns, 32)
+	def(&c.Rounds, 2)
+	def(&c.ListRuns, 3)
+	def(&c.PrefillWorkers, 16)
+	if c.Phase <= 0 {
+		c.Phase = 5 * time.Second
+	}
+	if c.Prefill <= 0 {
+		c.Prefill = 5 * time.Second
+	}
+	if c.Progress == nil {
+		c.Progress = io.Discard
+	}
+}
+
+// Machine says where figures were measured.
+type Machine struct {
+	Date   string `json:"date"`
+	OS     string `json:"os"`
+	CPUs   int    `json:"cpus"`
+	Go     string `json:"go"`
+	Kernel string `json:"kernel,omitempty"`
+}
+
+func machine() Machine {
+	return Machine{Date: time.Now().UTC().Format(time.RFC3339), OS: runtime.GOOS + "/" + runtime.GOARCH,
+		CPUs: runtime.NumCPU(), Go: runtime.Version(), Kernel: kernel()}
+}
+
+// ScaleReport is the result of a scale run.
+type ScaleReport struct {
+	Machine     Machine         `json:"machine"`
+	Units       int             `json:"units"`
+	SeedSeconds float64         `json:"seedSeconds"`
+	Get         GetReport       `json:"get"`
+	List        ListReport      `json:"list"`
+	Prefill     []PrefillReport `json:"prefill"`
+}
+
+// GetReport compares GET /management/v1/sales-units/{msn} with a bare handler serving its bytes.
+type GetReport struct {
+	Conns        int       `json:"conns"`
+	Rounds       int       `json:"rounds"`
+	PhaseSeconds float64   `json:"phaseSeconds"`
+	Bytes        int       `json:"bytes"`
+	AuthRPS      float64   `json:"authRps"`
+	BareRPS      float64   `json:"bareRps"`
+	AuthRounds   []float64 `json:"authRoundsRps"`
+	BareRounds   []float64 `json:"bareRoundsRps"`
+	Ratio        float64   `json:"ratio"`
+	Target       float64   `json:"target"`
+	Pass         bool      `json:"pass"`
+	Errors       int       `json:"errors"`
+	FirstErrors  []string  `json:"firstErrors,omitempty"`
+}
+
+// ListReport is the full list of the seeded partner's sales units.
+type ListReport struct {
+	Units        int     `json:"units"`
+	Bytes        int     `json:"bytes"`
+	Runs         int     `json:"runs"`
+	FirstSeconds float64 `json:"firstSeconds"`
+	BestSeconds  float64 `json:"bestSeconds"`
+	RSSBefore    uint64  `json:"rssBeforeBytes"`
+	RSSPeak      uint64  `json:"rssPeakBytes"`
+	ExtraRSS     uint64  `json:"extraRssBytes"`
+	Target       uint64  `json:"targetExtraRssBytes"`
+	Pass         bool    `json:"pass"`
+}
+
+// PrefillReport is POST /management/v1/product-orders on one database.
+type PrefillReport struct {
+	Backend     string   `json:"backend"`
+	Workers     int      `json:"workers"`
+	Seconds     float64  `json:"seconds"`
+	Created     int64    `json:"created"`
+	PerSecond   float64  `json:"perSecond"`
+	Target      float64  `json:"target,omitempty"` // 0: none
+	Pass        bool     `json:"pass"`
+	Errors      int      `json:"errors"`
+	FirstErrors []string `json:"firstErrors,omitempty"`
+	Note        string   `json:"note,omitempty"`
+}
+
+// Pass reports whether every figure meets its target and nothing failed.
+func (r *ScaleReport) Pass() bool {
+	ok := r.Get.Pass && r.List.Pass && r.Get.Errors == 0
+	for _, p := range r.Prefill {
+		ok = ok && p.Errors == 0 && (p.Target == 0 || p.Pass)
+	}
+	return ok
+}
+
+// RunScale seeds a partner with cfg.Units sales units on a fresh SQLite database, starts the server
+// on it and measures the authenticated GET against the bare handler, the full list and the
+// prefill rate; then the prefill rate again on PostgreSQL when a DSN is given.
+func RunScale(ctx context.Context, cfg ScaleConfig) (*ScaleReport, error) {
+	cfg.defaults()
+	rep := &ScaleReport{Machine: machine(), Units: cfg.Units}
+	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Progress, format+"\n", args...) }
+
+	dsn := "sqlite:" + filepath.Join(cfg.Dir, "scale.db")
+	logf("seeding %d sales units on SQLite", cfg.Units)
+	seed, err := Seed(ctx, dsn, "load-partner", cfg.Units)
+	if err != nil {
+		return nil, err
+	}
+	rep.SeedSeconds = seed.Took.Seconds()
+	logf("seeded in %.2f s; starting the server", rep.SeedSeconds)
+	srv, err := StartServer(ctx, ServerConfig{Bin: cfg.Bin, DB: dsn, LogPath: cfg.logPath("scale-sqlite")})
+	if err != nil {
+		return nil, err
+	}
+	defer srv.Stop()
+	client := newClient(max(cfg.Conns, cfg.PrefillWorkers) + 2)
+	defer client.CloseIdleConnections()
+	tok, err := classicToken(ctx, client, srv.URL, seed.Keys)
+	if err != nil {
+		return nil, err
+	}
+	hdr := authHeader(tok, seed.Keys)
+
+	if rep.Get, err = measureGet(ctx, cfg, client, srv.URL, hdr, seed.FirstMSN, logf); err != nil {
+		return nil, err
+	}
+	if rep.List, err = measureList(ctx, cfg, client, srv, hdr, logf); err != nil {
+		return nil, err
+	}
+	p, err := measurePrefill(ctx, cfg, client, srv.URL, hdr, "sqlite", logf)
+	if err != nil {
+		return nil, err
+	}
+	p.Target = TargetPrefillRate
+	p.Pass = p.PerSecond >= p.Target
+	p.Note = "synchronous=FULL: every commit is fsynced"
+	rep.Prefill = append(rep.Prefill, p)
+	if err := srv.Stop(); err != nil {
+		logf("server stop: %v", err)
+	}
+
+	if cfg.PostgresDSN != "" {
+		logf("seeding PostgreSQL")
+		pseed, err := Seed(ctx, cfg.PostgresDSN, "load-partner-pg", 10)
+		if err != nil {
+			return nil, err
+		}
+		psrv, err := StartServer(ctx, ServerConfig{Bin: cfg.Bin, DB: cfg.PostgresDSN, LogPath: cfg.logPath("scale-postgres")})
+		if err != nil {
+			return nil, err
+		}
+		defer psrv.Stop()
+		ptok, err := classicToken(ctx, client, psrv.URL, pseed.Keys)
+		if err != nil {
+			return nil, err
+		}
+		p, err := measurePrefill(ctx, cfg, client, psrv.URL, authHeader(ptok, pseed.Keys), "postgres", logf)
+		if err != nil {
+			return nil, err
+		}
+		p.Pass = p.Errors == 0
+		rep.Prefill = append(rep.Prefill, p)
+		if err := psrv.Stop(); err != nil {
+			logf("server stop: %v", err)
+		}
+	}
+	return rep, nil
+}
+
+func (c *ScaleConfig) logPath(name string) string {
+	if c.DiscardLog {
+		return ""
+	}
+	return filepath.Join(c.Dir, name+".log")
+}
+
+func measureGet(ctx context.Context, cfg ScaleConfig, client *http.Client, base string, hdr http.Header, msn string,
+	logf func(string, ...any)) (GetReport, error) {
+	rep := GetReport{Conns: cfg.Conns, Rounds: cfg.Rounds, PhaseSeconds: cfg.Phase.Seconds(), Target: TargetGetRatio}
+	path := "/management/v1/sales-units/" + msn
+	// The bytes the real handler answers are what the bare handler serves.
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+	req.Header = hdr.Clone()
+	resp, err := client.Do(req)
+	if err != nil {
+		return rep, err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return rep, fmt.Errorf("GET %s: %d %s", path, resp.StatusCode, body)
+	}
+	rep.Bytes = len(body)
+	bare, err := startBare(ctx, cfg.Bare, resp.Header.Get("Content-Type"), body, cfg.Dir)
+	if err != nil {
+		return rep, err
+	}
+	defer bare.stop()
+
+	run := func(url string, h http.Header, d time.Duration) closedLoopResult {
+		reqs := make([]*http.Request, cfg.Conns)
+		for i := range reqs {
+			reqs[i], _ = http.NewRequestWithContext(ctx, http.MethodGet, url+path, nil)
+			reqs[i].Header = h.Clone()
+		}
+		return closedLoop(cfg.Conns, d, func(w, _ int) error {
+			resp, err := client.Do(reqs[w])
+			if err != nil {
+				return err
+			}
+			n := drain(resp)
+			if resp.StatusCode != http.StatusOK || n != int64(len(body)) {
+				return fmt.Errorf("GET %s: status %d, %d bytes", path, resp.StatusCode, n)
+			}
+			return nil
+		})
+	}
+	// Warm both: connections, caches, the runtime's heap.
+	warm := min(cfg.Phase/2, time.Second)
+	run(bare.URL, http.Header{}, warm)
+	run(base, hdr, warm)
+	var authN, bareN int64
+	var authT, bareT time.Duration
+	for round := 0; round < cfg.Rounds; round++ {
+		b := run(bare.URL, http.Header{}, cfg.Phase)
+		a := run(base, hdr, cfg.Phase)
+		bareN, bareT = bareN+b.Requests, bareT+b.Elapsed
+		authN, authT = authN+a.Requests, authT+a.Elapsed
+		rep.BareRounds = append(rep.BareRounds, round1(b.rate()))
+		rep.AuthRounds = append(rep.AuthRounds, round1(a.rate()))
+		rep.Errors += a.Errors + b.Errors
+		rep.FirstErrors = append(rep.FirstErrors, a.First...)
+		rep.FirstErrors = append(rep.FirstErrors, b.First...)
+		logf("GET round %d: authenticated %.0f req/s, bare %.0f req/s", round+1, a.rate(), b.rate())
+	}
+	rep.AuthRPS = round1(float64(authN) / authT.Seconds())
+	rep.BareRPS = round1(float64(bareN) / bareT.Seconds())
+	rep.Ratio = float64(int(rep.AuthRPS/rep.BareRPS*1000+0.5)) / 1000
+	rep.Pass = rep.Ratio >= rep.Target && rep.Errors == 0
+	return rep, nil
+}
+
+func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
+
+// measureList downloads the whole list cfg.ListRuns times, checking it is a complete JSON array of
+// the seeded units in MSN order, and reads the server's peak RSS meanwhile.
+func measureList(ctx context.Context, cfg ScaleConfig, client *http.Client, srv *Process, hdr http.Header,
+	logf func(string, ...any)) (ListReport, error) {
+	rep := ListReport{Units: cfg.Units, Runs: cfg.ListRuns, Target: TargetListExtraRSS}
+	before, err := srv.Mem()
+	if err != nil {
+		return rep, err
+	}
+	rep.RSSBefore = before.RSS
+	// clear_refs resets VmHWM; sampling covers kernels where it cannot.
+	resetOK := srv.ResetPeak() == nil
+	var sampled atomic.Uint64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if m, err := srv.Mem(); err == nil && m.RSS > sampled.Load() {
+				sampled.Store(m.RSS)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	for run := 0; run < cfg.ListRuns; run++ {
+		start := time.Now()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/management/v1/sales-units", nil)
+		req.Header = hdr.Clone()
+		resp, err := client.Do(req)
+		if err != nil {
+			close(stop)
+			return rep, err
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		took := time.Since(start)
+		if err != nil {
+			close(stop)
+			return rep, fmt.Errorf("GET /management/v1/sales-units: %w after %d bytes", err, len(body))
+		}
+		if err := checkList(resp, body, cfg.Units); err != nil {
+			close(stop)
+			return rep, err
+		}
+		rep.Bytes = len(body)
+		if run == 0 {
+			rep.FirstSeconds = took.Seconds()
+		}
+		if rep.BestSeconds == 0 || took.Seconds() < rep.BestSeconds {
+			rep.BestSeconds = took.Seconds()
+		}
+		logf("list of %d units: %.3f s, %d bytes", cfg.Units, took.Seconds(), len(body))
+	}
+	close(stop)
+	wg.Wait()
+	after, err := srv.Mem()
+	if err != nil {
+		return rep, err
+	}
+	rep.RSSPeak = max(sampled.Load(), after.RSS)
+	if resetOK {
+		rep.RSSPeak = max(rep.RSSPeak, after.Peak)
+	}
+	if rep.RSSPeak > rep.RSSBefore {
+		rep.ExtraRSS = rep.RSSPeak - rep.RSSBefore
+	}
+	rep.Pass = rep.ExtraRSS < rep.Target
+	return rep, nil
+}
+
+// checkList verifies a list answer: the right content type, a complete JSON array, every unit
+// once, in MSN order.
+func checkList(resp *http.Response, body []byte, units int) error {
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /management/v1/sales-units: %d %.200s", resp.StatusCode, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json;charset=UTF-8" {
+		return fmt.Errorf("GET /management/v1/sales-units: Content-Type %q", ct)
+	}
+	var list []struct {
+		MSN  string `json:"msn"`
+		Name string `json:"name"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		return fmt.Errorf("GET /management/v1/sales-units: not a complete JSON array (%d bytes): %w", len(body), err)
+	}
+	if len(list) != units {
+		return fmt.Errorf("GET /management/v1/sales-units: %d units, want %d", len(list), units)
+	}
+	for i, u := range list {
+		if u.MSN != unitMSN(i) || u.Name != "Shop "+strconv.Itoa(i) {
+			return fmt.Errorf("GET /management/v1/sales-units: item %d is %+v, want MSN %s", i, u, unitMSN(i))
+		}
+	}
+	return nil
+}
+
+// prefillBody is a complete, valid prefill; each request differs only in its Idempotency-Key.
+var prefillBody = []byte(`{"businessIdentifier":{"scheme":"business:NO:ORG","id":"987654321"},` +
+	`"productType":"PAYMENT_INTEGRATION","salesUnitName":"Load test shop","productUseCase":"Website",` +
+	`"website":{"url":"https://shop.example.com","termsUrl":"https://shop.example.com/terms"},` +
+	`"annualTurnover":2500000,"annualTurnoverPercentage":"40","merchantCategoryCode":"5942",` +
+	`"intendedPurpose":"Books sold on the website.","hasRecurring":false,` +
+	`"settlementBankAccount":{"scheme":"BBAN:NO","id":"12345678903"}}`)
+
+// runID keeps Idempotency-Keys of separate runs on one database apart.
+var runID = strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+
+// prefill sends one POST /management/v1/product-orders and returns the new order's id.
+func prefill(ctx context.Context, client *http.Client, base string, hdr http.Header, key string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/management/v1/product-orders", bytes.NewReader(prefillBody))
+	if err != nil {
+		return "", err
+	}
+	req.Header = hdr.Clone()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", key)
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode != http.StatusCreated {
+		return "", fmt.Errorf("POST /management/v1/product-orders: %d %.300s", resp.StatusCode, b)
+	}
+	var out struct {
+		ID string `json:"prefilledOrderId"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil || out.ID == "" {
+		return "", fmt.Errorf("POST /management/v1/product-orders: no prefilledOrderId in %.300s", b)
+	}
+	return out.ID, nil
+}
+
+func measurePrefill(ctx context.Context, cfg ScaleConfig, client *http.Client, base string, hdr http.Header, backend string,
+	logf func(string, ...any)) (PrefillReport, error) {
+	rep := PrefillReport{Backend: backend, Workers: cfg.PrefillWorkers}
+	run := func(phase string, d time.Duration) closedLoopResult {
+		return closedLoop(cfg.PrefillWorkers, d, func(w, i int) error {
+			_, err := prefill(ctx, client, base, hdr, fmt.Sprintf("%s-%s-%s-%d-%d", runID, backend, phase, w, i))
+			return err
+		})
+	}
+	if w := run("w", min(cfg.Prefill/4, time.Second)); w.Errors > 0 {
+		return rep, fmt.Errorf("prefill warm-up on %s: %d errors, first: %v", backend, w.Errors, w.First)
+	}
+	r := run("m", cfg.Prefill)
+	rep.Seconds = r.Elapsed.Seconds()
+	rep.Created = r.Requests
+	rep.PerSecond = round1(r.rate())
+	rep.Errors, rep.FirstErrors = r.Errors, r.First
+	logf("prefill on %s: %d created in %.2f s: %.0f/s", backend, r.Requests, rep.Seconds, r.rate())
+	return rep, nil
+}

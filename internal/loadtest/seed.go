@@ -1,0 +1,106 @@
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/auth"
+	"github.com/vippsmgmt/vippsmgmt/internal/clock"
+	"github.com/vippsmgmt/vippsmgmt/internal/credentials"
+	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
+)
+
+// Seeded is what Seed wrote: a partner, its sales units and its partner keys.
+type Seeded struct {
+	PartnerID string
+	Merchant  vippsmgmt.BusinessIdentifier
+	Keys      *credentials.Issued
+	Units     int
+	FirstMSN  string
+	Took      time.Duration // for the sales units alone
+}
+
+// seedBatch rows go in one INSERT: 11 parameters each stays far below SQLite's 32,766 and
+// PostgreSQL's 65,535 parameter limits.
+const seedBatch = 500
+
+// Seed opens the database (applying migrations), creates a partner with a merchant owning units
+// active sales units connected to the partner, and issues partner keys. The server must not be
+// running yet, or must be restarted: it hashes with the database's pepper, which Seed also uses.
+//
+// The sales units go in one transaction of multi-row INSERTs. Through Store.UpsertSalesUnit each
+// unit is its own durable transaction (one fsync each on SQLite), which makes 100,000 units take
+// minutes instead of about a second.
+func Seed(ctx context.Context, dsn, partnerID string, units int) (*Seeded, error) {
+	store, err := sqlstore.Open(ctx, dsn, clock.New())
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	hasher, err := auth.LoadHasher(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	s := &Seeded{PartnerID: partnerID, Units: units,
+		Merchant: vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "919191919"}}
+	if err := store.UpsertPartner(ctx, &vippsmgmt.Partner{ID: partnerID, Name: "Load test partner " + partnerID}); err != nil {
+		return nil, fmt.Errorf("seed partner: %w", err)
+	}
+	if err := store.UpsertMerchant(ctx, &vippsmgmt.Merchant{BusinessIdentifier: s.Merchant, Name: "Load test merchant",
+		Status: vippsmgmt.MerchantActive, CountryCode: "NO"}); err != nil {
+		return nil, fmt.Errorf("seed merchant: %w", err)
+	}
+	start := time.Now()
+	if err := insertUnits(ctx, store, s, units); err != nil {
+		return nil, fmt.Errorf("seed sales units: %w", err)
+	}
+	s.Took = time.Since(start)
+	if units > 0 {
+		s.FirstMSN = unitMSN(0)
+	}
+	if s.Keys, err = credentials.Issue(ctx, store, hasher, vippsmgmt.KeyPartner, partnerID, "", ""); err != nil {
+		return nil, fmt.Errorf("seed keys: %w", err)
+	}
+	return s, nil
+}
+
+// unitMSN numbers seeded units with ten-digit MSNs, a range the demo data and approvals (six
+// digits) never use.
+func unitMSN(i int) string { return fmt.Sprintf("7%09d", i) }
+
+func insertUnits(ctx context.Context, store *sqlstore.DB, s *Seeded, units int) error {
+	tx, err := store.SQL().BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	now := time.Now().UnixMicro()
+	conf := `{"paymentAllowed":true,"captureType":"ReserveCapture","recurringAllowed":false}`
+	var q strings.Builder
+	args := make([]any, 0, seedBatch*11)
+	for done := 0; done < units; {
+		n := min(seedBatch, units-done)
+		q.Reset()
+		args = args[:0]
+		q.WriteString(`INSERT INTO sales_units (msn, name, status, merchant_scheme, merchant_id, partner_id,
+			settlement_bank_account, configuration, price_package_id, created_at, updated_at) VALUES `)
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			b := len(args)
+			fmt.Fprintf(&q, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", b+1, b+2, b+3, b+4, b+5, b+6, b+7, b+8, b+9, b+10, b+11)
+			k := done + i
+			args = append(args, unitMSN(k), fmt.Sprintf("Shop %d", k), vippsmgmt.SalesUnitActive, s.Merchant.Scheme,
+				s.Merchant.ID, s.PartnerID, nil, conf, nil, now, now)
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return err
+		}
+		done += n
+	}
+	return tx.Commit()
+}
