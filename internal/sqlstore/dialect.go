@@ -46,6 +46,12 @@ func (d *DB) lockMSNAllocation(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
+// isSQLiteBusy reports whether err is SQLITE_BUSY or one of its extended codes.
+func isSQLiteBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
 // formatSQLiteError maps modernc.org/sqlite errors to domain codes.
 func formatSQLiteError(err error) error {
 	var se *sqlite.Error

@@ -96,7 +96,7 @@ func Open(ctx context.Context, dsn string, clock vippsmgmt.Clock) (*DB, error) {
 
 	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()
-	if err := d.db.PingContext(pctx); err != nil {
+	if err := d.ping(pctx); err != nil {
 		d.db.Close()
 		return nil, fmt.Errorf("sqlstore: cannot reach %s: %w", name, oneLine{err})
 	}
@@ -109,6 +109,23 @@ func Open(ctx context.Context, dsn string, clock vippsmgmt.Clock) (*DB, error) {
 		return nil, fmt.Errorf("sqlstore: preparing statements on %s: %w", name, err)
 	}
 	return d, nil
+}
+
+// ping checks the first connection. On SQLite it retries SQLITE_BUSY: two processes creating
+// one file at once both switch it to WAL, and SQLite answers that race with BUSY at once instead
+// of waiting out busy_timeout.
+func (d *DB) ping(ctx context.Context) error {
+	for {
+		err := d.db.PingContext(ctx)
+		if err == nil || d.dialect != DialectSQLite || !isSQLiteBusy(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // oneLine prints a multi-line driver error (pgx lists every address it tried) on one line,
@@ -177,6 +194,17 @@ func (d *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	_, err = p.Up(ctx)
+	// SQLite has no session lock: a second process that read the version table before the first
+	// committed fails its (rolled back) copy of the migration. Reading the versions again then
+	// finds nothing left to do.
+	for attempt := 1; err != nil && d.dialect == DialectSQLite && attempt < 5; attempt++ {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
+		}
+		_, err = p.Up(ctx)
+	}
 	return err
 }
 
