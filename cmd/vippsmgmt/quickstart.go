@@ -133,7 +133,12 @@ type quickstartResult struct {
 	ProductOrder       *client.ProductOrderDetails  `json:"productOrder"`
 	Deleted            *client.UUID                 `json:"deletedProductOrderId"`
 	PricePackages      []client.PricePackage        `json:"pricePackages"`
-	PricePackagesError string                       `json:"pricePackagesError,omitempty"`
+	Refused            []quickstartRefusal          `json:"refused,omitempty"` // steps merchant keys may not take
+}
+
+type quickstartRefusal struct {
+	Step    int    `json:"step"`
+	Problem string `json:"problem"`
 }
 
 type quickstartToken struct {
@@ -182,7 +187,11 @@ func runQuickstart(ctx context.Context, args []string, getenv func(string) strin
 		return stepErr(2, "access token", err)
 	}
 	res.Token = quickstartToken{TokenType: tok.TokenType, ExpiresIn: int64(tok.ExpiresIn / time.Second), ExpiresAt: tok.ExpiresAt.UTC().Truncate(time.Second)}
-	say(2, "access token", "%s token, valid %s (until %s)", tok.TokenType, tok.ExpiresIn.Round(time.Minute), res.Token.ExpiresAt.Format(time.RFC3339))
+	endpoint := "/accesstoken/get"
+	if cfg.management {
+		endpoint = "/miami/v1/token"
+	}
+	say(2, "access token", "%s token from %s, valid %s (until %s)", tok.TokenType, endpoint, shortDuration(tok.ExpiresIn), res.Token.ExpiresAt.Format(time.RFC3339))
 
 	if res.SalesUnits, err = c.GetAllSalesUnits(ctx); err != nil {
 		return stepErr(3, "sales units", err)
@@ -213,39 +222,53 @@ func runQuickstart(ctx context.Context, args []string, getenv func(string) strin
 	}
 	say(6, "merchant", "%q, %s, %s", res.Merchant.Name, res.Merchant.Status, res.Merchant.CountryCode)
 
-	if res.ProductOrders, err = c.GetProductOrders(ctx); err != nil {
+	// Product orders and price packages belong to partners; a server may refuse merchant keys
+	// with 403, which the quick start reports and steps over.
+	refused := func(step int, what string, err error) bool {
+		var p *client.Problem
+		if !cfg.merchant || !errors.As(err, &p) || p.Status != http.StatusForbidden {
+			return false
+		}
+		res.Refused = append(res.Refused, quickstartRefusal{Step: step, Problem: p.Error()})
+		say(step, what, "not available to merchant keys (%d %s)", p.Status, p.Title)
+		return true
+	}
+
+	var prefill bool
+	if res.ProductOrders, err = c.GetProductOrders(ctx); err == nil {
+		say(7, "product orders", "%s", countOrders(res.ProductOrders))
+	} else if !refused(7, "product orders", err) {
 		return stepErr(7, "product orders", err)
 	}
-	say(7, "product orders", "%s", countOrders(res.ProductOrders))
 
-	if res.Prefill, err = c.OrderProduct(ctx, client.ProductOrderRequest{BusinessIdentifier: bi, ProductType: client.ProductType(cfg.productType)}); err != nil {
+	if res.Prefill, err = c.OrderProduct(ctx, client.ProductOrderRequest{BusinessIdentifier: bi, ProductType: client.ProductType(cfg.productType)}); err == nil {
+		prefill = true
+		say(8, "prefill", "%s order %s, prefillUrl %s", cfg.productType, res.Prefill.PrefilledOrderId, res.Prefill.PrefillUrl)
+	} else if !refused(8, "prefill", err) {
 		return stepErr(8, "prefill", err)
 	}
-	id := res.Prefill.PrefilledOrderId
-	say(8, "prefill", "%s order %s, prefillUrl %s", cfg.productType, id, res.Prefill.PrefillUrl)
 
-	if res.ProductOrder, err = c.GetProductOrderDetails(ctx, id); err != nil {
-		return stepErr(9, "product order", err)
+	if prefill {
+		id := res.Prefill.PrefilledOrderId
+		if res.ProductOrder, err = c.GetProductOrderDetails(ctx, id); err != nil {
+			return stepErr(9, "product order", err)
+		}
+		po := res.ProductOrder
+		say(9, "product order", "%s %s %s, status %s", id, deref(po.ProductOrderType), deref(po.ProductType), po.Status)
+
+		if err := c.DeleteProductOrder(ctx, id); err != nil {
+			return stepErr(10, "delete", err)
+		}
+		res.Deleted = &id
+		say(10, "delete", "order %s deleted", id)
+	} else {
+		say(9, "product order", "skipped: no prefill")
+		say(10, "delete", "skipped: no prefill")
 	}
-	po := res.ProductOrder
-	say(9, "product order", "%s %s %s, status %s", id, deref(po.ProductOrderType), deref(po.ProductType), po.Status)
 
-	if err := c.DeleteProductOrder(ctx, id); err != nil {
-		return stepErr(10, "delete", err)
-	}
-	res.Deleted = &id
-	say(10, "delete", "order %s deleted", id)
-
-	res.PricePackages, err = c.GetPartnerPricePackages(ctx)
-	var p *client.Problem
-	switch {
-	case err == nil:
+	if res.PricePackages, err = c.GetPartnerPricePackages(ctx); err == nil {
 		say(11, "price packages", "%s", listPackages(res.PricePackages))
-	case cfg.merchant && errors.As(err, &p) && p.Status == http.StatusForbidden:
-		// Only partners own price packages; merchant keys are refused by design.
-		res.PricePackagesError = p.Error()
-		say(11, "price packages", "not available to merchant keys (%d %s)", p.Status, p.Title)
-	default:
+	} else if !refused(11, "price packages", err) {
 		return stepErr(11, "price packages", err)
 	}
 
@@ -256,6 +279,19 @@ func runQuickstart(ctx context.Context, args []string, getenv func(string) strin
 	}
 	fmt.Fprintln(stdout, "Quick start completed.")
 	return nil
+}
+
+// shortDuration rounds to the minute and drops zero units: 24h, 15m, 1h30m.
+func shortDuration(d time.Duration) string {
+	if d < time.Minute {
+		return d.Round(time.Second).String()
+	}
+	s := d.Round(time.Minute).String()
+	s = strings.TrimSuffix(s, "0s")
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func deref[T ~string](p *T) string {
