@@ -44,10 +44,19 @@ type Config struct {
 }
 
 // ConfigError is a problem with the configuration or its inputs (database URL, fixture file,
-// signing key): start-up stops with it.
-type ConfigError struct{ Err error }
+// signing key): start-up stops with it. Setting names the configuration item ("db", "signing-key");
+// fixture errors carry FILE:LINE themselves and leave it empty.
+type ConfigError struct {
+	Setting string
+	Err     error
+}
 
-func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Error() string {
+	if e.Setting == "" {
+		return e.Err.Error()
+	}
+	return "--" + e.Setting + ": " + e.Err.Error()
+}
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 // App is an assembled server.
@@ -62,12 +71,12 @@ type App struct {
 }
 
 // New assembles the server. The caller serves App.Handler() and runs App.Background.
-func New(ctx context.Context, cfg Config) (a *App, err error) {
+func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.AdminToken == "" {
-		return nil, &ConfigError{errors.New("admin token is required")}
+		return nil, &ConfigError{"admin-token", errors.New("is required")}
 	}
 	if cfg.SweepEvery == 0 {
 		cfg.SweepEvery = 10 * time.Second
@@ -78,45 +87,50 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	if cfg.TokenRate == 0 {
 		cfg.TokenRate, cfg.TokenBurst = 10, 60
 	}
-	a = &App{cfg: cfg, Clock: clock.New(), logger: cfg.Logger}
-	a.Store, err = sqlstore.Open(ctx, cfg.DB, a.Clock)
+	a := &App{cfg: cfg, Clock: clock.New(), logger: cfg.Logger}
+	store, err := sqlstore.Open(ctx, cfg.DB, a.Clock)
 	if err != nil {
-		return nil, &ConfigError{fmt.Errorf("database: %w", err)}
+		return nil, &ConfigError{"db", err}
 	}
-	defer func() {
-		if err != nil {
-			a.Store.Close()
-		}
-	}()
+	a.Store = store
+	if err := a.assemble(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) assemble(ctx context.Context) error {
+	cfg := a.cfg
 	if err := a.Clock.Refresh(ctx, a.Store); err != nil {
-		return nil, fmt.Errorf("read clock offset: %w", err)
+		return fmt.Errorf("read clock offset: %w", err)
 	}
 	hasher, err := auth.LoadHasher(ctx, a.Store)
 	if err != nil {
-		return nil, fmt.Errorf("load secret hasher: %w", err)
+		return fmt.Errorf("load secret hasher: %w", err)
 	}
 	if cfg.Demo {
 		n, err := a.Store.CountPartners(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("count partners: %w", err)
+			return fmt.Errorf("count partners: %w", err)
 		}
 		if n == 0 {
 			if err := fixtures.Load(ctx, a.Store, hasher.Hash, "demo.yaml", fixtures.Demo); err != nil {
-				return nil, fmt.Errorf("load demo data: %w", err)
+				return fmt.Errorf("load demo data: %w", err)
 			}
 			a.DemoLoaded = true
 		}
 	}
 	for _, f := range cfg.Fixtures {
 		if err := fixtures.LoadFile(ctx, a.Store, hasher.Hash, f); err != nil {
-			return nil, &ConfigError{err}
+			return &ConfigError{Err: err}
 		}
 	}
 	a.Auth, err = auth.New(ctx, a.Store, a.Clock, hasher, auth.Config{
 		ClassicTTL: cfg.TokenTTL, Rate: rate.Limit(cfg.TokenRate), Burst: cfg.TokenBurst, SigningKeyPEM: cfg.SigningKeyPEM,
 	})
 	if err != nil {
-		return nil, &ConfigError{fmt.Errorf("signing key: %w", err)}
+		return &ConfigError{"signing-key", err}
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -126,15 +140,15 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 		httpapi.Deps{Logger: cfg.Logger, Store: a.Store, Clock: a.Clock, Auth: a.Auth, Hasher: hasher,
 			AdminAuth: auth.RequireAdmin(cfg.AdminToken), Registerer: reg, Gatherer: reg})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	p, err := portal.New(portal.Deps{Store: a.Store, Clock: a.Clock, Hasher: hasher, AdminToken: cfg.AdminToken,
 		PublicURL: cfg.PublicURL, Requests: a.Server.Requests().Last, ForgetKey: a.Auth.Forget, Logger: cfg.Logger})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	p.Register(a.Server.Mux())
-	return a, nil
+	return nil
 }
 
 // Handler is the whole HTTP surface.

@@ -24,10 +24,11 @@ func (d *DB) queueApproval(ctx context.Context, tx *sql.Tx, o *vippsmgmt.Product
 	body := fmt.Sprintf("The product order %s has been approved.\n\n"+
 		"Business identifier: %s %s\nMerchant name: %s\nMSN: %s\nSales unit name: %s\n",
 		o.ID, o.BusinessIdentifier.Scheme, o.BusinessIdentifier.ID, m.Name, su.MSN, su.Name)
-	return d.queueBoth(ctx, tx, o, m.Name, subject, body)
+	return d.queueBoth(ctx, tx, o, m.Name, subject, body, body)
 }
 
-// queueRejection writes the rejection notifications, which carry the reason.
+// queueRejection writes the rejection notifications. Only the merchant's carries the reason: the
+// reason for a rejection may not be disclosed to the partner.
 func (d *DB) queueRejection(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOrder) error {
 	merchantName := o.BusinessIdentifier.String()
 	m, err := d.findMerchantTx(ctx, tx, o.BusinessIdentifier)
@@ -41,15 +42,15 @@ func (d *DB) queueRejection(ctx context.Context, tx *sql.Tx, o *vippsmgmt.Produc
 		reason = "No reason was given."
 	}
 	subject := fmt.Sprintf("Product order rejected: %s", merchantName)
-	body := fmt.Sprintf("The product order %s has been rejected.\n\n"+
-		"Business identifier: %s %s\nMerchant name: %s\nReason: %s\n",
-		o.ID, o.BusinessIdentifier.Scheme, o.BusinessIdentifier.ID, merchantName, reason)
-	return d.queueBoth(ctx, tx, o, merchantName, subject, body)
+	partnerBody := fmt.Sprintf("The product order %s has been rejected.\n\n"+
+		"Business identifier: %s %s\nMerchant name: %s\n",
+		o.ID, o.BusinessIdentifier.Scheme, o.BusinessIdentifier.ID, merchantName)
+	return d.queueBoth(ctx, tx, o, merchantName, subject, partnerBody, partnerBody+"Reason: "+reason+"\n")
 }
 
 // queueBoth queues one notification to the order's partner, if it names one, and one to the
 // merchant.
-func (d *DB) queueBoth(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOrder, merchantName, subject, body string) error {
+func (d *DB) queueBoth(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOrder, merchantName, subject, partnerBody, merchantBody string) error {
 	now := d.now()
 	if o.PartnerID != nil {
 		name := *o.PartnerID
@@ -57,11 +58,11 @@ func (d *DB) queueBoth(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOrde
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if err := insertNotification(ctx, tx, o.ID, recipientPartner, name, subject, body, now); err != nil {
+		if err := insertNotification(ctx, tx, o.ID, recipientPartner, name, subject, partnerBody, now); err != nil {
 			return err
 		}
 	}
-	return insertNotification(ctx, tx, o.ID, recipientMerchant, merchantName, subject, body, now)
+	return insertNotification(ctx, tx, o.ID, recipientMerchant, merchantName, subject, merchantBody, now)
 }
 
 func insertNotification(ctx context.Context, tx *sql.Tx, orderID, recipient, name, subject, body string, now time.Time) error {

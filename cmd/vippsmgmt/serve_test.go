@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lockedBuffer is written by the server goroutine and read by the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+// TestServeRefusesBadConfiguration checks that start-up stops with one line naming the problem
+// and exit status 2.
+func TestServeRefusesBadConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	badFixture := filepath.Join(dir, "partners.yaml")
+	if err := os.WriteFile(badFixture, []byte("partners:\n  - partnerId: p1\n    name: P One\n    colour: blue\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db := "sqlite:" + filepath.Join(dir, "db")
+	cases := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string // regexp the error line must match
+	}{
+		{"unknown flag", []string{"--colour", "blue"}, nil, `flag provided but not defined: -colour`},
+		{"bad log format", []string{"--log-format", "xml"}, nil, `--log-format "xml"`},
+		{"bad boolean in env", nil, map[string]string{"VIPPSMGMT_DEMO": "maybe"}, `VIPPSMGMT_DEMO="maybe"`},
+		{"bad duration", []string{"--token-ttl", "soon"}, nil, `token-ttl`},
+		{"bad public url", []string{"--public-url", "ftp://x"}, nil, `--public-url "ftp://x"`},
+		{"unknown database", []string{"--db", "mysql://localhost/x"}, nil, `^vippsmgmt: --db: .*mysql`},
+		{"unreachable postgres", []string{"--db", "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"}, nil, `^vippsmgmt: --db: sqlstore: cannot reach PostgreSQL`},
+		{"fixture error", []string{"--db", db, "--demo=false", "--fixtures", badFixture}, nil, `partners.yaml:4: partners\[0\]\.colour: `},
+		{"missing fixture file", []string{"--db", db, "--fixtures", filepath.Join(dir, "none.yaml")}, nil, `none.yaml`},
+		{"addr in use", []string{"--db", db, "--addr", "256.0.0.1:99999"}, nil, `--addr: `},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			var stdout, stderr bytes.Buffer
+			err := run(ctx, append([]string{"serve"}, c.args...), envOf(c.env), &stdout, &stderr)
+			var line bytes.Buffer
+			code := exitCode(err, &line)
+			if code != 2 {
+				t.Fatalf("exit %d, want 2 (err %v)", code, err)
+			}
+			msg := strings.TrimSuffix(line.String(), "\n")
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error is not one line: %q", msg)
+			}
+			if !regexp.MustCompile(c.want).MatchString(msg) {
+				t.Errorf("error %q does not match %q", msg, c.want)
+			}
+		})
+	}
+}
+
+// TestServeStartsAndStops starts the real command on a free port, checks readiness and the banner,
+// and stops it by cancelling its context as SIGTERM does.
+func TestServeStartsAndStops(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr lockedBuffer
+	db := "sqlite:" + filepath.Join(t.TempDir(), "db")
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, envOf(map[string]string{"VIPPSMGMT_DB": db}), &stdout, &stderr)
+	}()
+	urlRE := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
+	var base string
+	for deadline := time.Now().Add(15 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := urlRE.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+		}
+	}
+	if base == "" {
+		t.Fatalf("no banner; stdout %q stderr %q", stdout.String(), stderr.String())
+	}
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("readyz %d %s", resp.StatusCode, body)
+	}
+	out := stdout.String()
+	for _, want := range []string{"admin token (shown once)", "Demo data loaded", "curl -X POST '" + base + "/accesstoken/get'"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("banner lacks %q:\n%s", want, out)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
