@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -193,6 +194,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer a.Close()
+	// Parsing the contract and applying migrations leave megabytes of garbage; hand them back now
+	// rather than at the first GC cycles, so an idle server stays small.
+	debug.FreeOSMemory()
 
 	printBanner(stdout, base, cfg, adminToken, generated, a.DemoLoaded)
 	httpSrv := &http.Server{
