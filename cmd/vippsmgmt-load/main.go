@@ -119,6 +119,7 @@ func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 // env is the temp dir, the server binary and, when asked for, a PostgreSQL database.
 type env struct {
 	dir, bin, postgres string
+	postgresNote       string
 	cleanup            []func()
 }
 
@@ -151,6 +152,7 @@ func (c *common) setup(ctx context.Context, wantPostgres bool, stderr io.Writer)
 				return nil, fmt.Errorf("PostgreSQL (pass --postgres URL or --no-postgres): %w", err)
 			}
 			e.postgres = dsn
+			e.postgresNote = "throwaway cluster with fsync=off, synchronous_commit=off (not durable)"
 			e.cleanup = append(e.cleanup, func() {
 				if err := stop(); err != nil {
 					fmt.Fprintln(stderr, "stop PostgreSQL:", err)
@@ -205,6 +207,7 @@ func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer e.close()
 	cfg.Bin, cfg.Dir, cfg.PostgresDSN, cfg.DiscardLog = e.bin, e.dir, e.postgres, c.discardLog
+	cfg.PostgresNote = e.postgresNote
 	cfg.Progress = c.progressWriter(stderr)
 	if !*inProcess {
 		cfg.Bare = bareCommand

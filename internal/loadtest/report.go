@@ -32,7 +32,7 @@ func (r *ScaleReport) WriteText(w io.Writer) error {
 	p("seed\t%d sales units in %.2f s (%.0f/s)", r.Units, r.SeedSeconds, float64(r.Units)/r.SeedSeconds)
 	g := r.Get
 	p("")
-	p("GET /management/v1/sales-units/{msn}\t%d connections, %d x %.0f s per side, %d-byte answer", g.Conns, g.Rounds, g.PhaseSeconds, g.Bytes)
+	p("GET /management/v1/sales-units/{msn}\t%d connections, %d x %.1f s per side, %d-byte answer", g.Conns, g.Rounds, g.PhaseSeconds, g.Bytes)
 	p("  authenticated (classic token)\t%.0f req/s\trounds %s", g.AuthRPS, joinRates(g.AuthRounds))
 	p("  bare net/http handler\t%.0f req/s\trounds %s", g.BareRPS, joinRates(g.BareRounds))
 	p("  ratio\t%.3f\ttarget >= %.2f\t%s", g.Ratio, g.Target, verdict(g.Pass))

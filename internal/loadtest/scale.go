@@ -35,6 +35,7 @@ type ScaleConfig struct {
 	PrefillWorkers int           // concurrent prefill callers (16)
 	Prefill        time.Duration // length of each prefill measurement (5 s)
 	PostgresDSN    string        // database for the PostgreSQL prefill; "" skips it
+	PostgresNote   string        // how that server is configured, for the report
 	Bare           BareCommand   // runs the baseline in its own process; nil: in this process
 	DiscardLog     bool          // send the server's request log nowhere instead of a file
 	Progress       io.Writer     // one line per step; nil: silent
@@ -188,31 +189,43 @@ func RunScale(ctx context.Context, cfg ScaleConfig) (*ScaleReport, error) {
 	}
 
 	if cfg.PostgresDSN != "" {
-		logf("seeding PostgreSQL")
-		pseed, err := Seed(ctx, cfg.PostgresDSN, "load-partner-pg", 10)
+		p, err := RunPrefill(ctx, cfg, cfg.PostgresDSN, "postgres")
 		if err != nil {
 			return nil, err
 		}
-		psrv, err := StartServer(ctx, ServerConfig{Bin: cfg.Bin, DB: cfg.PostgresDSN, LogPath: cfg.logPath("scale-postgres")})
-		if err != nil {
-			return nil, err
-		}
-		defer psrv.Stop()
-		ptok, err := classicToken(ctx, client, psrv.URL, pseed.Keys)
-		if err != nil {
-			return nil, err
-		}
-		p, err := measurePrefill(ctx, cfg, client, psrv.URL, authHeader(ptok, pseed.Keys), "postgres", logf)
-		if err != nil {
-			return nil, err
-		}
-		p.Pass = p.Errors == 0
-		rep.Prefill = append(rep.Prefill, p)
-		if err := psrv.Stop(); err != nil {
-			logf("server stop: %v", err)
-		}
+		rep.Prefill = append(rep.Prefill, *p)
 	}
 	return rep, nil
+}
+
+// RunPrefill measures prefills per second on its own server over dsn, a database holding no other
+// load test's partner of that backend's name: what RunScale does for PostgreSQL.
+func RunPrefill(ctx context.Context, cfg ScaleConfig, dsn, backend string) (*PrefillReport, error) {
+	cfg.defaults()
+	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Progress, format+"\n", args...) }
+	logf("seeding %s", backend)
+	seed, err := Seed(ctx, dsn, "load-partner-"+backend, 10)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := StartServer(ctx, ServerConfig{Bin: cfg.Bin, DB: dsn, LogPath: cfg.logPath("prefill-" + backend)})
+	if err != nil {
+		return nil, err
+	}
+	defer srv.Stop()
+	client := newClient(cfg.PrefillWorkers + 2)
+	defer client.CloseIdleConnections()
+	tok, err := classicToken(ctx, client, srv.URL, seed.Keys)
+	if err != nil {
+		return nil, err
+	}
+	p, err := measurePrefill(ctx, cfg, client, srv.URL, authHeader(tok, seed.Keys), backend, logf)
+	if err != nil {
+		return nil, err
+	}
+	p.Pass = p.Errors == 0
+	p.Note = cfg.PostgresNote
+	return &p, nil
 }
 
 func (c *ScaleConfig) logPath(name string) string {

@@ -23,9 +23,9 @@ type Seeded struct {
 	Took      time.Duration // for the sales units alone
 }
 
-// seedBatch rows go in one INSERT: 11 parameters each stays far below SQLite's 32,766 and
-// PostgreSQL's 65,535 parameter limits.
-const seedBatch = 500
+// seedBatch rows go in one INSERT. More would save round trips on PostgreSQL, but SQLite looks up
+// $N parameters by name in a list, so its cost per row grows with the batch.
+const seedBatch = 25
 
 // Seed opens the database (applying migrations), creates a partner with a merchant owning units
 // active sales units connected to the partner, and issues partner keys. The server must not be
@@ -79,28 +79,43 @@ func insertUnits(ctx context.Context, store *sqlstore.DB, s *Seeded, units int) 
 	defer tx.Rollback()
 	now := time.Now().UnixMicro()
 	conf := `{"paymentAllowed":true,"captureType":"ReserveCapture","recurringAllowed":false}`
-	var q strings.Builder
+	full, err := tx.PrepareContext(ctx, insertUnitsSQL(seedBatch))
+	if err != nil {
+		return err
+	}
+	defer full.Close()
 	args := make([]any, 0, seedBatch*11)
 	for done := 0; done < units; {
 		n := min(seedBatch, units-done)
-		q.Reset()
 		args = args[:0]
-		q.WriteString(`INSERT INTO sales_units (msn, name, status, merchant_scheme, merchant_id, partner_id,
-			settlement_bank_account, configuration, price_package_id, created_at, updated_at) VALUES `)
-		for i := 0; i < n; i++ {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			b := len(args)
-			fmt.Fprintf(&q, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", b+1, b+2, b+3, b+4, b+5, b+6, b+7, b+8, b+9, b+10, b+11)
-			k := done + i
+		for k := done; k < done+n; k++ {
 			args = append(args, unitMSN(k), fmt.Sprintf("Shop %d", k), vippsmgmt.SalesUnitActive, s.Merchant.Scheme,
 				s.Merchant.ID, s.PartnerID, nil, conf, nil, now, now)
 		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		if n == seedBatch {
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insertUnitsSQL(n), args...)
+		}
+		if err != nil {
 			return err
 		}
 		done += n
 	}
 	return tx.Commit()
+}
+
+// insertUnitsSQL is an INSERT of n sales units.
+func insertUnitsSQL(n int) string {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO sales_units (msn, name, status, merchant_scheme, merchant_id, partner_id,
+		settlement_bank_account, configuration, price_package_id, created_at, updated_at) VALUES `)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		b := i * 11
+		fmt.Fprintf(&q, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", b+1, b+2, b+3, b+4, b+5, b+6, b+7, b+8, b+9, b+10, b+11)
+	}
+	return q.String()
 }

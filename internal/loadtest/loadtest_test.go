@@ -1,0 +1,114 @@
+package loadtest
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/vippsmgmt/vippsmgmt/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// serverBin is the binary under test: $VIPPSMGMT_SERVER_BIN, or cmd/vippsmgmt built into dir.
+func serverBin(t *testing.T, dir string) string {
+	t.Helper()
+	if bin := os.Getenv("VIPPSMGMT_SERVER_BIN"); bin != "" {
+		return bin
+	}
+	bin, err := BuildServer(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// TestLoad runs scale and soak at a small size against a real server process. It checks only
+// that they work and every answer is right; timing figures belong to `make bench` and `make soak`.
+func TestLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts server processes")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	bin := serverBin(t, t.TempDir())
+	small := ScaleConfig{Bin: bin, Units: 2000, Conns: 4, Phase: 300 * time.Millisecond, Rounds: 1, ListRuns: 1,
+		PrefillWorkers: 4, Prefill: 400 * time.Millisecond}
+
+	t.Run("scale", func(t *testing.T) {
+		cfg := small
+		cfg.Dir = t.TempDir()
+		rep, err := RunScale(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Get.Errors != 0 || rep.Get.AuthRPS <= 0 || rep.Get.BareRPS <= 0 {
+			t.Errorf("GET: %d errors, %v authenticated, %v bare req/s; first: %v", rep.Get.Errors, rep.Get.AuthRPS,
+				rep.Get.BareRPS, rep.Get.FirstErrors)
+		}
+		// measureList has checked the array element by element.
+		if rep.List.Units != 2000 || rep.List.RSSPeak == 0 {
+			t.Errorf("list: %+v", rep.List)
+		}
+		if len(rep.Prefill) != 1 || rep.Prefill[0].Errors != 0 || rep.Prefill[0].Created == 0 {
+			t.Errorf("prefill: %+v", rep.Prefill)
+		}
+		var b testWriter
+		if err := rep.WriteText(&b); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("\n%s", b)
+	})
+
+	t.Run("prefill-postgres", func(t *testing.T) {
+		cfg := small
+		cfg.Dir = t.TempDir()
+		p, err := RunPrefill(ctx, cfg, pgtest.DSN(t), "postgres")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Errors != 0 || p.Created == 0 {
+			t.Errorf("prefill: %+v", p)
+		}
+	})
+
+	t.Run("soak", func(t *testing.T) {
+		rep, err := RunSoak(ctx, SoakConfig{Bin: bin, Dir: t.TempDir(), Duration: 2 * time.Second, Rate: 50,
+			Units: 200, SampleEvery: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Errors != 0 || rep.LogErrorLines != 0 {
+			t.Errorf("%d errors, %d ERROR lines in the server log; first: %v", rep.Errors, rep.LogErrorLines, rep.FirstErrors)
+		}
+		for _, m := range Mix {
+			if rep.Kinds[m.Kind].Count == 0 && rep.Kinds[m.Kind].Errors == 0 {
+				t.Errorf("no %s requests were sent", m.Kind)
+			}
+		}
+		if rep.RSSStart == 0 || rep.RSSEnd == 0 {
+			t.Errorf("RSS not read: %+v", rep)
+		}
+		var b testWriter
+		if err := rep.WriteText(&b); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("\n%s", b)
+	})
+}
+
+type testWriter []byte
+
+func (w *testWriter) Write(p []byte) (int, error) { *w = append(*w, p...); return len(p), nil }
+func (w testWriter) String() string               { return string(w) }
+
+func TestReadMem(t *testing.T) {
+	m, err := ReadMem(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.RSS == 0 || m.Peak < m.RSS {
+		t.Errorf("got %+v, want 0 < RSS <= Peak", m)
+	}
+}
