@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/vippsmgmt/vippsmgmt/client"
+	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
+)
+
+// TestAdminGolden drives the operator commands through an order's life and key issuance, and
+// compares the transcript with a golden file.
+func TestAdminGolden(t *testing.T) {
+	base := startCLITestServer(t)
+	env := map[string]string{"VIPPSMGMT_BASE_URL": base, "VIPPSMGMT_ADMIN_TOKEN": cliAdminToken}
+	ctx := context.Background()
+
+	// A prefill to submit and reject, made the way a partner would.
+	k := fixtures.DemoPartnerKeys
+	pc, err := client.New(base, client.WithPartnerKeys(k.ClientID, k.ClientSecret, k.SubscriptionKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := pc.OrderProduct(ctx, client.ProductOrderRequest{
+		BusinessIdentifier: client.BusinessIdentifier{Scheme: fixtures.DemoMerchant.Scheme, Id: fixtures.DemoMerchant.ID},
+		ProductType:        client.ProductTypeCheckout,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefill := res.PrefilledOrderId.String()
+
+	var transcript strings.Builder
+	step := func(wantCode int, args ...string) string {
+		t.Helper()
+		out, errOut, code := runCLI(t, env, append([]string{"admin"}, args...)...)
+		if code != wantCode {
+			t.Fatalf("admin %s: exit %d, want %d; stderr %q", strings.Join(args, " "), code, wantCode, errOut)
+		}
+		fmt.Fprintf(&transcript, "$ vippsmgmt admin %s\n%s%s", strings.Join(args, " "), out, errOut)
+		return out
+	}
+	step(0, "orders")
+	step(0, "approve", fixtures.DemoReceivedOrderID, "--msn", "5555555", "--merchant-name", "Fjordkjøkken AS")
+	step(1, "approve", fixtures.DemoReceivedOrderID)
+	step(0, "view", prefill)
+	step(0, "submit", prefill)
+	step(0, "reject", prefill, "--reason", "missing documents")
+	step(0, "order", prefill)
+	step(0, "orders", "--status", "rejected")
+	created := step(0, "create-keys", "--partner", fixtures.DemoPartnerID, "--kind", "partner")
+	step(0, "create-keys", "--msn", "5555555")
+	step(0, "clock")
+	step(0, "clock", "advance", "337h")
+	m := regexp.MustCompile(`client_id +(\S+)`).FindStringSubmatch(created)
+	if m == nil {
+		t.Fatalf("no client_id in %q", created)
+	}
+	step(0, "revoke-keys", m[1])
+	step(1, "revoke-keys", "no-such-client")
+	golden(t, "admin.golden", normalise(transcript.String(), base))
+
+	// The revoked keys no longer get tokens.
+	sub := regexp.MustCompile(`Ocp-Apim-Subscription-Key +(\S+)`).FindStringSubmatch(created)
+	secret := regexp.MustCompile(`client_secret +(\S+)`).FindStringSubmatch(created)
+	rc, err := client.New(base, client.WithPartnerKeys(m[1], secret[1], sub[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rc.Token(ctx); err == nil {
+		t.Error("revoked keys still get a token")
+	}
+}
+
+func TestAdminJSON(t *testing.T) {
+	base := startCLITestServer(t)
+	out, errOut, code := runCLI(t, nil, "admin", "--base-url", base, "--admin-token", cliAdminToken, "--json", "orders", "--status", "COMPLETED")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var orders []client.AdminProductOrder
+	if err := json.Unmarshal([]byte(out), &orders); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if len(orders) != 1 || orders[0].ProductOrderId.String() != fixtures.DemoCompletedOrderID {
+		t.Errorf("orders = %+v", orders)
+	}
+}
+
+func TestAdminUsage(t *testing.T) {
+	base := startCLITestServer(t)
+	for _, tc := range []struct {
+		args []string
+		code int
+		has  string
+	}{
+		{[]string{"admin", "--base-url", base, "orders"}, 2, "needs --admin-token"},
+		{[]string{"admin", "--admin-token", "x"}, 2, "no command given"},
+		{[]string{"admin", "--admin-token", "x", "frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"admin", "--admin-token", "x", "approve"}, 2, "want 1 argument(s), got 0"},
+		{[]string{"admin", "--admin-token", "x", "approve", "not-a-uuid"}, 2, "not a product order id"},
+		{[]string{"admin", "--admin-token", "x", "reject", fixtures.DemoReceivedOrderID}, 2, "--reason is required"},
+		{[]string{"admin", "--admin-token", "x", "create-keys"}, 2, "either --partner or --msn"},
+		{[]string{"admin", "--admin-token", "x", "create-keys", "--partner", "p", "--kind", "merchant"}, 2, "--kind must be partner or management"},
+		{[]string{"admin", "--admin-token", "x", "clock", "advance", "-5h"}, 2, ""},
+		{[]string{"admin", "--admin-token", "x", "clock", "advance", "soon"}, 2, "not a positive duration"},
+		{[]string{"admin", "--base-url", base, "--admin-token", "wrong", "orders"}, 1, "401"},
+	} {
+		t.Run(strings.Join(tc.args[1:], " "), func(t *testing.T) {
+			_, errOut, code := runCLI(t, nil, tc.args...)
+			if code != tc.code || !strings.Contains(errOut, tc.has) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errOut, tc.code, tc.has)
+			}
+		})
+	}
+}
