@@ -27,3 +27,11 @@ fuzz:
 generate:
 	cd internal/openapi && $(GO) generate
 	cd client/internal/openapi && $(GO) generate
+
+# Scale figures at full size (100,000 sales units) against a built server process; see README "Performance".
+bench:
+	$(GO) run ./cmd/vippsmgmt-load scale
+
+# 60 s at 200 req/s over a realistic mix; fails on any error or 64 MiB of RSS growth.
+soak:
+	$(GO) run ./cmd/vippsmgmt-load soak --duration 60s
