@@ -129,6 +129,9 @@ func (s *Server) finish(r *http.Request, status int, x *exchange, start time.Tim
 	s.metrics.duration.WithLabelValues(r.Method, route).Observe(elapsed.Seconds())
 	id := problem.RequestID(r.Context())
 	h := r.Header
+	if x.caller == "" && isTokenPath(r.URL.Path) {
+		x.caller = tokenClient(r)
+	}
 	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("method", r.Method),
 		slog.String("route", route),
@@ -147,6 +150,27 @@ func (s *Server) finish(r *http.Request, status int, x *exchange, start time.Tim
 			PluginName: h.Get("Vipps-System-Plugin-Name"), PluginVersion: h.Get("Vipps-System-Plugin-Version"),
 		})
 	}
+}
+
+// tokenClient names the client id a token request presented (never its secret), so the request
+// log shows whose token calls failed.
+func tokenClient(r *http.Request) string {
+	id := r.Header.Get("client_id")
+	if user, _, ok := r.BasicAuth(); ok && id == "" {
+		id = user
+	}
+	if id == "" {
+		return ""
+	}
+	if len(id) > 100 {
+		id = id[:100]
+	}
+	return "client:" + strings.Map(func(c rune) rune {
+		if c < 0x20 || c == 0x7f {
+			return -1
+		}
+		return c
+	}, id)
 }
 
 func isTokenPath(p string) bool {
