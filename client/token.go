@@ -21,8 +21,8 @@ type Token struct {
 	AccessToken string
 	TokenType   string        // always "Bearer"
 	ExpiresIn   time.Duration // lifetime left when it was issued
-	// ExpiresAt is when the token expires by this machine's clock: receipt time plus ExpiresIn,
-	// which keeps working when the server's clock differs from ours.
+	// ExpiresAt is when the token expires by this machine's clock: the time of the request plus
+	// ExpiresIn, so it errs early and does not depend on the server's clock agreeing with ours.
 	ExpiresAt time.Time
 }
 
@@ -92,7 +92,7 @@ func (c *Client) fetchToken(ctx context.Context) (Token, error) {
 	// Asking for a token changes nothing on the server, so every failure may be retried.
 	cl.retryable = true
 	var b tokenBody
-	received := time.Now()
+	requested := time.Now()
 	if err := c.do(ctx, cl, &b); err != nil {
 		return Token{}, err
 	}
@@ -103,7 +103,7 @@ func (c *Client) fetchToken(ctx context.Context) (Token, error) {
 		b.TokenType = "Bearer"
 	}
 	lifetime := time.Duration(b.ExpiresIn) * time.Second
-	return Token{AccessToken: b.AccessToken, TokenType: b.TokenType, ExpiresIn: lifetime, ExpiresAt: received.Add(lifetime)}, nil
+	return Token{AccessToken: b.AccessToken, TokenType: b.TokenType, ExpiresIn: lifetime, ExpiresAt: requested.Add(lifetime)}, nil
 }
 
 // tokenCache keeps one token and fetches a new one ahead of expiry. Concurrent callers share a
