@@ -1,0 +1,99 @@
+package loadtest
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
+)
+
+// benchServer seeds units on a fresh SQLite file and assembles the whole server in this process,
+// logging JSON as `vippsmgmt serve --log-format json` does (to nowhere). It returns the handler
+// and the headers of an authenticated classic-flow partner call.
+func benchServer(b *testing.B, units int) (http.Handler, http.Header, *Seeded) {
+	b.Helper()
+	dsn := "sqlite:" + filepath.Join(b.TempDir(), "bench.db")
+	seed, err := Seed(context.Background(), dsn, "bench-partner", units)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := testserver.Start(b, "sqlite", testserver.Options{DSN: dsn, NoDemo: true, TokenRate: 1e6, TokenBurst: 1e6,
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	h := srv.App.Handler()
+	req := httptest.NewRequest(http.MethodPost, "/accesstoken/get", nil)
+	req.Header.Set("client_id", seed.Keys.ClientID)
+	req.Header.Set("client_secret", seed.Keys.ClientSecret)
+	req.Header.Set("Ocp-Apim-Subscription-Key", seed.Keys.SubscriptionKey)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &tok); err != nil || rec.Code != http.StatusOK {
+		b.Fatalf("token: %d %s", rec.Code, rec.Body)
+	}
+	return h, authHeader(tok.AccessToken, seed.Keys), seed
+}
+
+// BenchmarkGetMsn is GET /management/v1/sales-units/{msn} with a classic token through the whole
+// handler chain (request id, log line, metrics, authentication, validation, SQLite read, JSON).
+func BenchmarkGetMsn(b *testing.B) {
+	h, hdr, seed := benchServer(b, 1000)
+	req := httptest.NewRequest(http.MethodGet, "/management/v1/sales-units/"+seed.FirstMSN, nil)
+	req.Header = hdr
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+	}
+}
+
+// BenchmarkGetMsnBare serves the bytes BenchmarkGetMsn answers from a bare handler: the floor.
+func BenchmarkGetMsnBare(b *testing.B) {
+	body := []byte(`{"msn":"7000000000","name":"Shop 0","businessIdentifier":{"scheme":"business:NO:ORG","id":"919191919"},` +
+		`"configuration":{"paymentAllowed":true,"captureType":"ReserveCapture","recurringAllowed":false}}` + "\n")
+	h := BareHandler("application/json;charset=UTF-8", body)
+	req := httptest.NewRequest(http.MethodGet, "/management/v1/sales-units/7000000000", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+	}
+}
+
+// discardWriter is a ResponseWriter that keeps nothing, so the benchmark measures the server's
+// memory, not a recorder's copy of 4 MB.
+type discardWriter struct {
+	h http.Header
+	n int64
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) WriteHeader(int)             {}
+func (w *discardWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
+func (w *discardWriter) Flush()                      {}
+
+// BenchmarkListSalesUnits100k streams the list of a partner with 100,000 sales units.
+func BenchmarkListSalesUnits100k(b *testing.B) {
+	if testing.Short() {
+		b.Skip("seeds 100,000 sales units")
+	}
+	h, hdr, _ := benchServer(b, 100000)
+	req := httptest.NewRequest(http.MethodGet, "/management/v1/sales-units", nil)
+	req.Header = hdr
+	b.ReportAllocs()
+	for b.Loop() {
+		w := &discardWriter{h: http.Header{}}
+		h.ServeHTTP(w, req)
+		b.SetBytes(w.n)
+	}
+}
