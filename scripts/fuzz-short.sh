@@ -11,5 +11,5 @@ while IFS=: read -r file line; do
   found=$((found + 1))
   echo "fuzz $dir $name for $fuzztime"
   go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$dir"
-done < <(grep -rE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(' . | sed -E 's/^([^:]*):(.*)$/\1:\2/' | sort)
+done < <(grep -rE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(' . | sort)
 echo "fuzz targets run: $found"
