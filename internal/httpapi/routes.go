@@ -32,7 +32,7 @@ func (s *Server) registerAPI() error {
 	})
 	openapi.HandlerWithOptions(strict, openapi.StdHTTPServerOptions{
 		BaseRouter:       s.mux,
-		ErrorHandlerFunc: openapi.ParamErrorHandler,
+		ErrorHandlerFunc: paramError,
 		// The last middleware runs first: merchant keys get their 403 before any body is judged.
 		Middlewares: []openapi.MiddlewareFunc{v.Middleware, requirePartnerRole},
 	})
@@ -51,6 +51,19 @@ var partnerOnly = map[string]bool{
 	"GET /management/v1/product-orders/{productOrderId}/details": true,
 	"DELETE /management/v1/product-orders/{productOrderId}":      true,
 	"GET /management/v1/partners/price-packages":                 true,
+}
+
+// paramError answers a parameter the generated wrapper could not bind. The wrapper binds before
+// any middleware runs, so merchant keys get their 403 here too: otherwise a prefill without an
+// Idempotency-Key would tell them 400 where every other request says 403.
+func paramError(w http.ResponseWriter, r *http.Request, err error) {
+	if partnerOnly[r.Pattern] {
+		if _, perr := partnerFrom(r.Context()); perr != nil {
+			problem.Error(w, r, perr)
+			return
+		}
+	}
+	openapi.ParamErrorHandler(w, r, err)
 }
 
 func requirePartnerRole(next http.Handler) http.Handler {
