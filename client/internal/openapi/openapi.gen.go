@@ -1937,7 +1937,7 @@ type ClientInterface interface {
 
 	// GetProductOrders List product orders
 	//
-	// The product orders that name the calling partner, however they were made: prefilled through this API, made from the partner's product order templates, or made by hand in the portal with the partner chosen. A merchant sees its own organisation's orders. Expired orders are left out unless `includeExpired=true`. Newest first.
+	// The product orders that name the calling partner, however they were made: prefilled through this API, made from the partner's product order templates, or made by hand in the portal with the partner chosen. Product orders are for partners (partner keys or management keys); merchant keys get 403. Expired orders are left out unless `includeExpired=true`. Newest first.
 	//
 	// The official contract declares neither `includeExpired` nor the Vipps-System-* headers on this operation; they are accepted here as on every other operation.
 	//
@@ -2817,7 +2817,7 @@ func (c *Client) GetMsn(ctx context.Context, msn Msn, params *GetMsnParams, reqE
 
 // GetProductOrders List product orders
 //
-// The product orders that name the calling partner, however they were made: prefilled through this API, made from the partner's product order templates, or made by hand in the portal with the partner chosen. A merchant sees its own organisation's orders. Expired orders are left out unless `includeExpired=true`. Newest first.
+// The product orders that name the calling partner, however they were made: prefilled through this API, made from the partner's product order templates, or made by hand in the portal with the partner chosen. Product orders are for partners (partner keys or management keys); merchant keys get 403. Expired orders are left out unless `includeExpired=true`. Newest first.
 //
 // The official contract declares neither `includeExpired` nor the Vipps-System-* headers on this operation; they are accepted here as on every other operation.
 //
@@ -5472,7 +5472,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetProductOrdersWithResponse List product orders
 	//
-	// The product orders that name the calling partner, however they were made: prefilled through this API, made from the partner's product order templates, or made by hand in the portal with the partner chosen. A merchant sees its own organisation's orders. Expired orders are left out unless `includeExpired=true`. Newest first.
+	// The product orders that name the calling partner, however they were made: prefilled through this API, made from the partner's product order templates, or made by hand in the portal with the partner chosen. Product orders are for partners (partner keys or management keys); merchant keys get 403. Expired orders are left out unless `includeExpired=true`. Newest first.
 	//
 	// The official contract declares neither `includeExpired` nor the Vipps-System-* headers on this operation; they are accepted here as on every other operation.
 	//
@@ -8422,11 +8422,11 @@ type GetOpenAPIHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// YAML200 the response for an HTTP 200 `application/yaml` response
-	YAML200 *string
+	YAML200 *map[string]interface{}
 }
 
 // GetYAML200 returns the response for an HTTP 200 `application/yaml` response
-func (r GetOpenAPIHTTPResponse) GetYAML200() *string {
+func (r GetOpenAPIHTTPResponse) GetYAML200() *map[string]interface{} {
 	return r.YAML200
 }
 
@@ -9210,7 +9210,7 @@ func (c *ClientWithResponses) GetMsnWithResponse(ctx context.Context, msn Msn, p
 
 // GetProductOrdersWithResponse List product orders
 //
-// The product orders that name the calling partner, however they were made: prefilled through this API, made from the partner's product order templates, or made by hand in the portal with the partner chosen. A merchant sees its own organisation's orders. Expired orders are left out unless `includeExpired=true`. Newest first.
+// The product orders that name the calling partner, however they were made: prefilled through this API, made from the partner's product order templates, or made by hand in the portal with the partner chosen. Product orders are for partners (partner keys or management keys); merchant keys get 403. Expired orders are left out unless `includeExpired=true`. Newest first.
 //
 // The official contract declares neither `includeExpired` nor the Vipps-System-* headers on this operation; they are accepted here as on every other operation.
 //
@@ -11711,7 +11711,7 @@ func ParseGetOpenAPIHTTPResponse(rsp *http.Response) (*GetOpenAPIHTTPResponse, e
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "yaml") && rsp.StatusCode == 200:
-		var dest string
+		var dest map[string]interface{}
 		if err := yaml.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
