@@ -94,3 +94,23 @@ func TestReadmeProgram(t *testing.T) {
 		t.Errorf("output does not match %s:\n%s", want, out.String())
 	}
 }
+
+// TestReadmeShowsTheTestedProgram keeps the README's copy of readme identical to the one
+// TestReadmeProgram runs.
+func TestReadmeShowsTheTestedProgram(t *testing.T) {
+	src, err := os.ReadFile("example_readme_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readmeMD, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := regexp.MustCompile(`(?s)func readme\(ctx context.Context, w io.Writer\) error \{.*?\n\}\n`).Find(src)
+	if fn == nil {
+		t.Fatal("readme function not found")
+	}
+	if !bytes.Contains(readmeMD, fn) {
+		t.Errorf("README.md does not contain the tested readme function:\n%s", fn)
+	}
+}
