@@ -5,61 +5,26 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"io"
-	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/vippsmgmt/vippsmgmt/internal/app"
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
+	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-const cliAdminToken = "cli-test-admin-token"
+const cliAdminToken = testserver.AdminToken
 
 // startCLITestServer runs a complete server with the demo data on loopback and returns its URL.
 func startCLITestServer(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, app.Config{
-		DB: "sqlite:" + filepath.Join(t.TempDir(), "vippsmgmt.db"), Demo: true, AdminToken: cliAdminToken,
-		PublicURL: base, Sandbox: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		cancel()
-		ln.Close()
-		t.Fatalf("start server: %v", err)
-	}
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		a.Background(ctx)
-	}()
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		srv.Shutdown(sctx)
-		cancel()
-		<-done
-		a.Close()
-	})
-	return base
+	return testserver.Start(t, "sqlite", testserver.Options{}).URL
 }
 
 // runCLI runs the program as main would and returns its output and exit status.
