@@ -130,7 +130,7 @@ func (s *Server) finish(r *http.Request, status int, x *exchange, start time.Tim
 	id := problem.RequestID(r.Context())
 	h := r.Header
 	if x.caller == "" && isTokenPath(r.URL.Path) {
-		x.caller = tokenClient(r)
+		x.caller = s.tokenClient(r, status)
 	}
 	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("method", r.Method),
@@ -153,8 +153,10 @@ func (s *Server) finish(r *http.Request, status int, x *exchange, start time.Tim
 }
 
 // tokenClient names the client id a token request presented (never its secret), so the request
-// log shows whose token calls failed.
-func tokenClient(r *http.Request) string {
+// log shows whose token calls failed. The value is named only once it is known to be a client id:
+// people swap the client_id and client_secret headers or the halves of Basic credentials, and an
+// unregistered value may well be a secret.
+func (s *Server) tokenClient(r *http.Request, status int) string {
 	id := r.Header.Get("client_id")
 	if user, _, ok := r.BasicAuth(); ok && id == "" {
 		id = user
@@ -162,8 +164,8 @@ func tokenClient(r *http.Request) string {
 	if id == "" {
 		return ""
 	}
-	if len(id) > 100 {
-		id = id[:100]
+	if len(id) > 100 || (status != http.StatusOK && !s.registeredClient(r.Context(), id)) {
+		return "client:(unregistered)"
 	}
 	return "client:" + strings.Map(func(c rune) rune {
 		if c < 0x20 || c == 0x7f {
@@ -171,6 +173,15 @@ func tokenClient(r *http.Request) string {
 		}
 		return c
 	}, id)
+}
+
+// registeredClient reports whether a key set has the client id. A 200 already proves it, so only
+// failed token requests pay for the lookup.
+func (s *Server) registeredClient(ctx context.Context, id string) bool {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	_, err := s.store.FindAPIKeyByClientID(ctx, id)
+	return err == nil
 }
 
 func isTokenPath(p string) bool {
