@@ -46,7 +46,7 @@ const (
 
 var (
 	msnHeaderRE     = regexp.MustCompile(`^[0-9]{4,10}$`)
-	safeClientIDRE  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
+	guidRE          = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 	systemHeaders   = []string{"Vipps-System-Name", "Vipps-System-Version", "Vipps-System-Plugin-Name", "Vipps-System-Plugin-Version"}
 	maxSystemHeader = 30
 )
@@ -330,9 +330,11 @@ func oauthUnauthorized(w http.ResponseWriter, desc string) {
 	oauthError(w, http.StatusUnauthorized, "invalid_client", desc)
 }
 
-// quoteClientID echoes a client id in an error only when it looks like one.
+// quoteClientID echoes an unknown client id in an error only when it has the GUID form of real
+// client ids: a swapped client_id and client_secret would otherwise send the secret back in a body
+// that ends up in CI logs.
 func quoteClientID(id string) string {
-	if safeClientIDRE.MatchString(id) {
+	if guidRE.MatchString(id) {
 		return "'" + id + "'"
 	}
 	return "(not shown)"
