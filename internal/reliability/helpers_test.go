@@ -88,6 +88,8 @@ func (a api) send(method, path string, body any, headers ...string) (reply, erro
 		rd = strings.NewReader(b)
 	case []byte:
 		rd = bytes.NewReader(b)
+	case io.Reader:
+		rd = b // of unknown length: sent chunked
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
