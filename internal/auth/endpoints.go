@@ -2,6 +2,7 @@ package auth
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"mime"
@@ -215,6 +216,11 @@ func (s *Service) handleMiamiToken(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			oauthError(w, http.StatusRequestEntityTooLarge, "invalid_request", fmt.Sprintf("The form body is larger than %d bytes.", tooLarge.Limit))
+			return
+		}
 		oauthError(w, http.StatusBadRequest, "invalid_request", "The form body could not be read.")
 		return
 	}

@@ -317,7 +317,7 @@ func TestMiamiTokenErrors(t *testing.T) {
 		{name: "partner keys", auth: basic(partnerID, partnerSecret), ctype: form, body: "grant_type=client_credentials", status: 401, err: "invalid_client", wwwAuth: true},
 		{name: "merchant keys", auth: basic(merchantID, merchantSecret), ctype: form, body: "grant_type=client_credentials", status: 401, err: "invalid_client", wwwAuth: true},
 		{name: "revoked management keys", auth: basic(revokedMgmtID, revokedMgmtSecret), ctype: form, body: "grant_type=client_credentials", status: 401, err: "invalid_client", wwwAuth: true},
-		{name: "body too large", auth: basic(mgmtID, mgmtSecret), ctype: form, body: "grant_type=client_credentials&pad=" + strings.Repeat("a", 20<<10), status: 400, err: "invalid_request"},
+		{name: "body too large", auth: basic(mgmtID, mgmtSecret), ctype: form, body: "grant_type=client_credentials&pad=" + strings.Repeat("a", 20<<10), status: 413, err: "invalid_request"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
