@@ -72,7 +72,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 	std := func(k fixtures.Keys) []string {
 		return []string{"Authorization", "Bearer " + tokenOf[k.ClientID], "Ocp-Apim-Subscription-Key", k.SubscriptionKey, "Content-Type", "application/json"}
 	}
-	miami := func(k fixtures.Keys) []string { return []string{"Authorization", "Bearer " + tokenOf[k.ClientID], "Content-Type", "application/json"} }
+	miami := func(k fixtures.Keys) []string {
+		return []string{"Authorization", "Bearer " + tokenOf[k.ClientID], "Content-Type", "application/json"}
+	}
 	form := "application/x-www-form-urlencoded"
 
 	// Token endpoints: right and wrong, with secrets in the places people put them by mistake.
