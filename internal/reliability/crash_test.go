@@ -1,0 +1,216 @@
+package reliability
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
+	"github.com/vippsmgmt/vippsmgmt/internal/pgtest"
+)
+
+// attempt is one prefill of the crash stream: its key, what was sent and what came back.
+type attempt struct {
+	key, body string
+	status    int // 0: no answer (connection cut by the crash)
+	id        string
+}
+
+// crashBody is a prefill whose every optional field derives from the key, so a stored order can
+// be checked field by field.
+func crashBody(key string, n int) string {
+	types := []string{"PAYMENT_INTEGRATION", "CASHIER", "CHECKOUT", "LOGIN", "DONATIONS"}
+	return fmt.Sprintf(`{"businessIdentifier":{"scheme":"business:NO:ORG","id":"9%08d"},"productType":%q,"salesUnitName":%q,`+
+		`"settlementBankAccount":{"scheme":"BBAN:NO","id":"1%010d"},"annualTurnover":%d,"intendedPurpose":%q,`+
+		`"website":{"url":"https://%s.example","termsUrl":"https://%s.example/terms"},"merchantCategoryCode":"%04d"}`,
+		n, types[n%len(types)], key, n, 1000+n, "purpose of "+key, key, key, 1000+n%9000)
+}
+
+// TestCrashSafety streams prefills from several workers into a server process, kills it with
+// SIGKILL mid-stream, restarts it on the same database and checks: every acknowledged prefill is
+// there and complete, no visible order is partial, and retrying every key whose answer was lost
+// creates each order at most once.
+func TestCrashSafety(t *testing.T) {
+	bin := serverBinary(t)
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			db := "sqlite:" + filepath.Join(t.TempDir(), "crash.db")
+			if backend == "postgres" {
+				db = pgtest.DSN(t)
+			}
+			testCrash(t, bin, db)
+		})
+	}
+}
+
+func testCrash(t *testing.T, bin, db string) {
+	p := startProc(t, bin, db)
+	a := p.api(t)
+	k := fixtures.DemoPartnerKeys
+	auth := a.classic(k)
+
+	const workers, perWorker = 6, 400
+	// A varying kill point: the crash lands in a different phase of some request each run.
+	killAfter := int64(100 + rand.IntN(100))
+	var (
+		mu       sync.Mutex
+		attempts []*attempt
+		acked    atomic.Int64
+		serverEr atomic.Int64
+	)
+	stop := make(chan struct{})
+	kill := make(chan struct{})
+	var once sync.Once
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			c := api{t: t, base: p.URL, client: newClient()}
+			for i := 0; i < perWorker; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				key := fmt.Sprintf("crash-%d-%03d", w, i)
+				at := &attempt{key: key, body: crashBody(key, w*perWorker+i)}
+				mu.Lock()
+				attempts = append(attempts, at)
+				mu.Unlock()
+				r, err := c.send("POST", "/management/v1/product-orders", at.body, append(auth, "Idempotency-Key", key)...)
+				if err != nil {
+					return // the server is gone; this attempt stays unanswered
+				}
+				mu.Lock()
+				at.status = r.status
+				if r.status == 201 {
+					var cr struct{ PrefilledOrderID string }
+					_ = json.Unmarshal(r.body, &cr)
+					at.id = cr.PrefilledOrderID
+				}
+				mu.Unlock()
+				if r.status >= 500 {
+					serverEr.Add(1)
+				}
+				if r.status == 201 && acked.Add(1) == killAfter {
+					once.Do(func() { close(kill) })
+				}
+			}
+		}(w)
+	}
+	select {
+	case <-kill:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the stream did not reach the kill point in 30 s")
+	}
+	p.signal(syscall.SIGKILL)
+	if _, err := p.wait(10 * time.Second); err == nil {
+		t.Fatal("SIGKILL did not kill the server")
+	}
+	close(stop)
+	wg.Wait()
+
+	mu.Lock()
+	defer mu.Unlock()
+	sort.Slice(attempts, func(i, j int) bool { return attempts[i].key < attempts[j].key })
+	var ackedKeys, lost int
+	for _, at := range attempts {
+		switch {
+		case at.status == 201:
+			ackedKeys++
+		case at.status == 0:
+			lost++
+		default:
+			t.Errorf("prefill %s answered %d before the crash", at.key, at.status)
+		}
+	}
+	if serverEr.Load() > 0 {
+		t.Errorf("%d answers were 5xx before the crash", serverEr.Load())
+	}
+
+	// Restart on the same database. The signing key is stored there, so old tokens still work.
+	p2 := startProc(t, bin, db)
+	b := api{t: t, base: p2.URL, client: newClient()}
+	byName := map[string]*attempt{}
+	for _, at := range attempts {
+		byName[at.key] = at
+		if at.status != 201 {
+			continue
+		}
+		r := b.do("GET", "/management/v2/product-orders/"+at.id+"/details", nil, auth...)
+		if r.status != 200 {
+			t.Errorf("acknowledged prefill %s (%s) is gone after the crash: %d %s", at.key, at.id, r.status, r.body)
+		}
+	}
+
+	// Every visible order of the stream is complete: all fields as sent.
+	checkComplete := func() map[string]string {
+		r := b.do("GET", "/admin/v1/product-orders?partnerId="+fixtures.DemoPartnerID, nil, procAdmin()...)
+		expect(t, r, 200, "")
+		var orders []adminOrder
+		r.json(t, &orders)
+		idOf := map[string]string{}
+		for _, o := range orders {
+			name, _ := o.Details["salesUnitName"].(string)
+			at := byName[name]
+			if !strings.HasPrefix(name, "crash-") || at == nil {
+				continue
+			}
+			if prev, dup := idOf[name]; dup {
+				t.Errorf("key %s made two orders: %s and %s", name, prev, o.ProductOrderID)
+			}
+			idOf[name] = o.ProductOrderID
+			var sent map[string]any
+			_ = json.Unmarshal([]byte(at.body), &sent)
+			if o.ProductType != sent["productType"] || o.BusinessIdentifier["id"] != sent["businessIdentifier"].(map[string]any)["id"] {
+				t.Errorf("order %s of %s: productType %s, businessIdentifier %v; sent %s", o.ProductOrderID, name, o.ProductType, o.BusinessIdentifier, at.body)
+			}
+			for _, f := range []string{"salesUnitName", "settlementBankAccount", "annualTurnover", "intendedPurpose", "website", "merchantCategoryCode"} {
+				if fmt.Sprint(o.Details[f]) != fmt.Sprint(sent[f]) {
+					t.Errorf("order %s of %s: %s is %v, sent %v", o.ProductOrderID, name, f, o.Details[f], sent[f])
+				}
+			}
+		}
+		return idOf
+	}
+	before := checkComplete()
+	for _, at := range attempts {
+		if at.status == 201 && before[at.key] != at.id {
+			t.Errorf("acknowledged %s as %s, the store holds %q", at.key, at.id, before[at.key])
+		}
+	}
+
+	// Retry every key: the acknowledged ones replay their order, the lost ones get theirs now,
+	// made at most once whether or not the crash had stored it.
+	for _, at := range attempts {
+		r := b.do("POST", "/management/v1/product-orders", at.body, append(auth, "Idempotency-Key", at.key)...)
+		if r.status != 201 {
+			t.Errorf("retry of %s: %d %s", at.key, r.status, r.body)
+			continue
+		}
+		var cr struct{ PrefilledOrderID string }
+		r.json(t, &cr)
+		if at.status == 201 && cr.PrefilledOrderID != at.id {
+			t.Errorf("retry of acknowledged %s made %s, first %s", at.key, cr.PrefilledOrderID, at.id)
+		}
+		if id, stored := before[at.key]; stored && cr.PrefilledOrderID != id {
+			t.Errorf("retry of %s made %s although the crash had stored %s", at.key, cr.PrefilledOrderID, id)
+		}
+		at.id = cr.PrefilledOrderID
+	}
+	after := checkComplete()
+	if len(after) != len(attempts) {
+		t.Errorf("%d orders after retrying %d distinct keys", len(after), len(attempts))
+	}
+	t.Logf("%d prefills sent by %d workers, %d acknowledged before SIGKILL, %d cut off (%d of those stored anyway), %d orders after retrying every key; RSS after restart %.0f MiB",
+		len(attempts), workers, ackedKeys, lost, len(before)-ackedKeys, len(after), p2.rss())
+}
