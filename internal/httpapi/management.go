@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -112,11 +114,89 @@ func (s *Server) GetMsn(ctx context.Context, req openapi.GetMsnRequestObject) (o
 	} else if err != nil {
 		return nil, err
 	}
-	return openapi.GetMsn200ApplicationJSONCharsetUTF8Response{
+	return salesUnitResponse{
 		Msn: su.MSN, Name: su.Name,
 		BusinessIdentifier: openapi.BusinessIdentifier{Scheme: su.Merchant.Scheme, Id: su.Merchant.ID},
 		Configuration:      configurationOut(su.Configuration),
 	}, nil
+}
+
+// salesUnitResponse is GetMsn's answer: the bytes json.Encoder writes for
+// openapi.GetMsn200ApplicationJSONCharsetUTF8Response (TestSalesUnitResponseJSON holds it to that),
+// written without reflection or a fresh buffer, as this is the API's most frequent read.
+type salesUnitResponse openapi.SalesUnit
+
+var jsonBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func (r salesUnitResponse) VisitGetMsnResponse(w http.ResponseWriter) error {
+	bp := jsonBuffers.Get().(*[]byte)
+	b := r.appendJSON((*bp)[:0])
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(b)
+	if cap(b) <= 64<<10 {
+		*bp = b
+		jsonBuffers.Put(bp)
+	}
+	return err
+}
+
+// appendJSON appends r as encoding/json does: fields in declaration order, omitempty pointers
+// left out, a newline at the end.
+func (r salesUnitResponse) appendJSON(b []byte) []byte {
+	b = append(b, `{"businessIdentifier":{"id":`...)
+	b = appendJSONString(b, r.BusinessIdentifier.Id)
+	b = append(b, `,"scheme":`...)
+	b = appendJSONString(b, r.BusinessIdentifier.Scheme)
+	b = append(b, `},"configuration":{`...)
+	c := r.Configuration
+	first := true
+	field := func(name string) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, name...)
+		b = append(b, `":`...)
+	}
+	flag := func(name string, v *bool) {
+		if v != nil {
+			field(name)
+			b = strconv.AppendBool(b, *v)
+		}
+	}
+	if c.CaptureType != nil {
+		field("captureType")
+		b = appendJSONString(b, string(*c.CaptureType))
+	}
+	flag("creditCardPaymentAllowed", c.CreditCardPaymentAllowed)
+	flag("landingPagePhoneNumberLocked", c.LandingPagePhoneNumberLocked)
+	flag("lateCaptureAllowed", c.LateCaptureAllowed)
+	flag("longLivingPaymentAllowed", c.LongLivingPaymentAllowed)
+	flag("partialCaptureAllowed", c.PartialCaptureAllowed)
+	flag("paymentAllowed", c.PaymentAllowed)
+	flag("recurringAllowed", c.RecurringAllowed)
+	flag("skipLandingPageAllowed", c.SkipLandingPageAllowed)
+	b = append(b, `},"msn":`...)
+	b = appendJSONString(b, r.Msn)
+	b = append(b, `,"name":`...)
+	b = appendJSONString(b, r.Name)
+	return append(b, "}\n"...)
+}
+
+// appendJSONString appends s as a JSON string exactly as encoding/json writes it: printable ASCII
+// other than the characters it escapes is copied, anything else goes through json.Marshal.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 func configurationOut(c *vippsmgmt.Configuration) openapi.SalesUnitConfiguration {

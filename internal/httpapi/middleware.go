@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -67,10 +68,49 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+
+	mu     sync.RWMutex
+	series map[metricKey]metricSeries
+}
+
+type metricKey struct {
+	method, route string
+	status        int
+}
+
+type metricSeries struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// maxMetricSeries bounds the series kept by observeRequest; odd methods past it are still counted.
+const maxMetricSeries = 1000
+
+// observeRequest counts a request and records its latency. WithLabelValues hashes every label on
+// each call; the few method, route and status combinations a server sees are looked up once.
+func (m *metrics) observeRequest(method, route string, status int, elapsed time.Duration) {
+	k := metricKey{method, route, status}
+	m.mu.RLock()
+	s, ok := m.series[k]
+	m.mu.RUnlock()
+	if !ok {
+		s = metricSeries{
+			requests: m.requests.WithLabelValues(method, route, strconv.Itoa(status)),
+			duration: m.duration.WithLabelValues(method, route),
+		}
+		m.mu.Lock()
+		if len(m.series) < maxMetricSeries {
+			m.series[k] = s
+		}
+		m.mu.Unlock()
+	}
+	s.requests.Inc()
+	s.duration.Observe(elapsed.Seconds())
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
+		series: map[metricKey]metricSeries{},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vippsmgmt_http_requests_total", Help: "HTTP requests by method, route and status.",
 		}, []string{"method", "route", "status"}),
@@ -124,9 +164,7 @@ func (s *Server) finish(r *http.Request, status int, x *exchange, start time.Tim
 	if route == "" {
 		route = "unmatched"
 	}
-	statusText := strconv.Itoa(status)
-	s.metrics.requests.WithLabelValues(r.Method, route, statusText).Inc()
-	s.metrics.duration.WithLabelValues(r.Method, route).Observe(elapsed.Seconds())
+	s.metrics.observeRequest(r.Method, route, status, elapsed)
 	id := problem.RequestID(r.Context())
 	h := r.Header
 	if x.caller == "" && isTokenPath(r.URL.Path) {

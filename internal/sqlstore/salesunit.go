@@ -254,7 +254,7 @@ func scanSalesUnit(sc scanner) (*vippsmgmt.SalesUnit, error) {
 	if s.SettlementBankAccount, err = jsonScan[vippsmgmt.BankAccount](acct); err != nil {
 		return nil, err
 	}
-	if s.Configuration, err = jsonScan[vippsmgmt.Configuration](conf); err != nil {
+	if s.Configuration, err = scanConfiguration(conf); err != nil {
 		return nil, err
 	}
 	s.PartnerID, s.PricePackageID = strPtr(partner), strPtr(pp)
