@@ -19,6 +19,17 @@ const selectOrder = `SELECT id, type, partner_id, status, merchant_scheme, merch
 	rejection_reason, result_msn, result_name, created_at, updated_at, viewed_at, submitted_at, decided_at,
 	expired_at FROM product_orders`
 
+// The statements of a prefill, prepared at Open.
+const (
+	insertIdemKeySQL = `INSERT INTO idempotency_keys (partner_id, idem_key, request_hash, order_id, created_at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (partner_id, idem_key) DO NOTHING`
+	partnerExistsSQL = `SELECT 1 FROM partners WHERE id = $1`
+	insertOrderSQL   = `INSERT INTO product_orders (id, type, partner_id, status, merchant_scheme, merchant_id,
+		product_type, details, rejection_reason, result_msn, result_name, created_at, updated_at, viewed_at,
+		submitted_at, decided_at, expired_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`
+)
+
 // CreateProductOrder stores a new order, at most once per idempotency key.
 func (d *DB) CreateProductOrder(ctx context.Context, o *vippsmgmt.ProductOrder, idem *vippsmgmt.Idempotency) (string, bool, error) {
 	now := d.now()
@@ -44,8 +55,7 @@ func (d *DB) CreateProductOrder(ctx context.Context, o *vippsmgmt.ProductOrder, 
 		if idem != nil {
 			// On PostgreSQL a concurrent insert of the same key waits here for the first
 			// transaction and then inserts nothing, so only one order is ever created.
-			res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (partner_id, idem_key, request_hash, order_id, created_at)
-				VALUES ($1, $2, $3, $4, $5) ON CONFLICT (partner_id, idem_key) DO NOTHING`,
+			res, err := tx.StmtContext(ctx, d.insertIdemKeyStmt).ExecContext(ctx,
 				idem.PartnerID, idem.Key, idem.RequestHash, o.ID, micros(now))
 			if err != nil {
 				return err
@@ -125,16 +135,14 @@ func (d *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOr
 		return err
 	}
 	if o.PartnerID != nil {
-		if err := exists(ctx, tx, `SELECT 1 FROM partners WHERE id = $1`, *o.PartnerID); errors.Is(err, sql.ErrNoRows) {
+		var one int
+		if err := tx.StmtContext(ctx, d.partnerExistsStmt).QueryRowContext(ctx, *o.PartnerID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
 			return notFound("Partner %s was not found.", *o.PartnerID)
 		} else if err != nil {
 			return err
 		}
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO product_orders (id, type, partner_id, status, merchant_scheme, merchant_id,
-		product_type, details, rejection_reason, result_msn, result_name, created_at, updated_at, viewed_at,
-		submitted_at, decided_at, expired_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`, args...)
+	_, err = tx.StmtContext(ctx, d.insertOrderStmt).ExecContext(ctx, args...)
 	if vippsmgmt.ErrorCode(d.formatError(err)) == vippsmgmt.ECONFLICT {
 		return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "Product order %s already exists.", o.ID)
 	}

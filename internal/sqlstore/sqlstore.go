@@ -45,6 +45,9 @@ type DB struct {
 
 	// findSalesUnit is prepared once: it is the hot path of GET /management/v1/sales-units/{msn}.
 	findSalesUnit *sql.Stmt
+	// The statements of a prefill's transaction, prepared once: parsing them took about a tenth
+	// of a prefill's time, and on SQLite inside the single write lock, which bounds prefills/s.
+	insertIdemKeyStmt, partnerExistsStmt, insertOrderStmt *sql.Stmt
 }
 
 var _ vippsmgmt.Store = (*DB)(nil)
@@ -104,11 +107,30 @@ func Open(ctx context.Context, dsn string, clock vippsmgmt.Clock) (*DB, error) {
 		d.db.Close()
 		return nil, fmt.Errorf("sqlstore: migrating %s: %w", name, err)
 	}
-	if d.findSalesUnit, err = d.db.PrepareContext(ctx, selectSalesUnit+` WHERE s.msn = $1`); err != nil {
-		d.db.Close()
+	if err := d.prepare(ctx); err != nil {
+		d.Close()
 		return nil, fmt.Errorf("sqlstore: preparing statements on %s: %w", name, err)
 	}
 	return d, nil
+}
+
+// prepare prepares the statements of the hot paths.
+func (d *DB) prepare(ctx context.Context) error {
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&d.findSalesUnit, selectSalesUnit + ` WHERE s.msn = $1`},
+		{&d.insertIdemKeyStmt, insertIdemKeySQL},
+		{&d.partnerExistsStmt, partnerExistsSQL},
+		{&d.insertOrderStmt, insertOrderSQL},
+	} {
+		var err error
+		if *p.stmt, err = d.db.PrepareContext(ctx, p.sql); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ping checks the first connection. On SQLite it retries SQLITE_BUSY: two processes creating
@@ -224,8 +246,10 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Close closes the pool.
 func (d *DB) Close() error {
-	if d.findSalesUnit != nil {
-		d.findSalesUnit.Close()
+	for _, st := range []*sql.Stmt{d.findSalesUnit, d.insertIdemKeyStmt, d.partnerExistsStmt, d.insertOrderStmt} {
+		if st != nil {
+			st.Close()
+		}
 	}
 	return d.db.Close()
 }
