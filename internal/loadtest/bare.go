@@ -50,6 +50,7 @@ func ServeBare(ctx context.Context, contentType string, body []byte, stdout io.W
 // this process.
 type bareServer struct {
 	URL  string
+	PID  int // 0 in this process
 	stop func()
 }
 
@@ -63,7 +64,7 @@ func startBare(ctx context.Context, command BareCommand, contentType string, bod
 		if err != nil {
 			return nil, err
 		}
-		return &bareServer{URL: p.URL, stop: func() { _ = p.Stop() }}, nil
+		return &bareServer{URL: p.URL, PID: p.PID, stop: func() { _ = p.Stop() }}, nil
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -36,6 +36,10 @@ func (r *ScaleReport) WriteText(w io.Writer) error {
 	p("  authenticated (classic token)\t%.0f req/s\trounds %s", g.AuthRPS, joinRates(g.AuthRounds))
 	p("  bare net/http handler\t%.0f req/s\trounds %s", g.BareRPS, joinRates(g.BareRounds))
 	p("  ratio\t%.3f\ttarget >= %.2f\t%s", g.Ratio, g.Target, verdict(g.Pass))
+	if g.BareCPU > 0 {
+		p("  server CPU per request\tauthenticated %.1f µs, bare %.1f µs", g.AuthCPU, g.BareCPU)
+		p("  load generator CPU per request\tauthenticated %.1f µs, bare %.1f µs", g.AuthGenCPU, g.BareGenCPU)
+	}
 	if g.Errors > 0 {
 		p("  errors\t%d\tfirst: %s", g.Errors, strings.Join(g.FirstErrors, "; "))
 	}
@@ -52,8 +56,11 @@ func (r *ScaleReport) WriteText(w io.Writer) error {
 		if pr.Target > 0 {
 			target = fmt.Sprintf("target >= %.0f/s", pr.Target)
 		}
-		p("  %s\t%.0f/s\t%s\t%s\t%d workers, %d in %.1f s, %d errors; %s", pr.Backend, pr.PerSecond, target,
-			verdict(pr.Pass), pr.Workers, pr.Created, pr.Seconds, pr.Errors, pr.Note)
+		p("  %s\t%.0f/s\t%s\t%s\t%d workers, %d in %.1f s, %d errors, server CPU %.0f µs each", pr.Backend, pr.PerSecond,
+			target, verdict(pr.Pass), pr.Workers, pr.Created, pr.Seconds, pr.Errors, pr.ServerCPU)
+		if pr.Note != "" {
+			p("  \t\t%s", pr.Note)
+		}
 		if len(pr.FirstErrors) > 0 {
 			p("    first errors\t%s", strings.Join(pr.FirstErrors, "; "))
 		}

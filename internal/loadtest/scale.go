@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -98,6 +99,10 @@ type GetReport struct {
 	AuthRounds   []float64 `json:"authRoundsRps"`
 	BareRounds   []float64 `json:"bareRoundsRps"`
 	Ratio        float64   `json:"ratio"`
+	AuthCPU      float64   `json:"authServerCpuUsPerRequest"` // server process CPU per request, µs
+	BareCPU      float64   `json:"bareServerCpuUsPerRequest"` // 0 when the baseline ran in this process
+	AuthGenCPU   float64   `json:"authLoadCpuUsPerRequest"`   // the load generator's own CPU per request
+	BareGenCPU   float64   `json:"bareLoadCpuUsPerRequest"`
 	Target       float64   `json:"target"`
 	Pass         bool      `json:"pass"`
 	Errors       int       `json:"errors"`
@@ -129,6 +134,7 @@ type PrefillReport struct {
 	Pass        bool     `json:"pass"`
 	Errors      int      `json:"errors"`
 	FirstErrors []string `json:"firstErrors,omitempty"`
+	ServerCPU   float64  `json:"serverCpuUsPerRequest"`
 	Note        string   `json:"note,omitempty"`
 }
 
@@ -170,13 +176,13 @@ func RunScale(ctx context.Context, cfg ScaleConfig) (*ScaleReport, error) {
 	}
 	hdr := authHeader(tok, seed.Keys)
 
-	if rep.Get, err = measureGet(ctx, cfg, client, srv.URL, hdr, seed.FirstMSN, logf); err != nil {
+	if rep.Get, err = measureGet(ctx, cfg, client, srv.URL, srv.PID, hdr, seed.FirstMSN, logf); err != nil {
 		return nil, err
 	}
 	if rep.List, err = measureList(ctx, cfg, client, srv, hdr, logf); err != nil {
 		return nil, err
 	}
-	p, err := measurePrefill(ctx, cfg, client, srv.URL, hdr, "sqlite", logf)
+	p, err := measurePrefill(ctx, cfg, client, srv.URL, srv.PID, hdr, "sqlite", logf)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +225,7 @@ func RunPrefill(ctx context.Context, cfg ScaleConfig, dsn, backend string) (*Pre
 	if err != nil {
 		return nil, err
 	}
-	p, err := measurePrefill(ctx, cfg, client, srv.URL, authHeader(tok, seed.Keys), backend, logf)
+	p, err := measurePrefill(ctx, cfg, client, srv.URL, srv.PID, authHeader(tok, seed.Keys), backend, logf)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +241,7 @@ func (c *ScaleConfig) logPath(name string) string {
 	return filepath.Join(c.Dir, name+".log")
 }
 
-func measureGet(ctx context.Context, cfg ScaleConfig, client *http.Client, base string, hdr http.Header, msn string,
+func measureGet(ctx context.Context, cfg ScaleConfig, client *http.Client, base string, serverPID int, hdr http.Header, msn string,
 	logf func(string, ...any)) (GetReport, error) {
 	rep := GetReport{Conns: cfg.Conns, Rounds: cfg.Rounds, PhaseSeconds: cfg.Phase.Seconds(), Target: TargetGetRatio}
 	path := "/management/v1/sales-units/" + msn
@@ -258,6 +264,13 @@ func measureGet(ctx context.Context, cfg ScaleConfig, client *http.Client, base 
 	}
 	defer bare.stop()
 
+	cpu := func(pid int) time.Duration {
+		if pid == 0 {
+			return 0
+		}
+		d, _ := ReadCPU(pid)
+		return d
+	}
 	run := func(url string, h http.Header, d time.Duration) closedLoopResult {
 		reqs := make([]*http.Request, cfg.Conns)
 		for i := range reqs {
@@ -281,10 +294,18 @@ func measureGet(ctx context.Context, cfg ScaleConfig, client *http.Client, base 
 	run(bare.URL, http.Header{}, warm)
 	run(base, hdr, warm)
 	var authN, bareN int64
-	var authT, bareT time.Duration
+	var authT, bareT, authCPU, bareCPU, authGen, bareGen time.Duration
+	self := os.Getpid()
 	for round := 0; round < cfg.Rounds; round++ {
+		c0, g0 := cpu(bare.PID), cpu(self)
 		b := run(bare.URL, http.Header{}, cfg.Phase)
+		c1, g1 := cpu(serverPID), cpu(self)
 		a := run(base, hdr, cfg.Phase)
+		c2, g2 := cpu(serverPID), cpu(self)
+		bareCPU += cpu(bare.PID) - c0
+		authCPU += c2 - c1
+		bareGen += g1 - g0
+		authGen += g2 - g1
 		bareN, bareT = bareN+b.Requests, bareT+b.Elapsed
 		authN, authT = authN+a.Requests, authT+a.Elapsed
 		rep.BareRounds = append(rep.BareRounds, round1(b.rate()))
@@ -298,6 +319,12 @@ func measureGet(ctx context.Context, cfg ScaleConfig, client *http.Client, base 
 	rep.BareRPS = round1(float64(bareN) / bareT.Seconds())
 	rep.Ratio = float64(int(rep.AuthRPS/rep.BareRPS*1000+0.5)) / 1000
 	rep.Pass = rep.Ratio >= rep.Target && rep.Errors == 0
+	if authN > 0 && bareN > 0 {
+		rep.AuthCPU = round1(float64(authCPU.Microseconds()) / float64(authN))
+		rep.BareCPU = round1(float64(bareCPU.Microseconds()) / float64(bareN))
+		rep.AuthGenCPU = round1(float64(authGen.Microseconds()) / float64(authN))
+		rep.BareGenCPU = round1(float64(bareGen.Microseconds()) / float64(bareN))
+	}
 	return rep, nil
 }
 
@@ -445,7 +472,7 @@ func prefill(ctx context.Context, client *http.Client, base string, hdr http.Hea
 	return out.ID, nil
 }
 
-func measurePrefill(ctx context.Context, cfg ScaleConfig, client *http.Client, base string, hdr http.Header, backend string,
+func measurePrefill(ctx context.Context, cfg ScaleConfig, client *http.Client, base string, serverPID int, hdr http.Header, backend string,
 	logf func(string, ...any)) (PrefillReport, error) {
 	rep := PrefillReport{Backend: backend, Workers: cfg.PrefillWorkers}
 	run := func(phase string, d time.Duration) closedLoopResult {
@@ -457,7 +484,12 @@ func measurePrefill(ctx context.Context, cfg ScaleConfig, client *http.Client, b
 	if w := run("w", min(cfg.Prefill/4, time.Second)); w.Errors > 0 {
 		return rep, fmt.Errorf("prefill warm-up on %s: %d errors, first: %v", backend, w.Errors, w.First)
 	}
+	c0, _ := ReadCPU(serverPID)
 	r := run("m", cfg.Prefill)
+	c1, _ := ReadCPU(serverPID)
+	if r.Requests > 0 {
+		rep.ServerCPU = round1(float64((c1 - c0).Microseconds()) / float64(r.Requests))
+	}
 	rep.Seconds = r.Elapsed.Seconds()
 	rep.Created = r.Requests
 	rep.PerSecond = round1(r.rate())
