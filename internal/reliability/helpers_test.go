@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +35,8 @@ type api struct {
 	client *http.Client
 	// seen, when set, receives every exchange, for the leak checks.
 	seen func(method, path string, r reply)
+	// trace, when set, follows each request's connection.
+	trace *httptrace.ClientTrace
 }
 
 type reply struct {
@@ -100,6 +103,9 @@ func (a api) send(method, path string, body any, headers ...string) (reply, erro
 	req, err := http.NewRequest(method, a.base+path, rd)
 	if err != nil {
 		return reply{}, err
+	}
+	if a.trace != nil {
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), a.trace))
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
