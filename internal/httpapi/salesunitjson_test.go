@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/openapi"
 )
 
@@ -61,6 +62,11 @@ func TestSalesUnitResponseJSON(t *testing.T) {
 		}
 		if !json.Valid(got.Body.Bytes()) {
 			t.Errorf("not JSON: %s", got.Body)
+		}
+		item := vippsmgmt.MsnInfo{MSN: su.Msn, Name: su.Name}
+		wantItem, _ := json.Marshal(openapi.MsnInfo{Msn: item.MSN, Name: item.Name})
+		if gotItem := appendMsnInfo([]byte("x"), item); string(gotItem) != "x"+string(wantItem) {
+			t.Errorf("list item\n got %s\nwant x%s", gotItem, wantItem)
 		}
 	}
 }

@@ -59,14 +59,16 @@ func BenchmarkGetMsn(b *testing.B) {
 
 // BenchmarkGetMsnBare serves the bytes BenchmarkGetMsn answers from a bare handler: the floor.
 func BenchmarkGetMsnBare(b *testing.B) {
-	body := []byte(`{"msn":"7000000000","name":"Shop 0","businessIdentifier":{"scheme":"business:NO:ORG","id":"919191919"},` +
-		`"configuration":{"paymentAllowed":true,"captureType":"ReserveCapture","recurringAllowed":false}}` + "\n")
-	h := BareHandler("application/json;charset=UTF-8", body)
-	req := httptest.NewRequest(http.MethodGet, "/management/v1/sales-units/7000000000", nil)
+	h, hdr, seed := benchServer(b, 10)
+	req := httptest.NewRequest(http.MethodGet, "/management/v1/sales-units/"+seed.FirstMSN, nil)
+	req.Header = hdr
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	bare := BareHandler(rec.Header().Get("Content-Type"), rec.Body.Bytes())
 	b.ReportAllocs()
 	for b.Loop() {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
+		bare.ServeHTTP(rec, req)
 	}
 }
 
