@@ -2,11 +2,15 @@ package reliability
 
 import (
 	"encoding/base64"
+	"html"
 	"log/slog"
+	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
@@ -168,7 +172,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 			"/admin/v1/partners/nobody/keys", "/admin/v1/product-orders/" + fixtures.DemoReceivedOrderID} {
 			a.do("GET", p, nil, h...)
 		}
-		a.do("POST", "/admin/v1/partners", `{"partnerId":"`+partner.ClientSecret+`","name":"x"}`, h...)
+		// Not a valid partner id (it has a '/'): refused, and the refusal must not echo it.
+		a.do("POST", "/admin/v1/partners", `{"partnerId":"`+mgmt.ClientSecret+`","name":"x"}`, h...)
 		a.do("POST", "/admin/v1/partners", `{"partnerId":`, h...)
 		a.do("POST", "/admin/v1/partners/"+fixtures.DemoPartnerID+"/keys", `{"kind":"partner","clientId":"`+partner.ClientID+`"}`, h...)
 		a.do("POST", "/admin/v1/keys/no-such-client/revoke", nil, h...)
@@ -176,6 +181,13 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	for _, p := range []string{"/healthz", "/readyz", "/.well-known/jwks.json", "/openapi.yaml", "/nothing"} {
 		a.do("GET", p, nil, "Authorization", "Bearer "+tokenOf[partner.ClientID])
+	}
+
+	// The operator console: sign-in with wrong tokens and the right one, then the pages that show
+	// keys and the request log.
+	console := consolePages(t, a, []string{partner.ClientSecret, tokenOf[partner.ClientID], basic(partner)})
+	if console.session != "" {
+		addSecret(console.session)
 	}
 
 	metrics := string(a.do("GET", "/metrics", nil).body)
@@ -189,6 +201,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 	defer mu.Unlock()
 	type place struct{ name, text string }
 	places := []place{{"log", logText}, {"metrics", metrics}, {"request log", requestLog}}
+	for name, page := range console.pages {
+		places = append(places, place{"console page " + name, page})
+	}
 	for _, b := range errBodies {
 		method, rest, _ := strings.Cut(b, " ")
 		path, _, _ := strings.Cut(rest, " ")
@@ -208,4 +223,49 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	t.Logf("%d requests, %d secrets and tokens searched in %d bytes of log, %d of metrics, %d of request log and %d error bodies; %d found",
 		requests, len(secrets), len(logText), len(metrics), len(requestLog), len(errBodies), found)
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+type consoleVisit struct {
+	session string            // the session cookie's value, a secret too
+	pages   map[string]string // operator pages that list requests and keys
+}
+
+// consolePages signs in to the operator console with each wrong token and then the right one, and
+// fetches the pages that show the request log and the key sets.
+func consolePages(t *testing.T, a api, wrong []string) consoleVisit {
+	t.Helper()
+	out := consoleVisit{pages: map[string]string{}}
+	noRedirect := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	c := a
+	c.client = noRedirect
+	login := func(token string) reply {
+		page := c.do("GET", "/console/login", nil)
+		m := csrfRE.FindStringSubmatch(string(page.body))
+		if m == nil {
+			t.Fatalf("no sign-in form token on /console/login: %.300s", page.body)
+		}
+		form := url.Values{"csrf": {html.UnescapeString(m[1])}, "token": {token}}
+		return c.do("POST", "/console/login", form.Encode(), "Content-Type", "application/x-www-form-urlencoded")
+	}
+	for _, w := range wrong {
+		if r := login(w); r.status < 400 {
+			t.Errorf("console sign-in with a wrong token: %d", r.status)
+		}
+	}
+	r := login(testserver.AdminToken)
+	var cookie string
+	for _, ck := range (&http.Response{Header: r.header}).Cookies() {
+		if ck.Value != "" {
+			cookie, out.session = ck.Name+"="+ck.Value, ck.Value
+		}
+	}
+	if cookie == "" {
+		t.Fatalf("console sign-in set no cookie: %d", r.status)
+	}
+	for _, p := range []string{"/console", "/console/requests", "/console/partners/" + fixtures.DemoPartnerID, "/console/sales-units/" + fixtures.DemoMerchantKeysMSN, "/console/outbox"} {
+		out.pages[p] = string(c.do("GET", p, nil, "Cookie", cookie).body)
+	}
+	return out
 }
