@@ -35,10 +35,11 @@ func (r *ScaleReport) WriteText(w io.Writer) error {
 	p("GET /management/v1/sales-units/{msn}\t%d connections, %d x %.1f s per side, %d-byte answer", g.Conns, g.Rounds, g.PhaseSeconds, g.Bytes)
 	p("  authenticated (classic token)\t%.0f req/s\trounds %s", g.AuthRPS, joinRates(g.AuthRounds))
 	p("  bare net/http handler\t%.0f req/s\trounds %s", g.BareRPS, joinRates(g.BareRounds))
-	p("  ratio\t%.3f\ttarget >= %.2f\t%s", g.Ratio, g.Target, verdict(g.Pass))
+	p("  ratio\t%.3f\ttarget >= %.2f\t%s\trounds %s", g.Ratio, g.Target, verdict(g.Pass), joinRatios(g.RoundRatios))
 	if g.BareCPU > 0 {
 		p("  server CPU per request\tauthenticated %.1f µs, bare %.1f µs", g.AuthCPU, g.BareCPU)
 		p("  load generator CPU per request\tauthenticated %.1f µs, bare %.1f µs", g.AuthGenCPU, g.BareGenCPU)
+		p("  ratio of CPU per request\t%.3f\t(what an otherwise idle machine would show)", g.CPURatio)
 	}
 	if g.Errors > 0 {
 		p("  errors\t%d\tfirst: %s", g.Errors, strings.Join(g.FirstErrors, "; "))
@@ -68,6 +69,14 @@ func (r *ScaleReport) WriteText(w io.Writer) error {
 	p("")
 	p("overall\t%s", verdict(r.Pass()))
 	return tw.Flush()
+}
+
+func joinRatios(rs []float64) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = fmt.Sprintf("%.3f", r)
+	}
+	return strings.Join(s, ", ")
 }
 
 func joinRates(rs []float64) string {

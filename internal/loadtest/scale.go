@@ -103,10 +103,14 @@ type GetReport struct {
 	BareCPU      float64   `json:"bareServerCpuUsPerRequest"` // 0 when the baseline ran in this process
 	AuthGenCPU   float64   `json:"authLoadCpuUsPerRequest"`   // the load generator's own CPU per request
 	BareGenCPU   float64   `json:"bareLoadCpuUsPerRequest"`
-	Target       float64   `json:"target"`
-	Pass         bool      `json:"pass"`
-	Errors       int       `json:"errors"`
-	FirstErrors  []string  `json:"firstErrors,omitempty"`
+	// CPURatio is the ratio the CPU costs predict when nothing else runs on the machine:
+	// (bare server + generator) / (authenticated server + generator) per request.
+	CPURatio    float64   `json:"cpuCostRatio"`
+	RoundRatios []float64 `json:"roundRatios"`
+	Target      float64   `json:"target"`
+	Pass        bool      `json:"pass"`
+	Errors      int       `json:"errors"`
+	FirstErrors []string  `json:"firstErrors,omitempty"`
 }
 
 // ListReport is the full list of the seeded partner's sales units.
@@ -310,6 +314,7 @@ func measureGet(ctx context.Context, cfg ScaleConfig, client *http.Client, base 
 		authN, authT = authN+a.Requests, authT+a.Elapsed
 		rep.BareRounds = append(rep.BareRounds, round1(b.rate()))
 		rep.AuthRounds = append(rep.AuthRounds, round1(a.rate()))
+		rep.RoundRatios = append(rep.RoundRatios, round3(a.rate()/b.rate()))
 		rep.Errors += a.Errors + b.Errors
 		rep.FirstErrors = append(rep.FirstErrors, a.First...)
 		rep.FirstErrors = append(rep.FirstErrors, b.First...)
@@ -317,18 +322,23 @@ func measureGet(ctx context.Context, cfg ScaleConfig, client *http.Client, base 
 	}
 	rep.AuthRPS = round1(float64(authN) / authT.Seconds())
 	rep.BareRPS = round1(float64(bareN) / bareT.Seconds())
-	rep.Ratio = float64(int(rep.AuthRPS/rep.BareRPS*1000+0.5)) / 1000
+	rep.Ratio = round3(rep.AuthRPS / rep.BareRPS)
 	rep.Pass = rep.Ratio >= rep.Target && rep.Errors == 0
 	if authN > 0 && bareN > 0 {
 		rep.AuthCPU = round1(float64(authCPU.Microseconds()) / float64(authN))
 		rep.BareCPU = round1(float64(bareCPU.Microseconds()) / float64(bareN))
 		rep.AuthGenCPU = round1(float64(authGen.Microseconds()) / float64(authN))
 		rep.BareGenCPU = round1(float64(bareGen.Microseconds()) / float64(bareN))
+		if rep.AuthCPU+rep.AuthGenCPU > 0 {
+			rep.CPURatio = round3((rep.BareCPU + rep.BareGenCPU) / (rep.AuthCPU + rep.AuthGenCPU))
+		}
 	}
 	return rep, nil
 }
 
 func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
+
+func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 
 // measureList downloads the whole list cfg.ListRuns times, checking it is a complete JSON array of
 // the seeded units in MSN order, and reads the server's peak RSS meanwhile.
