@@ -232,13 +232,15 @@ func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cfg := loadtest.SoakConfig{}
 	fs.DurationVar(&cfg.Duration, "duration", 60*time.Second, "measured time, after a warm-up of a tenth of it (at most 5 s)")
 	fs.IntVar(&cfg.Rate, "rate", 200, "requests per second over the mix")
-	fs.IntVar(&cfg.Units, "units", 1000, "sales units of the partner")
+	fs.IntVar(&cfg.Partners, "partners", 10, "partners the requests are spread over")
+	fs.IntVar(&cfg.Units, "units", 1000, "sales units of each partner")
 	backend := fs.String("backend", "sqlite", "sqlite or postgres")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
-	if cfg.Duration > time.Hour || cfg.Rate < 1 || cfg.Rate > 5000 || cfg.Units < 1 || cfg.Units > 1000000 {
-		return usageError{errors.New("bounds: --duration <= 1h, 1 <= --rate <= 5000, 1 <= --units <= 1000000")}
+	if cfg.Duration > time.Hour || cfg.Rate < 1 || cfg.Rate > 5000 || cfg.Units < 1 || cfg.Partners < 1 ||
+		cfg.Partners*cfg.Units > 1000000 {
+		return usageError{errors.New("bounds: --duration <= 1h, 1 <= --rate <= 5000, 1 <= --partners x --units <= 1000000")}
 	}
 	if *backend != "sqlite" && *backend != "postgres" {
 		return usageError{fmt.Errorf("--backend %q: must be sqlite or postgres", *backend)}

@@ -1,8 +1,10 @@
 package loadtest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -91,6 +93,31 @@ func BenchmarkListSalesUnits100k(b *testing.B) {
 	}
 	h, hdr, _ := benchServer(b, 100000)
 	req := httptest.NewRequest(http.MethodGet, "/management/v1/sales-units", nil)
+	req.Header = hdr
+	b.ReportAllocs()
+	for b.Loop() {
+		w := &discardWriter{h: http.Header{}}
+		h.ServeHTTP(w, req)
+		b.SetBytes(w.n)
+	}
+}
+
+// BenchmarkListProductOrders2k is GET /management/v2/product-orders for a partner with 2,000
+// prefilled orders, the state a soak reaches after about a minute.
+func BenchmarkListProductOrders2k(b *testing.B) {
+	h, hdr, _ := benchServer(b, 10)
+	for i := range 2000 {
+		req := httptest.NewRequest(http.MethodPost, "/management/v1/product-orders", bytes.NewReader(prefillBody))
+		req.Header = hdr.Clone()
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%d", i))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusCreated {
+			b.Fatalf("prefill: %d %s", rec.Code, rec.Body)
+		}
+	}
+	req := httptest.NewRequest(http.MethodGet, "/management/v2/product-orders", nil)
 	req.Header = hdr
 	b.ReportAllocs()
 	for b.Loop() {

@@ -92,7 +92,8 @@ func (r *SoakReport) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	p := func(format string, args ...any) { fmt.Fprintf(tw, format+"\n", args...) }
 	p("vippsmgmt soak\t%s", r.Machine)
-	p("load\t%s, %d req/s for %.1f s over the mix, %d sales units", r.Backend, r.Rate, r.Seconds, r.Units)
+	p("load\t%s, %d req/s for %.1f s over the mix, %d partners with %d sales units each", r.Backend, r.Rate, r.Seconds,
+		r.Partners, r.Units)
 	p("requests\t%d (%.1f req/s)", r.Requests, r.RPS)
 	p("")
 	p("kind\tshare\tcount\tp50 ms\tp99 ms\tmax ms\terrors")

@@ -19,6 +19,7 @@ type Seeded struct {
 	Merchant  vippsmgmt.BusinessIdentifier
 	Keys      *credentials.Issued
 	Units     int
+	First     int // index of the first unit (see unitMSN)
 	FirstMSN  string
 	Took      time.Duration // for the sales units alone
 }
@@ -35,6 +36,15 @@ const seedBatch = 25
 // unit is its own durable transaction (one fsync each on SQLite), which makes 100,000 units take
 // minutes instead of about a second.
 func Seed(ctx context.Context, dsn, partnerID string, units int) (*Seeded, error) {
+	all, err := SeedPartners(ctx, dsn, []string{partnerID}, units)
+	if err != nil {
+		return nil, err
+	}
+	return all[0], nil
+}
+
+// SeedPartners is Seed for several partners, each with units sales units of its own.
+func SeedPartners(ctx context.Context, dsn string, partnerIDs []string, units int) ([]*Seeded, error) {
 	store, err := sqlstore.Open(ctx, dsn, clock.New())
 	if err != nil {
 		return nil, err
@@ -44,34 +54,39 @@ func Seed(ctx context.Context, dsn, partnerID string, units int) (*Seeded, error
 	if err != nil {
 		return nil, err
 	}
-	s := &Seeded{PartnerID: partnerID, Units: units,
-		Merchant: vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "919191919"}}
-	if err := store.UpsertPartner(ctx, &vippsmgmt.Partner{ID: partnerID, Name: "Load test partner " + partnerID}); err != nil {
-		return nil, fmt.Errorf("seed partner: %w", err)
-	}
-	if err := store.UpsertMerchant(ctx, &vippsmgmt.Merchant{BusinessIdentifier: s.Merchant, Name: "Load test merchant",
+	merchant := vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "919191919"}
+	if err := store.UpsertMerchant(ctx, &vippsmgmt.Merchant{BusinessIdentifier: merchant, Name: "Load test merchant",
 		Status: vippsmgmt.MerchantActive, CountryCode: "NO"}); err != nil {
 		return nil, fmt.Errorf("seed merchant: %w", err)
 	}
-	start := time.Now()
-	if err := insertUnits(ctx, store, s, units); err != nil {
-		return nil, fmt.Errorf("seed sales units: %w", err)
+	var out []*Seeded
+	for i, id := range partnerIDs {
+		s := &Seeded{PartnerID: id, Units: units, Merchant: merchant, First: i * units}
+		if err := store.UpsertPartner(ctx, &vippsmgmt.Partner{ID: id, Name: "Load test partner " + id}); err != nil {
+			return nil, fmt.Errorf("seed partner: %w", err)
+		}
+		start := time.Now()
+		if err := insertUnits(ctx, store, s); err != nil {
+			return nil, fmt.Errorf("seed sales units: %w", err)
+		}
+		s.Took = time.Since(start)
+		if units > 0 {
+			s.FirstMSN = unitMSN(s.First)
+		}
+		if s.Keys, err = credentials.Issue(ctx, store, hasher, vippsmgmt.KeyPartner, id, "", ""); err != nil {
+			return nil, fmt.Errorf("seed keys: %w", err)
+		}
+		out = append(out, s)
 	}
-	s.Took = time.Since(start)
-	if units > 0 {
-		s.FirstMSN = unitMSN(0)
-	}
-	if s.Keys, err = credentials.Issue(ctx, store, hasher, vippsmgmt.KeyPartner, partnerID, "", ""); err != nil {
-		return nil, fmt.Errorf("seed keys: %w", err)
-	}
-	return s, nil
+	return out, nil
 }
 
 // unitMSN numbers seeded units with ten-digit MSNs, a range the demo data and approvals (six
 // digits) never use.
 func unitMSN(i int) string { return fmt.Sprintf("7%09d", i) }
 
-func insertUnits(ctx context.Context, store *sqlstore.DB, s *Seeded, units int) error {
+func insertUnits(ctx context.Context, store *sqlstore.DB, s *Seeded) error {
+	units := s.Units
 	tx, err := store.SQL().BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -88,7 +103,7 @@ func insertUnits(ctx context.Context, store *sqlstore.DB, s *Seeded, units int) 
 	for done := 0; done < units; {
 		n := min(seedBatch, units-done)
 		args = args[:0]
-		for k := done; k < done+n; k++ {
+		for k := s.First + done; k < s.First+done+n; k++ {
 			args = append(args, unitMSN(k), fmt.Sprintf("Shop %d", k), vippsmgmt.SalesUnitActive, s.Merchant.Scheme,
 				s.Merchant.ID, s.PartnerID, nil, conf, nil, now, now)
 		}

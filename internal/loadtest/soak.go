@@ -10,8 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/vippsmgmt/vippsmgmt/internal/credentials"
 )
 
 // SoakConfig sizes a soak run. Zero fields take the defaults.
@@ -20,7 +18,8 @@ type SoakConfig struct {
 	Dir         string        // for the database and the log; removed by the caller
 	Duration    time.Duration // measured time (60 s), after a warm-up of a tenth of it (at most 5 s)
 	Rate        int           // requests per second over the whole mix (200)
-	Units       int           // sales units of the partner (1,000)
+	Partners    int           // partners the requests are spread over (10)
+	Units       int           // sales units of each partner (1,000)
 	MaxInFlight int           // requests outstanding at once; a tick finding all busy is an error (256)
 	PostgresDSN string        // run on this PostgreSQL database instead of a fresh SQLite file
 	DiscardLog  bool
@@ -34,6 +33,9 @@ func (c *SoakConfig) defaults() {
 	}
 	if c.Rate <= 0 {
 		c.Rate = 200
+	}
+	if c.Partners <= 0 {
+		c.Partners = 10
 	}
 	if c.Units <= 0 {
 		c.Units = 1000
@@ -73,7 +75,8 @@ type SoakReport struct {
 	Backend       string                `json:"backend"`
 	Seconds       float64               `json:"seconds"`
 	Rate          int                   `json:"rate"`
-	Units         int                   `json:"units"`
+	Partners      int                   `json:"partners"`
+	Units         int                   `json:"unitsPerPartner"`
 	Requests      int                   `json:"requests"`
 	RPS           float64               `json:"rps"`
 	Errors        int                   `json:"errors"`
@@ -99,38 +102,43 @@ type KindReport struct {
 
 // soakState is what the requests of a soak share.
 type soakState struct {
-	client *http.Client
-	base   string
-	keys   *credentials.Issued
+	client   *http.Client
+	base     string
+	partners []*soakPartner
+	seq      atomic.Int64
+}
+
+// soakPartner is one partner's side of the soak: its keys, latest token and recent orders.
+type soakPartner struct {
+	seed   *Seeded
 	header atomic.Pointer[http.Header] // of the latest token
-	units  int
 
 	mu     sync.Mutex
 	orders []string // recent order ids, for details calls
 	next   int
-	seq    atomic.Int64
 }
 
-func (s *soakState) addOrder(id string) {
-	s.mu.Lock()
-	if len(s.orders) < 256 {
-		s.orders = append(s.orders, id)
+func (p *soakPartner) addOrder(id string) {
+	p.mu.Lock()
+	if len(p.orders) < 64 {
+		p.orders = append(p.orders, id)
 	} else {
-		s.orders[s.next%len(s.orders)] = id
-		s.next++
+		p.orders[p.next%len(p.orders)] = id
+		p.next++
 	}
-	s.mu.Unlock()
+	p.mu.Unlock()
 }
 
-func (s *soakState) order(r *rand.Rand) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.orders[r.IntN(len(s.orders))]
+func (p *soakPartner) order(r *rand.Rand) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.orders[r.IntN(len(p.orders))]
 }
 
-// do sends one request of kind and checks its answer.
+// do sends one request of kind for a random partner and checks its answer.
 func (s *soakState) do(ctx context.Context, kind string, r *rand.Rand) error {
-	hdr := *s.header.Load()
+	p := s.partners[r.IntN(len(s.partners))]
+	hdr := *p.header.Load()
 	get := func(path string) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+path, nil)
 		if err != nil {
@@ -152,44 +160,49 @@ func (s *soakState) do(ctx context.Context, kind string, r *rand.Rand) error {
 	}
 	switch kind {
 	case KindToken:
-		tok, err := classicToken(ctx, s.client, s.base, s.keys)
+		tok, err := classicToken(ctx, s.client, s.base, p.seed.Keys)
 		if err != nil {
 			return err
 		}
-		h := authHeader(tok, s.keys)
-		s.header.Store(&h)
+		h := authHeader(tok, p.seed.Keys)
+		p.header.Store(&h)
 		return nil
 	case KindList:
 		return get("/management/v1/sales-units")
 	case KindSalesUnit:
-		return get("/management/v1/sales-units/" + unitMSN(r.IntN(s.units)))
+		return get("/management/v1/sales-units/" + unitMSN(p.seed.First+r.IntN(p.seed.Units)))
 	case KindOrderDetails:
-		return get("/management/v2/product-orders/" + s.order(r) + "/details")
+		return get("/management/v2/product-orders/" + p.order(r) + "/details")
 	case KindOrders:
 		return get("/management/v2/product-orders")
 	case KindPrefill:
 		id, err := prefill(ctx, s.client, s.base, hdr, fmt.Sprintf("%s-soak-%d", runID, s.seq.Add(1)))
 		if err == nil {
-			s.addOrder(id)
+			p.addOrder(id)
 		}
 		return err
 	}
 	return fmt.Errorf("unknown kind %q", kind)
 }
 
-// RunSoak seeds a partner, starts the server and sends cfg.Rate requests per second of the Mix for
+// RunSoak seeds cfg.Partners partners, starts the server and sends cfg.Rate requests per second of the Mix for
 // cfg.Duration, open loop: each request leaves at its scheduled time whether or not earlier ones
 // have returned, and its latency counts from that time, so a stalling server shows in the figures.
 func RunSoak(ctx context.Context, cfg SoakConfig) (*SoakReport, error) {
 	cfg.defaults()
 	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Progress, format+"\n", args...) }
-	rep := &SoakReport{Machine: machine(), Backend: "sqlite", Rate: cfg.Rate, Units: cfg.Units, Target: TargetSoakGrowth,
-		Kinds: map[string]KindReport{}}
+	rep := &SoakReport{Machine: machine(), Backend: "sqlite", Rate: cfg.Rate, Partners: cfg.Partners, Units: cfg.Units,
+		Target: TargetSoakGrowth,
+		Kinds:  map[string]KindReport{}}
 	dsn := "sqlite:" + filepath.Join(cfg.Dir, "soak.db")
 	if cfg.PostgresDSN != "" {
 		dsn, rep.Backend = cfg.PostgresDSN, "postgres"
 	}
-	seed, err := Seed(ctx, dsn, "soak-partner-"+runID, cfg.Units)
+	ids := make([]string, cfg.Partners)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("soak-%s-%d", runID, i)
+	}
+	seeds, err := SeedPartners(ctx, dsn, ids, cfg.Units)
 	if err != nil {
 		return nil, err
 	}
@@ -205,20 +218,24 @@ func RunSoak(ctx context.Context, cfg SoakConfig) (*SoakReport, error) {
 	if m, err := srv.Mem(); err == nil {
 		rep.RSSIdle = m.RSS
 	}
-	st := &soakState{client: newClient(cfg.MaxInFlight), base: srv.URL, keys: seed.Keys, units: cfg.Units}
+	st := &soakState{client: newClient(cfg.MaxInFlight), base: srv.URL}
 	defer st.client.CloseIdleConnections()
-	tok, err := classicToken(ctx, st.client, srv.URL, seed.Keys)
-	if err != nil {
-		return nil, err
-	}
-	h := authHeader(tok, seed.Keys)
-	st.header.Store(&h)
-	for i := 0; i < 20; i++ {
-		id, err := prefill(ctx, st.client, srv.URL, h, fmt.Sprintf("%s-soak-seed-%d", runID, i))
+	for _, seed := range seeds {
+		p := &soakPartner{seed: seed}
+		tok, err := classicToken(ctx, st.client, srv.URL, seed.Keys)
 		if err != nil {
 			return nil, err
 		}
-		st.addOrder(id)
+		h := authHeader(tok, seed.Keys)
+		p.header.Store(&h)
+		for i := 0; i < 3; i++ {
+			id, err := prefill(ctx, st.client, srv.URL, h, fmt.Sprintf("%s-soak-seed-%s-%d", runID, seed.PartnerID, i))
+			if err != nil {
+				return nil, err
+			}
+			p.addOrder(id)
+		}
+		st.partners = append(st.partners, p)
 	}
 
 	warm := min(cfg.Duration/10, 5*time.Second)
