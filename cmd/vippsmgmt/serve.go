@@ -108,6 +108,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.IntVar(&c.tokenBurst, "token-burst", c.tokenBurst, "token requests a client id may make at once (VIPPSMGMT_TOKEN_BURST)")
 	fs.StringVar(&c.signingKey, "signing-key", c.signingKey, "PEM file with the RSA key that signs tokens; default: one kept in the database (VIPPSMGMT_SIGNING_KEY)")
 	fs.StringVar(&c.smtpURL, "smtp-url", c.smtpURL, "smtp://[user:pass@]host:port to send notifications by e-mail (VIPPSMGMT_SMTP_URL)")
+	fs.DurationVar(&c.shutdownWait, "shutdown-timeout", c.shutdownWait, "how long SIGTERM waits for in-flight requests before closing their connections")
 	fs.StringVar(&c.smtpFrom, "smtp-from", c.smtpFrom, "sender address of notification e-mails (VIPPSMGMT_SMTP_FROM)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -126,6 +127,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return c, usagef("--log-format %q: must be text or json", c.logFormat)
 	case c.tokenTTL < time.Minute:
 		return c, usagef("--token-ttl %s: must be at least 1m", c.tokenTTL)
+	case c.shutdownWait <= 0:
+		return c, usagef("--shutdown-timeout %s: must be positive", c.shutdownWait)
 	case c.tokenRate <= 0 || c.tokenBurst < 1:
 		return c, usagef("--token-rate and --token-burst must be positive")
 	}
@@ -159,6 +162,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	logger := newLogger(cfg.logFormat, stderr)
+	// Packages that log without a logger of their own (internal errors) use the same format.
+	previous := slog.Default()
+	slog.SetDefault(logger)
+	defer slog.SetDefault(previous)
 
 	var signingKey []byte
 	if cfg.signingKey != "" {
@@ -202,8 +209,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	httpSrv := &http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		// A client that stops sending its body must not hold a connection (or a shutdown) forever;
+		// 30 s is ample for the 2 MiB maximum on a slow line. No WriteTimeout: the sales-unit list
+		// of a large partner streams for as long as it takes.
+		ReadTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
@@ -227,12 +238,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownWait)
 	defer cancel()
-	err = httpSrv.Shutdown(shutdownCtx)
+	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
+		// Past the drain time, cut what is left (clients stalled mid-request) and stop anyway.
+		logger.Warn("shutdown drain time over; closing remaining connections", "wait", cfg.shutdownWait, "error", err)
+		httpSrv.Close()
+	}
 	stopBackground()
 	<-done
-	if err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
 	logger.Info("stopped")
 	return nil
 }

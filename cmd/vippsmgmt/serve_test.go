@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -91,7 +93,8 @@ func TestServeStartsAndStops(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "db")
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, envOf(map[string]string{"VIPPSMGMT_DB": db}), &stdout, &stderr)
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--shutdown-timeout", "1s"},
+			envOf(map[string]string{"VIPPSMGMT_DB": db}), &stdout, &stderr)
 	}()
 	urlRE := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
 	var base string
@@ -118,13 +121,31 @@ func TestServeStartsAndStops(t *testing.T) {
 			t.Errorf("banner lacks %q:\n%s", want, out)
 		}
 	}
+
+	// A client that stalls half-way through its body does not keep the server from stopping:
+	// past --shutdown-timeout its connection is closed and serve still returns cleanly.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /management/v1/product-orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"business")
+	time.Sleep(100 * time.Millisecond)
+
+	stopped := time.Now()
 	cancel()
 	select {
 	case err := <-done:
 		if err != nil {
 			t.Fatalf("serve returned %v", err)
 		}
+		if d := time.Since(stopped); d > 5*time.Second {
+			t.Errorf("serve took %v to stop", d)
+		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+	if !strings.Contains(stderr.String(), "closing remaining connections") {
+		t.Errorf("no warning about the stalled connection in the log:\n%s", stderr.String())
 	}
 }
