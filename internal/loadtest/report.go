@@ -108,6 +108,13 @@ func (r *SoakReport) WriteText(w io.Writer) error {
 		p("  \t%s", e)
 	}
 	p("server RSS\tidle %.1f MiB, start %.1f MiB, end %.1f MiB, max %.1f MiB", mib(r.RSSIdle), mib(r.RSSStart), mib(r.RSSEnd), mib(r.RSSMax))
+	if len(r.RSSSamples) > 0 {
+		samples := make([]string, len(r.RSSSamples))
+		for i, v := range r.RSSSamples {
+			samples[i] = fmt.Sprintf("%.1f", mib(v))
+		}
+		p("RSS samples (MiB)\t%s", strings.Join(samples, " "))
+	}
 	p("RSS growth\t%+.1f MiB\ttarget < %.0f MiB\t%s", float64(r.Growth)/(1<<20), float64(r.Target)/(1<<20), verdict(r.Growth < r.Target))
 	p("server log ERROR lines\t%d", r.LogErrorLines)
 	p("")
