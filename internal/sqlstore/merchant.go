@@ -16,6 +16,7 @@ const selectMerchant = `SELECT scheme, id, name, status, country_code, business_
 // UpsertMerchant creates the merchant or updates it; same data twice changes nothing, not even
 // UpdatedAt.
 func (d *DB) UpsertMerchant(ctx context.Context, m *vippsmgmt.Merchant) error {
+	defer d.unitsChanged()
 	if err := m.Validate(); err != nil {
 		return err
 	}

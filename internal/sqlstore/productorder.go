@@ -271,6 +271,7 @@ func (d *DB) StepProductOrder(ctx context.Context, id, step string, details *vip
 // ApproveProductOrder completes a submitted order: merchant (created if unknown), sales unit,
 // order and notifications in one transaction.
 func (d *DB) ApproveProductOrder(ctx context.Context, id string, a vippsmgmt.Approval) (*vippsmgmt.ProductOrder, *vippsmgmt.SalesUnit, error) {
+	defer d.unitsChanged()
 	if a.MSN != "" && !vippsmgmt.ValidMSN(a.MSN) {
 		return nil, nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "msn: must be 4 to 10 digits")
 	}

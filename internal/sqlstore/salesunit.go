@@ -18,6 +18,7 @@ const selectSalesUnit = `SELECT s.msn, s.name, s.status, s.merchant_scheme, s.me
 // UpsertSalesUnit creates the sales unit or updates it; ECONFLICT if the MSN belongs to another
 // merchant, ENOTFOUND if its merchant, partner or price package is unknown.
 func (d *DB) UpsertSalesUnit(ctx context.Context, s *vippsmgmt.SalesUnit) error {
+	defer d.unitsChanged()
 	if err := s.Validate(); err != nil {
 		return err
 	}
@@ -120,11 +121,23 @@ func (d *DB) updateSalesUnit(ctx context.Context, tx *sql.Tx, s *vippsmgmt.Sales
 
 // FindSalesUnitByMSN returns the unit with MerchantStatus filled in; ENOTFOUND if unknown.
 func (d *DB) FindSalesUnitByMSN(ctx context.Context, msn string) (*vippsmgmt.SalesUnit, error) {
+	var gen uint64
+	if d.units != nil {
+		if s, ok := d.units.get(msn); ok {
+			return s, nil
+		}
+		gen = d.units.gen.Load()
+	}
 	s, err := scanSalesUnit(d.findSalesUnit.QueryRowContext(ctx, msn))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("Sales unit %s was not found.", msn)
+	} else if err != nil {
+		return nil, d.formatError(err)
 	}
-	return s, d.formatError(err)
+	if d.units != nil {
+		d.units.put(gen, s)
+	}
+	return s, nil
 }
 
 // salesUnitQuery builds the WHERE clause of f, combining filters with AND.
@@ -195,6 +208,7 @@ func (d *DB) EachSalesUnit(ctx context.Context, f vippsmgmt.SalesUnitFilter, fn 
 
 // UpdateSalesUnit applies upd; ENOTFOUND if unknown.
 func (d *DB) UpdateSalesUnit(ctx context.Context, msn string, upd vippsmgmt.SalesUnitUpdate) (*vippsmgmt.SalesUnit, error) {
+	defer d.unitsChanged()
 	var s *vippsmgmt.SalesUnit
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		var err error

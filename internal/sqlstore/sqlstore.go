@@ -48,6 +48,8 @@ type DB struct {
 	// The statements of a prefill's transaction, prepared once: parsing them took about a tenth
 	// of a prefill's time, and on SQLite inside the single write lock, which bounds prefills/s.
 	insertIdemKeyStmt, partnerExistsStmt, insertOrderStmt *sql.Stmt
+	// units caches FindSalesUnitByMSN on SQLite; nil on PostgreSQL (see unitCache).
+	units *unitCache
 }
 
 var _ vippsmgmt.Store = (*DB)(nil)
@@ -72,6 +74,7 @@ func Open(ctx context.Context, dsn string, clock vippsmgmt.Clock) (*DB, error) {
 			return nil, fmt.Errorf("sqlstore: %s: %w", name, err)
 		}
 		d.dialect = DialectSQLite
+		d.units = newUnitCache()
 		d.db, err = sql.Open("sqlite", sqliteDSN(path))
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: %s: %w", name, err)
