@@ -284,6 +284,7 @@ type ProductOrderFilter struct {
 	PartnerID      *string
 	Statuses       []string // stored statuses; empty means all
 	IncludeExpired bool     // false hides orders whose StatusAt(now) is EXPIRED
+	WithoutDetails bool     // leave OrderDetails empty: lists that do not show them skip decoding
 	Limit          int
 }
 

@@ -414,7 +414,7 @@ func (s *Server) GetProductOrders(ctx context.Context, req openapi.GetProductOrd
 	if err != nil {
 		return nil, err
 	}
-	f := vippsmgmt.ProductOrderFilter{PartnerID: &c.PartnerID}
+	f := vippsmgmt.ProductOrderFilter{PartnerID: &c.PartnerID, WithoutDetails: true}
 	if req.Params.IncludeExpired != nil {
 		f.IncludeExpired = *req.Params.IncludeExpired
 	}

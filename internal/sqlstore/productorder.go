@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,6 +19,9 @@ import (
 const selectOrder = `SELECT id, type, partner_id, status, merchant_scheme, merchant_id, product_type, details,
 	rejection_reason, result_msn, result_name, created_at, updated_at, viewed_at, submitted_at, decided_at,
 	expired_at FROM product_orders`
+
+// selectOrderSummary reads orders without their details, which are most of a row's decoding.
+var selectOrderSummary = strings.Replace(selectOrder, "product_type, details,", "product_type, '{}',", 1)
 
 // The statements of a prefill, prepared at Open.
 const (
@@ -182,7 +186,11 @@ func (d *DB) lockOrder(ctx context.Context, tx *sql.Tx, id string) (*vippsmgmt.P
 // FindProductOrders lists orders newest first.
 func (d *DB) FindProductOrders(ctx context.Context, f vippsmgmt.ProductOrderFilter) ([]*vippsmgmt.ProductOrder, error) {
 	var q query
-	q.add(selectOrder, ` WHERE 1 = 1`)
+	if f.WithoutDetails {
+		q.add(selectOrderSummary, ` WHERE 1 = 1`)
+	} else {
+		q.add(selectOrder, ` WHERE 1 = 1`)
+	}
 	if f.PartnerID != nil {
 		q.add(` AND partner_id = `, q.arg(*f.PartnerID))
 	}

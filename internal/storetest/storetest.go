@@ -1127,6 +1127,17 @@ func testFindProductOrders(t *testing.T, e *env) {
 	if diff := cmp.Diff([]*vippsmgmt.ProductOrder{e.order(a2.ID)}, got); diff != "" {
 		t.Errorf("full order (-want +got):\n%s", diff)
 	}
+	// WithoutDetails reads everything but the details.
+	summary, err := e.s.FindProductOrders(e.ctx, vippsmgmt.ProductOrderFilter{PartnerID: ptr("acme"), Statuses: []string{vippsmgmt.StatusOrderSubmitted}, WithoutDetails: true})
+	must(t, err)
+	want := e.order(a2.ID)
+	if want.Details == (vippsmgmt.OrderDetails{}) {
+		t.Fatal("the submitted order has no details to leave out")
+	}
+	want.Details = vippsmgmt.OrderDetails{}
+	if diff := cmp.Diff([]*vippsmgmt.ProductOrder{want}, summary); diff != "" {
+		t.Errorf("order without details (-want +got):\n%s", diff)
+	}
 }
 
 func testUpsertProductOrder(t *testing.T, e *env) {
