@@ -88,20 +88,7 @@ func (d *DB) FindMerchants(ctx context.Context, f vippsmgmt.MerchantFilter) ([]*
 	if f.Limit > 0 {
 		q.add(` LIMIT `, strconv.Itoa(f.Limit))
 	}
-	rows, err := d.db.QueryContext(ctx, q.String(), q.args...)
-	if err != nil {
-		return nil, d.formatError(err)
-	}
-	defer rows.Close()
-	var out []*vippsmgmt.Merchant
-	for rows.Next() {
-		m, err := scanMerchant(rows)
-		if err != nil {
-			return nil, d.formatError(err)
-		}
-		out = append(out, m)
-	}
-	return out, d.formatError(rows.Err())
+	return queryAll(ctx, d, q.String(), q.args, scanMerchant)
 }
 
 func scanMerchant(s scanner) (*vippsmgmt.Merchant, error) {
@@ -172,20 +159,7 @@ func (d *DB) FindPricePackages(ctx context.Context, partnerID string) ([]*vippsm
 		q.add(` WHERE partner_id = `, q.arg(partnerID))
 	}
 	q.add(` ORDER BY partner_id, name, id`)
-	rows, err := d.db.QueryContext(ctx, q.String(), q.args...)
-	if err != nil {
-		return nil, d.formatError(err)
-	}
-	defer rows.Close()
-	var out []*vippsmgmt.PricePackage
-	for rows.Next() {
-		p, err := scanPricePackage(rows)
-		if err != nil {
-			return nil, d.formatError(err)
-		}
-		out = append(out, p)
-	}
-	return out, d.formatError(rows.Err())
+	return queryAll(ctx, d, q.String(), q.args, scanPricePackage)
 }
 
 // FindPricePackageByID returns ENOTFOUND for an unknown id.

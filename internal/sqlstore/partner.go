@@ -71,20 +71,7 @@ func (d *DB) FindPartnerByID(ctx context.Context, id string) (*vippsmgmt.Partner
 
 // FindPartners lists all partners by id.
 func (d *DB) FindPartners(ctx context.Context) ([]*vippsmgmt.Partner, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT id, name, created_at FROM partners ORDER BY id`)
-	if err != nil {
-		return nil, d.formatError(err)
-	}
-	defer rows.Close()
-	var out []*vippsmgmt.Partner
-	for rows.Next() {
-		p, err := scanPartner(rows)
-		if err != nil {
-			return nil, d.formatError(err)
-		}
-		out = append(out, p)
-	}
-	return out, d.formatError(rows.Err())
+	return queryAll(ctx, d, `SELECT id, name, created_at FROM partners ORDER BY id`, nil, scanPartner)
 }
 
 // CountPartners returns the number of partners.
@@ -197,20 +184,7 @@ func (d *DB) FindAPIKeys(ctx context.Context, partnerID, msn string) ([]*vippsmg
 		q.add(` AND msn = `, q.arg(msn))
 	}
 	q.add(` ORDER BY client_id`)
-	rows, err := d.db.QueryContext(ctx, q.String(), q.args...)
-	if err != nil {
-		return nil, d.formatError(err)
-	}
-	defer rows.Close()
-	var out []*vippsmgmt.APIKey
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, d.formatError(err)
-		}
-		out = append(out, k)
-	}
-	return out, d.formatError(rows.Err())
+	return queryAll(ctx, d, q.String(), q.args, scanAPIKey)
 }
 
 // RevokeAPIKey marks the key set revoked; ENOTFOUND if unknown.

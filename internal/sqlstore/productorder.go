@@ -213,20 +213,7 @@ func (d *DB) FindProductOrders(ctx context.Context, f vippsmgmt.ProductOrderFilt
 	if f.Limit > 0 {
 		q.add(` LIMIT `, strconv.Itoa(f.Limit))
 	}
-	rows, err := d.db.QueryContext(ctx, q.String(), q.args...)
-	if err != nil {
-		return nil, d.formatError(err)
-	}
-	defer rows.Close()
-	var out []*vippsmgmt.ProductOrder
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			return nil, d.formatError(err)
-		}
-		out = append(out, o)
-	}
-	return out, d.formatError(rows.Err())
+	return queryAll(ctx, d, q.String(), q.args, scanOrder)
 }
 
 // expiryCutoff is the newest created_at of a prefill that is expired now.

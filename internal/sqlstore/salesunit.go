@@ -167,20 +167,7 @@ func (d *DB) FindSalesUnits(ctx context.Context, f vippsmgmt.SalesUnitFilter) ([
 	var q query
 	q.add(selectSalesUnit)
 	salesUnitQuery(&q, f)
-	rows, err := d.db.QueryContext(ctx, q.String(), q.args...)
-	if err != nil {
-		return nil, d.formatError(err)
-	}
-	defer rows.Close()
-	var out []*vippsmgmt.SalesUnit
-	for rows.Next() {
-		s, err := scanSalesUnit(rows)
-		if err != nil {
-			return nil, d.formatError(err)
-		}
-		out = append(out, s)
-	}
-	return out, d.formatError(rows.Err())
+	return queryAll(ctx, d, q.String(), q.args, scanSalesUnit)
 }
 
 // EachSalesUnit streams the MSN and name of every matching unit, ordered by MSN, to fn; a partner's

@@ -261,6 +261,24 @@ func (d *DB) Close() error {
 // what a later read returns.
 func (d *DB) now() time.Time { return d.clock.Now().UTC().Truncate(time.Microsecond) }
 
+// queryAll runs a query and scans every row with scan.
+func queryAll[T any](ctx context.Context, d *DB, q string, args []any, scan func(scanner) (T, error)) ([]T, error) {
+	rows, err := d.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, d.formatError(err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, d.formatError(err)
+		}
+		out = append(out, v)
+	}
+	return out, d.formatError(rows.Err())
+}
+
 // inTx runs fn in a read-write transaction and commits when it returns nil.
 func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := d.db.BeginTx(ctx, nil)
