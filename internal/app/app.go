@@ -132,17 +132,19 @@ func (a *App) assemble(ctx context.Context) error {
 	if err != nil {
 		return &ConfigError{"signing-key", err}
 	}
+	// One guard for the operator API and the console sign-in: wrong guesses count together.
+	guard := auth.NewAdminGuard(cfg.AdminToken)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(a.Store.SQL(), a.Store.Dialect()))
 	a.Server, err = httpapi.NewServer(
 		httpapi.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken, Sandbox: cfg.Sandbox},
 		httpapi.Deps{Logger: cfg.Logger, Store: a.Store, Clock: a.Clock, Auth: a.Auth, Hasher: hasher,
-			AdminAuth: auth.RequireAdmin(cfg.AdminToken), Registerer: reg, Gatherer: reg})
+			AdminAuth: guard.Middleware, Registerer: reg, Gatherer: reg})
 	if err != nil {
 		return err
 	}
-	p, err := portal.New(portal.Deps{Store: a.Store, Clock: a.Clock, Hasher: hasher, AdminToken: cfg.AdminToken,
+	p, err := portal.New(portal.Deps{Store: a.Store, Clock: a.Clock, Hasher: hasher, AdminToken: cfg.AdminToken, AdminGuard: guard,
 		PublicURL: cfg.PublicURL, Requests: a.Server.Requests().Last, ForgetKey: a.Auth.Forget, Logger: cfg.Logger})
 	if err != nil {
 		return err

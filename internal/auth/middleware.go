@@ -2,8 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -229,26 +227,4 @@ func (s *Service) loadKeyInfo(ctx context.Context, clientID string) (*keyInfo, e
 		ki.merchant = su.Merchant
 	}
 	return ki, nil
-}
-
-// RequireAdmin guards the admin API with a static bearer token. Both sides are hashed with
-// SHA-256 before the constant-time comparison so neither the content nor the length of the token
-// leaks through timing. An empty adminToken refuses every request.
-func RequireAdmin(adminToken string) func(http.Handler) http.Handler {
-	want := sha256.Sum256([]byte(adminToken))
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			tok, err := bearerToken(r.Header.Get("Authorization"))
-			if err != nil {
-				writeUnauthorized(w, r, err.Error())
-				return
-			}
-			got := sha256.Sum256([]byte(tok))
-			if adminToken == "" || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-				writeUnauthorized(w, r, "The admin token is not valid.")
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/auth"
 	"github.com/vippsmgmt/vippsmgmt/internal/credentials"
 	"github.com/vippsmgmt/vippsmgmt/internal/httpapi"
 )
@@ -31,6 +32,9 @@ type Deps struct {
 	Clock      vippsmgmt.Clock
 	Hasher     credentials.Hasher
 	AdminToken string // signs in to the console; the session and form keys are derived from it
+	// AdminGuard checks sign-in attempts; share the operator API's so guesses count together.
+	// Default: a guard of its own for AdminToken.
+	AdminGuard *auth.AdminGuard
 	PublicURL  string // the server's public base URL; https here makes cookies Secure
 	Requests   func(n int) []httpapi.RequestRecord
 	ForgetKey  func(clientID string) // drops a revoked key from the auth cache
@@ -46,7 +50,7 @@ type Portal struct {
 	forgetKey func(clientID string)
 	logger    *slog.Logger
 
-	adminHash  [32]byte // SHA-256 of the admin token, compared in constant time
+	guard      *auth.AdminGuard
 	sessionKey []byte
 	formKey    []byte
 	secureURL  bool
@@ -81,12 +85,15 @@ func New(d Deps) (*Portal, error) {
 	p := &Portal{
 		store: d.Store, clock: d.Clock, hasher: d.Hasher, requests: d.Requests, forgetKey: d.ForgetKey,
 		logger:     d.Logger,
-		adminHash:  sha256Sum(d.AdminToken),
+		guard:      d.AdminGuard,
 		sessionKey: deriveKey(d.AdminToken, "vippsmgmt console session v1"),
 		formKey:    deriveKey(d.AdminToken, "vippsmgmt form token v1"),
 		secureURL:  strings.HasPrefix(strings.ToLower(d.PublicURL), "https://"),
 		cop:        http.NewCrossOriginProtection(),
 		revoked:    map[string]time.Time{},
+	}
+	if p.guard == nil {
+		p.guard = auth.NewAdminGuard(d.AdminToken)
 	}
 	// Behind a proxy that rewrites Host, the browser's Origin is the public URL.
 	if u, err := url.Parse(d.PublicURL); err == nil && u.Scheme != "" && u.Host != "" {

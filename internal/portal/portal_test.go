@@ -796,3 +796,26 @@ func TestConsoleRequestsAndNotFound(t *testing.T) {
 		t.Errorf("style Content-Type %q", ct)
 	}
 }
+
+// TestConsoleLoginThrottlesGuessing: past the guard's budget of wrong tokens, sign-in answers 429
+// with Retry-After and a readable page, even for the right token.
+func TestConsoleLoginThrottlesGuessing(t *testing.T) {
+	e := newEnv(t)
+	_, doc := e.get("/console/login", nil)
+	v := formValues(doc.One(t, "form"))
+	v.Set("token", "wrong")
+	var w *httptest.ResponseRecorder
+	for range 100 {
+		if w = e.do(req{method: "POST", path: "/console/login", form: v}); w.Code == http.StatusTooManyRequests {
+			break
+		}
+		wantStatus(t, w, http.StatusUnauthorized)
+	}
+	wantStatus(t, w, http.StatusTooManyRequests)
+	if w.Header().Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	checkPage(t, parseHTML(t, w.Body.String()))
+	v.Set("token", adminToken)
+	wantStatus(t, e.do(req{method: "POST", path: "/console/login", form: v}), http.StatusTooManyRequests)
+}

@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
@@ -21,7 +20,6 @@ const (
 	csrfField       = "csrf"
 )
 
-func sha256Sum(s string) [32]byte { return sha256.Sum256([]byte(s)) }
 
 // deriveKey gives each purpose its own key, so a form token can never pass as a session.
 func deriveKey(secret, purpose string) []byte {
@@ -158,8 +156,14 @@ func (p *Portal) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 			"The sign-in form's security token is missing. Open the sign-in page again.")
 		return
 	}
-	got := sha256Sum(r.PostFormValue("token"))
-	if subtle.ConstantTimeCompare(got[:], p.adminHash[:]) != 1 {
+	ok, wait := p.guard.Check(r, r.PostFormValue("token"))
+	if wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
+		p.render(w, r, http.StatusTooManyRequests, "login", view{Title: "Operator sign-in", Nav: "login", CSRF: p.formToken(loginScope),
+			Error: "Too many wrong admin tokens from this address. Wait a little and try again."})
+		return
+	}
+	if !ok {
 		p.logger.WarnContext(r.Context(), "console sign-in failed", "remote", r.RemoteAddr)
 		p.render(w, r, http.StatusUnauthorized, "login", view{Title: "Operator sign-in", Nav: "login", CSRF: p.formToken(loginScope),
 			Error: "The admin token is not correct."})
