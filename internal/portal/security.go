@@ -20,7 +20,6 @@ const (
 	csrfField       = "csrf"
 )
 
-
 // deriveKey gives each purpose its own key, so a form token can never pass as a session.
 func deriveKey(secret, purpose string) []byte {
 	m := hmac.New(sha256.New, []byte(secret))
