@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -159,17 +160,28 @@ func (a *App) Handler() http.Handler { return a.Server }
 // Background runs the periodic work until ctx ends: adopting clock moves of other processes,
 // recording expiries and forgetting old idempotency keys; with an SMTP URL it also sends the outbox.
 func (a *App) Background(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait() // the outbox sender must be done before the caller closes the store
 	if a.cfg.SMTPURL != "" {
-		go notify.Run(ctx, a.Store, a.cfg.SMTPURL, a.cfg.SMTPFrom, a.logger, 5*time.Second)
+		wg.Go(func() { notify.Run(ctx, a.Store, a.cfg.SMTPURL, a.cfg.SMTPFrom, a.logger, 5*time.Second) })
 	}
-	t := time.NewTicker(a.cfg.SweepEvery)
-	defer t.Stop()
+	// Another process may move the sandbox clock; adopting its move is one small read, so it
+	// happens every second rather than at the next sweep.
+	clockTick := time.NewTicker(time.Second)
+	defer clockTick.Stop()
+	sweepTick := time.NewTicker(a.cfg.SweepEvery)
+	defer sweepTick.Stop()
+	a.Sweep(ctx)
 	for {
-		a.Sweep(ctx)
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-clockTick.C:
+			if err := a.Clock.Refresh(ctx, a.Store); err != nil && ctx.Err() == nil {
+				a.logger.Warn("clock refresh failed", "error", err)
+			}
+		case <-sweepTick.C:
+			a.Sweep(ctx)
 		}
 	}
 }

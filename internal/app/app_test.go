@@ -1,0 +1,68 @@
+package app_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
+	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
+)
+
+// TestClockMoveReachesOtherServers: a clock move made through one server reaches a second server
+// on the same database by itself, within a couple of seconds, so its tokens expire by it too.
+func TestClockMoveReachesOtherServers(t *testing.T) {
+	a := testserver.Start(t, "sqlite", testserver.Options{})
+	b := testserver.Start(t, "sqlite", testserver.Options{DSN: a.DSN})
+	k := fixtures.DemoPartnerKeys
+
+	req, _ := http.NewRequest("POST", b.URL+"/accesstoken/get", nil)
+	req.Header.Set("client_id", k.ClientID)
+	req.Header.Set("client_secret", k.ClientSecret)
+	req.Header.Set("Ocp-Apim-Subscription-Key", k.SubscriptionKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	list := func() int {
+		req, _ := http.NewRequest("GET", b.URL+"/management/v1/sales-units", nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		req.Header.Set("Ocp-Apim-Subscription-Key", k.SubscriptionKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := list(); got != 200 {
+		t.Fatalf("fresh token on b: %d", got)
+	}
+
+	adv, _ := http.NewRequest("POST", a.URL+"/admin/v1/clock", strings.NewReader(`{"advance":"25h"}`))
+	adv.Header.Set("Authorization", "Bearer "+testserver.AdminToken)
+	adv.Header.Set("Content-Type", "application/json")
+	resp, err = http.DefaultClient.Do(adv)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("advance on a: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	deadline := time.Now().Add(3 * time.Second)
+	for list() != http.StatusUnauthorized {
+		if time.Now().After(deadline) {
+			t.Fatal("b still accepts a token that expired by the moved clock")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if off := b.App.Clock.Offset(); off != 25*time.Hour {
+		t.Fatalf("b's clock offset %v", off)
+	}
+}
