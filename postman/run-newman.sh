@@ -5,6 +5,16 @@
 # usage: postman/run-newman.sh [extra newman arguments]
 set -euo pipefail
 
+# Like the PostgreSQL and Chromium tests: without Node.js a developer's run skips, CI's fails.
+if ! command -v npx >/dev/null 2>&1; then
+	if [[ ${CI:-} == true ]]; then
+		echo "newman: npx (Node.js) is required in CI" >&2
+		exit 1
+	fi
+	echo "newman: skipped, npx (Node.js) is not installed" >&2
+	exit 0
+fi
+
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 tmp=$(mktemp -d)
