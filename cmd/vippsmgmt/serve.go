@@ -205,7 +205,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// rather than at the first GC cycles, so an idle server stays small.
 	debug.FreeOSMemory()
 
-	printBanner(stdout, base, cfg, adminToken, generated, a.DemoLoaded)
+	printBanner(stdout, base, cfg, adminToken, generated, a.DemoLoaded, a.DemoKeys)
 	httpSrv := &http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -269,18 +269,22 @@ func redactDSN(dsn string) string {
 	return dsn
 }
 
-func printBanner(w io.Writer, base string, cfg serveConfig, adminToken string, generated, demo bool) {
+func printBanner(w io.Writer, base string, cfg serveConfig, adminToken string, generated, demoLoaded, demoKeys bool) {
 	fmt.Fprintf(w, "vippsmgmt is listening on %s (database %s)\n", base, redactDSN(cfg.db))
 	fmt.Fprintf(w, "  merchant portal links: %s/register/prefilled/{id}   operator console: %s/console\n", cfg.publicURL, base)
 	if generated {
 		fmt.Fprintf(w, "  admin token (shown once): %s\n", adminToken)
 	}
-	if !demo {
+	if !demoKeys {
 		return
+	}
+	heading := "Demo data present"
+	if demoLoaded {
+		heading = "Demo data loaded"
 	}
 	p, m, mk := fixtures.DemoPartnerKeys, fixtures.DemoManagementKeys, fixtures.DemoMerchantKeys
 	fmt.Fprintf(w, `
-Demo data loaded. Credentials:
+%s. Credentials:
   partner keys:    client_id %s  client_secret %s  Ocp-Apim-Subscription-Key %s
   management keys: client_id %s  client_secret %s
   merchant keys:   client_id %s  client_secret %s  Ocp-Apim-Subscription-Key %s
@@ -292,6 +296,6 @@ curl -X POST '%s/accesstoken/get' \
 -H 'client_secret: %s' \
 -H 'Ocp-Apim-Subscription-Key: %s' \
 --data ''
-`, p.ClientID, p.ClientSecret, p.SubscriptionKey, m.ClientID, m.ClientSecret,
+`, heading, p.ClientID, p.ClientSecret, p.SubscriptionKey, m.ClientID, m.ClientSecret,
 		mk.ClientID, mk.ClientSecret, mk.SubscriptionKey, base, p.ClientID, p.ClientSecret, p.SubscriptionKey)
 }

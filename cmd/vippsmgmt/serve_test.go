@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 )
 
 // lockedBuffer is written by the server goroutine and read by the test.
@@ -147,5 +149,28 @@ func TestServeStartsAndStops(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "closing remaining connections") {
 		t.Errorf("no warning about the stalled connection in the log:\n%s", stderr.String())
+	}
+}
+
+// TestServeRepeatsDemoCredentials: a restart on the same database prints the demo credentials
+// again (they still work), saying the data was already there.
+func TestServeRepeatsDemoCredentials(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "db")
+	for _, want := range []string{"Demo data loaded. Credentials:", "Demo data present. Credentials:"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var stdout, stderr lockedBuffer
+		done := make(chan error, 1)
+		go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, envOf(nil), &stdout, &stderr) }()
+		deadline := time.Now().Add(15 * time.Second)
+		for !strings.Contains(stdout.String(), "Credentials:") && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+		if out := stdout.String(); !strings.Contains(out, want) || !strings.Contains(out, fixtures.DemoPartnerKeys.ClientSecret) {
+			t.Fatalf("banner lacks %q and the demo secret:\n%s", want, out)
+		}
 	}
 }

@@ -67,7 +67,8 @@ type App struct {
 	Clock      *clock.Clock
 	Server     *httpapi.Server
 	Auth       *auth.Service
-	DemoLoaded bool
+	DemoLoaded bool // the demo set was loaded at this start
+	DemoKeys   bool // the demo partner keys exist and work, loaded now or before
 	logger     *slog.Logger
 }
 
@@ -121,6 +122,10 @@ func (a *App) assemble(ctx context.Context) error {
 			}
 			a.DemoLoaded = true
 		}
+	}
+	// The banner repeats the demo credentials on every start while they work, not only the first.
+	if k, err := a.Store.FindAPIKeyByClientID(ctx, fixtures.DemoPartnerKeys.ClientID); err == nil {
+		a.DemoKeys = !k.Revoked && hasher.Equal(k.SecretHash, fixtures.DemoPartnerKeys.ClientSecret)
 	}
 	for _, f := range cfg.Fixtures {
 		if err := fixtures.LoadFile(ctx, a.Store, hasher.Hash, f); err != nil {
