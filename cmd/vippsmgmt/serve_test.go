@@ -160,7 +160,9 @@ func TestServeRepeatsDemoCredentials(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		var stdout, stderr lockedBuffer
 		done := make(chan error, 1)
-		go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, envOf(nil), &stdout, &stderr) }()
+		go func() {
+			done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, envOf(nil), &stdout, &stderr)
+		}()
 		deadline := time.Now().Add(15 * time.Second)
 		for !strings.Contains(stdout.String(), "Credentials:") && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
