@@ -17,25 +17,8 @@ import (
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/storetest"
 )
-
-// fakeClock is a settable clock, like the sandbox clock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // memStore is a unit-level KeyStore.
 type memStore struct {
@@ -177,7 +160,7 @@ func testKeys(t testing.TB) {
 
 type fixture struct {
 	store  *memStore
-	clock  *fakeClock
+	clock  *storetest.Clock
 	hasher *Hasher
 	svc    *Service
 	mux    *http.ServeMux
@@ -210,7 +193,7 @@ func newFixture(t testing.TB, cfg Config) *fixture {
 	add(&vippsmgmt.APIKey{ClientID: revokedMgmtID, Kind: vippsmgmt.KeyManagement, PartnerID: ptr("acme"), Revoked: true}, revokedMgmtSecret, "")
 	st.units[merchantMSN] = &vippsmgmt.SalesUnit{MSN: merchantMSN, Name: "Shop", Status: vippsmgmt.SalesUnitActive, Merchant: merchantBI, MerchantStatus: vippsmgmt.MerchantActive}
 
-	clk := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := storetest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	svc, err := New(context.Background(), st, clk, h, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/storetest"
 )
 
 func TestHasher(t *testing.T) {
@@ -63,7 +64,7 @@ func TestLoadHasher(t *testing.T) {
 
 func TestSigningKeyStoredAndShared(t *testing.T) {
 	st := newMemStore()
-	clk := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := storetest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	h := NewHasher([]byte("p"))
 	a, err := New(context.Background(), st, clk, h, Config{})
 	if err != nil {
@@ -114,7 +115,7 @@ func TestSigningKeyOverride(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st := newMemStore()
 			st.settings[signingKeySetting] = testKeyPEM
-			svc, err := New(context.Background(), st, &fakeClock{now: time.Now()}, NewHasher([]byte("p")), Config{SigningKeyPEM: tt.pem})
+			svc, err := New(context.Background(), st, storetest.NewClock(time.Now()), NewHasher([]byte("p")), Config{SigningKeyPEM: tt.pem})
 			if tt.wantKey == nil {
 				if err == nil {
 					t.Fatal("accepted")
@@ -146,7 +147,7 @@ func TestSigningKeyOverride(t *testing.T) {
 func TestStoredKeyCorrupt(t *testing.T) {
 	st := newMemStore()
 	st.settings[signingKeySetting] = "not a key"
-	if _, err := New(context.Background(), st, &fakeClock{}, NewHasher(nil), Config{}); err == nil {
+	if _, err := New(context.Background(), st, storetest.NewClock(time.Time{}), NewHasher(nil), Config{}); err == nil {
 		t.Error("corrupt stored key accepted")
 	}
 }

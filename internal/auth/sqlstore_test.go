@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,30 +15,14 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/auth"
 	"github.com/vippsmgmt/vippsmgmt/internal/credentials"
 	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
+	"github.com/vippsmgmt/vippsmgmt/internal/storetest"
 )
-
-type stepClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *stepClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // TestWithSQLStore runs both flows against the real store on a SQLite file: keys issued the way
 // the admin API issues them, two server processes sharing the signing key, and a revocation.
 func TestWithSQLStore(t *testing.T) {
 	ctx := context.Background()
-	clk := &stepClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := storetest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	store, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "auth.db"), clk)
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +139,7 @@ func TestWithSQLStore(t *testing.T) {
 	if err := store.RevokeAPIKey(ctx, partner.ClientID); err != nil {
 		t.Fatal(err)
 	}
-	clk.advance(2 * time.Second)
+	clk.Advance(2 * time.Second)
 	if code := call(partnerTok, partner.SubscriptionKey); code != http.StatusUnauthorized {
 		t.Errorf("revoked partner after the cache lifetime: %d", code)
 	}
