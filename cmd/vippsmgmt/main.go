@@ -45,6 +45,8 @@ commands:
   serve       run the server (see vippsmgmt serve -h)
   quickstart  run the Management API quick start against a server
   admin       operator commands against a server's /admin/v1 API
+  healthcheck exit 0 when a running server is ready (for container HEALTHCHECKs)
+  version     print the version, commit, Go version and contract version (also --version)
 `
 
 // run is the whole program, with its environment passed in so tests can call it.
@@ -60,6 +62,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runQuickstart(ctx, args[1:], getenv, stdout, stderr)
 	case "admin":
 		return runAdmin(ctx, args[1:], getenv, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, args[1:], getenv, stdout, stderr)
+	case "version", "-version", "--version":
+		return runVersion(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

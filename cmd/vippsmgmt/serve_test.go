@@ -69,7 +69,10 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			var stdout, stderr bytes.Buffer
-			err := run(ctx, append([]string{"serve"}, c.args...), envOf(c.env), &stdout, &stderr)
+			// Every case listens on a free port (a later --addr wins), so a server running on
+			// the default :8080 does not change the outcome.
+			args := append([]string{"serve", "--addr", "127.0.0.1:0"}, c.args...)
+			err := run(ctx, args, envOf(c.env), &stdout, &stderr)
 			var line bytes.Buffer
 			code := exitCode(err, &line)
 			if code != 2 {
@@ -117,6 +120,20 @@ func TestServeStartsAndStops(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("readyz %d %s", resp.StatusCode, body)
 	}
+	// The container's HEALTHCHECK: by default /readyz on VIPPSMGMT_ADDR, or any --url.
+	var hcOut, hcErr bytes.Buffer
+	addr := strings.TrimPrefix(base, "http://")
+	if err := run(ctx, []string{"healthcheck"}, envOf(map[string]string{"VIPPSMGMT_ADDR": addr}), &hcOut, &hcErr); err != nil {
+		t.Errorf("healthcheck: %v %s", err, hcErr.String())
+	} else if want := base + "/readyz: 200 OK\n"; hcOut.String() != want {
+		t.Errorf("healthcheck printed %q, want %q", hcOut.String(), want)
+	}
+	hcOut.Reset()
+	err = run(ctx, []string{"healthcheck", "--url", base + "/no-such-path"}, envOf(nil), &hcOut, &hcErr)
+	if code := exitCode(err, io.Discard); code != 1 || !strings.Contains(err.Error(), "404 Not Found") {
+		t.Errorf("healthcheck of a 404: exit %d, %v", code, err)
+	}
+
 	out := stdout.String()
 	for _, want := range []string{"admin token (shown once)", "Demo data loaded", "curl -X POST '" + base + "/accesstoken/get'"} {
 		if !strings.Contains(out, want) {

@@ -118,6 +118,7 @@ func (p *Portal) Register(mux *http.ServeMux) {
 	c := func(pattern string, f consoleHandler) { h(pattern, p.console(f)) }
 
 	h("GET /static/style.css", p.handleStyle)
+	h("GET /{$}", p.handleLanding)
 
 	h("GET /register/prefilled/{productOrderId}", p.handlePrefill)
 	h("POST /register/prefilled/{productOrderId}", p.handlePrefillSubmit)

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/vippsmgmt/vippsmgmt/internal/buildinfo"
+)
+
+// runVersion prints which build this is: `vippsmgmt version [--json]`, also `vippsmgmt --version`.
+func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the build description as one JSON object")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("version takes no arguments, got %q", fs.Arg(0))
+	}
+	info := buildinfo.Get()
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(info)
+	}
+	commit := info.Commit
+	if info.Modified {
+		commit += " (with uncommitted changes)"
+	}
+	_, err := fmt.Fprintf(stdout, "vippsmgmt %s\n  commit    %s\n  date      %s\n  go        %s\n  contract  Vipps MobilePay Management API %s\n",
+		info.Version, commit, info.Date, info.GoVersion, info.Contract)
+	return err
+}
