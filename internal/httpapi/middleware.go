@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
@@ -162,6 +163,11 @@ func (s *Server) finish(r *http.Request, status int, x *exchange, start time.Tim
 	elapsed := time.Since(start)
 	route := x.route
 	if route == "" {
+		// Answered before routing (a missing token): name the route the request was for.
+		_, route = s.mux.Handler(r)
+	}
+	unmatched := route == "" || route == "/"
+	if unmatched {
 		route = "unmatched"
 	}
 	s.metrics.observeRequest(r.Method, route, status, elapsed)
@@ -170,7 +176,7 @@ func (s *Server) finish(r *http.Request, status int, x *exchange, start time.Tim
 	if x.caller == "" && isTokenPath(r.URL.Path) {
 		x.caller = s.tokenClient(r, status)
 	}
-	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+	attrs := []slog.Attr{
 		slog.String("method", r.Method),
 		slog.String("route", route),
 		slog.Int("status", status),
@@ -179,7 +185,13 @@ func (s *Server) finish(r *http.Request, status int, x *exchange, start time.Tim
 		slog.String("caller", x.caller),
 		slog.String("system_name", h.Get("Vipps-System-Name")),
 		slog.String("system_version", h.Get("Vipps-System-Version")),
-	)
+	}
+	if unmatched {
+		// The pattern of a matched route says it all; a path no route knows is what the operator
+		// needs to see what was mistyped.
+		attrs = append(attrs, slog.String("path", loggedPath(r.URL.Path)))
+	}
+	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	if strings.HasPrefix(r.URL.Path, "/management/") || isTokenPath(r.URL.Path) {
 		s.requests.Add(RequestRecord{
 			Time: start.UTC(), RequestID: id, Caller: x.caller, Method: r.Method, Route: route,
@@ -220,6 +232,28 @@ func (s *Server) registeredClient(ctx context.Context, id string) bool {
 	defer cancel()
 	_, err := s.store.FindAPIKeyByClientID(ctx, id)
 	return err == nil
+}
+
+// maxLoggedPath bounds the path an unmatched request adds to its log line.
+const maxLoggedPath = 200
+
+// loggedPath is a request path fit for a log line: no query (URL.Path never has one), no control
+// characters, at most maxLoggedPath bytes and then marked as cut.
+func loggedPath(p string) string {
+	p = strings.Map(func(c rune) rune {
+		if c < 0x20 || c == 0x7f {
+			return -1
+		}
+		return c
+	}, p)
+	if len(p) <= maxLoggedPath {
+		return p
+	}
+	cut := maxLoggedPath
+	for cut > 0 && !utf8.RuneStart(p[cut]) {
+		cut--
+	}
+	return p[:cut] + "…"
 }
 
 func isTokenPath(p string) bool {
