@@ -105,7 +105,7 @@ func (s *Service) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 	if ok, wait := s.limiters.allow(limiterKey(clientID, r), now); !ok {
 		secs := retryAfterSeconds(wait)
 		w.Header().Set("Retry-After", secs)
-		writeJSON(w, http.StatusTooManyRequests, "application/json", GatewayError{
+		writeJSON(w, http.StatusTooManyRequests, GatewayError{
 			StatusCode: http.StatusTooManyRequests,
 			Message:    "Rate limit is exceeded. Try again in " + secs + " seconds.",
 		})
@@ -114,12 +114,12 @@ func (s *Service) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 
 	sub := r.Header.Get("Ocp-Apim-Subscription-Key")
 	if sub == "" {
-		writeJSON(w, http.StatusUnauthorized, "application/json", GatewayError{http.StatusUnauthorized, msgMissingSubscriptionKey})
+		writeJSON(w, http.StatusUnauthorized, GatewayError{http.StatusUnauthorized, msgMissingSubscriptionKey})
 		return
 	}
 	subHash := s.hasher.Hash(sub)
 	if _, err := s.store.FindAPIKeyBySubscriptionKeyHash(ctx, subHash); vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND {
-		writeJSON(w, http.StatusUnauthorized, "application/json", GatewayError{http.StatusUnauthorized, msgInvalidSubscriptionKey})
+		writeJSON(w, http.StatusUnauthorized, GatewayError{http.StatusUnauthorized, msgInvalidSubscriptionKey})
 		return
 	} else if err != nil {
 		s.identityServerError(w, r, now, err)
@@ -181,7 +181,7 @@ func (s *Service) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 	// Counted from the response time, like the real API (its example shows 86398, not 86400).
 	expiresIn := max(0, int64(tok.ExpiresAt.Sub(s.clock.Now())/time.Second))
 	noStore(w)
-	writeJSON(w, http.StatusOK, tokenContentType, AuthorizationTokenResponse{
+	writeJSON(w, http.StatusOK, AuthorizationTokenResponse{
 		TokenType:    "Bearer",
 		ExpiresIn:    strconv.FormatInt(expiresIn, 10),
 		ExtExpiresIn: "0",
@@ -201,7 +201,7 @@ func (s *Service) handleMiamiToken(w http.ResponseWriter, r *http.Request) {
 	if ok, wait := s.limiters.allow(limiterKey(user, r), now); !ok {
 		secs := retryAfterSeconds(wait)
 		w.Header().Set("Retry-After", secs)
-		writeJSON(w, http.StatusTooManyRequests, tokenContentType, OAuthError{"temporarily_unavailable", "Too many requests for this client id; try again in " + secs + " seconds."})
+		writeJSON(w, http.StatusTooManyRequests, OAuthError{"temporarily_unavailable", "Too many requests for this client id; try again in " + secs + " seconds."})
 		return
 	}
 
@@ -266,7 +266,7 @@ func (s *Service) handleMiamiToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	noStore(w)
-	writeJSON(w, http.StatusOK, tokenContentType, TokenResponse{AccessToken: tok.AccessToken, TokenType: "Bearer", ExpiresIn: int(ManagementTTL / time.Second)})
+	writeJSON(w, http.StatusOK, TokenResponse{AccessToken: tok.AccessToken, TokenType: "Bearer", ExpiresIn: int(ManagementTTL / time.Second)})
 }
 
 // findBasicClient looks up the Basic credentials as sent and, failing that, form-decoded: RFC 6749
@@ -310,7 +310,7 @@ func (s *Service) writeIdentityError(w http.ResponseWriter, r *http.Request, now
 	if corr == "" {
 		corr = uuid.NewString()
 	}
-	writeJSON(w, status, "application/json; charset=utf-8", IdentityError{
+	writeJSON(w, status, IdentityError{
 		Error:            code,
 		ErrorDescription: fmt.Sprintf("AADSTS%d: %s Trace ID: %s Correlation ID: %s Timestamp: %s", num, desc, trace, corr, ts),
 		ErrorCodes:       []int{num},
@@ -326,7 +326,7 @@ func (s *Service) identityServerError(w http.ResponseWriter, r *http.Request, no
 }
 
 func oauthError(w http.ResponseWriter, status int, code, desc string) {
-	writeJSON(w, status, tokenContentType, OAuthError{code, desc})
+	writeJSON(w, status, OAuthError{code, desc})
 }
 
 // oauthUnauthorized answers 401 invalid_client with the Basic challenge RFC 6749 section 5.2
@@ -351,8 +351,10 @@ func noStore(w http.ResponseWriter) {
 	w.Header().Set("Pragma", "no-cache")
 }
 
-func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
-	w.Header().Set("Content-Type", contentType)
+// writeJSON answers every token response, success or error, in the one content type the official
+// contract declares for these endpoints.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", tokenContentType)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)

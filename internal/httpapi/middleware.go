@@ -264,7 +264,8 @@ func isTokenPath(p string) bool {
 // when reading crosses the limit (the decoders turn *http.MaxBytesError into 413).
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > MaxBodyBytes {
+		// The token endpoints bound their own bodies and answer in their own error format.
+		if r.ContentLength > MaxBodyBytes && !isTokenPath(r.URL.Path) {
 			problem.Write(w, tooLarge(r))
 			return
 		}
