@@ -68,8 +68,42 @@ if [[ -z $ready ]]; then
 fi
 echo "vippsmgmt is ready at $base_url" >&2
 
-status=0
+# The quick start names four variables and nothing else. The first run sets exactly those (as
+# globals, like the quick start's global environment), so the management-key folder must skip,
+# visibly; the second run adds the demo's management keys from the environment file, so it runs.
+env_file="$here/vippsmgmt-local-demo.postman_environment.json"
+demo_value() {
+	node -e 'const e = require(process.argv[1]); const v = e.values.find(v => v.key === process.argv[2]); if (!v || !v.value) process.exit(1); console.log(v.value)' "$env_file" "$1"
+}
+
+echo "newman: quick start variables only (client-id, client-secret, Ocp-Apim-Subscription-Key, base_url_production)" >&2
 npx --yes newman@6 run "$here/vippsmgmt-management-api.postman_collection.json" \
-	-e "$here/vippsmgmt-local-demo.postman_environment.json" \
-	--env-var "base_url=$base_url" "$@" || status=$?
-exit "$status"
+	--global-var "client-id=$(demo_value client-id)" \
+	--global-var "client-secret=$(demo_value client-secret)" \
+	--global-var "Ocp-Apim-Subscription-Key=$(demo_value Ocp-Apim-Subscription-Key)" \
+	--global-var "base_url_production=$base_url" \
+	--reporters cli,json --reporter-json-export "$tmp/quickstart.json" "$@" | tee "$tmp/quickstart.out"
+# Passing is not enough: the management-key folder must have been skipped (no request sent), and
+# the output must say so for each of its two requests.
+notes=$(sed 's/\x1b\[[0-9;]*m//g' "$tmp/quickstart.out" | grep -c '\[skipped\] management keys not given' || true)
+sent=$(node -e '
+const run = require(process.argv[1]).run;
+console.log(run.executions.filter(x => x.item.name.includes("management keys") || x.item.name.includes("management token")).length)
+' "$tmp/quickstart.json")
+if [[ $notes != 2 || $sent != 0 ]]; then
+	echo "newman: the management-key folder was not skipped visibly: $notes skip notes, $sent requests sent" >&2
+	exit 1
+fi
+
+echo "newman: with the demo's management keys (local demo environment)" >&2
+npx --yes newman@6 run "$here/vippsmgmt-management-api.postman_collection.json" \
+	-e "$env_file" --env-var "base_url_production=$base_url" \
+	--reporters cli,json --reporter-json-export "$tmp/management.json" "$@"
+node -e '
+const run = require(process.argv[1]).run;
+const sent = run.executions.filter(x => (x.item.name.includes("management keys") || x.item.name.includes("management token")) && x.response);
+if (sent.length !== 2) {
+	console.error("newman: management keys were given but " + sent.length + " of 2 management-key requests were sent");
+	process.exit(1);
+}
+' "$tmp/management.json"
