@@ -23,6 +23,7 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/httpapi"
 	"github.com/vippsmgmt/vippsmgmt/internal/notify"
 	"github.com/vippsmgmt/vippsmgmt/internal/portal"
+	"github.com/vippsmgmt/vippsmgmt/internal/report"
 	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
 )
 
@@ -67,6 +68,7 @@ type App struct {
 	Clock      *clock.Clock
 	Server     *httpapi.Server
 	Auth       *auth.Service
+	Report     *report.Collector
 	DemoLoaded bool // the demo set was loaded at this start
 	DemoKeys   bool // the demo partner keys exist and work, loaded now or before
 	logger     *slog.Logger
@@ -143,10 +145,11 @@ func (a *App) assemble(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(a.Store.SQL(), a.Store.Dialect()))
+	a.Report = report.New(report.Config{Store: a.Store, Logger: cfg.Logger, ClassicTTL: cfg.TokenTTL, ManagementTTL: auth.ManagementTTL})
 	a.Server, err = httpapi.NewServer(
 		httpapi.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken, Sandbox: cfg.Sandbox},
 		httpapi.Deps{Logger: cfg.Logger, Store: a.Store, Clock: a.Clock, Auth: a.Auth, Hasher: hasher,
-			AdminAuth: guard.Middleware, Registerer: reg, Gatherer: reg})
+			AdminAuth: guard.Middleware, Registerer: reg, Gatherer: reg, Report: a.Report})
 	if err != nil {
 		return err
 	}
@@ -167,6 +170,8 @@ func (a *App) Handler() http.Handler { return a.Server }
 func (a *App) Background(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait() // the outbox sender must be done before the caller closes the store
+	// The report's last flush happens when ctx ends, before the caller closes the store.
+	wg.Go(func() { a.Report.Run(ctx) })
 	if a.cfg.SMTPURL != "" {
 		wg.Go(func() { notify.Run(ctx, a.Store, a.cfg.SMTPURL, a.cfg.SMTPFrom, a.logger, 5*time.Second) })
 	}

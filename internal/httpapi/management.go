@@ -350,6 +350,7 @@ func (s *Server) OrderProduct(ctx context.Context, req openapi.OrderProductReque
 		return nil, err
 	}
 	hash := sha256.Sum256(canonical)
+	notePrefill(ctx, hash[:], "")
 
 	var details vippsmgmt.OrderDetails
 	if err := convertJSON(req.Body, &details); err != nil {
@@ -377,6 +378,7 @@ func (s *Server) OrderProduct(ctx context.Context, req openapi.OrderProductReque
 	if err != nil {
 		return nil, err
 	}
+	notePrefill(ctx, hash[:], id)
 	return openapi.OrderProduct201JSONResponse{PrefilledOrderId: uuid.MustParse(id), PrefillUrl: s.prefillURL(id)}, nil
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
+	"github.com/vippsmgmt/vippsmgmt/internal/report"
 )
 
 // MaxBodyBytes is the largest request body accepted (a prefill with a 1000x1000 PNG logo fits).
@@ -28,6 +29,11 @@ const MaxBodyBytes = 2 << 20
 type exchange struct {
 	route  string
 	caller string
+	// For the integration report: the prefill body's hash, and whether the answer was an injected
+	// fault rather than the caller's doing.
+	prefillHash  uint64
+	prefillOrder string
+	injected     bool
 }
 
 type exchangeKey struct{}
@@ -42,6 +48,8 @@ func exchangeFrom(r *http.Request) *exchange {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	// errBody keeps the start of a 4xx answer, which names the problem in the integration report.
+	errBody []byte
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -54,6 +62,9 @@ func (w *statusWriter) WriteHeader(code int) {
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+	}
+	if w.status >= 400 && w.status < 500 && len(w.errBody) < report.MaxErrorBody {
+		w.errBody = append(w.errBody, b[:min(len(b), report.MaxErrorBody-len(w.errBody))]...)
 	}
 	return w.ResponseWriter.Write(b)
 }
@@ -151,6 +162,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				}
 			}
 			s.finish(r, sw.status, x, start)
+			s.observeForReport(r, sw, x, start)
 		}()
 		next.ServeHTTP(sw, r)
 	})

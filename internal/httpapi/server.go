@@ -17,6 +17,7 @@ import (
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/clock"
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
+	"github.com/vippsmgmt/vippsmgmt/internal/report"
 )
 
 // Config is what the handlers need to know about the deployment.
@@ -49,6 +50,7 @@ type Server struct {
 	admin    func(http.Handler) http.Handler
 	metrics  *metrics
 	requests *RequestLog
+	report   *report.Collector
 	mux      *http.ServeMux
 	handler  http.Handler
 }
@@ -63,13 +65,14 @@ type Deps struct {
 	AdminAuth  func(http.Handler) http.Handler
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
+	Report     *report.Collector // the integration report; nil leaves it out
 }
 
 // NewServer returns the server with every route registered.
 func NewServer(cfg Config, d Deps) (*Server, error) {
 	s := &Server{
 		cfg: cfg, logger: d.Logger, store: d.Store, clock: d.Clock, auth: d.Auth, hasher: d.Hasher,
-		admin: d.AdminAuth, metrics: newMetrics(d.Registerer), requests: NewRequestLog(1000),
+		admin: d.AdminAuth, metrics: newMetrics(d.Registerer), requests: NewRequestLog(1000), report: d.Report,
 		mux: http.NewServeMux(),
 	}
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)

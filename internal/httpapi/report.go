@@ -1,0 +1,72 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/binary"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/problem"
+	"github.com/vippsmgmt/vippsmgmt/internal/report"
+)
+
+// observeForReport hands an answered request of a known caller to the integration report. It
+// only copies a few fields: the rules run later, off the request's path.
+func (s *Server) observeForReport(r *http.Request, sw *statusWriter, x *exchange, start time.Time) {
+	if s.report == nil {
+		return
+	}
+	kind, clientID, ok := strings.Cut(x.caller, ":")
+	if !ok || clientID == "" || clientID == "(unregistered)" {
+		return
+	}
+	if kind == "client" { // a token request: the key set's kind is looked up later
+		kind = ""
+	}
+	status := sw.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	h := r.Header
+	o := report.Observation{RequestFacts: vippsmgmt.RequestFacts{
+		Time: start.Add(s.clock.Offset()), RequestID: problem.RequestID(r.Context()),
+		ClientID: clientID, Kind: kind, Method: r.Method, Route: x.route, Path: r.URL.Path,
+		Status: status, Injected: x.injected,
+		SystemName: h.Get("Vipps-System-Name") != "", SystemVersion: h.Get("Vipps-System-Version") != "",
+		PluginName: h.Get("Vipps-System-Plugin-Name") != "", PluginVersion: h.Get("Vipps-System-Plugin-Version") != "",
+		SubscriptionKey: h.Get("Ocp-Apim-Subscription-Key") != "",
+		BodyHash:        x.prefillHash, OrderID: x.prefillOrder,
+	}}
+	if status == http.StatusTooManyRequests {
+		if secs, err := strconv.Atoi(sw.Header().Get("Retry-After")); err == nil && secs > 0 {
+			o.RetryAfter = time.Duration(secs) * time.Second
+		}
+	}
+	if x.route == vippsmgmt.RoutePrefill {
+		o.IdempotencyKey = h.Get("Idempotency-Key")
+	}
+	if status >= 400 && status < 500 {
+		o.ErrorBody = sw.errBody
+	}
+	s.report.Observe(o)
+}
+
+// notePrefill tells the report which prefill body a request carried, by the hash that identifies
+// the request for its Idempotency-Key, and which order it made (empty when none).
+func notePrefill(ctx context.Context, hash []byte, orderID string) {
+	if x, _ := ctx.Value(exchangeKey{}).(*exchange); x != nil && len(hash) >= 8 {
+		x.prefillHash = binary.BigEndian.Uint64(hash) | 1 // never 0, which means "no body"
+		x.prefillOrder = orderID
+	}
+}
+
+// MarkInjected records that the answer to r is a fault the operator injected: the integration
+// report does not hold it against the caller (it still judges how the caller retries it).
+func MarkInjected(r *http.Request) {
+	if x := exchangeFrom(r); x != nil {
+		x.injected = true
+	}
+}
