@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"runtime/debug"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/vippsmgmt/vippsmgmt/internal/app"
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
+	"github.com/vippsmgmt/vippsmgmt/internal/httpapi"
 )
 
 // serveConfig is everything `vippsmgmt serve` is told, from flags or the environment.
@@ -40,6 +40,7 @@ type serveConfig struct {
 	smtpFrom     string
 	sweepEvery   time.Duration
 	shutdownWait time.Duration
+	maxHeader    int
 }
 
 // listFlag is a flag that may repeat.
@@ -53,7 +54,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	c := serveConfig{
 		addr: "localhost:8080", db: "sqlite:vippsmgmt.db", demo: true, sandbox: true, logFormat: "text",
 		tokenTTL: 24 * time.Hour, tokenRate: 10, tokenBurst: 60, sweepEvery: 10 * time.Second,
-		shutdownWait: 10 * time.Second, smtpFrom: "vippsmgmt@localhost",
+		shutdownWait: 10 * time.Second, smtpFrom: "vippsmgmt@localhost", maxHeader: httpapi.DefaultMaxHeaderBytes,
 	}
 	var envErr error
 	str := func(name string, dst *string) {
@@ -88,6 +89,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	str("VIPPSMGMT_SIGNING_KEY", &c.signingKey)
 	str("VIPPSMGMT_SMTP_URL", &c.smtpURL)
 	str("VIPPSMGMT_SMTP_FROM", &c.smtpFrom)
+	parse("VIPPSMGMT_MAX_HEADER_BYTES", func(v string) (err error) { c.maxHeader, err = strconv.Atoi(v); return })
 	if envErr != nil {
 		return c, envErr
 	}
@@ -110,6 +112,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.smtpURL, "smtp-url", c.smtpURL, "smtp://[user:pass@]host:port to send notifications by e-mail (VIPPSMGMT_SMTP_URL)")
 	fs.DurationVar(&c.shutdownWait, "shutdown-timeout", c.shutdownWait, "how long SIGTERM waits for in-flight requests before closing their connections")
 	fs.StringVar(&c.smtpFrom, "smtp-from", c.smtpFrom, "sender address of notification e-mails (VIPPSMGMT_SMTP_FROM)")
+	fs.IntVar(&c.maxHeader, "max-header-bytes", c.maxHeader, "largest request line and headers accepted, in bytes; larger ones get 431 (VIPPSMGMT_MAX_HEADER_BYTES)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, err
@@ -131,6 +134,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return c, usagef("--shutdown-timeout %s: must be positive", c.shutdownWait)
 	case c.tokenRate <= 0 || c.tokenBurst < 1:
 		return c, usagef("--token-rate and --token-burst must be positive")
+	case c.maxHeader < 4<<10 || c.maxHeader > 1<<20:
+		return c, usagef("--max-header-bytes %d: must be between 4096 and 1048576", c.maxHeader)
 	}
 	if c.publicURL != "" {
 		u, err := url.Parse(c.publicURL)
@@ -192,7 +197,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	a, err := app.New(ctx, app.Config{
 		DB: cfg.db, Fixtures: cfg.fixtures, Demo: cfg.demo, PublicURL: cfg.publicURL, AdminToken: adminToken,
 		Sandbox: cfg.sandbox, TokenTTL: cfg.tokenTTL, TokenRate: cfg.tokenRate, TokenBurst: cfg.tokenBurst,
-		SigningKeyPEM: signingKey, SMTPURL: cfg.smtpURL, SMTPFrom: cfg.smtpFrom, SweepEvery: cfg.sweepEvery, Logger: logger,
+		SigningKeyPEM: signingKey, SMTPURL: cfg.smtpURL, SMTPFrom: cfg.smtpFrom, SweepEvery: cfg.sweepEvery, MaxHeaderBytes: cfg.maxHeader, Logger: logger,
 	})
 	var ce *app.ConfigError
 	if errors.As(err, &ce) {
@@ -206,16 +211,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	debug.FreeOSMemory()
 
 	printBanner(stdout, base, cfg, adminToken, generated, a.DemoLoaded, a.DemoKeys)
-	httpSrv := &http.Server{
-		Handler:           a.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		// A client that stops sending its body must not hold a connection (or a shutdown) forever;
-		// 30 s is ample for the 2 MiB maximum on a slow line. No WriteTimeout: the sales-unit list
-		// of a large partner streams for as long as it takes.
-		ReadTimeout: 30 * time.Second,
-		IdleTimeout: 2 * time.Minute,
-		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	httpSrv := a.HTTPServer()
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {

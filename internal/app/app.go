@@ -42,7 +42,10 @@ type Config struct {
 	SMTPURL       string
 	SMTPFrom      string
 	SweepEvery    time.Duration
-	Logger        *slog.Logger
+	// MaxHeaderBytes bounds a request's line and headers (answered 431 as a problem past it);
+	// zero means httpapi.DefaultMaxHeaderBytes.
+	MaxHeaderBytes int
+	Logger         *slog.Logger
 }
 
 // ConfigError is a problem with the configuration or its inputs (database URL, fixture file,
@@ -81,6 +84,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if cfg.AdminToken == "" {
 		return nil, &ConfigError{"admin-token", errors.New("is required")}
+	}
+	if cfg.MaxHeaderBytes == 0 {
+		cfg.MaxHeaderBytes = httpapi.DefaultMaxHeaderBytes
 	}
 	if cfg.SweepEvery == 0 {
 		cfg.SweepEvery = 10 * time.Second
@@ -147,7 +153,7 @@ func (a *App) assemble(ctx context.Context) error {
 		collectors.NewDBStatsCollector(a.Store.SQL(), a.Store.Dialect()))
 	a.Report = report.New(report.Config{Store: a.Store, Logger: cfg.Logger, ClassicTTL: cfg.TokenTTL, ManagementTTL: auth.ManagementTTL})
 	a.Server, err = httpapi.NewServer(
-		httpapi.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken, Sandbox: cfg.Sandbox},
+		httpapi.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken, Sandbox: cfg.Sandbox, MaxHeaderBytes: cfg.MaxHeaderBytes},
 		httpapi.Deps{Logger: cfg.Logger, Store: a.Store, Clock: a.Clock, Auth: a.Auth, Hasher: hasher,
 			AdminAuth: guard.Middleware, Registerer: reg, Gatherer: reg, Report: a.Report})
 	if err != nil {
@@ -164,6 +170,28 @@ func (a *App) assemble(ctx context.Context) error {
 
 // Handler is the whole HTTP surface.
 func (a *App) Handler() http.Handler { return a.Server }
+
+// HTTPServer returns the http.Server that serves Handler with the connection limits of a
+// deployment. Headers over MaxHeaderBytes are answered 431 as a problem by the handler; the
+// connection itself reads at most headerHardLimit times that, past which net/http answers a
+// plain 431 and closes, so a client cannot make the server buffer more.
+func (a *App) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		// A client that stops sending its body must not hold a connection (or a shutdown) forever;
+		// 30 s is ample for the 2 MiB maximum on a slow line. No WriteTimeout: the sales-unit list
+		// of a large partner streams for as long as it takes.
+		ReadTimeout:    30 * time.Second,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: headerHardLimit * a.cfg.MaxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// headerHardLimit is how many times MaxHeaderBytes a connection may send as headers before the
+// HTTP layer stops reading them.
+const headerHardLimit = 4
 
 // Background runs the periodic work until ctx ends: adopting clock moves of other processes,
 // recording expiries and forgetting old idempotency keys; with an SMTP URL it also sends the outbox.

@@ -101,25 +101,37 @@ func (s *Service) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 	now := s.clock.Now()
 	clientID := r.Header.Get("client_id")
 	secret := r.Header.Get("client_secret")
-
-	if ok, wait := s.limiters.allow(limiterKey(clientID, r), now); !ok {
+	tooMany := func(wait time.Duration) {
 		secs := retryAfterSeconds(wait)
 		w.Header().Set("Retry-After", secs)
 		writeJSON(w, http.StatusTooManyRequests, GatewayError{
 			StatusCode: http.StatusTooManyRequests,
 			Message:    "Rate limit is exceeded. Try again in " + secs + " seconds.",
 		})
-		return
+	}
+	// Every refusal below counts against the caller's address; past its budget the address gets
+	// 429 instead of the reason. The client id's own bucket is charged only once the credentials
+	// are right, so no one can spend another's allowance by naming their client id.
+	refuse := func(answer func()) {
+		if ok, wait := s.failures.allow(remoteKey(r), now); !ok {
+			tooMany(wait)
+			return
+		}
+		answer()
 	}
 
 	sub := r.Header.Get("Ocp-Apim-Subscription-Key")
 	if sub == "" {
-		writeJSON(w, http.StatusUnauthorized, GatewayError{http.StatusUnauthorized, msgMissingSubscriptionKey})
+		refuse(func() {
+			writeJSON(w, http.StatusUnauthorized, GatewayError{http.StatusUnauthorized, msgMissingSubscriptionKey})
+		})
 		return
 	}
 	subHash := s.hasher.Hash(sub)
 	if _, err := s.store.FindAPIKeyBySubscriptionKeyHash(ctx, subHash); vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND {
-		writeJSON(w, http.StatusUnauthorized, GatewayError{http.StatusUnauthorized, msgInvalidSubscriptionKey})
+		refuse(func() {
+			writeJSON(w, http.StatusUnauthorized, GatewayError{http.StatusUnauthorized, msgInvalidSubscriptionKey})
+		})
 		return
 	} else if err != nil {
 		s.identityServerError(w, r, now, err)
@@ -127,7 +139,7 @@ func (s *Service) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 	}
 
 	idErr := func(status int, code string, num int, desc string) {
-		s.writeIdentityError(w, r, now, status, code, num, desc)
+		refuse(func() { s.writeIdentityError(w, r, now, status, code, num, desc) })
 	}
 	if v := r.Header.Get("Merchant-Serial-Number"); v != "" && !msnHeaderRE.MatchString(v) {
 		idErr(http.StatusBadRequest, "invalid_request", codeInvalidParameter, "The Merchant-Serial-Number header must be 4 to 10 digits.")
@@ -173,6 +185,10 @@ func (s *Service) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if ok, wait := s.limiters.allow("id:"+key.ClientID, now); !ok {
+		tooMany(wait)
+		return
+	}
 	tok, err := s.IssueClassic(key)
 	if err != nil {
 		s.identityServerError(w, r, now, err)
@@ -193,70 +209,34 @@ func (s *Service) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleMiamiToken serves POST /miami/v1/token: OAuth 2.0 client credentials for management keys,
-// with the client authenticated by HTTP Basic.
+// with the client authenticated by HTTP Basic. As on /accesstoken/get, refusals count against the
+// caller's address and only right credentials are charged to the client id's bucket.
 func (s *Service) handleMiamiToken(w http.ResponseWriter, r *http.Request) {
 	now := s.clock.Now()
-	user, pass, basicOK := r.BasicAuth()
-
-	if ok, wait := s.limiters.allow(limiterKey(user, r), now); !ok {
+	tooMany := func(wait time.Duration, whose string) {
 		secs := retryAfterSeconds(wait)
 		w.Header().Set("Retry-After", secs)
-		writeJSON(w, http.StatusTooManyRequests, OAuthError{"temporarily_unavailable", "Too many requests for this client id; try again in " + secs + " seconds."})
-		return
+		writeJSON(w, http.StatusTooManyRequests, OAuthError{"temporarily_unavailable", "Too many requests " + whose + "; try again in " + secs + " seconds."})
 	}
-
-	if r.Header.Get("Ocp-Apim-Subscription-Key") != "" {
-		oauthUnauthorized(w, "This endpoint takes no Ocp-Apim-Subscription-Key; remove the header.")
+	key, refusal, err := s.miamiClient(r)
+	switch {
+	case problem.ClientGone(r.Context(), err):
+		w.WriteHeader(problem.StatusClientClosedRequest)
 		return
-	}
-
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
-		oauthError(w, http.StatusBadRequest, "invalid_request", "The body must be application/x-www-form-urlencoded with grant_type=client_credentials.")
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			oauthError(w, http.StatusRequestEntityTooLarge, "invalid_request", fmt.Sprintf("The form body is larger than %d bytes.", tooLarge.Limit))
-			return
-		}
-		oauthError(w, http.StatusBadRequest, "invalid_request", "The form body could not be read.")
-		return
-	}
-	switch gt := r.PostForm["grant_type"]; {
-	case len(gt) == 0 || gt[0] == "":
-		// The quick start documents invalid_client for a missing grant_type.
-		oauthError(w, http.StatusBadRequest, "invalid_client", "The form body lacks grant_type=client_credentials.")
-		return
-	case len(gt) > 1:
-		oauthError(w, http.StatusBadRequest, "invalid_request", "grant_type is given more than once.")
-		return
-	case gt[0] != "client_credentials":
-		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "Only grant_type=client_credentials is supported.")
-		return
-	}
-
-	if !basicOK || user == "" || pass == "" {
-		oauthUnauthorized(w, "Send the client id and secret as Authorization: Basic base64(client_id:client_secret).")
-		return
-	}
-	key, pass, err := s.findBasicClient(r, user, pass)
-	if err != nil {
+	case err != nil:
 		slog.ErrorContext(r.Context(), "token endpoint: store failed", "request_id", problem.RequestID(r.Context()), "error", err)
 		oauthError(w, http.StatusInternalServerError, "server_error", "The server could not check the credentials; try again.")
 		return
+	case refusal != nil:
+		if ok, wait := s.failures.allow(remoteKey(r), now); !ok {
+			tooMany(wait, "with wrong credentials from this address")
+			return
+		}
+		refusal(w)
+		return
 	}
-	switch {
-	case key == nil || !s.hasher.Equal(key.SecretHash, pass):
-		// Unknown id and wrong secret read the same: RFC 6749 has one error for both.
-		oauthUnauthorized(w, "The client id or secret is wrong.")
-		return
-	case key.Revoked:
-		oauthUnauthorized(w, "These API keys have been revoked; get new keys.")
-		return
-	case key.Kind != vippsmgmt.KeyManagement:
-		oauthUnauthorized(w, "Only management keys use this endpoint; partner and merchant keys get their token from POST /accesstoken/get.")
+	if ok, wait := s.limiters.allow("id:"+key.ClientID, now); !ok {
+		tooMany(wait, "for this client id")
 		return
 	}
 	tok, err := s.IssueManagement(key)
@@ -267,6 +247,59 @@ func (s *Service) handleMiamiToken(w http.ResponseWriter, r *http.Request) {
 	}
 	noStore(w)
 	writeJSON(w, http.StatusOK, TokenResponse{AccessToken: tok.AccessToken, TokenType: "Bearer", ExpiresIn: int(ManagementTTL / time.Second)})
+}
+
+// miamiClient checks a /miami/v1/token request: it returns the management key set it
+// authenticates, or the refusal to send, or a store error.
+func (s *Service) miamiClient(r *http.Request) (*vippsmgmt.APIKey, func(http.ResponseWriter), error) {
+	unauthorized := func(desc string) func(http.ResponseWriter) {
+		return func(w http.ResponseWriter) { oauthUnauthorized(w, desc) }
+	}
+	bad := func(status int, code, desc string) func(http.ResponseWriter) {
+		return func(w http.ResponseWriter) { oauthError(w, status, code, desc) }
+	}
+	if r.Header.Get("Ocp-Apim-Subscription-Key") != "" {
+		return nil, unauthorized("This endpoint takes no Ocp-Apim-Subscription-Key; remove the header."), nil
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil, bad(http.StatusBadRequest, "invalid_request", "The body must be application/x-www-form-urlencoded with grant_type=client_credentials."), nil
+	}
+	r.Body = http.MaxBytesReader(nil, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, bad(http.StatusRequestEntityTooLarge, "invalid_request", fmt.Sprintf("The form body is larger than %d bytes.", tooLarge.Limit)), nil
+		}
+		return nil, bad(http.StatusBadRequest, "invalid_request", "The form body could not be read."), nil
+	}
+	switch gt := r.PostForm["grant_type"]; {
+	case len(gt) == 0 || gt[0] == "":
+		// The quick start documents invalid_client for a missing grant_type.
+		return nil, bad(http.StatusBadRequest, "invalid_client", "The form body lacks grant_type=client_credentials."), nil
+	case len(gt) > 1:
+		return nil, bad(http.StatusBadRequest, "invalid_request", "grant_type is given more than once."), nil
+	case gt[0] != "client_credentials":
+		return nil, bad(http.StatusBadRequest, "unsupported_grant_type", "Only grant_type=client_credentials is supported."), nil
+	}
+
+	user, pass, basicOK := r.BasicAuth()
+	if !basicOK || user == "" || pass == "" {
+		return nil, unauthorized("Send the client id and secret as Authorization: Basic base64(client_id:client_secret)."), nil
+	}
+	key, pass, err := s.findBasicClient(r, user, pass)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case key == nil || !s.hasher.Equal(key.SecretHash, pass):
+		// Unknown id and wrong secret read the same: RFC 6749 has one error for both.
+		return nil, unauthorized("The client id or secret is wrong."), nil
+	case key.Revoked:
+		return nil, unauthorized("These API keys have been revoked; get new keys."), nil
+	case key.Kind != vippsmgmt.KeyManagement:
+		return nil, unauthorized("Only management keys use this endpoint; partner and merchant keys get their token from POST /accesstoken/get."), nil
+	}
+	return key, nil, nil
 }
 
 // findBasicClient looks up the Basic credentials as sent and, failing that, form-decoded: RFC 6749
@@ -321,6 +354,10 @@ func (s *Service) writeIdentityError(w http.ResponseWriter, r *http.Request, now
 }
 
 func (s *Service) identityServerError(w http.ResponseWriter, r *http.Request, now time.Time, err error) {
+	if problem.ClientGone(r.Context(), err) {
+		w.WriteHeader(problem.StatusClientClosedRequest)
+		return
+	}
 	slog.ErrorContext(r.Context(), "token endpoint failed", "request_id", problem.RequestID(r.Context()), "error", err)
 	s.writeIdentityError(w, r, now, http.StatusInternalServerError, "temporarily_unavailable", codeServerError, "The server could not check the credentials; try again.")
 }

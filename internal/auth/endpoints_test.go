@@ -391,20 +391,41 @@ func TestRateLimit(t *testing.T) {
 			t.Errorf("after refill: status %d, want 200", rec.Code)
 		}
 	})
-	t.Run("failed attempts count, unknown ids too", func(t *testing.T) {
+	t.Run("wrong credentials never spend the holder's allowance", func(t *testing.T) {
+		// An attacker floods both endpoints naming the holders' client ids with wrong secrets,
+		// from another address and from the holder's own (one office NAT).
 		f := newFixture(t, Config{Rate: 1, Burst: 3})
-		for range 3 {
-			f.do(standardRequest("guess-me", "x", partnerSub))
+		const attacker, holder = "203.0.113.9:4000", "198.51.100.7:5000"
+		from := func(addr string, r *http.Request) *http.Request { r.RemoteAddr = addr; return r }
+		for _, addr := range []string{attacker, holder} {
+			for range 20 {
+				f.do(from(addr, standardRequest(partnerID, "wrong", partnerSub)))
+				f.do(from(addr, standardRequest("guess-me", "x", partnerSub)))
+				f.do(from(addr, miamiRequest(mgmtID, "wrong", "grant_type=client_credentials")))
+			}
 		}
-		rec := f.do(standardRequest("guess-me", "x", partnerSub))
+		// Past the address's budget, wrong credentials get 429 with the wait.
+		rec := f.do(from(attacker, standardRequest(partnerID, "wrong", partnerSub)))
 		if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "1" {
-			t.Errorf("status %d Retry-After %q, want 429 and 1", rec.Code, rec.Header().Get("Retry-After"))
+			t.Errorf("wrong secret past the budget: status %d Retry-After %q, want 429 and 1", rec.Code, rec.Header().Get("Retry-After"))
 		}
-		for range 3 {
-			f.do(standardRequest(partnerID, "wrong", partnerSub))
+		rec = f.do(from(attacker, miamiRequest(mgmtID, "wrong", "grant_type=client_credentials")))
+		if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "1" {
+			t.Errorf("miami, wrong secret past the budget: status %d Retry-After %q, want 429 and 1", rec.Code, rec.Header().Get("Retry-After"))
 		}
-		if rec := f.do(standardRequest(partnerID, partnerSecret, partnerSub)); rec.Code != http.StatusTooManyRequests {
-			t.Errorf("after 3 wrong secrets: status %d, want 429", rec.Code)
+		// The holders get their whole burst, from either address.
+		for i := range 3 {
+			addr := []string{attacker, holder}[i%2]
+			if rec := f.do(from(addr, standardRequest(partnerID, partnerSecret, partnerSub))); rec.Code != http.StatusOK {
+				t.Errorf("holder's token %d from %s: status %d %s", i+1, addr, rec.Code, rec.Body)
+			}
+			if rec := f.do(from(addr, miamiRequest(mgmtID, mgmtSecret, "grant_type=client_credentials"))); rec.Code != http.StatusOK {
+				t.Errorf("holder's management token %d from %s: status %d %s", i+1, addr, rec.Code, rec.Body)
+			}
+		}
+		// Their own bucket still limits them.
+		if rec := f.do(from(holder, standardRequest(partnerID, partnerSecret, partnerSub))); rec.Code != http.StatusTooManyRequests {
+			t.Errorf("holder past the client id's burst: status %d, want 429", rec.Code)
 		}
 	})
 	t.Run("retry after rounds up to seconds", func(t *testing.T) {

@@ -2,11 +2,7 @@ package auth
 
 import (
 	"container/list"
-	"crypto/sha256"
-	"encoding/hex"
 	"math"
-	"net"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -14,11 +10,12 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// maxLimiters bounds the limiter map. Keys are whatever client id a caller presents, known or
-// not, so the map must not grow without limit.
+// maxLimiters bounds the limiter map. Keys are remote addresses and client ids, so the map must
+// not grow without limit.
 const maxLimiters = 10000
 
-// limiterSet holds one token bucket per presented client id, evicting the least recently used.
+// limiterSet holds one token bucket per key (a client id or a remote address), evicting the least
+// recently used.
 // Evicting a bucket hands that id a fresh burst, which only matters to someone cycling through
 // more than maxLimiters ids, and such a caller gets a fresh burst per new id anyway.
 type limiterSet struct {
@@ -70,23 +67,6 @@ func (s *limiterSet) allow(key string, now time.Time) (bool, time.Duration) {
 		return false, d
 	}
 	return true, 0
-}
-
-// limiterKey is the bucket of a request: the presented client id, or the remote address when
-// none is presented. Long ids are hashed so a huge header cannot make a huge map key.
-func limiterKey(clientID string, r *http.Request) string {
-	if clientID == "" {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
-		return "addr:" + host
-	}
-	if len(clientID) > 100 {
-		sum := sha256.Sum256([]byte(clientID))
-		return "sha256:" + hex.EncodeToString(sum[:])
-	}
-	return "id:" + clientID
 }
 
 // retryAfterSeconds rounds d up to whole seconds, at least one, for the Retry-After header.

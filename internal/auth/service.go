@@ -64,8 +64,9 @@ type Config struct {
 	Issuer string
 	// ClassicTTL is the lifetime of /accesstoken/get tokens.
 	ClassicTTL time.Duration
-	// Rate and Burst shape the per-client-id token bucket of the token endpoints; rate.Inf
-	// disables it.
+	// Rate and Burst shape the token endpoints' buckets: one per client id, charged only for
+	// requests with right credentials, and one per remote address, charged for refused ones.
+	// rate.Inf disables both.
 	Rate  rate.Limit
 	Burst int
 	// SigningKeyPEM, when set, is an RSA private key (PKCS#1 or PKCS#8 PEM) used instead of the
@@ -83,7 +84,8 @@ type Service struct {
 	key        *signingKey
 	jwks       []byte
 	parser     *jwt.Parser
-	limiters   *limiterSet
+	limiters   *limiterSet // per client id, charged for right credentials only
+	failures   *limiterSet // per remote address, charged for every refused token request
 	tokens     *ttlCache[verifiedToken]
 	keys       *ttlCache[*keyInfo]
 	lookups    singleflight.Group
@@ -129,6 +131,7 @@ func New(ctx context.Context, store KeyStore, clock vippsmgmt.Clock, hasher *Has
 		key:        key,
 		jwks:       jwks,
 		limiters:   newLimiterSet(cfg.Rate, cfg.Burst),
+		failures:   newLimiterSet(cfg.Rate, cfg.Burst),
 		tokens:     newTTLCache[verifiedToken](maxCachedTokens),
 		keys:       newTTLCache[*keyInfo](maxCachedKeys),
 	}

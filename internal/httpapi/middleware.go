@@ -24,6 +24,75 @@ import (
 // MaxBodyBytes is the largest request body accepted (a prefill with a 1000x1000 PNG logo fits).
 const MaxBodyBytes = 2 << 20
 
+// DefaultMaxHeaderBytes is the default bound on a request's header bytes (request line, header
+// names and values): larger requests are answered 431 as a problem.
+const DefaultMaxHeaderBytes = 32 << 10
+
+// MaxClientString is the most bytes of any client-chosen string (the Vipps-System-* headers, the
+// path, the method, a client id) that a log line or the request log keeps. Longer values are cut
+// and end in "…".
+const MaxClientString = 128
+
+// clip makes a client-chosen string fit for a log line or record: at most MaxClientString bytes,
+// valid UTF-8, without control characters.
+func clip(s string) string {
+	clean := len(s) <= MaxClientString && utf8.ValidString(s) &&
+		!strings.ContainsFunc(s, func(c rune) bool { return c < 0x20 || c == 0x7f })
+	if clean {
+		return s
+	}
+	s = strings.ToValidUTF8(s, "\ufffd")
+	var b strings.Builder
+	for _, c := range s {
+		if c < 0x20 || c == 0x7f {
+			c = '\ufffd'
+		}
+		if b.Len()+utf8.RuneLen(c) > MaxClientString-len("…") {
+			b.WriteString("…")
+			return b.String()
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// requestIDPattern is what an X-Request-Id from a client must look like to be kept and echoed:
+// 1 to 64 letters, digits, '.', '_', ':' or '-'. Anything else is replaced by a generated UUID.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// metricMethod is the method label of a request: the standard methods as they are, every other
+// string one value, so clients cannot mint series.
+func metricMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete,
+		http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "OTHER"
+}
+
+// headerBytes counts a request's header as it came over the wire: request line and fields.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + len(r.Host) + 4
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
+}
+
 // exchange is what the outer middleware learns from the inner layers of one request: the matched
 // route and the caller. Inner layers get it from the context and fill it in.
 type exchange struct {
@@ -141,7 +210,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
-		if id == "" || len(id) > 64 || strings.ContainsFunc(id, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+		if !validRequestID(id) {
 			id = uuid.NewString()
 		}
 		x := &exchange{}
@@ -164,6 +233,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			s.finish(r, sw.status, x, start)
 			s.observeForReport(r, sw, x, start)
 		}()
+		if headerBytes(r) > s.maxHeaderBytes {
+			problem.Write(sw, problem.New(ctx, http.StatusRequestHeaderFieldsTooLarge, "request-header-fields-too-large",
+				"Request header fields too large", fmt.Sprintf("The request line and headers are larger than %d bytes.", s.maxHeaderBytes)))
+			return
+		}
 		next.ServeHTTP(sw, r)
 	})
 }
@@ -182,21 +256,23 @@ func (s *Server) finish(r *http.Request, status int, x *exchange, start time.Tim
 	if unmatched {
 		route = "unmatched"
 	}
-	s.metrics.observeRequest(r.Method, route, status, elapsed)
+	s.metrics.observeRequest(metricMethod(r.Method), route, status, elapsed)
 	id := problem.RequestID(r.Context())
 	h := r.Header
 	if x.caller == "" && isTokenPath(r.URL.Path) {
 		x.caller = s.tokenClient(r, status)
 	}
+	method, caller := clip(r.Method), clip(x.caller)
+	systemName, systemVersion := clip(h.Get("Vipps-System-Name")), clip(h.Get("Vipps-System-Version"))
 	attrs := []slog.Attr{
-		slog.String("method", r.Method),
+		slog.String("method", method),
 		slog.String("route", route),
 		slog.Int("status", status),
 		slog.Duration("duration", elapsed),
 		slog.String("request_id", id),
-		slog.String("caller", x.caller),
-		slog.String("system_name", h.Get("Vipps-System-Name")),
-		slog.String("system_version", h.Get("Vipps-System-Version")),
+		slog.String("caller", caller),
+		slog.String("system_name", systemName),
+		slog.String("system_version", systemVersion),
 	}
 	if unmatched {
 		// The pattern of a matched route says it all; a path no route knows is what the operator
@@ -206,10 +282,10 @@ func (s *Server) finish(r *http.Request, status int, x *exchange, start time.Tim
 	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	if strings.HasPrefix(r.URL.Path, "/management/") || isTokenPath(r.URL.Path) {
 		s.requests.Add(RequestRecord{
-			Time: start.UTC(), RequestID: id, Caller: x.caller, Method: r.Method, Route: route,
-			Path: r.URL.Path, Status: status, LatencyMs: float64(elapsed.Microseconds()) / 1000,
-			SystemName: h.Get("Vipps-System-Name"), SystemVersion: h.Get("Vipps-System-Version"),
-			PluginName: h.Get("Vipps-System-Plugin-Name"), PluginVersion: h.Get("Vipps-System-Plugin-Version"),
+			Time: start.UTC(), RequestID: id, Caller: caller, Method: method, Route: route,
+			Path: clip(r.URL.Path), Status: status, LatencyMs: float64(elapsed.Microseconds()) / 1000,
+			SystemName: systemName, SystemVersion: systemVersion,
+			PluginName: clip(h.Get("Vipps-System-Plugin-Name")), PluginVersion: clip(h.Get("Vipps-System-Plugin-Version")),
 		})
 	}
 }

@@ -6,7 +6,7 @@ import (
 )
 
 // RequestRecord is one API request as the console's request log shows it. It never holds secrets,
-// tokens or bodies.
+// tokens or bodies. Every string a client chose is clipped to MaxClientString bytes.
 type RequestRecord struct {
 	Time          time.Time `json:"time"`
 	RequestID     string    `json:"requestId"`
@@ -22,43 +22,78 @@ type RequestRecord struct {
 	PluginVersion string    `json:"pluginVersion,omitempty"`
 }
 
-// RequestLog keeps the last requests in a fixed ring, so it costs the same memory however long the
-// server runs.
+// recordOverhead approximates a record's fixed part (time, numbers, string headers) in memory and
+// in its JSON form.
+const recordOverhead = 160
+
+// size is the bytes a record counts against the log's byte bound.
+func (r *RequestRecord) size() int {
+	return recordOverhead + len(r.RequestID) + len(r.Caller) + len(r.Method) + len(r.Route) + len(r.Path) +
+		len(r.SystemName) + len(r.SystemVersion) + len(r.PluginName) + len(r.PluginVersion)
+}
+
+// Default bounds of the request log: the last 1000 requests, and never more than 1 MiB of them.
+const (
+	DefaultRequestLogRecords = 1000
+	DefaultRequestLogBytes   = 1 << 20
+)
+
+// RequestLog keeps the last requests in a fixed ring, bounded both in records and in bytes, so it
+// costs at most the same memory however long the server runs and whatever clients send.
 type RequestLog struct {
-	mu   sync.Mutex
-	ring []RequestRecord
-	next int
-	full bool
+	mu       sync.Mutex
+	ring     []RequestRecord
+	start    int // oldest record
+	count    int
+	bytes    int
+	maxBytes int
 }
 
-// NewRequestLog returns a log holding the last size requests.
-func NewRequestLog(size int) *RequestLog { return &RequestLog{ring: make([]RequestRecord, size)} }
+// NewRequestLog returns a log holding the last size requests, within DefaultRequestLogBytes.
+func NewRequestLog(size int) *RequestLog { return NewRequestLogBytes(size, DefaultRequestLogBytes) }
 
-// Add records one request.
+// NewRequestLogBytes returns a log holding the last size requests whose sizes add up to at most
+// maxBytes.
+func NewRequestLogBytes(size, maxBytes int) *RequestLog {
+	return &RequestLog{ring: make([]RequestRecord, size), maxBytes: maxBytes}
+}
+
+// Add records one request, dropping the oldest ones that no longer fit.
 func (l *RequestLog) Add(r RequestRecord) {
+	n := r.size()
 	l.mu.Lock()
-	l.ring[l.next] = r
-	l.next++
-	if l.next == len(l.ring) {
-		l.next, l.full = 0, true
+	defer l.mu.Unlock()
+	if n > l.maxBytes || len(l.ring) == 0 {
+		return
 	}
-	l.mu.Unlock()
+	for l.count > 0 && (l.count == len(l.ring) || l.bytes+n > l.maxBytes) {
+		l.bytes -= l.ring[l.start].size()
+		l.ring[l.start] = RequestRecord{}
+		l.start = (l.start + 1) % len(l.ring)
+		l.count--
+	}
+	l.ring[(l.start+l.count)%len(l.ring)] = r
+	l.count++
+	l.bytes += n
 }
 
-// Last returns up to n records, newest first.
+// Bytes is the size of the records held, as counted against the byte bound.
+func (l *RequestLog) Bytes() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.bytes
+}
+
+// Last returns up to n records, newest first; n <= 0 returns all.
 func (l *RequestLog) Last(n int) []RequestRecord {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	count := l.next
-	if l.full {
-		count = len(l.ring)
-	}
-	if n <= 0 || n > count {
-		n = count
+	if n <= 0 || n > l.count {
+		n = l.count
 	}
 	out := make([]RequestRecord, 0, n)
 	for i := 1; i <= n; i++ {
-		out = append(out, l.ring[(l.next-i+len(l.ring))%len(l.ring)])
+		out = append(out, l.ring[(l.start+l.count-i)%len(l.ring)])
 	}
 	return out
 }

@@ -4,10 +4,13 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
+	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +28,9 @@ type Config struct {
 	PublicURL  string // base of prefill links
 	AdminToken string // bearer token of the operator API and console
 	Sandbox    bool   // enables the clock control
+	// MaxHeaderBytes bounds a request's line and headers; larger ones are answered 431.
+	// Zero means DefaultMaxHeaderBytes.
+	MaxHeaderBytes int
 }
 
 // Authenticator authenticates Management API requests and serves the token endpoints.
@@ -53,6 +59,8 @@ type Server struct {
 	report   *report.Collector
 	mux      *http.ServeMux
 	handler  http.Handler
+
+	maxHeaderBytes int
 }
 
 // Deps are the parts a Server is built from.
@@ -73,7 +81,7 @@ func NewServer(cfg Config, d Deps) (*Server, error) {
 	s := &Server{
 		cfg: cfg, logger: d.Logger, store: d.Store, clock: d.Clock, auth: d.Auth, hasher: d.Hasher,
 		admin: d.AdminAuth, metrics: newMetrics(d.Registerer), requests: NewRequestLog(1000), report: d.Report,
-		mux: http.NewServeMux(),
+		mux: http.NewServeMux(), maxHeaderBytes: cmp.Or(cfg.MaxHeaderBytes, DefaultMaxHeaderBytes),
 	}
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
@@ -113,14 +121,39 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 }
 
 // route records the pattern the mux matched, for logs and metrics. The mux sets r.Pattern on the
-// request it is given, so it is read after serving.
+// request it is given, so it is read after serving. A path that is not in canonical form (an
+// empty segment, "." or "..") is answered as a problem here: the mux would redirect it with an
+// HTML body, which an API client takes for an answer. Only the portal's pages, which browsers
+// open, keep the redirect.
 func (s *Server) route(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; !canonicalPath(p) && !isPortalPath(p) {
+			problem.Write(w, problem.New(r.Context(), http.StatusBadRequest, "invalid-request", "Invalid request",
+				"The path "+strconv.Quote(clip(p))+" has an empty segment, '.' or '..'; a path variable may be unset."))
+			return
+		}
 		mux.ServeHTTP(w, r)
 		if x := exchangeFrom(r); x != nil {
 			x.route = r.Pattern
 		}
 	})
+}
+
+// canonicalPath reports whether p is what the mux serves without redirecting: rooted and clean,
+// a trailing slash allowed.
+func canonicalPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
+}
+
+func isPortalPath(p string) bool {
+	return p == "/console" || strings.HasPrefix(p, "/console/") || strings.HasPrefix(p, "/register/") || strings.HasPrefix(p, "/static/")
 }
 
 var methods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}

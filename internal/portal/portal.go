@@ -18,6 +18,7 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/auth"
 	"github.com/vippsmgmt/vippsmgmt/internal/credentials"
 	"github.com/vippsmgmt/vippsmgmt/internal/httpapi"
+	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 )
 
 //go:embed templates/*.html
@@ -287,6 +288,10 @@ func (p *Portal) renderMessage(w http.ResponseWriter, r *http.Request, status in
 
 // serverError logs the cause and shows a generic page; causes never reach the browser.
 func (p *Portal) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	if problem.ClientGone(r.Context(), err) {
+		w.WriteHeader(problem.StatusClientClosedRequest)
+		return
+	}
 	p.logger.ErrorContext(r.Context(), "portal error", "method", r.Method, "path", r.URL.Path, "error", err)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusInternalServerError)

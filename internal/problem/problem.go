@@ -5,6 +5,7 @@ package problem
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -61,9 +62,24 @@ func Status(code string) int {
 	return http.StatusInternalServerError
 }
 
+// StatusClientClosedRequest is the status logged for a request whose client went away before the
+// answer was ready (nginx's 499): no one reads it, and it is not the server's failure.
+const StatusClientClosedRequest = 499
+
+// ClientGone reports whether err only says that the request's client disconnected: ctx, the
+// request's context, is cancelled and err is that cancellation.
+func ClientGone(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
+}
+
 // FromError builds the problem for err. Internal errors get a generic detail; their cause goes to
-// the log with the request id.
+// the log with the request id. An error that only reflects the client's disconnect is a 499 and
+// is not logged as an error.
 func FromError(ctx context.Context, err error) Detail {
+	if ClientGone(ctx, err) {
+		return New(ctx, StatusClientClosedRequest, "client-closed-request", "Client closed request",
+			"The client disconnected before the answer was ready.")
+	}
 	code := vippsmgmt.ErrorCode(err)
 	k, ok := kinds[code]
 	if !ok {

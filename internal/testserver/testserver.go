@@ -77,7 +77,7 @@ func Start(t testing.TB, backend string, opts Options) *Server {
 		ln.Close()
 		t.Fatalf("start server on %s: %v", backend, err)
 	}
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := a.HTTPServer()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
