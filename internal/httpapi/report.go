@@ -33,7 +33,7 @@ func (s *Server) observeForReport(r *http.Request, sw *statusWriter, x *exchange
 	h := r.Header
 	o := report.Observation{RequestFacts: vippsmgmt.RequestFacts{
 		Time: start.Add(s.clock.Offset()), RequestID: problem.RequestID(r.Context()),
-		ClientID: clientID, Kind: kind, Method: r.Method, Route: x.route, Path: r.URL.Path,
+		ClientID: clientID, Kind: kind, Method: clip(r.Method), Route: x.route, Path: clip(r.URL.Path),
 		Status: status, Injected: x.injected,
 		SystemName: h.Get("Vipps-System-Name") != "", SystemVersion: h.Get("Vipps-System-Version") != "",
 		PluginName: h.Get("Vipps-System-Plugin-Name") != "", PluginVersion: h.Get("Vipps-System-Plugin-Version") != "",
@@ -46,7 +46,7 @@ func (s *Server) observeForReport(r *http.Request, sw *statusWriter, x *exchange
 		}
 	}
 	if x.route == vippsmgmt.RoutePrefill {
-		o.IdempotencyKey = h.Get("Idempotency-Key")
+		o.IdempotencyKey = clip(h.Get("Idempotency-Key"))
 	}
 	if status >= 400 && status < 500 {
 		o.ErrorBody = sw.errBody
