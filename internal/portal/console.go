@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/httpapi"
 )
 
 // queueRow is one order in the console lists.
@@ -216,6 +217,22 @@ func (p *Portal) handleOutbox(w http.ResponseWriter, r *http.Request, s *session
 
 // handleRequests serves GET /console/requests: recent API requests, as the request log keeps them
 // (no secrets, tokens or bodies).
+// ?id= shows one request (the integration report links its examples so).
 func (p *Portal) handleRequests(w http.ResponseWriter, r *http.Request, s *session) {
-	p.render(w, r, http.StatusOK, "requests", p.consoleView(s, "requests", "Recent API requests", p.requests(200)))
+	id := r.URL.Query().Get("id")
+	if id == "" {
+		p.render(w, r, http.StatusOK, "requests", p.consoleView(s, "requests", "Recent API requests", p.requests(200)))
+		return
+	}
+	var found []httpapi.RequestRecord
+	for _, rec := range p.requests(0) {
+		if rec.RequestID == id {
+			found = append(found, rec)
+		}
+	}
+	v := p.consoleView(s, "requests", "Request "+id, found)
+	if len(found) == 0 {
+		v.Flash = "Request " + id + " is no longer in this server's request log, which keeps only the latest requests (or another server process answered it)."
+	}
+	p.render(w, r, http.StatusOK, "requests", v)
 }

@@ -39,6 +39,7 @@ type Deps struct {
 	PublicURL  string // the server's public base URL; https here makes cookies Secure
 	Requests   func(n int) []httpapi.RequestRecord
 	ForgetKey  func(clientID string) // drops a revoked key from the auth cache
+	Report     Reporter              // the integration report; nil hides its page
 	Logger     *slog.Logger
 }
 
@@ -49,6 +50,7 @@ type Portal struct {
 	hasher    credentials.Hasher
 	requests  func(n int) []httpapi.RequestRecord
 	forgetKey func(clientID string)
+	reporter  Reporter
 	logger    *slog.Logger
 
 	guard      *auth.AdminGuard
@@ -85,7 +87,7 @@ func New(d Deps) (*Portal, error) {
 	}
 	p := &Portal{
 		store: d.Store, clock: d.Clock, hasher: d.Hasher, requests: d.Requests, forgetKey: d.ForgetKey,
-		logger:     d.Logger,
+		reporter: d.Report, logger: d.Logger,
 		guard:      d.AdminGuard,
 		sessionKey: deriveKey(d.AdminToken, "vippsmgmt console session v1"),
 		formKey:    deriveKey(d.AdminToken, "vippsmgmt form token v1"),
@@ -139,6 +141,8 @@ func (p *Portal) Register(mux *http.ServeMux) {
 	c("POST /console/orders/{id}/reject", p.handleReject)
 	c("GET /console/outbox", p.handleOutbox)
 	c("GET /console/requests", p.handleRequests)
+	c("GET /console/report", p.handleReport)
+	c("POST /console/report/reset", p.handleReportReset)
 	c("GET /console/partners", p.handlePartners)
 	c("POST /console/partners", p.handlePartnerCreate)
 	c("GET /console/partners/{id}", p.handlePartner)
