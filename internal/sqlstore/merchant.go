@@ -14,7 +14,8 @@ const selectMerchant = `SELECT scheme, id, name, status, country_code, business_
 	created_at, updated_at FROM merchants`
 
 // UpsertMerchant creates the merchant or updates it; same data twice changes nothing, not even
-// UpdatedAt.
+// UpdatedAt. A new merchant takes CreatedAt and UpdatedAt when they are set (fixtures recreate an
+// account as it was); an existing one keeps its CreatedAt, and a change sets UpdatedAt to now.
 func (d *DB) UpsertMerchant(ctx context.Context, m *vippsmgmt.Merchant) error {
 	defer d.unitsChanged()
 	if err := m.Validate(); err != nil {
@@ -30,22 +31,25 @@ func (d *DB) UpsertMerchant(ctx context.Context, m *vippsmgmt.Merchant) error {
 	}
 	return d.inTx(ctx, func(tx *sql.Tx) error {
 		now := d.now()
-		created := m.CreatedAt
+		created, updated := m.CreatedAt, m.UpdatedAt
 		if created.IsZero() {
 			created = now
+		}
+		if updated.IsZero() {
+			updated = now
 		}
 		// Insert first so concurrent upserts of a new merchant cannot both miss and then collide.
 		res, err := tx.ExecContext(ctx, `INSERT INTO merchants
 			(scheme, id, name, status, country_code, business_address, business_post_address, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (scheme, id) DO NOTHING`,
-			m.BusinessIdentifier.Scheme, m.BusinessIdentifier.ID, m.Name, m.Status, m.CountryCode, addr, post, micros(created), micros(now))
+			m.BusinessIdentifier.Scheme, m.BusinessIdentifier.ID, m.Name, m.Status, m.CountryCode, addr, post, micros(created), micros(updated))
 		if err != nil {
 			return err
 		}
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n == 1 {
-			m.CreatedAt, m.UpdatedAt = created, now
+			m.CreatedAt, m.UpdatedAt = created, updated
 			return nil
 		}
 		old, err := scanMerchant(tx.QueryRowContext(ctx, selectMerchant+` WHERE scheme = $1 AND id = $2`+d.forUpdate(),

@@ -427,6 +427,25 @@ func testMerchants(t *testing.T, e *env) {
 			t.Errorf("FindMerchants(%+v) (-want +got):\n%s", c.f, diff)
 		}
 	}
+
+	// A new merchant keeps the times it is given (a fixture recreating an account); a later
+	// change still moves UpdatedAt to now and leaves CreatedAt alone.
+	dated := &vippsmgmt.Merchant{BusinessIdentifier: bid("923609016"), Name: "Dated AS", Status: vippsmgmt.MerchantActive,
+		CountryCode: "NO", CreatedAt: Start.Add(-48 * time.Hour), UpdatedAt: Start.Add(-24 * time.Hour)}
+	must(t, e.s.UpsertMerchant(e.ctx, dated))
+	got, err = e.s.FindMerchant(e.ctx, dated.BusinessIdentifier)
+	must(t, err)
+	if diff := cmp.Diff(dated, got); diff != "" {
+		t.Errorf("merchant with given times (-want +got):\n%s", diff)
+	}
+	renamed := *dated
+	renamed.Name = "Dated Renamed AS"
+	must(t, e.s.UpsertMerchant(e.ctx, &renamed))
+	got, err = e.s.FindMerchant(e.ctx, dated.BusinessIdentifier)
+	must(t, err)
+	if !got.CreatedAt.Equal(dated.CreatedAt) || !got.UpdatedAt.Equal(Start.Add(time.Hour)) {
+		t.Errorf("after renaming: got created %v updated %v, want %v and %v", got.CreatedAt, got.UpdatedAt, dated.CreatedAt, Start.Add(time.Hour))
+	}
 }
 
 func testSalesUnits(t *testing.T, e *env) {
