@@ -1,7 +1,7 @@
 # vippsmgmt: `make test` is the whole suite CI runs; the rest are for longer or manual runs.
 GO ?= go
 
-.PHONY: test check unit fuzz-short newman run fuzz soak bench generate screenshots
+.PHONY: test check unit fuzz-short newman run fuzz soak bench import-bench generate screenshots
 
 test: check unit fuzz-short newman
 
@@ -31,6 +31,11 @@ generate:
 # Scale figures at full size (100,000 sales units) against a built server process; see README "Performance".
 bench:
 	$(GO) run ./cmd/vippsmgmt-load scale
+
+# `vippsmgmt import` of a 10,000-unit account from a local "production" server: time, the source's
+# request count, and a twin started from the file.
+import-bench:
+	$(GO) test -run '^TestImportLarge$$' -count=1 -v -timeout 60m ./cmd/vippsmgmt -import-units=10000
 
 # 60 s at 200 req/s over a realistic mix; fails on any error or 64 MiB of RSS growth.
 soak:

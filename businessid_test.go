@@ -19,7 +19,7 @@ func TestValidBusinessIDCheckDigit(t *testing.T) {
 		{SchemeDKCVR, "38472615", true}, // the demo merchant
 		{SchemeDKCVR, "24256790", true}, // Novo Nordisk A/S
 		{SchemeDKCVR, "24256791", false},
-		{SchemeDKCVR, "02425679", false}, // no leading zero
+		{SchemeDKCVR, "02425679", false},     // no leading zero
 		{SchemeFIYTunnus, "2914376-9", true}, // the demo merchant
 		{SchemeFIYTunnus, "0112038-9", true}, // Nokia Oyj
 		{SchemeFIYTunnus, "0112038-8", false},

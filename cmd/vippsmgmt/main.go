@@ -1,5 +1,5 @@
 // Command vippsmgmt runs the Vipps MobilePay Management API twin (serve) and talks to one as a
-// client (quickstart, admin).
+// client (quickstart, admin, import).
 package main
 
 import (
@@ -47,6 +47,7 @@ commands:
   admin       operator commands against a server's /admin/v1 API
   healthcheck exit 0 when a running server is ready (for container HEALTHCHECKs)
   version     print the version, commit, Go version and contract version (also --version)
+  import      write a fixture file that recreates a partner's account from its API
 `
 
 // run is the whole program, with its environment passed in so tests can call it.
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runHealthcheck(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "-version", "--version":
 		return runVersion(ctx, args[1:], stdout, stderr)
+	case "import":
+		return runImport(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
