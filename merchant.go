@@ -107,6 +107,7 @@ func (m *Merchant) Validate() error {
 	}
 	errs = append(errs, m.BusinessAddress.Validate("businessAddress")...)
 	errs = append(errs, m.BusinessPostAddress.Validate("businessPostAddress")...)
+	errs = append(errs, CheckText("", m)...)
 	return InvalidFields(errs)
 }
 

@@ -24,6 +24,7 @@ func (p *Partner) Validate() error {
 	if n := len([]rune(p.Name)); n < 1 || n > 100 {
 		errs = append(errs, FieldError{"name", "must be 1 to 100 characters"})
 	}
+	errs = append(errs, CheckText("", p)...)
 	return InvalidFields(errs)
 }
 

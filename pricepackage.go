@@ -35,6 +35,7 @@ func (p *PricePackage) Validate() error {
 	if p.Market != nil && !oneOf(*p.Market, Markets...) {
 		errs = append(errs, FieldError{"market", "must be DK, NO or FI"})
 	}
+	errs = append(errs, CheckText("", p)...)
 	return InvalidFields(errs)
 }
 

@@ -139,7 +139,7 @@ func (d *OrderDetails) Validate() []FieldError {
 	if d.MerchantCategoryCode != nil && !mccRE.MatchString(*d.MerchantCategoryCode) {
 		add("merchantCategoryCode", "must be four digits")
 	}
-	return errs
+	return append(errs, CheckText("", d)...)
 }
 
 // ProductOrder is an order for a product, made by prefill, template or manually on the portal.
@@ -195,6 +195,9 @@ func (o *ProductOrder) Validate() error {
 		errs = append(errs, FieldError{"salesUnit.msn", "must be 4 to 10 digits"})
 	}
 	errs = append(errs, o.Details.Validate()...)
+	withoutDetails := *o
+	withoutDetails.Details = OrderDetails{}
+	errs = append(errs, CheckText("", &withoutDetails)...)
 	return InvalidFields(errs)
 }
 

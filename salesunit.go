@@ -101,6 +101,7 @@ func (s *SalesUnit) Validate() error {
 	errs = append(errs, s.Merchant.Validate("businessIdentifier")...)
 	errs = append(errs, s.SettlementBankAccount.Validate("settlementBankAccount")...)
 	errs = append(errs, s.Configuration.Validate("configuration")...)
+	errs = append(errs, CheckText("", s)...)
 	return InvalidFields(errs)
 }
 

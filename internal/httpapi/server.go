@@ -127,6 +127,10 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 // open, keep the redirect.
 func (s *Server) route(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if msg := vippsmgmt.TextProblem(r.URL.Path, false); msg != "" {
+			problem.Write(w, problem.New(r.Context(), http.StatusBadRequest, "invalid-request", "Invalid request", "path: "+msg+"."))
+			return
+		}
 		if p := r.URL.Path; !canonicalPath(p) && !isPortalPath(p) {
 			problem.Write(w, problem.New(r.Context(), http.StatusBadRequest, "invalid-request", "Invalid request",
 				"The path "+strconv.Quote(clip(p))+" has an empty segment, '.' or '..'; a path variable may be unset."))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 )
 
@@ -242,7 +243,9 @@ func (v *Validator) validate(w http.ResponseWriter, r *http.Request, op *operati
 			}
 			continue
 		}
-		if msg := p.check(value); msg != "" {
+		if msg := vippsmgmt.TextProblem(value, false); msg != "" {
+			fails = append(fails, problem.ExtraDetail{Key: p.name, Value: msg})
+		} else if msg := p.check(value); msg != "" {
 			fails = append(fails, problem.ExtraDetail{Key: p.name, Value: msg})
 		}
 	}
@@ -294,6 +297,10 @@ func (v *Validator) validateBody(w http.ResponseWriter, r *http.Request, b *body
 	var value any
 	if err := json.Unmarshal(raw, &value); err != nil {
 		writeMalformed(w, r, err)
+		return false
+	}
+	if fails := strictBody(raw, value); len(fails) > 0 {
+		writeInvalid(w, r, fails)
 		return false
 	}
 	if b.mcc && fixMCC(value) {

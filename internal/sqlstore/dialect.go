@@ -79,6 +79,10 @@ func formatPostgresError(err error) error {
 			return &vippsmgmt.Error{Code: vippsmgmt.ENOTFOUND, Message: "A referenced item does not exist."}
 		case "23514", "23502": // check_violation, not_null_violation
 			return &vippsmgmt.Error{Code: vippsmgmt.EINVALID, Message: "A value is not allowed."}
+		case "22021", "22P05": // character_not_in_repertoire (a NUL byte), untranslatable_character
+			// The domain refuses control characters before they get here; this keeps any that
+			// slip through a 400, as SQLite would store them.
+			return &vippsmgmt.Error{Code: vippsmgmt.EINVALID, Message: "A value contains a character that cannot be stored."}
 		}
 	}
 	return fmt.Errorf("postgres: %w", err)
