@@ -448,9 +448,9 @@ func explain(s SignalCount) string {
 			"shortly before it expires (Access Token API guide; quick start). Reported past %d new tokens in a window.",
 			n, TokenReuseMargin, TokenReuseAllowed)
 	case FindingNoSystemHeaders:
-		return fmt.Sprintf("%s a request came without Vipps-System-Name and Vipps-System-Version, or with only one of "+
+		return fmt.Sprintf("%s without Vipps-System-Name and Vipps-System-Version, or with only one of "+
 			"Vipps-System-Plugin-Name and Vipps-System-Plugin-Version. Vipps MobilePay requires these headers from partners and "+
-			"plugins so it can tell integrations apart when helping with a problem (HTTP headers guide; API contract).", capitalize(n))
+			"plugins so it can tell integrations apart when helping with a problem (HTTP headers guide; API contract).", requestsWere(s.Count, "sent"))
 	case FindingSubscriptionKeyOnMiami:
 		return fmt.Sprintf("Ocp-Apim-Subscription-Key was sent to POST /miami/v1/token %s. That endpoint takes none and "+
 			"answers invalid_client when it comes; send only Authorization: Basic and grant_type=client_credentials "+
@@ -465,9 +465,9 @@ func explain(s SignalCount) string {
 			"merchant. Make the key once per order and send the same key on every retry (API contract: Idempotency-Key).",
 			RandomRetryWindow, n)
 	case FindingRetryTooFast:
-		return fmt.Sprintf("%s on %s, a request was repeated after a 429 before its Retry-After had passed, or after a 5xx "+
-			"less than %s later. Wait out Retry-After and back off exponentially with jitter after server errors; retrying at "+
-			"once keeps an overloaded service overloaded (HTTP status codes guide; best practices).", capitalize(n), s.Route, RetryFloor)
+		return fmt.Sprintf("%s to %s after a 429 before its Retry-After had passed, or less than %s after a 5xx. "+
+			"Wait out Retry-After and back off exponentially with jitter after server errors; retrying at "+
+			"once keeps an overloaded service overloaded (HTTP status codes guide; best practices).", requestsWere(s.Count, "repeated"), s.Route, RetryFloor)
 	case FindingDeprecatedEndpoint:
 		return fmt.Sprintf("The deprecated %s was called %s. It is replaced by %s and may be removed without "+
 			"further notice (Management API guide, endpoint table).", s.Route, n, deprecatedRoutes[s.Route])
@@ -476,9 +476,10 @@ func explain(s SignalCount) string {
 			"Prefills, product orders and price packages need partner keys or management keys (quick start; Management API "+
 			"guide, which keys may call what).", s.Route, n)
 	case FindingPolling:
-		return fmt.Sprintf("%s on %s, one product order (or the list) was read more than %d times in a row less than %s "+
-			"apart. A merchant takes minutes or days to open and submit an order; poll each order at most every %s and back off "+
-			"while it waits for the merchant (Management API guide: poll for the status).", capitalize(n), s.Route, PollBurst, PollInterval, PollInterval)
+		return fmt.Sprintf("%s to %s read one product order (or the list) again less than %s after the previous read, "+
+			"beyond %d such reads in a row. A merchant takes minutes or days to open and submit an order; poll each order at "+
+			"most every %s and back off while it waits for the merchant (Management API guide: poll for the status).",
+			capitalize(requestsOf(s.Count)), s.Route, PollInterval, PollBurst, PollInterval)
 	}
 	return ""
 }
@@ -497,6 +498,21 @@ func explainClientErrors(r RouteCount) string {
 	return s + fmt.Sprintf(" An integration that keeps sending requests the API refuses has a bug or skips validation; "+
 		"read the problem's detail and fix the request rather than retrying it (Management API guide: errors). "+
 		"Reported from %d requests with %.0f %% errors.", ClientErrorMinRequests, 100*ClientErrorShare)
+}
+
+// requestsWere says "1 request was sent" or "3 requests were sent".
+func requestsWere(n int64, verb string) string {
+	if n == 1 {
+		return "1 request was " + verb
+	}
+	return fmt.Sprintf("%d requests were %s", n, verb)
+}
+
+func requestsOf(n int64) string {
+	if n == 1 {
+		return "1 request"
+	}
+	return fmt.Sprintf("%d requests", n)
 }
 
 func capitalize(s string) string {

@@ -242,3 +242,21 @@ func (a *Admin) ListNotifications(ctx context.Context) ([]AdminNotification, err
 func (a *Admin) ListRequests(ctx context.Context) ([]AdminRequest, error) {
 	return adminList[AdminRequest](ctx, a, openapi.NewAdminListRequestsRequest)
 }
+
+// Report returns the integration report: per caller (key set), the habits of its integration
+// that the real API answers without comment but that hurt in production, worst first
+// (GET /admin/v1/report). A non-empty clientID narrows it to that caller.
+func (a *Admin) Report(ctx context.Context, clientID string) (*AdminReport, error) {
+	var params openapi.AdminGetReportParams
+	if clientID != "" {
+		params.ClientId = &clientID
+	}
+	return adminDo[AdminReport](ctx, a, http.MethodGet, func(base string) (*http.Request, error) {
+		return openapi.NewAdminGetReportRequest(base, &params)
+	})
+}
+
+// ResetReport forgets the report's counts and starts a new window (DELETE /admin/v1/report).
+func (a *Admin) ResetReport(ctx context.Context) (*AdminReportWindow, error) {
+	return adminDo[AdminReportWindow](ctx, a, http.MethodDelete, openapi.NewAdminResetReportRequest)
+}

@@ -196,3 +196,21 @@ type AdminNotification = openapi.AdminNotification
 
 // AdminRequest is one served API request.
 type AdminRequest = openapi.AdminRequest
+
+// AdminReport is the integration report; AdminReportCaller one caller's part of it and
+// AdminReportFinding one finding, with its severity.
+type (
+	AdminReport        = openapi.AdminReport
+	AdminReportCaller  = openapi.AdminReportCaller
+	AdminReportFinding = openapi.AdminReportFinding
+	AdminReportWindow  = openapi.AdminReportWindow
+	ReportFindingCode  = openapi.AdminReportFindingCode
+	ReportSeverity     = openapi.AdminReportFindingSeverity
+)
+
+// Severities of report findings, least severe first.
+const (
+	ReportSeverityInfo    ReportSeverity = "info"
+	ReportSeverityWarning ReportSeverity = "warning"
+	ReportSeverityError   ReportSeverity = "error"
+)

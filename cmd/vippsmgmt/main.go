@@ -45,6 +45,7 @@ commands:
   serve       run the server (see vippsmgmt serve -h)
   quickstart  run the Management API quick start against a server
   admin       operator commands against a server's /admin/v1 API
+  report      what integrations do wrong, per caller; --fail-on fails a CI job on it
   healthcheck exit 0 when a running server is ready (for container HEALTHCHECKs)
   version     print the version, commit, Go version and contract version (also --version)
   import      write a fixture file that recreates a partner's account from its API
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runQuickstart(ctx, args[1:], getenv, stdout, stderr)
 	case "admin":
 		return runAdmin(ctx, args[1:], getenv, stdout, stderr)
+	case "report":
+		return runReport(ctx, args[1:], getenv, stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "-version", "--version":

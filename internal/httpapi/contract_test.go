@@ -209,6 +209,10 @@ func TestContractWalk(t *testing.T) {
 	call("GET", "/admin/v1/notifications", nil)
 	call("GET", "/admin/v1/requests", nil, adm...)
 	call("GET", "/admin/v1/requests", nil)
+	call("GET", "/admin/v1/report", nil, adm...)
+	call("GET", "/admin/v1/report?clientId=", nil, adm...)
+	call("DELETE", "/admin/v1/report", nil, adm...)
+	call("DELETE", "/admin/v1/report", nil)
 
 	// Every operation answered at least one success and, where it takes input, one failure.
 	var missing []string

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/openapi"
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 	"github.com/vippsmgmt/vippsmgmt/internal/report"
 )
@@ -69,4 +70,47 @@ func MarkInjected(r *http.Request) {
 	if x := exchangeFrom(r); x != nil {
 		x.injected = true
 	}
+}
+
+// AdminGetReport serves GET /admin/v1/report: the integration report, worst callers first.
+func (s *Server) AdminGetReport(ctx context.Context, req openapi.AdminGetReportRequestObject) (openapi.AdminGetReportResponseObject, error) {
+	if s.report == nil {
+		return nil, vippsmgmt.Errorf(vippsmgmt.ENOTFOUND, "This server keeps no integration report.")
+	}
+	clientID := ""
+	if req.Params.ClientId != nil {
+		clientID = *req.Params.ClientId
+	}
+	rep, err := s.report.Report(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	out := openapi.AdminGetReport200JSONResponse{WindowStart: rep.WindowStart, Callers: make([]openapi.AdminReportCaller, 0, len(rep.Callers))}
+	for _, c := range rep.Callers {
+		oc := openapi.AdminReportCaller{ClientId: c.ClientID, PartnerId: c.PartnerID, Kind: c.Kind, Requests: c.Requests,
+			FirstSeen: c.FirstSeen, LastSeen: c.LastSeen, Findings: make([]openapi.AdminReportFinding, 0, len(c.Findings))}
+		for _, f := range c.Findings {
+			of := openapi.AdminReportFinding{Code: openapi.AdminReportFindingCode(f.Code), Severity: openapi.AdminReportFindingSeverity(f.Severity),
+				Count: f.Count, FirstSeen: f.FirstSeen, LastSeen: f.LastSeen, ExampleRequestId: f.ExampleRequestID, Explanation: f.Explanation}
+			if f.Route != "" {
+				of.Route = &f.Route
+			}
+			oc.Findings = append(oc.Findings, of)
+		}
+		out.Callers = append(out.Callers, oc)
+	}
+	return out, nil
+}
+
+// AdminResetReport serves DELETE /admin/v1/report: a new window.
+func (s *Server) AdminResetReport(ctx context.Context, _ openapi.AdminResetReportRequestObject) (openapi.AdminResetReportResponseObject, error) {
+	if s.report == nil {
+		return nil, vippsmgmt.Errorf(vippsmgmt.ENOTFOUND, "This server keeps no integration report.")
+	}
+	start, err := s.report.Reset(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.logger.InfoContext(ctx, "integration report reset")
+	return openapi.AdminResetReport200JSONResponse{WindowStart: start}, nil
 }

@@ -100,6 +100,69 @@ func (e AdminPricePackageInputMarket) Valid() bool {
 	}
 }
 
+// Defines values for AdminReportFindingCode.
+const (
+	ClientErrors                   AdminReportFindingCode = "client-errors"
+	DeprecatedEndpoint             AdminReportFindingCode = "deprecated-endpoint"
+	IdempotencyKeyRandomRetry      AdminReportFindingCode = "idempotency-key-random-retry"
+	IdempotencyKeyReused           AdminReportFindingCode = "idempotency-key-reused"
+	MerchantKeysOnPartnerOperation AdminReportFindingCode = "merchant-keys-on-partner-operation"
+	NoSystemHeaders                AdminReportFindingCode = "no-system-headers"
+	Polling                        AdminReportFindingCode = "polling"
+	RetryTooFast                   AdminReportFindingCode = "retry-too-fast"
+	SubscriptionKeyOnMiami         AdminReportFindingCode = "subscription-key-on-miami"
+	TokenNotReused                 AdminReportFindingCode = "token-not-reused"
+)
+
+// Valid indicates whether the value is a known member of the AdminReportFindingCode enum.
+func (e AdminReportFindingCode) Valid() bool {
+	switch e {
+	case ClientErrors:
+		return true
+	case DeprecatedEndpoint:
+		return true
+	case IdempotencyKeyRandomRetry:
+		return true
+	case IdempotencyKeyReused:
+		return true
+	case MerchantKeysOnPartnerOperation:
+		return true
+	case NoSystemHeaders:
+		return true
+	case Polling:
+		return true
+	case RetryTooFast:
+		return true
+	case SubscriptionKeyOnMiami:
+		return true
+	case TokenNotReused:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AdminReportFindingSeverity.
+const (
+	Error   AdminReportFindingSeverity = "error"
+	Info    AdminReportFindingSeverity = "info"
+	Warning AdminReportFindingSeverity = "warning"
+)
+
+// Valid indicates whether the value is a known member of the AdminReportFindingSeverity enum.
+func (e AdminReportFindingSeverity) Valid() bool {
+	switch e {
+	case Error:
+		return true
+	case Info:
+		return true
+	case Warning:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for KeyKind.
 const (
 	KeyKindManagement KeyKind = "management"
@@ -507,6 +570,63 @@ type AdminProductOrder struct {
 // AdminRejection defines model for AdminRejection.
 type AdminRejection struct {
 	Reason string `json:"reason"`
+}
+
+// AdminReport The integration report of the current window.
+type AdminReport struct {
+	// Callers Callers seen in the window, worst first.
+	Callers []AdminReportCaller `json:"callers"`
+
+	// WindowStart When the window started (the Unix epoch before the first reset).
+	WindowStart time.Time `json:"windowStart"`
+}
+
+// AdminReportCaller One caller (key set) and its findings.
+type AdminReportCaller struct {
+	ClientId string `json:"clientId"`
+
+	// Findings Worst first (severity, then count).
+	Findings  []AdminReportFinding `json:"findings"`
+	FirstSeen time.Time            `json:"firstSeen"`
+
+	// Kind partner, management or merchant; empty when the key set no longer exists.
+	Kind     string    `json:"kind"`
+	LastSeen time.Time `json:"lastSeen"`
+
+	// PartnerId The partner owning the key set; empty for a sales unit's own keys.
+	PartnerId string `json:"partnerId"`
+
+	// Requests Requests the caller made in the window.
+	Requests int64 `json:"requests"`
+}
+
+// AdminReportFinding One bad habit of an integration.
+type AdminReportFinding struct {
+	Code  AdminReportFindingCode `json:"code"`
+	Count int64                  `json:"count"`
+
+	// ExampleRequestId The latest occurrence's X-Request-Id, as the request log shows it.
+	ExampleRequestId string `json:"exampleRequestId"`
+
+	// Explanation What happened, why it matters and the rule it comes from.
+	Explanation string    `json:"explanation"`
+	FirstSeen   time.Time `json:"firstSeen"`
+	LastSeen    time.Time `json:"lastSeen"`
+
+	// Route The operation the finding is about, for findings about one operation.
+	Route    *string                    `json:"route,omitempty"`
+	Severity AdminReportFindingSeverity `json:"severity"`
+}
+
+// AdminReportFindingCode defines model for AdminReportFinding.Code.
+type AdminReportFindingCode string
+
+// AdminReportFindingSeverity defines model for AdminReportFinding.Severity.
+type AdminReportFindingSeverity string
+
+// AdminReportWindow A report window.
+type AdminReportWindow struct {
+	WindowStart time.Time `json:"windowStart"`
 }
 
 // AdminRequest One served API request.
@@ -1070,6 +1190,12 @@ type AdminListProductOrdersParams struct {
 	PartnerId *string `form:"partnerId,omitempty" json:"partnerId,omitempty"`
 }
 
+// AdminGetReportParams defines parameters for AdminGetReport.
+type AdminGetReportParams struct {
+	// ClientId Only this caller (key set). An unknown client id gives an empty list.
+	ClientId *string `form:"clientId,omitempty" json:"clientId,omitempty"`
+}
+
 // AdminListSalesUnitsParams defines parameters for AdminListSalesUnits.
 type AdminListSalesUnitsParams struct {
 	// Q Case-insensitive search in ids and names.
@@ -1327,6 +1453,12 @@ type ServerInterface interface {
 	// AdminViewProductOrder Record that the merchant opened the prefill link
 	// (POST /admin/v1/product-orders/{productOrderId}/view)
 	AdminViewProductOrder(w http.ResponseWriter, r *http.Request, productOrderId ProductOrderId)
+	// AdminResetReport Start a new report window
+	// (DELETE /admin/v1/report)
+	AdminResetReport(w http.ResponseWriter, r *http.Request)
+	// AdminGetReport Integration report
+	// (GET /admin/v1/report)
+	AdminGetReport(w http.ResponseWriter, r *http.Request, params AdminGetReportParams)
 	// AdminListRequests List recent API requests
 	// (GET /admin/v1/requests)
 	AdminListRequests(w http.ResponseWriter, r *http.Request)
@@ -1802,6 +1934,53 @@ func (siw *ServerInterfaceWrapper) AdminViewProductOrder(w http.ResponseWriter, 
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.AdminViewProductOrder(w, r, productOrderId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AdminResetReport operation middleware
+func (siw *ServerInterfaceWrapper) AdminResetReport(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AdminResetReport(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AdminGetReport operation middleware
+func (siw *ServerInterfaceWrapper) AdminGetReport(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AdminGetReportParams
+
+	// ------------- Optional query parameter "clientId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "clientId", r.URL.Query(), &params.ClientId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "clientId"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "clientId", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AdminGetReport(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3205,6 +3384,8 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/admin/v1/sales-units/{msn}", wrapper.AdminUpdateSalesUnit)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/admin/v1/notifications", wrapper.AdminListNotifications)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/admin/v1/requests", wrapper.AdminListRequests)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/admin/v1/report", wrapper.AdminResetReport)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/admin/v1/report", wrapper.AdminGetReport)
 
 	return m
 }
@@ -4875,6 +5056,131 @@ type AdminViewProductOrderdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response AdminViewProductOrderdefaultApplicationProblemPlusJSONResponse) VisitAdminViewProductOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetReportRequestObject struct {
+}
+
+type AdminResetReportResponseObject interface {
+	VisitAdminResetReportResponse(w http.ResponseWriter) error
+}
+
+type AdminResetReport200JSONResponse AdminReportWindow
+
+func (response AdminResetReport200JSONResponse) VisitAdminResetReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetReport401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AdminResetReport401ApplicationProblemPlusJSONResponse) VisitAdminResetReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminResetReportdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AdminResetReportdefaultApplicationProblemPlusJSONResponse) VisitAdminResetReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetReportRequestObject struct {
+	Params AdminGetReportParams
+}
+
+type AdminGetReportResponseObject interface {
+	VisitAdminGetReportResponse(w http.ResponseWriter) error
+}
+
+type AdminGetReport200JSONResponse AdminReport
+
+func (response AdminGetReport200JSONResponse) VisitAdminGetReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetReport400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AdminGetReport400ApplicationProblemPlusJSONResponse) VisitAdminGetReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetReport401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AdminGetReport401ApplicationProblemPlusJSONResponse) VisitAdminGetReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminGetReportdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AdminGetReportdefaultApplicationProblemPlusJSONResponse) VisitAdminGetReportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -6855,6 +7161,12 @@ type StrictServerInterface interface {
 	// AdminViewProductOrder Record that the merchant opened the prefill link
 	// (POST /admin/v1/product-orders/{productOrderId}/view)
 	AdminViewProductOrder(ctx context.Context, request AdminViewProductOrderRequestObject) (AdminViewProductOrderResponseObject, error)
+	// AdminResetReport Start a new report window
+	// (DELETE /admin/v1/report)
+	AdminResetReport(ctx context.Context, request AdminResetReportRequestObject) (AdminResetReportResponseObject, error)
+	// AdminGetReport Integration report
+	// (GET /admin/v1/report)
+	AdminGetReport(ctx context.Context, request AdminGetReportRequestObject) (AdminGetReportResponseObject, error)
 	// AdminListRequests List recent API requests
 	// (GET /admin/v1/requests)
 	AdminListRequests(ctx context.Context, request AdminListRequestsRequestObject) (AdminListRequestsResponseObject, error)
@@ -7464,6 +7776,56 @@ func (sh *strictHandler) AdminViewProductOrder(w http.ResponseWriter, r *http.Re
 	}
 }
 
+// AdminResetReport operation middleware
+func (sh *strictHandler) AdminResetReport(w http.ResponseWriter, r *http.Request) {
+	var request AdminResetReportRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminResetReport(ctx, request.(AdminResetReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminResetReport")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AdminResetReportResponseObject); ok {
+		if err := validResponse.VisitAdminResetReportResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AdminGetReport operation middleware
+func (sh *strictHandler) AdminGetReport(w http.ResponseWriter, r *http.Request, params AdminGetReportParams) {
+	var request AdminGetReportRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminGetReport(ctx, request.(AdminGetReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminGetReport")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AdminGetReportResponseObject); ok {
+		if err := validResponse.VisitAdminGetReportResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // AdminListRequests operation middleware
 func (sh *strictHandler) AdminListRequests(w http.ResponseWriter, r *http.Request) {
 	var request AdminListRequestsRequestObject
@@ -7920,186 +8282,201 @@ func (sh *strictHandler) GetProductOrderDetails(w http.ResponseWriter, r *http.R
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3pUhvJuuCrZGjujYY5JSE2t4E4MYExdnNslgBszz2N5yhV9UnKpiqznJmFrOPmseYF5skmcqvK2iRh",
-	"A3b74h/dQqrK5csvv3350glZkjIKVIrO7pfOBHAEXH88B8ln3f2RBK7+jECEnKSSMNrZ7VxAyGgkkGRo",
-	"iolEQxgxDkjyGaFjhMeY0F4n6IhwAglWryeEkiRLOrv9oCNnKXR2O4RKGAPv3N7eBp0Uc5yAtHMfRZCk",
-	"TAINZ903MKvPfzBhAigazpCcAApxHAMPUEbJpwxQChypwWkEEWI8Ar6L1tVSt/soBqkmCVBExkQKxDiK",
-	"sJiA6KFzSCAZAodIj2AGRSPGEZYoBiwk2thCE5ZxofZG1DoMvDpBh+JE7am68KDD4VNGOESdXckz8EEC",
-	"n3GSxuqtzdEGXg/70NWL7W5tdIJOgj+/BTqWk87udl/BR61bTfl/fsfdf+93/9nv7nQ/flkPtvu3/9HJ",
-	"gSokJ3TcUSB9T9JUdC9mQkLSPdHrq4JRfYvYKAeiOjyhXwj0xu0S0WDKWMiSBHgIgx7alyhhQqLNPgon",
-	"mONQgbQVJvV1NEPBm6O8/83+wu2dxdmY0CV2meoHUYKv1V7dvgNERgjT2TdtzV9D8w5v9OP3sM/3wIXe",
-	"W3Wr9ofH261bSfOG13sbvfU7b3LZ3ZUx9pt2M38b272tXn+ZbZCovujLCSDGx5gSgdVXvwhEIqCSjIim",
-	"U0hOsER6WijfOoxOGJ/CmGBaGgHRTNGpfGcplpNiXyRakursPP/12fbW5sZ6I/VIBG3ei8AxCEVq5S8C",
-	"HV+ctCxDvT9vHf/BYdTZ7fyPtYIBrZlfxdrxxUnHMgVJgR+1QNX+rAHasopihK9dy1k+gl4RZ1EWylNF",
-	"p1uXZZ4xnEcvDq0odB2kHEYkjiGyrw8UImNkv15t20J5yuXOtr++0x+uj7a6z/AmdH8N16PuTriBu9vR",
-	"Ojwf/YqfDbc2O0FnxHiCZWe3k2Uabepo8KmB92IBXUIFUEEkuQEkAPNwolCZRAJhGiG19OLmfcqAz4oN",
-	"fSoLBsWdWu83XipzNerreJEJQkGUrpN5FoksnCAs0GBon9k9Od09PX892DOEg8WMCpTgGRqq5VOJOJ4q",
-	"WSBVVJnKLtCQRdCGVXZFyx1FZQkNUL5VA4mUUQFa+nmBo3P4lIGQ6q+QKVFGf8RpGpNQ04C1lLNhDMnf",
-	"/hCGUi6JzeYtM2kddbmZFg054GthYUWlIqW7ClOdkKZANWTRDI0IxBEiAiVECELHAZpg896UM8VyZilo",
-	"GYuBQJRJlGCpUEUKZCWaQP2sXvjHxemJHgnHCi0h6qFBBBKTeGDwST9lJlQ4pv7iWQx7aErkBAm4AY5j",
-	"NMIkzjgIBFhNJFBMhIRIYecAPkuOX+oxxaDXuQ06B4yOYhJ+N0CHdn5hNqEBnnGuMFJILCHIURmjmIwg",
-	"nIUxICEh1c86EqOezUQBZRzHbKo3+BJGOIulW84jbnOfzhCTE+DIDq3X84rxIYkioI8NcSvOE4FwJieK",
-	"YIRY4cUwkxodOYtBUwQFv0wAkhMiEEuB60XpxZ8w+YplNHrMtb90ZwqfiZD5bbHbcQsWAIhIQ93klCHM",
-	"QX8vmbotiguWNqDu2pxNqMXvKRFKgPz7u8tX3eePvpUe0nLTaERCguOcCqEIwhhzTQyIQHYyc3kG87cw",
-	"CJBgiEiFAprka7lrimcaMmd4FjMcXTL2FvMxfDfCq4iqIlpqEQo8mGoYCeA3wBEOQ0il0Cu+0F8dcs74",
-	"Y67WTItAzWsOyRBpteoxUOAktEwWq1uk9sLGY4gKAuf2SgxRJlRITJVeqXZ1ydgxpjPL/8Rj7uwcS0Ax",
-	"SYg0jL/dFtI0gX16zX9UT/KOKoLDOPk3PCrhOHYcmdAbHJMIac0iVeIKkuwaDOfF5rOiePaIMDVU+xpm",
-	"SIAS8kU2zAdWX+uDekdFlqaMS4iOISL4Ugs13/fWGPJBpRb9qtRA4ZeTJrE+1f0o4iD0R5rFMR4qec0I",
-	"cilXlF8SI5CFRM7KQt2piFldIayOUhH0gk7IMir57IBFDfLs0cUp2lx/9gzhOJ3g7gayTyMliiqELKY/",
-	"OS1PvlGf2zcY7Xf/+fHLRpOZKOjESjhtMPBJDiCR/nUPQZLKGZpOwFAjbACnZT3KqF4ckZCIMpBeckap",
-	"UtAPsxEkBAs0Vlesat5qUKXzLzDneKb+TpmQDmwlNadiXthYfAy3vtz+uwXAx6AjidSDOrTIX2TDPyCU",
-	"ahX7UULofppydoNjtZQyniTAwwmmco4ZamSZnnvUAJXIQnbTzBHNQO6hyAhv2swqS6q3loh7dTNhQmiu",
-	"TTVA1Sr1y+jezXs/iFl4Xd84ZVP1v1ydjLCEriRaR6otgo1GAmQdPr+xKRphKxOoebSwpuiq0pM54Bip",
-	"IQMjDb9mKMqcbObfjc3NXyf9pC86iw5eLTpfzce5O96PbhSLqm8cFz9UpF+UMqseeystFNOdfjJQ9Heg",
-	"ljuo76BTusErv/e7Ox//tnJ11TOfVv/XChV/ZuLP//d/xZ+J+FP8mfw5WV39238s3LVbceuGG+3t+44d",
-	"aB7BrMwsIOQgtaJfIZgxASqNgWQesh245xRt5KAE8n25PCZdE7pwijcwe6MeuwP2zzU8vWLcGZ60Gppg",
-	"iseQKK5zDTMNi9o6Odywa8P97W9DxmLAtHY6OeDs5op3fQDNO7sD81TTEVKYlo7RP8MAiQmbUqv10BDu",
-	"6VD15ws9h7f9v94R+jJQ8w0ZaslD0ffKeAGaTkg40UolZQ3S1KIr6yFFCZ4Weq3YcGx5zBFNM1mnXc4w",
-	"5YlB8+DqHrsN8jePcsPbopcb3vDGOWNC3n0VFWFqWYGHWuZ8N85pLCxa+qBZok5l/+Dy6P1hJ+i8PNQf",
-	"9y8PX3pn0XKWDYCwS1p4jG9g1nKSd7+ZrQz+hKlVGbG5AWVYNGu8xl9BvI2vJH+WUPlsq1N3DgedGAuZ",
-	"q7kLRey6hX6BkVudT0hSYpUWd7yWQCgRy8K/4XC9d53MV8ccoHIOXBZuSGTmhOpjV1BLb67BW+A2V11s",
-	"MXRgDnYpFmP9IQ1IeHcUoG0wKxHv5b0zPjR8zw81211+dy33rIF0aJ/FAtrxELtZtIP7JBYFl264HDmv",
-	"W0z75nOrM05COMPhNR5D29JZov0MhjQtvDklBl06tWdNuhHm11AiAS/fdAKjar86arz8DfiwuQQ6+Btd",
-	"jkLZW+1sLAtMJvmjt0HnhggyjOGIXpAxzdJXjCdLiKH2wvgAnHNuBcVp1IN8d6iRO+EG+ExOCB1bAzvj",
-	"ShBtkDnvS9L4CuIUQUgi90p5Ux+cIcTuSSmk2iig440QBwUgY0T8OppvTKoLhSENc+vPUq8Z855oXTKm",
-	"KKMiGyZESoic49laBcUeUuvSEqyxAOrdia/fxXLuew+Q2s2XR6csNcXdub3/yh0uVPF8ZYx3PC7Py8kd",
-	"Vv4VV9qgF2H0HLBYkhRqy9E7SuRddnuRv1QSgJd+3bxhRBiDct8iB2VpdNcrfENg+i2TVplwFRMaxC3/",
-	"WHOgBc1iv8/U3Y33SZW/51bye+6woc4ueY4fJV1nEYeq7NqOMmcBeahC+Y6fUuu3itD+2ZEz1jfYFbT/",
-	"r5lGGGEFkch46xIcgRfGxrhvmc5oybPbqMbHWMdmHosySrBMIUH+vImv0kIByAmLmmVUHQDXKvabn71Q",
-	"tgbVQQPkqHl4zjIJzUDRMRQQIf1IEUeR2xZfH16itUIwW7tZX9P3v5tRIsXal0TQ20GzlSO/5HU1zETZ",
-	"tas5+ud5+9V3bsm7W8FB+5DFlPxYHJS8i1YcsA/gVuS98OliVXLxzO3fS2xhdETG1ni8aIh8Lwelt75O",
-	"+lne0LacEtdwtRmlWkxygoCVP/Rddl6lJdjoImF6MW8EKWN9U15ger0farvSos37jy7NHfMTKljjnbla",
-	"5WaYMEsrrzdymTIOeVfFZz93ZDr5RhaYFn8Q/L87Mt/NOPg1Cv53xbs7ItFiPHincabdKk4gjoSOSoph",
-	"JBGO7f2u6vf3ctz3cIg1JdbpKszRLSSZFkA0zZIMRUTYX3rI7joGfAN5FCU1Ylqx93ke+zzF42Pxsfev",
-	"7scv/eDZZoNdO+h87o5Z1375h2C0d46nxyAEHoP/a1dck7TL9M5w3E2Z4vDcLOGb8KmOIGna7HoZWBn5",
-	"nYADLGCA9tO0ER5lT2uaNrvVFS/BafqL0OojIlSNhy4k4zry9DVj4xjQWYxnZS/r/sHxIXpFJC35+tu8",
-	"pnb2pptQub1V1IlYAkKSEK28eLF/soqweXQPHb3YP3FRKyawC6IeeokpERP3lLkzHMZESO4H/2vHlX3I",
-	"faWFFMqQSHFowq/ng7QtW6E8bJEqReMKCJ8/66+vr6//urP1a9lffXUVfdkJNreaPTBtAd0DBaDdARqx",
-	"OGZTiPL0rtY4GP1CLRimfNe3F51tHs1NIj8M5CInz2iI6bWDSlNYyIFnUi0W92y4PtoebUB3Y9QPu1t4",
-	"+9fuTri93V2P1kf94XO8A/31ztLXfmenGZiHXkxznRFfN7kq34kMx/HMi6dWn0DDmAiEhyyTZTjn5gPr",
-	"OKhr2jjOoMnqhHW8pQkGtz7n8tBJJiQaAsI2eWfLT95ZeC+vdY6dmb3pbr4G6dxn5zbEXhOTOD4ddXZ/",
-	"XyATOMfP7cem6DPnF7IBKUN1U83MvU7zUiz79y3dwl/WvBQXLeii1L5Viriab5Ap5mqKq3K+9UXG/QVu",
-	"MCU+1Tbg4IcEcILjnJ4obPNyNnQSTKFr9dB+PMUzBVIzvnpgS7HY9b4lRWUMWt/Y3Np+VqYB62UasFWj",
-	"TlvBer/5QuWnXqfllTQsbZJgUyq81Yt2ZfAn8bNXohCXdbuXdNBijI3+xla3v9ntr1/2d3Y3+7v9fq+v",
-	"//2zze7c6oZp5u1o/+LOcXJf7e2vKHRl/HmLhVTEjY5hD8GnDGvBcZBDZpBHWHLQsZVD8FTh+4TZ0kEJ",
-	"nrrYrCKW0aOJBB8LekRHrIE8XJzkyWI1IlC7RXfX4ZaSYDVDm6MPNe2o5HZpJNtW3/HT+xAuYj5DTBGH",
-	"GwJTDYCQca71BpNemZi8JqHYCqFo4NvUrbF1oCReI41VpGRKMxxfZpyyG0MtagEWCf5sMvF33L+glJ3f",
-	"Yi/xLIHlSc5Myhw2SRNzlJqV9f6fv693dz6u9hspBDYKw1yqlKbqyQkW5xBmXL/Z7v7IvZtBx5UDOMt4",
-	"ygQs5TNxx3WAJYxZQQDn6W1KdPvSIvbWTVWV/APAUVcJ2Tr+DuXZons2NE+wstnRZHhzEBA7O5oeu9eQ",
-	"2LmsO8rqZEu6edzTvoPpLRuzpW+ffth/+6Suum/VyPW8A7i6Sr+8vVX/Pb69uoqurq6uVq6uVrv/urr6",
-	"29WVuLrqDT7+rVkruQdzzBSGgsiF4PtgH2vUm898O0RB9HGYQDdlovNthgI1gS8SLoix8IKS++g/l3Nd",
-	"l4Iu6tEASowVWZJgPlOIzSUCyrLxJA+NV7jreTM2ejs7/1mJkNbflbn6PYd0FHOdnV4gITGNMI+WSFyo",
-	"3/L7zsp+gHCQWqyA9v87AiiMe16L4lo8IVyJvZqNpSS8NkHDHvVZEF1SAVGwbLiJl8RaoZyvDtDO1vav",
-	"LtPUpqT5SbU2f/AXYTVek6GOBka8GSglVT332+XlmcumVVodRZbv7XmJaurhQcbprjqfBntFkeDmQn+9",
-	"FL6YjRGOBUMh5pxAg75gFt+iTE+BSpdbraBuMiIIRVPGI6UzRXADMTMFbCjCoUTVBIkSsd11SlbEQNBf",
-	"XIK22cY4i7FOGlOqgPEe1HARKvaHug/YGBbUikaYxBBp6cYXdZXibNO3l9ZrS2aP21a6lOu57vAa0q6c",
-	"0GtzSlloMrDDitSdH/j6xiZsbT/7tQvPd4bd9Y1os4u3tp91tzaePdve3tpSgvh852pdYPTxrmbm2ur3",
-	"m8Qwa6iqZW5pmuoorC2Vck2ozqKxF2TPphPZhCTt2Gzd+JHNH7Ro3WnN1poL2doaypNMpEzF7tqaLpGT",
-	"jBPZi+DGZQ2KNZvD2C3WUIm3WeA/NuEYBmKeTmOvmocengHQkZtmSpSL5BYJnR3n/UbLzcW5E4EVpFVn",
-	"PV9TNjVWN60ueOFyD+dZrgdOPRibuu9Iq6aKK0bFigm93tN2ao3WuQTtRbKVMW53bS1mIY4nTMjd5/3n",
-	"/TVjage+lr+8dmdwPHQA2PcM5qrazucEOJWvUoHUiy6UF1C0SLkto8Lh59QoQjPAPJ4haZ/U7HHCYjAW",
-	"OkcT9cnbchth2bOxsa3NKcFja89VSq5Nyma1+WbA7VJOuJabdSErdMyGJIYzPNPSgJCQmo0CRStXnfX+",
-	"VQdJhtSn/lVntXwVtvrz3ZH3p7nfF/mqWgBspmxnd4RjAUGLQFtKvBUQx+XcdrGHBmrvA4TFtdAkJJ9E",
-	"h7DhMARRJiN2vq+yQDSJd4qMDQEJZqvcTNjUMOuEcS3GhhwkGBv6CCtKZWW1GwLT8qkeMyon8QyNZwky",
-	"lQ3FhKTCjG0EeWQV1qVCbdrsIQ3mL5bxrjbV+zYv85YWb9DK8cHB6l7JekForv3lSdE6FxGK79loVKPj",
-	"2zs6ofyhrDJKgvXqzTX4YtBKU8SdZfZiTT/cdQ8PVvdQApgSOh5lJth6cLb/X8eHJ5f/Ojq5PHx9vn95",
-	"dHoyCNDgYP/it6PD84HGg8HBb4cHb07fXQ56SMdyj8kN0KCM0iGmlDkTs4ZfAdMy0L6SxT8gU/vBDFAN",
-	"qfs2QZahTAAXDrY4TfUB2QsVYxopcpHiMexpFWwI9kAiFGNpZLoWT8Ux/oNxITOgZUPDT24CW+iK8LGq",
-	"JFUYsa+mmLTJFYWntSxYWFmvVb50F+wXoUVMV46hkC/VPdlzeRRofQtF2oE5UuRZ+01qVQoeWPpsuJjl",
-	"2oPNG6Uw9coWBqYqjLVqOJuKQvYIYpBQVMcS90JdFkXfV3YQ+OfWiBZCiQQLsKIUATw/XubuLqhl7vnS",
-	"8Z3eFst1OL0MGrNnzU1tOG1GJYm9J4hAB6fHZ28PLw9f9hYCp8Vk8UHbbfxBe2hwfHh+8Nv+yeW/3h8d",
-	"fjh8qVjY6fnLw/N/Xbx7cXx0eXn40rKyw/99dnSu/jLOjjDMeKO+ZgQfnYtk4qBCliRMk2Aca1ORM+ue",
-	"Hx4cHr0/fNkJOpVVdIJOZRGdoGMX0Ak6OSg6Qef88B+HB9atWxyc/0SDKb2u4daLmpQzxRJszTt27Wfn",
-	"h6+O3r7tBJ3Lw+Ozt/uXh2oX+yfv9t82WqjPyiy2vf7oELTFVk1ssiHyGevyhgKFETfUJytqdILO29PX",
-	"R+rHl6cn+rmLMnCaR2pbssfb29CpLJ3v6qqHN7mYGiDsPiIhicZuBdaQUSF5ZuIrV5RkZFQmEBLphwlF",
-	"A/viYFWNQrEuzaKYt3l+gNNU/cQ4EiwBE+UPsQCvAKMOllTCoLp6aGXwjl5TNqWDVR+4jrEF7tMHIieX",
-	"hj0pJSjo2NfKkCxeWyhjLZmz0EMnMEUFBdOmJpymgPmezasRSqbJ4giRMVXqRWZWpmRu8cMnNXxnarxU",
-	"tH2TF6NlR3XFw8boohEOpY3KQ1OlJFZKQalzjVgP7bsirGgU47HWMoQ70kBHmQ60tjpoSsFKZcahoClW",
-	"m+6cg3ZbHJjffYpb/eEl4RDK4u8TJvdNBTaFyx+bI4IiIg8wj87wTAmd+8aN0pSfHHSsYH2Gx3A2YRRO",
-	"dDDZWxZet78h3frmj8zo+C250YMvXofS6wiOlxk4rQ1XKaQcA+ZGekT2WbHnDkl/68WV2WgzxTEzAegt",
-	"G5sWC/VpubNZzF2cuCbp2wKmc569nYfETttaUCc8ZmPmwiQFPNtyBZbR2cnrHrr4lGGuqLvrs7De739e",
-	"7/dNkLMNDF3v9/soJZ8hFrmyxejY0PhIV5rkoAvr0wiiPZvDLMi/wQgP15BKXe1Vi+6MSxwXNUcnhk1X",
-	"tGTy/sXp+bT/5vWY/d2XV4ezO1Lq9sj1EpRcUbc7qofb/XlzX7THsh2d2I9N1/NDocjN1YgcQ1ZnZXYj",
-	"gSeih96dv80ZzBCQ9vAsDkrXL1tNrO4ewmECPfv1mn7UP5d3528bvVMgpN3NGRZiynjF4SE2bT2lhSfq",
-	"DdWoLer8hgrjHzR7utRQPX8/9Z3caTkCeJ3RGbugiedbmGC9DNAXgrvCMdWgQXGoTQyxWa5odSVWmiEo",
-	"GdFWfbdmOm0pLCq/X2X9/mZooxT1H2C/c9q2+XKAVlrLxgfeVy/f7B68Py999epo97+6MqM0E4PVvDh5",
-	"uctDU0xjWwJG8aZX/7sSfMw4er9/6bWCaG7sUDYMRd2PX7ZaOsa052WUl2ShXZ6yXuR+Tk2U/l0zMqoY",
-	"MwZ5LGh75Hw1slSXgq/oy17VaZvCu1TcgYtmrYXSa/NZmHEiZxd6+bbEbELoJbuGlmYaLqDPVuF10iPk",
-	"9kQTNZL3UtKwVlKD50VT19RkoWAhSNjdt+WGc7nSvPDKXdt/fLjs1Iq12wWMOEvQ4Oz04hKtGW+H/n5t",
-	"DHKAVnLtzCugdw0zsZrH7JvC2mxs/C15+M3gNEy7+ylJuheev6X7BmaDPELBFiY0Ys5QYkIhsrdm4daP",
-	"c9P7ve0+ITghazfra/ontflyVb/VAJmwCCWnrW+jhNBMguihk+YSfwv30AqiFsGhMkcFjnuIAuj+V0pi",
-	"NPXRGxFk0Nogp31BBe6nRP2tyzMTG+QdMiqxqVdmB8pjOjr1JgFK0R91J0z3aJBTkjf3qXg1UXHE2hW3",
-	"kleEv7FNgTZ6/d6Oob52iH2NwEhfP/2SNOlIIrMRKeYozOELRFwanghQGmeG5Lr7mb+exgrPpc3NUVNV",
-	"V0qk2tOuHs9UBRJFVSBRDvAQgbEPK/XcRdsFvtgfuItmDK/2dEXvil5RhQYeWNTvpS0X5ll0Da5jhKuo",
-	"n2I5EUHxDCKRmcy2YTPynKF6unK+i4Wzj085kRKo6fUmpPVC4lhTLBKCQTzj+RC60qiS/JVQqB1Yznzo",
-	"lhOxMNMKkJbVcTIk44xlNiTL/agFfB7ZlNoJU9PokiBqrdOJvmcxCcEyBYt++ykOJ9Dd6PW9qCkPKYPO",
-	"jata0dFIpIsUp0BxSjq7nc1ev7dpOOlE0/S13hTiuKv16rU/pteiZ4ua3wadKtF03yo2oIhJ6Oonj5sq",
-	"IKsDlSQBP14wEyBsV6iU8JmRLkgCQuIkFT10qsCMkcA0GrLP7q2J1rUSdqMkPlNNeU+bs6YW9EQohWmr",
-	"v6VgliPBUaTrXyeEvgZpaj1XetNs9PsLGkcsX93dqyjd1rRD/ajLzW/119uGy9e3Viq1r1/aWvxS3tRD",
-	"r8AaPha9VGmr4nN/nVbo8/3fP95+DDo2IM/G+Xsn/Isw21RUFY+FVtDU252Ptux5g5kviow9sqHC9Eqp",
-	"b5+uLh2gPzIhUYrtNV3f6kZ45kVNjUBh1Krzaxmoo/wAEAWFU2MG6hKrn7b6W0U1eItyLpPZoWILYtlS",
-	"2gVyad/dC1tY9J7xytXtvi1LmDbZ/XsjtnUQmuiOG7B43l+MfV6DqEe7Glvr28vM0tAU4rHu1TGzdn9H",
-	"Cw2QR4xPTeh+9XqVKLOS6da+uOKYt2um7rYpLFy0Jv29iWQXnTLyclUtjcO8Ss5f143Oq+D7sY06GOZv",
-	"L5YXA+8k7BEmsRF1KZsiRgPDU4wQhGMOWHfTEJluFKLEGCFZiqaMXxM6brnW5xpcruXpQ96rXOBs6gei",
-	"a6W7nf58jENtD2G3v0UonUuUnsDRcHRviciT5G1dIB/fm/ZTPLL2SWfHf9ORL6d458n4Nc27ERd0HgOh",
-	"40KuflT6+igIoU5OeyxNA8bEO8RlRYk8AcbvNTIwZuHBHhp42b2DWj8SV5jDhkINWxsythAN06sgP9kH",
-	"lAbKpfCXEgfW720FBeo2oyqFaX52jywE7Cx+KW+R+JcQAgxKecnWi4gk9Qrei7maGcukkirYCEUQEm1z",
-	"gG6iY6IkK6vpni5PYQpCohHhpvZlCwE+KS3jMQhqvdz/kpS1BLHeX4BC+gt2R7YILdxxLmadZ+7JRzs0",
-	"V4J/ifPaj+McM/8KR5UWwGznYK2c5CyvXPNgjKTUIOCR+Uj58Nt5iQXiEyu5J1ZSFERaimSsfclLCd5q",
-	"tbKVq5g+PsbkaWwsJsZc21QbwofnU6A3aqpHI0JaDVuOYRRFrHLz9U+mmWnahRs22kzH7qRgFXUp21X+",
-	"gX1ooF1Ttn0x5GULnHsrZqbgzBi0na7iQdpDg8LHVR0phZDgWJ1CMcwE34ApT2Qq12hsNn6DqnPKxB0a",
-	"nwCxXcYc6OcqB1XcfliynndN+R6U3WveNoe4W8wKah3cfnDz4U/MH3LDmu6n+y3copwrtoTs6VcSfBTa",
-	"P7+e4CL6Xy1i+JNzgfJ2H4kXfLANOjEalHMbB763JiXhtUAYcUwjlqB3745ezqfD/rk/JCGudYF6ZFJc",
-	"RvA5QrZ/tk+097vJ5v4x3JECm0CMrgnEWIbYFsk+DXbyatpwPLMhHrnAY0ytuWvoUwZ8VviG8lIKS7dG",
-	"byjOMG8ZFCfElQ3KVcTmtfitAYrlVIP2Pj6excPvMbYk13HxNWUD3E/pAiiHFN0N79e+lEvB3M6/CK+h",
-	"dA8e3NtXPvk5J/1jk+DHCyzBCxrulbLsgErgEN2HZFKuJ3T78S4ot2bj5Bq87Xedtk0qOmBJGoO0gX96",
-	"Hbt56F0loWold5nrIgvo+OJEJwZKzfo/SzTiAIhRWA1KQ+Rg1bQGkZEtYUGZRCaxbqYUN9sLojatdaq5",
-	"/Gu/Q/WnDFzMYpMxuy3UxkC1dl8fSHQz0+FYXdMHj67xyhk1E4VF6dFPItsji2wWG73T0LWPjSCn7Rj5",
-	"iX0jB1szobYPSE1MsAkWjKr7rTPLdNvMvDyvywHx8qTMXTU57ZVg5sL2q6OQXXmJQkZrDLhRe3ysu110",
-	"GfweoXRLCwFeRJ2QkD7d8Ue+4wZNiiv+rRfZNA59wIt8rKPzcbX0hA6CqRav6KFXpqy7C3dh0QxxSGMc",
-	"gknMnmJRjKTbglRogK30rkPy7Sg2E3XKsjhqueoXGgqPcNXL/YQfgYs/XWx7sTcXv3CGZzHD0SVjbzE3",
-	"xtcfnyAY1PV4vk1r8+7EECY4Hn0rpbghMH1AOvHB1V2w1zVikGehG2n/hggi91AmwNV1M+9DhEQIFHPC",
-	"2uT09wSmP6ZS/XNfu0diiSHjtn1xSUlkKVCI/EJiurjYoovg4rrnhqrFWNe+mZcc5rVkrhjJrGtxOmF5",
-	"v+VkTvTBuVvQo1kDPcxaxhDodvlXiH/iEDqlgBdwnYsQXmvnVpw41AW+CwUr0PKK1jq05mUKjzPzl0eb",
-	"C4t1y+HnavhXBY43m6v9oidFk2CtFP31LNelsst3ilsv9RT7ySPXvb3eIXbdL0SCdB9B+EyE9Lo6NAW1",
-	"z3VzFsf1gMp0pXvy94g1WWg+ozAtteN6UqS/j39zeaNYrcX/QkdOGdl/EGvtkx/H+XHmHv1duW0iqFFv",
-	"FHtZ1KdbSDyz1osZwhx6aJDz1V1dVnTg9buuOTJ0bqHi3nlj/7yVZ/6KM3PiPOYbESok4DYjiOkw/rj0",
-	"2XY1/x4mz7v4NwolzZRbeEok/kbia+qnfxPxzQO/v/Katgo8DxJl6zLUHjrM1psnl32e4mqfZJ/5KXyV",
-	"ANuFt3ICOJaTf9vaK+W2DHlm3toXk5p6u/aFlIJe6pX/A6sHB3nCq65LaTokg2nzWq7O1kP7RbcnrdOC",
-	"X+HH4Fhe7ZJRQDjUlTw8ql5SfZXK7gHE3HApdBs+f+I9hOnMK15sarzo+j1aNwIaggtJ4HADOIYGhut1",
-	"TX8xe9FYkf9OVE1XSOpezISEpGs67gZ3e+m9rdBz1/fO4mxM6NfNad+9w9S2xtcST5Loa9Lm98IJ5gLk",
-	"399dvuo+X54MNnXBbzM/fJ885CX8H68YH5IoAvp1dHJjCTp5ydgxprPconkbdLaXAcGFjqk+5Jzxb6aS",
-	"VS0gv/PDWVOCvUcCixoOhgwuRfiWMh9WKr7WaJVoqKi4Vw7GDQzNkhMmoErayvWEbENIyihoF6prC5sD",
-	"wtRXa6RahTnyiW79BHSrUuezgWQtqPT5RMW+NxWzOTG+T6HR1jufeLU001rg7yjnBtiikE4sG8KE2CAt",
-	"nR0ZIELDOItMjKyiUhN9TsaaYTJn4lHXVTcUun+yrjUslLRXy7WxrxGBYgUC2wmq0vDMDzwpN/5Ex57w",
-	"K3TG5lZ/c9dQ0bzWhBL/qjlVDWTRZjdWs8X+OxLDRxW6muC+SABbkCz3w5KyvyZlcnKLadm2MG8vr/XR",
-	"SKRq+UTNVpwLyTiIopVHHuhtS69dUzZ1/T4qsTJF3CwHmXEqdIMc05EMV/qRlQPMAjStN9kx1eG1Xqvj",
-	"0oQzKyVEm2hNXreeQEiWClcDrq3D2RW9otqFO6jXdLe9n7xWbgMt5zm7apD3ZtCdLolAdi/EdjmMleBb",
-	"Wv4Em0pUsxR6RX8flOiS56K9t+Ku1r8VeIlsHFGnRfj9MU2oMkvSmGClQUdYYiWQTzCN8lK8g6MIkpQp",
-	"HXtmSlsn+BqEOipOQDG+EewWjbevYVbU5tPf2IBCc7BFZBGmYqpOfYwdKMrvYxSR0Qg4KCVBDTEGqdT+",
-	"nTov0BE/NvrnSRpueb1yjJZn3L9FtKnn8dxgLMncFe91HjcltqGJYhv7KicfYWEj/CO0omtgpzGe2ZY3",
-	"WP1pfquAfPWHl9t35gDXNq3/252BbJlUI1wrENKQNd0ZYaToZY0SWIzVFKH33YJM/3pigeseWc2jMxjb",
-	"UFXurJx8uVgyaMy4NB0168LCSzBZa62aQp2B6YZGmoebXugSrdgAr4HrkzgI6u0akWKXrjXj6p5x4HqB",
-	"iWURQOk8xSRmJUrHocx0ZVIKlkbKiOMpdVVnFFvq99B+Hv2e13935fwNg9vqbxlWRtTO7UGZ5hJY6F59",
-	"c0T0hggfA8UlYmyXIWjmqCLd6aG4XT+HkeEfF6cnf817+8HiWvtNmXdnn2ShO6T13om4rdm+wSVbTcoh",
-	"1A5ZW/y6fO3e5Pl0sW4uW3SdEDrAHtX7rW8su4yBvrZpNoyJmEBUtJYwSxi6BOE4yj3n2ntmY08Vk9Xi",
-	"uFdX+2bD0CrtFESDl3Z3hNEBMj1Vmo0y3gJtzs379c6jmScapney3fuNpaQ7tSuzP71Ub98NeVaYX7uu",
-	"KVL3syqQAK2cvzpAO79uba/25kbt3j7R2R/ELcVolTGueOd5s65PefWJ4D4IwV3GY/fK973tmvoPDTEG",
-	"JnLBfp8LkTX33KuS7GtsGA1OQDZqjEkwFBePG5sHvAa5H8ffkEbwZJZ+8qn9JIbo+Q51j5peeC60Jn1z",
-	"Xih4U3gTm1LTKt7rL2ksnl6Hat1VWl9yRf39PuNKW8tobp/1I1NpVEopMs29DOVwJRLKu7Qd/+rxSLrz",
-	"9hPPmBc0+kgU5McN5n/yv7dFEXl3cjhDxxcnS1OTjfY6eQv0A9uyXLORBj9bgCZsqlMQdZrBFLhp5rfr",
-	"6e9ywlk2nhjta//sKDAZqblL3nfZlWxikKQ6B1bXbdLvWG9NteyCU+KcEy6cMAG0h8oCq6Zbo6LrqUAr",
-	"fv9TM0m5PeheKXw19+D30OHnlHBnMzMjxzCSiGXSUdGBCUUA++jflZKsFFe/kp3zOtUsaCiCMMYcBKJA",
-	"dBvWynADRG1IVYnu/E+rrNq8diKK3pB7eSaI7ZAJETKBWvphI12afuv5Owt1XvHfl55Xelub0/GqRTpz",
-	"rbPG2i6PA40Hxo86wrGwHlR3JG0pseXTL2nYOY3RwwX11v/3y1WWrDA81zCxXBbtDRFkGFcJ0pPoarnL",
-	"7fIlJBe6Nza+ygJYDogw0fXqYBV2B4jREIy/HSREgW0uK7JYljOjnTRa94hU2nuj/eaw+CU9Cigm19Ds",
-	"sNClQJY18P21zHtP5rYf1dz2ZFm7L8taqcu7zRiyvZ97M5zE9isdmaUziqqZTC1d93//OLej++8f1Yrb",
-	"29bbnCiNUU3lpfdRzEIco7yLta3rrghRxmPbVn53bU0/NmFC7j7vP+9rNdFiTnXIvC1xkaa04lsExCrC",
-	"VbJaCBlF/G5dwCkaHnsGjpXji5P5Q/p6SX1Q56evqBxKSC82oESlEYtjNlXzE66eHnMQwpumcoHqM+na",
-	"T7jI55pSESCRhdqNYbzk1QhcN7QLF6wPWq3F00MvmJzo3irCNF9F5xcb28/QPz5cisaikbZXPTJCfg9p",
-	"8hM5Pafr+rOrP2JdCFswFLII0Bio6/keA74B22Rd4rHSQbzl68U1Lf43nWCHwgmE18KGpJGxtiFpXceY",
-	"drzG7T30W9Oa9hB81rJpZFS6yvK8pZzmreybqsZ4TfqNcdo16DNL0dF6WhettuoXEo9G2mBt1UK/g71S",
-	"uMA2m3eVPU2suLcwk3d4+/H2/wcAAP//",
+	"7L37UhvHuij+Kl367V2B3xoJgcEJUKtOKRg7rJhLAXb23sFnqTXzSeow6p5M9yBrOTzWeYHzZKf66+6Z",
+	"npskbIOdLPuPREgzff3u1w+dUMwSwYEr2Tn40JkCjSDFj5eg0kV3MFaQ6j8jkGHKEsUE7xx0riAUPJJE",
+	"CTKnTJERjEUKRKULxieETijjvU7QkeEUZlS/PmOczbJZ56AfdNQigc5Bh3EFE0g79/f3QSehKZ2BsnOf",
+	"RDBLhAIeLro/w6I+/9FUSOBktCBqCiSkcQxpQDLOfs+AJJASPTiPICIijSA9INt6qXt9EoPSkwQkYhOm",
+	"JBEpiaicguyRS5jBbAQpRDiCGZSMRUqoIjFQqcjOLpmKLJV6b0yvw5xXJ+hwOtN7qi486KTwe8ZSiDoH",
+	"Ks3APxJ4T2dJrN96Nt6h22EfurjY7u5OJ+jM6PvXwCdq2jnY6+vz0evWU/7vX2n3X4Pu//S7+913H7aD",
+	"vf79f3TyQ5UqZXzS0Uf6liWJ7F4tpIJZ9wzXVz1G/S0R4/wQ9eVJfCHAjdslkuFciFDMZpCGMOyRgSIz",
+	"IRV51ifhlKY01Efaeib1dTSfgjdHef/P+iu3dxFnE8bX2GWCD5IZvdV7dfsOCBsTyheftDV/Dc07vMPH",
+	"P8M+30IqcW/Vrdofnm63biXNG97u7fS2H7zJdXdXhthP2s3ybez1dnv9dbbBovqir6dARDqhnEmqv/pO",
+	"EhYBV2zMkE4RNaWK4LRQxjpKzkQ6hwmjvDQC4ZmmU/nOEqqmxb5YtCbV2f/h++d7u892thupx0zy5r1I",
+	"GoPUpFZ9J8np1VnLMvT7y9bxHymMOwed/2+rYEBb5le5dXp11rFMQXFIT1pO1f6MB9qyimKEj13LRT4C",
+	"rigVURaqc02nW5dlnjGcBxdHNjS4DpMUxiyOIbKvDzUgU2K/3mzbQnnK9e62v73fH22Pd7vP6TPofh9u",
+	"R939cId296Jt+GH8PX0+2n3WCTpjkc6o6hx0sgzBpg4GvzfwXiqhy7gELplid0Ak0DScalBmkSSUR0Qv",
+	"vcC83zNIF8WGfi8LBgVObfcbkcqgRn0dP2aScZAldDLPEpmFU0IlGY7sMwdn5wfnl6+Gh4ZwiFhwSWZ0",
+	"QUZ6+VyRlM61LJBoqsxVF3goImiDKrui9a6isoSGU77XA8lEcAko/fxIo0v4PQOp9F+h0KIMfqRJErMQ",
+	"acBWkopRDLO//SYNpVwTms1bZtI66KZmWjJKgd5Ke1ZcaVJ6oCHVCWn6qEYiWpAxgzgiTJIZk5LxSUCm",
+	"1Lw3T4VmOYsEUMYSIAkXisyo0qCiJLESTaB/1i/84+r8DEeisQZLiHpkGIGiLB4aeMKnzIQaxvRfaRbD",
+	"IZkzNSUS7iClMRlTFmcpSAJUTyRJzKSCSEPnEN6rlL7AMeWw17kPOkeCj2MWfrGDDu380mwCDzxLUw2R",
+	"UlEFQQ7KlMRsDOEijIFIBQk+60iMfjaTxSnTOBZz3OALGNMsVm45T7jNAV8QoaaQEjs0ruelSEcsioA/",
+	"9YlbcZ5JQjM11QQjpBouRplCcExFDEgR9PllEoiaMklEAikuChd/JtRLkfHoKdf+wt0pvGdS5dhit+MW",
+	"LAEIU4a6qbkgNAX8XgmNLZoLljagcW3JJvTiD7UIJUH9/c31y+4PT76VHkG5aTxmIaNxToVIBGFMUyQG",
+	"TBI7mUGe4fItDAMiBWFKgwCSfJS75nSBJ3NBF7Gg0bUQr2k6gS9GeDVR1URLL0IfD+V4RhLSO0gJDUNI",
+	"lMQVX+FXx2kq0qdcrZmWgJ7XXJIh0nrVE+CQstAyWaqxSO9FTCYQFQTO7ZUZosy4VJRrvVLv6lqIU8oX",
+	"lv/Jp9zZJVVAYjZjyjD+dltI0wT26S3/UZzkDdcER6TsX/CkhOPUcWTG72jMIoKaRaLFFaLELRjOS81n",
+	"TfHsFVFuqPYtLIgELeTLbJQPrL/Gi3rDZZYkIlUQnULE6DUKNV8Wawz54ApFvyo10PDlpEmKtzqIohQk",
+	"fuRZHNORlteMIJekmvIrZgSykKlFWag7l7GoK4TVUSqCXtAJRcZVujgSUYM8e3J1Tp5tP39OaJxMaXeH",
+	"2KeJFkU1QBbTn52XJ9+pz+0bjAbd/3n3YafJTBR0Yi2cNhj4VAqgCP56SGCWqAWZT8FQI2oODmU9Ljgu",
+	"jimYyfIhvUgF51pBP87GMGNUkolGsap5q0GVzr+gaUoX+u9ESOWOraTmVMwLO6uv4d6X23+1B/Au6Cim",
+	"cFAHFvmLYvQbhEqvYhDNGB8kSSruaKyXUoaTGaThlHK1xAw1tkzPPWoOlalCdkPmSBagDklkhDc0s6qS",
+	"6o0Sca9uJpwxnmtTDadqlfp1dO/mvR/FIrytb5yLuf5frk5GVEFXMdSRaosQ47EEVT+fn8ScjKmVCfQ8",
+	"KKxpuqr15BRoTPSQgZGGXwkSZU4283Hj2bPvp/1ZX3ZWXbxedL6ad0t3PIjuNIuqb5wWP1SkX5IIqx57",
+	"Ky0U0/3+bKjp71Avd1jfQaeEwRu/9rv77/62cXPTM582/9cGl39k8o//+3/kHzP5h/xj9sd0c/Nv/7Fy",
+	"127FrRtutLcPHDtAHiGszCwhTEGhol8hmDEDroyBZBmwHbnnNG1MQQvkA7U+JN0yvnKKn2Hxs37sAdC/",
+	"1PD0UqTO8IRq6IxyOoGZ5jq3sMCzqK0zhTtxa7i//W0kRAyU124nPzi7ueJd/4CW3d2RearpCjnMS9fo",
+	"32FA5FTMudV6eAif6VLx8xXO4W3/z3eFvgzUjCEjlDw0fa+MF5D5lIVTVCq5aJCmVqGsBxSl87Sn1woN",
+	"p5bHnPAkU3Xa5QxTnhi07FzdY/dB/uZJbnhb9XLDG944F0Kqh6+iIkytK/Bwy5wfxjmNhQWlD57N9K0M",
+	"jq5P3h53gs6LY/w4uD5+4d1Fy102HIRd0spr/BkWLTf5cMxsZfBnQq/KiM0NICOiRSMafwTxNr6S/FnG",
+	"1fPdTt05HHRiKlWu5q4UsesW+hVGbn0/IUuYVVrc9VoCoUUse/4Nl+u962S+OuQAV0vOZeWGZGZuqD52",
+	"BbRwcw3eAre56mKLoQNzsWuxGOsPaQDCh4MAbzuzEvFe3zvjn4bv+eFmu+vvrgXPGkgH+ixW0I7H2M2q",
+	"HXxOYlFw6QbkyHndatq3nFtdpCyECxre0gm0LV3M0M9gSNNKzCkx6NKtPW/SjWh6CyUS8OLnTmBU7Zcn",
+	"jcjfAA/P1gAHf6PrUSiL1c7GssJkkj96H3TumGSjGE74FZvwLHkp0tkaYqhFGP8Al9xbQXEa9SDfHWrk",
+	"TriDdKGmjE+sgV2kWhBtkDk/l6TxEcQpgpBF7pXypn5xhhC7J62QolEA441ICvqAjBHx42i+MamuFIbw",
+	"zK0/S79mzHuydcmUk4zLbDRjSkHkHM/WKigPiV4XSrDGAoi7kx+/i/Xc995Bopsvj05Za4qHc3v/lQcg",
+	"VPF8ZYw3aVyeN2UPWPlHoLQBLyb4JVC5JilEy9EbztRDdnuVv1QSgNd+3bxhRBgDcp8iB2VJ9FAUvmMw",
+	"/5RJq0y4CgkN4pZ/rfmhBc1iv8/UHcb7pMrfcyv5vXTQUGeXaQ4fJV1nFYeq7NqOsmQBiUhVM4qjFG9N",
+	"Xyk+l8duWS/3nPFIzBuMDegUlE3RJ/iDZhfcRE+BHSQgc5FKRcYslapkkl6uUOZ7MEM3WZ/NBFeKpsu4",
+	"gXmKSP0Y2KCfN5y9J5CIcJrHyGIUg15oChLUZit9XX4t/pKC/LhW3JLdYW0L5zx3w25YC9EmmkaYkmTM",
+	"eMT4ZIWZr4Z87rWGAyuuiWxg3AZTi0AfDDc+j82Pub2XZr6m68OprsAEHTzMtFheucXYwDfxiDQ35tcc",
+	"Jc7axgWJBZ9Aaqz7zSYmrec+bJFrMlgx5y780y7ILRSDm8sRfWLOlxkyC7dsxXlqfyl79CMoo2gJ1ts0",
+	"/nbrl08wc/OoXZF/y95ZenC4Ajcc/DQix4hGZEpHDOkX5T5ha0AL56eyegR6WLtcqG4KmURbLhddE7Xa",
+	"dV7msomxewuLruDdGaMzLU4wL65c/5QPVPuB8kjMuimo1ESfq3TRVUJ0x1Qq5DNJChj50gUeJYKhYcAB",
+	"sB5C6nntSXfz+Be9SYHhtrkVsosxALJRM0I0XtO+Yx0fFoLagDmmCqQiIjScI4TvJPmvrn2pexKhW8gP",
+	"L4jFBG3akjDVCMzwPokpzy1dVaJOFZnSJAEOUUDm0wVhGL2mNPPx48/096GYgSTjVMwaZ/oI+vNwYpCK",
+	"TEFL+LG7Rct8ENDRuzYSmTJBxw5NzHdEcPCDn5pESku4fUhnfCw6QWdOU24gBUFktWUAMcYb0gFQK1LX",
+	"YKZ8nStQ/RckRk3KqhVS2qSSihzwiWx7ySrz6M86KcJQoIgMLk4cqLdJT83AYJCXsMgEQCGRLjIDROrz",
+	"sIyXguVa2BZSn1NZPhGRabk6f96ErKOdBdRUNIsMJl2h1ZJqfvayA9r4U4tEsgRDMCwVIoKPFKGpubv2",
+	"1fE12SqY/tbd9hZyza7mmnLrw0zy+2EzmuR6U53yGRbQbjnGn5ftF0Hu4wDRPmQhJb8Wd0qe7lJcsH/A",
+	"rcB75auaVfzyIhi+lCVI8DGbWH/8qiHyvRyV3vo4g9L6vsv17OINqC04R8uTE/2sSQdx2QXqrGGZWGWf",
+	"XG1uAKVixJQfKb8dhLk4sGzz/qNrGxzyGyqsDQ82FFQww2SuWBNoo+JehiEPVXwB9YF6fL6RFd7arwT+",
+	"Hw7MD/O3fozP5IvC3QOBaDUcvEGYaQ80YBBHEgO9YxgrQmOL31Vd5LNc92e4xJpfwJl/haNbRAkUQJBm",
+	"KUEiJu0vPWJ3HQO9gzwxhRvLV7H3ZUGQedbsu+Jj75/ddx/6wfNnDaECQed9dyK69svfpOC9Szo/BSnp",
+	"BPxfu/KWJV2BO6NxF3UqjZ16CZ8ET3UASZLmaJahNTu+kXBEJQzJIEkaz6McvJYkzZGKmpfQJPlOokVe",
+	"q/CDJCFXSqSYzPNKiEkM5CKmi3Lg2uDo9Ji8ZIqXwifbAtHs7E2YUMHeKuhEWt1SLCQbP/44ONsk1Dx6",
+	"SE5+HJy5QGATKw9Rj7ygnMmpe8rgTAoTJlXq51OiVmcfcl+hkMIFkQkNTUbb8iNtSwAtD1tkn/O4coQ/",
+	"PO9vb29vf7+/+305BPDmJvqwHzzbbQ5qacuRG+oDOhiSsYhjMYcoz5hvDS3GF2rxxWVc31t1t3mCHIv8",
+	"yNqrnDyTEeW37lSaIm2PPNNisbjno+3x3ngHujvjftjdpXvfd/fDvb3udrQ97o9+oPvQ3+6sjfb7+82H",
+	"eeylidUZ8W1T9NcbmdE4XngpavoT4Bk7Pbt8zrlHxsZi1J0XNM6gxTDBpM2vs2F85aFnmVRkBITafOhd",
+	"Px96JV7eYtkCM3sTbr4C5SKSLm3WIhKTOD4fdw5+XSETuFia+3dNAf3ODmVjfEcaU83MvU7zUiz794MH",
+	"pL+sZVnDKOiSxL61ts3Zn6vJ2uzCFVfFS6yILNLiU20D7vyIhJTROKcnGtq8NFjMKy50rR4ZxHO60Edq",
+	"xtcP7GoWu923pKgMQds7z3b3npdpwHaZBuzWqNNusN1vRqj81uu0vJLZjiYJMefSW71sVwb/IqGLlcSO",
+	"dSMZSzpoMcZOf2e323/W7W9f9/cPnvUP+v1eH//9z5qupkLea+btZHD14NSDjw6grCh0Zfh5TaXSxI1P",
+	"4JDA7xlFwXGYn8ww98WkgOkqI/BU4c95ZmvHeXrqYrOKWAaPJhJ8KvkJH4sG8nB1luff14hADYsersOt",
+	"JcEiQ1uiDzXtqBTJ0ki2rb7jV0wgtEijCSknKdwxmOMBhCJNUW8wFStmxlQvNVthnAz9MAVrbB1qiddI",
+	"YxUpmfOMxtdZysWdoRY1n8aMvjfFjfbdv6BU8KjFXuJZAsuTXJgqBNTkoS5Raja2+3/8ut3df7fZb6QQ",
+	"1CgMS6lSkugnp1ReQpilqXWBtSw5DxgLOq7C0kWWJkLCWmEo7rqOqIKJKAjgMr1Ni24fWsTeuqmq6pWk",
+	"UVcL2ZjSQPICHIc220GKstnRFM1JQULs7Gg4dq+hVsa6ET5WJ1szcsY97cfsvBYTsTb24cP+22d11X23",
+	"Rq6XXcDNTfLh9b3+7+n9zU10c3Nzs3Fzs9n9583N325u5M1Nb/jub81ayWcwx8xhJJlaeXy/2Mca9eYL",
+	"3w5REH0azqCbCNn5NEOBnsAXCVeErXp5Xn3yn+tFA5biWOsBllqMldlsRtOFBuxUEeAim0zzbEMNu543",
+	"Y6e3v/+flaQz/K7M1T9zlGwx18X5FZGK8oim0Rq5oHUs/9yFbh4hwrYWI4QhlY4AShPxiKI4iicMwzSQ",
+	"jSUsvDV5WB71WRGwWzmiYN0IXq8uSIVyvjwi+7t737viHTbL369TYksyfCetxmuK/pChEW+GWknVz/10",
+	"fX3hCpRorc4GT0B66OX+64eHWcoP9P002CuKmgEum8qrihCLCaGxFCSkacqgQV8wi29RpucYh2bK1ehT",
+	"N0mmjJO5SCOtM0VwB7EwNQE5oaEi1ZzTErE9cEpWJEDy71zNG7ONSRZTzMPXqoDxHjQEJpTtD3UfsDEs",
+	"6BWNKYshMoEInqirFWdbEWdtvbZk9rhvpUu5nusuryGT3Qm9tkxHEbRRPrb8wrd3nsHu3vPvu/DD/qi7",
+	"vRM969Ldvefd3Z3nz/f2dne1IL7cuVoXGH24q5m5dvv9JjHMGqpqyfBIUx2FtRGMt4xjYrJFkEOboW1z",
+	"vNGx2brxE1uSwYJ1pzUBfunJ1tZQnmSqVCIPtraw6uBsMlO9CO5cIQa5ZctCdIs1VEKYV/iPTYSrOTFP",
+	"p7Go5oGHZwB05KaZEuUiuQVCZ8d5u9OCubQIcStIKxaSueVibiNZaDkD4fE8y/VY9EdjU587eL2piJ1R",
+	"sWLGbw/RTo1gnUvQXnJAGeIOtrZiEdJ4KqQ6+KH/Q3/LmNoh3cpf3nrwcTx2TP2XjI+v2s6XxIyXUakA",
+	"6lUI5QUUrVJuy6Bw/D4xitACaBoviLJPInucihiMhc7RRLx5G9sdlj0bO3toTgmeWnuuUnI0KZvV5psB",
+	"t0s1TVFuxtqg5FSMWAwXdIHSgFSQmI0CJxs3ne3+TYcoQfSn/k1ns4wKu/3l7sjPp7l/LvJVtQDY4iOd",
+	"gzGNJQQtAm2plomEOC6XC5KHZKj3PiRU3kokIfkkGMJGwxBkmYzY+T7KAtEk3mkyNgIihS0cOBVzw6xn",
+	"IkUxNkxBgbGhj6mmVFZWu2MwL9/qqeBqGi/IZDEjpli0nLJEmrFteKVVWNcKtWmzhzSYv0SWdtFU79u8",
+	"zFso3pCN06OjzcOS9cLGXmuMy+vMYHkHKL4X43GNju/tY42ex7LKaAnWK+Hb4IshG00Rd5bZyy18uOse",
+	"Hm4ekhlQzvhknJn8teHF4L9Pj8+u/3lydn386nJwfXJ+NgzI8Ghw9dPJ8eUQ4WB49NPx0c/nb66HPYI5",
+	"HBN2Bzwog3RIORfOxIznV5xp+dA+ksU/IlP7ygxQDdWQbM0RQTIJqXRnS5MEL8giVExNvHJCJ3CIKtgI",
+	"7IVEGBaetkchkFP6m0ilyjBq+N/HBLbSFeFDVUmqMGJfTTFpkysKT2tZsLCyXqt86RDsO4kipqtwVciX",
+	"Gk8OXWoq2d4lETowx5o8o9+kVvjpkaXPBsQsl3Nu3iiHuVcJOjCF9qxVw9lUNLBHEIPyYu7lZ6EuqxIa",
+	"KzsI/HtrBAupRYIVUFGKAF4eL/NwF9Q6eL52fKe3xXJpcy8p2ewZuakNp824YrH3BJPk6Pz04vXx9fGL",
+	"3srDaTFZ/IJ2G3/QHhmeHl8e/TQ4u/7n25PjX45faBZ2fvni+PKfV29+PD25vj5+YVnZ8X9dnFzqv4yz",
+	"IwyztFFfM4IPpnebOKhQzGYCSTCN0VTkzLqXx0fHJ2+PX3SCTmUVnaBTWUQn6NgFdIJOfhSdoHN5/I/j",
+	"I+vWLS7Of6LBlF7XcOt14srJ9zNqzTt27ReXxy9PXr/uBJ3r49OL14PrY72LwdmbwetGC/VFmcW2l3Qf",
+	"AVps9cQmGyKfsS5v6KMw4ob+ZEWNTtB5ff7qRP/44vwMn7sqH07zSG1L9nh7GziVpfMDLCR9l4upAaHu",
+	"I5GKIXTrYw0FlyrNTHzlhpaMjMoEUhF8mHEytC8ON/UonGK1O828zfNDmiT6J5ESKWZgovwhluDVtMZg",
+	"SS0MatQjG8M3/JaLOR9u+ofrGFvgPv3C1PTasCetBAUd+1r5JIvXVspYa+Ys9MgZzElBwdDURJMEaHpo",
+	"82qklmmyOCJswrV6kZmVaZlbfvVJDV+YGq8Vbd/kxWjZUV3xsDG6ZExD5TLd5lpJrFTX1PcaiR4ZuLr2",
+	"ZBzTCWoZ0l1pgFGmQ9RWh00pWInKUihoitWmO5eAbosj87tPcas/vGAphKr4+0yogSlqq2H5XXNEUMTU",
+	"EU2jC7rQQufAuFGaSr4EHStYX9AJXEwFhzMMJnstwtv2N5Rb3/KRBZ+8Znc4+Op1aL2O0XidgZPacJXq",
+	"ADHQ1EiPxD4rD90l4bdeXJmNNtMcM5NAXosJ402+NiycZWwWSxcnb1nyujjTJc/eLwNip22taL0Si4lw",
+	"YZISnu+6nhXk4uxVj1z9ntFUU3fXumq733+/3e+bIGcbGLrd7/dJwt5DLHNlS/CJofERFu9OAXsV8Qii",
+	"Q1sWRrJ/gREebiFRWEAfRXeRKhoXZdynhk1XtGT29sfzy3n/51cT8XdfXh0tHkip2yPXS6fk6uQ+UD3c",
+	"6y+b+6o9lu3kzH5sQs9fCkVuqUbkGLK+K7MbBelM9siby9c5gxkBQQ/P6qB0fNlqYnX3EA1n0LNfb+Gj",
+	"/r28uXzd6J0CqexuLqiUc5FWHB7ymS1RufJGvaEatUXMb6gw/mGzp0sP1fP3U9/Jg5YjIa0zOmMXNPF8",
+	"K2vWrHPoK4+7wjH1oEFxqU0MsVmuaHUlVvpLaRnRNtKxZjq0FBbNdG6yfv9ZaKMU8Q+w3zlt23w5JBut",
+	"nXgC76sXPx8cvb0sffXy5OC/uyrjPJPDzTzfvtw4qymmsS0Bo3jTa6lSCT4WKXk7uPa6azX3yiobhqLu",
+	"uw+7LU342vMyykuyp12est43aEmZuf5DMzKqEDMBdSp5e+R8NbIUu+tU9GWvkYdN4V0r7sBFs9ZC6dF8",
+	"FmYpU4srXL6t2j9j/FrcAl9W7ECktrGBkx4htyeaqJG8PSWetZYaPC+aRlOThUKlZGF3YDs45HKleeGl",
+	"Q9t//HLdqfW/sQsYp2JGhhfnV9dky3g78PutCagh2ci1M68m8S0s5GYes296lYiJ8bfk4TfD8zDpDhI2",
+	"6175dUN+hsUwj1Cw1WeMmDNSlHGILNas3Pppbnr/bLvHYiZbd9tb+JPefLlQ8mZATFiEltO298iM8UyB",
+	"7JGz5qrJK/fQekQtgkNljso5HhIOgC1FtcRoWs40Asiwtedg+4IK2E+Y/hs7XjAb5B0KrqgpAWsHymM6",
+	"OvW+S1rRH3enAtteqTnL+yVWvJqkuGJ0xW3kTXbubJ/FnV6/t2+orx1igABMEP3wJWXSkWRmI1LMVZjL",
+	"l4S5NDwZkCTODMl1+Jm/nsQazpXNzdFTVVfKlN7TAY5nCi3KotCiLAd4yMDYh7V67qLtAl/sDxyiGcOr",
+	"vV3Zu+E3XIOBdyz699KWC/MsuQXXhMs1KUqomsrAq7bCIjOZ7Wxr5DlD9bAZUbmQEJmnTCngpn2uVNYL",
+	"SWOkWCwEA3jG8yGxNJeW/LVQiA4sZz50y4lEmKEChLI6nY3YJBOZDclyP6KAn0Y2pXYq9DRYEkSvdT5F",
+	"PItZCJYpWPAbJDScQnen1/eipjygDDp3rmpFB4EI+z4kwGnCOgedZ71+75nhpFOk6Vu9OcRxF/Xqrd/m",
+	"t7Jn+8TcB50q0XTfajagiUnoWlJMoKUKnWIz8OMFMwnSNtpMWLow0gWbgVR0lsgeOdfHTImkPBqJ9+6t",
+	"KepaM3GnJT7ToOIQzVlze/RMaoVpt7+rzywHgpMIW4rMGH8FyrTPqLT72+n3V/TiWr9hjteko60Pmv4R",
+	"O/js9rfbhsvXt1XqXoQv7a5+Ke+Thiuwho9VL1U61fncH9MKfb7/67v7d0HHBuTZOH/vhr+TZpuaqtKJ",
+	"RAVNv915ZzvJNJj5osjYIxuadmyUWiFjw46A/JZJRRJq0XR7txvRhRc1NQYNUZvOr2VOneQXQDhomJoI",
+	"0Eisf9rt7xZ14yzIuUxmB4otgGW7kxTAhb67H22t9s8MV64Vyn1ZwrTJ7l8asK2D0ER33IGF8/5q6PN6",
+	"bj4Zauxu760zS0OfrafCq1Nh7f6OFppDHot0bkL3q+hVosxaptv64Or33W+ZViamV0PR7f3XJpJdNB/L",
+	"y1W19GL1ygN+XINfrynCuzbqYJi/qzVYCOFOwh5TFhtRl4s5ETwwPMUIQTROgWKDMplh7zUtxkglEjIX",
+	"6S3jkxa0vsTjcl3kHxOvcoGzqcUatp9xO/3rMQ69PULd/laBdC5RegJHw9W9ZjJPkrd1gXx4b9pP8cjW",
+	"75gd/0lXvp7inSfj1zTvRljAPAbGJ4Vc/aT09UkAQt8ceixNT+uZd4nrihJ5Aozfvm1ozMLDQzL0snuH",
+	"tRZvrjCHDYUatfa4biEapv1TfrOPKA2UuwutJQ5sf7YVFKDbDKoc5vndPbEQsL/6pbzr9J9CCDAg5SVb",
+	"ryKS3OshJJdqZiJTWqoQYxJByNDmAN0ZxkQpUVbTPV2ewxz8Ot8tBPistIynIKj1DkprUtbSifX+BBTS",
+	"X7C7slVg4a5zNeu8cE8+2aW5rkZr3NcgjnPI/DNcVVIcZjsHa+UkF3nlmkdjJKWeS0/MR8qX385L7CF+",
+	"YyWfiZUUBZHWIhlbH/JSgveoVrZyFdMa0Zg8jY3FxJijTbUhfHg5BfpZT/VkRAjVsPUYRlHEKjdf/8U0",
+	"M6RdtGGjzXTsQQpWUZeyXeUf2oeG6JrCACE0hNiyBc69FQtTcGYCaKereJAOybDwcVVHSiBkNNa3UAwz",
+	"pXdgyhOZyjUIzcZvUHVOmbhD4xNgtnGrO/qlykEVth+XrOeN6L4EZff64S4h7hayglpT3K/cfPgX5g+5",
+	"YQ0blHwKtyjniq0he/qVBJ+E9i+vJ7iK/leLGP7FuUB5u0/EC36xPc8pGZZzG4e+tyZh4a0klJgWLOTN",
+	"m5MXy+mwf++PSYhrjTWfmBSXAXyJkO3f7Tfa+8Vkc/8aHkiBTSBG1wRirENsi2SfBjt5NW04XtgQj1zg",
+	"MabW3DX0ewbY9sj6hvJSCuvCaVNxhmXL4HTGXNmgXEVsXovfGqBYTjVo793TWTz8tq1rch0XX1M2wP0l",
+	"XQDlkKKHwf3Wh3IpmPvliPAKSnjw6N6+8s0vuemvmwQ/XWAJXdHDuJRlB1xBCtHnkEzK9YTu3z0E5LZs",
+	"nFyDt/2h07ZJRUdilsSgbOAfruMgD72rJFRt5C5zLLJATq/OMDFQIet/r8g4BSCCw2ZQGiI/VtMtko1t",
+	"CQsuFDGJdQutuNleELVprVPN5V+7AFutT/+egYtZbDJmt4XamFOt4esjiW5mOhprNH306BqvnFEzUViV",
+	"Hv1NZHtikc1Co3cbWPvYCHJox8hv7BM52JYJtX1EamKCTagUXOM3ZpZhJ/K8PK/LAfHypAyumpz2SjBz",
+	"YfvFKGRXXqKQ0RoDbvQenwq3i8bNXyKUbm0hwIuokwqSbzj+xDhuwKRA8U9FZNOL/RER+RSj82m19AQG",
+	"wVSLV/TIS1PW3YW7iGhBUkhiGoJJzJ5TWYyU93j1aICt9I4h+XYUm4k6F1kctaD6FZ7CE6B6qbD9U3Dx",
+	"b4htEfvZ6hcu6CIWNLoW4jVNjfH16ycIBnQ9nm/T2jycGMGUxuNPpRR3DOaPSCd+cXUXLLpGAvIsdCPt",
+	"3zHJ1CHJJLi6buZ9iIgMgdOUiTY5/S2D+depVP+10e6JWGIoUtu+uKQkCuzW7RcSw+JiqxDBNH02EKoV",
+	"2sYc9Akoaas6m1Zu6JRVNFWa2XGY26bRhIt54JWAds6BVGAamQXwiCo6oq2O2kuQoEyv6keH3FJL7CXW",
+	"edcT+6u23WFjbXsfpV7ejfaYxggSpEuY3pwXp/ST9JBM5aCH6XlYx5TLOaQmNUBk2BHe9LnLbP7tNNOQ",
+	"wrizJWFikVmoCSUw9eXjOCApqJRBMdaIhrdiPA7svk68lv8/gykDj33+A9Lr9TaDfCRIyYZ1pG4GZC40",
+	"TTXfG20qb/luDLnkSMO1Jq6Mh0aptCCNYI7iV5gKKdeDbAxgUNMU5FS4TqVWQLs8Hrw4PcY1MG7O2q5F",
+	"K3VFH/f2RLocN1Z7DNA4Xz2OHhnwvDZT0RF9wu5MOQTTAz1mJsC0yZ7v5Z0UyFZql7aqJ9YnG/vXRO32",
+	"1A7961/Pfn/iYWvq4GQFAzCJPUtjlWOKxc+WZQd7PfkrXhIbWzKfirzh/mxJ+NmlW9CTuYO8m13HE+R2",
+	"+WcIgE0hdFahtDjXpQDh9fZvhYljQwRzC1uACiuandD0ZjpPCPOXJ5wXLsuWy8/tsB+VOdTsr/SrXhVd",
+	"4tEq9udzXZbq7j8ocanUVPIvnrrk7fUByUt+JSqCjWThveaCZGlW09I4l+K6HtGaWmmf/yWCDVf6T7Tw",
+	"5vdj/GZJ/TIBLut7RTw+sPVhJvlqT34Z2L8Sd903R75z5C+9+ody25nkxr6l2UtDSYkRlm6yjUulogtr",
+	"vl5oXahHhjlfPcC60kMSMdnmycbkcs297UuHRS/n/BXn56J50g9hXCqgbVbwN9hz9mnps5nzi/i8HuLg",
+	"Lqx0pt7Ot0oSn0h8TQONTyK+eebPR6Jpq8DzKGkWLkX5sfMsvHly2edbYsU32Wd5Dnclw2IlVk6Bxmr6",
+	"L1t8q9yXJ0/N3vpgahPcb31gpajHeuuXwOrBQV7xAAsTmxb5YPp8l8tz9sigaPeHOi34Jd4MjOXljgUH",
+	"QkMs5eRR9ZLqq1V270AMhiuJfVj9iQ8J5Quver0p8oUF3FA3Ah6Ci0lL4Q5oDA0M9xXkFUF+XPzY2JLl",
+	"QVQNS+R1rxZSwaxrWq4HD3vprS3R9tD3LuJswvjHzWnffcDUtsjjGk+y6GPqphyGU5pKUH9/c/2y+8P6",
+	"ZNC7z7xqapv54csUoljDAf5SpCMWRcA/jk7urEEnr4U4pXyRWzTvg87eOkdwhd6F4zQV6SdTyaoWkOP8",
+	"aNFUYcUjgUURH0MG1yJ8a5kPKyW/a7RKNpTUPSxnYwSGZqmpkFAlbeWCcrYjMBccMIbG9QXPD8IU2Gyk",
+	"WoU58hvd+gvQrUqh5waStaLU8zcq9qWpmE2K9H0Kjbbe5cSrpZviCn9HOTnMVgV2YtkIpsxG6aJPOyCM",
+	"h3EWmSQJTaWmeE/GmmFSJ+Nx15W3ldhAH4vNSy3t1ZIt7WtMomfWtQKsdLz0Iw/LnZ/JqSf8SkzZ3+0/",
+	"OzBUNC82pMW/alJtA1m06e3VdOF/R2L4pEJX07mvEsBWZEt/taTsz0mZnNxienauTNzOiz01EqlaQmmz",
+	"FedKiRRk0cspz/SxtTdvuZi7hk+VYMkicSIFlaVcYoc005KSVhpSliOMAzKvd1kz7UFQr8XAZOnMSjOG",
+	"JloTF4MTSCUS6YqAtrW4vOE3HF24w3pTD9v8z+vlOUQ5z9lVg7w5D7Y6ZpLYvTDb5jbWgm9p+VNqShEu",
+	"EugVDd7IDHteyPbmugd5tBJTjSNiXpzfINnkqohZEjOqNeiIKqoF8inlUV6LfVgJdtIruQWZh0hJOoYD",
+	"ayufmXqseaYZfmMjys3FFqGlJlzLVAUKGt6nJGLjMaQYwqWHwPC/3f5+nRdgyKcN//wmDbe8XrlGyzM+",
+	"v0W0qen90mhcJRyK9zpPWxOhoYtuG/sqZ59SaVO8IrKBTRCSmC5szzOq/zS/VY5886uX2/eXHG5i2M3f",
+	"HnzIlkk1nms1kFKfrGnPC2NNL2uUwEIsUoTeF8sy+POJBa59cDWR2kBsQ1nRi3L2/WrJoDHlvi2a+wWY",
+	"tOVWTaHOwLCjHfJwjVoLUGTDBngNXaPcYVDv10s0u3S9eTcPjQPXi0wviwBa5ykmMSvROg4Xpi2fVrAQ",
+	"KKOUzrkrO6bZUr9HBnn6U94AxPVzMQxut79rWBnTO7cXZboLUYnNWpeI6A0RPuYU10iyWIegmauKsNVP",
+	"gV1/DSPDP67Oz/6cePuLhbV2TFmGs99koQfUdXgQcduyjeNLtpokhRAdsrb7QRntfs4TqmPsLl7ESEvM",
+	"sCLDV8fXpLSMnXWXMUS0TbJRzOQUoqK3kFnCyFWIiKPcc47eMxt7qpmslz2Bz97tGFqFTkEyfGF3xwQf",
+	"EtNUq9ko4y3QJl2+3e48mXmiYXon273dWUu607sy+8OlevtuSLSl6a1rm6WwoWEBBGTj8uUR2f9+d2+z",
+	"tzRq9/4bnf1K3FKCVxnjhnefd9t4y5vfCO6jENx1PHYvfd/bgU2CqscYmMgF+30uRNbccy9Lsq+xYTQ4",
+	"AcW4MSbBUFw6aewe8wrUII4/IY3gm1n6m0/tL2KIXu5Q96jpledCa9I3l4WCN4U3iTlnfFJuMGwsnqYf",
+	"rflmHNMJIrmm/h48oLaW8dw+60em8qiUUmS6OxrK4WrklHdpW77W45Ek/2awXBE0+kQU5OsN5v/mf2+L",
+	"IvJwcrQgp1dna1OTnfZCqSv0A5t6jmykwc8WkKmYYwoiphnMITXdXA88/V1NU5FNpkb7GlycBCYjNXfJ",
+	"+y67kk0MZgnmwGLhPnzHemuqdXecEueccOFUSOA9UhZYkW6Ni7bXkmz4DbDNJOX+0Iel8NXcg98jx+8T",
+	"ljqbmRk5hrEiIlOOig5NKALYR/+ulWStuPqlTJ3XqWZBIxGEMU1BEg4M+3BXhhsSbkOqSnTn/7fKqs2O",
+	"Z7JoDnyYZ4LYFskQEROohQ8b6VLgXPk7K3Ve+e9Lz8uIc2JuxysX7My1zhpr2/wOEQ6MH3VMY2k9qO5K",
+	"2lJiy7df0rBzGoPD5QmqIyFioPyjEmWXcZU1S8wvNUysl0V7xyQbxVWC9E10tdzlfv0awivdGzsfZQEs",
+	"B0SY6Hp9sRq6AyJ4CMbfDljLw5QvkVmsypnRThqte0TKUmWPDJrD4tf0KJCY3UKzwwKLrKxr4Ptzmfe+",
+	"mdu+VnPbN8va57KsMTpjWmVWJhcJM4Zs8//egs5i+xVGZmFGUTWT6SimUrKwO7DwbA3gv74LOudh0h0k",
+	"bNa98hL1MKTk4Nd3esVFfZb665gThRDVVC1oQGIR0pjc6TOZTWbKVjjShChL485BZ6pUcrC1hY9NhVQH",
+	"P/R/6KOaaCGnOmTel75IU9rwLQJyk9AqWS2EjCJ+ty7gFB3vPQPHxunV2fIhfb2kPqjz01dUDi2kFxvA",
+	"ylEijsVcz8+wANQkBSm9aSoIVJ8Ji2zRIp9rzmVAZBaiG8N4yasRuG5oFy5YH7Rai6dHfhRqis21pOm+",
+	"TS6vdvaek3/8ci0bqwYbsU8SI+T3CJKfyOk53XnKlAKOf8TYCUEKEooIyAS45VQkBnqHHi8miaITrYN4",
+	"y8fFNS3+J0ywI+EUwltpQ9LYBG1IqOsY0w6TuXetR35qWtMhgfcom0ZGpassz1vKuWOuTcs5t3WX9bEY",
+	"47Tr0GqWgtF6qIsiCSGnYsRiuNAAp+h4jAZrqxZijTQb460VLoisP9BNgXTCW5jJO7x/d///AgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

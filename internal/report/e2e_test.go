@@ -224,18 +224,63 @@ func TestSloppyIntegration(t *testing.T) {
 				}
 			}
 
+			// The operator API shows the same, in the documented shape.
+			var raw struct {
+				Callers []map[string]json.RawMessage `json:"callers"`
+			}
+			s.admin("GET", srv.URL+"/admin/v1/report?clientId="+fixtures.DemoPartnerKeys.ClientID, 200, &raw)
+			if len(raw.Callers) != 1 {
+				t.Fatalf("GET /admin/v1/report?clientId=: %d callers", len(raw.Callers))
+			}
+			for _, field := range []string{"clientId", "partnerId", "requests", "findings"} {
+				if _, ok := raw.Callers[0][field]; !ok {
+					t.Errorf("caller lacks %q", field)
+				}
+			}
+			var findings []map[string]any
+			_ = json.Unmarshal(raw.Callers[0]["findings"], &findings)
+			if len(findings) != len(partner.Findings) {
+				t.Errorf("the API shows %d findings, the report %d", len(findings), len(partner.Findings))
+			}
+			for _, field := range []string{"code", "severity", "count", "firstSeen", "lastSeen", "exampleRequestId", "explanation"} {
+				if len(findings) > 0 && findings[0][field] == nil {
+					t.Errorf("finding lacks %q: %v", field, findings[0])
+				}
+			}
+			s.admin("GET", srv.URL+"/admin/v1/report?clientId=", 400, nil)
+
 			// A new window forgets everything, in every process.
-			if _, err := second.App.Report.Reset(ctx); err != nil {
-				t.Fatal(err)
+			s.admin("DELETE", second.URL+"/admin/v1/report", 200, nil)
+			var after struct {
+				WindowStart string            `json:"windowStart"`
+				Callers     []json.RawMessage `json:"callers"`
 			}
-			rep, err = srv.App.Report.Report(ctx, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(rep.Callers) != 0 {
-				t.Errorf("after reset: %d callers", len(rep.Callers))
+			s.admin("GET", srv.URL+"/admin/v1/report", 200, &after)
+			if after.Callers == nil || len(after.Callers) != 0 || after.WindowStart == "" {
+				t.Errorf("after reset: %+v", after)
 			}
 		})
+	}
+}
+
+// admin calls the operator API and decodes the answer into v.
+func (s *sloppy) admin(method, url string, status int, v any) {
+	s.t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
+	req.Header.Set("Authorization", "Bearer "+testserver.AdminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != status {
+		s.t.Fatalf("%s %s: status %d, want %d: %s", method, url, resp.StatusCode, status, b)
+	}
+	if v != nil {
+		if err := json.Unmarshal(b, v); err != nil {
+			s.t.Fatalf("%s %s: %v: %s", method, url, err, b)
+		}
 	}
 }
 
@@ -295,21 +340,26 @@ func TestClientQuickStartIsClean(t *testing.T) {
 				quickStart(t, c)
 				quickStart(t, c)
 			}
-			rep, err := srv.App.Report.Report(context.Background(), "")
+			// Through the operator API, with the SDK's admin method.
+			adm, err := client.New(srv.URL, client.WithAdminToken(testserver.AdminToken))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := adm.Admin().Report(context.Background(), "")
 			if err != nil {
 				t.Fatal(err)
 			}
 			ids := []string{}
 			for _, c := range rep.Callers {
-				ids = append(ids, c.ClientID)
+				ids = append(ids, c.ClientId)
 				if c.Requests == 0 {
-					t.Errorf("%s: no requests counted", c.ClientID)
+					t.Errorf("%s: no requests counted", c.ClientId)
 				}
 				for _, f := range c.Findings {
-					if f.Severity.Rank() >= vippsmgmt.SeverityWarning.Rank() {
+					if f.Severity == client.ReportSeverityWarning || f.Severity == client.ReportSeverityError {
 						var buf bytes.Buffer
 						_ = json.NewEncoder(&buf).Encode(f)
-						t.Errorf("%s: %s", c.ClientID, buf.String())
+						t.Errorf("%s: %s", c.ClientId, buf.String())
 					}
 				}
 			}

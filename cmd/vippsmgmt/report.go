@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/vippsmgmt/vippsmgmt/client"
+)
+
+const reportUsage = `usage: vippsmgmt report [--base-url URL] [--admin-token T] [--client-id C] [--fail-on warning|error] [--json]
+
+Prints the integration report of a vippsmgmt server: per caller (key set), what its integration
+does that the real API answers without comment but that hurts in production, worst first. With
+--fail-on it exits 1 when a finding at or above that severity exists, so a CI job can run its
+integration tests against vippsmgmt and then fail on a bad habit.
+
+flags:
+`
+
+type reportConfig struct {
+	baseURL, token, clientID, failOn string
+	json                             bool
+}
+
+// severityRank orders the report's severities; 0 is unknown.
+func severityRank(s client.ReportSeverity) int {
+	switch s {
+	case client.ReportSeverityInfo:
+		return 1
+	case client.ReportSeverityWarning:
+		return 2
+	case client.ReportSeverityError:
+		return 3
+	}
+	return 0
+}
+
+func runReport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg := reportConfig{baseURL: envOr(getenv, "VIPPSMGMT_BASE_URL", "http://localhost:8080"), token: getenv("VIPPSMGMT_ADMIN_TOKEN")}
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), reportUsage)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&cfg.baseURL, "base-url", cfg.baseURL, "vippsmgmt server (VIPPSMGMT_BASE_URL)")
+	fs.StringVar(&cfg.token, "admin-token", cfg.token, "operator token the server was started with (VIPPSMGMT_ADMIN_TOKEN)")
+	fs.StringVar(&cfg.clientID, "client-id", "", "only this caller (key set)")
+	fs.StringVar(&cfg.failOn, "fail-on", "", "exit 1 when a finding of this severity or worse exists: info, warning or error")
+	fs.BoolVar(&cfg.json, "json", false, "print the API's answer as JSON")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return flagError(err)
+	}
+	if len(pos) > 0 {
+		return usagef("report takes no arguments, got %q", pos[0])
+	}
+	failRank := 0
+	if cfg.failOn != "" {
+		if failRank = severityRank(client.ReportSeverity(cfg.failOn)); failRank == 0 {
+			return usagef("--fail-on %q: use info, warning or error", cfg.failOn)
+		}
+	}
+	if cfg.token == "" {
+		return usagef("report needs --admin-token (or VIPPSMGMT_ADMIN_TOKEN)")
+	}
+	c, err := client.New(cfg.baseURL, client.WithAdminToken(cfg.token), client.WithSystem("vippsmgmt-report", cliVersion()))
+	if err != nil {
+		return usageError{err}
+	}
+	rep, err := c.Admin().Report(ctx, cfg.clientID)
+	if err != nil {
+		return err
+	}
+	if cfg.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printReport(stdout, rep)
+	}
+	if cfg.clientID != "" && len(rep.Callers) == 0 {
+		return fmt.Errorf("no requests from client id %s in this report window; check the client id and that the tests ran against %s", cfg.clientID, cfg.baseURL)
+	}
+	if failRank > 0 {
+		n := 0
+		for _, cl := range rep.Callers {
+			for _, f := range cl.Findings {
+				if severityRank(f.Severity) >= failRank {
+					n++
+				}
+			}
+		}
+		if n > 0 {
+			return fmt.Errorf("%s at or above %s", plural(n, "finding"), cfg.failOn)
+		}
+	}
+	return nil
+}
+
+// printReport writes the report for people: one block per caller, findings worst first, each
+// with its explanation.
+func printReport(w io.Writer, rep *client.AdminReport) {
+	since := "the first request"
+	if rep.WindowStart.Unix() > 0 {
+		since = rep.WindowStart.UTC().Format(time.RFC3339)
+	}
+	fmt.Fprintf(w, "Integration report since %s\n", since)
+	if len(rep.Callers) == 0 {
+		fmt.Fprintln(w, "No requests from a known caller.")
+		return
+	}
+	for _, cl := range rep.Callers {
+		who := cl.Kind + " keys"
+		if cl.PartnerId != "" {
+			who += " of " + cl.PartnerId
+		}
+		fmt.Fprintf(w, "\n%s (%s): %s, ", cl.ClientId, strings.TrimSpace(who), plural(int(cl.Requests), "request"))
+		if len(cl.Findings) == 0 {
+			fmt.Fprintln(w, "no findings")
+			continue
+		}
+		fmt.Fprintln(w, plural(len(cl.Findings), "finding"))
+		for _, f := range cl.Findings {
+			fmt.Fprintf(w, "  %-7s  %s", strings.ToUpper(string(f.Severity)), f.Code)
+			if f.Route != nil {
+				fmt.Fprintf(w, " (%s)", *f.Route)
+			}
+			fmt.Fprintf(w, ": %d, %s to %s, e.g. request %s\n", f.Count,
+				f.FirstSeen.UTC().Format(time.RFC3339), f.LastSeen.UTC().Format(time.RFC3339), f.ExampleRequestId)
+			fmt.Fprintf(w, "           %s\n", f.Explanation)
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
+)
+
+// TestReportCommand: an integration that sends no Vipps-System-* headers gets a warning, which
+// fails the command with --fail-on warning but not with --fail-on error.
+func TestReportCommand(t *testing.T) {
+	base := startCLITestServer(t)
+	env := map[string]string{"VIPPSMGMT_BASE_URL": base, "VIPPSMGMT_ADMIN_TOKEN": cliAdminToken}
+	k := fixtures.DemoPartnerKeys
+
+	out, errOut, code := runCLI(t, env, "report")
+	if code != 0 || !strings.Contains(out, "No requests from a known caller") {
+		t.Fatalf("empty report: exit %d, %q %q", code, out, errOut)
+	}
+
+	req, _ := http.NewRequest("POST", base+"/accesstoken/get", nil)
+	req.Header.Set("client_id", k.ClientID)
+	req.Header.Set("client_secret", k.ClientSecret)
+	req.Header.Set("Ocp-Apim-Subscription-Key", k.SubscriptionKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	requestID := resp.Header.Get("X-Request-Id")
+
+	out, errOut, code = runCLI(t, env, "report")
+	if code != 0 || !strings.Contains(out, k.ClientID+" (partner keys of "+fixtures.DemoPartnerID+"): 1 request, 1 finding") ||
+		!strings.Contains(out, "WARNING  no-system-headers: 1,") || !strings.Contains(out, requestID) {
+		t.Errorf("report: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, errOut, code = runCLI(t, env, "report", "--fail-on", "error"); code != 0 {
+		t.Errorf("--fail-on error: exit %d, %s", code, errOut)
+	}
+	if _, errOut, code = runCLI(t, env, "report", "--fail-on", "warning"); code != 1 || !strings.Contains(errOut, "1 finding at or above warning") {
+		t.Errorf("--fail-on warning: exit %d, %q", code, errOut)
+	}
+
+	out, _, code = runCLI(t, env, "report", "--json", "--client-id", k.ClientID)
+	var rep struct {
+		Callers []struct {
+			ClientID  string `json:"clientId"`
+			PartnerID string `json:"partnerId"`
+			Requests  int    `json:"requests"`
+			Findings  []struct {
+				Code, Severity, ExampleRequestID, Explanation string
+				Count                                         int
+			} `json:"findings"`
+		} `json:"callers"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 0 {
+		t.Fatalf("--json: exit %d, %v\n%s", code, err, out)
+	}
+	if len(rep.Callers) != 1 || rep.Callers[0].PartnerID != fixtures.DemoPartnerID || rep.Callers[0].Requests != 1 ||
+		len(rep.Callers[0].Findings) != 1 || rep.Callers[0].Findings[0].ExampleRequestID != requestID || rep.Callers[0].Findings[0].Explanation == "" {
+		t.Errorf("--json: %+v", rep)
+	}
+
+	if _, errOut, code = runCLI(t, env, "report", "--client-id", "no-such-client"); code != 1 || !strings.Contains(errOut, "no requests from client id no-such-client") {
+		t.Errorf("unknown client id: exit %d, %q", code, errOut)
+	}
+	if _, _, code = runCLI(t, env, "report", "--fail-on", "sometimes"); code != 2 {
+		t.Errorf("--fail-on sometimes: exit %d, want 2", code)
+	}
+	if _, _, code = runCLI(t, map[string]string{"VIPPSMGMT_BASE_URL": base}, "report"); code != 2 {
+		t.Errorf("no admin token: exit %d, want 2", code)
+	}
+	if _, errOut, code = runCLI(t, map[string]string{"VIPPSMGMT_BASE_URL": base}, "report", "--admin-token", "wrong"); code != 1 || !strings.Contains(errOut, "401") {
+		t.Errorf("wrong admin token: exit %d, %q", code, errOut)
+	}
+}
