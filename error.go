@@ -6,6 +6,7 @@ package vippsmgmt
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Error codes. Each maps to one HTTP status in internal/httpapi.
@@ -65,12 +66,23 @@ func ErrorMessage(err error) string {
 }
 
 // InvalidFields returns an EINVALID error listing every field problem; nil when there is none.
+// The message names the first few fields; Fields holds them all, one entry per field, which the
+// HTTP layer sends as extraDetails.
 func InvalidFields(fields []FieldError) error {
+	const named = 3
+	parts := make([]string, 0, named+1)
+	for i, f := range fields {
+		if i == named {
+			parts = append(parts, fmt.Sprintf("and %d more", len(fields)-named))
+			break
+		}
+		parts = append(parts, f.Field+": "+f.Problem)
+	}
 	switch len(fields) {
 	case 0:
 		return nil
 	case 1:
-		return &Error{Code: EINVALID, Message: fields[0].Field + ": " + fields[0].Problem, Fields: fields}
+		return &Error{Code: EINVALID, Message: parts[0] + ".", Fields: fields}
 	}
-	return &Error{Code: EINVALID, Message: fmt.Sprintf("%d fields are invalid, see extraDetails", len(fields)), Fields: fields}
+	return &Error{Code: EINVALID, Message: fmt.Sprintf("%d fields are invalid: %s.", len(fields), strings.Join(parts, "; ")), Fields: fields}
 }

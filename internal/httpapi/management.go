@@ -15,6 +15,7 @@ import (
 
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/openapi"
+	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 )
 
 // callerFrom returns the authenticated caller; the authentication middleware guarantees one on
@@ -364,12 +365,7 @@ func (s *Server) OrderProduct(ctx context.Context, req openapi.OrderProductReque
 		ProductType:        string(req.Body.ProductType),
 		Details:            details,
 	}
-	fields := order.BusinessIdentifier.Validate("businessIdentifier")
-	fields = append(fields, details.Validate()...)
-	if details.PricePackageID != nil {
-		fields = append(fields, s.checkPricePackage(ctx, c.PartnerID, order.ProductType, *details.PricePackageID)...)
-	}
-	if err := vippsmgmt.InvalidFields(fields); err != nil {
+	if err := vippsmgmt.InvalidFields(s.prefillFieldErrors(ctx, c.PartnerID, &order.BusinessIdentifier, order.ProductType, &details)); err != nil {
 		return nil, err
 	}
 	id, _, err := s.store.CreateProductOrder(ctx, order, &vippsmgmt.Idempotency{
@@ -382,12 +378,57 @@ func (s *Server) OrderProduct(ctx context.Context, req openapi.OrderProductReque
 	return openapi.OrderProduct201JSONResponse{PrefilledOrderId: uuid.MustParse(id), PrefillUrl: s.prefillURL(id)}, nil
 }
 
-// checkPricePackage allows only the partner's own packages, for a product type they price.
+// prefillFieldErrors applies the domain's rules of a prefill beyond the contract's schema. A nil
+// business identifier or an empty product type is one the schema already faulted, left unchecked.
+func (s *Server) prefillFieldErrors(ctx context.Context, partnerID string, b *vippsmgmt.BusinessIdentifier, productType string, details *vippsmgmt.OrderDetails) []vippsmgmt.FieldError {
+	var fields []vippsmgmt.FieldError
+	if b != nil {
+		fields = b.Validate("businessIdentifier")
+	}
+	fields = append(fields, details.Validate()...)
+	if details.PricePackageID != nil {
+		fields = append(fields, s.checkPricePackage(ctx, partnerID, productType, *details.PricePackageID)...)
+	}
+	return fields
+}
+
+// prefillFieldRule runs prefillFieldErrors on a prefill body the validator refuses, so that the
+// answer names the schema's faults and the domain's together. body holds only fields the schema
+// accepted.
+func (s *Server) prefillFieldRule(ctx context.Context, body map[string]any) []problem.ExtraDetail {
+	c, err := partnerFrom(ctx)
+	if err != nil {
+		return nil
+	}
+	var details vippsmgmt.OrderDetails
+	if convertJSON(body, &details) != nil {
+		return nil
+	}
+	var b *vippsmgmt.BusinessIdentifier
+	if raw, ok := body["businessIdentifier"]; ok {
+		var wire openapi.BusinessIdentifier
+		if convertJSON(raw, &wire) != nil {
+			return nil
+		}
+		b = &vippsmgmt.BusinessIdentifier{Scheme: wire.Scheme, ID: wire.Id}
+	}
+	productType, _ := body["productType"].(string)
+	var out []problem.ExtraDetail
+	for _, f := range s.prefillFieldErrors(ctx, c.PartnerID, b, productType, &details) {
+		out = append(out, problem.ExtraDetail{Key: f.Field, Value: f.Problem})
+	}
+	return out
+}
+
+// checkPricePackage allows only the partner's own packages, for a product type they price. An
+// empty productType (one the schema faulted) skips the product-type checks.
 func (s *Server) checkPricePackage(ctx context.Context, partnerID, productType, id string) []vippsmgmt.FieldError {
 	p, err := s.store.FindPricePackageByID(ctx, id)
 	switch {
 	case err != nil || p.PartnerID != partnerID:
 		return []vippsmgmt.FieldError{{Field: "pricePackageId", Problem: "is not one of your price packages (see GET /management/v1/partners/price-packages)"}}
+	case productType == "":
+		return nil
 	case p.ProductType != nil && *p.ProductType != productType:
 		return []vippsmgmt.FieldError{{Field: "pricePackageId", Problem: fmt.Sprintf("is a package for %s, not %s", *p.ProductType, productType)}}
 	}

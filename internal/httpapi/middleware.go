@@ -352,8 +352,15 @@ func isTokenPath(p string) bool {
 // when reading crosses the limit (the decoders turn *http.MaxBytesError into 413).
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// The token endpoints bound their own bodies and answer in their own error format.
-		if r.ContentLength > MaxBodyBytes && !isTokenPath(r.URL.Path) {
+		if r.ContentLength > MaxBodyBytes {
+			if isTokenPath(r.URL.Path) {
+				// Every answer of the token endpoints has their contract's content type and an
+				// OAuth-style error body, as their own 413 for an oversized form has.
+				w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+				w.WriteHeader(http.StatusRequestEntityTooLarge)
+				_, _ = fmt.Fprintf(w, `{"error":"invalid_request","error_description":"The request body is larger than %d bytes."}`+"\n", MaxBodyBytes)
+				return
+			}
 			problem.Write(w, tooLarge(r))
 			return
 		}

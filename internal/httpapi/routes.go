@@ -26,6 +26,7 @@ func (s *Server) registerAPI() error {
 		return err
 	}
 	v.MaxBodyBytes = MaxBodyBytes
+	v.FieldRules = map[string]openapi.FieldRule{"POST /management/v1/product-orders": s.prefillFieldRule}
 	strict := openapi.NewStrictHandlerWithOptions(s, nil, openapi.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  openapi.RequestErrorHandler,
 		ResponseErrorHandlerFunc: s.writeError,

@@ -2,10 +2,12 @@ package openapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"mime"
 	"net/http"
@@ -37,8 +39,19 @@ type Validator struct {
 	// MaxBodyBytes is the largest body accepted; larger ones get 413.
 	MaxBodyBytes int64
 
+	// FieldRules are the checks beyond the contract's schema, by ServeMux pattern ("POST
+	// /management/v1/product-orders"): the domain's rules,
+	// which the handler applies to a request the schema accepts. When the validator refuses a
+	// request it runs them too, on the body's fields the schema did not already fault, so that one
+	// answer names every invalid field instead of one layer's now and the other's on the next try.
+	FieldRules map[string]FieldRule
+
 	ops map[string]*operation // by ServeMux pattern, "GET /management/v1/sales-units/{msn}"
 }
+
+// FieldRule checks a JSON object body against rules the schema cannot express. body holds only
+// the top-level fields the schema accepted. It returns one entry per invalid field.
+type FieldRule func(ctx context.Context, body map[string]any) []problem.ExtraDetail
 
 type operation struct {
 	id     string
@@ -249,35 +262,78 @@ func (v *Validator) validate(w http.ResponseWriter, r *http.Request, op *operati
 			fails = append(fails, problem.ExtraDetail{Key: p.name, Value: msg})
 		}
 	}
-	if len(fails) > 0 {
-		writeInvalid(w, r, fails)
-		return false
+	var value any
+	if op.body != nil {
+		var bodyFails []problem.ExtraDetail
+		var ok bool
+		if value, bodyFails, ok = v.validateBody(w, r, op.body); !ok {
+			return false
+		}
+		fails = append(fails, bodyFails...)
 	}
-	if op.body == nil {
+	if len(fails) == 0 {
 		return true
 	}
-	return v.validateBody(w, r, op.body)
+	if rule := v.FieldRules[r.Pattern]; rule != nil {
+		if obj, isObject := value.(map[string]any); isObject {
+			faulted := map[string]bool{}
+			for _, f := range fails {
+				faulted[f.Key] = true
+			}
+			// A field the schema faulted keeps the schema's reason alone.
+			for _, f := range rule(r.Context(), withoutFaulted(obj, fails)) {
+				if !faulted[f.Key] {
+					fails = append(fails, f)
+				}
+			}
+		}
+	}
+	writeInvalid(w, r, fails)
+	return false
 }
 
-func (v *Validator) validateBody(w http.ResponseWriter, r *http.Request, b *body) bool {
+// withoutFaulted returns a copy of obj without the values failures name, so that a rule never
+// sees a value of the wrong type. Only the objects on a faulted path are copied.
+func withoutFaulted(obj map[string]any, fails []problem.ExtraDetail) map[string]any {
+	out := maps.Clone(obj)
+	for _, f := range fails {
+		key, _, _ := strings.Cut(f.Key, "[") // a faulted array element takes its whole array
+		parts := strings.Split(key, ".")
+		m := out
+		for _, p := range parts[:len(parts)-1] {
+			child, ok := m[p].(map[string]any)
+			if !ok {
+				m = nil // the path ends early: nothing there to remove
+				break
+			}
+			child = maps.Clone(child)
+			m[p] = child
+			m = child
+		}
+		delete(m, parts[len(parts)-1])
+	}
+	return out
+}
+
+// validateBody checks the body against the schema. It returns the decoded JSON and the fields the
+// schema faults; ok is false when it has already answered (413, 415, malformed JSON).
+func (v *Validator) validateBody(w http.ResponseWriter, r *http.Request, b *body) (value any, fails []problem.ExtraDetail, ok bool) {
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, v.MaxBodyBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			problem.Write(w, problem.New(r.Context(), http.StatusRequestEntityTooLarge, "request-too-large",
 				"Request body too large", fmt.Sprintf("The request body must be at most %d bytes.", tooLarge.Limit)))
-		} else {
-			writeInvalid(w, r, []problem.ExtraDetail{{Key: "body", Value: "could not be read"}})
+			return nil, nil, false
 		}
-		return false
+		return nil, []problem.ExtraDetail{{Key: "body", Value: "could not be read"}}, true
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		if b.required {
-			writeInvalid(w, r, []problem.ExtraDetail{{Key: "body", Value: "is required"}})
-			return false
+			return nil, []problem.ExtraDetail{{Key: "body", Value: "is required"}}, true
 		}
 		r.Body = http.NoBody
-		return true
+		return nil, nil, true
 	}
 	ct := r.Header.Get("Content-Type")
 	base, _, err := mime.ParseMediaType(ct)
@@ -288,16 +344,15 @@ func (v *Validator) validateBody(w http.ResponseWriter, r *http.Request, b *body
 		}
 		problem.Write(w, problem.New(r.Context(), http.StatusUnsupportedMediaType, "unsupported-media-type",
 			"Unsupported media type", detail))
-		return false
+		return nil, nil, false
 	}
 	if !b.jsonBody || base != "application/json" {
 		r.Body = io.NopCloser(bytes.NewReader(raw))
-		return true
+		return nil, nil, true
 	}
-	var value any
 	if err := json.Unmarshal(raw, &value); err != nil {
 		writeMalformed(w, r, err)
-		return false
+		return nil, nil, false
 	}
 	if fails := strictBody(raw, value); len(fails) > 0 {
 		writeInvalid(w, r, fails)
@@ -307,16 +362,15 @@ func (v *Validator) validateBody(w http.ResponseWriter, r *http.Request, b *body
 		// The contract's own example sends the MCC as a number; hand the handler a string.
 		if raw, err = json.Marshal(value); err != nil {
 			writeMalformed(w, r, err)
-			return false
+			return nil, nil, false
 		}
 	}
 	if err := b.schema.VisitJSON(value, schemaOptions...); err != nil {
-		writeInvalid(w, r, schemaFailures(err))
-		return false
+		return value, schemaFailures(err), true
 	}
 	r.Body = io.NopCloser(bytes.NewReader(raw))
 	r.ContentLength = int64(len(raw))
-	return true
+	return value, nil, true
 }
 
 var schemaOptions = []openapi3.SchemaValidationOption{
@@ -406,22 +460,22 @@ func reason(err error) string {
 	return se.Reason
 }
 
-// writeInvalid answers 400 naming each field and rule: the first few in detail, all of them in
-// extraDetails when there are several.
+// writeInvalid answers 400 with one extraDetails entry per field (the rules a field breaks joined)
+// and the domain's wording of the detail, the same as a handler's invalid-field error.
 func writeInvalid(w http.ResponseWriter, r *http.Request, fails []problem.ExtraDetail) {
-	parts := make([]string, 0, 3)
-	for i, f := range fails {
-		if i == 3 {
-			parts = append(parts, fmt.Sprintf("and %d more", len(fails)-3))
-			break
+	var fields []vippsmgmt.FieldError
+	at := map[string]int{}
+	for _, f := range fails {
+		if i, seen := at[f.Key]; seen {
+			if !strings.Contains(fields[i].Problem, f.Value) {
+				fields[i].Problem += " and " + f.Value
+			}
+			continue
 		}
-		parts = append(parts, f.Key+": "+f.Value)
+		at[f.Key] = len(fields)
+		fields = append(fields, vippsmgmt.FieldError{Field: f.Key, Problem: f.Value})
 	}
-	d := problem.New(r.Context(), http.StatusBadRequest, "invalid-request", "Invalid request", strings.Join(parts, "; "))
-	if len(fails) > 1 {
-		d.ExtraDetails = fails
-	}
-	problem.Write(w, d)
+	problem.Write(w, problem.FromError(r.Context(), vippsmgmt.InvalidFields(fields)))
 }
 
 func writeMalformed(w http.ResponseWriter, r *http.Request, err error) {

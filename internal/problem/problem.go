@@ -86,7 +86,7 @@ func FromError(ctx context.Context, err error) Detail {
 		k = kinds[vippsmgmt.EINTERNAL]
 	}
 	d := Detail{Type: TypeBase + k.slug, Title: k.title, Status: k.status, Detail: vippsmgmt.ErrorMessage(err), Instance: Instance(ctx)}
-	if e, ok := err.(*vippsmgmt.Error); ok && len(e.Fields) > 1 {
+	if e, ok := err.(*vippsmgmt.Error); ok {
 		for _, f := range e.Fields {
 			d.ExtraDetails = append(d.ExtraDetails, ExtraDetail{Key: f.Field, Value: f.Problem})
 		}

@@ -93,8 +93,8 @@ func TestBadInputProblems(t *testing.T) {
 		}
 	}
 
-	// Token endpoints answer in the Access Token API's shapes (identity/OAuth JSON), except for
-	// the generic body limit, which is a problem like everywhere else.
+	// Token endpoints answer in the Access Token API's shapes (identity/OAuth JSON) and its one
+	// content type, the generic body limit included.
 	tokenErr := func(name string, r reply, status int) {
 		t.Helper()
 		tried++
@@ -102,9 +102,8 @@ func TestBadInputProblems(t *testing.T) {
 			t.Errorf("%s: %d, want %d: %.200s", name, r.status, status, r.body)
 			return
 		}
-		if status == 413 && r.header.Get("Content-Type") == problemJSON {
-			r.problem(t)
-			return
+		if ct := r.header.Get("Content-Type"); ct != "application/json;charset=UTF-8" {
+			t.Errorf("%s: Content-Type %q, want the contract's application/json;charset=UTF-8", name, ct)
 		}
 		var e struct {
 			Error string `json:"error"`
@@ -118,12 +117,12 @@ func TestBadInputProblems(t *testing.T) {
 	std := []string{"client_id", p.ClientID, "client_secret", p.ClientSecret, "Ocp-Apim-Subscription-Key", p.SubscriptionKey}
 	miami := []string{"Authorization", basic(fixtures.DemoManagementKeys), "Content-Type", "application/x-www-form-urlencoded"}
 	r := a.do("POST", "/accesstoken/get", bytes.Repeat([]byte("x"), oversized), std...)
-	problemOf("accesstoken/get oversized", r, 413)
+	tokenErr("accesstoken/get oversized", r, 413)
 	// The standard flow ignores its body, so a chunked one is simply not read.
 	if r := a.do("POST", "/accesstoken/get", chunked(oversized), std...); r.status != 200 {
 		t.Errorf("accesstoken/get with an ignored chunked body: %d %s", r.status, r.body)
 	}
-	problemOf("miami oversized", a.do("POST", "/miami/v1/token", bytes.Repeat([]byte("x"), oversized), miami...), 413)
+	tokenErr("miami oversized", a.do("POST", "/miami/v1/token", bytes.Repeat([]byte("x"), oversized), miami...), 413)
 	tokenErr("miami over its form limit", a.do("POST", "/miami/v1/token", "grant_type=client_credentials&pad="+strings.Repeat("x", 20<<10), miami...), 413)
 	tokenErr("miami chunked over its form limit", a.do("POST", "/miami/v1/token", chunked(1<<20), miami...), 413)
 	tokenErr("miami JSON", a.do("POST", "/miami/v1/token", `{"grant_type":"client_credentials"}`, withCT(miami, "application/json")...), 400)
