@@ -355,8 +355,7 @@ func (v *Validator) validateBody(w http.ResponseWriter, r *http.Request, b *body
 		return nil, nil, false
 	}
 	if fails := strictBody(raw, value); len(fails) > 0 {
-		writeInvalid(w, r, fails)
-		return false
+		return nil, fails, true // an ambiguous body: no rule judges its values
 	}
 	if b.mcc && fixMCC(value) {
 		// The contract's own example sends the MCC as a number; hand the handler a string.
