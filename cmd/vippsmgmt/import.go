@@ -39,14 +39,7 @@ type importConfig struct {
 const maxImportConcurrency = 32
 
 func parseImport(args []string, getenv func(string) string, stderr io.Writer) (importConfig, error) {
-	c := importConfig{
-		baseURL:         envOr(getenv, "VIPPSMGMT_BASE_URL", client.ProductionURL),
-		clientID:        getenv("VIPPSMGMT_CLIENT_ID"),
-		clientSecret:    getenv("VIPPSMGMT_CLIENT_SECRET"),
-		subscriptionKey: getenv("VIPPSMGMT_SUBSCRIPTION_KEY"),
-		concurrency:     4,
-		partnerID:       "imported-partner",
-	}
+	c := importConfig{baseURL: envOr(getenv, "VIPPSMGMT_BASE_URL", client.ProductionURL), concurrency: 4, partnerID: "imported-partner"}
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -62,9 +55,9 @@ flags:
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&c.baseURL, "base-url", c.baseURL, "API to read from (VIPPSMGMT_BASE_URL)")
-	fs.StringVar(&c.clientID, "client-id", c.clientID, "client_id of partner or management keys (VIPPSMGMT_CLIENT_ID)")
-	fs.StringVar(&c.clientSecret, "client-secret", c.clientSecret, "client_secret of the keys (VIPPSMGMT_CLIENT_SECRET)")
-	fs.StringVar(&c.subscriptionKey, "subscription-key", c.subscriptionKey, "Ocp-Apim-Subscription-Key of partner keys (VIPPSMGMT_SUBSCRIPTION_KEY)")
+	fs.StringVar(&c.clientID, "client-id", "", "client_id of partner or management keys (VIPPSMGMT_CLIENT_ID)")
+	fs.StringVar(&c.clientSecret, "client-secret", "", "client_secret of the keys (VIPPSMGMT_CLIENT_SECRET)")
+	fs.StringVar(&c.subscriptionKey, "subscription-key", "", "Ocp-Apim-Subscription-Key of partner keys (VIPPSMGMT_SUBSCRIPTION_KEY)")
 	fs.BoolVar(&c.management, "management", false, "the keys are management keys: token from /miami/v1/token, no subscription key")
 	fs.StringVar(&c.out, "out", "", "fixture file to write (replaced only once the import is complete)")
 	fs.BoolVar(&c.anonymize, "anonymize", false, "replace names, business identifiers and addresses with consistent fake ones")
@@ -72,6 +65,15 @@ flags:
 	fs.StringVar(&c.partnerID, "partner-id", c.partnerID, "partnerId of the account in the written file")
 	if err := fs.Parse(args); err != nil {
 		return c, flagError(err)
+	}
+	// The keys come from the environment only after parsing, so -h never shows them as defaults.
+	for _, v := range []struct {
+		field *string
+		env   string
+	}{{&c.clientID, "VIPPSMGMT_CLIENT_ID"}, {&c.clientSecret, "VIPPSMGMT_CLIENT_SECRET"}, {&c.subscriptionKey, "VIPPSMGMT_SUBSCRIPTION_KEY"}} {
+		if *v.field == "" {
+			*v.field = getenv(v.env)
+		}
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -158,7 +160,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	// The file must load as it is; a value the twin cannot hold is reported now, not at serve.
 	if _, err := fixtures.Parse(cfg.out, buf.Bytes()); err != nil {
 		first, _, _ := strings.Cut(err.Error(), "\n")
-		return fmt.Errorf("import: the account does not fit a fixture file: %s", first)
+		return fmt.Errorf("import: the account does not fit a fixture file, so nothing was written: %s", first)
 	}
 	if err := out.commit(buf.Bytes()); err != nil {
 		return fmt.Errorf("import: %w", err)

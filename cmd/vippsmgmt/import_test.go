@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -802,6 +803,25 @@ func startStatic(t *testing.T, status int, contentType, body string) string {
 	return "http://" + ln.Addr().String()
 }
 
+// Keys from the environment work, and -h does not show them.
+func TestImportKeysFromEnvironment(t *testing.T) {
+	env := map[string]string{"VIPPSMGMT_CLIENT_ID": prodPartnerKeys.ClientID, "VIPPSMGMT_CLIENT_SECRET": prodPartnerKeys.ClientSecret,
+		"VIPPSMGMT_SUBSCRIPTION_KEY": prodPartnerKeys.SubscriptionKey}
+	stdout, stderr, code := runCLI(t, env, "import", "-h")
+	if code != 0 || !strings.Contains(stderr, "--out FILE") {
+		t.Errorf("import -h: exit %d, %q", code, stderr)
+	}
+	checkNoSecrets(t, "import -h", stdout+stderr)
+	cfg, err := parseImport([]string{"--out", "x.yaml"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || cfg.clientSecret != prodPartnerKeys.ClientSecret || cfg.subscriptionKey != prodPartnerKeys.SubscriptionKey || cfg.baseURL != client.ProductionURL {
+		t.Errorf("parseImport with the keys in the environment: %+v, %v", cfg, err)
+	}
+	cfg, err = parseImport([]string{"--out", "x.yaml", "--client-secret", "flag"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || cfg.clientSecret != "flag" {
+		t.Errorf("the flag must win over the environment: %+v, %v", cfg, err)
+	}
+}
+
 func TestImportProgressOnTerminalOnly(t *testing.T) {
 	if progressWriter(&bytes.Buffer{}) != nil {
 		t.Error("progress shown on a buffer")
@@ -826,7 +846,7 @@ func TestImportProgressOnTerminalOnly(t *testing.T) {
 }
 
 // TestImportLarge imports an account of -import-units sales units (make import-bench) and
-// prints the time and the source's request count.
+// prints the time, the CPU time, and the requests the source counted in its metrics.
 func TestImportLarge(t *testing.T) {
 	n := *importUnits
 	if n == 0 {
@@ -836,14 +856,16 @@ func TestImportLarge(t *testing.T) {
 	t0 := time.Now()
 	prod := startProduction(t, acc)
 	seeded := time.Since(t0)
-	proxy := startFlakyProxy(t, prod.URL)
 	out := filepath.Join(t.TempDir(), "account.yaml")
+	before := servedRequests(t, prod.URL)
+	cpu0 := processCPU()
 	t1 := time.Now()
-	stdout, stderr, code := runCLI(t, nil, importArgs(proxy.URL, out, prodPartnerKeys)...)
-	took := time.Since(t1)
+	stdout, stderr, code := runCLI(t, nil, importArgs(prod.URL, out, prodPartnerKeys)...)
+	took, cpu := time.Since(t1), processCPU()-cpu0
 	if code != 0 {
 		t.Fatalf("import: exit %d\n%s%s", code, stdout, stderr)
 	}
+	served := servedRequests(t, prod.URL) - before
 	st, err := os.Stat(out)
 	if err != nil {
 		t.Fatal(err)
@@ -858,9 +880,108 @@ func TestImportLarge(t *testing.T) {
 	if !slices.Equal(pu, tu) {
 		t.Errorf("the twin lists %d sales units, production %d, or they differ", len(tu), len(pu))
 	}
-	fmt.Printf("import of %d sales units (%d visible), %d merchants, %d product orders:\n", n, len(pu), len(acc.doc.Merchants), len(acc.ids))
+	fmt.Printf("import of an account of %d sales units (%d visible), %d merchants, %d product orders:\n", n, len(pu), len(acc.doc.Merchants), len(acc.ids))
 	fmt.Printf("  production seeded from its fixture in %s\n", seeded.Round(time.Millisecond))
-	fmt.Printf("  import: %s, %d requests to the source, file %d bytes\n", took.Round(time.Millisecond), proxy.requests.Load(), st.Size())
+	fmt.Printf("  import: %s wall, %s CPU of this process (importer and source server together), %d requests served by the source, file %d bytes\n",
+		took.Round(time.Millisecond), cpu.Round(time.Millisecond), served, st.Size())
 	fmt.Printf("  twin started from the imported file in %s\n", loaded.Round(time.Millisecond))
 	fmt.Print(stdout)
+}
+
+// servedRequests sums the server's request counter, its own /metrics scrapes left out.
+func servedRequests(t testing.TB, base string) int64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum int64
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, "vippsmgmt_http_requests_total{") || strings.Contains(line, "metrics") {
+			continue
+		}
+		var v float64
+		if _, err := fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &v); err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		sum += int64(v)
+	}
+	if sum == 0 && resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %d", resp.StatusCode)
+	}
+	return sum
+}
+
+// buildDocument keeps what the twin can hold and counts what it cannot, instead of writing a
+// file that does not load.
+func TestBuildDocumentLeavesOutWhatCannotBeRecreated(t *testing.T) {
+	no := client.BusinessIdentifier{Scheme: vippsmgmt.SchemeNOOrg, Id: "987654325"}
+	dk := client.BusinessIdentifier{Scheme: vippsmgmt.SchemeDKCVR, Id: "38472615"}
+	odd := client.BusinessIdentifier{Scheme: "business:XYZ", Id: "1234-5"}
+	typ := func(s client.ProductOrderType) *client.ProductOrderType { return &s }
+	prod := func(s client.ProductType) *client.ProductType { return &s }
+	id := func(n int) *client.UUID {
+		u, _ := client.ParseUUID(fmt.Sprintf("5e0a1b2c-0000-4000-8000-%012d", n))
+		return &u
+	}
+	order := func(n int, bi client.BusinessIdentifier, st client.ProductOrderStatus, su *client.ProductOrderSalesUnit) *client.ProductOrderDetails {
+		return &client.ProductOrderDetails{ProductOrderId: id(n), ProductOrderType: typ(client.ProductOrderTypePrefill), ProductType: prod(client.ProductTypeCheckout),
+			Status: st, BusinessIdentifier: bi, SalesUnit: su}
+	}
+	acc := &sourceAccount{
+		units: []*client.SalesUnit{
+			{Msn: "100001", Name: "Visible", BusinessIdentifier: no},
+			nil, // went away between the list and its details
+			{Msn: "100003", Name: "Unreadable merchant's unit", BusinessIdentifier: dk},
+		},
+		merchants: map[client.BusinessIdentifier]*client.Merchant{
+			no: {BusinessIdentifier: no, Name: "Visible AS", Status: client.MerchantStatusActive, CountryCode: "NO"},
+			dk: nil, odd: nil,
+		},
+		orders: []*client.ProductOrderDetails{
+			order(1, no, client.StatusCompleted, &client.ProductOrderSalesUnit{Msn: "100001", Name: "Visible"}),
+			order(2, dk, client.StatusCompleted, &client.ProductOrderSalesUnit{Msn: "100001", Name: "Visible"}), // another merchant's unit
+			order(3, odd, client.StatusCompleted, &client.ProductOrderSalesUnit{Msn: "200000", Name: "Hidden"}),
+			order(4, no, client.StatusCompleted, nil),                                      // completed without its unit
+			{ProductOrderId: id(5), Status: client.StatusReceived, BusinessIdentifier: no}, // no type
+			nil, // deleted meanwhile
+			order(7, no, client.StatusReceived, nil),
+		},
+		ordersGone: 1, ordersWithout: 1,
+	}
+	start := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	doc, sum := buildDocument(acc, "p", newLocalKeys(), start)
+	want := importSummary{units: 2, hiddenUnits: 1, merchants: 3, standIns: 2, orders: map[string]int{"COMPLETED": 2, "RECEIVED": 1}, ordersTotal: 3,
+		unitsGone: 1, ordersGone: 1, ordersIncomplete: 3, ordersInconsistent: 1}
+	if !reflect.DeepEqual(sum, want) {
+		t.Errorf("summary %+v, want %+v", sum, want)
+	}
+	var buf bytes.Buffer
+	if err := fixtures.Encode(&buf, doc); err != nil {
+		t.Fatal(err)
+	}
+	set, err := fixtures.Parse("built.yaml", buf.Bytes())
+	if err != nil {
+		t.Fatalf("the built document does not parse: %v\n%s", err, buf.String())
+	}
+	if got := set.Merchants[2]; got.Name != "Hidden" || got.CountryCode != "NO" || got.SalesUnits[0].Status != vippsmgmt.SalesUnitInactive || got.SalesUnits[0].PartnerID != nil {
+		t.Errorf("stand-in for the hidden unit's merchant: %+v %+v", got.Merchant, got.SalesUnits[0].SalesUnit)
+	}
+	if got := set.Merchants[1]; got.Name != "Unreadable merchant's unit" || got.CountryCode != "DK" || got.Status != vippsmgmt.MerchantActive {
+		t.Errorf("stand-in for the unreadable merchant: %+v", got.Merchant)
+	}
+	// Newest first, a millisecond apart, counting back from the start.
+	for i, o := range set.ProductOrders {
+		if wantAt := start.Add(-time.Duration(i) * time.Millisecond); !o.CreatedAt.Equal(wantAt) {
+			t.Errorf("order %d created %v, want %v", i, o.CreatedAt, wantAt)
+		}
+	}
+	if ids := []string{set.ProductOrders[0].ID, set.ProductOrders[1].ID, set.ProductOrders[2].ID}; ids[0] != id(1).String() || ids[1] != id(3).String() || ids[2] != id(7).String() {
+		t.Errorf("orders kept %v", ids)
+	}
 }
