@@ -1,7 +1,7 @@
 # vippsmgmt: `make test` is the whole suite CI runs; the rest are for longer or manual runs.
 GO ?= go
 
-.PHONY: test check unit fuzz-short newman run fuzz soak bench import-bench generate screenshots
+.PHONY: test check unit fuzz-short newman run fuzz soak bench import-bench generate screenshots dist image
 
 test: check unit fuzz-short newman
 
@@ -40,3 +40,15 @@ import-bench:
 # 60 s at 200 req/s over a realistic mix; fails on any error or 64 MiB of RSS growth.
 soak:
 	$(GO) run ./cmd/vippsmgmt-load soak --duration 60s
+
+# Release archives for every platform and dist/SHA256SUMS: make dist VERSION=1.2.3 (reproducible:
+# the same commit and Go version give byte-identical files).
+dist:
+	@test -n "$(VERSION)" || { echo "usage: make dist VERSION=x.y.z"; exit 2; }
+	rm -rf dist
+	$(GO) run ./cmd/vippsmgmt-release dist --version $(VERSION) --out dist
+
+# The container image with buildah (or podman): localhost/vippsmgmt:dev, or :$(VERSION) when given.
+# IMAGE_SAVE=path.tar also writes it as a docker-archive (for docker load / podman load).
+image:
+	$(GO) run ./cmd/vippsmgmt-release image --version "$(VERSION)" $(if $(IMAGE_SAVE),--save $(IMAGE_SAVE))

@@ -14,7 +14,7 @@ import (
 )
 
 // TestVersion: a test binary carries no release stamp, so it says devel; both spellings work and
-// --json gives the same facts. The stamped release build is checked by TestDistReproducible.
+// --json gives the same facts. The stamped release build is checked in internal/release.
 func TestVersion(t *testing.T) {
 	for _, args := range [][]string{{"version"}, {"--version"}} {
 		var stdout bytes.Buffer

@@ -15,9 +15,10 @@ import (
 // Set by the release build with -ldflags "-X github.com/vippsmgmt/vippsmgmt/internal/buildinfo.version=…";
 // empty in any other build.
 var (
-	version string // release version without a leading v, such as 1.2.3
-	commit  string // full VCS revision the release was built from
-	date    string // RFC 3339 commit time of that revision (a fixed date keeps the build reproducible)
+	version  string // release version without a leading v, such as 1.2.3
+	commit   string // full VCS revision the release was built from
+	date     string // RFC 3339 commit time of that revision (a fixed date keeps the build reproducible)
+	modified string // "true" when the release was built from a checkout with uncommitted changes
 )
 
 // Info describes the running build.
@@ -34,7 +35,8 @@ type Info struct {
 func Get() Info { return get() }
 
 var get = sync.OnceValue(func() Info {
-	info := Info{Version: version, Commit: commit, Date: date, GoVersion: runtime.Version(), Contract: contractVersion()}
+	info := Info{Version: version, Commit: commit, Date: date, Modified: modified == "true",
+		GoVersion: runtime.Version(), Contract: contractVersion()}
 	bi, ok := debug.ReadBuildInfo()
 	if ok && info.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		// go install github.com/vippsmgmt/vippsmgmt/cmd/vippsmgmt@v1.2.3 records the module version.

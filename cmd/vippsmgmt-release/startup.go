@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"syscall"
+	"time"
+)
+
+// runStartup measures start-to-first-200: how long a command that starts a vippsmgmt server takes
+// until GET /readyz answers 200, over several runs. The command gets VIPPSMGMT_ADDR with a free
+// loopback port; --prepare runs before each start (to remove the database, so each run is a
+// first start that migrates it and loads the demo data).
+func runStartup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("startup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	runs := fs.Int("n", 10, "number of runs")
+	prepare := fs.String("prepare", "", "shell command run before each start")
+	timeout := fs.Duration("timeout", 2*time.Minute, "give up on a run after this long")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() == 0 || *runs < 1 {
+		return fmt.Errorf("%w: startup [-n N] [-prepare CMD] -- command [args]", errUsage)
+	}
+	var took []time.Duration
+	for i := 0; i < *runs; i++ {
+		if *prepare != "" {
+			if out, err := exec.CommandContext(ctx, "sh", "-c", *prepare).CombinedOutput(); err != nil {
+				return fmt.Errorf("prepare: %v\n%s", err, out)
+			}
+		}
+		d, err := startOnce(ctx, fs.Args(), *timeout)
+		if err != nil {
+			return fmt.Errorf("run %d: %w", i+1, err)
+		}
+		took = append(took, d)
+	}
+	slices.Sort(took)
+	var sum time.Duration
+	for _, d := range took {
+		sum += d
+	}
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
+	fmt.Fprintf(stdout, "%d runs: min %s, median %s, mean %s, max %s\n", len(took), ms(took[0]), ms(took[len(took)/2]),
+		ms(sum/time.Duration(len(took))), ms(took[len(took)-1]))
+	return nil
+}
+
+func startOnce(ctx context.Context, argv []string, timeout time.Duration) (time.Duration, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), "VIPPSMGMT_ADDR="+addr)
+	// Its own process group, so that `go run` and the server it starts stop together.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	hc := &http.Client{Timeout: time.Second}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop := func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
+	}
+	for deadline := start.Add(timeout); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		select {
+		case err := <-exited:
+			return 0, fmt.Errorf("%v exited before answering: %v", argv, err)
+		default:
+		}
+		resp, err := hc.Get("http://" + addr + "/readyz")
+		if err != nil {
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			took := time.Since(start)
+			stop()
+			return took, nil
+		}
+	}
+	stop()
+	return 0, fmt.Errorf("%v: no 200 from /readyz within %s", argv, timeout)
+}
