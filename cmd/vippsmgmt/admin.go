@@ -59,15 +59,20 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		fs.Usage()
 		return usagef("admin: no command given")
 	}
-	if cfg.token == "" {
-		return usagef("admin needs --admin-token (or VIPPSMGMT_ADMIN_TOKEN)")
-	}
-	c, err := client.New(cfg.baseURL, client.WithAdminToken(cfg.token), client.WithSystem("vippsmgmt-admin", cliVersion()))
-	if err != nil {
-		return usageError{err}
-	}
-	cmd := &adminCmd{adm: c.Admin(), cfg: cfg, stdout: stdout, stderr: stderr}
 	name, rest := fs.Arg(0), fs.Args()[1:]
+	cmd := &adminCmd{cfg: cfg, stdout: stdout, stderr: stderr}
+	// Help needs no server and no credentials: the subcommand prints its usage while parsing its
+	// flags, before it would call the server.
+	if !askedForHelp(rest) {
+		if cfg.token == "" {
+			return usagef("admin needs --admin-token (or VIPPSMGMT_ADMIN_TOKEN)")
+		}
+		c, err := client.New(cfg.baseURL, client.WithAdminToken(cfg.token), client.WithSystem("vippsmgmt-admin", cliVersion()))
+		if err != nil {
+			return usageError{err}
+		}
+		cmd.adm = c.Admin()
+	}
 	run, ok := map[string]func(context.Context, []string) error{
 		"orders": cmd.orders, "order": cmd.order, "view": cmd.view, "submit": cmd.submit,
 		"approve": cmd.approve, "reject": cmd.reject, "create-keys": cmd.createKeys,
@@ -77,11 +82,24 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		fs.Usage()
 		return usagef("admin: unknown command %q", name)
 	}
-	err = run(ctx, rest)
+	err := run(ctx, rest)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
 	return err
+}
+
+// askedForHelp reports whether args ask for help before any "--".
+func askedForHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
 }
 
 type adminCmd struct {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -192,6 +193,14 @@ func runQuickstart(ctx context.Context, args []string, getenv func(string) strin
 		endpoint = "/miami/v1/token"
 	}
 	say(2, "access token", "%s token from %s, valid %s (until %s)", tok.TokenType, endpoint, shortDuration(tok.ExpiresIn), res.Token.ExpiresAt.Format(time.RFC3339))
+	if !cfg.management && !cfg.merchant && tokenKeyKind(tok.AccessToken) == "merchant" {
+		// The keys were given as partner keys, but the token says they are a sales unit's own:
+		// go on as --merchant does rather than fail at the first partner-only step.
+		cfg.merchant, keys, res.Keys = true, "merchant", "merchant"
+		if !cfg.json {
+			fmt.Fprintln(stdout, "    these are merchant keys (the token says so): continuing as with --merchant")
+		}
+	}
 
 	if res.SalesUnits, err = c.GetAllSalesUnits(ctx); err != nil {
 		return stepErr(3, "sales units", err)
@@ -226,7 +235,12 @@ func runQuickstart(ctx context.Context, args []string, getenv func(string) strin
 	// with 403, which the quick start reports and steps over.
 	refused := func(step int, what string, err error) bool {
 		var p *client.Problem
-		if !cfg.merchant || !errors.As(err, &p) || p.Status != http.StatusForbidden {
+		if !errors.As(err, &p) || p.Status != http.StatusForbidden {
+			return false
+		}
+		if !cfg.merchant {
+			// A server whose tokens do not name the key kind: say what to do.
+			fmt.Fprintf(stderr, "step %d (%s) is for partners and the server refused it; if these are a sales unit's merchant keys, add --merchant\n", step, what)
 			return false
 		}
 		res.Refused = append(res.Refused, quickstartRefusal{Step: step, Problem: p.Error()})
@@ -375,4 +389,25 @@ func listPackages(pkgs []client.PricePackage) string {
 		s += ": " + strings.Join(parts, ", ")
 	}
 	return s
+}
+
+// tokenKeyKind reads the key_kind claim of a vippsmgmt access token: partner, merchant or
+// management. It is a hint for what the CLI prints, so the signature is not checked; tokens of
+// other servers have no such claim and give "".
+func tokenKeyKind(token string) string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		KeyKind string `json:"key_kind"`
+	}
+	if json.Unmarshal(payload, &claims) != nil {
+		return ""
+	}
+	return claims.KeyKind
 }
