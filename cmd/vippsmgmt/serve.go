@@ -41,6 +41,7 @@ type serveConfig struct {
 	sweepEvery   time.Duration
 	shutdownWait time.Duration
 	maxHeader    int
+	report       bool
 }
 
 // listFlag is a flag that may repeat.
@@ -55,6 +56,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		addr: "localhost:8080", db: "sqlite:vippsmgmt.db", demo: true, sandbox: true, logFormat: "text",
 		tokenTTL: 24 * time.Hour, tokenRate: 10, tokenBurst: 60, sweepEvery: 10 * time.Second,
 		shutdownWait: 10 * time.Second, smtpFrom: "vippsmgmt@localhost", maxHeader: httpapi.DefaultMaxHeaderBytes,
+		report: true,
 	}
 	var envErr error
 	str := func(name string, dst *string) {
@@ -89,6 +91,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	str("VIPPSMGMT_SIGNING_KEY", &c.signingKey)
 	str("VIPPSMGMT_SMTP_URL", &c.smtpURL)
 	str("VIPPSMGMT_SMTP_FROM", &c.smtpFrom)
+	parse("VIPPSMGMT_REPORT", func(v string) (err error) { c.report, err = strconv.ParseBool(v); return })
 	parse("VIPPSMGMT_MAX_HEADER_BYTES", func(v string) (err error) { c.maxHeader, err = strconv.Atoi(v); return })
 	if envErr != nil {
 		return c, envErr
@@ -113,6 +116,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.DurationVar(&c.shutdownWait, "shutdown-timeout", c.shutdownWait, "how long SIGTERM waits for in-flight requests before closing their connections")
 	fs.StringVar(&c.smtpFrom, "smtp-from", c.smtpFrom, "sender address of notification e-mails (VIPPSMGMT_SMTP_FROM)")
 	fs.IntVar(&c.maxHeader, "max-header-bytes", c.maxHeader, "largest request line and headers accepted, in bytes; larger ones get 431 (VIPPSMGMT_MAX_HEADER_BYTES)")
+	fs.BoolVar(&c.report, "report", c.report, "keep the integration report of callers' habits (VIPPSMGMT_REPORT)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, err
@@ -197,7 +201,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	a, err := app.New(ctx, app.Config{
 		DB: cfg.db, Fixtures: cfg.fixtures, Demo: cfg.demo, PublicURL: cfg.publicURL, AdminToken: adminToken,
 		Sandbox: cfg.sandbox, TokenTTL: cfg.tokenTTL, TokenRate: cfg.tokenRate, TokenBurst: cfg.tokenBurst,
-		SigningKeyPEM: signingKey, SMTPURL: cfg.smtpURL, SMTPFrom: cfg.smtpFrom, SweepEvery: cfg.sweepEvery, MaxHeaderBytes: cfg.maxHeader, Logger: logger,
+		SigningKeyPEM: signingKey, SMTPURL: cfg.smtpURL, SMTPFrom: cfg.smtpFrom, SweepEvery: cfg.sweepEvery, MaxHeaderBytes: cfg.maxHeader,
+		NoReport: !cfg.report, Logger: logger,
 	})
 	var ce *app.ConfigError
 	if errors.As(err, &ce) {

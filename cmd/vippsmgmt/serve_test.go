@@ -56,6 +56,7 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{"unknown flag", []string{"--colour", "blue"}, nil, `flag provided but not defined: -colour`},
 		{"bad log format", []string{"--log-format", "xml"}, nil, `--log-format "xml"`},
 		{"bad boolean in env", nil, map[string]string{"VIPPSMGMT_DEMO": "maybe"}, `VIPPSMGMT_DEMO="maybe"`},
+		{"bad report switch", nil, map[string]string{"VIPPSMGMT_REPORT": "sometimes"}, `VIPPSMGMT_REPORT="sometimes"`},
 		{"bad duration", []string{"--token-ttl", "soon"}, nil, `token-ttl`},
 		{"bad public url", []string{"--public-url", "ftp://x"}, nil, `--public-url "ftp://x"`},
 		{"unknown database", []string{"--db", "mysql://localhost/x"}, nil, `^vippsmgmt: --db: .*mysql`},

@@ -42,6 +42,7 @@ type Config struct {
 	SMTPURL       string
 	SMTPFrom      string
 	SweepEvery    time.Duration
+	NoReport      bool // leave out the integration report (and its per-request cost)
 	// MaxHeaderBytes bounds a request's line and headers (answered 431 as a problem past it);
 	// zero means httpapi.DefaultMaxHeaderBytes.
 	MaxHeaderBytes int
@@ -151,7 +152,15 @@ func (a *App) assemble(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(a.Store.SQL(), a.Store.Dialect()))
-	a.Report = report.New(report.Config{Store: a.Store, Logger: cfg.Logger, ClassicTTL: cfg.TokenTTL, ManagementTTL: auth.ManagementTTL})
+	var reporter portal.Reporter
+	if !cfg.NoReport {
+		a.Report = report.New(report.Config{Store: a.Store, Logger: cfg.Logger, ClassicTTL: cfg.TokenTTL, ManagementTTL: auth.ManagementTTL})
+		reporter = a.Report
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "vippsmgmt_report_dropped_total",
+			Help: "Requests the integration report did not count because its buffer was full (the database kept it from flushing).",
+		}, func() float64 { return float64(a.Report.Dropped()) }))
+	}
 	a.Server, err = httpapi.NewServer(
 		httpapi.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken, Sandbox: cfg.Sandbox, MaxHeaderBytes: cfg.MaxHeaderBytes},
 		httpapi.Deps{Logger: cfg.Logger, Store: a.Store, Clock: a.Clock, Auth: a.Auth, Hasher: hasher,
@@ -160,7 +169,7 @@ func (a *App) assemble(ctx context.Context) error {
 		return err
 	}
 	p, err := portal.New(portal.Deps{Store: a.Store, Clock: a.Clock, Hasher: hasher, AdminToken: cfg.AdminToken, AdminGuard: guard,
-		PublicURL: cfg.PublicURL, Requests: a.Server.Requests().Last, ForgetKey: a.Auth.Forget, Report: a.Report, Logger: cfg.Logger})
+		PublicURL: cfg.PublicURL, Requests: a.Server.Requests().Last, ForgetKey: a.Auth.Forget, Report: reporter, Logger: cfg.Logger})
 	if err != nil {
 		return err
 	}
@@ -199,7 +208,9 @@ func (a *App) Background(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait() // the outbox sender must be done before the caller closes the store
 	// The report's last flush happens when ctx ends, before the caller closes the store.
-	wg.Go(func() { a.Report.Run(ctx) })
+	if a.Report != nil {
+		wg.Go(func() { a.Report.Run(ctx) })
+	}
 	if a.cfg.SMTPURL != "" {
 		wg.Go(func() { notify.Run(ctx, a.Store, a.cfg.SMTPURL, a.cfg.SMTPFrom, a.logger, 5*time.Second) })
 	}

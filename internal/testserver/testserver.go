@@ -35,6 +35,7 @@ type Options struct {
 	Fixtures   []string
 	TokenRate  float64
 	TokenBurst int
+	NoReport   bool
 	Logger     *slog.Logger // default: discard
 }
 
@@ -70,7 +71,7 @@ func Start(t testing.TB, backend string, opts Options) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, app.Config{
 		DB: dsn, Demo: !opts.NoDemo, Fixtures: opts.Fixtures, PublicURL: base, AdminToken: AdminToken,
-		Sandbox: true, TokenRate: opts.TokenRate, TokenBurst: opts.TokenBurst, Logger: logger,
+		Sandbox: true, TokenRate: opts.TokenRate, TokenBurst: opts.TokenBurst, NoReport: opts.NoReport, Logger: logger,
 	})
 	if err != nil {
 		cancel()

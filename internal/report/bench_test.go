@@ -1,0 +1,73 @@
+package report_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/report"
+	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
+	"github.com/vippsmgmt/vippsmgmt/internal/storetest"
+)
+
+func observation(i int) report.Observation {
+	return report.Observation{RequestFacts: vippsmgmt.RequestFacts{
+		Time: storetest.Start.Add(time.Duration(i) * time.Millisecond), RequestID: fmt.Sprintf("req-%d", i),
+		ClientID: fmt.Sprintf("client-%d", i%10), Kind: vippsmgmt.KeyPartner, Method: "GET",
+		Route: vippsmgmt.RouteOrderDetails, Path: fmt.Sprintf("/management/v2/product-orders/%d/details", i%500),
+		Status: 200, SystemName: true, SystemVersion: true,
+	}}
+}
+
+// BenchmarkObserve is what a request pays on its own path: queueing its facts. The buffer is
+// flushed (untimed) as the background flusher would.
+func BenchmarkObserve(b *testing.B) {
+	st, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(b.TempDir(), "db"), storetest.NewClock(storetest.Start))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	c := report.New(report.Config{Store: st})
+	o := observation(1)
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		c.Observe(o)
+		if n++; n == report.DefaultMaxBuffered/4 {
+			b.StopTimer()
+			if err := c.Flush(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			n = 0
+			b.StartTimer()
+		}
+	}
+}
+
+// BenchmarkFlush is the deferred work per request: the rules and the aggregate writes of a
+// flush of 1000 requests from 10 callers, on SQLite.
+func BenchmarkFlush(b *testing.B) {
+	clock := storetest.NewClock(storetest.Start)
+	st, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(b.TempDir(), "db"), clock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	c := report.New(report.Config{Store: st, MaxBuffered: 1 << 20})
+	const batch = 1000
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		for range batch {
+			c.Observe(observation(i))
+			i++
+		}
+		if err := c.Flush(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/request")
+}
