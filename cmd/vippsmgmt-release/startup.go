@@ -30,34 +30,40 @@ func runStartup(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if fs.NArg() == 0 || *runs < 1 {
 		return fmt.Errorf("%w: startup [-n N] [-prepare CMD] -- command [args]", errUsage)
 	}
-	var took []time.Duration
+	var took, cpu []time.Duration
 	for i := 0; i < *runs; i++ {
 		if *prepare != "" {
 			if out, err := exec.CommandContext(ctx, "sh", "-c", *prepare).CombinedOutput(); err != nil {
 				return fmt.Errorf("prepare: %v\n%s", err, out)
 			}
 		}
-		d, err := startOnce(ctx, fs.Args(), *timeout)
+		d, c, err := startOnce(ctx, fs.Args(), *timeout)
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i+1, err)
 		}
-		took = append(took, d)
+		took, cpu = append(took, d), append(cpu, c)
 	}
-	slices.Sort(took)
-	var sum time.Duration
-	for _, d := range took {
-		sum += d
-	}
-	ms := func(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
-	fmt.Fprintf(stdout, "%d runs: min %s, median %s, mean %s, max %s\n", len(took), ms(took[0]), ms(took[len(took)/2]),
-		ms(sum/time.Duration(len(took))), ms(took[len(took)-1]))
+	fmt.Fprintf(stdout, "%d runs: start-to-first-200 %s; CPU (user+sys, whole run) %s\n", len(took), summary(took), summary(cpu))
 	return nil
 }
 
-func startOnce(ctx context.Context, argv []string, timeout time.Duration) (time.Duration, error) {
+func summary(ds []time.Duration) string {
+	ds = slices.Clone(ds)
+	slices.Sort(ds)
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
+	return fmt.Sprintf("min %s, median %s, mean %s, max %s", ms(ds[0]), ms(ds[len(ds)/2]), ms(sum/time.Duration(len(ds))), ms(ds[len(ds)-1]))
+}
+
+// startOnce starts argv, polls it until the first 200 and stops it. It returns the time to that
+// 200 and the CPU time of the command and the processes it waited for, start to exit.
+func startOnce(ctx context.Context, argv []string, timeout time.Duration) (time.Duration, time.Duration, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	addr := ln.Addr().String()
 	ln.Close()
@@ -68,7 +74,7 @@ func startOnce(ctx context.Context, argv []string, timeout time.Duration) (time.
 	hc := &http.Client{Timeout: time.Second}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -84,7 +90,7 @@ func startOnce(ctx context.Context, argv []string, timeout time.Duration) (time.
 	for deadline := start.Add(timeout); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
 		select {
 		case err := <-exited:
-			return 0, fmt.Errorf("%v exited before answering: %v", argv, err)
+			return 0, 0, fmt.Errorf("%v exited before answering: %v", argv, err)
 		default:
 		}
 		resp, err := hc.Get("http://" + addr + "/readyz")
@@ -95,9 +101,9 @@ func startOnce(ctx context.Context, argv []string, timeout time.Duration) (time.
 		if resp.StatusCode == http.StatusOK {
 			took := time.Since(start)
 			stop()
-			return took, nil
+			return took, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
 		}
 	}
 	stop()
-	return 0, fmt.Errorf("%v: no 200 from /readyz within %s", argv, timeout)
+	return 0, 0, fmt.Errorf("%v: no 200 from /readyz within %s", argv, timeout)
 }
