@@ -98,6 +98,8 @@ func (m *Merchant) Validate() error {
 	errs := m.BusinessIdentifier.Validate("businessIdentifier")
 	if n := len([]rune(m.Name)); n < 1 || n > 50 {
 		errs = append(errs, FieldError{"name", "must be 1 to 50 characters"})
+	} else if p := BlankProblem(m.Name); p != "" {
+		errs = append(errs, FieldError{"name", p})
 	}
 	if m.Status != MerchantActive && m.Status != MerchantDeactivated {
 		errs = append(errs, FieldError{"status", "must be ACTIVE or DEACTIVATED"})

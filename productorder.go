@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -82,7 +83,7 @@ var (
 // ValidSalesUnitName reports whether name fits the prefill contract's salesUnitName.
 func ValidSalesUnitName(name string) bool {
 	n := len([]rune(name))
-	return n >= 1 && n <= 40 && salesUnitNameRE.MatchString(name)
+	return n >= 1 && n <= 40 && salesUnitNameRE.MatchString(name) && BlankProblem(name) == "" && TextProblem(name, false) == ""
 }
 
 // DecodeLogo decodes a base64 salesUnitLogo and checks that it is a PNG.
@@ -94,7 +95,13 @@ func DecodeLogo(s string) ([]byte, bool) {
 	return b, bytes.HasPrefix(b, pngSignature)
 }
 
+// httpsURL reports whether s is an absolute https URL written with only the characters a URL may
+// hold unescaped: quotes, angle brackets, spaces and the like would break out of every page and
+// e-mail that shows it.
 func httpsURL(s string) bool {
+	if strings.ContainsAny(s, "\"'<>`{}|\\^ ") || TextProblem(s, false) != "" {
+		return false
+	}
 	u, err := url.Parse(s)
 	return err == nil && u.Scheme == "https" && u.Host != ""
 }

@@ -2,6 +2,7 @@ package vippsmgmt
 
 import (
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -37,8 +38,8 @@ func (b *BankAccount) Validate(field string) []FieldError {
 		return nil
 	}
 	var errs []FieldError
-	if n := len(b.Scheme); n < 5 || n > 20 {
-		errs = append(errs, FieldError{field + ".scheme", "must be 5 to 20 characters, such as BBAN:NO"})
+	if country, ok := strings.CutPrefix(b.Scheme, "BBAN:"); !ok || !oneOf(country, Markets...) {
+		errs = append(errs, FieldError{field + ".scheme", "must be BBAN:NO, BBAN:DK or BBAN:FI (IBAN is not accepted)"})
 	}
 	if !bankAccountIDRE.MatchString(b.ID) {
 		errs = append(errs, FieldError{field + ".id", "must be 9 to 34 digits"})
@@ -94,6 +95,8 @@ func (s *SalesUnit) Validate() error {
 	}
 	if n := len([]rune(s.Name)); n < 1 || n > 50 {
 		errs = append(errs, FieldError{"name", "must be 1 to 50 characters"})
+	} else if p := BlankProblem(s.Name); p != "" {
+		errs = append(errs, FieldError{"name", p})
 	}
 	if s.Status != SalesUnitActive && s.Status != SalesUnitInactive {
 		errs = append(errs, FieldError{"status", "must be ACTIVE or INACTIVE"})

@@ -336,7 +336,7 @@ func (v *Validator) validateBody(w http.ResponseWriter, r *http.Request, b *body
 		return nil, nil, true
 	}
 	ct := r.Header.Get("Content-Type")
-	base, _, err := mime.ParseMediaType(ct)
+	base, ctParams, err := mime.ParseMediaType(ct)
 	if err != nil || !slices.Contains(b.mediaTypes, base) {
 		detail := "The request body must be sent with Content-Type " + strings.Join(b.mediaTypes, " or ") + "."
 		if ct != "" {
@@ -345,6 +345,10 @@ func (v *Validator) validateBody(w http.ResponseWriter, r *http.Request, b *body
 		problem.Write(w, problem.New(r.Context(), http.StatusUnsupportedMediaType, "unsupported-media-type",
 			"Unsupported media type", detail))
 		return nil, nil, false
+	}
+	if cs, ok := ctParams["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		// Bodies are read as UTF-8; another charset would be stored as something else than sent.
+		return nil, []problem.ExtraDetail{{Key: "Content-Type", Value: "charset must be UTF-8, not " + strconv.Quote(cs)}}, true
 	}
 	if !b.jsonBody || base != "application/json" {
 		r.Body = io.NopCloser(bytes.NewReader(raw))

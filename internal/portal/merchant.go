@@ -126,9 +126,13 @@ func formDetails(r *http.Request, stored vippsmgmt.OrderDetails) (vippsmgmt.Orde
 			d.AnnualTurnover = &n
 		}
 	}
-	if s := vals["hasRecurring"]; s != "" {
+	switch s := vals["hasRecurring"]; s {
+	case "":
+	case "true", "false":
 		b := s == "true"
 		d.HasRecurring = &b
+	default:
+		errs = append(errs, vippsmgmt.FieldError{Field: "hasRecurring", Problem: "must be Yes or No"})
 	}
 	if s := vals["app.appName"]; s != "" {
 		d.App = &vippsmgmt.App{AppName: s}

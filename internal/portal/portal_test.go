@@ -321,6 +321,31 @@ func TestPrefillSubmitMultipartLogo(t *testing.T) {
 	}
 }
 
+// TestPrefillFormRefusesWhatTheAPIRefuses: values a hand-made form post can carry that the
+// contract does not allow are marked on their fields and nothing is stored.
+func TestPrefillFormRefusesWhatTheAPIRefuses(t *testing.T) {
+	e := newEnv(t)
+	id := e.prefill()
+	_, doc := e.get("/register/prefilled/"+id, nil)
+	v := formValues(doc.One(t, "form.order-form"))
+	v.Set("hasRecurring", "maybe")
+	v.Set("salesUnitName", "   ")
+	v.Set("settlementBankAccount.scheme", "IBAN:XX")
+	v.Set("website.url", `https://shop.example/"><img src=x>`)
+	w := e.do(req{method: "POST", path: "/register/prefilled/" + id, form: v})
+	wantStatus(t, w, http.StatusBadRequest)
+	doc = parseHTML(t, w.Body.String())
+	for _, name := range []string{"hasRecurring", "settlementBankAccount.scheme", "website.url"} {
+		fid := "f-" + strings.ReplaceAll(name, ".", "-")
+		if len(doc.Find(".field.invalid #"+fid)) != 1 {
+			t.Errorf("%s: not marked invalid", name)
+		}
+	}
+	if o := e.order(id); o.Status != vippsmgmt.StatusMerchantViewed || o.Details.HasRecurring != nil && !*o.Details.HasRecurring {
+		t.Errorf("after the refused submit: status %s, hasRecurring %v", o.Status, o.Details.HasRecurring)
+	}
+}
+
 func TestPrefillFieldErrors(t *testing.T) {
 	e := newEnv(t)
 	id := e.prefill()

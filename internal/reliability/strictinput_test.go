@@ -1,6 +1,7 @@
 package reliability
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -79,5 +80,37 @@ func TestDuplicateJSONNamesAreRefused(t *testing.T) {
 		if o.ProductType == "LOGIN" && o.Details["salesUnitName"] == "Dup Shop" {
 			t.Fatalf("an order was stored as LOGIN: %+v", o)
 		}
+	}
+}
+
+// TestWrongValuesAreRefused: values the contract's patterns let through but no real merchant has
+// are 400 problems naming the field, and nothing is stored.
+func TestWrongValuesAreRefused(t *testing.T) {
+	srv := testserver.Start(t, "sqlite", testserver.Options{})
+	a := api{t: t, base: srv.URL}
+	mgmt := a.classic(fixtures.DemoPartnerKeys)
+	base := prefillBody("business:NO:ORG", "987654325", "CHECKOUT", "Good Shop")
+	before := len(a.adminOrders(""))
+	for i, c := range []struct{ name, body, field string }{
+		{"blank name", strings.Replace(base, `"Good Shop"`, `"   "`, 1), "salesUnitName"},
+		{"name with CR/LF", strings.Replace(base, `"Good Shop"`, `"Good\r\nShop"`, 1), "salesUnitName"},
+		{"IBAN", strings.Replace(base, `"BBAN:NO"`, `"IBAN:XX"`, 1), "settlementBankAccount.scheme"},
+		{"quote in URL", strings.Replace(base, `"https://shop.example"`, `"https://shop.example/\"onmouseover=x"`, 1), "website.url"},
+		{"angle bracket in URL", strings.Replace(base, `"https://shop.example/terms"`, `"https://shop.example/<b>"`, 1), "website.termsUrl"},
+	} {
+		r := a.do("POST", "/management/v1/product-orders", c.body, append(mgmt, "Idempotency-Key", fmt.Sprint("wrong-", i))...)
+		expect(t, r, http.StatusBadRequest, problemJSON)
+		if p := r.problem(t); !strings.Contains(p.Detail, c.field) {
+			t.Errorf("%s: detail %q does not name %s", c.name, p.Detail, c.field)
+		}
+	}
+	latin1 := append(append([]string{}, mgmt...), "Idempotency-Key", "latin1", "Content-Type", "application/json; charset=ISO-8859-1")
+	r := a.do("POST", "/management/v1/product-orders", strings.Replace(base, "Good Shop", "Gr\xf8nn Shop", 1), latin1...)
+	expect(t, r, http.StatusBadRequest, problemJSON)
+	if p := r.problem(t); !strings.Contains(p.Detail, "Content-Type") {
+		t.Errorf("charset: detail %q", p.Detail)
+	}
+	if n := len(a.adminOrders("")); n != before {
+		t.Fatalf("%d orders after refused prefills, want %d", n, before)
 	}
 }
