@@ -57,7 +57,7 @@ func FuzzPrefillBody(f *testing.F) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &tok); err != nil || tok.AccessToken == "" {
 		f.Fatalf("token: %d %s", rec.Code, rec.Body)
 	}
-	doc, err := openapi.GetSwagger()
+	doc, err := openapi.GetSpec()
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -2,4 +2,4 @@
 // and embedded spec, and a request validator built from that spec.
 package openapi
 
-//go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen@v2.8.2 -config cfg.yaml ../../api/openapi.yaml
+//go:generate go tool oapi-codegen -config cfg.yaml ../../api/openapi.yaml

@@ -133,10 +133,6 @@ func parseForm(r *http.Request) error {
 	return r.ParseForm()
 }
 
-type loginData struct {
-	Next string
-}
-
 const loginScope = "login"
 
 // handleLogin serves GET /console/login.

@@ -1,0 +1,61 @@
+package httpapi
+
+import (
+	"context"
+
+	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/openapi"
+)
+
+// AdminListMerchants serves GET /admin/v1/merchants.
+func (s *Server) AdminListMerchants(ctx context.Context, req openapi.AdminListMerchantsRequestObject) (openapi.AdminListMerchantsResponseObject, error) {
+	f := vippsmgmt.MerchantFilter{Limit: 500}
+	if req.Params.Q != nil {
+		f.Query = *req.Params.Q
+	}
+	ms, err := s.store.FindMerchants(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make(openapi.AdminListMerchants200JSONResponse, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, merchantOut(m))
+	}
+	return out, nil
+}
+
+// AdminCreateMerchant serves POST /admin/v1/merchants.
+func (s *Server) AdminCreateMerchant(ctx context.Context, req openapi.AdminCreateMerchantRequestObject) (openapi.AdminCreateMerchantResponseObject, error) {
+	if req.Body == nil {
+		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "The request body is required.")
+	}
+	b := req.Body
+	m := &vippsmgmt.Merchant{
+		BusinessIdentifier: vippsmgmt.BusinessIdentifier{Scheme: b.BusinessIdentifier.Scheme, ID: b.BusinessIdentifier.Id},
+		Name:               b.Name, Status: vippsmgmt.MerchantActive,
+	}
+	m.CountryCode = m.BusinessIdentifier.CountryCode()
+	if b.CountryCode != nil {
+		m.CountryCode = *b.CountryCode
+	}
+	if b.Status != nil {
+		m.Status = string(*b.Status)
+	}
+	if err := convertJSON(b.BusinessAddress, &m.BusinessAddress); err != nil {
+		return nil, err
+	}
+	if err := convertJSON(b.BusinessPostAddress, &m.BusinessPostAddress); err != nil {
+		return nil, err
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.store.UpsertMerchant(ctx, m); err != nil {
+		return nil, err
+	}
+	m, err := s.store.FindMerchant(ctx, m.BusinessIdentifier)
+	if err != nil {
+		return nil, err
+	}
+	return openapi.AdminCreateMerchant201JSONResponse(merchantOut(m)), nil
+}

@@ -1,0 +1,59 @@
+package httpapi
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/openapi"
+)
+
+// AdminListPricePackages serves GET /admin/v1/partners/{partnerId}/price-packages.
+func (s *Server) AdminListPricePackages(ctx context.Context, req openapi.AdminListPricePackagesRequestObject) (openapi.AdminListPricePackagesResponseObject, error) {
+	if _, err := s.store.FindPartnerByID(ctx, req.PartnerId); err != nil {
+		return nil, err
+	}
+	pkgs, err := s.store.FindPricePackages(ctx, req.PartnerId)
+	if err != nil {
+		return nil, err
+	}
+	out := make(openapi.AdminListPricePackages200JSONResponse, 0, len(pkgs))
+	for _, p := range pkgs {
+		out = append(out, pricePackageOut(p))
+	}
+	return out, nil
+}
+
+// AdminCreatePricePackage serves POST /admin/v1/partners/{partnerId}/price-packages.
+func (s *Server) AdminCreatePricePackage(ctx context.Context, req openapi.AdminCreatePricePackageRequestObject) (openapi.AdminCreatePricePackageResponseObject, error) {
+	if req.Body == nil {
+		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "The request body is required.")
+	}
+	if _, err := s.store.FindPartnerByID(ctx, req.PartnerId); err != nil {
+		return nil, err
+	}
+	b := req.Body
+	p := &vippsmgmt.PricePackage{PartnerID: req.PartnerId, Name: b.Name, Description: b.Description,
+		VisibleInSignupForm: b.VisibleInSignupForm, Commission: b.Commission}
+	if b.PricePackageId != nil {
+		p.ID = b.PricePackageId.String()
+	} else {
+		p.ID = uuid.NewString()
+	}
+	if b.ProductType != nil {
+		t := string(*b.ProductType)
+		p.ProductType = &t
+	}
+	if b.Market != nil {
+		m := string(*b.Market)
+		p.Market = &m
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.store.UpsertPricePackage(ctx, p); err != nil {
+		return nil, err
+	}
+	return openapi.AdminCreatePricePackage201JSONResponse(pricePackageOut(p)), nil
+}

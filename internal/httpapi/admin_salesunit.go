@@ -1,0 +1,137 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+
+	"github.com/google/uuid"
+
+	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/openapi"
+)
+
+func (s *Server) adminSalesUnitOut(su *vippsmgmt.SalesUnit) openapi.AdminSalesUnit {
+	out := openapi.AdminSalesUnit{
+		Msn: su.MSN, Name: su.Name, Status: openapi.SalesUnitStatus(su.Status),
+		BusinessIdentifier: openapi.BusinessIdentifier{Scheme: su.Merchant.Scheme, Id: su.Merchant.ID},
+		Configuration:      configurationOut(su.Configuration), PartnerId: su.PartnerID,
+		CreatedAt: su.CreatedAt, UpdatedAt: su.UpdatedAt,
+	}
+	if su.SettlementBankAccount != nil {
+		out.SettlementBankAccount = &openapi.BankAccount{Scheme: su.SettlementBankAccount.Scheme, Id: su.SettlementBankAccount.ID}
+	}
+	if su.PricePackageID != nil {
+		id := uuid.MustParse(*su.PricePackageID)
+		out.PricePackageId = &id
+	}
+	return out
+}
+
+// AdminListSalesUnits serves GET /admin/v1/sales-units.
+func (s *Server) AdminListSalesUnits(ctx context.Context, req openapi.AdminListSalesUnitsRequestObject) (openapi.AdminListSalesUnitsResponseObject, error) {
+	f := vippsmgmt.SalesUnitFilter{PartnerID: req.Params.PartnerId, Limit: 500}
+	if req.Params.Q != nil {
+		f.Query = *req.Params.Q
+	}
+	units, err := s.store.FindSalesUnits(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make(openapi.AdminListSalesUnits200JSONResponse, 0, len(units))
+	for _, su := range units {
+		out = append(out, s.adminSalesUnitOut(su))
+	}
+	return out, nil
+}
+
+// AdminGetSalesUnit serves GET /admin/v1/sales-units/{msn}.
+func (s *Server) AdminGetSalesUnit(ctx context.Context, req openapi.AdminGetSalesUnitRequestObject) (openapi.AdminGetSalesUnitResponseObject, error) {
+	su, err := s.store.FindSalesUnitByMSN(ctx, req.Msn)
+	if err != nil {
+		return nil, err
+	}
+	return openapi.AdminGetSalesUnit200JSONResponse(s.adminSalesUnitOut(su)), nil
+}
+
+// AdminCreateSalesUnit serves POST /admin/v1/sales-units.
+func (s *Server) AdminCreateSalesUnit(ctx context.Context, req openapi.AdminCreateSalesUnitRequestObject) (openapi.AdminCreateSalesUnitResponseObject, error) {
+	if req.Body == nil {
+		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "The request body is required.")
+	}
+	b := req.Body
+	su := &vippsmgmt.SalesUnit{
+		MSN: b.Msn, Name: b.Name, Status: vippsmgmt.SalesUnitActive, PartnerID: b.PartnerId,
+		Merchant: vippsmgmt.BusinessIdentifier{Scheme: b.BusinessIdentifier.Scheme, ID: b.BusinessIdentifier.Id},
+	}
+	if b.Status != nil {
+		su.Status = string(*b.Status)
+	}
+	if b.SettlementBankAccount != nil {
+		su.SettlementBankAccount = &vippsmgmt.BankAccount{Scheme: b.SettlementBankAccount.Scheme, ID: b.SettlementBankAccount.Id}
+	}
+	if b.Configuration != nil {
+		su.Configuration = new(vippsmgmt.Configuration)
+		if err := convertJSON(b.Configuration, su.Configuration); err != nil {
+			return nil, err
+		}
+	}
+	if err := su.Validate(); err != nil {
+		return nil, err
+	}
+	if existing, err := s.store.FindSalesUnitByMSN(ctx, su.MSN); err == nil && existing != nil {
+		return nil, vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "MSN %s is already in use.", su.MSN)
+	}
+	if err := s.store.UpsertSalesUnit(ctx, su); err != nil {
+		return nil, err
+	}
+	su, err := s.store.FindSalesUnitByMSN(ctx, su.MSN)
+	if err != nil {
+		return nil, err
+	}
+	return openapi.AdminCreateSalesUnit201JSONResponse(s.adminSalesUnitOut(su)), nil
+}
+
+// AdminUpdateSalesUnit serves PATCH /admin/v1/sales-units/{msn}.
+func (s *Server) AdminUpdateSalesUnit(ctx context.Context, req openapi.AdminUpdateSalesUnitRequestObject) (openapi.AdminUpdateSalesUnitResponseObject, error) {
+	if req.Body == nil {
+		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "The request body is required.")
+	}
+	b := req.Body
+	var upd vippsmgmt.SalesUnitUpdate
+	upd.Name = b.Name
+	if b.Status != nil {
+		st := string(*b.Status)
+		upd.Status = &st
+	}
+	if b.Configuration != nil {
+		upd.Configuration = new(vippsmgmt.Configuration)
+		if err := convertJSON(b.Configuration, upd.Configuration); err != nil {
+			return nil, err
+		}
+	}
+	switch raw := bytes.TrimSpace(b.PartnerId); {
+	case len(raw) == 0:
+	case bytes.Equal(raw, []byte("null")):
+		upd.ClearPartner = true
+	default:
+		var id string
+		if err := json.Unmarshal(raw, &id); err != nil || id == "" {
+			return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "partnerId: must be a partner id or null")
+		}
+		upd.PartnerID = &id
+	}
+	var fields []vippsmgmt.FieldError
+	if upd.Name != nil && (len([]rune(*upd.Name)) < 1 || len([]rune(*upd.Name)) > 50) {
+		fields = append(fields, vippsmgmt.FieldError{Field: "name", Problem: "must be 1 to 50 characters"})
+	}
+	fields = append(fields, upd.Configuration.Validate("configuration")...)
+	if err := vippsmgmt.InvalidFields(fields); err != nil {
+		return nil, err
+	}
+	su, err := s.store.UpdateSalesUnit(ctx, req.Msn, upd)
+	if err != nil {
+		return nil, err
+	}
+	return openapi.AdminUpdateSalesUnit200JSONResponse(s.adminSalesUnitOut(su)), nil
+}

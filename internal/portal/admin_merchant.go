@@ -1,0 +1,86 @@
+package portal
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/vippsmgmt/vippsmgmt"
+)
+
+type merchantsPage struct {
+	Q         string
+	Merchants []*vippsmgmt.Merchant
+	Form      url.Values
+}
+
+// handleMerchants serves GET /console/merchants.
+func (p *Portal) handleMerchants(w http.ResponseWriter, r *http.Request, s *session) {
+	p.showMerchants(w, r, s, http.StatusOK, "", nil)
+}
+
+func (p *Portal) showMerchants(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, form url.Values) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	ms, err := p.store.FindMerchants(r.Context(), vippsmgmt.MerchantFilter{Query: q, Limit: listLimit})
+	if err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	if form == nil {
+		form = url.Values{"scheme": {"business:NO:ORG"}, "countryCode": {"NO"}}
+	}
+	v := p.consoleView(s, "merchants", "Merchants", merchantsPage{Q: q, Merchants: ms, Form: form})
+	v.Error, v.Flash = msg, doneText[r.URL.Query().Get("done")]
+	p.render(w, r, status, "merchants", v)
+}
+
+// handleMerchantCreate serves POST /console/merchants.
+func (p *Portal) handleMerchantCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+	now := p.clock.Now()
+	m := &vippsmgmt.Merchant{
+		BusinessIdentifier: vippsmgmt.BusinessIdentifier{Scheme: f("scheme"), ID: f("id")},
+		Name:               f("name"), Status: vippsmgmt.MerchantActive, CountryCode: strings.ToUpper(f("countryCode")),
+		CreatedAt: now, UpdatedAt: now,
+	}
+	retry := func(status int, msg string) { p.showMerchants(w, r, s, status, msg, r.PostForm) }
+	if err := m.Validate(); err != nil {
+		p.failed(w, r, err, retry)
+		return
+	}
+	if _, err := p.store.FindMerchant(r.Context(), m.BusinessIdentifier); err == nil {
+		retry(http.StatusConflict, "The merchant "+m.BusinessIdentifier.String()+" already exists.")
+		return
+	} else if vippsmgmt.ErrorCode(err) != vippsmgmt.ENOTFOUND {
+		p.serverError(w, r, err)
+		return
+	}
+	if err := p.store.UpsertMerchant(r.Context(), m); err != nil {
+		p.failed(w, r, err, retry)
+		return
+	}
+	redirect(w, r, "/console/merchants?q="+url.QueryEscape(m.BusinessIdentifier.ID), "created")
+}
+
+// handleMerchantStatus serves POST /console/merchants/status: activates or deactivates a merchant,
+// which hides or shows all its sales units in the API.
+func (p *Portal) handleMerchantStatus(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx := r.Context()
+	retry := func(status int, msg string) { p.showMerchants(w, r, s, status, msg, nil) }
+	status := r.PostFormValue("status")
+	if status != vippsmgmt.MerchantActive && status != vippsmgmt.MerchantDeactivated {
+		retry(http.StatusBadRequest, "status: must be ACTIVE or DEACTIVATED")
+		return
+	}
+	m, err := p.store.FindMerchant(ctx, vippsmgmt.BusinessIdentifier{Scheme: r.PostFormValue("scheme"), ID: r.PostFormValue("id")})
+	if err == nil {
+		m.Status = status
+		m.UpdatedAt = p.clock.Now()
+		err = p.store.UpsertMerchant(ctx, m)
+	}
+	if err != nil {
+		p.failed(w, r, err, retry)
+		return
+	}
+	redirect(w, r, "/console/merchants?q="+url.QueryEscape(m.BusinessIdentifier.ID), "saved")
+}

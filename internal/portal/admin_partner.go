@@ -1,0 +1,161 @@
+package portal
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/credentials"
+)
+
+type partnersPage struct {
+	Q        string
+	Partners []*vippsmgmt.Partner
+	Form     url.Values
+}
+
+// handlePartners serves GET /console/partners.
+func (p *Portal) handlePartners(w http.ResponseWriter, r *http.Request, s *session) {
+	p.showPartners(w, r, s, http.StatusOK, "", nil)
+}
+
+func (p *Portal) showPartners(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, form url.Values) {
+	all, err := p.store.FindPartners(r.Context())
+	if err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	pg := partnersPage{Q: strings.TrimSpace(r.URL.Query().Get("q")), Form: form}
+	for _, pa := range all {
+		if contains(pg.Q, pa.ID, pa.Name) {
+			pg.Partners = append(pg.Partners, pa)
+		}
+	}
+	v := p.consoleView(s, "partners", "Partners", pg)
+	v.Error, v.Flash = msg, doneText[r.URL.Query().Get("done")]
+	p.render(w, r, status, "partners", v)
+}
+
+// handlePartnerCreate serves POST /console/partners.
+func (p *Portal) handlePartnerCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	pa := &vippsmgmt.Partner{ID: strings.TrimSpace(r.PostFormValue("partnerId")), Name: strings.TrimSpace(r.PostFormValue("name"))}
+	retry := func(status int, msg string) { p.showPartners(w, r, s, status, msg, r.PostForm) }
+	if err := pa.Validate(); err != nil {
+		p.failed(w, r, err, retry)
+		return
+	}
+	// Upsert would rename an existing partner; creating one must not.
+	if _, err := p.store.FindPartnerByID(r.Context(), pa.ID); err == nil {
+		retry(http.StatusConflict, "A partner with the id "+pa.ID+" already exists.")
+		return
+	} else if vippsmgmt.ErrorCode(err) != vippsmgmt.ENOTFOUND {
+		p.serverError(w, r, err)
+		return
+	}
+	if err := p.store.UpsertPartner(r.Context(), pa); err != nil {
+		p.failed(w, r, err, retry)
+		return
+	}
+	redirect(w, r, "/console/partners/"+url.PathEscape(pa.ID), "created")
+}
+
+type partnerPage struct {
+	Partner       *vippsmgmt.Partner
+	Keys          []*vippsmgmt.APIKey
+	PricePackages []*vippsmgmt.PricePackage
+	Issued        *credentials.Issued
+	Form          url.Values
+}
+
+// handlePartner serves GET /console/partners/{id}: the partner, its key sets and price packages.
+func (p *Portal) handlePartner(w http.ResponseWriter, r *http.Request, s *session) {
+	p.showPartner(w, r, s, http.StatusOK, "", nil, nil)
+}
+
+func (p *Portal) showPartner(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, form url.Values, issued *credentials.Issued) {
+	ctx := r.Context()
+	pa, err := p.store.FindPartnerByID(ctx, r.PathValue("id"))
+	if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND {
+		p.render(w, r, http.StatusNotFound, "message", p.consoleView(s, "partners", "Partner not found",
+			message{Text: "There is no partner " + r.PathValue("id") + "."}))
+		return
+	} else if err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	pg := partnerPage{Partner: pa, Issued: issued, Form: form}
+	if pg.Keys, err = p.store.FindAPIKeys(ctx, pa.ID, ""); err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	if pg.PricePackages, err = p.store.FindPricePackages(ctx, pa.ID); err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	v := p.consoleView(s, "partners", "Partner "+pa.Name, pg)
+	v.Error, v.Flash = msg, doneText[r.URL.Query().Get("done")]
+	p.render(w, r, status, "partner", v)
+}
+
+// handlePartnerRename serves POST /console/partners/{id}.
+func (p *Portal) handlePartnerRename(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx := r.Context()
+	pa, err := p.store.FindPartnerByID(ctx, r.PathValue("id"))
+	if err != nil {
+		p.failed(w, r, err, func(status int, msg string) { p.showPartner(w, r, s, status, msg, r.PostForm, nil) })
+		return
+	}
+	pa.Name = strings.TrimSpace(r.PostFormValue("name"))
+	if err := pa.Validate(); err == nil {
+		err = p.store.UpsertPartner(ctx, pa)
+	}
+	if err != nil {
+		p.failed(w, r, err, func(status int, msg string) { p.showPartner(w, r, s, status, msg, r.PostForm, nil) })
+		return
+	}
+	redirect(w, r, "/console/partners/"+url.PathEscape(pa.ID), "saved")
+}
+
+// handlePartnerKeyIssue serves POST /console/partners/{id}/keys. The secrets are shown in this
+// response only; the store keeps hashes.
+func (p *Portal) handlePartnerKeyIssue(w http.ResponseWriter, r *http.Request, s *session) {
+	kind := r.PostFormValue("kind")
+	retry := func(status int, msg string) { p.showPartner(w, r, s, status, msg, r.PostForm, nil) }
+	if kind != vippsmgmt.KeyPartner && kind != vippsmgmt.KeyManagement {
+		retry(http.StatusBadRequest, "kind: must be partner or management")
+		return
+	}
+	is, err := credentials.Issue(r.Context(), p.store, p.hasher, kind, r.PathValue("id"), "", strings.TrimSpace(r.PostFormValue("clientId")))
+	if err != nil {
+		p.failed(w, r, err, retry)
+		return
+	}
+	p.showPartner(w, r, s, http.StatusOK, "", nil, is)
+}
+
+// handleKeyRevoke serves POST /console/keys/{clientId}/revoke, then drops the key from the auth
+// cache so its tokens stop working at once rather than when the cache expires.
+func (p *Portal) handleKeyRevoke(w http.ResponseWriter, r *http.Request, s *session) {
+	id := r.PathValue("clientId")
+	ctx := r.Context()
+	k, err := p.store.FindAPIKeyByClientID(ctx, id)
+	if err == nil {
+		err = p.store.RevokeAPIKey(ctx, id)
+	}
+	if err != nil {
+		p.failed(w, r, err, func(status int, msg string) {
+			p.render(w, r, status, "message", p.consoleView(s, "partners", "Key set not revoked", message{Text: msg}))
+		})
+		return
+	}
+	p.forgetKey(id)
+	p.logger.InfoContext(ctx, "api key revoked in console", "client_id", id)
+	back := "/console/partners"
+	if k.PartnerID != nil {
+		back += "/" + url.PathEscape(*k.PartnerID)
+	} else if k.MSN != nil {
+		back = "/console/sales-units/" + url.PathEscape(*k.MSN)
+	}
+	redirect(w, r, back, "revoked")
+}

@@ -1,0 +1,90 @@
+package portal
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/vippsmgmt/vippsmgmt"
+)
+
+type pricePackagesPage struct {
+	Q             string
+	PricePackages []*vippsmgmt.PricePackage
+	Partners      []*vippsmgmt.Partner
+	ProductTypes  []string
+	Markets       []string
+	Form          url.Values
+}
+
+// handlePricePackages serves GET /console/price-packages.
+func (p *Portal) handlePricePackages(w http.ResponseWriter, r *http.Request, s *session) {
+	p.showPricePackages(w, r, s, http.StatusOK, "", nil)
+}
+
+func (p *Portal) showPricePackages(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, form url.Values) {
+	ctx := r.Context()
+	all, err := p.store.FindPricePackages(ctx, "")
+	if err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	pg := pricePackagesPage{Q: strings.TrimSpace(r.URL.Query().Get("q")), ProductTypes: vippsmgmt.ProductTypes,
+		Markets: vippsmgmt.Markets, Form: form}
+	for _, pp := range all {
+		if contains(pg.Q, pp.ID, pp.Name, pp.PartnerID, pp.Description) {
+			pg.PricePackages = append(pg.PricePackages, pp)
+		}
+	}
+	if pg.Partners, err = p.store.FindPartners(ctx); err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	v := p.consoleView(s, "price-packages", "Price packages", pg)
+	v.Error, v.Flash = msg, doneText[r.URL.Query().Get("done")]
+	p.render(w, r, status, "price_packages", v)
+}
+
+// handlePricePackageCreate serves POST /console/price-packages.
+func (p *Portal) handlePricePackageCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx := r.Context()
+	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+	opt := func(k string) *string {
+		if v := f(k); v != "" {
+			return &v
+		}
+		return nil
+	}
+	pp := &vippsmgmt.PricePackage{ID: f("pricePackageId"), PartnerID: f("partnerId"), Name: f("name"),
+		Description: f("description"), ProductType: opt("productType"), Market: opt("market"), Commission: opt("commission")}
+	if pp.ID == "" {
+		pp.ID = uuid.NewString()
+	}
+	if v := f("visibleInSignupForm"); v != "" {
+		b := v == "true"
+		pp.VisibleInSignupForm = &b
+	}
+	retry := func(status int, msg string) { p.showPricePackages(w, r, s, status, msg, r.PostForm) }
+	if err := pp.Validate(); err != nil {
+		p.failed(w, r, err, retry)
+		return
+	}
+	if _, err := p.store.FindPartnerByID(ctx, pp.PartnerID); err != nil {
+		p.failed(w, r, err, retry)
+		return
+	}
+	if _, err := p.store.FindPricePackageByID(ctx, pp.ID); err == nil {
+		retry(http.StatusConflict, "A price package with the id "+pp.ID+" already exists.")
+		return
+	} else if vippsmgmt.ErrorCode(err) != vippsmgmt.ENOTFOUND {
+		p.serverError(w, r, err)
+		return
+	}
+	if err := p.store.UpsertPricePackage(ctx, pp); err != nil {
+		p.failed(w, r, err, retry)
+		return
+	}
+	redirect(w, r, "/console/price-packages?q="+url.QueryEscape(pp.ID), "created")
+}

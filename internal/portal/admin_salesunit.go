@@ -1,0 +1,150 @@
+package portal
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/credentials"
+)
+
+type salesUnitsPage struct {
+	Q          string
+	SalesUnits []*vippsmgmt.SalesUnit
+}
+
+// handleSalesUnits serves GET /console/sales-units.
+func (p *Portal) handleSalesUnits(w http.ResponseWriter, r *http.Request, s *session) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	sus, err := p.store.FindSalesUnits(r.Context(), vippsmgmt.SalesUnitFilter{Query: q, Limit: listLimit})
+	if err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	p.render(w, r, http.StatusOK, "sales_units", p.consoleView(s, "sales-units", "Sales units", salesUnitsPage{Q: q, SalesUnits: sus}))
+}
+
+// flag is a tri-state configuration flag on the sales unit form.
+type flag struct {
+	Name, Label, Value string
+}
+
+type salesUnitPage struct {
+	SalesUnit *vippsmgmt.SalesUnit
+	Partners  []*vippsmgmt.Partner
+	Flags     []flag
+	Capture   string
+	Captures  []string
+	Keys      []*vippsmgmt.APIKey
+	Issued    *credentials.Issued
+}
+
+var flagLabels = []struct{ name, label string }{
+	{"paymentAllowed", "Payments allowed"},
+	{"skipLandingPageAllowed", "Skip landing page allowed"},
+	{"recurringAllowed", "Recurring allowed"},
+	{"partialCaptureAllowed", "Partial capture allowed"},
+	{"lateCaptureAllowed", "Late capture allowed"},
+	{"landingPagePhoneNumberLocked", "Landing page phone number locked"},
+	{"longLivingPaymentAllowed", "Long-living payments allowed"},
+	{"creditCardPaymentAllowed", "Credit card payments allowed"},
+}
+
+func configFlags(c *vippsmgmt.Configuration) map[string]**bool {
+	return map[string]**bool{
+		"paymentAllowed": &c.PaymentAllowed, "skipLandingPageAllowed": &c.SkipLandingPageAllowed,
+		"recurringAllowed": &c.RecurringAllowed, "partialCaptureAllowed": &c.PartialCaptureAllowed,
+		"lateCaptureAllowed": &c.LateCaptureAllowed, "landingPagePhoneNumberLocked": &c.LandingPagePhoneNumberLocked,
+		"longLivingPaymentAllowed": &c.LongLivingPaymentAllowed, "creditCardPaymentAllowed": &c.CreditCardPaymentAllowed,
+	}
+}
+
+// handleSalesUnit serves GET /console/sales-units/{msn}.
+func (p *Portal) handleSalesUnit(w http.ResponseWriter, r *http.Request, s *session) {
+	p.showSalesUnit(w, r, s, http.StatusOK, "", nil)
+}
+
+func (p *Portal) showSalesUnit(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, issued *credentials.Issued) {
+	ctx := r.Context()
+	su, err := p.store.FindSalesUnitByMSN(ctx, r.PathValue("msn"))
+	if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND {
+		p.render(w, r, http.StatusNotFound, "message", p.consoleView(s, "sales-units", "Sales unit not found",
+			message{Text: "There is no sales unit with MSN " + r.PathValue("msn") + "."}))
+		return
+	} else if err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	pg := salesUnitPage{SalesUnit: su, Issued: issued,
+		Captures: []string{vippsmgmt.CaptureReserve, vippsmgmt.CaptureDirect, vippsmgmt.CaptureNotApplicable}}
+	if pg.Partners, err = p.store.FindPartners(ctx); err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	if pg.Keys, err = p.store.FindAPIKeys(ctx, "", su.MSN); err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	c := vippsmgmt.Configuration{}
+	if su.Configuration != nil {
+		c = *su.Configuration
+	}
+	cf := configFlags(&c)
+	for _, fl := range flagLabels {
+		v := ""
+		if b := *cf[fl.name]; b != nil {
+			v = map[bool]string{true: "true", false: "false"}[*b]
+		}
+		pg.Flags = append(pg.Flags, flag{Name: fl.name, Label: fl.label, Value: v})
+	}
+	if c.CaptureType != nil {
+		pg.Capture = *c.CaptureType
+	}
+	v := p.consoleView(s, "sales-units", "Sales unit "+su.MSN, pg)
+	v.Error, v.Flash = msg, doneText[r.URL.Query().Get("done")]
+	p.render(w, r, status, "sales_unit", v)
+}
+
+// handleSalesUnitUpdate serves POST /console/sales-units/{msn}: name, status, configuration flags
+// and partner connection, through store.UpdateSalesUnit.
+func (p *Portal) handleSalesUnitUpdate(w http.ResponseWriter, r *http.Request, s *session) {
+	retry := func(status int, msg string) { p.showSalesUnit(w, r, s, status, msg, nil) }
+	name, status := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("status")
+	upd := vippsmgmt.SalesUnitUpdate{Name: &name, Status: &status, Configuration: &vippsmgmt.Configuration{}}
+	cf := configFlags(upd.Configuration)
+	for _, fl := range flagLabels {
+		switch r.PostFormValue(fl.name) {
+		case "true":
+			b := true
+			*cf[fl.name] = &b
+		case "false":
+			b := false
+			*cf[fl.name] = &b
+		}
+	}
+	if c := r.PostFormValue("captureType"); c != "" {
+		upd.Configuration.CaptureType = &c
+	}
+	if pid := r.PostFormValue("partnerId"); pid == "" {
+		upd.ClearPartner = true
+	} else {
+		upd.PartnerID = &pid
+	}
+	if _, err := p.store.UpdateSalesUnit(r.Context(), r.PathValue("msn"), upd); err != nil {
+		p.failed(w, r, err, retry)
+		return
+	}
+	redirect(w, r, "/console/sales-units/"+url.PathEscape(r.PathValue("msn")), "saved")
+}
+
+// handleSalesUnitKeyIssue serves POST /console/sales-units/{msn}/keys: a merchant key set.
+func (p *Portal) handleSalesUnitKeyIssue(w http.ResponseWriter, r *http.Request, s *session) {
+	is, err := credentials.Issue(r.Context(), p.store, p.hasher, vippsmgmt.KeyMerchant, "", r.PathValue("msn"),
+		strings.TrimSpace(r.PostFormValue("clientId")))
+	if err != nil {
+		p.failed(w, r, err, func(status int, msg string) { p.showSalesUnit(w, r, s, status, msg, nil) })
+		return
+	}
+	p.showSalesUnit(w, r, s, http.StatusOK, "", is)
+}

@@ -1,0 +1,120 @@
+package storetest
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vippsmgmt/vippsmgmt"
+)
+
+func testExpiry(t *testing.T, e *env) {
+	e.partner("acme")
+	received := e.prefill("acme", "911111111")
+	viewed := e.prefill("acme", "922222222")
+	_, err := e.s.StepProductOrder(e.ctx, viewed.ID, vippsmgmt.StepView, nil, "")
+	must(t, err)
+	submitted := e.submitted("acme", "933333333")
+	e.clock.Advance(time.Hour)
+	young := e.prefill("acme", "944444444")
+
+	visible := func() []string {
+		t.Helper()
+		os, err := e.s.FindProductOrders(e.ctx, vippsmgmt.ProductOrderFilter{PartnerID: ptr("acme")})
+		must(t, err)
+		out := []string{}
+		for _, o := range os {
+			out = append(out, o.ID)
+		}
+		return out
+	}
+	all := []string{young.ID, submitted.ID, viewed.ID, received.ID}
+	e.clock.Set(Start.Add(vippsmgmt.PrefillLifetime - time.Microsecond))
+	if diff := cmp.Diff(all, visible()); diff != "" {
+		t.Errorf("just before expiry (-want +got):\n%s", diff)
+	}
+	if n, err := e.s.ExpireProductOrders(e.ctx); err != nil || n != 0 {
+		t.Errorf("sweep before expiry: got %d, %v, want 0", n, err)
+	}
+
+	// At ExpiresAt the orders are EXPIRED for callers although no sweep has written it.
+	e.clock.Set(Start.Add(vippsmgmt.PrefillLifetime))
+	if diff := cmp.Diff([]string{young.ID, submitted.ID}, visible()); diff != "" {
+		t.Errorf("expired but not swept (-want +got):\n%s", diff)
+	}
+	if got := e.order(received.ID); got.Status != vippsmgmt.StatusReceived || got.StatusAt(e.clock.Now()) != vippsmgmt.StatusExpired {
+		t.Errorf("unswept order: stored %s, StatusAt %s", got.Status, got.StatusAt(e.clock.Now()))
+	}
+	withExpired, err := e.s.FindProductOrders(e.ctx, vippsmgmt.ProductOrderFilter{IncludeExpired: true})
+	must(t, err)
+	if len(withExpired) != 4 {
+		t.Errorf("IncludeExpired: got %d orders, want 4", len(withExpired))
+	}
+	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, viewed.ID, vippsmgmt.StepSubmit, nil, "")), vippsmgmt.ECONFLICT)
+	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, received.ID, vippsmgmt.StepView, nil, "")), vippsmgmt.ECONFLICT)
+
+	sweepAt := e.clock.Advance(time.Minute)
+	if n, err := e.s.ExpireProductOrders(e.ctx); err != nil || n != 2 {
+		t.Fatalf("sweep: got %d, %v, want 2", n, err)
+	}
+	if n, err := e.s.ExpireProductOrders(e.ctx); err != nil || n != 0 {
+		t.Errorf("second sweep: got %d, %v, want 0", n, err)
+	}
+	for _, id := range []string{received.ID, viewed.ID} {
+		got := e.order(id)
+		if got.Status != vippsmgmt.StatusExpired || got.ExpiredAt == nil || !got.ExpiredAt.Equal(got.ExpiresAt()) || !got.UpdatedAt.Equal(sweepAt) {
+			t.Errorf("swept order: got %s expired %v updated %v, want EXPIRED at %v", got.Status, got.ExpiredAt, got.UpdatedAt, got.ExpiresAt())
+		}
+	}
+	if got := e.order(submitted.ID); got.Status != vippsmgmt.StatusOrderSubmitted {
+		t.Errorf("submitted order: got %s", got.Status)
+	}
+	if diff := cmp.Diff([]string{young.ID, submitted.ID}, visible()); diff != "" {
+		t.Errorf("after sweep (-want +got):\n%s", diff)
+	}
+	expired, err := e.s.FindProductOrders(e.ctx, vippsmgmt.ProductOrderFilter{Statuses: []string{vippsmgmt.StatusExpired}, IncludeExpired: true})
+	must(t, err)
+	if len(expired) != 2 {
+		t.Errorf("stored EXPIRED: got %d, want 2", len(expired))
+	}
+}
+
+// testConcurrentSweeps runs sweeps side by side; the second round runs on a warm pool.
+func testConcurrentSweeps(t *testing.T, e *env) {
+	e.partner("acme")
+	const rounds, orders, sweepers = 2, 30, 6
+	for round := range rounds {
+		for i := range orders {
+			e.prefill("acme", fmt.Sprintf("9%08d", i))
+		}
+		e.clock.Advance(vippsmgmt.PrefillLifetime)
+		var (
+			wg    sync.WaitGroup
+			mu    sync.Mutex
+			total int
+			start = make(chan struct{})
+		)
+		for range sweepers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				n, err := e.s.ExpireProductOrders(e.ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				total += n
+				mu.Unlock()
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if total != orders {
+			t.Errorf("round %d: concurrent sweeps expired %d orders in total, want %d", round, total, orders)
+		}
+	}
+}

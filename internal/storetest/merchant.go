@@ -1,0 +1,92 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vippsmgmt/vippsmgmt"
+)
+
+func testMerchants(t *testing.T, e *env) {
+	_, err := e.s.FindMerchant(e.ctx, bid("912345678"))
+	wantCode(t, err, vippsmgmt.ENOTFOUND)
+	wantCode(t, e.s.UpsertMerchant(e.ctx, &vippsmgmt.Merchant{BusinessIdentifier: bid("1"), Name: "x"}), vippsmgmt.EINVALID)
+
+	m := &vippsmgmt.Merchant{BusinessIdentifier: bid("912345678"), Name: "Fjordkaffe AS", Status: vippsmgmt.MerchantActive,
+		CountryCode: "NO", BusinessAddress: &vippsmgmt.Address{Lines: []string{"Storgata 1"}, PostCode: ptr("0155"), City: ptr("Oslo"), CountryCode: ptr("NO")}}
+	must(t, e.s.UpsertMerchant(e.ctx, m))
+	got, err := e.s.FindMerchant(e.ctx, m.BusinessIdentifier)
+	must(t, err)
+	if diff := cmp.Diff(m, got); diff != "" {
+		t.Errorf("FindMerchant (-want +got):\n%s", diff)
+	}
+
+	// Same data again changes nothing, not even UpdatedAt.
+	e.clock.Advance(time.Hour)
+	again := *m
+	again.CreatedAt, again.UpdatedAt = time.Time{}, time.Time{}
+	must(t, e.s.UpsertMerchant(e.ctx, &again))
+	got, err = e.s.FindMerchant(e.ctx, m.BusinessIdentifier)
+	must(t, err)
+	if diff := cmp.Diff(m, got); diff != "" {
+		t.Errorf("after same upsert (-want +got):\n%s", diff)
+	}
+
+	changed := again
+	changed.Status = vippsmgmt.MerchantDeactivated
+	changed.BusinessPostAddress = &vippsmgmt.Address{Lines: []string{}}
+	must(t, e.s.UpsertMerchant(e.ctx, &changed))
+	got, err = e.s.FindMerchant(e.ctx, m.BusinessIdentifier)
+	must(t, err)
+	if !got.UpdatedAt.Equal(Start.Add(time.Hour)) || !got.CreatedAt.Equal(Start) {
+		t.Errorf("after change: got created %v updated %v, want %v and %v", got.CreatedAt, got.UpdatedAt, Start, Start.Add(time.Hour))
+	}
+	if diff := cmp.Diff(&changed, got); diff != "" {
+		t.Errorf("after change (-want +got):\n%s", diff)
+	}
+
+	e.merchant("987654321", vippsmgmt.MerchantActive)
+	e.merchant("955555555", vippsmgmt.MerchantActive)
+	for _, c := range []struct {
+		f    vippsmgmt.MerchantFilter
+		want []string
+	}{
+		{vippsmgmt.MerchantFilter{}, []string{"912345678", "955555555", "987654321"}},
+		{vippsmgmt.MerchantFilter{Query: "FJORD"}, []string{"912345678"}},
+		{vippsmgmt.MerchantFilter{Query: "98765"}, []string{"987654321"}},
+		{vippsmgmt.MerchantFilter{Query: "merchant"}, []string{"955555555", "987654321"}},
+		{vippsmgmt.MerchantFilter{Query: "%"}, []string{}},
+		{vippsmgmt.MerchantFilter{Limit: 1}, []string{"912345678"}},
+	} {
+		ms, err := e.s.FindMerchants(e.ctx, c.f)
+		must(t, err)
+		ids := []string{}
+		for _, m := range ms {
+			ids = append(ids, m.BusinessIdentifier.ID)
+		}
+		if diff := cmp.Diff(c.want, ids); diff != "" {
+			t.Errorf("FindMerchants(%+v) (-want +got):\n%s", c.f, diff)
+		}
+	}
+
+	// A new merchant keeps the times it is given (a fixture recreating an account); a later
+	// change still moves UpdatedAt to now and leaves CreatedAt alone.
+	dated := &vippsmgmt.Merchant{BusinessIdentifier: bid("923609016"), Name: "Dated AS", Status: vippsmgmt.MerchantActive,
+		CountryCode: "NO", CreatedAt: Start.Add(-48 * time.Hour), UpdatedAt: Start.Add(-24 * time.Hour)}
+	must(t, e.s.UpsertMerchant(e.ctx, dated))
+	got, err = e.s.FindMerchant(e.ctx, dated.BusinessIdentifier)
+	must(t, err)
+	if diff := cmp.Diff(dated, got); diff != "" {
+		t.Errorf("merchant with given times (-want +got):\n%s", diff)
+	}
+	renamed := *dated
+	renamed.Name = "Dated Renamed AS"
+	must(t, e.s.UpsertMerchant(e.ctx, &renamed))
+	got, err = e.s.FindMerchant(e.ctx, dated.BusinessIdentifier)
+	must(t, err)
+	if !got.CreatedAt.Equal(dated.CreatedAt) || !got.UpdatedAt.Equal(Start.Add(time.Hour)) {
+		t.Errorf("after renaming: got created %v updated %v, want %v and %v", got.CreatedAt, got.UpdatedAt, dated.CreatedAt, Start.Add(time.Hour))
+	}
+}

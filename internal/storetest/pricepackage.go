@@ -1,0 +1,59 @@
+package storetest
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+
+	"github.com/vippsmgmt/vippsmgmt"
+)
+
+func testPricePackages(t *testing.T, e *env) {
+	e.partner("acme")
+	e.partner("beta")
+	a1 := e.pricePackage("acme")
+	a2 := &vippsmgmt.PricePackage{ID: uuid.NewString(), PartnerID: "acme", Name: "Hidden", VisibleInSignupForm: ptr(false)}
+	must(t, e.s.UpsertPricePackage(e.ctx, a2))
+	b1 := e.pricePackage("beta")
+
+	got, err := e.s.FindPricePackages(e.ctx, "acme")
+	must(t, err)
+	if diff := cmp.Diff([]*vippsmgmt.PricePackage{a2, a1}, got); diff != "" {
+		t.Errorf("FindPricePackages(acme) (-want +got):\n%s", diff)
+	}
+	got, err = e.s.FindPricePackages(e.ctx, "beta")
+	must(t, err)
+	if diff := cmp.Diff([]*vippsmgmt.PricePackage{b1}, got); diff != "" {
+		t.Errorf("FindPricePackages(beta) (-want +got):\n%s", diff)
+	}
+	if got, err := e.s.FindPricePackages(e.ctx, ""); err != nil || len(got) != 3 {
+		t.Errorf("FindPricePackages(\"\"): got %d, %v, want 3", len(got), err)
+	}
+	if got, err := e.s.FindPricePackages(e.ctx, "ghost"); err != nil || len(got) != 0 {
+		t.Errorf("FindPricePackages(ghost): got %d, %v, want 0", len(got), err)
+	}
+
+	one, err := e.s.FindPricePackageByID(e.ctx, b1.ID)
+	must(t, err)
+	if diff := cmp.Diff(b1, one); diff != "" {
+		t.Errorf("FindPricePackageByID (-want +got):\n%s", diff)
+	}
+	_, err = e.s.FindPricePackageByID(e.ctx, uuid.NewString())
+	wantCode(t, err, vippsmgmt.ENOTFOUND)
+
+	a1.Name, a1.Commission = "Renamed", nil
+	must(t, e.s.UpsertPricePackage(e.ctx, a1))
+	must(t, e.s.UpsertPricePackage(e.ctx, a1))
+	one, err = e.s.FindPricePackageByID(e.ctx, a1.ID)
+	must(t, err)
+	if diff := cmp.Diff(a1, one); diff != "" {
+		t.Errorf("after update (-want +got):\n%s", diff)
+	}
+
+	stolen := *b1
+	stolen.PartnerID = "acme"
+	wantCode(t, e.s.UpsertPricePackage(e.ctx, &stolen), vippsmgmt.ECONFLICT)
+	wantCode(t, e.s.UpsertPricePackage(e.ctx, &vippsmgmt.PricePackage{ID: uuid.NewString(), PartnerID: "ghost", Name: "x"}), vippsmgmt.ENOTFOUND)
+	wantCode(t, e.s.UpsertPricePackage(e.ctx, &vippsmgmt.PricePackage{ID: "not-a-uuid", PartnerID: "acme", Name: "x"}), vippsmgmt.EINVALID)
+}

@@ -1,0 +1,289 @@
+package storetest
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+
+	"github.com/vippsmgmt/vippsmgmt"
+)
+
+func testPrefillLifecycle(t *testing.T, e *env) {
+	e.partner("acme")
+	e.merchant("912345678", vippsmgmt.MerchantActive)
+	pp := e.pricePackage("acme")
+	o := e.prefill("acme", "912345678")
+	if u, err := uuid.Parse(o.ID); err != nil || u.Version() != 7 {
+		t.Errorf("id %q: want a version 7 UUID (%v)", o.ID, err)
+	}
+	got := e.order(o.ID)
+	if diff := cmp.Diff(o, got); diff != "" {
+		t.Errorf("created order (-want +got):\n%s", diff)
+	}
+	if got.Status != vippsmgmt.StatusReceived || !got.CreatedAt.Equal(Start) || !got.UpdatedAt.Equal(Start) {
+		t.Errorf("new order: got status %s created %v updated %v", got.Status, got.CreatedAt, got.UpdatedAt)
+	}
+
+	viewAt := e.clock.Advance(time.Minute)
+	viewed, err := e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepView, nil, "")
+	must(t, err)
+	if viewed.Status != vippsmgmt.StatusMerchantViewed || viewed.ViewedAt == nil || !viewed.ViewedAt.Equal(viewAt) {
+		t.Errorf("after view: got %s viewed %v", viewed.Status, viewed.ViewedAt)
+	}
+	e.clock.Advance(time.Minute)
+	again, err := e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepView, nil, "")
+	must(t, err)
+	if !again.ViewedAt.Equal(viewAt) {
+		t.Errorf("second view moved ViewedAt to %v", again.ViewedAt)
+	}
+
+	details := vippsmgmt.OrderDetails{SalesUnitName: ptr("Fjordkaffe Bryggen"), PricePackageID: &pp.ID, HasRecurring: ptr(true),
+		SettlementBankAccount: &vippsmgmt.BankAccount{Scheme: "BBAN:NO", ID: "12345678903"}}
+	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepSubmit, &vippsmgmt.OrderDetails{MerchantCategoryCode: ptr("x")}, "")), vippsmgmt.EINVALID)
+	submitAt := e.clock.Advance(time.Minute)
+	sub, err := e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepSubmit, &details, "")
+	must(t, err)
+	if sub.Status != vippsmgmt.StatusOrderSubmitted || !sub.SubmittedAt.Equal(submitAt) {
+		t.Errorf("after submit: got %s submitted %v", sub.Status, sub.SubmittedAt)
+	}
+	if diff := cmp.Diff(sub, e.order(o.ID)); diff != "" {
+		t.Errorf("returned and stored differ (-returned +stored):\n%s", diff)
+	}
+	if diff := cmp.Diff(details, e.order(o.ID).Details); diff != "" {
+		t.Errorf("submitted details (-want +got):\n%s", diff)
+	}
+	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepView, nil, "")), vippsmgmt.ECONFLICT)
+	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepSubmit, nil, "")), vippsmgmt.ECONFLICT)
+
+	decideAt := e.clock.Advance(time.Hour)
+	done, su, err := e.s.ApproveProductOrder(e.ctx, o.ID, vippsmgmt.Approval{MSN: "4321"})
+	must(t, err)
+	if done.Status != vippsmgmt.StatusCompleted || !done.DecidedAt.Equal(decideAt) ||
+		done.SalesUnit == nil || *done.SalesUnit != (vippsmgmt.MsnInfo{MSN: "4321", Name: "Fjordkaffe Bryggen"}) {
+		t.Errorf("approved order: got %s decided %v unit %+v", done.Status, done.DecidedAt, done.SalesUnit)
+	}
+	if diff := cmp.Diff(done, e.order(o.ID)); diff != "" {
+		t.Errorf("returned and stored order differ (-returned +stored):\n%s", diff)
+	}
+	wantSU := &vippsmgmt.SalesUnit{MSN: "4321", Name: "Fjordkaffe Bryggen", Status: vippsmgmt.SalesUnitActive, Merchant: bid("912345678"),
+		MerchantStatus: vippsmgmt.MerchantActive, PartnerID: ptr("acme"), SettlementBankAccount: details.SettlementBankAccount,
+		Configuration:  &vippsmgmt.Configuration{PaymentAllowed: ptr(true), CaptureType: ptr(vippsmgmt.CaptureReserve), RecurringAllowed: ptr(true)},
+		PricePackageID: &pp.ID, CreatedAt: decideAt, UpdatedAt: decideAt}
+	if diff := cmp.Diff(wantSU, su); diff != "" {
+		t.Errorf("created sales unit (-want +got):\n%s", diff)
+	}
+	stored, err := e.s.FindSalesUnitByMSN(e.ctx, "4321")
+	must(t, err)
+	if diff := cmp.Diff(wantSU, stored); diff != "" {
+		t.Errorf("stored sales unit (-want +got):\n%s", diff)
+	}
+	if got := e.each(vippsmgmt.SalesUnitFilter{PartnerID: ptr("acme"), Visible: true}); !cmp.Equal(got, []string{"4321"}) {
+		t.Errorf("partner's visible units after approval: got %v", got)
+	}
+
+	_, _, err = e.s.ApproveProductOrder(e.ctx, o.ID, vippsmgmt.Approval{})
+	wantCode(t, err, vippsmgmt.ECONFLICT)
+	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepReject, nil, "late")), vippsmgmt.ECONFLICT)
+
+	ns, err := e.s.FindNotifications(e.ctx, 0)
+	must(t, err)
+	if len(ns) != 2 {
+		t.Fatalf("got %d notifications, want 2", len(ns))
+	}
+	byRecipient := map[string]*vippsmgmt.Notification{}
+	for _, n := range ns {
+		byRecipient[n.Recipient] = n
+		if n.OrderID != o.ID || n.SentAt != nil || !n.CreatedAt.Equal(decideAt) {
+			t.Errorf("notification %+v: want order %s, unsent, created %v", n, o.ID, decideAt)
+		}
+		for _, s := range []string{"912345678", "Merchant 912345678", "4321", "Fjordkaffe Bryggen"} {
+			if !strings.Contains(n.Subject+"\n"+n.Body, s) {
+				t.Errorf("notification to %s does not mention %q:\n%s\n%s", n.Recipient, s, n.Subject, n.Body)
+			}
+		}
+	}
+	if p := byRecipient["partner"]; p == nil || p.RecipientName != "Partner acme" {
+		t.Errorf("partner notification: got %+v", p)
+	}
+	if m := byRecipient["merchant"]; m == nil || m.RecipientName != "Merchant 912345678" {
+		t.Errorf("merchant notification: got %+v", m)
+	}
+}
+
+func stepErr(_ *vippsmgmt.ProductOrder, err error) error { return err }
+
+func testTemplateOrder(t *testing.T, e *env) {
+	e.merchant("912345678", vippsmgmt.MerchantActive)
+	o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderTemplate, BusinessIdentifier: bid("912345678"), ProductType: "CASHIER"}
+	_, _, err := e.s.CreateProductOrder(e.ctx, o, nil)
+	must(t, err)
+	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepView, nil, "")), vippsmgmt.ECONFLICT)
+	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepSubmit, nil, "")), vippsmgmt.ECONFLICT)
+	done, su, err := e.s.ApproveProductOrder(e.ctx, o.ID, vippsmgmt.Approval{})
+	must(t, err)
+	if done.Status != vippsmgmt.StatusCompleted || su.PartnerID != nil {
+		t.Errorf("template approval: got %s partner %v", done.Status, su.PartnerID)
+	}
+	ns, err := e.s.FindNotifications(e.ctx, 0)
+	must(t, err)
+	if len(ns) != 1 || ns[0].Recipient != "merchant" {
+		t.Errorf("an order without a partner notifies only the merchant: got %d notifications", len(ns))
+	}
+	// Created long ago, a template order never expires.
+	e.clock.Advance(vippsmgmt.PrefillLifetime * 2)
+	o2 := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderManual, BusinessIdentifier: bid("912345678"), ProductType: "CASHIER"}
+	_, _, err = e.s.CreateProductOrder(e.ctx, o2, nil)
+	must(t, err)
+	e.clock.Advance(vippsmgmt.PrefillLifetime * 2)
+	if n, err := e.s.ExpireProductOrders(e.ctx); err != nil || n != 0 {
+		t.Errorf("ExpireProductOrders: got %d, %v, want 0", n, err)
+	}
+}
+
+func testStepErrors(t *testing.T, e *env) {
+	e.partner("acme")
+	o := e.prefill("acme", "912345678")
+	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, uuid.NewString(), vippsmgmt.StepView, nil, "")), vippsmgmt.ENOTFOUND)
+	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, o.ID, "teleport", nil, "")), vippsmgmt.EINVALID)
+	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepReject, nil, "too early")), vippsmgmt.ECONFLICT)
+	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepExpire, nil, "")), vippsmgmt.ECONFLICT)
+	// RECEIVED straight to ORDER_SUBMITTED is allowed: opened and submitted in one visit.
+	got, err := e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepSubmit, nil, "")
+	must(t, err)
+	if got.Status != vippsmgmt.StatusOrderSubmitted || got.ViewedAt == nil {
+		t.Errorf("submit from RECEIVED: got %s viewed %v", got.Status, got.ViewedAt)
+	}
+	_, _, err = e.s.CreateProductOrder(e.ctx, &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("ghost"),
+		BusinessIdentifier: bid("912345678"), ProductType: "CHECKOUT"}, nil)
+	wantCode(t, err, vippsmgmt.ENOTFOUND)
+	_, _, err = e.s.CreateProductOrder(e.ctx, &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, BusinessIdentifier: bid("9"), ProductType: "CHECKOUT"}, nil)
+	wantCode(t, err, vippsmgmt.EINVALID)
+	dup := &vippsmgmt.ProductOrder{ID: o.ID, Type: vippsmgmt.OrderPrefill, BusinessIdentifier: bid("912345678"), ProductType: "CHECKOUT"}
+	_, _, err = e.s.CreateProductOrder(e.ctx, dup, nil)
+	wantCode(t, err, vippsmgmt.ECONFLICT)
+}
+
+func testDeleteProductOrder(t *testing.T, e *env) {
+	e.partner("acme")
+	e.partner("beta")
+	idem := &vippsmgmt.Idempotency{PartnerID: "acme", Key: "k1", RequestHash: []byte("h1")}
+	o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345678"), ProductType: "CHECKOUT"}
+	id, _, err := e.s.CreateProductOrder(e.ctx, o, idem)
+	must(t, err)
+
+	wantCode(t, e.s.DeleteProductOrder(e.ctx, "beta", id), vippsmgmt.ENOTFOUND)
+	wantCode(t, e.s.DeleteProductOrder(e.ctx, "acme", uuid.NewString()), vippsmgmt.ENOTFOUND)
+	_, err = e.s.StepProductOrder(e.ctx, id, vippsmgmt.StepView, nil, "")
+	must(t, err)
+	must(t, e.s.DeleteProductOrder(e.ctx, "acme", id))
+	_, err = e.s.FindProductOrderByID(e.ctx, id)
+	wantCode(t, err, vippsmgmt.ENOTFOUND)
+	wantCode(t, e.s.DeleteProductOrder(e.ctx, "acme", id), vippsmgmt.ENOTFOUND)
+
+	// The key outlives the order: a retry still answers with the same id.
+	again := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345678"), ProductType: "CHECKOUT"}
+	rid, replayed, err := e.s.CreateProductOrder(e.ctx, again, idem)
+	must(t, err)
+	if rid != id || !replayed {
+		t.Errorf("replay after delete: got %s %v, want %s true", rid, replayed, id)
+	}
+
+	sub := e.submitted("acme", "912345678")
+	wantCode(t, e.s.DeleteProductOrder(e.ctx, "acme", sub.ID), vippsmgmt.EINVALID)
+	e.order(sub.ID)
+
+	tmpl := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderTemplate, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345678"), ProductType: "CHECKOUT"}
+	_, _, err = e.s.CreateProductOrder(e.ctx, tmpl, nil)
+	must(t, err)
+	wantCode(t, e.s.DeleteProductOrder(e.ctx, "acme", tmpl.ID), vippsmgmt.EINVALID)
+
+	// An expired prefill may still be withdrawn.
+	old := e.prefill("acme", "912345678")
+	e.clock.Advance(vippsmgmt.PrefillLifetime)
+	must(t, e.s.DeleteProductOrder(e.ctx, "acme", old.ID))
+}
+
+func testFindProductOrders(t *testing.T, e *env) {
+	e.partner("acme")
+	e.partner("beta")
+	a1 := e.prefill("acme", "912345678")
+	e.clock.Advance(time.Second)
+	b1 := e.prefill("beta", "912345678")
+	e.clock.Advance(time.Second)
+	a2 := e.submitted("acme", "987654321")
+	e.clock.Advance(time.Second)
+	a3 := e.prefill("acme", "955555555")
+
+	ids := func(f vippsmgmt.ProductOrderFilter) []string {
+		t.Helper()
+		os, err := e.s.FindProductOrders(e.ctx, f)
+		must(t, err)
+		out := []string{}
+		for _, o := range os {
+			out = append(out, o.ID)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name string
+		f    vippsmgmt.ProductOrderFilter
+		want []string
+	}{
+		{"all newest first", vippsmgmt.ProductOrderFilter{}, []string{a3.ID, a2.ID, b1.ID, a1.ID}},
+		{"partner", vippsmgmt.ProductOrderFilter{PartnerID: ptr("acme")}, []string{a3.ID, a2.ID, a1.ID}},
+		{"other partner", vippsmgmt.ProductOrderFilter{PartnerID: ptr("beta")}, []string{b1.ID}},
+		{"status", vippsmgmt.ProductOrderFilter{PartnerID: ptr("acme"), Statuses: []string{vippsmgmt.StatusOrderSubmitted}}, []string{a2.ID}},
+		{"statuses", vippsmgmt.ProductOrderFilter{Statuses: []string{vippsmgmt.StatusReceived, vippsmgmt.StatusCompleted}}, []string{a3.ID, b1.ID, a1.ID}},
+		{"limit", vippsmgmt.ProductOrderFilter{Limit: 2}, []string{a3.ID, a2.ID}},
+	} {
+		if diff := cmp.Diff(c.want, ids(c.f)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", c.name, diff)
+		}
+	}
+	got, err := e.s.FindProductOrders(e.ctx, vippsmgmt.ProductOrderFilter{PartnerID: ptr("acme"), Statuses: []string{vippsmgmt.StatusOrderSubmitted}})
+	must(t, err)
+	if diff := cmp.Diff([]*vippsmgmt.ProductOrder{e.order(a2.ID)}, got); diff != "" {
+		t.Errorf("full order (-want +got):\n%s", diff)
+	}
+	// WithoutDetails reads everything but the details.
+	summary, err := e.s.FindProductOrders(e.ctx, vippsmgmt.ProductOrderFilter{PartnerID: ptr("acme"), Statuses: []string{vippsmgmt.StatusOrderSubmitted}, WithoutDetails: true})
+	must(t, err)
+	want := e.order(a2.ID)
+	if want.Details == (vippsmgmt.OrderDetails{}) {
+		t.Fatal("the submitted order has no details to leave out")
+	}
+	want.Details = vippsmgmt.OrderDetails{}
+	if diff := cmp.Diff([]*vippsmgmt.ProductOrder{want}, summary); diff != "" {
+		t.Errorf("order without details (-want +got):\n%s", diff)
+	}
+}
+
+func testUpsertProductOrder(t *testing.T, e *env) {
+	e.partner("acme")
+	e.merchant("912345678", vippsmgmt.MerchantActive)
+	created := Start.Add(-48 * time.Hour)
+	decided := Start.Add(-24 * time.Hour)
+	o := &vippsmgmt.ProductOrder{ID: uuid.NewString(), Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), Status: vippsmgmt.StatusCompleted,
+		BusinessIdentifier: bid("912345678"), ProductType: "CHECKOUT", Details: vippsmgmt.OrderDetails{AnnualTurnover: ptr(int64(1000))},
+		SalesUnit: &vippsmgmt.MsnInfo{MSN: "123456", Name: "Fixture"}, CreatedAt: created, UpdatedAt: decided,
+		ViewedAt: &created, SubmittedAt: &created, DecidedAt: &decided}
+	must(t, e.s.UpsertProductOrder(e.ctx, o))
+	must(t, e.s.UpsertProductOrder(e.ctx, o))
+	if diff := cmp.Diff(o, e.order(o.ID)); diff != "" {
+		t.Errorf("fixture (-want +got):\n%s", diff)
+	}
+	o.RejectionReason, o.Status, o.SalesUnit = "changed", vippsmgmt.StatusRejected, nil
+	must(t, e.s.UpsertProductOrder(e.ctx, o))
+	if diff := cmp.Diff(o, e.order(o.ID)); diff != "" {
+		t.Errorf("updated fixture (-want +got):\n%s", diff)
+	}
+	bad := *o
+	bad.Status = vippsmgmt.StatusCompleted
+	wantCode(t, e.s.UpsertProductOrder(e.ctx, &bad), vippsmgmt.EINVALID)
+	orphan := *o
+	orphan.ID, orphan.PartnerID = uuid.NewString(), ptr("ghost")
+	wantCode(t, e.s.UpsertProductOrder(e.ctx, &orphan), vippsmgmt.ENOTFOUND)
+}

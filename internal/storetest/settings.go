@@ -1,0 +1,57 @@
+package storetest
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/vippsmgmt/vippsmgmt"
+)
+
+func testPing(t *testing.T, e *env) {
+	must(t, e.s.Ping(e.ctx))
+}
+
+func testSettings(t *testing.T, e *env) {
+	_, err := e.s.Setting(e.ctx, "signing-key")
+	wantCode(t, err, vippsmgmt.ENOTFOUND)
+
+	v, err := e.s.EnsureSetting(e.ctx, "signing-key", "first")
+	must(t, err)
+	if v != "first" {
+		t.Errorf("EnsureSetting on empty: got %q, want first", v)
+	}
+	v, err = e.s.EnsureSetting(e.ctx, "signing-key", "second")
+	must(t, err)
+	if v != "first" {
+		t.Errorf("EnsureSetting again: got %q, want first", v)
+	}
+	must(t, e.s.SetSetting(e.ctx, "signing-key", "third"))
+	must(t, e.s.SetSetting(e.ctx, "other", "x"))
+	if v, err := e.s.Setting(e.ctx, "signing-key"); err != nil || v != "third" {
+		t.Errorf("Setting: got %q, %v, want third", v, err)
+	}
+}
+
+func testSettingsConcurrent(t *testing.T, e *env) {
+	const n = 10
+	got := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := e.s.EnsureSetting(e.ctx, "instance-id", fmt.Sprintf("candidate-%d", i))
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = v
+		}()
+	}
+	wg.Wait()
+	for i := range got {
+		if got[i] != got[0] || got[i] == "" {
+			t.Fatalf("racing EnsureSetting calls got different values: %q", got)
+		}
+	}
+}
