@@ -230,6 +230,9 @@ type Caller struct {
 	Findings  []vippsmgmt.Finding `json:"findings"`
 }
 
+// Started reports whether the window has a start: before the first counted request it has none.
+func (r *Report) Started() bool { return r.WindowStart.Unix() > 0 }
+
 // Worst is the severity of the caller's worst finding, "" without findings.
 func (c Caller) Worst() vippsmgmt.Severity {
 	if len(c.Findings) == 0 {

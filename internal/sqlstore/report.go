@@ -199,6 +199,14 @@ func (d *DB) ReportCallers(ctx context.Context, clientID string) ([]vippsmgmt.Re
 	if err := d.db.QueryRowContext(ctx, `SELECT started_at FROM report_window WHERE id = 1`).Scan(&start); err != nil {
 		return nil, time.Time{}, d.formatError(err)
 	}
+	if start == 0 {
+		// Never reset: the window began with the first request counted.
+		var first sql.NullInt64
+		if err := d.db.QueryRowContext(ctx, `SELECT MIN(first_seen) FROM report_callers`).Scan(&first); err != nil {
+			return nil, time.Time{}, d.formatError(err)
+		}
+		start = first.Int64
+	}
 	where, args := "", []any{}
 	if clientID != "" {
 		where, args = " WHERE client_id = $1", []any{clientID}

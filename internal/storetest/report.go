@@ -83,7 +83,11 @@ func testReportAggregates(t *testing.T, e *env, rs vippsmgmt.ReportStore) {
 	batch = append(batch, fact(t0, "x", "", list, 200)) // no caller: not reported
 	must(t, rs.RecordRequests(e.ctx, batch))
 
-	got := reportOf(t, e.ctx, rs, "")
+	got, start, err := rs.ReportCallers(e.ctx, "")
+	must(t, err)
+	if !start.Equal(t0) {
+		t.Errorf("the first window starts %v, want %v (the first request)", start, t0)
+	}
 	ts := func(d time.Duration) time.Time { return t0.Add(d) }
 	want := []vippsmgmt.ReportCaller{
 		{

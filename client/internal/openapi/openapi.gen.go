@@ -572,7 +572,7 @@ type AdminReport struct {
 	// Callers Callers seen in the window, worst first.
 	Callers []AdminReportCaller `json:"callers"`
 
-	// WindowStart When the window started (the Unix epoch before the first reset).
+	// WindowStart When the window started: at the first counted request, or at the last reset. The Unix epoch while nothing was counted yet.
 	WindowStart time.Time `json:"windowStart"`
 }
 
