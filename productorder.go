@@ -306,11 +306,21 @@ type Approval struct {
 }
 
 // Idempotency identifies a write that may be retried: the caller's key and a hash of the request.
+// The first request's answer is stored with the key, so that a retry gets those very bytes back
+// from any process, even one that would word the answer differently (another --public-url), and
+// even when the order was deleted since.
 type Idempotency struct {
 	PartnerID   string
 	Key         string
 	RequestHash []byte
+	// Answer builds the answer to the first request from the new order's id; the store keeps it
+	// with the key in the order's transaction. Nil stores no answer.
+	Answer func(orderID string) ([]byte, error)
+	// Replayed is set by the store when the key was used before with the same request: the first
+	// request's stored answer, or nil for a key stored without one.
+	Replayed []byte
 }
 
-// IdempotencyRetention is the minimum time an Idempotency-Key is remembered.
+// IdempotencyRetention is how long an Idempotency-Key is remembered at least, by the server's
+// clock (a sandbox clock moved forward forgets keys too). Keys are purged after twice as long.
 const IdempotencyRetention = 24 * time.Hour

@@ -71,8 +71,9 @@ type Store interface {
 
 	// CreateProductOrder stores a new order. With idem set, the first call for (partner, key) stores
 	// the order and the key together; a later call with the same request hash returns the first
-	// order's id and replayed=true without creating anything, and one with another hash returns
-	// ECONFLICT. Concurrent calls with one key create exactly one order.
+	// order's id and replayed=true without creating anything (idem.Replayed then holds the stored
+	// answer, even if the order was deleted since), and one with another hash returns ECONFLICT.
+	// Concurrent calls with one key create exactly one order.
 	CreateProductOrder(ctx context.Context, o *ProductOrder, idem *Idempotency) (id string, replayed bool, err error)
 	// UpsertProductOrder stores an order as given (fixtures); natural key: its id.
 	UpsertProductOrder(ctx context.Context, o *ProductOrder) error

@@ -368,14 +368,51 @@ func (s *Server) OrderProduct(ctx context.Context, req openapi.OrderProductReque
 	if err := vippsmgmt.InvalidFields(s.prefillFieldErrors(ctx, c.PartnerID, &order.BusinessIdentifier, order.ProductType, &details)); err != nil {
 		return nil, err
 	}
-	id, _, err := s.store.CreateProductOrder(ctx, order, &vippsmgmt.Idempotency{
+	var first []byte
+	idem := &vippsmgmt.Idempotency{
 		PartnerID: c.PartnerID, Key: req.Params.IdempotencyKey, RequestHash: hash[:],
-	})
+		Answer: func(id string) ([]byte, error) {
+			var err error
+			first, err = s.prefillAnswer(id)
+			return first, err
+		},
+	}
+	id, replayed, err := s.store.CreateProductOrder(ctx, order, idem)
 	if err != nil {
 		return nil, err
 	}
 	notePrefill(ctx, hash[:], id)
-	return openapi.OrderProduct201JSONResponse{PrefilledOrderId: uuid.MustParse(id), PrefillUrl: s.prefillURL(id)}, nil
+	if replayed && idem.Replayed != nil {
+		return storedAnswer{body: idem.Replayed, replayed: true}, nil
+	}
+	if !replayed {
+		return storedAnswer{body: first}, nil
+	}
+	// A key stored before answers were kept: rebuild the answer.
+	body, err := s.prefillAnswer(id)
+	return storedAnswer{body: body, replayed: true}, err
+}
+
+// prefillAnswer is the body of a prefill's 201, as the generated response type would write it.
+func (s *Server) prefillAnswer(id string) ([]byte, error) {
+	b, err := json.Marshal(openapi.ProductOrderResponse{PrefilledOrderId: uuid.MustParse(id), PrefillUrl: s.prefillURL(id)})
+	return append(b, '\n'), err
+}
+
+// storedAnswer is a prefill's 201 as first answered. A replay says so in Idempotent-Replayed.
+type storedAnswer struct {
+	body     []byte
+	replayed bool
+}
+
+func (a storedAnswer) VisitOrderProductResponse(w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/json")
+	if a.replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	w.WriteHeader(http.StatusCreated)
+	_, err := w.Write(a.body)
+	return err
 }
 
 // prefillFieldErrors applies the domain's rules of a prefill beyond the contract's schema. A nil

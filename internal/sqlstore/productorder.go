@@ -25,8 +25,8 @@ var selectOrderSummary = strings.Replace(selectOrder, "product_type, details,", 
 
 // The statements of a prefill, prepared at Open.
 const (
-	insertIdemKeySQL = `INSERT INTO idempotency_keys (partner_id, idem_key, request_hash, order_id, created_at)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (partner_id, idem_key) DO NOTHING`
+	insertIdemKeySQL = `INSERT INTO idempotency_keys (partner_id, idem_key, request_hash, order_id, created_at, response)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (partner_id, idem_key) DO NOTHING`
 	partnerExistsSQL = `SELECT 1 FROM partners WHERE id = $1`
 	insertOrderSQL   = `INSERT INTO product_orders (id, type, partner_id, status, merchant_scheme, merchant_id,
 		product_type, details, rejection_reason, result_msn, result_name, created_at, updated_at, viewed_at,
@@ -59,8 +59,15 @@ func (d *DB) CreateProductOrder(ctx context.Context, o *vippsmgmt.ProductOrder, 
 		if idem != nil {
 			// On PostgreSQL a concurrent insert of the same key waits here for the first
 			// transaction and then inserts nothing, so only one order is ever created.
+			var answer []byte
+			if idem.Answer != nil {
+				var err error
+				if answer, err = idem.Answer(o.ID); err != nil {
+					return err
+				}
+			}
 			res, err := tx.StmtContext(ctx, d.insertIdemKeyStmt).ExecContext(ctx,
-				idem.PartnerID, idem.Key, idem.RequestHash, o.ID, micros(now))
+				idem.PartnerID, idem.Key, idem.RequestHash, o.ID, micros(now), answer)
 			if err != nil {
 				return err
 			}
@@ -70,17 +77,17 @@ func (d *DB) CreateProductOrder(ctx context.Context, o *vippsmgmt.ProductOrder, 
 			}
 			if n == 0 {
 				var (
-					hash    []byte
-					orderID string
+					hash, stored []byte
+					orderID      string
 				)
-				if err := tx.QueryRowContext(ctx, `SELECT request_hash, order_id FROM idempotency_keys WHERE partner_id = $1 AND idem_key = $2`,
-					idem.PartnerID, idem.Key).Scan(&hash, &orderID); err != nil {
+				if err := tx.QueryRowContext(ctx, `SELECT request_hash, order_id, response FROM idempotency_keys WHERE partner_id = $1 AND idem_key = $2`,
+					idem.PartnerID, idem.Key).Scan(&hash, &orderID, &stored); err != nil {
 					return err
 				}
 				if !bytes.Equal(hash, idem.RequestHash) {
 					return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "Idempotency-Key was already used with another request body.")
 				}
-				id, replayed = orderID, true
+				id, replayed, idem.Replayed = orderID, true, stored
 				return nil
 			}
 		}

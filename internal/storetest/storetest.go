@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T, clock vippsmgmt.Clock) vippsmgmt.
 		{"ConcurrentSweeps", testConcurrentSweeps},
 		{"Idempotency", testIdempotency},
 		{"IdempotencyConcurrent", testIdempotencyConcurrent},
+		{"IdempotentAnswer", testIdempotentAnswer},
 		{"PurgeIdempotencyKeys", testPurgeIdempotencyKeys},
 		{"Notifications", testNotifications},
 	}
