@@ -49,6 +49,13 @@ type prefillPage struct {
 	Errors       int
 	ExpiresAt    time.Time
 	Receipt      bool
+	Decided      bool // COMPLETED or REJECTED: the link shows the outcome only
+}
+
+// decided reports whether the operator has decided the order: from then on its link shows the
+// outcome and nothing the merchant entered (a link outlives its purpose in mail archives).
+func decided(status string) bool {
+	return status == vippsmgmt.StatusCompleted || status == vippsmgmt.StatusRejected
 }
 
 var percentages = []string{"10", "20", "30", "40", "50", "60", "70", "80", "90", "100"}
@@ -295,6 +302,9 @@ func (p *Portal) handlePrefill(w http.ResponseWriter, r *http.Request) {
 		p.renderExpired(w, r)
 		return
 	case vippsmgmt.StatusReceived, vippsmgmt.StatusMerchantViewed:
+		if !merchantOpened(r) {
+			break
+		}
 		viewed, err := p.store.StepProductOrder(r.Context(), o.ID, vippsmgmt.StepView, nil, "")
 		switch {
 		case err == nil:
@@ -310,6 +320,34 @@ func (p *Portal) handlePrefill(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.showPrefill(w, r, o, http.StatusOK, detailValues(o.Details), nil)
+}
+
+// previewAgents are User-Agent fragments of link-preview fetchers (chat apps, mail scanners,
+// social sites) that open links the merchant was only sent.
+var previewAgents = []string{
+	"slackbot", "slack-imgproxy", "facebookexternalhit", "facebot", "twitterbot", "whatsapp", "telegrambot",
+	"discordbot", "linkedinbot", "skypeuripreview", "microsoftpreview", "googlebot", "bingbot",
+	"bingpreview", "applebot", "embedly", "pinterest", "redditbot", "mattermost", "iframely", "preview", "crawler", "spider",
+}
+
+// merchantOpened reports whether a GET of the prefill link counts as the merchant viewing it:
+// HEAD requests, browser prefetches and prerenders, and link-preview bots do not.
+func merchantOpened(r *http.Request) bool {
+	if r.Method != http.MethodGet {
+		return false
+	}
+	for _, h := range []string{"Sec-Purpose", "Purpose", "X-Purpose", "X-Moz"} {
+		if v := strings.ToLower(r.Header.Get(h)); strings.Contains(v, "prefetch") || strings.Contains(v, "prerender") || strings.Contains(v, "preview") {
+			return false
+		}
+	}
+	ua := strings.ToLower(r.UserAgent())
+	for _, a := range previewAgents {
+		if strings.Contains(ua, a) {
+			return false
+		}
+	}
+	return true
 }
 
 // showPrefill renders the form for an open order and the read-only status otherwise.
@@ -335,7 +373,15 @@ func (p *Portal) showPrefill(w http.ResponseWriter, r *http.Request, o *vippsmgm
 		}
 		p.render(w, r, status, "prefill", v)
 	default:
-		pg.Sections = sections(detailValues(o.Details), nil)
+		if decided(pg.Status) {
+			pg.Decided, pg.LogoURL = true, ""
+		} else {
+			vals := detailValues(o.Details)
+			if vals["website.testWebsitePassword"] != "" {
+				vals["website.testWebsitePassword"] = "(not shown)"
+			}
+			pg.Sections = sections(vals, nil)
+		}
 		p.render(w, r, status, "prefill_status", view{Title: "Order " + human(pg.Status), Data: pg})
 	}
 }
@@ -411,7 +457,7 @@ func (p *Portal) handlePrefillLogo(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if o.StatusAt(p.clock.Now()) == vippsmgmt.StatusExpired {
+	if s := o.StatusAt(p.clock.Now()); s == vippsmgmt.StatusExpired || decided(s) {
 		http.Error(w, "gone", http.StatusGone)
 		return
 	}

@@ -844,3 +844,68 @@ func TestConsoleLoginThrottlesGuessing(t *testing.T) {
 	v.Set("token", adminToken)
 	wantStatus(t, e.do(req{method: "POST", path: "/console/login", form: v}), http.StatusSeeOther)
 }
+
+// TestPrefillLinkPreviewsDoNotCountAsViewing: HEAD requests, browser prefetches and link-preview
+// bots leave the order RECEIVED; the merchant's own visit moves it to MERCHANT_VIEWED.
+func TestPrefillLinkPreviewsDoNotCountAsViewing(t *testing.T) {
+	e := newEnv(t)
+	id := e.prefill()
+	path := "/register/prefilled/" + id
+	for _, r := range []req{
+		{method: "HEAD", path: path},
+		{method: "GET", path: path, header: http.Header{"Sec-Purpose": {"prefetch;prerender"}}},
+		{method: "GET", path: path, header: http.Header{"Purpose": {"prefetch"}}},
+		{method: "GET", path: path, header: http.Header{"User-Agent": {"Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"}}},
+		{method: "GET", path: path, header: http.Header{"User-Agent": {"facebookexternalhit/1.1"}}},
+		{method: "GET", path: path, header: http.Header{"User-Agent": {"WhatsApp/2.23.20.0"}}},
+	} {
+		w := e.do(r)
+		wantStatus(t, w, http.StatusOK)
+		if got := e.order(id).Status; got != vippsmgmt.StatusReceived {
+			t.Fatalf("%s %v: status %s, want RECEIVED", r.method, r.header, got)
+		}
+	}
+	e.do(req{method: "GET", path: path, header: http.Header{"User-Agent": {"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"}}})
+	if got := e.order(id).Status; got != vippsmgmt.StatusMerchantViewed {
+		t.Fatalf("after the merchant's visit: status %s", got)
+	}
+}
+
+// TestDecidedOrderLinkShowsTheOutcomeOnly: once approved or rejected, the link shows the outcome
+// and nothing the merchant entered (the test website password least of all), and no logo.
+func TestDecidedOrderLinkShowsTheOutcomeOnly(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, decide := range []string{"approve", "reject"} {
+		id := e.prefill()
+		_, doc := e.get("/register/prefilled/"+id, nil)
+		v := formValues(doc.One(t, "form.order-form"))
+		v.Set("website.testWebsiteUrl", "https://test.acme.example")
+		v.Set("website.testWebsiteUsername", "reviewer")
+		v.Set("website.testWebsitePassword", "s3cret-Passw0rd")
+		wantStatus(t, e.do(req{method: "POST", path: "/register/prefilled/" + id, form: v}), http.StatusOK)
+		// Before the decision the read-only page keeps the details but not the password.
+		w, _ := e.get("/register/prefilled/"+id, nil)
+		if body := w.Body.String(); strings.Contains(body, "s3cret-Passw0rd") || !strings.Contains(body, "Gym memberships") {
+			t.Fatalf("submitted order page: password shown or details missing")
+		}
+		if decide == "approve" {
+			_, _, err := e.store.ApproveProductOrder(ctx, id, vippsmgmt.Approval{MerchantName: "Acme Fitness AS"})
+			must(t, err)
+		} else {
+			_, err := e.store.StepProductOrder(ctx, id, vippsmgmt.StepReject, nil, "not a real business")
+			must(t, err)
+		}
+		w, _ = e.get("/register/prefilled/"+id, nil)
+		wantStatus(t, w, http.StatusOK)
+		body := w.Body.String()
+		for _, secret := range []string{"s3cret-Passw0rd", "reviewer", "Gym memberships", "12345678903", "acme.example/terms", "logo.png"} {
+			if strings.Contains(body, secret) {
+				t.Errorf("%sd order's link shows %q", decide, secret)
+			}
+		}
+		if w := e.do(req{method: "GET", path: "/register/prefilled/" + id + "/logo.png"}); w.Code != http.StatusGone {
+			t.Errorf("%sd order's logo: status %d, want 410", decide, w.Code)
+		}
+	}
+}
