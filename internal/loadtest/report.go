@@ -116,6 +116,9 @@ func (r *SoakReport) WriteText(w io.Writer) error {
 		p("RSS samples (MiB)\t%s", strings.Join(samples, " "))
 	}
 	p("RSS growth\t%+.1f MiB\ttarget < %.0f MiB\t%s", float64(r.Growth)/(1<<20), float64(r.Target)/(1<<20), verdict(r.Growth < r.Target))
+	if r.ServerCPU > 0 {
+		p("server CPU per request\t%.1f µs", r.ServerCPU)
+	}
 	p("server log ERROR lines\t%d", r.LogErrorLines)
 	p("")
 	p("overall\t%s", verdict(r.Pass))

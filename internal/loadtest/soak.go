@@ -91,7 +91,10 @@ type SoakReport struct {
 	Growth        int64                 `json:"rssGrowthBytes"`
 	Target        int64                 `json:"targetGrowthBytes"`
 	LogErrorLines int                   `json:"serverLogErrorLines"`
-	Pass          bool                  `json:"pass"`
+	// ServerCPU is the server's CPU time per measured request, in µs: a figure a shared, busy
+	// machine changes far less than latency.
+	ServerCPU float64 `json:"serverCpuUsPerRequest"`
+	Pass      bool    `json:"pass"`
 }
 
 // KindReport is one kind of request in the soak.
@@ -267,7 +270,11 @@ func RunSoak(ctx context.Context, cfg SoakConfig) (*SoakReport, error) {
 			}
 		}
 	}()
+	cpu0, cpuErr := ReadCPU(srv.PID)
 	res := openLoop(ctx, st, cfg, cfg.Duration, 2)
+	if cpu1, err := ReadCPU(srv.PID); err == nil && cpuErr == nil && res.requests > 0 {
+		rep.ServerCPU = round1(float64((cpu1 - cpu0).Microseconds()) / float64(res.requests))
+	}
 	close(stopSampler)
 	<-samplerDone
 	end, err := srv.Mem()
