@@ -51,6 +51,7 @@ dist:
 	$(GO) run ./cmd/vippsmgmt-release dist --version $(VERSION) --out dist
 
 # The container image with buildah (or podman): localhost/vippsmgmt:dev, or :$(VERSION) when given.
-# IMAGE_SAVE=path.tar also writes it as a docker-archive (for docker load / podman load).
+# IMAGE_SAVE=path.tar also writes it as a docker-archive (for docker load / podman load);
+# IMAGE_TOOL_FLAGS="--storage-driver vfs" where overlayfs is not available (inside a container).
 image:
-	$(GO) run ./cmd/vippsmgmt-release image --version "$(VERSION)" $(if $(IMAGE_SAVE),--save $(IMAGE_SAVE))
+	$(GO) run ./cmd/vippsmgmt-release image --version "$(VERSION)" --tool-flags "$(IMAGE_TOOL_FLAGS)" $(if $(IMAGE_SAVE),--save $(IMAGE_SAVE))

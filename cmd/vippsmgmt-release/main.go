@@ -119,6 +119,7 @@ func runImage(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tag := fs.String("tag", "", "image name; default localhost/vippsmgmt:VERSION, or :dev without a version")
 	arch := fs.String("arch", "", "linux architecture of the image; default this machine's")
 	save := fs.String("save", "", "also write the image to this file as a docker-archive tar")
+	toolFlags := fs.String("tool-flags", "", "global flags for buildah or podman, such as \"--storage-driver vfs\"")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -126,6 +127,7 @@ func runImage(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	tool.Flags = strings.Fields(*toolFlags)
 	src, err := release.ReadSource(ctx, ".", *version)
 	if err != nil {
 		return err

@@ -66,6 +66,8 @@ func TestImage(t *testing.T) {
 	needTool(t, "root (chroot and the image's user)", os.Geteuid() == 0)
 	tool, err := FindImageTool()
 	needTool(t, "buildah or podman", err == nil)
+	_, err = os.Stat(CACertificates)
+	needTool(t, CACertificates+" (Debian package ca-certificates)", err == nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
