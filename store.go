@@ -42,7 +42,9 @@ type Store interface {
 	// RevokeAPIKey marks the key set revoked; ENOTFOUND if unknown.
 	RevokeAPIKey(ctx context.Context, clientID string) error
 
-	// UpsertMerchant creates the merchant or updates it (natural key: business identifier).
+	// UpsertMerchant creates the merchant or updates it (natural key: business identifier). A new
+	// merchant keeps CreatedAt and UpdatedAt when they are set; a change to an existing one sets
+	// UpdatedAt to now.
 	UpsertMerchant(ctx context.Context, m *Merchant) error
 	// FindMerchant returns ENOTFOUND for an unknown business identifier.
 	FindMerchant(ctx context.Context, id BusinessIdentifier) (*Merchant, error)
