@@ -107,6 +107,30 @@ type Store interface {
 	FindUnsentNotifications(ctx context.Context, limit int) ([]*Notification, error)
 	// MarkNotification records a send attempt: sent at sentAt, or failed with errText.
 	MarkNotification(ctx context.Context, id int64, sentAt *time.Time, errText string) error
+
+	// CreateFaultRule stores a new fault rule with its full budget; ECONFLICT if the id is taken or
+	// MaxFaultRules rules exist.
+	CreateFaultRule(ctx context.Context, r *FaultRule) error
+	// PutFaultRule stores r under its id (fixtures): a new rule, or a changed definition with a
+	// fresh budget; the same definition again changes nothing, not even the budget spent.
+	PutFaultRule(ctx context.Context, r *FaultRule) error
+	// FindFaultRules lists the rules, oldest first, with what they fired.
+	FindFaultRules(ctx context.Context) ([]*FaultRule, error)
+	// DeleteFaultRule returns ENOTFOUND for an unknown id.
+	DeleteFaultRule(ctx context.Context, id string) error
+	// FireFaultRule counts one firing of the rule, taking one from a count budget in the same
+	// statement, so N is exact however many processes share the database. It returns false when
+	// the budget is spent, the rule's time is over or the rule is gone.
+	FireFaultRule(ctx context.Context, id string) (bool, error)
+
+	// PutAutopilotPolicy creates or replaces the policy of p.PartnerID ("" for every partner);
+	// EINVALID naming partnerId if that partner does not exist.
+	PutAutopilotPolicy(ctx context.Context, p *AutopilotPolicy) error
+	// FindAutopilotPolicies lists the policies, the one for every partner first.
+	FindAutopilotPolicies(ctx context.Context) ([]*AutopilotPolicy, error)
+	// DeleteAutopilotPolicy removes the policy of partnerID ("" for every partner); ENOTFOUND if
+	// there is none.
+	DeleteAutopilotPolicy(ctx context.Context, partnerID string) error
 }
 
 // Clock tells the time; the sandbox clock can be advanced by the operator.

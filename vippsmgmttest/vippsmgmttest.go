@@ -256,12 +256,13 @@ func (s *Server) KeySets() []KeySet { return append([]KeySet(nil), s.keySets...)
 func (s *Server) Now() time.Time { return s.app.Clock.Now() }
 
 // AdvanceClock moves the sandbox clock forward by d, as POST /admin/v1/clock does, and returns
-// its new time. Tokens and prefilled orders age accordingly. d must be positive.
+// its new time. Tokens and prefilled orders age accordingly, and autopilot steps due on the way
+// happen at their time. d must be positive.
 func (s *Server) AdvanceClock(d time.Duration) time.Time {
 	if s.tb != nil {
 		s.tb.Helper()
 	}
-	if _, err := s.app.Clock.Advance(context.Background(), s.app.Store, d); err != nil {
+	if _, err := s.app.Autopilot.Advance(context.Background(), d); err != nil {
 		err = fmt.Errorf("vippsmgmttest: advance the clock by %s: %w", d, err)
 		if s.tb == nil {
 			panic(err)

@@ -18,7 +18,9 @@ import (
 
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/auth"
+	"github.com/vippsmgmt/vippsmgmt/internal/autopilot"
 	"github.com/vippsmgmt/vippsmgmt/internal/clock"
+	"github.com/vippsmgmt/vippsmgmt/internal/fault"
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/httpapi"
 	"github.com/vippsmgmt/vippsmgmt/internal/notify"
@@ -73,8 +75,10 @@ type App struct {
 	Server     *httpapi.Server
 	Auth       *auth.Service
 	Report     *report.Collector
-	DemoLoaded bool // the demo set was loaded at this start
-	DemoKeys   bool // the demo partner keys exist and work, loaded now or before
+	Faults     *fault.Injector   // the sandbox's fault rules; nil outside sandbox mode
+	Autopilot  *autopilot.Engine // the sandbox's autopilot; nil outside sandbox mode
+	DemoLoaded bool              // the demo set was loaded at this start
+	DemoKeys   bool              // the demo partner keys exist and work, loaded now or before
 	logger     *slog.Logger
 }
 
@@ -152,6 +156,17 @@ func (a *App) assemble(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(a.Store.SQL(), a.Store.Dialect()))
+	if cfg.Sandbox {
+		catalog, err := fault.NewCatalog()
+		if err != nil {
+			return err
+		}
+		a.Faults = fault.NewInjector(a.Store, a.Clock, catalog, a.partnerOf, cfg.Logger)
+		if err := a.Faults.Refresh(ctx); err != nil {
+			return fmt.Errorf("read fault rules: %w", err)
+		}
+		a.Autopilot = autopilot.New(a.Store, a.Clock, cfg.Logger)
+	}
 	var reporter portal.Reporter
 	if !cfg.NoReport {
 		a.Report = report.New(report.Config{Store: a.Store, Logger: cfg.Logger, ClassicTTL: cfg.TokenTTL, ManagementTTL: auth.ManagementTTL})
@@ -164,7 +179,8 @@ func (a *App) assemble(ctx context.Context) error {
 	a.Server, err = httpapi.NewServer(
 		httpapi.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken, Sandbox: cfg.Sandbox, MaxHeaderBytes: cfg.MaxHeaderBytes},
 		httpapi.Deps{Logger: cfg.Logger, Store: a.Store, Clock: a.Clock, Auth: a.Auth, Hasher: hasher,
-			AdminAuth: guard.Middleware, Registerer: reg, Gatherer: reg, Report: a.Report})
+			AdminAuth: guard.Middleware, Registerer: reg, Gatherer: reg, Report: a.Report,
+			Faults: a.Faults, Autopilot: a.Autopilot})
 	if err != nil {
 		return err
 	}
@@ -175,6 +191,15 @@ func (a *App) assemble(ctx context.Context) error {
 	}
 	p.Register(a.Server.Mux())
 	return nil
+}
+
+// partnerOf names the partner of a client id, for fault rules on token requests by partnerId.
+func (a *App) partnerOf(ctx context.Context, clientID string) string {
+	k, err := a.Store.FindAPIKeyByClientID(ctx, clientID)
+	if err != nil || k.PartnerID == nil {
+		return ""
+	}
+	return *k.PartnerID
 }
 
 // Handler is the whole HTTP surface.
@@ -229,9 +254,24 @@ func (a *App) Background(ctx context.Context) {
 			if err := a.Clock.Refresh(ctx, a.Store); err != nil && ctx.Err() == nil {
 				a.logger.Warn("clock refresh failed", "error", err)
 			}
+			a.scenarios(ctx)
 		case <-sweepTick.C:
 			a.Sweep(ctx)
 		}
+	}
+}
+
+// scenarios adopts fault rules other processes changed and takes the autopilot steps that came
+// due in real time (a clock move applies its own at once).
+func (a *App) scenarios(ctx context.Context) {
+	if a.Faults == nil {
+		return
+	}
+	if err := a.Faults.Refresh(ctx); err != nil && ctx.Err() == nil {
+		a.logger.Warn("fault rules refresh failed", "error", err)
+	}
+	if _, _, err := a.Autopilot.RunDue(ctx); err != nil && ctx.Err() == nil {
+		a.logger.Warn("autopilot run failed", "error", err)
 	}
 }
 

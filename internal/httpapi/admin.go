@@ -48,7 +48,7 @@ func (s *Server) AdminAdvanceClock(ctx context.Context, req openapi.AdminAdvance
 	if err != nil || d <= 0 || d > 100*365*24*time.Hour {
 		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "advance: must be a positive duration such as 90m or 337h")
 	}
-	if _, err := s.clock.Advance(ctx, s.store, d); err != nil {
+	if err := s.advanceClock(ctx, d); err != nil {
 		return nil, err
 	}
 	return openapi.AdminAdvanceClock200JSONResponse(s.clockOut()), nil
@@ -89,6 +89,7 @@ func (s *Server) AdminListRequests(ctx context.Context, _ openapi.AdminListReque
 			Time: r.Time, RequestId: r.RequestID, Caller: r.Caller, Method: r.Method, Route: r.Route, Status: r.Status,
 			LatencyMs: r.LatencyMs, SystemName: opt(r.SystemName), SystemVersion: opt(r.SystemVersion),
 			PluginName: opt(r.PluginName), PluginVersion: opt(r.PluginVersion),
+			Injected: injectedOut(r.Injected), FaultRule: opt(r.FaultRule),
 		})
 	}
 	return out, nil

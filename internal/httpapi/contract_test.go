@@ -193,6 +193,22 @@ func TestContractWalk(t *testing.T) {
 	call("GET", "/admin/v1/partners/nobody/price-packages", nil, adm...)
 	call("POST", "/admin/v1/partners/walk-partner/price-packages", `{"name":"Walk","description":"1.99%","productType":"CHECKOUT","market":"NO"}`, adm...)
 	call("POST", "/admin/v1/partners/walk-partner/price-packages", `{"name":"Walk","description":"far too long"}`, adm...)
+	// Scenario control: each injected status on a Management operation must fit the contract too.
+	call("GET", "/admin/v1/faults", nil, adm...)
+	call("GET", "/admin/v1/faults", nil)
+	for _, effect := range []string{`"status":401`, `"status":429,"retryAfterSeconds":2`, `"status":500`, `"status":502`, `"status":503,"retryAfterSeconds":1`, `"status":504`} {
+		call("POST", "/admin/v1/faults", `{"id":"walk","match":{"operationId":"getAllSalesUnits"},"effect":{`+effect+`},"count":1}`, adm...)
+		call("GET", "/management/v1/sales-units", nil, auth...)
+		call("DELETE", "/admin/v1/faults/walk", nil, adm...)
+	}
+	call("POST", "/admin/v1/faults", `{"match":{"operationId":"nope"},"effect":{"status":503}}`, adm...)
+	call("DELETE", "/admin/v1/faults/walk", nil, adm...)
+	call("GET", "/admin/v1/autopilot", nil, adm...)
+	call("GET", "/admin/v1/autopilot", nil)
+	call("PUT", "/admin/v1/autopilot", `{"partnerId":"walk-partner","view":"1m","submit":"5m","decision":"approve"}`, adm...)
+	call("PUT", "/admin/v1/autopilot", `{"partnerId":"walk-partner","decision":"maybe"}`, adm...)
+	call("DELETE", "/admin/v1/autopilot?partnerId=walk-partner", nil, adm...)
+	call("DELETE", "/admin/v1/autopilot", nil, adm...)
 	call("GET", "/admin/v1/merchants?q=a", nil, adm...)
 	call("GET", "/admin/v1/merchants", nil)
 	call("POST", "/admin/v1/merchants", `{"businessIdentifier":{"scheme":"business:NO:ORG","id":"923456789"},"name":"Walk Merchant AS"}`, adm...)
@@ -245,7 +261,7 @@ func TestEveryDocumentedRouteIsServed(t *testing.T) {
 		for method := range item.Operations() {
 			concrete := strings.NewReplacer("{msn}", "123456", "{scheme}", "business:NO:ORG", "{id}", "987654321",
 				"{productOrderId}", "0190b1f4-6a3e-7c1d-9c2a-5d1e8f7a6b43", "{partnerId}", "acme-partner",
-				"{clientId}", "some-client").Replace(path)
+				"{clientId}", "some-client", "{faultId}", "some-rule").Replace(path)
 			req, _ := http.NewRequest(method, srv.URL+concrete, nil)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {

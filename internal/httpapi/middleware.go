@@ -103,6 +103,7 @@ type exchange struct {
 	prefillHash  uint64
 	prefillOrder string
 	injected     bool
+	fault        string // the fault rule that answered, if one did
 }
 
 type exchangeKey struct{}
@@ -274,6 +275,9 @@ func (s *Server) finish(r *http.Request, status int, x *exchange, start time.Tim
 		slog.String("system_name", systemName),
 		slog.String("system_version", systemVersion),
 	}
+	if x.injected {
+		attrs = append(attrs, slog.Bool("injected", true), slog.String("fault_rule", x.fault))
+	}
 	if unmatched {
 		// The pattern of a matched route says it all; a path no route knows is what the operator
 		// needs to see what was mistyped.
@@ -286,6 +290,7 @@ func (s *Server) finish(r *http.Request, status int, x *exchange, start time.Tim
 			Path: clip(r.URL.Path), Status: status, LatencyMs: float64(elapsed.Microseconds()) / 1000,
 			SystemName: systemName, SystemVersion: systemVersion,
 			PluginName: clip(h.Get("Vipps-System-Plugin-Name")), PluginVersion: clip(h.Get("Vipps-System-Plugin-Version")),
+			Injected: x.injected, FaultRule: x.fault,
 		})
 	}
 }

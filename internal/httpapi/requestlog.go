@@ -20,6 +20,9 @@ type RequestRecord struct {
 	SystemVersion string    `json:"systemVersion,omitempty"`
 	PluginName    string    `json:"pluginName,omitempty"`
 	PluginVersion string    `json:"pluginVersion,omitempty"`
+	// Injected marks an answer a fault rule gave (FaultRule names it), not the API.
+	Injected  bool   `json:"injected,omitempty"`
+	FaultRule string `json:"faultRule,omitempty"`
 }
 
 // recordOverhead approximates a record's fixed part (time, numbers, string headers) in memory and
@@ -29,7 +32,7 @@ const recordOverhead = 160
 // size is the bytes a record counts against the log's byte bound.
 func (r *RequestRecord) size() int {
 	return recordOverhead + len(r.RequestID) + len(r.Caller) + len(r.Method) + len(r.Route) + len(r.Path) +
-		len(r.SystemName) + len(r.SystemVersion) + len(r.PluginName) + len(r.PluginVersion)
+		len(r.SystemName) + len(r.SystemVersion) + len(r.PluginName) + len(r.PluginVersion) + len(r.FaultRule)
 }
 
 // Default bounds of the request log: the last 1000 requests, and never more than 1 MiB of them.

@@ -18,7 +18,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/autopilot"
 	"github.com/vippsmgmt/vippsmgmt/internal/clock"
+	"github.com/vippsmgmt/vippsmgmt/internal/fault"
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 	"github.com/vippsmgmt/vippsmgmt/internal/report"
 )
@@ -57,10 +59,14 @@ type Server struct {
 	metrics  *metrics
 	requests *RequestLog
 	report   *report.Collector
-	mux      *http.ServeMux
-	handler  http.Handler
+	faults   *fault.Injector // nil outside sandbox mode
+	// autopilot moves orders by the operator's policies; nil outside sandbox mode.
+	autopilot *autopilot.Engine
+	mux       *http.ServeMux
+	handler   http.Handler
 
 	maxHeaderBytes int
+	faultMetric    *prometheus.CounterVec
 }
 
 // Deps are the parts a Server is built from.
@@ -74,6 +80,10 @@ type Deps struct {
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
 	Report     *report.Collector // the integration report; nil leaves it out
+	// Faults injects the operator's fault rules; used only in sandbox mode, nil leaves them out.
+	Faults *fault.Injector
+	// Autopilot applies autopilot policies when the clock moves; used only in sandbox mode.
+	Autopilot *autopilot.Engine
 }
 
 // NewServer returns the server with every route registered.
@@ -82,6 +92,10 @@ func NewServer(cfg Config, d Deps) (*Server, error) {
 		cfg: cfg, logger: d.Logger, store: d.Store, clock: d.Clock, auth: d.Auth, hasher: d.Hasher,
 		admin: d.AdminAuth, metrics: newMetrics(d.Registerer), requests: NewRequestLog(1000), report: d.Report,
 		mux: http.NewServeMux(), maxHeaderBytes: cmp.Or(cfg.MaxHeaderBytes, DefaultMaxHeaderBytes),
+		faultMetric: newFaultMetric(d.Registerer),
+	}
+	if cfg.Sandbox {
+		s.faults, s.autopilot = d.Faults, d.Autopilot
 	}
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
@@ -91,7 +105,7 @@ func NewServer(cfg Config, d Deps) (*Server, error) {
 	if err := s.registerAPI(); err != nil {
 		return nil, err
 	}
-	s.handler = s.observe(limitBody(s.authenticate(s.route(s.mux))))
+	s.handler = s.observe(limitBody(s.authenticate(s.injectFaults(s.route(s.mux)))))
 	return s, nil
 }
 

@@ -25,6 +25,99 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AdminAutopilotPolicyDecision.
+const (
+	AdminAutopilotPolicyDecisionApprove AdminAutopilotPolicyDecision = "approve"
+	AdminAutopilotPolicyDecisionReject  AdminAutopilotPolicyDecision = "reject"
+)
+
+// Valid indicates whether the value is a known member of the AdminAutopilotPolicyDecision enum.
+func (e AdminAutopilotPolicyDecision) Valid() bool {
+	switch e {
+	case AdminAutopilotPolicyDecisionApprove:
+		return true
+	case AdminAutopilotPolicyDecisionReject:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AdminAutopilotPolicyInputDecision.
+const (
+	AdminAutopilotPolicyInputDecisionApprove AdminAutopilotPolicyInputDecision = "approve"
+	AdminAutopilotPolicyInputDecisionReject  AdminAutopilotPolicyInputDecision = "reject"
+)
+
+// Valid indicates whether the value is a known member of the AdminAutopilotPolicyInputDecision enum.
+func (e AdminAutopilotPolicyInputDecision) Valid() bool {
+	switch e {
+	case AdminAutopilotPolicyInputDecisionApprove:
+		return true
+	case AdminAutopilotPolicyInputDecisionReject:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AdminFaultEffectStatus.
+const (
+	N401 AdminFaultEffectStatus = 401
+	N429 AdminFaultEffectStatus = 429
+	N500 AdminFaultEffectStatus = 500
+	N502 AdminFaultEffectStatus = 502
+	N503 AdminFaultEffectStatus = 503
+	N504 AdminFaultEffectStatus = 504
+)
+
+// Valid indicates whether the value is a known member of the AdminFaultEffectStatus enum.
+func (e AdminFaultEffectStatus) Valid() bool {
+	switch e {
+	case N401:
+		return true
+	case N429:
+		return true
+	case N500:
+		return true
+	case N502:
+		return true
+	case N503:
+		return true
+	case N504:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AdminFaultMatchMethod.
+const (
+	DELETE AdminFaultMatchMethod = "DELETE"
+	GET    AdminFaultMatchMethod = "GET"
+	PATCH  AdminFaultMatchMethod = "PATCH"
+	POST   AdminFaultMatchMethod = "POST"
+	PUT    AdminFaultMatchMethod = "PUT"
+)
+
+// Valid indicates whether the value is a known member of the AdminFaultMatchMethod enum.
+func (e AdminFaultMatchMethod) Valid() bool {
+	switch e {
+	case DELETE:
+		return true
+	case GET:
+		return true
+	case PATCH:
+		return true
+	case POST:
+		return true
+	case PUT:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AdminMerchantInputStatus.
 const (
 	AdminMerchantInputStatusACTIVE      AdminMerchantInputStatus = "ACTIVE"
@@ -392,6 +485,44 @@ type AdminApproval struct {
 	Msn *MSN `json:"msn,omitempty"`
 }
 
+// AdminAutopilotPolicy defines model for AdminAutopilotPolicy.
+type AdminAutopilotPolicy struct {
+	Decide   *string                      `json:"decide,omitempty"`
+	Decision AdminAutopilotPolicyDecision `json:"decision"`
+
+	// PartnerId Absent for the policy of every partner.
+	PartnerId    *string   `json:"partnerId,omitempty"`
+	RejectReason *string   `json:"rejectReason,omitempty"`
+	Submit       *string   `json:"submit,omitempty"`
+	UpdatedAt    time.Time `json:"updatedAt"`
+	View         *string   `json:"view,omitempty"`
+}
+
+// AdminAutopilotPolicyDecision defines model for AdminAutopilotPolicy.Decision.
+type AdminAutopilotPolicyDecision string
+
+// AdminAutopilotPolicyInput defines model for AdminAutopilotPolicyInput.
+type AdminAutopilotPolicyInput struct {
+	// Decide The operator decides this long after the submit.
+	Decide   *GoDuration                       `json:"decide,omitempty"`
+	Decision AdminAutopilotPolicyInputDecision `json:"decision"`
+
+	// PartnerId The partner whose prefills this drives; absent for every partner without a policy of its own.
+	PartnerId *PartnerId `json:"partnerId,omitempty"`
+
+	// RejectReason Required with `reject`; also the reason for orders marked `[reject]`.
+	RejectReason *string `json:"rejectReason,omitempty"`
+
+	// Submit The merchant submits this long after opening it.
+	Submit *GoDuration `json:"submit,omitempty"`
+
+	// View The merchant opens the link this long after the prefill.
+	View *GoDuration `json:"view,omitempty"`
+}
+
+// AdminAutopilotPolicyInputDecision defines model for AdminAutopilotPolicyInput.Decision.
+type AdminAutopilotPolicyInputDecision string
+
 // AdminClock defines model for AdminClock.
 type AdminClock struct {
 	Now time.Time `json:"now"`
@@ -408,6 +539,83 @@ type AdminClockAdvance struct {
 	//
 	// Example: 337h
 	Advance string `json:"advance"`
+}
+
+// AdminFaultEffect What a fired rule does. `status` answers with the real API's error body for it (401 as an expired token or expired keys get, 429 from the gateway with `Retry-After`, 500, 502, 503, 504); `delay` waits first (alone, the request is then served as usual); `drop` closes the connection without an answer.
+type AdminFaultEffect struct {
+	// Delay Added before the answer, at most 30s.
+	Delay *GoDuration `json:"delay,omitempty"`
+	Drop  *bool       `json:"drop,omitempty"`
+
+	// RetryAfterSeconds Retry-After of a 429 (default 1) or a 503.
+	RetryAfterSeconds *int                    `json:"retryAfterSeconds,omitempty"`
+	Status            *AdminFaultEffectStatus `json:"status,omitempty"`
+}
+
+// AdminFaultEffectStatus defines model for AdminFaultEffect.Status.
+type AdminFaultEffectStatus int
+
+// AdminFaultMatch Which requests the rule applies to: an `operationId` of the Management API or a token endpoint (`*` for all of them), or a `method` and `path` template (no method: every operation of the path); optionally only those of one caller.
+type AdminFaultMatch struct {
+	// ClientId Example: 6b1f5f2e-2f0c-4a57-9c55-1d1f0b8a9e01
+	ClientId *ClientId              `json:"clientId,omitempty"`
+	Method   *AdminFaultMatchMethod `json:"method,omitempty"`
+
+	// OperationId Example: orderProduct
+	OperationId *string `json:"operationId,omitempty"`
+
+	// PartnerId Example: acme-pos
+	PartnerId *PartnerId `json:"partnerId,omitempty"`
+
+	// Path Example: /management/v1/sales-units/{msn}
+	Path *string `json:"path,omitempty"`
+}
+
+// AdminFaultMatchMethod defines model for AdminFaultMatch.Method.
+type AdminFaultMatchMethod string
+
+// AdminFaultRule defines model for AdminFaultRule.
+type AdminFaultRule struct {
+	// Active False once the count is spent or the time is over.
+	Active    bool      `json:"active"`
+	Count     *int      `json:"count,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Effect What a fired rule does. `status` answers with the real API's error body for it (401 as an expired token or expired keys get, 429 from the gateway with `Retry-After`, 500, 502, 503, 504); `delay` waits first (alone, the request is then served as usual); `drop` closes the connection without an answer.
+	Effect AdminFaultEffect `json:"effect"`
+
+	// Fired How many requests the rule answered.
+	Fired int64  `json:"fired"`
+	Id    string `json:"id"`
+
+	// Match Which requests the rule applies to: an `operationId` of the Management API or a token endpoint (`*` for all of them), or a `method` and `path` template (no method: every operation of the path); optionally only those of one caller.
+	Match       AdminFaultMatch `json:"match"`
+	Probability *float64        `json:"probability,omitempty"`
+
+	// Remaining What is left of `count`.
+	Remaining *int       `json:"remaining,omitempty"`
+	Until     *time.Time `json:"until,omitempty"`
+}
+
+// AdminFaultRuleInput A fault rule; at most one budget of `count`, `probability` and `until` (none means every matching request until deleted).
+type AdminFaultRuleInput struct {
+	// Count Fire on the next `count` matching requests, exactly, across every server process.
+	Count *int `json:"count,omitempty"`
+
+	// Effect What a fired rule does. `status` answers with the real API's error body for it (401 as an expired token or expired keys get, 429 from the gateway with `Retry-After`, 500, 502, 503, 504); `delay` waits first (alone, the request is then served as usual); `drop` closes the connection without an answer.
+	Effect AdminFaultEffect `json:"effect"`
+
+	// Id A name for the rule; generated when absent.
+	Id *string `json:"id,omitempty"`
+
+	// Match Which requests the rule applies to: an `operationId` of the Management API or a token endpoint (`*` for all of them), or a `method` and `path` template (no method: every operation of the path); optionally only those of one caller.
+	Match AdminFaultMatch `json:"match"`
+
+	// Probability Fire on each matching request with this probability.
+	Probability *float64 `json:"probability,omitempty"`
+
+	// Until Fire on every matching request until this time of the server's (sandbox) clock.
+	Until *time.Time `json:"until,omitempty"`
 }
 
 // AdminKey A key set without its secrets.
@@ -632,7 +840,13 @@ type AdminReportWindow struct {
 // AdminRequest One served API request.
 type AdminRequest struct {
 	// Caller The client id that made the call, or empty when unauthenticated.
-	Caller        string  `json:"caller"`
+	Caller string `json:"caller"`
+
+	// FaultRule The id of the fault rule that answered.
+	FaultRule *string `json:"faultRule,omitempty"`
+
+	// Injected The answer came from a fault rule, not the API.
+	Injected      *bool   `json:"injected,omitempty"`
 	LatencyMs     float64 `json:"latencyMs"`
 	Method        string  `json:"method"`
 	PluginName    *string `json:"pluginName,omitempty"`
@@ -747,6 +961,11 @@ type GetMerchantResponse = Merchant
 
 // GetPartnerPricePackagesResponse The partner's price packages.
 type GetPartnerPricePackagesResponse = []PricePackage
+
+// GoDuration A Go duration such as `250ms`, `2s`, `5m` or `336h`.
+//
+// Example: 5m
+type GoDuration = string
 
 // KeyKind defines model for KeyKind.
 type KeyKind string
@@ -1175,6 +1394,12 @@ type Unauthorized = Problem
 // UnsupportedMediaType RFC 9457 problem details with the contract's field names. `status` is the HTTP status as an integer; `instance` is `urn:uuid:` followed by the request id, which the server log also carries.
 type UnsupportedMediaType = Problem
 
+// AdminDeleteAutopilotParams defines parameters for AdminDeleteAutopilot.
+type AdminDeleteAutopilotParams struct {
+	// PartnerId The partner whose policy goes; absent removes the policy for every partner.
+	PartnerId *PartnerId `form:"partnerId,omitempty" json:"partnerId,omitempty"`
+}
+
 // AdminListMerchantsParams defines parameters for AdminListMerchants.
 type AdminListMerchantsParams struct {
 	// Q Case-insensitive search in ids and names.
@@ -1361,8 +1586,14 @@ type GetProductOrderDetailsParams struct {
 	VippsSystemPluginVersion *VippsSystemPluginVersion `json:"Vipps-System-Plugin-Version,omitempty"`
 }
 
+// AdminPutAutopilotJSONRequestBody defines body for AdminPutAutopilot for application/json ContentType.
+type AdminPutAutopilotJSONRequestBody = AdminAutopilotPolicyInput
+
 // AdminAdvanceClockJSONRequestBody defines body for AdminAdvanceClock for application/json ContentType.
 type AdminAdvanceClockJSONRequestBody = AdminClockAdvance
+
+// AdminCreateFaultJSONRequestBody defines body for AdminCreateFault for application/json ContentType.
+type AdminCreateFaultJSONRequestBody = AdminFaultRuleInput
 
 // AdminCreateMerchantJSONRequestBody defines body for AdminCreateMerchant for application/json ContentType.
 type AdminCreateMerchantJSONRequestBody = AdminMerchantInput
@@ -1399,12 +1630,30 @@ type OrderProductJSONRequestBody = ProductOrderRequest
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// AdminDeleteAutopilot Remove an autopilot policy
+	// (DELETE /admin/v1/autopilot)
+	AdminDeleteAutopilot(w http.ResponseWriter, r *http.Request, params AdminDeleteAutopilotParams)
+	// AdminListAutopilot List autopilot policies
+	// (GET /admin/v1/autopilot)
+	AdminListAutopilot(w http.ResponseWriter, r *http.Request)
+	// AdminPutAutopilot Set an autopilot policy
+	// (PUT /admin/v1/autopilot)
+	AdminPutAutopilot(w http.ResponseWriter, r *http.Request)
 	// AdminGetClock Read the server's clock
 	// (GET /admin/v1/clock)
 	AdminGetClock(w http.ResponseWriter, r *http.Request)
 	// AdminAdvanceClock Move the sandbox clock forward
 	// (POST /admin/v1/clock)
 	AdminAdvanceClock(w http.ResponseWriter, r *http.Request)
+	// AdminListFaults List fault rules
+	// (GET /admin/v1/faults)
+	AdminListFaults(w http.ResponseWriter, r *http.Request)
+	// AdminCreateFault Add a fault rule
+	// (POST /admin/v1/faults)
+	AdminCreateFault(w http.ResponseWriter, r *http.Request)
+	// AdminDeleteFault Delete a fault rule
+	// (DELETE /admin/v1/faults/{faultId})
+	AdminDeleteFault(w http.ResponseWriter, r *http.Request, faultId string)
 	// AdminRevokeKey Revoke a key set
 	// (POST /admin/v1/keys/{clientId}/revoke)
 	AdminRevokeKey(w http.ResponseWriter, r *http.Request, clientId ClientId)
@@ -1520,6 +1769,67 @@ type ServerInterfaceWrapper struct {
 
 type MiddlewareFunc func(http.Handler) http.Handler
 
+// AdminDeleteAutopilot operation middleware
+func (siw *ServerInterfaceWrapper) AdminDeleteAutopilot(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AdminDeleteAutopilotParams
+
+	// ------------- Optional query parameter "partnerId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "partnerId", r.URL.Query(), &params.PartnerId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "partnerId"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "partnerId", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AdminDeleteAutopilot(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AdminListAutopilot operation middleware
+func (siw *ServerInterfaceWrapper) AdminListAutopilot(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AdminListAutopilot(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AdminPutAutopilot operation middleware
+func (siw *ServerInterfaceWrapper) AdminPutAutopilot(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AdminPutAutopilot(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // AdminGetClock operation middleware
 func (siw *ServerInterfaceWrapper) AdminGetClock(w http.ResponseWriter, r *http.Request) {
 
@@ -1539,6 +1849,60 @@ func (siw *ServerInterfaceWrapper) AdminAdvanceClock(w http.ResponseWriter, r *h
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.AdminAdvanceClock(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AdminListFaults operation middleware
+func (siw *ServerInterfaceWrapper) AdminListFaults(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AdminListFaults(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AdminCreateFault operation middleware
+func (siw *ServerInterfaceWrapper) AdminCreateFault(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AdminCreateFault(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AdminDeleteFault operation middleware
+func (siw *ServerInterfaceWrapper) AdminDeleteFault(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "faultId" -------------
+	var faultId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "faultId", r.PathValue("faultId"), &faultId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "faultId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AdminDeleteFault(w, r, faultId)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3382,6 +3746,12 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/admin/v1/sales-units", wrapper.AdminCreateSalesUnit)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/admin/v1/sales-units/{msn}", wrapper.AdminGetSalesUnit)
 	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/admin/v1/sales-units/{msn}", wrapper.AdminUpdateSalesUnit)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/admin/v1/faults", wrapper.AdminListFaults)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/admin/v1/faults", wrapper.AdminCreateFault)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/admin/v1/faults/{faultId}", wrapper.AdminDeleteFault)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/admin/v1/autopilot", wrapper.AdminDeleteAutopilot)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/admin/v1/autopilot", wrapper.AdminListAutopilot)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/admin/v1/autopilot", wrapper.AdminPutAutopilot)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/admin/v1/notifications", wrapper.AdminListNotifications)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/admin/v1/requests", wrapper.AdminListRequests)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/admin/v1/report", wrapper.AdminResetReport)
@@ -3418,6 +3788,276 @@ type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 type UnauthorizedApplicationProblemPlusJSONResponse Problem
 
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+
+type AdminDeleteAutopilotRequestObject struct {
+	Params AdminDeleteAutopilotParams
+}
+
+type AdminDeleteAutopilotResponseObject interface {
+	VisitAdminDeleteAutopilotResponse(w http.ResponseWriter) error
+}
+
+type AdminDeleteAutopilot204Response struct {
+}
+
+func (response AdminDeleteAutopilot204Response) VisitAdminDeleteAutopilotResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type AdminDeleteAutopilot400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AdminDeleteAutopilot400ApplicationProblemPlusJSONResponse) VisitAdminDeleteAutopilotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeleteAutopilot401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AdminDeleteAutopilot401ApplicationProblemPlusJSONResponse) VisitAdminDeleteAutopilotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeleteAutopilot404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AdminDeleteAutopilot404ApplicationProblemPlusJSONResponse) VisitAdminDeleteAutopilotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeleteAutopilotdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AdminDeleteAutopilotdefaultApplicationProblemPlusJSONResponse) VisitAdminDeleteAutopilotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListAutopilotRequestObject struct {
+}
+
+type AdminListAutopilotResponseObject interface {
+	VisitAdminListAutopilotResponse(w http.ResponseWriter) error
+}
+
+type AdminListAutopilot200JSONResponse []AdminAutopilotPolicy
+
+func (response AdminListAutopilot200JSONResponse) VisitAdminListAutopilotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListAutopilot401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AdminListAutopilot401ApplicationProblemPlusJSONResponse) VisitAdminListAutopilotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListAutopilot404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AdminListAutopilot404ApplicationProblemPlusJSONResponse) VisitAdminListAutopilotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListAutopilotdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AdminListAutopilotdefaultApplicationProblemPlusJSONResponse) VisitAdminListAutopilotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminPutAutopilotRequestObject struct {
+	Body *AdminPutAutopilotJSONRequestBody
+}
+
+type AdminPutAutopilotResponseObject interface {
+	VisitAdminPutAutopilotResponse(w http.ResponseWriter) error
+}
+
+type AdminPutAutopilot200JSONResponse AdminAutopilotPolicy
+
+func (response AdminPutAutopilot200JSONResponse) VisitAdminPutAutopilotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminPutAutopilot400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AdminPutAutopilot400ApplicationProblemPlusJSONResponse) VisitAdminPutAutopilotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminPutAutopilot401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AdminPutAutopilot401ApplicationProblemPlusJSONResponse) VisitAdminPutAutopilotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminPutAutopilot404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AdminPutAutopilot404ApplicationProblemPlusJSONResponse) VisitAdminPutAutopilotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminPutAutopilot413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response AdminPutAutopilot413ApplicationProblemPlusJSONResponse) VisitAdminPutAutopilotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminPutAutopilot415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response AdminPutAutopilot415ApplicationProblemPlusJSONResponse) VisitAdminPutAutopilotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminPutAutopilotdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AdminPutAutopilotdefaultApplicationProblemPlusJSONResponse) VisitAdminPutAutopilotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type AdminGetClockRequestObject struct {
 }
@@ -3581,6 +4221,292 @@ type AdminAdvanceClockdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response AdminAdvanceClockdefaultApplicationProblemPlusJSONResponse) VisitAdminAdvanceClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListFaultsRequestObject struct {
+}
+
+type AdminListFaultsResponseObject interface {
+	VisitAdminListFaultsResponse(w http.ResponseWriter) error
+}
+
+type AdminListFaults200JSONResponse []AdminFaultRule
+
+func (response AdminListFaults200JSONResponse) VisitAdminListFaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListFaults401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AdminListFaults401ApplicationProblemPlusJSONResponse) VisitAdminListFaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListFaults404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AdminListFaults404ApplicationProblemPlusJSONResponse) VisitAdminListFaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListFaultsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AdminListFaultsdefaultApplicationProblemPlusJSONResponse) VisitAdminListFaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreateFaultRequestObject struct {
+	Body *AdminCreateFaultJSONRequestBody
+}
+
+type AdminCreateFaultResponseObject interface {
+	VisitAdminCreateFaultResponse(w http.ResponseWriter) error
+}
+
+type AdminCreateFault201JSONResponse AdminFaultRule
+
+func (response AdminCreateFault201JSONResponse) VisitAdminCreateFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreateFault400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AdminCreateFault400ApplicationProblemPlusJSONResponse) VisitAdminCreateFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreateFault401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AdminCreateFault401ApplicationProblemPlusJSONResponse) VisitAdminCreateFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreateFault404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AdminCreateFault404ApplicationProblemPlusJSONResponse) VisitAdminCreateFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreateFault409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response AdminCreateFault409ApplicationProblemPlusJSONResponse) VisitAdminCreateFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreateFault413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response AdminCreateFault413ApplicationProblemPlusJSONResponse) VisitAdminCreateFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreateFault415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response AdminCreateFault415ApplicationProblemPlusJSONResponse) VisitAdminCreateFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminCreateFaultdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AdminCreateFaultdefaultApplicationProblemPlusJSONResponse) VisitAdminCreateFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeleteFaultRequestObject struct {
+	FaultId string `json:"faultId"`
+}
+
+type AdminDeleteFaultResponseObject interface {
+	VisitAdminDeleteFaultResponse(w http.ResponseWriter) error
+}
+
+type AdminDeleteFault204Response struct {
+}
+
+func (response AdminDeleteFault204Response) VisitAdminDeleteFaultResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type AdminDeleteFault400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AdminDeleteFault400ApplicationProblemPlusJSONResponse) VisitAdminDeleteFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeleteFault401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AdminDeleteFault401ApplicationProblemPlusJSONResponse) VisitAdminDeleteFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeleteFault404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AdminDeleteFault404ApplicationProblemPlusJSONResponse) VisitAdminDeleteFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminDeleteFaultdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AdminDeleteFaultdefaultApplicationProblemPlusJSONResponse) VisitAdminDeleteFaultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -7107,12 +8033,30 @@ func (response GetProductOrderDetailsdefaultApplicationProblemPlusJSONResponse) 
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// AdminDeleteAutopilot Remove an autopilot policy
+	// (DELETE /admin/v1/autopilot)
+	AdminDeleteAutopilot(ctx context.Context, request AdminDeleteAutopilotRequestObject) (AdminDeleteAutopilotResponseObject, error)
+	// AdminListAutopilot List autopilot policies
+	// (GET /admin/v1/autopilot)
+	AdminListAutopilot(ctx context.Context, request AdminListAutopilotRequestObject) (AdminListAutopilotResponseObject, error)
+	// AdminPutAutopilot Set an autopilot policy
+	// (PUT /admin/v1/autopilot)
+	AdminPutAutopilot(ctx context.Context, request AdminPutAutopilotRequestObject) (AdminPutAutopilotResponseObject, error)
 	// AdminGetClock Read the server's clock
 	// (GET /admin/v1/clock)
 	AdminGetClock(ctx context.Context, request AdminGetClockRequestObject) (AdminGetClockResponseObject, error)
 	// AdminAdvanceClock Move the sandbox clock forward
 	// (POST /admin/v1/clock)
 	AdminAdvanceClock(ctx context.Context, request AdminAdvanceClockRequestObject) (AdminAdvanceClockResponseObject, error)
+	// AdminListFaults List fault rules
+	// (GET /admin/v1/faults)
+	AdminListFaults(ctx context.Context, request AdminListFaultsRequestObject) (AdminListFaultsResponseObject, error)
+	// AdminCreateFault Add a fault rule
+	// (POST /admin/v1/faults)
+	AdminCreateFault(ctx context.Context, request AdminCreateFaultRequestObject) (AdminCreateFaultResponseObject, error)
+	// AdminDeleteFault Delete a fault rule
+	// (DELETE /admin/v1/faults/{faultId})
+	AdminDeleteFault(ctx context.Context, request AdminDeleteFaultRequestObject) (AdminDeleteFaultResponseObject, error)
 	// AdminRevokeKey Revoke a key set
 	// (POST /admin/v1/keys/{clientId}/revoke)
 	AdminRevokeKey(ctx context.Context, request AdminRevokeKeyRequestObject) (AdminRevokeKeyResponseObject, error)
@@ -7258,6 +8202,87 @@ type strictHandler struct {
 	options     StrictHTTPServerOptions
 }
 
+// AdminDeleteAutopilot operation middleware
+func (sh *strictHandler) AdminDeleteAutopilot(w http.ResponseWriter, r *http.Request, params AdminDeleteAutopilotParams) {
+	var request AdminDeleteAutopilotRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminDeleteAutopilot(ctx, request.(AdminDeleteAutopilotRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminDeleteAutopilot")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AdminDeleteAutopilotResponseObject); ok {
+		if err := validResponse.VisitAdminDeleteAutopilotResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AdminListAutopilot operation middleware
+func (sh *strictHandler) AdminListAutopilot(w http.ResponseWriter, r *http.Request) {
+	var request AdminListAutopilotRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminListAutopilot(ctx, request.(AdminListAutopilotRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminListAutopilot")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AdminListAutopilotResponseObject); ok {
+		if err := validResponse.VisitAdminListAutopilotResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AdminPutAutopilot operation middleware
+func (sh *strictHandler) AdminPutAutopilot(w http.ResponseWriter, r *http.Request) {
+	var request AdminPutAutopilotRequestObject
+
+	var body AdminPutAutopilotJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminPutAutopilot(ctx, request.(AdminPutAutopilotRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminPutAutopilot")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AdminPutAutopilotResponseObject); ok {
+		if err := validResponse.VisitAdminPutAutopilotResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // AdminGetClock operation middleware
 func (sh *strictHandler) AdminGetClock(w http.ResponseWriter, r *http.Request) {
 	var request AdminGetClockRequestObject
@@ -7306,6 +8331,87 @@ func (sh *strictHandler) AdminAdvanceClock(w http.ResponseWriter, r *http.Reques
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(AdminAdvanceClockResponseObject); ok {
 		if err := validResponse.VisitAdminAdvanceClockResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AdminListFaults operation middleware
+func (sh *strictHandler) AdminListFaults(w http.ResponseWriter, r *http.Request) {
+	var request AdminListFaultsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminListFaults(ctx, request.(AdminListFaultsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminListFaults")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AdminListFaultsResponseObject); ok {
+		if err := validResponse.VisitAdminListFaultsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AdminCreateFault operation middleware
+func (sh *strictHandler) AdminCreateFault(w http.ResponseWriter, r *http.Request) {
+	var request AdminCreateFaultRequestObject
+
+	var body AdminCreateFaultJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminCreateFault(ctx, request.(AdminCreateFaultRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminCreateFault")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AdminCreateFaultResponseObject); ok {
+		if err := validResponse.VisitAdminCreateFaultResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AdminDeleteFault operation middleware
+func (sh *strictHandler) AdminDeleteFault(w http.ResponseWriter, r *http.Request, faultId string) {
+	var request AdminDeleteFaultRequestObject
+
+	request.FaultId = faultId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AdminDeleteFault(ctx, request.(AdminDeleteFaultRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdminDeleteFault")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AdminDeleteFaultResponseObject); ok {
+		if err := validResponse.VisitAdminDeleteFaultResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -8282,202 +9388,234 @@ func (sh *strictHandler) GetProductOrderDetails(w http.ResponseWriter, r *http.R
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37ctu2uij+Khj99p7av0XJsmOntT1rzriOk3o1djy2k+6965wliPwkoaYAFgCtaKV+rPMC58nO4ANA",
-	"ghQpybk4aVfyRytLJK7f/fq+E4tpJjhwrToH7zsToAlI/HgJWs67RyMN0vyZgIolyzQTvHPQuYJY8EQR",
-	"LciMMk2GMBISiJZzxseEjinjvU7UUfEEptS8PmWcTfNp56AfdfQ8g85Bh3ENY5Cd+/v7qJNRSaeg3dyn",
-	"CUwzoYHH8+7PMF+c/3giFHAynBM9ARLTNAUZkZyz33MgGUhiBucJJETIBOQB2TZL3euTFLSZJCIJGzOt",
-	"iJAkoWoCqkcuYQrTIUhIcAQ7KBkJSagmKVClyc4umYhcKrM3ZtZhz6sTdTidmj3VFx51JPyeMwlJ50DL",
-	"HMIjgXd0mqXmrSejHbod96GLi+3u7nSizpS+ewl8rCedg72+OR+zbjPl//6Vdv911P2ffne/+/b9drTX",
-	"v/+PTnGoSkvGxx1zpG9Ylqnu1VxpmHbPcX31YzTfEjEqDtFcnsIXIty4WyIZzISIxXQKMoZBjxxpMhVK",
-	"kyd9Ek+opLE50tYzWVxH8ykEc1T3/6S/cnsXaT5mfI1dZvggmdJbs1e/74iwEaF8/lFbC9fQvMM7fPwT",
-	"7PMNSIV7q2/V/fB4u/Urad7wdm+nt/3gTa67uyrEftRulm9jr7fb66+zDZYsLvp6AkTIMeVMUfPVd4qw",
-	"BLhmI4Z0iugJ1QSnhSrWUXIu5AzGjPLKCITnhk4VO8uonpT7YsmaVGf/h++f7u0+2dlupB5TxZv3omgK",
-	"ypBa/Z0iZ1fnLcsw7y9bx39IGHUOOv/fVsmAtuyvauvs6rzjmILmIE9bTtX9jAfasopyhA9dy0UxAq5I",
-	"iiSP9StDp1uXZZ+xnAcXRzYMuA4yCSOWppC41wcGkClxX2+2baE65Xp329/e7w+3R7vdp/QJdL+Pt5Pu",
-	"frxDu3vJNvww+p4+He4+6USdkZBTqjsHnTxHsFkEg98beC9V0GVcAVdMszsgCqiMJwaUWaII5QkxSy8x",
-	"7/cc5Lzc0O9VwaDEqe1+I1JZ1Fhcx4+5YhxUBZ3ss0Tl8YRQRQZD98zB+auDV5cvBoeWcIhUcEWmdE6G",
-	"ZvlcE0lnRhbIDFXmugs8Fgm0QZVb0XpXUVtCwynfm4FUJrgClH5+pMkl/J6D0uavWBhRBj/SLEtZjDRg",
-	"K5NimML0b78pSynXhGb7lp10EXSlnZYMJdBb5c6Ka0NKDwykeiHNHNVQJHMyYpAmhCkyZUoxPo7IhNr3",
-	"ZlIYljPPAGUsAYpwocmUagMqWhEn0UTmZ/PCP65eneNINDVgCUmPDBLQlKUDC0/4lJ3QwJj5S+YpHJIZ",
-	"0xOi4A4kTcmIsjSXoAhQM5EiKVMaEgOdA3inJX2GY6pBr3MfdY4FH6Us/mIHHbv5ld0EHngupYFIpamG",
-	"qABlSlI2gngep0CUhgyf9STGPJur8pRpmooZbvAZjGiear+cR9zmEZ8ToScgiRsa1/NcyCFLEuCPfeJO",
-	"nGeK0FxPDMGIqYGLYa4RHKVIASmCOb9cAdETpojIQOKicPHnQj8XOU8ec+3P/J3CO6Z0gS1uO37BCoAw",
-	"bambnglCJeD3WhhsMVywsgGDa0s2YRZ/aEQoBfrvr6+fd3949K30CMpNoxGLGU0LKkQSiFMqkRgwRdxk",
-	"FnkGy7cwiIgShGkDAkjyUe6a0TmezAWdp4Im10K8pHIMX4zwGqJqiJZZhDkeyvGMFMg7kITGMWRa4Yqv",
-	"8KsTKYV8zNXaaQmYee0lWSJtVj0GDpLFjslSg0VmL2I8hqQkcH6vzBJlxpWm3OiVZlfXQpxRPnf8Tz3m",
-	"zi6pBpKyKdOW8bfbQpomcE9vhY/iJK+5IThCsn/BoxKOM8+RGb+jKUsIahaZEVeIFrdgOS+1nw3Fc1dE",
-	"uaXatzAnCoyQr/JhMbD5Gi/qNVd5lgmpITmDhNFrFGq+LNZY8sE1in51amDgy0uTFG/1KEkkKPzI8zSl",
-	"QyOvWUEuk4bya2YFspjpeVWoe6VSsagQ1kepCXpRJxY513J+LJIGefb06hV5sv30KaFpNqHdHeKeJkYU",
-	"NQBZTn/+qjr5zuLcocHoqPs/b9/vNJmJok5qhNMGA5+WAJrgr4cEppmek9kELDWi9uBQ1uOC4+KYhqmq",
-	"HtIzKTg3CvpJPoIpo4qMDYrVzVsNqnTxBZWSzs3fmVDaH1tFzamZF3ZWX8N9KLf/6g7gbdTRTOOgHiyK",
-	"F8XwN4i1WcVRMmX8KMukuKOpWUoVTqYg4wnleokZauSYnn/UHirTpeyGzJHMQR+SxApvaGbVFdUbJeLe",
-	"oplwynihTTWcqlPq19G9m/d+nIr4dnHjXMzM/wp1MqEaupqhjrSwCDEaKdCL5/OTmJERdTKBmQeFNUNX",
-	"jZ4sgabEDBlZafiFIEnuZbMQN548+X7Sn/ZVZ9XFm0UXq3m7dMdHyZ1hUYsbp+UPNemXZMKpx8FKS8V0",
-	"vz8dGPo7MMsdLO6gU8HgjV/73f23f9u4uenZT5v/a4OrP3L1x//9P+qPqfpD/TH9Y7K5+bf/WLlrv+LW",
-	"DTfa2488O0AeIZzMrCCWoFHRrxHMlAHX1kCyDNiO/XOGNkowAvmRXh+SbhlfOcXPMP/ZPPYA6F9qeHou",
-	"pDc8oRo6pZyOYWq4zi3M8SwW1inhTtxa7u9+GwqRAuULt1McnNtc+W54QMvu7tg+1XSFHGaVawzvMCJq",
-	"ImbcaT08hk90qfj5CucItv/nu8JQBmrGkCFKHoa+18aLyGzC4gkqlVw0SFOrUDYAisp5utNrhYYzx2NO",
-	"eZbrRdrlDVOBGLTsXP1j91Hx5mlheFv1csMbwTgXQumHr6ImTK0r8HDHnB/GOa2FBaUPnk/NrRwdX5++",
-	"OelEnWcn+PHo+uRZcBctd9lwEG5JK6/xZ5i33OTDMbOVwZ8LsyorNjeAjEjmjWj8AcTb+kqKZxnXT3c7",
-	"i87hqJNSpQs1d6WIvWihX2HkNvcTs4w5pcVfryMQRsRy599wucG7XuZbhBzgesm5rNyQyu0NLY5dAy3c",
-	"XIO3wG+uvthy6Mhe7FosxvlDGoDw4SDA286sQrzX986EpxF6frjd7vq7a8GzBtKBPosVtONz7GbVDj4l",
-	"sSi5dANyFLxuNe1bzq0uJIvhgsa3dAxtSxdT9DNY0rQScyoMunJrT5t0IypvoUICnv3ciayq/fy0Efkb",
-	"4OHJGuAQbnQ9CuWw2ttYVphMikfvo84dU2yYwim/YmOeZ8+FnK4hhjqECQ9wyb2VFKdRDwrdoVbuhDuQ",
-	"cz1hfOwM7EIaQbRB5vxUksYHEKcEYpb4V6qb+sUbQtyejEKKRgGMNyISzAFZI+KH0XxrUl0pDOGZO3+W",
-	"ec2a91TrkiknOVf5cMq0hsQ7np1VUB0Ssy6UYK0FEHenPnwX67nvg4NEN18RnbLWFA/n9uErD0Co8vna",
-	"GK9lWp1Xsges/ANQ2oIXE/wSqFqTFKLl6DVn+iG7vSpeqgjAa79u37AijAW5j5GD8ix5KArfMZh9zKR1",
-	"JlyHhAZxK7zW4tCiZrE/ZOoe40NSFe65lfxeemhYZJeygI+KrrOKQ9V27UZZsoBMSN2M4ijFO9OXxOeK",
-	"2C3n5Z4xnohZg7EBnYKqKfoEfzDsgtvoKXCDRGQmpNJkxKTSFZP0coWy2IMdusn6bCe40lQu4wb2KaLM",
-	"Y5AcEKpdyIJET3/ODdF1PgvrfLEPGAWHSFDgvJ6vOXtHIBPxhMwmLEVPLjJLw2j8OHPQrZR5+YWGm4mK",
-	"g15xv+5sFjb/ihcO3A1nW9pEowrTiowYTxgfrzAQLqCtf63hqMsLJhsY8cH0PDKHyO3BbH7IvT+38zVd",
-	"PE51BTZc4WFGyerKHa5HoXFIyMINsOBi8XY6Lkgq+Bik9Qs0G6cMAD1skWuyZjHjPnDULcgvFMOiq7GA",
-	"YsaXmUBLh27N7ep+qcYCJFBF7gqst9kK2u1mIaktDKtuReEtB2cZwOEK3PDw04gcQ5qQCR0ypHyUhySx",
-	"AS28h8tpIOib7XKhuxJyhVZgLro23rXr/dNV42T3FuZdwbtTRqdGEGFBRLr5qRho4QfKEzHtStDSxq1r",
-	"Oe9qIbojqjRyqEwCxsx0gSeZYGhS8ABshlBmXnfS3SJyxmxSYKBuYb/sYvSAatSpEI3XtAw5l4mDoDZg",
-	"TqkGpYmILc+J4TtF/qvrXuqeJuhQCgMTUjFGa7giTDcCM7zLUsoLG1mdHVBNJjTLgEMSkdlkThjGvWnD",
-	"tsLINfN9LKagyEiKaeNMH0B/Hk4MpMg1tAQu+1t0nAwBHf1yQ5FrG67s0cR+RwSHMGyqSRh1hDuEdMZH",
-	"ohN1ZlRyCykIIqttCogxwZAegFqRegFmqte5AtV/QWLUpOY68aZNnqlJEB/JtpessogbXSRFGESUkKOL",
-	"Uw/qbXJXMzBY5CUssaFTSKTLnAIhQx6W80qYXQvbQupzpqonInIjkRfP22B3tNCAnohmkcEmOrTaYO3P",
-	"QV5BG39qkUiWYAgGtBq5zjxSBrUWjt4XJ9dkq2T6W3fbW8g1u4Zrqq33U8XvB81oUmhci5TPsoB2mzP+",
-	"vGy/CHIfBojuIQcpxbX4Uwq0nvKCwwNuBd6rUEmt41cQ+/ClbEiCj9jYefJXDVHs5bjy1oeZotb3eq5n",
-	"UW9AbcE52qy86OeMQYjLPsRnDZvGKsvmakMFaJ0ipvxI+e1RXIgDyzYfPrq2qaK4odJO8WATQw0zbM6L",
-	"M542qvxVGApQJRRQH2gBKDayws/7lcD/w4H5YZ7aD/G2fFG4eyAQrYaD1wgz7SEKDNJEYYh4CiNNaOrw",
-	"u66LfJLr/gSXuOBR8IZj4ekW0QIFEKRZWpCEKfdLj7hdp0DvoEhp4dZmVu59WfhkkW/7tvzY+2f37ft+",
-	"9PRJQ5BB1HnXHYuu+/I3JXjvks7OQCk6hvDXrrplWVfgzmjaRZ3KYKdZwkfB0yKAZFlzHMzAGSxfKzim",
-	"CgbkKMsaz6Ma9pZlzTGOhpfQLPtOoS3fqPBHWUautJCYBvRCiHEK5CKl82rI29Hx2Ql5zjSvBF62hbC5",
-	"2ZswoYa9ddBJjLqlWUw2fvzx6HyTUPvoITn98ejchxDbKHtIeuQZ5UxN/FMWZySMmdIyzMRErc495L9C",
-	"IYULojIa21y45UfaljpaHbbMW+dp7Qh/eNrf3t7e/n5/9/tq8ODNTfJ+P3qy2xwO05ZdNzAHdDAgI5Gm",
-	"YgZJkWvfGpSMLyxEJldxfW/V3RapdSwJY3KvCvJMhpTf+lNpitE9DkyL5eKeDrdHe6Md6O6M+nF3l+59",
-	"392P9/a628n2qD/8ge5Df7uzNtrv7zcf5kmQYLbIiG+b4sZeq5ym6TxIbjOfAM/Y69nVcy58OS6KY9Ht",
-	"QdMcWgwTTLnMPBcAWB16mitNhkCoy6TeDTOpV+LlLRY8sLM34eYL0D6W6dLlOyIxSdNXo87BrytkAh+F",
-	"c/+2KRXA26FcdPDQYKqduddpXopj/2HYgQqXtSzfGAVdkrm31rY5h3M1WZt9oOOqSIsVMUlGfFrYgD8/",
-	"okAymhb0xEBbkECLGcmlrtUjR+mMzs2R2vHNA7uGxW73HSmqQtD2zpPdvadVGrBdpQG7C9RpN9ruNyNU",
-	"ceuLtLyWE48mCTHjKli9alcG/yJBj7WUkHVjICs6aDnGTn9nt9t/0u1vX/f3D570D/r9Xh///c+arqZS",
-	"3mvm7eTo6sFJCx8cellT6Krw85IqbYgbH8Mhgd9zioLjoDiZQeGLkYCJLkMIVOFPeWZrR4gG6mKzilgF",
-	"jyYSfKb4KR+JBvJwdV5k7i8QgQUsergOt5YEiwxtiT7UtKNKDEwj2Xb6TlhrgdAyASemnEi4YzDDA4iF",
-	"lKg32FoXU2uqV4atME4GYYCDM7YOjMRrpbGalMx5TtPrXHJxZ6nFgk9jSt/Zskj7/l9UKZXUYi8JLIHV",
-	"SS5s/QJqM1iXKDUb2/0/ft3u7r/d7DdSCGoVhqVUKcvMkxOqLiHOpXQusJYlF6FmUcfXZrrIZSYUrBXA",
-	"4q/rmGoYi5IALtPbjOj2vkXsXTRV1b2SNOkaIRuTIUhRuuPQ5UkoUTU72nI7EhSk3o6GY/caqmysGxvk",
-	"dLI1Y27802G0z0sxFmtjHz4cvn2+qLrvLpDrZRdwc5O9f3lv/nt2f3OT3Nzc3Gzc3Gx2/3lz87ebG3Vz",
-	"0xu8/VuzVvIJzDEzGCqmVx7fL+6xRr35IrRDlESfxlPoZkJ1Ps5QYCYIRcIVAa9Bhlif/Od6cYSVCNjF",
-	"0Ewjxqp8OqVybgBbagJc5ONJkadoYDfwZuz09vf/s5auht9Vufonjq8t57p4dUWUpjyhMlkji3QRyz91",
-	"iZzPEJu7EF2EwZieACobK4miOIonDMM0kI1lLL61GVwB9VkR6ls7omjd2N+gokiNcj4/Jvu7e9/7sh+u",
-	"PkBY4cQVc/hOOY3XlgsiAyveDIySap776fr6wpc2MVqdC54AeRhUDTAPD3LJD8z9NNgrymoDPg8rqKeQ",
-	"ijGhqRIkplIyaNAX7OJblOkZRrDZQjfm1G16KuNkJmRidKYE7iAVtpogJzTWpJ6tWiG2B17JSgQo/p2v",
-	"lmO3Mc5Tihn8RhWw3oOGwISq/WHRB2wNC2ZFI8pSSGwgQiDqGsXZ1dJZW6+tmD3uW+lSoef6y2vIgfdC",
-	"ryvwUQZtVI+tuPDtnSewu/f0+y78sD/sbu8kT7p0d+9pd3fn6dO9vd1dI4gvd64uCowh3C2YuXb7/SYx",
-	"zBmqFtLokaZ6CutiH28Zx5RmhyCHLrfbZYejY7N146eumIMD605r6vzSk11YQ3WSidaZOtjawnqF0/FU",
-	"9xK48yUc1JYrKNEt11ALfl7hP7axsfbEAp3GoVoAHoEB0JObZkpUiOQOCL0d581OC+bSMsStJK1YguaW",
-	"i5mLZKHV3IXP51lejGL/bGzqU4e9N5W/sypWyvjtIdqpEawLCTpIK6hC3MHWVipimk6E0gc/9H/ob1lT",
-	"O8it4uWtBx/H547G/5KR9XXb+ZJo8yoqlUC9CqGCgKJVym0VFE7eZVYRmgOV6Zxo9ySyx4lIwVroPE3E",
-	"m3dR4XHVs7Gzh+aU6LG15zolR5OyXW2xGfC71BOJcjNWFSVnYshSuKBzlAaUhsxuFDjZuOls9286RAti",
-	"PvVvOptVVNjtL3dHfjrN/VORr7oFwJUt6RyMaKogahFoK1VQFKRptdCQOiQDs/cBoepWIQkpJsEQNhrH",
-	"oKpkxM33QRaIJvHOkLEhECVcycGJmFlmPRUSxdhYggZrQx9RQ6mcrHbHYFa91TPB9SSdk/F8SmyZaTVh",
-	"mbJju/BKp7CuFWrTZg9pMH+JXHbRVB/avOxbKN6QjbPj483DivXCxV4bjCsq1GBhCCi/F6PRAh3f28fq",
-	"Pp/LKmMk2KD4b4Mvhmw0Rdw5Zq+28OGuf3iweUimQDnj41FuM98GF0f/fXZyfv3P0/PrkxeXR9enr84H",
-	"ERkcH139dHpyOUA4GBz/dHL886vX14MeweyPMbsDHlVBOqacC29ixvMrz7R6aB/I4j8jU/vKDFANdZRc",
-	"tRJBcgVS+bOlWYYX5BAqpTZeOaNjOEQVbAjuQhIMC5ftUQjkjP4mpNI5Rg3/+5jAVroiQqiqSBVW7FtQ",
-	"TNrkitLTWhUsnKzXKl96BPtOoYjpa2OV8qXBk0Of1Eq2d0mCDsyRIc/oN1koGfWZpc8GxKwWgm7eKIdZ",
-	"UEM6siX6nFXD21QMsCeQgg5i7tUnoS6rUiFrO4jCe2sEC2VEghVQUYkAXh4v83AX1Dp4vnZ8Z7DFalH0",
-	"IJ3Z7hm5qQunzblmafAEU+T41dnFy5Prk2e9lYfTYrL4Be024aA9Mjg7uTz+6ej8+p9vTk9+OXlmWNir",
-	"y2cnl/+8ev3j2en19ckzx8pO/uvi9NL8ZZ0dcZzLRn3NCj6YGG7joGIxnQokwTRFU5E3616eHJ+cvjl5",
-	"1ok6tVV0ok5tEZ2o4xbQiTrFUXSizuXJP06OnVu3vLjwiQZT+qKGu1hhrpq2P6XOvOPWfnF58vz05ctO",
-	"1Lk+Obt4eXR9YnZxdP766GWjhfqiymLbi8EPAS22ZmKbDVHMuChvmKOw4ob55ESNTtR5+erFqfnx2atz",
-	"fO6qejjNI7UtOeDtbeBUlc4PsAT1XSGmRoT6j0RphtBtjjUWXGmZ2/jKDSMZWZUJlCb4MONk4F4cbJpR",
-	"OMU6eYZ52+cHNMvMT0ISJaZgo/whVRBUw8ZgSSMMGtQjG4PX/JaLGR9shofrGVvkP/3C9OTasiejBEUd",
-	"91r1JMvXVspYa+Ys9Mg5zEhJwdDURLMMqDx0eTXKyDR5mhA25ka9yO3KjMytvvqkhi9MjdeKtm/yYrTs",
-	"aFHxcDG6ZERj7TPdZhOXwB1Qf3OvieiRI18Rn4xSOkYtQ/krjTDKdIDa6qApBSvTuYSSpjhtunMJ6LY4",
-	"tr+HFLf+wzMmIdbl3+dCH9lyuAaW3zZHBCVMH1OZXNC5ETqPrBulqVhM1HGC9QUdw8VEcDjHYLKXIr5t",
-	"f0P79S0fWfDxS3aHg69eh9HrGE3XGThbGK5WVyAFKq30SNyz6tBfEn4bxJW5aDPDMXMF5KUYM97ka8OS",
-	"W9ZmsXRx6pZlL8szXfLs/TIg9trWiqYtqRgLHyap4Omu73ZBLs5f9MjV7zmVhrr7plfb/f677X7fBjm7",
-	"wNDtfr9PMvYOUlUoW4KPLY1PsOy3BOxyxBNIDl1BGcX+BVZ4uIVMY+l9FN2F1DQtC8BPLJuuacnszY+v",
-	"Lmf9n1+Mxd9DeXU4fyClbo9cr5ySr7D7QPVwr79s7qv2WLbTc/exCT1/KRW5pRqRZ8jmruxuNMip6pHX",
-	"ly8LBjMEgh6e1UHp+LLTxBbdQzSeQs99vYWPhvfy+vJlo3cKlHa7uaBKzYSsOTzUE1fccuWNBkM1aouY",
-	"31Bj/INmT5cZqhfuZ3EnD1qOArnI6Kxd0Mbzrax2s86hrzzuGsc0g0blpTYxxGa5otWVWOtMZWRE14LH",
-	"menQUli24bnJ+/0nsYtSxD/Afee1bfvlgGy09vCJgq+e/Xxw/Oay8tXz04P/7uqc81wNNot8+2rLraaY",
-	"xrYEjPLNoBlLLfhYSPLm6Droy9XcZatqGEq6b9/vtrTva8/LqC7JnXZ1ysWOQ0sK1PUfmpFRh5gx6DPF",
-	"2yPn65Gl2Jenpi8HLUBcCu9acQc+mnUhlB7NZ3EumZ5f4fJdvf8p49fiFviyYgdCupYIXnqEwp5oo0aK",
-	"xpZ41kZqCLxoBk1tFgpVisXdI9f7oZAr7QvPPdr+45frzkLnHLeAkRRTMrh4dXVNtqy3A7/fGoMekI1C",
-	"OwuqGd/CXG0WMfu2y4kYW39LEX4zeBVn3aOMTbtXYd2Qn2E+KCIUXPUZK+YMNWUcEoc1K7d+VpjeP9nu",
-	"sZjJ1t32Fv5kNl8tsbwZERsWYeS07T0yZTzXoHrkvLne8so9tB5Ri+BQm6N2joeEA2AzUiMx2mY1jQAy",
-	"aO1W2L6gEvYzZv7GXhnMBXnHgmtqi8e6gYqYjs5ixyaj6I+6E4ENs/SMFZ0Wa15NUl4xuuI2ivY8d65D",
-	"406v39u31NcNcYQATBD98CVt05FU7iJS7FXYy1eE+TQ8FZEszS3J9fhZvJ6lBs61y80xU9VXyrTZ0wGO",
-	"Z0s0qrJEo6oGeKjI2oeNeu6j7aJQ7I88olnDq7td1bvhN9yAQXAs5vfKlkvzLLkF377LtzfKqJ6oKKi2",
-	"whI7meuJa+U5S/WwjVG1kBCZSaY1cNt4V2nnhaQpUiwWgwU86/lQWJrLSP5GKEQHljcf+uUkIs5RAUJZ",
-	"nU6HbJyL3IVk+R9RwJeJS6mdCDMNlgQxa51NEM9SFoNjCg78jjIaT6C70+sHUVMBUEadO1+1ooNAhB0j",
-	"MuA0Y52DzpNev/fEctIJ0vSt3gzStIt69dZvs1vVcx1m7qNOnWj6bw0bMMQk9s0sxtBSv06zKYTxgrkC",
-	"5Vp0ZkzOrXTBpqA0nWaqR16ZY6ZEUZ4MxTv/1gR1ram4MxKfbW1xiOasmTt6pozCtNvfNWdWAMFpgs1I",
-	"poy/AG0bb9QaBe70+yu6eK3faido79HWQc38iL1/dvvbbcMV69uq9D3Cl3ZXv1R0WMMVOMPHqpdqPe5C",
-	"7o9phSHf//Xt/duo4wLyXJx/cMPfKbtNQ1XpWKGCZt7uvHU9aBrMfEli7ZEN7T42Kk2UsdVHRH7LlSYZ",
-	"dWi6vdtN6DyImhqBgahN79eyp06KCyAcDEyNBRgkNj/t9nfLunEO5HwmswfFFsByfU1K4ELf3Y+uyvsn",
-	"hivfROW+KmG6ZPcvDdjOQWijO+7AwXl/NfQF3TofDTV2t/fWmaWhQ9dj4dWZcHZ/TwvtIY+EnNnQ/Tp6",
-	"VSizkem23vv6ffdbtgmK7fJQ9on/tYlkl23LinJVLV1cg/KAH9YaOGin8LaNOljm72sNlkK4l7BHlKVW",
-	"1OViRgSPLE+xQhBNJVBsbaZy7NpmxBilRUZmQt4yPm5B60s8Lt9//nPiVSFwNjVnw8Y1fqd/PcZhtkeo",
-	"398qkC4kykDgaLi6l0wVSfKuLlAI7037KR/Z+h2z4z/qytdTvItk/AXNuxEWMI+B8XEpVz8qfX0UgDA3",
-	"hx5L2w17GlziuqJEkQATNn4bWLPw4JAMguzewUJzOF+Yw4VCDVu7Y7cQDds4qrjZzygNVPsSrSUObH+y",
-	"FZSg2wyqHGbF3T2yELC/+qWiX/WfQgiwIBUkW68ikjzoPqSWamYi10aqECOSQMzQ5gDdKcZEaVFV0wNd",
-	"nsMMwgrhLQT4vLKMxyCoi72X1qSslRPr/QkoZLhgf2WrwMJf52rWeeGffLRL8/2Q1rivozQtIPPPcFVZ",
-	"eZjtHKyVk1wUlWs+GyOpdGt6ZD5Svfx2XuIO8Rsr+USspCyItBbJ2HpflBK8R7WylavYporW5GltLDbG",
-	"HG2qDeHDyynQz2aqRyNCqIatxzDKIlaF+fovppkh7aING22mYw9SsMq6lO0q/8A9NEDXFAYIoSHElS3w",
-	"7q1U2IIzY0A7Xc2DdEgGpY+rPlIGMaOpuYVymAm9A1ueyFauQWi2foO6c8rGHVqfAHMtX/3RL1UO6rD9",
-	"ecl60cLuS1D2oJPuEuLuICtaaKf7lZsP/8L8oTCsYYOSj+EW1VyxNWTPsJLgo9D+5fUEV9H/ehHDvzgX",
-	"qG73kXjBL65bOiWDam7jIPTWZCy+VYQS24KFvH59+mw5HQ7v/XMS4oWWnI9MiqsAvkTIDu/2G+39YrJ5",
-	"eA0PpMA2EKNrAzHWIbZlsk+DnbyeNpzOXYhHIfBYU2vhGvo9B2x75HxDRSmFdeG0qTjDsmVwOmW+bFCh",
-	"IjavJWwNUC6nHrT39vEsHmHD1zW5jo+vqRrg/pIugGpI0cPgfut9tRTM/XJEeAEVPPjs3r7qzS+56a+b",
-	"BD9eYAld0f24kmUHXIOE5FNIJtV6QvdvHwJyWy5OrsHb/tBp26SiYzHNUtAu8A/XcVCE3tUSqjYKlzkW",
-	"WSBnV+eYGKiR9b/TZCQBiOCwGVWGKI7VdotkI1fCggtNbGLd3ChurhfEwrTOqebzr32ArdGnf8/Bxyw2",
-	"GbPbQm3sqS7g62cS3ex0NDVo+tmja4JyRs1EYVV69DeR7ZFFNgeNwW1g7WMryKEdo7ixj+RgWzbU9jNS",
-	"ExtsQpXgBr8xswx7mBfleX0OSJAnZXHV5rTXgplL2y9GIfvyEqWM1hhwY/b4WLhdtnz+EqF0awsBQUSd",
-	"0pB9w/FHxnELJiWKfywi2y7unxGRzzA6n9ZLT2AQTL14RY88t2XdfbiLSOZEQpbSGGxi9oyqcqSix2tA",
-	"A1yldwzJd6O4TNSZyNOkBdWv8BQeAdUrhe0fg4t/Q2yH2E9Wv3BB56mgybUQL6m0xtevnyBY0A14vktr",
-	"C3BiCBOajj6WUtwxmH1GOvGLr7vg0DURUGShW2n/jimmD0muwNd1s+9DQlQMnEom2uT0NwxmX6dS/ddG",
-	"u0diibGQrn1xRUkU2K07LCSGxcVWIYJt+mwh1Ci0jTnoY9DKVXW2rdzQKaup1IbZcZi5ptGEi1kUlID2",
-	"zgEpMI3MAXhCNR3SVkftJSjQtlf1Z4fcSkvsJdZ53xP7q7bdYWNtdx+VXt6N9pjGCBKkS5jeXBSnDJP0",
-	"kEwVoIfpeVjHlKsZSJsaIHLsCG/73OUu/3aSG0hh3NuSMLHILtSGEtj68mkaEQlaMijHGtL4VoxGkdvX",
-	"adDy/2ewZeCxz39Eer3eZlSMBJJsOEfqZkRmwtBU+73VpoqW79aQS44NXBviynhslUoH0gjmKH7FUii1",
-	"HmRjAIOeSFAT4TuVOgHt8uTo2dkJroFxe9ZuLUapK/u4tyfSFbix2mOAxvn6cfTIES9qM5Ud0cfszpZD",
-	"sD3QU2YDTJvs+UHeSYlslXZpq3pifbSxf03Ubk/tML/+9ez3pwG2Sg8nKxiATexZGqucUix+tiw7OOjJ",
-	"X/OSuNiS2UQUDfenS8LPLv2CHs0dFNzsOp4gv8s/QwCshNhbhWR5rksBIujt3woTJ5YIFha2CBVWNDuh",
-	"6c12nhD2r0A4L12WLZdf2GE/KHOo2V8ZVr0qu8SjVezP57qs1N1/UOJSpankXzx1KdjrA5KXwkpUBBvJ",
-	"wjvDBcnSrKalcS7ldX1Ga2qtff6XCDZc6T8xwlvYj/GbJfXLBLis7xUJ+MDW+6niqz35VWD/Stx13xz5",
-	"3pG/9Oofym2nilv7lmEvDSUlhli6yTUuVZrOnfl6bnShHhkUfPUA60oPSMJUmycbk8sN93YvHZa9nItX",
-	"vJ+LFkk/hHGlgbZZwV9jz9nHpc92zi/i83qIg7u00tl6O98qSXwk8bUNND6K+BaZPx+Ipq0Cz2dJs/Ap",
-	"yp87zyKYp5B9viVWfJN9ludw1zIsVmLlBGiqJ/9yxbeqfXmK1Oyt97Y2wf3We1aJelxs/RI5PTgqKh5g",
-	"YWLbIh9sn+9qec4eOSrb/aFOC2GJNwtjRbljwYHQGEs5BVS9ovoalT04EIvhWmEf1nDiQ0L5PKheb4t8",
-	"YQE31I2Ax+Bj0iTcAU2hgeG+gKIiyI/zHxtbsjyIqmGJvO7VXGmYdm3L9ehhL71xJdoe+t5Fmo8Z/7A5",
-	"3bsPmNoVeVzjSZZ8SN2Uw3hCpQL999fXz7s/rE8Gg/ssqqa2mR++TCGKNRzgz4UcsiQB/mF0cmcNOnkt",
-	"xBnl88KieR919tY5giv0LpxIKeRHU8m6FlDg/HDeVGElIIFlER9LBtcifGuZD2slvxdolWooqXtYzcaI",
-	"LM3SE6GgTtqqBeVcR2AuOGAMje8LXhyELbDZSLVKc+Q3uvUXoFu1Qs8NJGtFqedvVOxLUzGXFBn6FBpt",
-	"vcuJV0s3xRX+jmpymKsK7MWyIUyYi9JFn3ZEGI/TPLFJEoZKTfCerDXDpk6mo64vb6uwgT4Wm1dG2ltI",
-	"tnSvMYWeWd8KsNbxMow8rHZ+JmeB8KswZX+3/+TAUtGi2JAR/+pJtQ1k0aW319OF/x2J4aMKXU3nvkoA",
-	"W5Et/dWSsj8nZfJyi+3ZuTJxuyj21EikFhJKm604V1pIUGUvpyLTx9XevOVi5hs+1YIly8QJCTqXXGGH",
-	"NNuSktYaUlYjjCMyW+yyZtuDoF6LgcnKm5WmDE20Ni4GJ1BaZMoXAW1rcXnDbzi6cAeLTT1c87+gl+cA",
-	"5TxvV42K5jzY6pgp4vbCXJvb1Ai+leVPqC1FOM+gVzZ4I1PseaHam+seFNFKTDeOiHlxYYNkm6siplnK",
-	"qNGgE6qpEcgnlCdFLfZBLdjJrOQWVBEipegIDpytfGrrsRaZZviNiyi3F1uGltpwLVsVKGp4n5KEjUYg",
-	"MYTLDIHhf7v9/UVegCGfLvzzmzTc8nrtGh3P+PQW0aam90ujcbXwKN7rPG5NhIYuum3sq5p9SpVL8UrI",
-	"BjZByFI6dz3PqPnT/lY78s2vXm7fX3K4mWU3f3vwITsm1Xiu9UBKc7K2PS+MDL1coAQOYpEi9L5YlsGf",
-	"Tyzw7YPridQWYhvKil5Us+9XSwaNKfdt0dzPwKYtt2oKiwwMO9ohDzeoNQdNNlyA18A3yh1Ei/16iWGX",
-	"vjfv5qF14AaR6VURwOg85SR2JUbH4cK25TMKFgJlIumM+7Jjhi31e+SoSH8qGoD4fi6Wwe32dy0rY2bn",
-	"7qJsdyGqsFnrEhG9IcLHnuIaSRbrEDR7VQm2+imx669hZPjH1avzPyfe/uJgrR1TluHsN1noAXUdHkTc",
-	"tlzj+IqtJpMQo0PWdT+oot3PRUJ1it3FyxhphRlWZPDi5JpUlrGz7jIGiLZZPkyZmkBS9haySxj6ChFp",
-	"UnjO0XvmYk8Nkw2yJ/DZux1Lq9ApSAbP3O6Y4ANim2o1G2WCBbqkyzfbnUczTzRM72W7NztrSXdmV3Z/",
-	"uNRg3w2JtlTe+rZZGhsalkBANi6fH5P973f3NntLo3bvv9HZr8QtJXidMW4E93m3jbe8+Y3gfhaCu47H",
-	"7nnoeztwSVCLMQY2csF9XwiRC+655xXZ19owGpyAYtQYk2ApLh03do95AfooTT8ijeCbWfqbT+0vYohe",
-	"7lAPqOlV4EJr0jeXhYI3hTeJGWd8XG0wbC2eth+t/WaU0jEiuaH+ATygtpbzwj4bRqbypJJSZLs7Wsrh",
-	"a+RUd+lavi7GIyn+zWC5Imj0kSjI1xvM/83/3hZFFODkcE7Ors7XpiY77YVSV+gHLvUc2UiDny0iEzHD",
-	"FERMM5iBtN1cDwL9XU+kyMcTq30dXZxGNiO1cMmHLruKTQymGebAYuE+fMd5a+p1d7wS551w8UQo4D1S",
-	"FViRbo3KtteKbIQNsO0k1f7Qh5Xw1cKD3yMn7zImvc3MjpzCSBORa09FBzYUAdyjfzdKslFcw1Km3uu0",
-	"YEEjCcQplaAIB4Z9uGvDDQh3IVUVuvP/O2XVZcczVTYHPiwyQVyLZEiIDdTCh610KXCu4p2VOq/696Xn",
-	"VcQ5tbcTlAv25lpvjXVtfgcIB9aPOqKpch5UfyVtKbHV269o2AWNweGKBNWhEClQ/kGJssu4ypol5pca",
-	"JtbLor1jig3TOkH6Jro67nK/fg3hle6NnQ+yAFYDImx0vblYA90RETwG628HrOVhy5eoPNXVzGgvjS56",
-	"RKpSZY8cNYfFr+lRICm7hWaHBRZZWdfA9+cy730zt32t5rZvlrVPZVljdMqMyqxtLhJmDLnm/705nabu",
-	"K4zMwoyieibTcUqVYnH3yMGzM4D/+jbqvIqz7lHGpt2rIFEPQ0oOfn1rVlzWZ1l8HXOiEKKaqgUdkVTE",
-	"NCV35kym46l2FY4MIcpl2jnoTLTODra28LGJUPrgh/4PfVQTHeTUhyz60pdpShuhRUBtElonq6WQUcbv",
-	"Lgo4Zcf7wMCxcXZ1vnzIUC9ZHNT76WsqhxHSyw1g5SiRpmJm5mdYAGosQalgmhoCLc6ERbZomc814yoi",
-	"Ko/RjWG95PUIXD+0DxdcHLRei6dHfhR6gs21lO2+TS6vdvaekn/8cq0aqwZbsU8RK+T3CJKfxOs53Zlk",
-	"WgPHP1LshKAEiUUCZAzccSqSAr1DjxdTRNOx0UGC5ePimhb/EybYkXgC8a1yIWlsjDYk1HWsaYepwrvW",
-	"Iz81remQwDuUTROr0tWWFyzllWeuTct55eoum2OxxmnfodUuBaP1UBdFEkLOxJClcGEATtPRCA3WTi3E",
-	"GmkuxtsoXJA4f6CfAulEsDCbd3j/9v7/BQAA//8=",
+	"7H39Vtu4vuiraOWeswbOdkJCoTPA2uuulNIOu4WygLbnnKF3rNhKoo0jeSyZNLvDY90XuE92l36SbNmW",
+	"k0AL7fR0/uiExNbn7/vzUyfis5QzwqTo7H/qTAmOSQYfz4nMFt3hWJJM/RkTEWU0lZSzzn7ngkScxQJJ",
+	"juaYSjQiY54RJLMFZROEJ5iyXifoiGhKZli9PqOMzvJZZ78fdOQiJZ39DmWSTEjWub29DTopzvCMSDP3",
+	"cUxmKZeERYvuK7Jozn845YIwNFogOSUowklCsgDljP6RE5SSDKnBWUxixLOYZPtooJa620cJkWqSAMV0",
+	"QqVAPEMxFlMieuiczMhsRDISwwh6UDTmGcISJQQLibZ30JTnmVB7o2od+rw6QYfhmdpTfeFBJyN/5DQj",
+	"cWdfZjlxj4R8xLM0UW89GW/jQdQnXVhsd2e7E3Rm+ONrwiZy2tnf7avzUetWU/6f33D3X8Puf/e7e90P",
+	"nwbBbv/23zrFoQqZUTbpqCN9R9NUdC8WQpJZ9xTWVz9G9S3i4+IQ1eUJeCGAjZslonDOecRnM5JFJOyh",
+	"oUQzLiR60kfRFGc4UkfaeibNdfhPwZmjuv8n/ZXbO0vyCWVr7DKFB9EMX6u92n0HiI4RZovP2pq7Bv8O",
+	"b+DxL7DPdyQTsLf6Vs0Pj7dbuxL/hge97d7gzptcd3dViP2s3Szfxm5vp9dfZxs0bi76ckoQzyaYUYHV",
+	"Vz8JRGPCJB1ToFNITrFEMC2pYh1GpzybkwnFrDICYrmiU8XOUiyn5b5ovCbV2fvl56e7O0+2B17qMRPM",
+	"vxeBEyIUqZU/CXRycdqyDPX+snX8W0bGnf3O/9oqGdCW/lVsnVycdgxTkIxkxy2nan6GA21ZRTnCfddy",
+	"VowAK8p4nEfyjaLTrcvSz2jOA4tDGwpcwzQjY5okJDavhwqQMTJfb7ZtoTrlenfbH+z1R4PxTvcpfkK6",
+	"P0eDuLsXbePubjwgv4x/xk9HO086QWfMsxmWnf1OngPYNMHgDw/vxYJ0KROECSrpDUGC4CyaKlCmsUCY",
+	"xUgtvcS8P3KSLcoN/VEVDEqcGvS9SKVRo7mOZ7mgjIgKOulnkcijKcIChSPzzP7pm/035y/DA004eMKZ",
+	"QDO8QCO1fCZRhudKFkgVVWayS1jEY9IGVWZF611FbQmeU75VA4mUM0FA+nmG43PyR06EVH9FXIky8BGn",
+	"aUIjoAFbacZHCZn97Z9CU8o1oVm/pSdtgm6mp0WjjOBrYc6KSUVK9xWkWiFNHdWIxws0piSJERVoRoWg",
+	"bBKgKdbvzTOuWM4iJSBjcSIQ4xLNsFSgIgUyEk2gflYv/OPizSmMhBMFliTuoTAmEtMk1PAET+kJFYyp",
+	"v7I8IQdoTuUUCXJDMpygMaZJnhGBCFYTCZRQIUmsoDMkH2WGn8OYIux1boPOIWfjhEZf7aAjM7/Qm4AD",
+	"z7NMQaSQWJKgAGWMEjom0SJKCBKSpPCsJTHq2VyUp4yThM9hg8/JGOeJtMt5xG0O2QJxOSUZMkPDel7w",
+	"bETjmLDHPnEjzlOBcC6nimBEWMHFKJcAjhlPCFAEdX65IEhOqUA8JRksChZ/yuULnrP4Mdf+3N4p+UiF",
+	"LLDFbMcuWBCCqNTUTc45whmB7yVX2KK4YGUDCteWbEIt/kCJUILIv7+9fNH95dG30kMgN43HNKI4KagQ",
+	"ikmU4AyIARXITKaRJ1y+hTBAgiMqFQgAyQe5a44XcDJneJFwHF9y/hpnE/LVCK8iqopoqUWo48EMzkiQ",
+	"7IZkCEcRSaWAFV/AV0dZxrPHXK2eFhE1r74kTaTVqieEkYxGhslihUVqL3wyIXFJ4OxeqSbKlAmJmdIr",
+	"1a4uOT/BbGH4n3jMnZ1jSVBCZ1Rqxt9uC/FNYJ7ech+FSd4yRXB4Rv9FHpVwnFiOTNkNTmiMQLNIlbiC",
+	"JL8mmvNi/VlRPHNFmGmqfU0WSBAl5It8VAysvoaLestEnqY8kyQ+ITHFlyDUfF2s0eSDSRD96tRAwZeV",
+	"JjHc6jCOMyLgI8uTBI+UvKYFuTRTlF9SLZBFVC6qQt0bkfCmQlgfpSboBZ2I50xmi0Mee+TZ44s36Mng",
+	"6VOEk3SKu9vIPI2UKKoAspz+9E118u3m3K7BaNj97w+ftn1moqCTKOHUY+CTGSESwa8HiMxSuUDzKdHU",
+	"COuDA1mPcQaLo5LMRPWQnmecMaWgH+VjMqNYoIlCsbp5y6NKF1/gLMML9XfKhbTHVlFzauaF7dXXcOvK",
+	"7b+ZA/gQdCSVMKgFi+JFPvoniaRaxTCeUTZM04zf4EQtpQonM5JFU8zkEjPU2DA9+6g+VCpL2Q2YI1oQ",
+	"eYBiLbyBmVVWVG+QiHtNM+GMskKb8pyqUerX0b1b9p5LntKEyzOe0GjRPIKYRFTfUmNy9ZO16xCWz9Th",
+	"YzhLrUrBRB88q15iBhiOAN/tqaawKqVWK21gYS0EPR/g6wnPCTYUqfGAyEczKr0/5WmshMch/Foo0eq7",
+	"rqSgGTZeuaFk7hmrBozFGblzfFjzNo5ZmstlV4KT5M24s//bcgh4yZ/nWujt3H7wkV0tFCutDkY2slii",
+	"9D2s+J6GVTi93pe7+PUW75hrvGs3Q6L5lAtiTS9mB3FGbxS1wyVQVcAI+CPPpdKEC0ADJ8Jc6wd1kKrJ",
+	"F+aejbSqHw4PEE4EN4KRehHmBcVO6cLZNYlR+Jt++EPYQHkf7SwB9wtdeEGs9MjNC+cpAUJvLtzC+pee",
+	"Xk2jzQAJZddesDM32mvHrFZsOkx4dN1EH8bn62M5H48Fkc27/5XP0RgbfUfNA4qokhkVDGUEJ0gNGWhN",
+	"/yVHcW71TpfvP3ny87Q/64vOKqamFl2sZvmOh/GNEr+bG8flDzWii1JuTH/OSkuj215/FirZMlTLDZs7",
+	"6FSkk43f+t29D3/buLrq6U+b/3uDiT9z8ef/+7/iz5n4U/w5+3O6ufm3f1u5a7vi1g2/UOz0aDwmkeeO",
+	"3it9EKMx4GiWJwR4cg+F2roSIszEXGGlo8ngBA3Pjn8SWh8yNjGeKYa+sdMfwHWyqtjtyuHXZKG0Jhmg",
+	"ne09NM74DMZVYtIcLwyhcDSKMEAK5dFuf1v980T9s7N5gMKYJHgRgi9WqB0IiTZwwhkJqioXYA/T6mSs",
+	"VpeLHCcwQsbTUMGmIIXhj5EIbrage8ycgbrTOpNJ8OIL4fwwjklcuJSVvAmTBggXDh6tAqs1Ozx1xHlC",
+	"MNOUWGYLODLjqfaR4+JYtR1eXcGGEbnQYFNrR7v9J4bmavf1k6d9LWa1erODjoYXh9vt9AfBzvZeoO5O",
+	"XZ26ud3+zgePK3wp5J5gGU19gEujqb1jURhGEWhA6jb5vrq6sDBmGdeDevAEMzwhM8XvhmfHrkZIWJxy",
+	"yiTaCP8j1G7wJDGvzTaN8hjOiJzyOASLbJhiOQ2RJLM0UYL+BuNI/75vGGmxgsJBieV08wBx2ApOkgXi",
+	"LFkgCdyZjxFn1j7UBLkooYRJLRwsg7VD+5wSgGE5riDy8uiyE3TO3lzA/97Cv8PLw187Qef50eujyyOv",
+	"ZOIcZVUjAcZ9pl02nVUizZqCTKDdD5V5tmbFxW3dDLZAM+gqzUBsfZoJduullUtA6zxPfCwgUlS+CXEv",
+	"cKLuh0XEkIqcabtaqgDJCOOKoakv+U1FAnewFN5zENjBoSgjd5WwSUHXl51rgw/cBp2xZiA+pj3DbOFD",
+	"LaBI2k5UrI4y+XSn46MI2i/cVMcsPq+3YI3+2gs5wiOaGLNEeTw8V2pvsQLtJ9b0cIapEtFa2J4SpMhY",
+	"KpQL4VbCnncjOZM0WfdKatwZPIx6y8Vl2bMPLKi5N/9hJcQWGk9dQNFEXLuHLNdQtGSUxxPibjNAoXOa",
+	"ho7BLkNFv5iSPjEThn7B6pWgaxkqPIlikhBJ4k0PjbIQXsMfmin0AXhi5KO0q2lMIAJEPuJIJosA4Sjj",
+	"wq7EGITTjEdEiAqLGvThP4dLDXxXeX908UU5DMEiUSji+uTBHgxeFrByaL2q12mJZvpQfuz93v3wqR88",
+	"feK3WX0hvPHfCfgNGxdtZD4qkDNIBfsL5CsvwisolEhZIFPLQpaBHCwFKKzhpBogfhJoQ2AWj/jHTa1o",
+	"VNe4NrLW8LQVFb3ReUNrPC4kRyWWChJlRIovw8jvwR+uKVs5xSuyeKUeu4OtbKl96gXPCuuBIi0l1wbZ",
+	"v8UwdcOvSewTbGuXVByc2Vz57lpk9BVZHOqnvPhM5pVrdO8wQGLK58z4SFlEvtClwucLmMPLMP8qV+h6",
+	"TPwYUpqYauMFaA7ifC4IYtzje1mFuQ5QVM7TnF4rNJwYK0uLFdGGsThOk+XUVz92GxRvHhdhOqte9rzh",
+	"jHPGhbz7Kmqul3XdI8yY8u9mZ29ogJ3h4eXxuyNQKuDj8PLouUezqN2l5yDMklZe4yvSZg++O2a2qg6n",
+	"XK1KO9k8IMPjhReN70G8tcyxhqidYCELp/hKh1wznm9FSJy6n4im1Lg47fUaAqG4vzl/r9pYvGs9RE3I",
+	"IUwuOZeVGxK5vqGVngbYnCe20G6uvthy6EBf7FosxmixHiC8OwiwtjO7j05dOw03TpTp7a6/uxY885CO",
+	"QX817XiI3azawZckFiWX9iBHwetW077l3OosoxE5w9E1npC2pfMZRCVq0rQScyoMunJrT70qSHZNKiTg",
+	"+atOoB3zL469yO+BhydrgIO70fUolMFqG5GxIsCieBQcN4KOlFp9QScsT1/wbLaGGGoQxj3AJfdWUhyv",
+	"Z8ENntZyJ+hBEnQg63lUgqhH5vxSksY9iJN2hZpX6gYWEzZh9oQFMt5PiMnRrr2aKelONF8HYK0UhuDM",
+	"TfQrGADACSFal4wZypn2+CkV3njWjO9CHCC1Lu2shHgh7bK8/y7WC/Z3DhKCgotclrWmuDu3d1+5A0KV",
+	"z9fGeJtVzWd5Ru+w8nugtAYvylnpll4tROCEiLeMyrvs9qJ4qSIAr/26fqNwXy/Hv5VbuGeExudMWmfC",
+	"dUjwiFvutRaHFvjFfpepW4x3SdVaESPnFhqa7DIr4KMeYLCUQ9V2bUZZsoCUZ9KP4iDFG/9QBs8VmV4m",
+	"Jn5OWcznHmMDuIiEL1cFflDsgulcK2IGCdCcZ0JqZ2klgG2lUVHvQQ/ti1XTE1xInC3jBvopJNRjJN5H",
+	"WJoEhwzyAnKmiK4x+mlvm35AKTgoI4KYGOm3jH5EJOXRFM2nNIG4b2CWitHYcRZE3tMQ6G4mKA56xf2a",
+	"s2ls/k3hzkMbxra0CUYV7bZmMWWTFQbCBtra1zxHXV4w2oD8ECoXgfaAw8Fs3ufeX+j5fBcPU10Qndxw",
+	"N6NkdeUG1wPXOMSzIhCmEZBp7XSMQzwMyXQUod84pQDobotckzXzObNppmZBdqHgPa5mDvI5W2YCLcO/",
+	"m0FUhSuuyByISRW513LLtdvNXFJbGFbNitxbds7SgcMVuGHhx4scIxyjKR5RoHyYuSTR51wy8bBGAwG/",
+	"fZdx2c1ILsAKzHhXZ8d2bTR71TjZvSaLLmfdGcUzJYhQJ39d/VQM1PgBs5jPuhBn0THxFl3JeXeMhQQO",
+	"lWYEMmy6NpDAMY6oIYSa15x0t/Cnq01ySOst7JddiK0RXp2q8K+tYRkyznMDQW3AnGBJhEQ80jwnIj8J",
+	"9J9d81L3OIYQLTemJuETsIYLiH7z+aU/pglmhY3M432d4jQljMQBmk8XiEKWnFRsy81zU99HfEYExAl5",
+	"Z7oH/bk7Mch4LklLmnMR3qE5GQA6RLqNeC51crNFE/0dOGWdJCufMGoItwvplI15J+jMccY0pACIrLYp",
+	"AMY4Q1oAakXqBsxUr3MFqr8HYuRTc4140ybP1CSIz2TbS1ZZZJk2SZGJERueHVtQb5O7/MCgkRfRWCda",
+	"AZEuKxDwzOVhOask5fmB2w1T8QiPsRUWS9+/ntmN1WjalZnWvv2D6ldRBK7tjM8QdkYPdIbdlKgz8ge4",
+	"KGLCosWJWDNMowxPavJgqLfQajfWPzuVE9p4aosUtQSrwRWsZFH1SJm2W4R7vjy6RKvCkUI/ahdaoieI",
+	"DthWu50cfl62X0CT+yGPechAd3Et9pQcTa28YPeAWxHuwlWs6zTBye74WnYvzsZ0YgMzVwxR7OWw8tb9",
+	"zGfre2rX8wJ4yJEOZyWxFVeNAQvoj01iWsMOs8oau9q4QqRMAFOeYXY9jAoRZtnm3UfXNq8UN1TaVu5s",
+	"FqmHhUBVD2Pw9ZopqjDkoIorVN/RalFsZIVv+huB/7sD8928y/eLIf2KcHdHIFoNB28BZtrDKihJYgFJ",
+	"8BDVCJHwPv3pi1z3F7jEhhfEGru5pVtIchCagGZJjmIqzC89ZHadEHzTjN0v9r4sQfSuMXhB52N3wrvm",
+	"y38KznrneH5ChMAT4v7aFdc07drw7i7ogQo71RI+C56aAJKm/tid0BhZ3wpyiAUJ0TBNvedRjXxOU38W",
+	"J4iFafqT0AGPlKnx0IXkGRQ6ecn5JCHoLMGLauLL8PDkCL2gklVSS9sSWczsPkyoYW8ddGKlIkoaoY1n",
+	"z4anmwjrRw/Q8bPhqU2S1nUESNxDzzGjYmqf0jiTkQkVMnNrTYEmah6yX4GQwjgSKY50tZ/lR9pWHKs6",
+	"bFmZjyW1I/zlaX8wGAx+3tv5uRpDenUVf9oLnuz4Q3ja6geF6oD2QzTmScLnJC6qCbamXcMLjdzrKq7v",
+	"rrrbongQjd2s44uCPKMRZtf2VHxZyIeOObRc3NPRYLw73ibd7XE/6u7g3Z+7e9HubncQD8b90S94j/QH",
+	"64fe7u35D/PIKaHTZMTXvli3tyKHzI6yfI/6ROCMrW2ges6F/8lEnjRdNTjJSXsou649ZIIWq0PPciHR",
+	"iBRB4TturbiVeHkNJR317D7cfEmkjb86NxWd1s+Jsm+uyII0OYIjhal65l7HvxTD/t1QCeEua1lFNRB0",
+	"UWreWttO7s7ls5A7eV8e2uXNJtze7c9EGKBwG/7dLXILn9ZzC3dntczC/p9rJxdueqHdxpKuCmZZEfal",
+	"pL3Gdk+KpFqSUZwU5E+CMaOoaAapaaVq2EPDZI4XCgL0+OqBHSURDPqGclYPZbD9ZGf3aZVkDaoka6dB",
+	"THeCQd+P/wWQNq+vVqQQbC98zoSzetGuu34ncaW1Gh3rhplWVOZyjO3+9k63/6TbH1z29/af9Pf7/Z7O",
+	"7vjvNb15pXjqF0XQ8OLOVSTuHd1a0z+r8PMaC6loMZuQA0T+yDHIuWFxMmHh7soIVB4ZEUdz/5JntnYQ",
+	"rqPd+jXaKnj4OMaJYMdszD3k4eK0KKXYIAINLLq7yrmWwA38d4n65ttRJczIy2WMeuYWv0S4zPKPMEMZ",
+	"uaFkDgcQ8SwDNUcXH51pb4hQvIEyFLoxJMaeHULm66J5SpixHCeXecb4jaYWDbdRkbyzZ/+rJvG0mHcc",
+	"w2V1kjNdUBLrkmJLdLCNQf/P3wbdvQ+bfS+FwFq/WUqV0lQ9OcXinER5lhkvY8uSHTO1LZZ9lmcpF2St",
+	"GCF7XYdYkgkvCeAyNVNx4E8tUnrTslZ3/OK4C8nBkHZa1FI9MKkogletpLYahCCJNfvB2D1P2dN1w6+M",
+	"CrlmWJN92g2oes0nfG3sg4fdt0+bloadBrledgFXV+mn17fq35Pbq6v46urqauPqarP7+9XV366uxNVV",
+	"L/zwN78S9QWsR3MyElSuPL735jGvmn/mmk1Koo+jGemmXHx+bmFFgl0RU+yUteijf18vVLMSZNyMflVS",
+	"t8hnM5wtFGBnEhHG88m0yKxUsOs4X7Z7e3v/XpOD4bsqV//CIczlXGdvLpCQmMU4i9co69XE8i9ds/gB",
+	"wp8bAVwQ72oJoNDhqCCKg3hCIRIG2FhKI1OmxqE+K6Kpa0cUrBte7ZR4rVHOF4dob2f3Z1uH1RRsdEvO",
+	"muqaPwmjoOv6zWXlE103BP16eXlma83qyiaG7x04ZRzVw2GesX11Px7zSln+0aa6OQUuEz7R9ZAinGWU",
+	"CF+hEbX4Ft1/DkGCuvKwTZANlJgw51msdKaY3JCE6/YODOFIonqJnQqx3bdKVsyJYD/Z8sV6G5M8wVDK",
+	"RakC2tnhif2omkuabnZtB1ErGmOa2Mozjqir9HxT3HhtNbxipbltpUuFWm4vz1OU0Aq9puhTGRdTPbbi",
+	"wgfbT8jO7tOfu+SXvVF3sB0/6eKd3afdne2nT3d3d3aUIL7cF9wUGF24a1jldvreIizGrtaoawg01VJY",
+	"EzFwTRlEDxgEOTDF9kw+uyld0rLxY1Nd04B1p7WW4dKTbayhOslUylTsb21BA4nZZCZ7MbmxNTXFlqnw",
+	"2S3XUIsvX+Hu1uHH+sQcncagmgMejr3Skhs/JSpEcgOE1uz0bru17lIRRViSVqgJfM343AQL4Wp6yMM5",
+	"wpuJAg/Gpr50ZoGvH4FWsRLKrg90fR0F1oUE7WRuVCFuf2sr4RFOplzI/V/6v/S3tGeAZFvFy1t3Po6H",
+	"Tnj4mskLdVP/koD+KiqVQL0KoZyYrVXKbRUUjj6mWhFaEJwlCyTNk8Aepzwh2kJnaSLcvAm8j6qOmO1d",
+	"U2DkkbXnOiUHC7hebbEZYncppxnIzdDmBZ3wEU3IGV6ANCAkSfVGCUMbV51B/6qDJEfqU/+qs1lFhZ3+",
+	"cu/pl9PcvxT5qlsATFGzzv4YJ4IELQJtpSytIElSrfwsDlCo9h4iLK4FkJBiEogSxJEtRVOcnZnvXhYI",
+	"n3inyNiIIMFND4gpn2tmPeMZiLFRRqSpeTfGwhaF1Nak6q2ecCanyQJNFjOk+36JKU2FHttEsBqFda3I",
+	"oDZ7iMf8xfOsC6Z61+al3wLxBm2cHB5uHlSsFya8XWFcUTIYam+Q8ns+Hjfo+O4elFt+KKuMkmCdbkwe",
+	"1xHa8AUIGmYvtuDhrn043DyAekuUTca5Ti4Mz4b/dXJ0evn78enl0cvz4eXxm9MwQOHh8OLX46NzU7Hp",
+	"8Nejw1dv3l6GPQQJNhN6Q1hQBekIM8atiRnOrzzT6qHdk8U/IFP7xgxQnsLWpiAMR7kgmbBni9MULsgg",
+	"VIJ1SHiKJ+QAVLARMRcSQ+R91h40gU7wP3kmZA6B2f9zTGArXREuVFWkCi32NRSTNrmidAxXBQsj67XK",
+	"lxbBfhKmLC93K/GSGBDswOYNo8EOisGBCZU3wW/SqHP7wNKnBzGrnbn8G2Vk7jT1CnTPBGPVsDYVBey6",
+	"HFyZ1iC+CHVZlW1a20Hg3psXLIQSCVZARSVgeXl4z91dUOvg+drhqM4Wq13qnIxxvWfgpib61xZTs09Q",
+	"gQ7fnJy9Pro8et5beTgtJov3YLdxB+2h8OTo/PDX4enl7++Oj94fPVcs7M3586Pz3y/ePjs5vrw8em5Y",
+	"2dF/nh2fq7+0syOK8syrr2nBB3LvddhWxGczDiQYJ2Aqsmbd86PDo+N3R887Qae2ik7QqS2iE3TMAjpB",
+	"pziKTtA5P/rH0aFx65YX5z7hMaU3Ndxmhc1qZYQZNuYds/az86MXx69fd4LO5dHJ2evh5ZHaxfD07fC1",
+	"10J9VmWx7d35RgQstmpinRpSzNiUN9RRaHFDfTKiRifovH7z8lj9+PzNKTx3UT0c/0htS3Z4exs4VaXz",
+	"fegJdlOIqQHC9iMSkgJ0q2ONOBMyy3U46IaSjLTKRIRE8DBlKDQvhptqFIahuLdi3vr5EKdpqGv+Cj4j",
+	"OimBJII47cl0sWA+BtRDG+Fbds34nIWb7uFaxhbYT++pnF5q9qSUoKBjXqueZPnaShlrzRSLHjolc1RS",
+	"MDA14TQlODswqUtCyTR5EiM6YUq9yPXKlMwtvvkcjK9MjddKDvB5MVp21FQ8TEgxGuNI2mTC+dTkyDvU",
+	"X91rzHtoaFsUonGCJ6aqq7lSnckVgrYa+rLcUplnpKQpRpvunBNwWxzq312KW//hOc1IJMu/T7kc6v5E",
+	"CpY/+COCYioPcRaf4YUSOofajeKvd24E6zM8IWdTzsgpBJO95tF1+xvSrm/5yJxNXtMbGHz1OpReR3Gy",
+	"zsBpY7ha6YaE4ExLj8g8Kw7sJcG3TlyZiTZTHDMXBL3mE8r8KXmZtVksXZy4punr8kyXPHu7DIittrWi",
+	"i27CJ9xGdQrydMe2H0Vnpy976OKPHGckKLuQD/r9j4N+X8dkmzjWQb/fRyn9SBJRKFucTTSNj6EOd0ag",
+	"7TSLSXxgavYI+i+ihYdrkkrohajb6GQSJ2VHvqlm0zUtmb579uZ83n/1csL/7sqro8UdKXV7oH3llGzL",
+	"ozuqh7v9ZXNftMeyHZ+ajz70fF8qcks1IsuQ1V3p3UiSzUQPvT1/XTCYEUHg4VkdQw8vG02s6R7C0Yz0",
+	"zNdb8Kh7L2/PX3u9U0RIs5szLMScZzWHh3hi6oeuvFFnKK+2COkYNcYf+j1daqieu5/mTu60HEGyJqPT",
+	"dkEdz7eyoNA6h77yuGscUw0alJfqY4h+uaLVlVhrFa5kRNMT2WZH82zm9EW+yvv9J5GJUoQ/iPnOatv6",
+	"yxBttDZVDpyvnr/aP3x3XvnqxfH+f3Vlzlguws2ipEG1B7ovprEtX6R80+mOWws+5hl6N7x0GqX7255X",
+	"DUNx98OnnWC3f7c0kuqSzGlXp2y2gF5SA7B/1wSSOsRMiDwRrD3Qvx5ZCgXPa/qy05PVZByvFXdgo1kb",
+	"kf9gPovyjMrFBSzfNGCcUXbJrwlbVk+CZ6YjiZUeSWFP1FEjvU55O52RkhocL5pCU500g4WgUXdomnEW",
+	"cqV+4YVF23+8v+w0GtKYBUAJgPDszcUl2tLeDvh+a0JkiDbKNlVlwehrshCbRcy+bjvLJ9rfUoTfhG+i",
+	"tDtM6ax74ZZmeUUWRZsWW+BHizkjiSkjscGalVsve7x8sd1DvZitm8EW/KQ2X61ivRkgHRah5LTBLppR",
+	"lksieujUX9J65R5aj6hFcKjNUTvHA8QIiQGOEttmyQsgYdEBXtfPKXvAty+ohP2Uqr+heSk1Qd4RZxLr",
+	"+rxmoCKmo9Nsoa0U/XF3yqGDuZzTom9OzatZb+OzUfRLvtEVEtB2r9/b09TXDDEEAEaAfvCS1NlTIjcR",
+	"Kfoq9OULRG3WoAhQmuSa5Fr8LF5PEwXn0qQSqanqK6VS7WkfxtNVMEVZBVNUAzxEoO3DSj230XaBK/YH",
+	"FtG04dXcruhdsSt2We1upH6vbLk0z6JrYvup237TKZZTETgFbWisJ9P97/V0hupBX+lqrSY0z6iUhCE8",
+	"wZQJWXYLUxSLRkQDnvZ8CKh+piR/JRSCA8uaD+1yYh7loACBrI5nIzrJeW7bFpofQcDPYpMBPOVqGqi6",
+	"otY6nwKeJTQihikY8BumOJqS7nav70RNOUAZdG5skY0OAJFpf8RwSjv7nSe9fu+J5qRToOlbvTlJki7o",
+	"1Vv/nF+Lnmn5ext06kTTfqvYgCIm2PazNB3FiBawK82WNNN4Dj8W/S91eQFzN5Bot7Lzo27gOOFOw8eM",
+	"zLjNoDa/N3pAFvTgj5xA5StzjG51gzV7Gzvlmz8oDq/5NRzidn/HFwGvlhdD57Odfr9t/GKgrWc4ttEi",
+	"8Mpg9SuVZtXw0s7ql4q2+EDAjHFk1UvP9YNlh+dSQoALdGWD3z6oEzJBe8VJQDs6CwHmwhTxxRMBepwa",
+	"oPNBC0QttmD1jg7AAz36hjSs7Ma/MxMkuSFCe5Q5I57moLqQJNrp75R1+UxUq826RqY1iwIiD1C/pkK6",
+	"IF0Dif6Kjv3VttrrlzWs9/RtCm/e5tv28HrfGXCpW6jDldJIfJDl7z4Fjs0ytUkuaWEaKgU01K7voGiv",
+	"GuoPYdHXFMugUJwa3XdD/SFsNN89gCRRkprWXnnZ5ktytT6SCc566Ajkf/WcCfOGyFeZYSao2lJgGAtY",
+	"SYt2D7Ae0p1hmhRj/STQ3Bg09HptU11m3aQGAXRron2FcrZipO6KmmLDLKGfpChbGE7JLNCaCpa25y6E",
+	"d/cQJJ7GBWUPK9EKIQS3KybsdNHV1jBd+Att6PgEYsTA34xU8iEsqnRvgmFZYbs+a8UNQyTwQoBZuezk",
+	"zc329fFrHl9eil6kbf3JYDzdYfScpAmOSCk4mRxszYM2TOaHn+wArQkL9hPqlHrFzzY/ixid5TVaBIzk",
+	"mWnpsTYZuiv10RV+bqs6r6kW8ln08O5k0E/2hOTq+vTdfNu8eGfwZPULZ3iRcBxfcv4aZzppf2ewu87q",
+	"RJ6mPJMkPiExxTZS6VFo9AWRa3L/inwZ2Q7PrRIBdFRzkCUXRIc6AtouNBGmMyIknqWih94Aihdkzbw1",
+	"BVv+jN/gUWIo2wG4S+dGtKdCoeFOf6cF+V4SqbtRPzTQ61laQN30j/veZEccVxvmReakPeyd+4pjDuNY",
+	"+7s9PbA3NKyA4c/0vw7QP3MhS8422OnGeOFE5Y+JgqhNGzelTx0VF2A4hdJU0Airnz6Dqptm3yVwPRBV",
+	"r3QW/xrUfDVgO5xZSf7fOin/1knyCTdxJRURT9HOuU4NXUqZYV6xlDSbcX8STglWESCexMRWeQ+0DDfl",
+	"c8THkphentBhtocgXwDi9XwdVK1FOcYSj7Agn63IvdA7ejQtruzivKb+Buf3XSpvDnzcgayf4GsIAzLt",
+	"VmsWVWD8YDcsmkGPlerDGUp1zsJ+UWhYQyG2GYsmFBrMf8Oz458EgmrVaMRjbWCiMtD6DokhxCrOeJqa",
+	"Yapt99GwSJ/FOlF0DDG1nBkukSmIN4qEAuUeOodiGfpXKIsBVVVKzPuPMEDh1pTgRE7/pUsrbWUEx4t/",
+	"hZoJ6f4JZRtaqHxcwzpQvExvZZwkuhi6WbT4LFTSDUoBuB+SX9U6Sq/FsQYPtIQ2hGVkDqf/jXOq/t7q",
+	"Fw45GydUuyu/Xy1lGMeVguHrMcGtT/D/4/h2TSt4iRyrLMj6+fjAzwGF5Km2uCygbL8uQ02ZwlEScfbD",
+	"8mxPcNWtNrwRVDd1kdPSYWAuuVOnM6774LNKmdx+qADXNVmIrU+2ycntlu4UrWdZ4TkxbjVQlUxN/8IN",
+	"Ut2U00OlfVdr9pz90MaoL6tsuHCjWx858GVwVjMlCLKgZN4C4QSYm/Zzqm8VnCvIR3OeXVM2aeFD53Bc",
+	"2r37sJpL4TL2iGy6u7fd6fenmqvtIWz3t4peFj5hR29okcZPikcbuOnbT/nI1h8dj3fuAYT4svrneuJ7",
+	"IZAVp/Co5PnxpHmeIUFwFk3Lnd5Bqi9K2JgFCxB/dWBneIBCpz5f9Rm3ErCR4G0Ylz/cq1V4LW72AeXX",
+	"avP2RxZfS9BtF1zt3T2yDHFnWfRblyk1SDnlElcRSddnt9zAwnM54h8RHyPr5DL+PcCHSqCNE43DyJy4",
+	"bRRbCPBpZRmPZhWpNKhfk7JWTqz3F6CQFbesubJVYGGvczXrPLNPPtql2abxa9zXMEkKyPwrXFVaHmY7",
+	"B2vlJGdF7ekHYySVlvZfwwxSXH47LylCsX6wki/CSsqS5muRjK1PRbTBLaiVrVzlgkQZMUGL2gKpq0RA",
+	"VKSnAMByCvRKTfVoRAjUsDUjoYqIjSIA9buMifJsdB3jxwoFq4ycbFf5bXxLCMHlkOIHpmRTeNQGqCdc",
+	"l4wGM3QjBvwAhWWUen2klEQUJ+oWymGm+IboAuO69jRAs478rYeX68xhHfED2gJEGOmjX6oc1GH7Ycn6",
+	"K7L4epT9FVnoPcfLiLuBrMC27xDm3MV3Z/b+y/CHwrAGXZw/h1tUqz2tIXu6rUsehfYvb2Cyiv7Xu6Z8",
+	"51ygut1H4gXvrVcUhdXqZKHrXkxpdC0QRrpPNXr79vj5cjrs3vtDEmJ3yV+DFFcBfImQ7d7tD9r71WRz",
+	"9xruSIF1KlVXJzKsQ2zLcj1iVUYNBD6aFAkr8GhTa1uGTFEMdV049ZVXXbYMhmfUFv6+V7ZOw4H2eBYP",
+	"Z7Prch2bIVc1wH2XLoBqUuDd4H7rU7WY8+1yRHhJKnjw4N6+6s0vuekfzncdulurAd5olV3JtiFMEsVV",
+	"v4BkUq0IXnOurwC5LZNJ4vG233XaNqnokM/ShEgT+gXr2C+SZ2slkTYKlzmUSUUnF6cQdyaB9X+UaJwR",
+	"SDfZDCpDFMeqQ8Lo2BShZVwiXRproRQ303y2Ma1xqtkKijaBRenTf+TEZh37jNltwcz6VBv4+lCZKjAd",
+	"ThSaPnj8slOQvCUPZUWBwx8i22NHe2lodG4DupdpQQ7sGMWNfSYH29K5aw9ITXSwCRacKfyG2lBK9Cwb",
+	"bNlkRKfSkcZVXZWyFjxb2n4hLtQWiC1lNG/AjdrjY+G2ng2chF8hWWFtIcBN8ZQk/YHjj4zjGkxKFP9c",
+	"RNaJog+IyCdQ0ADX09ohCKZefraHXujGjDbchccLlOnUVF1acY5FORL0Ia7RANOrEYpqmFFMLTlIjG1B",
+	"9Qs4hUdA9Uprysfg4j8Q+zsP8dag6/B8k0bk4MSITHEy/lxKcUPJ/AHpxHtbOdWga8xJkRKlpf0bKqg8",
+	"QLkgtjODfp/ESESE4YzyNjn9HSXzb1Op/r7R7pFYYsSzWFdQaVS6ILHbCgBKXqxChIwoEKymPjSqSE6I",
+	"FCaJAWI0tVNW4kwqZsfIHM0pi/kcMT4PnKIJK3L+2iRRQeS5XtZDQ66e5j0sfpl1Xm/vG494ulAXYu5D",
+	"X6tZ9/pVeoAuQRZn0V7GLbMFZKoAPZthZxPPigQ6XffW1rfFEk1zBSmUWVsSpG7rhepQAt0hMkkClBGZ",
+	"UVKONcLRNR+PA7Ov45jMUi4JixbdV0Q3clSvLALU6/U2g2IkkqEN40jdDNCcK5qqv9fa1JhCtWFh6wgd",
+	"KrhWxJWySCuVBqQBzEH8ijIuxJrZrFDcYJoRMeVKxMMZsQLa+dHw+cmRLtdSZMzCWpRS9zFNMFsWoPPS",
+	"wY3VHgMwztePA0q42OrqRYoJGKegzByZpXKBEqoDTH32fCfvpEQ2p8bmoL+qq/1nG/vXRO321A716/dn",
+	"vz92sDWzcLKCAejEnqWxygmG9gXL6vspQmDHqnpJTGzJfMp1fTxb2rrFL3ZuF/Ro7iDnZtfK5DYL/CsE",
+	"wGYkslahrDzXpQABdrMu1HtshYkjTQQLC1tQlmwC05vOxOb6L0c4L12WLZdf2GHvlTnk91e6deuNsVyn",
+	"ov0VXZeVzpl3SlxyjuG7T11y9nqH5CW3ljya5UIi8lFxQbQ0q2lpnEt5XQ9oTS0m+XrBhiv9J0p4c9rB",
+	"/LCkfqUAl/W9Ig4f2Po0E2y1J78K7N+Iu+6HI9868pde/V257Uwwbd9S7MVTtEuX+B1rC7eQeGHM1wul",
+	"C/WcCor70BkuRDEVbZ5sSC5X3Nu8pAttQiPc4hXr58JF0g+iTEiC26zgb9P40emznvOr+Lzu4uAurXS6",
+	"YvaPWl2fSXx1C9zPIr5F5s890bRV4HmQNAubovzQeRbOPIXs8yOx4ofsszyHu5ZhsRIrTbUuUz6/2lm7",
+	"SM3e+qRrE9xufaKVqMdm8+bA6MFBUfEAWovFcUaEINApv9Zgp4eGBVsDbBTEbdJgKqDZhmWcEYQjKJbp",
+	"UPWK6qtUdudANIabMs/uxAcIs4XTf1KXUYUWDKAbERYRG5OWkRuCE+JhuC9JURHk2eKZt6nynagaNLno",
+	"XiyEJLMutDNTqv9dXnpnmizc9b2zJJ9Qdr85zbt3mNq0aVnjSRrfp27KQTTFmSDy728vX3R/WZ8MOvdZ",
+	"9D1qMz98nUIUazjAX/BsROOYsPvRye016OQl5yeYLQqL5m3Q2V3nCC7Au3CUZTz7bCpZ1wIKnB8tfBVW",
+	"HBJYFvHRZHAtwreW+bDWtK9Bq4SnKdZBNRsj0DRLQinEGmmrVkDMiE6I5oxADM3YhN4WB6Fb5HipVmmO",
+	"/EG3vgO6VWvV5iFZK5q1/aBiX5uKmaRI16fgtfUuJ15FtmxrhqzP31FNDjN9vaxYNiJTaqJ0wacdIMqi",
+	"JI91koSiUlO4J23N0KmTybhrG1QJOmF5Cu0ioc1FI9nSvEYFeGZRhBkaQaiHIImmfVA6sow8rORt9NCJ",
+	"I/wKSNnf6T/Z11S0KDakxL96Uq2HLJr09nq68P9EYvioQpfv3FcJYCuypb9ZUvbXpExWblFYv0bidlHs",
+	"yUukGgmlfivOheQZEWU39iLTx9TevGZ8blu214Ily8SJjMg8YwJh3ShJdywqaAl0sa1EGAdoXvTNKyQp",
+	"3eAX9FoITBbWrARtlpRgdmk7Menqt6YIKBrsoBj6D1Vr1FyxKwYu3LDZljeEsUNzSJeLlIQg51m7alC0",
+	"157xDHRUsxfKdFuxRAm+leVPsS5FuEhJD4WmlXSIZlAWVguO4dnwv06OTi9/Pz69PHp5Prw8fnMa7hfR",
+	"SlR6R4S8OB1U5PSnViCWUKw06BhLrATyKWZx0U0xrAU7qZVcE1GESAk8JvtlB6lrsiiLs8I3JqJcX2wZ",
+	"WqrDtXRVoMDzPkYxHY9JBiFcaggI/9vp7zV5AYR8mvDPH9Jwy+u1azQ848tbRN0w3IJgL4vGldyieK/z",
+	"uDUR3IWuYF/V7FMsTIpXDH26IF1ioQkUwupP/VvtyDe/ebl9b8nhpprd/O3Oh2yYlPdc64GU6mRzQWI0",
+	"ImNFLxuUwDZCUBSh99WyDP56YsGZCcauJ1JriPWUFT2rZt+vlgy8Kfdt0dy6orpo1xSaDIxxaXi4Qq0F",
+	"kWjDBHiF50eHR8fvjp6HAQpPjs4Pfx2eXv7+7vjo/dFz3dvi6D/Pjs+PnoebB9qB60SmV0UApfOUk+iV",
+	"KB2HcZRwNgEFC4AyzvCc2bJjii31e2hYpD8VLXxtR2bN4Hb6O5qVUbVzc1G6PzgWKFwuonsifPQprpFk",
+	"sQ5B01cVQ7PuEru+DyPDPy7enP418fa9gbV2TFmGsz9koTvUdbgTcduKTUKha6tJMxKBQ9Z0P6ii3asi",
+	"oTqJIS6kiJEWkGGFwpdHl6iyjO11lxEC2qb5KKFiSuKyO7hewshWiEjiwnMO3jMTe6qYrJM9Ac/ebGta",
+	"BU5BFD43u4MuqLotvt8o4yzQJF2+G3QezTzhmd7Kdu+215Lu1K70/mCpzr593aOya9u/VZ2hoqIWCNDG",
+	"+YtDtPfzzu5mb2nU7u0POvuNuKU4qzPGDec+bwZwy5s/CO6DENx1PHYvXN/bvkmCasYY6MgF830hRDbc",
+	"cy8qsq+2YXicgHzsjUnQFBdPvN1jXhI5TJLPSCP4YZb+4VP7TgzRyx3qDjW9cFxoPn1zWSi4L7yJzxll",
+	"kwrSGosnG9OJbd47TvAEkFxRfwceQFvLWWGfdSNTWVxJKQKLr6EctkZOdZeK3njjkQT7YbBcETT6SBTk",
+	"2w3m/+F/b4sicnBytEAnF6drU5Pt9kKpK/QDk3oObMTjZwvQlM8hBRHSDOYkI5Bvuu/o73Ka8Xwy1drX",
+	"8Ow40BmphUveddlVbGJklkIOLBTug3eMt6Zed8cqcdYJF025IKyHqgIr0C2lkRae9w37ArjnYZIi11Z9",
+	"tXlQCV8tPPg9dPQxpZm1memREzKWiOfSUtFQhyIQ8+jflZKsFFe3lKn1OjUsaCgmUYIz6GpL5ZRk9eFC",
+	"xExIVYXu/IdRVk12PBWoIMIHRSYIwlFEoKqJDtSCh7V0yWGu4p2VOq/4n0vPq4hzrG/HKRdszbXWGttD",
+	"2qsKcKD9qGOcCONBtVfSlhJbvf2Khl3QGBiuSFAdcZ4QzO6VKLuMq6xZYn6pYWK9LNobKugoqROkH6Kr",
+	"4S6369cQXune2L6XBbAaEKGj69XFKugOEGcR0f52ArU8dPkSkSeymhltpdGmR6QqVfbQ0B8Wv6ZHASX0",
+	"mvgdFlBkZV0D31/LvPfD3Patmtt+WNa+lGWN4hlVKrPUuUiQMcRTwnBKews8S8xXuuW/+qOeyXSYYCFo",
+	"1B0aeDYG8N8+BJ03UdodpnTWvXAS9SCkZP+3D2rFZX2W5uuQEwUQ5asWNEQJj3CCbtSZzCYzaSocKUKU",
+	"Z0lnvzOVMt3f2oLHplzI/V/6v/RBTTSQUx8SIM11Jgu04VoExCbCdbJaChll/G5TwClGdg0cGycXp8uH",
+	"dPWS5qDWT19TOZSQXm4AKkfxJOFzNT+FAlCTjAjhTFNDoOZMUGQLl/lccyYCJPII3BjaS16PwLVD23DB",
+	"5qD1Wjw99IzLKTTXErr7Njq/2N59iv7x/lJ4qwZrsU8gLeT3EJCf2Oo53XlGpSQM/kigE4LgKOIxQRPC",
+	"DKdCCcE34PGiAkk8UTqIs3xYnG/xv0KCHYqmJLoWJiSNTsCGBLqONu1QUXjXeuhX35oOEPkIsmmsVbra",
+	"8pylvLHM1becN6busjoWbZy2HVr1UiBaD3RRICHohI9oQs4UwEk8HoPB2qiFUCPNxHgrhYvExh9opwA6",
+	"4SxM5x3efrj9/wEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -32,6 +32,7 @@ type Server struct {
 type Options struct {
 	DSN        string // reuse a database (e.g. a second process on one PostgreSQL); default: a fresh one
 	NoDemo     bool
+	NoSandbox  bool // serve as in production: no clock control, fault rules or autopilot
 	Fixtures   []string
 	TokenRate  float64
 	TokenBurst int
@@ -71,7 +72,7 @@ func Start(t testing.TB, backend string, opts Options) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, app.Config{
 		DB: dsn, Demo: !opts.NoDemo, Fixtures: opts.Fixtures, PublicURL: base, AdminToken: AdminToken,
-		Sandbox: true, TokenRate: opts.TokenRate, TokenBurst: opts.TokenBurst, NoReport: opts.NoReport, Logger: logger,
+		Sandbox: !opts.NoSandbox, TokenRate: opts.TokenRate, TokenBurst: opts.TokenBurst, NoReport: opts.NoReport, Logger: logger,
 	})
 	if err != nil {
 		cancel()

@@ -20,6 +20,99 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AdminAutopilotPolicyDecision.
+const (
+	AdminAutopilotPolicyDecisionApprove AdminAutopilotPolicyDecision = "approve"
+	AdminAutopilotPolicyDecisionReject  AdminAutopilotPolicyDecision = "reject"
+)
+
+// Valid indicates whether the value is a known member of the AdminAutopilotPolicyDecision enum.
+func (e AdminAutopilotPolicyDecision) Valid() bool {
+	switch e {
+	case AdminAutopilotPolicyDecisionApprove:
+		return true
+	case AdminAutopilotPolicyDecisionReject:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AdminAutopilotPolicyInputDecision.
+const (
+	AdminAutopilotPolicyInputDecisionApprove AdminAutopilotPolicyInputDecision = "approve"
+	AdminAutopilotPolicyInputDecisionReject  AdminAutopilotPolicyInputDecision = "reject"
+)
+
+// Valid indicates whether the value is a known member of the AdminAutopilotPolicyInputDecision enum.
+func (e AdminAutopilotPolicyInputDecision) Valid() bool {
+	switch e {
+	case AdminAutopilotPolicyInputDecisionApprove:
+		return true
+	case AdminAutopilotPolicyInputDecisionReject:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AdminFaultEffectStatus.
+const (
+	N401 AdminFaultEffectStatus = 401
+	N429 AdminFaultEffectStatus = 429
+	N500 AdminFaultEffectStatus = 500
+	N502 AdminFaultEffectStatus = 502
+	N503 AdminFaultEffectStatus = 503
+	N504 AdminFaultEffectStatus = 504
+)
+
+// Valid indicates whether the value is a known member of the AdminFaultEffectStatus enum.
+func (e AdminFaultEffectStatus) Valid() bool {
+	switch e {
+	case N401:
+		return true
+	case N429:
+		return true
+	case N500:
+		return true
+	case N502:
+		return true
+	case N503:
+		return true
+	case N504:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AdminFaultMatchMethod.
+const (
+	DELETE AdminFaultMatchMethod = "DELETE"
+	GET    AdminFaultMatchMethod = "GET"
+	PATCH  AdminFaultMatchMethod = "PATCH"
+	POST   AdminFaultMatchMethod = "POST"
+	PUT    AdminFaultMatchMethod = "PUT"
+)
+
+// Valid indicates whether the value is a known member of the AdminFaultMatchMethod enum.
+func (e AdminFaultMatchMethod) Valid() bool {
+	switch e {
+	case DELETE:
+		return true
+	case GET:
+		return true
+	case PATCH:
+		return true
+	case POST:
+		return true
+	case PUT:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AdminMerchantInputStatus.
 const (
 	AdminMerchantInputStatusACTIVE      AdminMerchantInputStatus = "ACTIVE"
@@ -387,6 +480,44 @@ type AdminApproval struct {
 	Msn *MSN `json:"msn,omitempty"`
 }
 
+// AdminAutopilotPolicy defines model for AdminAutopilotPolicy.
+type AdminAutopilotPolicy struct {
+	Decide   *string                      `json:"decide,omitempty"`
+	Decision AdminAutopilotPolicyDecision `json:"decision"`
+
+	// PartnerId Absent for the policy of every partner.
+	PartnerId    *string   `json:"partnerId,omitempty"`
+	RejectReason *string   `json:"rejectReason,omitempty"`
+	Submit       *string   `json:"submit,omitempty"`
+	UpdatedAt    time.Time `json:"updatedAt"`
+	View         *string   `json:"view,omitempty"`
+}
+
+// AdminAutopilotPolicyDecision defines model for AdminAutopilotPolicy.Decision.
+type AdminAutopilotPolicyDecision string
+
+// AdminAutopilotPolicyInput defines model for AdminAutopilotPolicyInput.
+type AdminAutopilotPolicyInput struct {
+	// Decide The operator decides this long after the submit.
+	Decide   *GoDuration                       `json:"decide,omitempty"`
+	Decision AdminAutopilotPolicyInputDecision `json:"decision"`
+
+	// PartnerId The partner whose prefills this drives; absent for every partner without a policy of its own.
+	PartnerId *PartnerId `json:"partnerId,omitempty"`
+
+	// RejectReason Required with `reject`; also the reason for orders marked `[reject]`.
+	RejectReason *string `json:"rejectReason,omitempty"`
+
+	// Submit The merchant submits this long after opening it.
+	Submit *GoDuration `json:"submit,omitempty"`
+
+	// View The merchant opens the link this long after the prefill.
+	View *GoDuration `json:"view,omitempty"`
+}
+
+// AdminAutopilotPolicyInputDecision defines model for AdminAutopilotPolicyInput.Decision.
+type AdminAutopilotPolicyInputDecision string
+
 // AdminClock defines model for AdminClock.
 type AdminClock struct {
 	Now time.Time `json:"now"`
@@ -403,6 +534,83 @@ type AdminClockAdvance struct {
 	//
 	// Example: 337h
 	Advance string `json:"advance"`
+}
+
+// AdminFaultEffect What a fired rule does. `status` answers with the real API's error body for it (401 as an expired token or expired keys get, 429 from the gateway with `Retry-After`, 500, 502, 503, 504); `delay` waits first (alone, the request is then served as usual); `drop` closes the connection without an answer.
+type AdminFaultEffect struct {
+	// Delay Added before the answer, at most 30s.
+	Delay *GoDuration `json:"delay,omitempty"`
+	Drop  *bool       `json:"drop,omitempty"`
+
+	// RetryAfterSeconds Retry-After of a 429 (default 1) or a 503.
+	RetryAfterSeconds *int                    `json:"retryAfterSeconds,omitempty"`
+	Status            *AdminFaultEffectStatus `json:"status,omitempty"`
+}
+
+// AdminFaultEffectStatus defines model for AdminFaultEffect.Status.
+type AdminFaultEffectStatus int
+
+// AdminFaultMatch Which requests the rule applies to: an `operationId` of the Management API or a token endpoint (`*` for all of them), or a `method` and `path` template (no method: every operation of the path); optionally only those of one caller.
+type AdminFaultMatch struct {
+	// ClientId Example: 6b1f5f2e-2f0c-4a57-9c55-1d1f0b8a9e01
+	ClientId *ClientId              `json:"clientId,omitempty"`
+	Method   *AdminFaultMatchMethod `json:"method,omitempty"`
+
+	// OperationId Example: orderProduct
+	OperationId *string `json:"operationId,omitempty"`
+
+	// PartnerId Example: acme-pos
+	PartnerId *PartnerId `json:"partnerId,omitempty"`
+
+	// Path Example: /management/v1/sales-units/{msn}
+	Path *string `json:"path,omitempty"`
+}
+
+// AdminFaultMatchMethod defines model for AdminFaultMatch.Method.
+type AdminFaultMatchMethod string
+
+// AdminFaultRule defines model for AdminFaultRule.
+type AdminFaultRule struct {
+	// Active False once the count is spent or the time is over.
+	Active    bool      `json:"active"`
+	Count     *int      `json:"count,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Effect What a fired rule does. `status` answers with the real API's error body for it (401 as an expired token or expired keys get, 429 from the gateway with `Retry-After`, 500, 502, 503, 504); `delay` waits first (alone, the request is then served as usual); `drop` closes the connection without an answer.
+	Effect AdminFaultEffect `json:"effect"`
+
+	// Fired How many requests the rule answered.
+	Fired int64  `json:"fired"`
+	Id    string `json:"id"`
+
+	// Match Which requests the rule applies to: an `operationId` of the Management API or a token endpoint (`*` for all of them), or a `method` and `path` template (no method: every operation of the path); optionally only those of one caller.
+	Match       AdminFaultMatch `json:"match"`
+	Probability *float64        `json:"probability,omitempty"`
+
+	// Remaining What is left of `count`.
+	Remaining *int       `json:"remaining,omitempty"`
+	Until     *time.Time `json:"until,omitempty"`
+}
+
+// AdminFaultRuleInput A fault rule; at most one budget of `count`, `probability` and `until` (none means every matching request until deleted).
+type AdminFaultRuleInput struct {
+	// Count Fire on the next `count` matching requests, exactly, across every server process.
+	Count *int `json:"count,omitempty"`
+
+	// Effect What a fired rule does. `status` answers with the real API's error body for it (401 as an expired token or expired keys get, 429 from the gateway with `Retry-After`, 500, 502, 503, 504); `delay` waits first (alone, the request is then served as usual); `drop` closes the connection without an answer.
+	Effect AdminFaultEffect `json:"effect"`
+
+	// Id A name for the rule; generated when absent.
+	Id *string `json:"id,omitempty"`
+
+	// Match Which requests the rule applies to: an `operationId` of the Management API or a token endpoint (`*` for all of them), or a `method` and `path` template (no method: every operation of the path); optionally only those of one caller.
+	Match AdminFaultMatch `json:"match"`
+
+	// Probability Fire on each matching request with this probability.
+	Probability *float64 `json:"probability,omitempty"`
+
+	// Until Fire on every matching request until this time of the server's (sandbox) clock.
+	Until *time.Time `json:"until,omitempty"`
 }
 
 // AdminKey A key set without its secrets.
@@ -627,7 +835,13 @@ type AdminReportWindow struct {
 // AdminRequest One served API request.
 type AdminRequest struct {
 	// Caller The client id that made the call, or empty when unauthenticated.
-	Caller        string  `json:"caller"`
+	Caller string `json:"caller"`
+
+	// FaultRule The id of the fault rule that answered.
+	FaultRule *string `json:"faultRule,omitempty"`
+
+	// Injected The answer came from a fault rule, not the API.
+	Injected      *bool   `json:"injected,omitempty"`
 	LatencyMs     float64 `json:"latencyMs"`
 	Method        string  `json:"method"`
 	PluginName    *string `json:"pluginName,omitempty"`
@@ -787,6 +1001,11 @@ type GetMerchantResponse = Merchant
 
 // GetPartnerPricePackagesResponse The partner's price packages.
 type GetPartnerPricePackagesResponse = []PricePackage
+
+// GoDuration A Go duration such as `250ms`, `2s`, `5m` or `336h`.
+//
+// Example: 5m
+type GoDuration = string
 
 // Health defines model for Health.
 type Health struct {
@@ -1324,6 +1543,12 @@ type FetchAuthorizationTokenUsingPost401JSONResponseBody struct {
 	union json.RawMessage
 }
 
+// AdminDeleteAutopilotParams defines parameters for AdminDeleteAutopilot.
+type AdminDeleteAutopilotParams struct {
+	// PartnerId The partner whose policy goes; absent removes the policy for every partner.
+	PartnerId *PartnerId `form:"partnerId,omitempty" json:"partnerId,omitempty"`
+}
+
 // AdminListMerchantsParams defines parameters for AdminListMerchants.
 type AdminListMerchantsParams struct {
 	// Q Case-insensitive search in ids and names.
@@ -1516,8 +1741,14 @@ type FetchTokenParams struct {
 	Authorization string `json:"Authorization"`
 }
 
+// AdminPutAutopilotJSONRequestBody defines body for AdminPutAutopilot for application/json ContentType.
+type AdminPutAutopilotJSONRequestBody = AdminAutopilotPolicyInput
+
 // AdminAdvanceClockJSONRequestBody defines body for AdminAdvanceClock for application/json ContentType.
 type AdminAdvanceClockJSONRequestBody = AdminClockAdvance
+
+// AdminCreateFaultJSONRequestBody defines body for AdminCreateFault for application/json ContentType.
+type AdminCreateFaultJSONRequestBody = AdminFaultRuleInput
 
 // AdminCreateMerchantJSONRequestBody defines body for AdminCreateMerchant for application/json ContentType.
 type AdminCreateMerchantJSONRequestBody = AdminMerchantInput
@@ -1704,6 +1935,36 @@ type ClientInterface interface {
 	// Corresponds with POST /accesstoken/get (the `FetchAuthorizationTokenUsingPost` operationId).
 	FetchAuthorizationTokenUsingPost(ctx context.Context, params *FetchAuthorizationTokenUsingPostParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// AdminDeleteAutopilot Remove an autopilot policy
+	//
+	// Corresponds with DELETE /admin/v1/autopilot (the `AdminDeleteAutopilot` operationId).
+	AdminDeleteAutopilot(ctx context.Context, params *AdminDeleteAutopilotParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminListAutopilot List autopilot policies
+	//
+	// The policies that move prefilled orders by themselves, the one for every partner first. 404 when the server is not a sandbox.
+	//
+	// Corresponds with GET /admin/v1/autopilot (the `AdminListAutopilot` operationId).
+	AdminListAutopilot(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminPutAutopilotWithBody Set an autopilot policy
+	//
+	// After a prefill the merchant opens the link `view` later, submits `submit` after that, and the operator decides `decide` after the submit; a step left out is left to a person. Each step is the same transition, record, notification and e-mail a person's would be, and is driven by the sandbox clock: moving the clock past the delays applies them, each at its own time. An order whose `salesUnitName` contains `[reject]` is rejected (and one with `[approve]` approved) whatever `decision` says. A merchant who would submit only after the order expired never does. Replaces the partner's policy (or the one for every partner when `partnerId` is absent). 404 when the server is not a sandbox.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /admin/v1/autopilot (the `AdminPutAutopilot` operationId).
+	AdminPutAutopilotWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminPutAutopilot Set an autopilot policy
+	//
+	// After a prefill the merchant opens the link `view` later, submits `submit` after that, and the operator decides `decide` after the submit; a step left out is left to a person. Each step is the same transition, record, notification and e-mail a person's would be, and is driven by the sandbox clock: moving the clock past the delays applies them, each at its own time. An order whose `salesUnitName` contains `[reject]` is rejected (and one with `[approve]` approved) whatever `decision` says. A merchant who would submit only after the order expired never does. Replaces the partner's policy (or the one for every partner when `partnerId` is absent). 404 when the server is not a sandbox.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /admin/v1/autopilot (the `AdminPutAutopilot` operationId).
+	AdminPutAutopilot(ctx context.Context, body AdminPutAutopilotJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// AdminGetClock Read the server's clock
 	//
 	// The time the server uses for expiry and timestamps. Only a sandbox server has a movable clock; elsewhere this is 404.
@@ -1728,6 +1989,36 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /admin/v1/clock (the `AdminAdvanceClock` operationId).
 	AdminAdvanceClock(ctx context.Context, body AdminAdvanceClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminListFaults List fault rules
+	//
+	// The sandbox's fault rules, oldest first, with how often each fired. Shared by every server process on the database. 404 when the server is not a sandbox.
+	//
+	// Corresponds with GET /admin/v1/faults (the `AdminListFaults` operationId).
+	AdminListFaults(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminCreateFaultWithBody Add a fault rule
+	//
+	// Makes matching Management API and token requests fail on purpose: answered with a status in the real API's error body for it, delayed, or dropped without an answer. A request a rule fires on never reaches the data. Rules never apply to `/admin/v1/*`, `/healthz` or `/readyz`. The first matching rule, oldest first, whose budget allows it answers. 404 when the server is not a sandbox.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /admin/v1/faults (the `AdminCreateFault` operationId).
+	AdminCreateFaultWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminCreateFault Add a fault rule
+	//
+	// Makes matching Management API and token requests fail on purpose: answered with a status in the real API's error body for it, delayed, or dropped without an answer. A request a rule fires on never reaches the data. Rules never apply to `/admin/v1/*`, `/healthz` or `/readyz`. The first matching rule, oldest first, whose budget allows it answers. 404 when the server is not a sandbox.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /admin/v1/faults (the `AdminCreateFault` operationId).
+	AdminCreateFault(ctx context.Context, body AdminCreateFaultJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminDeleteFault Delete a fault rule
+	//
+	// Corresponds with DELETE /admin/v1/faults/{faultId} (the `AdminDeleteFault` operationId).
+	AdminDeleteFault(ctx context.Context, faultId string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdminRevokeKey Revoke a key set
 	//
@@ -2149,6 +2440,76 @@ func (c *Client) FetchAuthorizationTokenUsingPost(ctx context.Context, params *F
 	return c.Client.Do(req)
 }
 
+// AdminDeleteAutopilot Remove an autopilot policy
+//
+// Corresponds with DELETE /admin/v1/autopilot (the `AdminDeleteAutopilot` operationId).
+func (c *Client) AdminDeleteAutopilot(ctx context.Context, params *AdminDeleteAutopilotParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminDeleteAutopilotRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminListAutopilot List autopilot policies
+//
+// The policies that move prefilled orders by themselves, the one for every partner first. 404 when the server is not a sandbox.
+//
+// Corresponds with GET /admin/v1/autopilot (the `AdminListAutopilot` operationId).
+func (c *Client) AdminListAutopilot(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListAutopilotRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminPutAutopilotWithBody Set an autopilot policy
+//
+// After a prefill the merchant opens the link `view` later, submits `submit` after that, and the operator decides `decide` after the submit; a step left out is left to a person. Each step is the same transition, record, notification and e-mail a person's would be, and is driven by the sandbox clock: moving the clock past the delays applies them, each at its own time. An order whose `salesUnitName` contains `[reject]` is rejected (and one with `[approve]` approved) whatever `decision` says. A merchant who would submit only after the order expired never does. Replaces the partner's policy (or the one for every partner when `partnerId` is absent). 404 when the server is not a sandbox.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /admin/v1/autopilot (the `AdminPutAutopilot` operationId).
+func (c *Client) AdminPutAutopilotWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminPutAutopilotRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminPutAutopilot Set an autopilot policy
+//
+// After a prefill the merchant opens the link `view` later, submits `submit` after that, and the operator decides `decide` after the submit; a step left out is left to a person. Each step is the same transition, record, notification and e-mail a person's would be, and is driven by the sandbox clock: moving the clock past the delays applies them, each at its own time. An order whose `salesUnitName` contains `[reject]` is rejected (and one with `[approve]` approved) whatever `decision` says. A merchant who would submit only after the order expired never does. Replaces the partner's policy (or the one for every partner when `partnerId` is absent). 404 when the server is not a sandbox.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /admin/v1/autopilot (the `AdminPutAutopilot` operationId).
+func (c *Client) AdminPutAutopilot(ctx context.Context, body AdminPutAutopilotJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminPutAutopilotRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // AdminGetClock Read the server's clock
 //
 // The time the server uses for expiry and timestamps. Only a sandbox server has a movable clock; elsewhere this is 404.
@@ -2194,6 +2555,76 @@ func (c *Client) AdminAdvanceClockWithBody(ctx context.Context, contentType stri
 // Corresponds with POST /admin/v1/clock (the `AdminAdvanceClock` operationId).
 func (c *Client) AdminAdvanceClock(ctx context.Context, body AdminAdvanceClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdminAdvanceClockRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminListFaults List fault rules
+//
+// The sandbox's fault rules, oldest first, with how often each fired. Shared by every server process on the database. 404 when the server is not a sandbox.
+//
+// Corresponds with GET /admin/v1/faults (the `AdminListFaults` operationId).
+func (c *Client) AdminListFaults(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListFaultsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminCreateFaultWithBody Add a fault rule
+//
+// Makes matching Management API and token requests fail on purpose: answered with a status in the real API's error body for it, delayed, or dropped without an answer. A request a rule fires on never reaches the data. Rules never apply to `/admin/v1/*`, `/healthz` or `/readyz`. The first matching rule, oldest first, whose budget allows it answers. 404 when the server is not a sandbox.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /admin/v1/faults (the `AdminCreateFault` operationId).
+func (c *Client) AdminCreateFaultWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminCreateFaultRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminCreateFault Add a fault rule
+//
+// Makes matching Management API and token requests fail on purpose: answered with a status in the real API's error body for it, delayed, or dropped without an answer. A request a rule fires on never reaches the data. Rules never apply to `/admin/v1/*`, `/healthz` or `/readyz`. The first matching rule, oldest first, whose budget allows it answers. 404 when the server is not a sandbox.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /admin/v1/faults (the `AdminCreateFault` operationId).
+func (c *Client) AdminCreateFault(ctx context.Context, body AdminCreateFaultJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminCreateFaultRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminDeleteFault Delete a fault rule
+//
+// Corresponds with DELETE /admin/v1/faults/{faultId} (the `AdminDeleteFault` operationId).
+func (c *Client) AdminDeleteFault(ctx context.Context, faultId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminDeleteFaultRequest(c.Server, faultId)
 	if err != nil {
 		return nil, err
 	}
@@ -3216,6 +3647,127 @@ func NewFetchAuthorizationTokenUsingPostRequest(server string, params *FetchAuth
 	return req, nil
 }
 
+// NewAdminDeleteAutopilotRequest constructs an http.Request for the AdminDeleteAutopilot method
+func NewAdminDeleteAutopilotRequest(server string, params *AdminDeleteAutopilotParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/autopilot")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PartnerId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "partnerId", *params.PartnerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminListAutopilotRequest constructs an http.Request for the AdminListAutopilot method
+func NewAdminListAutopilotRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/autopilot")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminPutAutopilotRequest calls the generic AdminPutAutopilot builder with application/json body
+func NewAdminPutAutopilotRequest(server string, body AdminPutAutopilotJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminPutAutopilotRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAdminPutAutopilotRequestWithBody constructs an http.Request for the AdminPutAutopilot method, with any body, and a specified content type
+func NewAdminPutAutopilotRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/autopilot")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewAdminGetClockRequest constructs an http.Request for the AdminGetClock method
 func NewAdminGetClockRequest(server string) (*http.Request, error) {
 	var err error
@@ -3279,6 +3831,107 @@ func NewAdminAdvanceClockRequestWithBody(server string, contentType string, body
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAdminListFaultsRequest constructs an http.Request for the AdminListFaults method
+func NewAdminListFaultsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/faults")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminCreateFaultRequest calls the generic AdminCreateFault builder with application/json body
+func NewAdminCreateFaultRequest(server string, body AdminCreateFaultJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminCreateFaultRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAdminCreateFaultRequestWithBody constructs an http.Request for the AdminCreateFault method, with any body, and a specified content type
+func NewAdminCreateFaultRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/faults")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAdminDeleteFaultRequest constructs an http.Request for the AdminDeleteFault method
+func NewAdminDeleteFaultRequest(server string, faultId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "faultId", faultId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/v1/faults/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -5326,6 +5979,40 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /accesstoken/get (the `FetchAuthorizationTokenUsingPost` operationId).
 	FetchAuthorizationTokenUsingPostWithResponse(ctx context.Context, params *FetchAuthorizationTokenUsingPostParams, reqEditors ...RequestEditorFn) (*FetchAuthorizationTokenUsingPostHTTPResponse, error)
 
+	// AdminDeleteAutopilotWithResponse Remove an autopilot policy
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /admin/v1/autopilot (the `AdminDeleteAutopilot` operationId).
+	AdminDeleteAutopilotWithResponse(ctx context.Context, params *AdminDeleteAutopilotParams, reqEditors ...RequestEditorFn) (*AdminDeleteAutopilotHTTPResponse, error)
+
+	// AdminListAutopilotWithResponse List autopilot policies
+	//
+	// The policies that move prefilled orders by themselves, the one for every partner first. 404 when the server is not a sandbox.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/autopilot (the `AdminListAutopilot` operationId).
+	AdminListAutopilotWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AdminListAutopilotHTTPResponse, error)
+
+	// AdminPutAutopilotWithBodyWithResponse Set an autopilot policy
+	//
+	// After a prefill the merchant opens the link `view` later, submits `submit` after that, and the operator decides `decide` after the submit; a step left out is left to a person. Each step is the same transition, record, notification and e-mail a person's would be, and is driven by the sandbox clock: moving the clock past the delays applies them, each at its own time. An order whose `salesUnitName` contains `[reject]` is rejected (and one with `[approve]` approved) whatever `decision` says. A merchant who would submit only after the order expired never does. Replaces the partner's policy (or the one for every partner when `partnerId` is absent). 404 when the server is not a sandbox.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /admin/v1/autopilot (the `AdminPutAutopilot` operationId).
+	AdminPutAutopilotWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminPutAutopilotHTTPResponse, error)
+
+	// AdminPutAutopilotWithResponse Set an autopilot policy
+	//
+	// After a prefill the merchant opens the link `view` later, submits `submit` after that, and the operator decides `decide` after the submit; a step left out is left to a person. Each step is the same transition, record, notification and e-mail a person's would be, and is driven by the sandbox clock: moving the clock past the delays applies them, each at its own time. An order whose `salesUnitName` contains `[reject]` is rejected (and one with `[approve]` approved) whatever `decision` says. A merchant who would submit only after the order expired never does. Replaces the partner's policy (or the one for every partner when `partnerId` is absent). 404 when the server is not a sandbox.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /admin/v1/autopilot (the `AdminPutAutopilot` operationId).
+	AdminPutAutopilotWithResponse(ctx context.Context, body AdminPutAutopilotJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminPutAutopilotHTTPResponse, error)
+
 	// AdminGetClockWithResponse Read the server's clock
 	//
 	// The time the server uses for expiry and timestamps. Only a sandbox server has a movable clock; elsewhere this is 404.
@@ -5352,6 +6039,40 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /admin/v1/clock (the `AdminAdvanceClock` operationId).
 	AdminAdvanceClockWithResponse(ctx context.Context, body AdminAdvanceClockJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminAdvanceClockHTTPResponse, error)
+
+	// AdminListFaultsWithResponse List fault rules
+	//
+	// The sandbox's fault rules, oldest first, with how often each fired. Shared by every server process on the database. 404 when the server is not a sandbox.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/v1/faults (the `AdminListFaults` operationId).
+	AdminListFaultsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AdminListFaultsHTTPResponse, error)
+
+	// AdminCreateFaultWithBodyWithResponse Add a fault rule
+	//
+	// Makes matching Management API and token requests fail on purpose: answered with a status in the real API's error body for it, delayed, or dropped without an answer. A request a rule fires on never reaches the data. Rules never apply to `/admin/v1/*`, `/healthz` or `/readyz`. The first matching rule, oldest first, whose budget allows it answers. 404 when the server is not a sandbox.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/faults (the `AdminCreateFault` operationId).
+	AdminCreateFaultWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminCreateFaultHTTPResponse, error)
+
+	// AdminCreateFaultWithResponse Add a fault rule
+	//
+	// Makes matching Management API and token requests fail on purpose: answered with a status in the real API's error body for it, delayed, or dropped without an answer. A request a rule fires on never reaches the data. Rules never apply to `/admin/v1/*`, `/healthz` or `/readyz`. The first matching rule, oldest first, whose budget allows it answers. 404 when the server is not a sandbox.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/v1/faults (the `AdminCreateFault` operationId).
+	AdminCreateFaultWithResponse(ctx context.Context, body AdminCreateFaultJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminCreateFaultHTTPResponse, error)
+
+	// AdminDeleteFaultWithResponse Delete a fault rule
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /admin/v1/faults/{faultId} (the `AdminDeleteFault` operationId).
+	AdminDeleteFaultWithResponse(ctx context.Context, faultId string, reqEditors ...RequestEditorFn) (*AdminDeleteFaultHTTPResponse, error)
 
 	// AdminRevokeKeyWithResponse Revoke a key set
 	//
@@ -5906,6 +6627,213 @@ func (r FetchAuthorizationTokenUsingPostHTTPResponse) ContentType() string {
 	return ""
 }
 
+type AdminDeleteAutopilotHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *DefaultProblem
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AdminDeleteAutopilotHTTPResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AdminDeleteAutopilotHTTPResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AdminDeleteAutopilotHTTPResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AdminDeleteAutopilotHTTPResponse) GetApplicationproblemJSONDefault() *DefaultProblem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminDeleteAutopilotHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminDeleteAutopilotHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminDeleteAutopilotHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminDeleteAutopilotHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminListAutopilotHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]AdminAutopilotPolicy
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *DefaultProblem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminListAutopilotHTTPResponse) GetJSON200() *[]AdminAutopilotPolicy {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AdminListAutopilotHTTPResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AdminListAutopilotHTTPResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AdminListAutopilotHTTPResponse) GetApplicationproblemJSONDefault() *DefaultProblem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminListAutopilotHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminListAutopilotHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminListAutopilotHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminListAutopilotHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminPutAutopilotHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminAutopilotPolicy
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *DefaultProblem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminPutAutopilotHTTPResponse) GetJSON200() *AdminAutopilotPolicy {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AdminPutAutopilotHTTPResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AdminPutAutopilotHTTPResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AdminPutAutopilotHTTPResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r AdminPutAutopilotHTTPResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r AdminPutAutopilotHTTPResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AdminPutAutopilotHTTPResponse) GetApplicationproblemJSONDefault() *DefaultProblem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminPutAutopilotHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminPutAutopilotHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminPutAutopilotHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminPutAutopilotHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type AdminGetClockHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6038,6 +6966,220 @@ func (r AdminAdvanceClockHTTPResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AdminAdvanceClockHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminListFaultsHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]AdminFaultRule
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *DefaultProblem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminListFaultsHTTPResponse) GetJSON200() *[]AdminFaultRule {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AdminListFaultsHTTPResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AdminListFaultsHTTPResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AdminListFaultsHTTPResponse) GetApplicationproblemJSONDefault() *DefaultProblem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminListFaultsHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminListFaultsHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminListFaultsHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminListFaultsHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminCreateFaultHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AdminFaultRule
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *DefaultProblem
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AdminCreateFaultHTTPResponse) GetJSON201() *AdminFaultRule {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AdminCreateFaultHTTPResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AdminCreateFaultHTTPResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AdminCreateFaultHTTPResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r AdminCreateFaultHTTPResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r AdminCreateFaultHTTPResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r AdminCreateFaultHTTPResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AdminCreateFaultHTTPResponse) GetApplicationproblemJSONDefault() *DefaultProblem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminCreateFaultHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminCreateFaultHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminCreateFaultHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminCreateFaultHTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminDeleteFaultHTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *DefaultProblem
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AdminDeleteFaultHTTPResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AdminDeleteFaultHTTPResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AdminDeleteFaultHTTPResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AdminDeleteFaultHTTPResponse) GetApplicationproblemJSONDefault() *DefaultProblem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminDeleteFaultHTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminDeleteFaultHTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminDeleteFaultHTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminDeleteFaultHTTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8929,6 +10071,64 @@ func (c *ClientWithResponses) FetchAuthorizationTokenUsingPostWithResponse(ctx c
 	return ParseFetchAuthorizationTokenUsingPostHTTPResponse(rsp)
 }
 
+// AdminDeleteAutopilotWithResponse Remove an autopilot policy
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /admin/v1/autopilot (the `AdminDeleteAutopilot` operationId).
+func (c *ClientWithResponses) AdminDeleteAutopilotWithResponse(ctx context.Context, params *AdminDeleteAutopilotParams, reqEditors ...RequestEditorFn) (*AdminDeleteAutopilotHTTPResponse, error) {
+	rsp, err := c.AdminDeleteAutopilot(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminDeleteAutopilotHTTPResponse(rsp)
+}
+
+// AdminListAutopilotWithResponse List autopilot policies
+//
+// The policies that move prefilled orders by themselves, the one for every partner first. 404 when the server is not a sandbox.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/autopilot (the `AdminListAutopilot` operationId).
+func (c *ClientWithResponses) AdminListAutopilotWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AdminListAutopilotHTTPResponse, error) {
+	rsp, err := c.AdminListAutopilot(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminListAutopilotHTTPResponse(rsp)
+}
+
+// AdminPutAutopilotWithBodyWithResponse Set an autopilot policy
+//
+// After a prefill the merchant opens the link `view` later, submits `submit` after that, and the operator decides `decide` after the submit; a step left out is left to a person. Each step is the same transition, record, notification and e-mail a person's would be, and is driven by the sandbox clock: moving the clock past the delays applies them, each at its own time. An order whose `salesUnitName` contains `[reject]` is rejected (and one with `[approve]` approved) whatever `decision` says. A merchant who would submit only after the order expired never does. Replaces the partner's policy (or the one for every partner when `partnerId` is absent). 404 when the server is not a sandbox.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /admin/v1/autopilot (the `AdminPutAutopilot` operationId).
+func (c *ClientWithResponses) AdminPutAutopilotWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminPutAutopilotHTTPResponse, error) {
+	rsp, err := c.AdminPutAutopilotWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminPutAutopilotHTTPResponse(rsp)
+}
+
+// AdminPutAutopilotWithResponse Set an autopilot policy
+//
+// After a prefill the merchant opens the link `view` later, submits `submit` after that, and the operator decides `decide` after the submit; a step left out is left to a person. Each step is the same transition, record, notification and e-mail a person's would be, and is driven by the sandbox clock: moving the clock past the delays applies them, each at its own time. An order whose `salesUnitName` contains `[reject]` is rejected (and one with `[approve]` approved) whatever `decision` says. A merchant who would submit only after the order expired never does. Replaces the partner's policy (or the one for every partner when `partnerId` is absent). 404 when the server is not a sandbox.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /admin/v1/autopilot (the `AdminPutAutopilot` operationId).
+func (c *ClientWithResponses) AdminPutAutopilotWithResponse(ctx context.Context, body AdminPutAutopilotJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminPutAutopilotHTTPResponse, error) {
+	rsp, err := c.AdminPutAutopilot(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminPutAutopilotHTTPResponse(rsp)
+}
+
 // AdminGetClockWithResponse Read the server's clock
 //
 // The time the server uses for expiry and timestamps. Only a sandbox server has a movable clock; elsewhere this is 404.
@@ -8972,6 +10172,64 @@ func (c *ClientWithResponses) AdminAdvanceClockWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseAdminAdvanceClockHTTPResponse(rsp)
+}
+
+// AdminListFaultsWithResponse List fault rules
+//
+// The sandbox's fault rules, oldest first, with how often each fired. Shared by every server process on the database. 404 when the server is not a sandbox.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/v1/faults (the `AdminListFaults` operationId).
+func (c *ClientWithResponses) AdminListFaultsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AdminListFaultsHTTPResponse, error) {
+	rsp, err := c.AdminListFaults(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminListFaultsHTTPResponse(rsp)
+}
+
+// AdminCreateFaultWithBodyWithResponse Add a fault rule
+//
+// Makes matching Management API and token requests fail on purpose: answered with a status in the real API's error body for it, delayed, or dropped without an answer. A request a rule fires on never reaches the data. Rules never apply to `/admin/v1/*`, `/healthz` or `/readyz`. The first matching rule, oldest first, whose budget allows it answers. 404 when the server is not a sandbox.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/faults (the `AdminCreateFault` operationId).
+func (c *ClientWithResponses) AdminCreateFaultWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminCreateFaultHTTPResponse, error) {
+	rsp, err := c.AdminCreateFaultWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminCreateFaultHTTPResponse(rsp)
+}
+
+// AdminCreateFaultWithResponse Add a fault rule
+//
+// Makes matching Management API and token requests fail on purpose: answered with a status in the real API's error body for it, delayed, or dropped without an answer. A request a rule fires on never reaches the data. Rules never apply to `/admin/v1/*`, `/healthz` or `/readyz`. The first matching rule, oldest first, whose budget allows it answers. 404 when the server is not a sandbox.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/v1/faults (the `AdminCreateFault` operationId).
+func (c *ClientWithResponses) AdminCreateFaultWithResponse(ctx context.Context, body AdminCreateFaultJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminCreateFaultHTTPResponse, error) {
+	rsp, err := c.AdminCreateFault(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminCreateFaultHTTPResponse(rsp)
+}
+
+// AdminDeleteFaultWithResponse Delete a fault rule
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /admin/v1/faults/{faultId} (the `AdminDeleteFault` operationId).
+func (c *ClientWithResponses) AdminDeleteFaultWithResponse(ctx context.Context, faultId string, reqEditors ...RequestEditorFn) (*AdminDeleteFaultHTTPResponse, error) {
+	rsp, err := c.AdminDeleteFault(ctx, faultId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminDeleteFaultHTTPResponse(rsp)
 }
 
 // AdminRevokeKeyWithResponse Revoke a key set
@@ -9796,6 +11054,171 @@ func ParseFetchAuthorizationTokenUsingPostHTTPResponse(rsp *http.Response) (*Fet
 	return response, nil
 }
 
+// ParseAdminDeleteAutopilotHTTPResponse parses an HTTP response from a AdminDeleteAutopilotWithResponse call
+func ParseAdminDeleteAutopilotHTTPResponse(rsp *http.Response) (*AdminDeleteAutopilotHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminDeleteAutopilotHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest DefaultProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminListAutopilotHTTPResponse parses an HTTP response from a AdminListAutopilotWithResponse call
+func ParseAdminListAutopilotHTTPResponse(rsp *http.Response) (*AdminListAutopilotHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminListAutopilotHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []AdminAutopilotPolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest DefaultProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminPutAutopilotHTTPResponse parses an HTTP response from a AdminPutAutopilotWithResponse call
+func ParseAdminPutAutopilotHTTPResponse(rsp *http.Response) (*AdminPutAutopilotHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminPutAutopilotHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminAutopilotPolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest DefaultProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseAdminGetClockHTTPResponse parses an HTTP response from a AdminGetClockWithResponse call
 func ParseAdminGetClockHTTPResponse(rsp *http.Response) (*AdminGetClockHTTPResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -9891,6 +11314,178 @@ func ParseAdminAdvanceClockHTTPResponse(rsp *http.Response) (*AdminAdvanceClockH
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest DefaultProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminListFaultsHTTPResponse parses an HTTP response from a AdminListFaultsWithResponse call
+func ParseAdminListFaultsHTTPResponse(rsp *http.Response) (*AdminListFaultsHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminListFaultsHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []AdminFaultRule
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest DefaultProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminCreateFaultHTTPResponse parses an HTTP response from a AdminCreateFaultWithResponse call
+func ParseAdminCreateFaultHTTPResponse(rsp *http.Response) (*AdminCreateFaultHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminCreateFaultHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest AdminFaultRule
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest DefaultProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminDeleteFaultHTTPResponse parses an HTTP response from a AdminDeleteFaultWithResponse call
+func ParseAdminDeleteFaultHTTPResponse(rsp *http.Response) (*AdminDeleteFaultHTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminDeleteFaultHTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest DefaultProblem
