@@ -370,3 +370,25 @@ func TestClientQuickStartIsClean(t *testing.T) {
 		})
 	}
 }
+
+func TestProblemOf(t *testing.T) {
+	tests := []struct {
+		body, problem, detail string
+	}{
+		{`{"type":"x","title":"Not found","status":404,"detail":"No sales unit 1."}`, "Not found", "No sales unit 1."},
+		{`{"error":"invalid_client","error_description":"AADSTS7000215: wrong"}`, "invalid_client", "AADSTS7000215: wrong"},
+		{`{"statusCode":401,"message":"Access denied due to missing subscription key."}`, "Access denied due to missing subscription key.", ""},
+		{`{"title":"Bad","detail":"nul \u0000 and newline \n here"}`, "Bad", "nul   and newline   here"},
+		{`{"title":"Cut", "detail":"` + strings.Repeat("é", 300) + `"}`, "Cut", strings.Repeat("é", 100) + "…"},
+		{`{"title":"trunc`, "(no problem body)", ""},
+		{`{"type":"x","title":"Invalid request","status":400,"detail":"cut sho`, "Invalid request", ""},
+		{`[1,2]`, "(no problem body)", ""},
+		{``, "(no problem body)", ""},
+	}
+	for _, tt := range tests {
+		p, d := report.ProblemOf([]byte(tt.body))
+		if p != tt.problem || d != tt.detail {
+			t.Errorf("ProblemOf(%.40q) = %q, %q; want %q, %q", tt.body, p, d, tt.problem, tt.detail)
+		}
+	}
+}

@@ -178,32 +178,47 @@ func (c *Collector) facts(o *Observation) vippsmgmt.RequestFacts {
 func orderIDOf(path string) string { return path[strings.LastIndexByte(path, '/')+1:] }
 
 // ProblemOf names a 4xx answer from the start of its body: a problem's title and detail, an
-// identity provider's error and description, or a gateway's message.
+// identity provider's error and description, or a gateway's message. The body may be cut short:
+// the members before the cut still count.
 func ProblemOf(body []byte) (problem, detail string) {
-	var p struct {
-		Title            string `json:"title"`
-		Detail           string `json:"detail"`
-		Error            string `json:"error"`
-		ErrorDescription string `json:"error_description"`
-		Message          string `json:"message"`
-	}
-	if len(body) == 0 || json.Unmarshal(bytes.TrimSpace(body), &p) != nil {
-		return "(no problem body)", ""
+	fields := map[string]string{}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err == nil && t == json.Delim('{') {
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				break
+			}
+			var v json.RawMessage
+			if err := dec.Decode(&v); err != nil {
+				break
+			}
+			var str string
+			if name, ok := k.(string); ok && json.Unmarshal(v, &str) == nil {
+				fields[name] = str
+			}
+		}
 	}
 	switch {
-	case p.Title != "":
-		return clip(p.Title, 80), clip(p.Detail, maxDetail)
-	case p.Error != "":
-		return clip(p.Error, 80), clip(p.ErrorDescription, maxDetail)
-	case p.Message != "":
-		return clip(p.Message, 80), ""
+	case fields["title"] != "":
+		return clip(fields["title"], 80), clip(fields["detail"], maxDetail)
+	case fields["error"] != "":
+		return clip(fields["error"], 80), clip(fields["error_description"], maxDetail)
+	case fields["message"] != "":
+		return clip(fields["message"], 80), ""
 	}
 	return "(no problem body)", ""
 }
 
-// clip cuts s to at most n bytes of valid UTF-8.
+// clip cuts s to at most n bytes of valid UTF-8 without control characters (PostgreSQL refuses
+// NUL in text, and a batch it refuses would be retried forever).
 func clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\ufffd")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\ufffd"))
 	if len(s) <= n {
 		return s
 	}
@@ -241,11 +256,12 @@ func (c Caller) Worst() vippsmgmt.Severity {
 	return c.Findings[0].Severity
 }
 
-// Report flushes this process's buffer and returns the report, callers worst first (only
+// Report flushes this process's buffer (as far as the database lets it) and returns the report, callers worst first (only
 // clientID's when given).
 func (c *Collector) Report(ctx context.Context, clientID string) (*Report, error) {
 	if err := c.Flush(ctx); err != nil {
-		return nil, err
+		// What is stored is still worth showing; the buffer waits for the next flush.
+		c.cfg.Logger.WarnContext(ctx, "report: flush before reading failed", "error", err)
 	}
 	callers, start, err := c.cfg.Store.ReportCallers(ctx, clientID)
 	if err != nil {
