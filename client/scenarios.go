@@ -15,6 +15,12 @@ import (
 // AdminFaultRule is a stored fault rule with how often it fired.
 type AdminFaultRule = openapi.AdminFaultRule
 
+// AdminFaultMatch is the requests a stored rule applies to.
+type AdminFaultMatch = openapi.AdminFaultMatch
+
+// AdminFaultEffect is what a stored rule does.
+type AdminFaultEffect = openapi.AdminFaultEffect
+
 // AdminAutopilotPolicy is a stored autopilot policy.
 type AdminAutopilotPolicy = openapi.AdminAutopilotPolicy
 

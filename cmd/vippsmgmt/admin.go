@@ -29,6 +29,11 @@ commands:
   create-keys --msn M                            issue a key set (secrets are shown once)
   revoke-keys CLIENT_ID                          revoke a key set
   clock [advance DURATION]                       show or move the sandbox clock (e.g. advance 337h)
+  fault add (--operation OP | [--method M] --path P) [--client-id C] [--partner P]
+            (--status N [--retry-after S] | --delay D | --drop) [--count N | --probability P | --until T]
+  fault list | fault delete RULE_ID              make sandbox requests fail on purpose
+  autopilot set [--partner P] [--view D] [--submit D] [--decide D] [--decision approve|reject] [--reject-reason R]
+  autopilot list | autopilot delete [--partner P] move prefills without a person (sandbox)
 
 global flags:
 `
@@ -76,7 +81,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	run, ok := map[string]func(context.Context, []string) error{
 		"orders": cmd.orders, "order": cmd.order, "view": cmd.view, "submit": cmd.submit,
 		"approve": cmd.approve, "reject": cmd.reject, "create-keys": cmd.createKeys,
-		"revoke-keys": cmd.revokeKeys, "clock": cmd.clock,
+		"revoke-keys": cmd.revokeKeys, "clock": cmd.clock, "fault": cmd.fault, "autopilot": cmd.autopilot,
 	}[name]
 	if !ok {
 		fs.Usage()

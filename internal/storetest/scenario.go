@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -12,28 +11,6 @@ import (
 
 	"github.com/vippsmgmt/vippsmgmt"
 )
-
-// RunScenarios runs the suite of the sandbox's scenario control (fault rules, autopilot policies)
-// like Run.
-func RunScenarios(t *testing.T, open func(t *testing.T, clock vippsmgmt.Clock) vippsmgmt.Store) {
-	tests := []struct {
-		name string
-		fn   func(*testing.T, *env)
-	}{
-		{"FaultRules", testFaultRules},
-		{"FaultBudgets", testFaultBudgets},
-		{"FaultCountConcurrent", testFaultCountConcurrent},
-		{"PutFaultRule", testPutFaultRule},
-		{"AutopilotPolicies", testAutopilotPolicies},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			clock := NewClock(Start)
-			tt.fn(t, &env{t: t, ctx: context.Background(), s: open(t, clock), clock: clock})
-		})
-	}
-}
 
 func faultRule(id string, count int) *vippsmgmt.FaultRule {
 	return &vippsmgmt.FaultRule{ID: id, Match: vippsmgmt.FaultMatch{OperationID: "orderProduct"},

@@ -48,6 +48,11 @@ func Run(t *testing.T, open func(t *testing.T, clock vippsmgmt.Clock) vippsmgmt.
 		{"IdempotentAnswer", testIdempotentAnswer},
 		{"PurgeIdempotencyKeys", testPurgeIdempotencyKeys},
 		{"Notifications", testNotifications},
+		{"FaultRules", testFaultRules},
+		{"FaultBudgets", testFaultBudgets},
+		{"FaultCountConcurrent", testFaultCountConcurrent},
+		{"PutFaultRule", testPutFaultRule},
+		{"AutopilotPolicies", testAutopilotPolicies},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
