@@ -120,6 +120,7 @@ type RequestFacts struct {
 	Status    int
 	// Injected is set when the answer was a fault the operator injected, not the caller's doing.
 	Injected   bool
+	NoAnswer   bool          // the connection was closed without an answer
 	RetryAfter time.Duration // of a 429 answer
 
 	SystemName, SystemVersion, PluginName, PluginVersion bool // which Vipps-System-* headers came
@@ -159,7 +160,7 @@ type PrefillMemo struct {
 	Time  time.Time `json:"t"`
 }
 
-// FailureMemo is a 429 or 5xx answer the next identical request must wait out.
+// FailureMemo is a 429, a 5xx or a dropped connection the next identical request must wait out.
 type FailureMemo struct {
 	Request uint64        `json:"r"` // hash of method and path
 	Time    time.Time     `json:"t"`
@@ -268,7 +269,7 @@ func (st *CallerState) noteRetry(o RequestFacts) bool {
 		tooFast = o.Time.Sub(m.Time) < m.Wait
 		st.Failures = slices.Delete(st.Failures, i, i+1)
 	}
-	if o.Status == 429 || o.Status >= 500 {
+	if o.Status == 429 || o.Status >= 500 || o.NoAnswer {
 		wait := RetryFloor
 		if o.Status == 429 && o.RetryAfter > 0 {
 			wait = o.RetryAfter

@@ -71,6 +71,8 @@ func TestObserve(t *testing.T) {
 			[]Signal{{FindingRetryTooFast, salesUnits}}},
 		{"retry at once after a 5xx", []RequestFacts{req(0, salesUnits, 503), req(RetryFloor/2, salesUnits, 200)}, []Signal{{FindingRetryTooFast, salesUnits}}},
 		{"earlier request arriving late", []RequestFacts{req(time.Second, salesUnits, 503), req(0, salesUnits, 200)}, nil},
+		{"retry at once after a dropped connection", []RequestFacts{with(req(0, salesUnits, 444), func(r *RequestFacts) { r.NoAnswer, r.Injected = true, true }), req(time.Millisecond, salesUnits, 200)},
+			[]Signal{{FindingRetryTooFast, salesUnits}}},
 		{"retry with backoff after a 5xx", []RequestFacts{req(0, salesUnits, 503), req(RetryFloor, salesUnits, 200)}, nil},
 		{"other request after a 5xx", []RequestFacts{req(0, salesUnits, 503), req(time.Millisecond, "GET /management/v1/partners/price-packages", 200)}, nil},
 		{"deprecated details", []RequestFacts{req(0, RouteOrderDetailsV1, 200)}, []Signal{{FindingDeprecatedEndpoint, RouteOrderDetailsV1}}},

@@ -35,7 +35,8 @@ func (s *Server) observeForReport(r *http.Request, sw *statusWriter, x *exchange
 	o := report.Observation{RequestFacts: vippsmgmt.RequestFacts{
 		Time: start.Add(s.clock.Offset()), RequestID: problem.RequestID(r.Context()),
 		ClientID: clientID, Kind: kind, Method: clip(r.Method), Route: x.route, Path: clip(r.URL.Path),
-		Status: status, Injected: x.injected,
+		// A rule that only delayed the request leaves the real answer, which is the caller's.
+		Status: status, Injected: x.injected && sw.Header().Get(FaultHeader) != "", NoAnswer: status == StatusConnectionDropped,
 		SystemName: h.Get("Vipps-System-Name") != "", SystemVersion: h.Get("Vipps-System-Version") != "",
 		PluginName: h.Get("Vipps-System-Plugin-Name") != "", PluginVersion: h.Get("Vipps-System-Plugin-Version") != "",
 		SubscriptionKey: h.Get("Ocp-Apim-Subscription-Key") != "",

@@ -392,3 +392,50 @@ func TestProblemOf(t *testing.T) {
 		}
 	}
 }
+
+// TestInjectedFaults: faults the operator injects are not the caller's client errors, but a
+// retry that ignores an injected 429's Retry-After is still too fast.
+func TestInjectedFaults(t *testing.T) {
+	srv := testserver.Start(t, "sqlite", testserver.Options{})
+	s := &sloppy{t: t, base: srv.URL, ids: map[string]bool{}}
+	partner := fixtures.DemoPartnerKeys
+	rule := func(body string) {
+		req, _ := http.NewRequest("POST", srv.URL+"/admin/v1/faults", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+testserver.AdminToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 201 {
+			t.Fatalf("fault rule %s: %d %s", body, resp.StatusCode, b)
+		}
+	}
+	status, tok := s.token(partner)
+	s.want(200, status, nil, "token")
+	n := vippsmgmt.ClientErrorMinRequests + 5
+	rule(fmt.Sprintf(`{"match":{"operationId":"getAllSalesUnits"},"effect":{"status":401},"count":%d}`, n))
+	for range n {
+		status, b := s.call(partner, tok, "GET", "/management/v1/sales-units", nil, "")
+		s.want(401, status, b, "injected 401")
+	}
+	rule(`{"match":{"operationId":"getMsn"},"effect":{"status":429,"retryAfterSeconds":30},"count":1}`)
+	status, b := s.call(partner, tok, "GET", "/management/v1/sales-units/"+fixtures.DemoMSN, nil, "")
+	s.want(429, status, b, "injected 429")
+	status, b = s.call(partner, tok, "GET", "/management/v1/sales-units/"+fixtures.DemoMSN, nil, "")
+	s.want(200, status, b, "retry at once")
+
+	rep, err := srv.App.Report.Report(context.Background(), partner.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, f := findingsOf(rep, partner.ClientID)
+	if c, ok := f[vippsmgmt.FindingClientErrors]; ok {
+		t.Errorf("injected 401s counted as client errors: %+v", c)
+	}
+	if r, ok := f[vippsmgmt.FindingRetryTooFast]; !ok || r.Count != 1 || r.Route != "GET /management/v1/sales-units/{msn}" {
+		t.Errorf("retry after an injected 429 = %+v, want one on GET /management/v1/sales-units/{msn}", r)
+	}
+}
