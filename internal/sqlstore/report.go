@@ -145,7 +145,8 @@ func (d *DB) recordCaller(ctx context.Context, tx *sql.Tx, clientID string, fact
 			return err
 		}
 		for problem, p := range r.problems {
-			if _, err := tx.ExecContext(ctx, upsertProblemSQL, clientID, route, problem, p.detail, p.count); err != nil {
+			if _, err := tx.ExecContext(ctx, upsertProblemSQL, clientID, route, problem, p.detail, p.count,
+				clientID, route, clientID, route, problem); err != nil {
 				return err
 			}
 		}
@@ -165,6 +166,8 @@ func microsOrZero(t time.Time) int64 {
 	}
 	return micros(t)
 }
+
+const maxProblemsPerRoute = "20"
 
 // The upserts add a batch's counts to the stored ones; every SET expression reads the row as it
 // was, and the example request is the latest one.
@@ -187,7 +190,12 @@ const (
 				THEN excluded.last_error ELSE report_routes.last_error END,
 			example_request_id = CASE WHEN excluded.client_errors > 0 AND excluded.last_error >= report_routes.last_error
 				THEN excluded.example_request_id ELSE report_routes.example_request_id END`
-	upsertProblemSQL = `INSERT INTO report_problems (client_id, route, problem, detail, count) VALUES ($1, $2, $3, $4, $5)
+	// Problems are named by our own answers' titles and error codes, a small set; still, a route
+	// keeps at most maxProblemsPerRoute of them (the route's error count includes the rest).
+	upsertProblemSQL = `INSERT INTO report_problems (client_id, route, problem, detail, count)
+		SELECT $1, $2, $3, $4, CAST($5 AS BIGINT)
+		WHERE (SELECT COUNT(*) FROM report_problems WHERE client_id = $6 AND route = $7) < ` + maxProblemsPerRoute + `
+			OR EXISTS (SELECT 1 FROM report_problems WHERE client_id = $8 AND route = $9 AND problem = $10)
 		ON CONFLICT (client_id, route, problem) DO UPDATE SET
 			count = report_problems.count + excluded.count, detail = excluded.detail`
 )

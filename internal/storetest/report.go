@@ -23,6 +23,7 @@ func RunReport(t *testing.T, open func(t *testing.T, clock vippsmgmt.Clock) vipp
 		{"StateContinues", testReportStateContinues},
 		{"Reset", testReportReset},
 		{"Concurrent", testReportConcurrent},
+		{"ProblemsBounded", testReportProblemsBounded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,6 +218,31 @@ func testReportConcurrent(t *testing.T, e *env, rs vippsmgmt.ReportStore) {
 		const want = workers * batches * perBatch
 		if c.Requests != want || len(c.Signals) != 1 || c.Signals[0].Count != want || c.Routes[0].Requests != want {
 			t.Errorf("%s: %d requests, signals %+v; want %d each", c.ClientID, c.Requests, c.Signals, want)
+		}
+	}
+}
+
+// testReportProblemsBounded: a route keeps a bounded number of kinds of problems, and the ones it
+// keeps go on counting.
+func testReportProblemsBounded(t *testing.T, e *env, rs vippsmgmt.ReportStore) {
+	e.reportKeys()
+	t0 := e.clock.Now().UTC()
+	for round := range 2 {
+		var batch []vippsmgmt.RequestFacts
+		for i := range 50 {
+			f := fact(t0.Add(time.Duration(round*50+i)*time.Millisecond), fmt.Sprintf("r%d-%d", round, i), "acme-client", "GET /x", 400)
+			f.Problem = fmt.Sprintf("problem %02d", i)
+			batch = append(batch, f)
+		}
+		must(t, rs.RecordRequests(e.ctx, batch))
+	}
+	r := reportOf(t, e.ctx, rs, "acme-client")[0].Routes[0]
+	if r.ClientErrors != 100 || len(r.Problems) != 20 {
+		t.Fatalf("route has %d errors and %d kinds of problems, want 100 and 20", r.ClientErrors, len(r.Problems))
+	}
+	for _, p := range r.Problems {
+		if p.Count != 2 {
+			t.Errorf("%s counted %d times, want 2", p.Problem, p.Count)
 		}
 	}
 }
