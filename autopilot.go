@@ -75,6 +75,13 @@ func (p *AutopilotPolicy) Validate() error {
 	return InvalidFields(errs)
 }
 
+// SameDefinition reports whether p and o drive orders alike.
+func (p *AutopilotPolicy) SameDefinition(o *AutopilotPolicy) bool {
+	eq := func(a, b *time.Duration) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+	return p.PartnerID == o.PartnerID && eq(p.View, o.View) && eq(p.Submit, o.Submit) && eq(p.Decide, o.Decide) &&
+		p.Decision == o.Decision && p.RejectReason == o.RejectReason
+}
+
 // AutopilotFor returns the policy that drives the orders of partnerID: the partner's own, else
 // the one for every partner, else nil.
 func AutopilotFor(policies []*AutopilotPolicy, partnerID *string) *AutopilotPolicy {

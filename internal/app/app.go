@@ -141,6 +141,11 @@ func (a *App) assemble(ctx context.Context) error {
 		a.DemoKeys = !k.Revoked && hasher.Equal(k.SecretHash, fixtures.DemoPartnerKeys.ClientSecret)
 	}
 	for _, f := range cfg.Fixtures {
+		if !cfg.Sandbox {
+			if err := fixtures.RefuseScenarios(f); err != nil {
+				return &ConfigError{Err: err}
+			}
+		}
 		if err := fixtures.LoadFile(ctx, a.Store, hasher.Hash, f); err != nil {
 			return &ConfigError{Err: err}
 		}
@@ -157,7 +162,7 @@ func (a *App) assemble(ctx context.Context) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(a.Store.SQL(), a.Store.Dialect()))
 	if cfg.Sandbox {
-		catalog, err := fault.NewCatalog()
+		catalog, err := fault.DefaultCatalog()
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -61,6 +62,9 @@ func NewCatalog() (*Catalog, error) {
 	slices.SortFunc(c.ops, func(a, b Operation) int { return strings.Compare(a.Path+" "+a.Method, b.Path+" "+b.Method) })
 	return c, nil
 }
+
+// DefaultCatalog returns the catalog of api/openapi.yaml, read once.
+var DefaultCatalog = sync.OnceValues(NewCatalog)
 
 // Faultable reports whether requests to path may be faulted: the Management API and the token
 // endpoints, never the operator API, health checks, metrics or pages.
