@@ -45,10 +45,11 @@ func Errorf(code, format string, args ...any) *Error {
 
 // ErrorCode returns the code of err, EINTERNAL for errors that are not domain errors and "" for nil.
 func ErrorCode(err error) string {
-	var e *Error
 	if err == nil {
-		return ""
-	} else if errors.As(err, &e) {
+		return "" // before e is declared: errors.As makes it escape, which costs an allocation
+	}
+	var e *Error
+	if errors.As(err, &e) {
 		return e.Code
 	}
 	return EINTERNAL

@@ -125,6 +125,37 @@ func NewContextWithCaller(ctx context.Context, c Caller) context.Context {
 
 // CallerFromContext returns the caller the authentication middleware put in ctx.
 func CallerFromContext(ctx context.Context) (Caller, bool) {
-	c, ok := ctx.Value(callerKey{}).(Caller)
-	return c, ok
+	switch v := ctx.Value(callerKey{}).(type) {
+	case Caller:
+		return v, true
+	case *CallerSlot:
+		return v.caller, v.set
+	}
+	return Caller{}, false
+}
+
+// CallerSlot is a place for the caller that a request's context offers before authentication, so
+// that authentication fills it in (WithCaller) instead of deriving a new context and request.
+// A context type offers it by answering Value with the slot's Value first.
+type CallerSlot struct {
+	caller Caller
+	set    bool
+}
+
+// Value returns the slot when key is the caller's context key.
+func (s *CallerSlot) Value(key any) (any, bool) {
+	if _, ok := key.(callerKey); ok {
+		return s, true
+	}
+	return nil, false
+}
+
+// WithCaller returns a context carrying c: ctx itself with c in the empty slot ctx offers, or
+// else a new context.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	if slot, ok := ctx.Value(callerKey{}).(*CallerSlot); ok && !slot.set {
+		slot.caller, slot.set = c, true
+		return ctx
+	}
+	return NewContextWithCaller(ctx, c)
 }

@@ -29,6 +29,8 @@ const usage = `usage: vippsmgmt-load <command> [flags]
 commands:
   scale   authenticated GET vs a bare handler, the 100,000-unit list, prefills/s (see scale -h)
   soak    a fixed rate of token, list, details and prefill calls for a fixed time (see soak -h)
+  instructions
+          only the callgrind count of scale: instructions per authenticated GET and per bare request
 
 Exit status: 0 when every target is met, 1 when one is missed or a run fails, 2 for bad usage.
 `
@@ -54,6 +56,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runScale(ctx, args[1:], stdout, stderr)
 	case "soak":
 		err = runSoak(ctx, args[1:], stdout, stderr)
+	case "instructions":
+		err = runInstructions(ctx, args[1:], stdout, stderr)
 	case "bare": // the baseline server of scale, in its own process
 		err = runBare(ctx, args[1:], stdout)
 	case "-h", "-help", "--help", "help":
@@ -193,6 +197,7 @@ func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.Rounds, "rounds", 2, "GET rounds per side, alternating")
 	fs.IntVar(&cfg.ListRuns, "list-runs", 3, "downloads of the full list")
 	fs.IntVar(&cfg.PrefillWorkers, "prefill-workers", 16, "concurrent prefill callers")
+	instrFlags(fs, &cfg)
 	fs.DurationVar(&cfg.Prefill, "prefill", 5*time.Second, "length of each prefill measurement")
 	inProcess := fs.Bool("bare-in-process", false, "serve the baseline from this process instead of a child process")
 	if err := parse(fs, args, stderr); err != nil {
@@ -200,6 +205,9 @@ func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if cfg.Units < 1 || cfg.Units > 1000000 || cfg.Phase > time.Minute || cfg.Prefill > time.Minute || cfg.Rounds > 10 {
 		return usageError{errors.New("bounds: 1 <= --units <= 1000000, --phase and --prefill <= 1m, --rounds <= 10")}
+	}
+	if err := checkInstr(&cfg); err != nil {
+		return err
 	}
 	e, err := c.setup(ctx, true, stderr)
 	if err != nil {
@@ -303,4 +311,58 @@ func runBare(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	return loadtest.ServeBare(ctx, *ct, body, stdout)
+}
+
+func instrFlags(fs *flag.FlagSet, cfg *loadtest.ScaleConfig) {
+	fs.IntVar(&cfg.InstrRequests, "instr-requests", 10000, "requests per side counted by callgrind (valgrind) when installed; 0 skips the count")
+	fs.IntVar(&cfg.InstrConns, "instr-conns", 4, "connections of the callgrind count")
+}
+
+func checkInstr(cfg *loadtest.ScaleConfig) error {
+	if cfg.InstrRequests < 0 || cfg.InstrRequests > 1000000 || cfg.InstrConns < 1 || cfg.InstrConns > 64 {
+		return usageError{errors.New("bounds: 0 <= --instr-requests <= 1000000, 1 <= --instr-conns <= 64")}
+	}
+	if cfg.InstrRequests == 0 {
+		cfg.InstrRequests = -1
+	}
+	return nil
+}
+
+func runInstructions(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("instructions", flag.ContinueOnError)
+	var c common
+	c.flags(fs)
+	cfg := loadtest.ScaleConfig{}
+	fs.IntVar(&cfg.Units, "units", 1000, "sales units of the seeded partner")
+	instrFlags(fs, &cfg)
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	if cfg.Units < 1 || cfg.Units > 1000000 {
+		return usageError{errors.New("bounds: 1 <= --units <= 1000000")}
+	}
+	if err := checkInstr(&cfg); err != nil {
+		return err
+	}
+	if cfg.InstrRequests < 0 {
+		return usageError{errors.New("--instr-requests 0: nothing to count")}
+	}
+	e, err := c.setup(ctx, false, stderr)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	cfg.Bin, cfg.Dir, cfg.DiscardLog, cfg.Bare = e.bin, e.dir, c.discardLog, bareCommand
+	cfg.Progress = c.progressWriter(stderr)
+	rep, err := loadtest.RunInstructions(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := write(stdout, c.jsonOut, rep, rep.WriteText); err != nil {
+		return err
+	}
+	if rep.Skipped != "" || !rep.Pass {
+		return errMissed
+	}
+	return nil
 }

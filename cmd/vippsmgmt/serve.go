@@ -20,6 +20,7 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/app"
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/httpapi"
+	"github.com/vippsmgmt/vippsmgmt/internal/logsink"
 )
 
 // serveConfig is everything `vippsmgmt serve` is told, from flags or the environment.
@@ -156,13 +157,6 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	return c, nil
 }
 
-func newLogger(format string, w io.Writer) *slog.Logger {
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, nil))
-	}
-	return slog.New(slog.NewTextHandler(w, nil))
-}
-
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := parseServe(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -170,7 +164,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	} else if err != nil {
 		return err
 	}
-	logger := newLogger(cfg.logFormat, stderr)
+	// Every log line goes through one buffer, written a few times a second and on the way out.
+	sink, err := logsink.New(stderr, cfg.logFormat)
+	if err != nil {
+		return usagef("--log-format: %v", err)
+	}
+	defer sink.Close()
+	logger := sink.Logger()
 	// Packages that log without a logger of their own (internal errors) use the same format.
 	previous := slog.Default()
 	slog.SetDefault(logger)
@@ -202,7 +202,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		DB: cfg.db, Fixtures: cfg.fixtures, Demo: cfg.demo, PublicURL: cfg.publicURL, AdminToken: adminToken,
 		Sandbox: cfg.sandbox, TokenTTL: cfg.tokenTTL, TokenRate: cfg.tokenRate, TokenBurst: cfg.tokenBurst,
 		SigningKeyPEM: signingKey, SMTPURL: cfg.smtpURL, SMTPFrom: cfg.smtpFrom, SweepEvery: cfg.sweepEvery, MaxHeaderBytes: cfg.maxHeader,
-		NoReport: !cfg.report, Logger: logger,
+		NoReport: !cfg.report, Logger: logger, Lines: sink,
 	})
 	var ce *app.ConfigError
 	if errors.As(err, &ce) {

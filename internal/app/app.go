@@ -23,6 +23,7 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/fault"
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/httpapi"
+	"github.com/vippsmgmt/vippsmgmt/internal/logsink"
 	"github.com/vippsmgmt/vippsmgmt/internal/notify"
 	"github.com/vippsmgmt/vippsmgmt/internal/portal"
 	"github.com/vippsmgmt/vippsmgmt/internal/report"
@@ -49,6 +50,8 @@ type Config struct {
 	// zero means httpapi.DefaultMaxHeaderBytes.
 	MaxHeaderBytes int
 	Logger         *slog.Logger
+	// Lines, when set, takes the request log lines; Logger should write to it too.
+	Lines *logsink.Sink
 }
 
 // ConfigError is a problem with the configuration or its inputs (database URL, fixture file,
@@ -183,7 +186,7 @@ func (a *App) assemble(ctx context.Context) error {
 	}
 	a.Server, err = httpapi.NewServer(
 		httpapi.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken, Sandbox: cfg.Sandbox, MaxHeaderBytes: cfg.MaxHeaderBytes},
-		httpapi.Deps{Logger: cfg.Logger, Store: a.Store, Clock: a.Clock, Auth: a.Auth, Hasher: hasher,
+		httpapi.Deps{Logger: cfg.Logger, Lines: cfg.Lines, Store: a.Store, Clock: a.Clock, Auth: a.Auth, Hasher: hasher,
 			AdminAuth: guard.Middleware, Registerer: reg, Gatherer: reg, Report: a.Report,
 			Faults: a.Faults, Autopilot: a.Autopilot})
 	if err != nil {

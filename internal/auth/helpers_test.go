@@ -27,7 +27,9 @@ type memStore struct {
 	units    map[string]*vippsmgmt.SalesUnit
 	settings map[string]string
 	fail     error // returned by every lookup when set
-	lookups  atomic.Int64
+	// ensureFailures is how many EnsureSetting calls fail before they work again.
+	ensureFailures int
+	lookups        atomic.Int64
 }
 
 func newMemStore() *memStore {
@@ -91,6 +93,10 @@ func (m *memStore) Setting(_ context.Context, name string) (string, error) {
 func (m *memStore) EnsureSetting(_ context.Context, name, candidate string) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.ensureFailures > 0 {
+		m.ensureFailures--
+		return "", errors.New("database unavailable")
+	}
 	if v, ok := m.settings[name]; ok {
 		return v, nil
 	}

@@ -12,6 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/vippsmgmt/vippsmgmt"
 )
@@ -27,36 +30,123 @@ const minKeyBits = 2048
 type signingKey struct {
 	priv *rsa.PrivateKey
 	kid  string
+	jwks []byte // the key set publishing it
 }
 
-// loadSigningKey returns the key from override when given, otherwise the database's key, which is
-// generated and stored on first start.
-func loadSigningKey(ctx context.Context, store KeyStore, override []byte) (*signingKey, error) {
+// keyGenerationTimeout bounds how long a request waits for a signing key being generated.
+const keyGenerationTimeout = 30 * time.Second
+
+// loadSigningKey returns the key from override when given, otherwise the database's key. When the
+// database has none yet, it is generated in the background: RSA key generation takes a noticeable
+// fraction of a second that start-up need not wait for; the first token request waits instead.
+func loadSigningKey(ctx context.Context, store KeyStore, override []byte) (*lazyKey, error) {
 	if len(override) > 0 {
 		priv, err := parseRSAPrivateKeyPEM(override)
 		if err != nil {
 			return nil, fmt.Errorf("signing key file: %w", err)
 		}
-		return newSigningKey(priv)
+		k, err := newSigningKey(priv)
+		if err != nil {
+			return nil, err
+		}
+		return readyKey(k), nil
 	}
 	stored, err := store.Setting(ctx, signingKeySetting)
 	if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND {
-		// Generated only when missing: it takes a noticeable fraction of a second.
-		candidate, gerr := generateKeyPEM()
-		if gerr != nil {
-			return nil, gerr
-		}
-		// EnsureSetting settles a race between processes starting on an empty database.
-		stored, err = store.EnsureSetting(ctx, signingKeySetting, candidate)
-	}
-	if err != nil {
+		l := &lazyKey{load: func(ctx context.Context) (*signingKey, error) { return generateSigningKey(ctx, store) }}
+		l.start()
+		return l, nil
+	} else if err != nil {
 		return nil, fmt.Errorf("load signing key: %w", err)
 	}
+	k, err := parseStoredKey(stored)
+	if err != nil {
+		return nil, err
+	}
+	return readyKey(k), nil
+}
+
+// generateSigningKey generates a key and stores it unless another process stored one first; either
+// way it returns the stored key, so every process on the database signs with the same one.
+func generateSigningKey(ctx context.Context, store KeyStore) (*signingKey, error) {
+	candidate, err := generateKeyPEM()
+	if err != nil {
+		return nil, err
+	}
+	stored, err := store.EnsureSetting(ctx, signingKeySetting, candidate)
+	if err != nil {
+		return nil, fmt.Errorf("store signing key: %w", err)
+	}
+	return parseStoredKey(stored)
+}
+
+func parseStoredKey(stored string) (*signingKey, error) {
 	priv, err := parseRSAPrivateKeyPEM([]byte(stored))
 	if err != nil {
 		return nil, fmt.Errorf("stored signing key: %w", err)
 	}
 	return newSigningKey(priv)
+}
+
+// lazyKey is the signing key, available at once or once its generation in the background ends. A
+// failed generation is reported to the requests waiting for it, and the next request starts
+// another.
+type lazyKey struct {
+	ready atomic.Pointer[signingKey] // set once the key is there
+
+	mu   sync.Mutex
+	done chan struct{} // closed when the current attempt ends
+	err  error         // of the last attempt
+	load func(context.Context) (*signingKey, error)
+}
+
+func readyKey(k *signingKey) *lazyKey {
+	l := &lazyKey{}
+	l.ready.Store(k)
+	return l
+}
+
+// start begins an attempt; l.mu is held or l is not shared yet.
+func (l *lazyKey) start() {
+	done := make(chan struct{})
+	l.done = done
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), keyGenerationTimeout)
+		defer cancel()
+		k, err := l.load(ctx)
+		l.mu.Lock()
+		if err == nil {
+			l.ready.Store(k)
+		}
+		l.err = err
+		close(done)
+		l.mu.Unlock()
+	}()
+}
+
+// get returns the key, waiting for its generation at most until ctx ends.
+func (l *lazyKey) get(ctx context.Context) (*signingKey, error) {
+	if k := l.ready.Load(); k != nil {
+		return k, nil
+	}
+	l.mu.Lock()
+	done := l.done
+	l.mu.Unlock()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for the signing key: %w", ctx.Err())
+	}
+	if k := l.ready.Load(); k != nil {
+		return k, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	err := l.err
+	if l.done == done {
+		l.start() // the next request tries again
+	}
+	return nil, fmt.Errorf("signing key: %w", err)
 }
 
 func generateKeyPEM() (string, error) {
@@ -110,7 +200,11 @@ func newSigningKey(priv *rsa.PrivateKey) (*signingKey, error) {
 		return nil, err
 	}
 	priv.Precompute()
-	return &signingKey{priv: priv, kid: kid}, nil
+	k := &signingKey{priv: priv, kid: kid}
+	if k.jwks, err = k.jwksJSON(); err != nil {
+		return nil, err
+	}
+	return k, nil
 }
 
 // keyID is base64url of the first 16 bytes of the SHA-256 of the public key's PKIX DER: stable
@@ -151,4 +245,15 @@ func (k *signingKey) jwksJSON() ([]byte, error) {
 		E:   base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
 	}}}
 	return json.Marshal(set)
+}
+
+// EnsureSigningKey stores a signing key in the database unless it has one, as the first token
+// request to a server on a fresh database would. Load tools call it so that no measured server
+// process generates one.
+func EnsureSigningKey(ctx context.Context, store KeyStore) error {
+	if _, err := store.Setting(ctx, signingKeySetting); vippsmgmt.ErrorCode(err) != vippsmgmt.ENOTFOUND {
+		return err
+	}
+	_, err := generateSigningKey(ctx, store)
+	return err
 }

@@ -70,7 +70,12 @@ func TestSigningKeyStoredAndShared(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if a.KeyID() == "" { // waits for the key generated in the background
+		t.Fatal("no signing key")
+	}
+	st.mu.Lock()
 	stored := st.settings[signingKeySetting]
+	st.mu.Unlock()
 	if _, err := parseRSAPrivateKeyPEM([]byte(stored)); err != nil {
 		t.Fatalf("stored key: %v", err)
 	}
@@ -78,7 +83,10 @@ func TestSigningKeyStoredAndShared(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.KeyID() != b.KeyID() || st.settings[signingKeySetting] != stored {
+	st.mu.Lock()
+	again := st.settings[signingKeySetting]
+	st.mu.Unlock()
+	if a.KeyID() != b.KeyID() || again != stored {
 		t.Fatal("second process made another key")
 	}
 	// A token from one process is accepted by the other.
@@ -125,7 +133,7 @@ func TestSigningKeyOverride(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !svc.key.priv.Equal(tt.wantKey) {
+			if k, err := svc.signingKey(context.Background()); err != nil || !k.priv.Equal(tt.wantKey) {
 				t.Error("override not used")
 			}
 			// Only the active key is published.
@@ -141,6 +149,38 @@ func TestSigningKeyOverride(t *testing.T) {
 				t.Errorf("JWKS %+v, want only kid %s", set, wantKid)
 			}
 		})
+	}
+}
+
+// TestSigningKeyGeneratedOffTheStartPath: on an empty database New returns before the key exists;
+// two processes starting together end up with the one key the database kept, and a failed
+// generation fails only the requests that waited for it.
+func TestSigningKeyGeneratedOffTheStartPath(t *testing.T) {
+	st := newMemStore()
+	st.ensureFailures = 1
+	clk := storetest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	h := NewHasher([]byte("p"))
+	a, err := New(context.Background(), st, clk, h, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.keys["p-1"] = &vippsmgmt.APIKey{ClientID: "p-1", Kind: vippsmgmt.KeyPartner, PartnerID: ptr("acme"), SecretHash: h.Hash("s")}
+	if _, err := a.IssueClassic(st.keys["p-1"]); err == nil {
+		t.Fatal("a token was signed although the key could not be stored")
+	}
+	b, err := New(context.Background(), st, clk, h, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := a.IssueClassic(st.keys["p-1"]) // the retry
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.KeyID() == "" || a.KeyID() != b.KeyID() {
+		t.Fatalf("two processes sign with different keys: %q and %q", a.KeyID(), b.KeyID())
+	}
+	if _, err := b.verify(tok.AccessToken); err != nil {
+		t.Errorf("the other process refused the token: %v", err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -32,6 +33,36 @@ type keyInfo struct {
 	merchant  vippsmgmt.BusinessIdentifier
 	subHash   []byte
 	revoked   bool
+	// verifiedSub is the subscription key last seen to hash to subHash, so that the requests
+	// of this key set while the entry is cached compare strings rather than compute an HMAC.
+	verifiedSub atomic.Pointer[string]
+}
+
+// subscriptionKeyMatches reports whether sub is the key set's subscription key.
+func (ki *keyInfo) subscriptionKeyMatches(h *Hasher, sub string) bool {
+	if v := ki.verifiedSub.Load(); v != nil && constantTimeEqual(*v, sub) {
+		return true
+	}
+	if !h.Equal(ki.subHash, sub) {
+		return false
+	}
+	verified := new(string)
+	*verified = sub
+	ki.verifiedSub.Store(verified)
+	return true
+}
+
+// constantTimeEqual compares two strings in time that depends only on their lengths, as
+// subtle.ConstantTimeCompare does, without converting them to byte slices.
+func constantTimeEqual(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	var diff byte
+	for i := 0; i < len(a); i++ {
+		diff |= a[i] ^ b[i]
+	}
+	return diff == 0
 }
 
 // authError is a 401 with a detail safe to show the caller.
@@ -57,7 +88,10 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 			problem.Error(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(vippsmgmt.NewContextWithCaller(r.Context(), caller)))
+		if ctx := vippsmgmt.WithCaller(r.Context(), caller); ctx != r.Context() {
+			r = r.WithContext(ctx)
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -69,7 +103,7 @@ func writeUnauthorized(w http.ResponseWriter, r *http.Request, detail string) {
 // Authenticate returns the caller of a Management API request. Its error is a 401 with a safe
 // message (IsUnauthorized) or, when the store fails, an internal error.
 func (s *Service) Authenticate(r *http.Request) (vippsmgmt.Caller, error) {
-	raw, err := bearerToken(r.Header.Get("Authorization"))
+	raw, err := bearerToken(header(r.Header, "Authorization"))
 	if err != nil {
 		return vippsmgmt.Caller{}, err
 	}
@@ -91,11 +125,11 @@ func (s *Service) Authenticate(r *http.Request) (vippsmgmt.Caller, error) {
 		return vippsmgmt.Caller{}, unauthorized("The API keys this access token was issued to have changed; fetch a new token.")
 	}
 	if claims.Flow == FlowClassic {
-		sub := r.Header.Get("Ocp-Apim-Subscription-Key")
+		sub := header(r.Header, "Ocp-Apim-Subscription-Key")
 		if sub == "" {
 			return vippsmgmt.Caller{}, unauthorized("An access token from /accesstoken/get must be sent with the Ocp-Apim-Subscription-Key of the same API keys.")
 		}
-		if !s.hasher.Equal(info.subHash, sub) {
+		if !info.subscriptionKeyMatches(s.hasher, sub) {
 			return vippsmgmt.Caller{}, unauthorized("The Ocp-Apim-Subscription-Key does not belong to the API keys the access token was issued to.")
 		}
 	}
@@ -106,6 +140,15 @@ func (s *Service) Authenticate(r *http.Request) (vippsmgmt.Caller, error) {
 		MSN:       info.msn,
 		Merchant:  info.merchant,
 	}, nil
+}
+
+// header returns the first value of a header by its canonical name, without canonicalising it
+// again as http.Header.Get does.
+func header(h http.Header, canonicalName string) string {
+	if v := h[canonicalName]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // IsUnauthorized reports whether err from Authenticate means 401 (rather than a store failure).
@@ -176,10 +219,14 @@ func (s *Service) verify(raw string) (*Claims, error) {
 
 // keyFunc accepts the active key only; the parser has already required RS256.
 func (s *Service) keyFunc(t *jwt.Token) (any, error) {
-	if kid, _ := t.Header["kid"].(string); kid != s.key.kid {
+	key, err := s.signingKey(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	if kid, _ := t.Header["kid"].(string); kid != key.kid {
 		return nil, errors.New("unknown kid")
 	}
-	return &s.key.priv.PublicKey, nil
+	return &key.priv.PublicKey, nil
 }
 
 // keyInfo returns what the request needs about clientID's key set, from the cache when fresh.

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 )
 
 // Defaults of Config.
@@ -81,8 +82,7 @@ type Service struct {
 	hasher     *Hasher
 	issuer     string
 	classicTTL time.Duration
-	key        *signingKey
-	jwks       []byte
+	key        *lazyKey
 	parser     *jwt.Parser
 	limiters   *limiterSet // per client id, charged for right credentials only
 	failures   *limiterSet // per remote address, charged for every refused token request
@@ -118,10 +118,6 @@ func New(ctx context.Context, store KeyStore, clock vippsmgmt.Clock, hasher *Has
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
-	jwks, err := key.jwksJSON()
-	if err != nil {
-		return nil, fmt.Errorf("auth: %w", err)
-	}
 	s := &Service{
 		store:      store,
 		clock:      clock,
@@ -129,7 +125,6 @@ func New(ctx context.Context, store KeyStore, clock vippsmgmt.Clock, hasher *Has
 		issuer:     cfg.Issuer,
 		classicTTL: cfg.ClassicTTL,
 		key:        key,
-		jwks:       jwks,
 		limiters:   newLimiterSet(cfg.Rate, cfg.Burst),
 		failures:   newLimiterSet(cfg.Rate, cfg.Burst),
 		tokens:     newTTLCache[verifiedToken](maxCachedTokens),
@@ -155,13 +150,35 @@ func (s *Service) Routes(mux *http.ServeMux) {
 
 // handleJWKS serves GET /.well-known/jwks.json.
 func (s *Service) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	k, err := s.signingKey(r.Context())
+	if err != nil {
+		problem.Error(w, r, err)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	_, _ = w.Write(s.jwks)
+	_, _ = w.Write(k.jwks)
 }
 
-// KeyID returns the kid of the active signing key.
-func (s *Service) KeyID() string { return s.key.kid }
+// signingKey returns the active key, waiting while it is being generated.
+func (s *Service) signingKey(ctx context.Context) (*signingKey, error) {
+	ctx, cancel := context.WithTimeout(ctx, keyGenerationTimeout)
+	defer cancel()
+	k, err := s.key.get(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	return k, nil
+}
+
+// KeyID returns the kid of the active signing key ("" while it cannot be had).
+func (s *Service) KeyID() string {
+	k, err := s.signingKey(context.Background())
+	if err != nil {
+		return ""
+	}
+	return k.kid
+}
 
 // Forget drops what the service caches about clientID's key set, so a revocation made by this
 // process takes effect on the next request rather than within keyInfoTTL.
@@ -249,9 +266,13 @@ func (s *Service) issue(k *vippsmgmt.APIKey, flow string, nbf, now time.Time, tt
 	if err := c.Validate(); err != nil {
 		return Token{}, fmt.Errorf("auth: key set %q: %w", k.ClientID, err)
 	}
+	key, err := s.signingKey(context.Background())
+	if err != nil {
+		return Token{}, err
+	}
 	t := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
-	t.Header["kid"] = s.key.kid
-	signed, err := t.SignedString(s.key.priv)
+	t.Header["kid"] = key.kid
+	signed, err := t.SignedString(key.priv)
 	if err != nil {
 		return Token{}, fmt.Errorf("auth: sign token: %w", err)
 	}

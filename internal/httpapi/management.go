@@ -112,15 +112,24 @@ func appendMsnInfo(b []byte, m vippsmgmt.MsnInfo) []byte {
 
 // GetMsn serves GET /management/v1/sales-units/{msn}.
 func (s *Server) GetMsn(ctx context.Context, req openapi.GetMsnRequestObject) (openapi.GetMsnResponseObject, error) {
-	c, err := callerFrom(ctx)
+	resp, err := s.salesUnit(ctx, req.Msn)
 	if err != nil {
 		return nil, err
 	}
-	su, err := s.store.FindSalesUnitByMSN(ctx, req.Msn)
+	return resp, nil
+}
+
+// salesUnit is GetMsn's answer, unboxed for fastGetMsn.
+func (s *Server) salesUnit(ctx context.Context, msn string) (salesUnitResponse, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return salesUnitResponse{}, err
+	}
+	su, err := s.store.FindSalesUnitByMSN(ctx, msn)
 	if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND || (err == nil && !c.CanSee(su)) {
-		return nil, salesUnitNotFound(req.Msn)
+		return salesUnitResponse{}, salesUnitNotFound(msn)
 	} else if err != nil {
-		return nil, err
+		return salesUnitResponse{}, err
 	}
 	return salesUnitResponse{
 		Msn: su.MSN, Name: su.Name,
@@ -134,12 +143,16 @@ func (s *Server) GetMsn(ctx context.Context, req openapi.GetMsnRequestObject) (o
 // written without reflection or a fresh buffer, as this is the API's most frequent read.
 type salesUnitResponse openapi.SalesUnit
 
+// jsonUTF8ContentType is set as the header's value without a copy: nothing changes a header
+// value in place, and appending to it copies.
+var jsonUTF8ContentType = []string{"application/json;charset=UTF-8"}
+
 var jsonBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 func (r salesUnitResponse) VisitGetMsnResponse(w http.ResponseWriter) error {
 	bp := jsonBuffers.Get().(*[]byte)
 	b := r.appendJSON((*bp)[:0])
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.Header()["Content-Type"] = jsonUTF8ContentType
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write(b)
 	if cap(b) <= 64<<10 {
@@ -217,10 +230,8 @@ func configurationOut(c *vippsmgmt.Configuration) openapi.SalesUnitConfiguration
 		LateCaptureAllowed: c.LateCaptureAllowed, LandingPagePhoneNumberLocked: c.LandingPagePhoneNumberLocked,
 		LongLivingPaymentAllowed: c.LongLivingPaymentAllowed, CreditCardPaymentAllowed: c.CreditCardPaymentAllowed,
 	}
-	if c.CaptureType != nil {
-		ct := openapi.SalesUnitConfigurationCaptureType(*c.CaptureType)
-		out.CaptureType = &ct
-	}
+	// The configuration is the caller's own copy, so its capture type can be shared.
+	out.CaptureType = (*openapi.SalesUnitConfigurationCaptureType)(c.CaptureType)
 	return out
 }
 

@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -13,10 +15,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/logsink"
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 	"github.com/vippsmgmt/vippsmgmt/internal/report"
 )
@@ -210,16 +212,18 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := r.Header.Get("X-Request-Id")
+		id := header(r.Header, "X-Request-Id")
 		if !validRequestID(id) {
-			id = uuid.NewString()
+			id = newRequestID()
 		}
-		x := &exchange{}
-		ctx := problem.WithRequestID(r.Context(), id)
-		ctx = contextWithExchange(ctx, x)
+		// The context, the writer, the exchange, the caller and the answer's X-Request-Id header
+		// in one allocation.
+		st := &requestState{sw: statusWriter{ResponseWriter: w}, idHeader: [1]string{id}}
+		st.ctx = requestContext{Context: r.Context(), st: st}
+		sw, x := &st.sw, &st.x
+		ctx := context.Context(&st.ctx)
 		r = r.WithContext(ctx)
-		sw := &statusWriter{ResponseWriter: w}
-		sw.Header().Set("X-Request-Id", id)
+		w.Header()["X-Request-Id"] = st.idHeader[:]
 
 		defer func() {
 			if v := recover(); v != nil {
@@ -243,11 +247,72 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
+// newRequestID returns a random (version 4) UUID. Request ids need to be unique, not secret, so
+// the runtime's per-thread generator serves instead of the operating system's.
+func newRequestID() string {
+	var u [16]byte
+	binary.LittleEndian.PutUint64(u[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(u[8:], rand.Uint64())
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	const hexDigits = "0123456789abcdef"
+	var b [36]byte
+	j := 0
+	for i, c := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b[j] = '-'
+			j++
+		}
+		b[j], b[j+1] = hexDigits[c>>4], hexDigits[c&0xf]
+		j += 2
+	}
+	return string(b[:])
+}
+
+// requestState is what observe keeps about one request.
+type requestState struct {
+	ctx      requestContext
+	sw       statusWriter
+	x        exchange
+	caller   vippsmgmt.CallerSlot
+	idHeader [1]string
+}
+
+// requestContext is a request's context: it carries the request id, the exchange and a slot for
+// the caller itself, where context.WithValue would take an allocation for each.
+type requestContext struct {
+	context.Context
+	st *requestState
+}
+
+func (c *requestContext) Value(key any) any {
+	if _, ok := key.(exchangeKey); ok {
+		return &c.st.x
+	}
+	if key == problem.RequestIDKey {
+		return c.st.idHeader[0]
+	}
+	if v, ok := c.st.caller.Value(key); ok {
+		return v
+	}
+	return c.Context.Value(key)
+}
+
+// header returns the first value of a header by its canonical name: http.Header.Get would
+// canonicalise the name again on every call.
+func header(h http.Header, canonicalName string) string {
+	if v := h[canonicalName]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 func (s *Server) finish(r *http.Request, status int, x *exchange, start time.Time) {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	elapsed := time.Since(start)
+	now := time.Now()
+	elapsed := now.Sub(start)
 	route := x.route
 	if route == "" {
 		// Answered before routing (a missing token): name the route the request was for.
@@ -260,36 +325,57 @@ func (s *Server) finish(r *http.Request, status int, x *exchange, start time.Tim
 	s.metrics.observeRequest(metricMethod(r.Method), route, status, elapsed)
 	id := problem.RequestID(r.Context())
 	h := r.Header
-	if x.caller == "" && isTokenPath(r.URL.Path) {
+	token := isTokenPath(r.URL.Path)
+	if x.caller == "" && token {
 		x.caller = s.tokenClient(r, status)
 	}
 	method, caller := clip(r.Method), clip(x.caller)
-	systemName, systemVersion := clip(h.Get("Vipps-System-Name")), clip(h.Get("Vipps-System-Version"))
-	attrs := []slog.Attr{
-		slog.String("method", method),
-		slog.String("route", route),
-		slog.Int("status", status),
-		slog.Duration("duration", elapsed),
-		slog.String("request_id", id),
-		slog.String("caller", caller),
-		slog.String("system_name", systemName),
-		slog.String("system_version", systemVersion),
+	systemName, systemVersion := clip(header(h, "Vipps-System-Name")), clip(header(h, "Vipps-System-Version"))
+	if s.lines != nil {
+		s.lines.Append(now, "request", func(l *logsink.Line) {
+			l.String("method", method)
+			l.String("route", route)
+			l.Int("status", status)
+			l.Duration("duration", elapsed)
+			l.String("request_id", id)
+			l.String("caller", caller)
+			l.String("system_name", systemName)
+			l.String("system_version", systemVersion)
+			if x.injected {
+				l.Bool("injected", true)
+				l.String("fault_rule", x.fault)
+			}
+			if unmatched {
+				l.String("path", loggedPath(r.URL.Path))
+			}
+		})
+	} else {
+		attrs := []slog.Attr{
+			slog.String("method", method),
+			slog.String("route", route),
+			slog.Int("status", status),
+			slog.Duration("duration", elapsed),
+			slog.String("request_id", id),
+			slog.String("caller", caller),
+			slog.String("system_name", systemName),
+			slog.String("system_version", systemVersion),
+		}
+		if x.injected {
+			attrs = append(attrs, slog.Bool("injected", true), slog.String("fault_rule", x.fault))
+		}
+		if unmatched {
+			// The pattern of a matched route says it all; a path no route knows is what the
+			// operator needs to see what was mistyped.
+			attrs = append(attrs, slog.String("path", loggedPath(r.URL.Path)))
+		}
+		s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	}
-	if x.injected {
-		attrs = append(attrs, slog.Bool("injected", true), slog.String("fault_rule", x.fault))
-	}
-	if unmatched {
-		// The pattern of a matched route says it all; a path no route knows is what the operator
-		// needs to see what was mistyped.
-		attrs = append(attrs, slog.String("path", loggedPath(r.URL.Path)))
-	}
-	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
-	if strings.HasPrefix(r.URL.Path, "/management/") || isTokenPath(r.URL.Path) {
+	if token || strings.HasPrefix(r.URL.Path, "/management/") {
 		s.requests.Add(RequestRecord{
 			Time: start.UTC(), RequestID: id, Caller: caller, Method: method, Route: route,
 			Path: clip(r.URL.Path), Status: status, LatencyMs: float64(elapsed.Microseconds()) / 1000,
 			SystemName: systemName, SystemVersion: systemVersion,
-			PluginName: clip(h.Get("Vipps-System-Plugin-Name")), PluginVersion: clip(h.Get("Vipps-System-Plugin-Version")),
+			PluginName: clip(header(h, "Vipps-System-Plugin-Name")), PluginVersion: clip(header(h, "Vipps-System-Plugin-Version")),
 			Injected: x.injected, FaultRule: x.fault,
 		})
 	}
@@ -391,8 +477,4 @@ func noteCaller(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-func contextWithExchange(ctx context.Context, x *exchange) context.Context {
-	return context.WithValue(ctx, exchangeKey{}, x)
 }

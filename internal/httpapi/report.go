@@ -37,9 +37,9 @@ func (s *Server) observeForReport(r *http.Request, sw *statusWriter, x *exchange
 		ClientID: clientID, Kind: kind, Method: clip(r.Method), Route: x.route, Path: clip(r.URL.Path),
 		// A rule that only delayed the request leaves the real answer, which is the caller's.
 		Status: status, Injected: x.injected && sw.Header().Get(FaultHeader) != "", NoAnswer: status == StatusConnectionDropped,
-		SystemName: h.Get("Vipps-System-Name") != "", SystemVersion: h.Get("Vipps-System-Version") != "",
-		PluginName: h.Get("Vipps-System-Plugin-Name") != "", PluginVersion: h.Get("Vipps-System-Plugin-Version") != "",
-		SubscriptionKey: h.Get("Ocp-Apim-Subscription-Key") != "",
+		SystemName: header(h, "Vipps-System-Name") != "", SystemVersion: header(h, "Vipps-System-Version") != "",
+		PluginName: header(h, "Vipps-System-Plugin-Name") != "", PluginVersion: header(h, "Vipps-System-Plugin-Version") != "",
+		SubscriptionKey: header(h, "Ocp-Apim-Subscription-Key") != "",
 		BodyHash:        x.prefillHash, OrderID: x.prefillOrder,
 	}}
 	if status == http.StatusTooManyRequests {
@@ -48,7 +48,7 @@ func (s *Server) observeForReport(r *http.Request, sw *statusWriter, x *exchange
 		}
 	}
 	if x.route == vippsmgmt.RoutePrefill {
-		o.IdempotencyKey = clip(h.Get("Idempotency-Key"))
+		o.IdempotencyKey = clip(header(h, "Idempotency-Key"))
 	}
 	if status >= 400 && status < 500 {
 		o.ErrorBody = sw.errBody

@@ -21,6 +21,7 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/autopilot"
 	"github.com/vippsmgmt/vippsmgmt/internal/clock"
 	"github.com/vippsmgmt/vippsmgmt/internal/fault"
+	"github.com/vippsmgmt/vippsmgmt/internal/logsink"
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 	"github.com/vippsmgmt/vippsmgmt/internal/report"
 )
@@ -51,6 +52,7 @@ type KeyHasher interface {
 type Server struct {
 	cfg      Config
 	logger   *slog.Logger
+	lines    *logsink.Sink
 	store    vippsmgmt.Store
 	clock    *clock.Clock
 	auth     Authenticator
@@ -71,7 +73,10 @@ type Server struct {
 
 // Deps are the parts a Server is built from.
 type Deps struct {
-	Logger     *slog.Logger
+	Logger *slog.Logger
+	// Lines, when set, receives the request log lines, formatted without slog's generic path;
+	// Logger should then write to the same sink so that lines keep their order.
+	Lines      *logsink.Sink
 	Store      vippsmgmt.Store
 	Clock      *clock.Clock
 	Auth       Authenticator
@@ -89,7 +94,7 @@ type Deps struct {
 // NewServer returns the server with every route registered.
 func NewServer(cfg Config, d Deps) (*Server, error) {
 	s := &Server{
-		cfg: cfg, logger: d.Logger, store: d.Store, clock: d.Clock, auth: d.Auth, hasher: d.Hasher,
+		cfg: cfg, logger: d.Logger, lines: d.Lines, store: d.Store, clock: d.Clock, auth: d.Auth, hasher: d.Hasher,
 		admin: d.AdminAuth, metrics: newMetrics(d.Registerer), requests: NewRequestLog(1000), report: d.Report,
 		mux: http.NewServeMux(), maxHeaderBytes: cmp.Or(cfg.MaxHeaderBytes, DefaultMaxHeaderBytes),
 		faultMetric: newFaultMetric(d.Registerer),

@@ -6,17 +6,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
 
+	"github.com/vippsmgmt/vippsmgmt/internal/logsink"
 	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
 // benchServer seeds units on a fresh SQLite file and assembles the whole server in this process,
-// logging JSON as `vippsmgmt serve --log-format json` does (to nowhere). It returns the handler
+// logging JSON through a buffered sink as `vippsmgmt serve --log-format json` does (to nowhere). It returns the handler
 // and the headers of an authenticated classic-flow partner call.
 func benchServer(b *testing.B, units int) (http.Handler, http.Header, *Seeded) {
 	b.Helper()
@@ -25,8 +25,12 @@ func benchServer(b *testing.B, units int) (http.Handler, http.Header, *Seeded) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	sink, err := logsink.New(io.Discard, "json")
+	if err != nil {
+		b.Fatal(err)
+	}
 	srv := testserver.Start(b, "sqlite", testserver.Options{DSN: dsn, NoDemo: true, TokenRate: 1e6, TokenBurst: 1e6,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+		Logger: sink.Logger(), Lines: sink})
 	h := srv.App.Handler()
 	req := httptest.NewRequest(http.MethodPost, "/accesstoken/get", nil)
 	req.Header.Set("client_id", seed.Keys.ClientID)

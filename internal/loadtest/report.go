@@ -44,6 +44,17 @@ func (r *ScaleReport) WriteText(w io.Writer) error {
 	if g.Errors > 0 {
 		p("  errors\t%d\tfirst: %s", g.Errors, strings.Join(g.FirstErrors, "; "))
 	}
+	in := r.Instr
+	if in.Skipped != "" {
+		p("  instructions per request	not counted: %s", in.Skipped)
+	} else {
+		p("  instructions per request	authenticated %.0f, bare %.0f	%s, %d requests over %d connections", in.Auth, in.Bare, in.Tool, in.Requests, in.Conns)
+		p("  \tcounted %.0f and %.0f, less %.0f and %.0f executed in as long a time without requests", in.AuthRaw, in.BareRaw, in.AuthIdle, in.BareIdle)
+		p("  ratio of instructions	%.3f	target <= %.2f	%s", in.Ratio, in.Target, verdict(in.Pass))
+		if in.Errors > 0 {
+			p("  errors	%d	first: %s", in.Errors, strings.Join(in.FirstErrors, "; "))
+		}
+	}
 	l := r.List
 	p("")
 	p("GET /management/v1/sales-units\t%d units, %d bytes, %d runs", l.Units, l.Bytes, l.Runs)

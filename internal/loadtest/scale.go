@@ -39,6 +39,8 @@ type ScaleConfig struct {
 	PostgresNote   string        // how that server is configured, for the report
 	Bare           BareCommand   // runs the baseline in its own process; nil: in this process
 	DiscardLog     bool          // send the server's request log nowhere instead of a file
+	InstrRequests  int           // requests counted by callgrind per side (10,000); < 0 skips the count
+	InstrConns     int           // connections of the callgrind count (4)
 	Progress       io.Writer     // one line per step; nil: silent
 }
 
@@ -53,6 +55,10 @@ func (c *ScaleConfig) defaults() {
 	def(&c.Rounds, 2)
 	def(&c.ListRuns, 3)
 	def(&c.PrefillWorkers, 16)
+	if c.InstrRequests == 0 {
+		c.InstrRequests = 10000
+	}
+	def(&c.InstrConns, 4)
 	if c.Phase <= 0 {
 		c.Phase = 5 * time.Second
 	}
@@ -80,12 +86,13 @@ func machine() Machine {
 
 // ScaleReport is the result of a scale run.
 type ScaleReport struct {
-	Machine     Machine         `json:"machine"`
-	Units       int             `json:"units"`
-	SeedSeconds float64         `json:"seedSeconds"`
-	Get         GetReport       `json:"get"`
-	List        ListReport      `json:"list"`
-	Prefill     []PrefillReport `json:"prefill"`
+	Machine     Machine           `json:"machine"`
+	Units       int               `json:"units"`
+	SeedSeconds float64           `json:"seedSeconds"`
+	Get         GetReport         `json:"get"`
+	Instr       InstructionReport `json:"instructions"`
+	List        ListReport        `json:"list"`
+	Prefill     []PrefillReport   `json:"prefill"`
 }
 
 // GetReport compares GET /management/v1/sales-units/{msn} with a bare handler serving its bytes.
@@ -144,7 +151,7 @@ type PrefillReport struct {
 
 // Pass reports whether every figure meets its target and nothing failed.
 func (r *ScaleReport) Pass() bool {
-	ok := r.Get.Pass && r.List.Pass && r.Get.Errors == 0
+	ok := r.Get.Pass && r.List.Pass && r.Get.Errors == 0 && (r.Instr.Skipped != "" || r.Instr.Pass)
 	for _, p := range r.Prefill {
 		ok = ok && p.Errors == 0 && (p.Target == 0 || p.Pass)
 	}
@@ -196,6 +203,13 @@ func RunScale(ctx context.Context, cfg ScaleConfig) (*ScaleReport, error) {
 	rep.Prefill = append(rep.Prefill, p)
 	if err := srv.Stop(); err != nil {
 		logf("server stop: %v", err)
+	}
+	if cfg.InstrRequests > 0 {
+		if rep.Instr, err = measureInstructions(ctx, cfg, dsn, seed, logf); err != nil {
+			return nil, err
+		}
+	} else {
+		rep.Instr.Skipped = "not asked for"
 	}
 
 	if cfg.PostgresDSN != "" {
@@ -293,16 +307,17 @@ func measureGet(ctx context.Context, cfg ScaleConfig, client *http.Client, base 
 			return nil
 		})
 	}
-	// Warm both: connections, caches, the runtime's heap.
+	// Both get the same requests, headers included: reading a request's token and subscription
+	// key is part of any handler of this API. Warm both: connections, caches, the runtime's heap.
 	warm := min(cfg.Phase/2, time.Second)
-	run(bare.URL, http.Header{}, warm)
+	run(bare.URL, hdr, warm)
 	run(base, hdr, warm)
 	var authN, bareN int64
 	var authT, bareT, authCPU, bareCPU, authGen, bareGen time.Duration
 	self := os.Getpid()
 	for round := 0; round < cfg.Rounds; round++ {
 		c0, g0 := cpu(bare.PID), cpu(self)
-		b := run(bare.URL, http.Header{}, cfg.Phase)
+		b := run(bare.URL, hdr, cfg.Phase)
 		c1, g1 := cpu(serverPID), cpu(self)
 		a := run(base, hdr, cfg.Phase)
 		c2, g2 := cpu(serverPID), cpu(self)

@@ -28,7 +28,7 @@ type Seeded struct {
 // $N parameters by name in a list, so its cost per row grows with the batch.
 const seedBatch = 25
 
-// Seed opens the database (applying migrations), creates a partner with a merchant owning units
+// Seed opens the database (applying migrations), makes the token signing key, creates a partner with a merchant owning units
 // active sales units connected to the partner, and issues partner keys. The server must not be
 // running yet, or must be restarted: it hashes with the database's pepper, which Seed also uses.
 //
@@ -52,6 +52,9 @@ func SeedPartners(ctx context.Context, dsn string, partnerIDs []string, units in
 	defer store.Close()
 	hasher, err := auth.LoadHasher(ctx, store)
 	if err != nil {
+		return nil, err
+	}
+	if err := auth.EnsureSigningKey(ctx, store); err != nil {
 		return nil, err
 	}
 	merchant := vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "919191919"}

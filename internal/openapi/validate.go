@@ -148,11 +148,13 @@ func compileParam(s *openapi3.Schema) (func(string) string, error) {
 	switch {
 	case s.Type.Is(openapi3.TypeString):
 		var re *regexp.Regexp
+		var matches func(string) bool
 		if s.Pattern != "" {
 			var err error
 			if re, err = regexp.Compile(s.Pattern); err != nil {
 				return nil, err
 			}
+			matches = patternMatcher(s.Pattern, re)
 		}
 		minLen, maxLen := int(s.MinLength), -1
 		if s.MaxLength != nil {
@@ -174,7 +176,7 @@ func compileParam(s *openapi3.Schema) (func(string) string, error) {
 					return fmt.Sprintf("must be at least %d characters", minLen)
 				}
 			}
-			if re != nil && !re.MatchString(v) {
+			if re != nil && !matches(v) {
 				return "must match " + re.String()
 			}
 			if enum != nil && !slices.Contains(enum, v) {

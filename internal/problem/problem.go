@@ -118,6 +118,10 @@ func Error(w http.ResponseWriter, r *http.Request, err error) { Write(w, FromErr
 
 type requestIDKey struct{}
 
+// RequestIDKey is the context key of the request id, for a context type that carries the id
+// itself rather than through WithRequestID.
+var RequestIDKey any = requestIDKey{}
+
 // WithRequestID returns ctx carrying the request id.
 func WithRequestID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, requestIDKey{}, id)

@@ -2,6 +2,7 @@ package reliability
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -32,6 +34,7 @@ func TestGracefulShutdown(t *testing.T) {
 	var (
 		mu        sync.Mutex
 		statuses  = map[int]int{}
+		answered  []string // X-Request-Id of every answer
 		refused   int
 		otherErrs []string
 		done      atomic.Int64
@@ -60,6 +63,7 @@ func TestGracefulShutdown(t *testing.T) {
 				switch {
 				case err == nil:
 					statuses[r.status]++
+					answered = append(answered, r.header.Get("X-Request-Id"))
 					if sigAt.Load() != 0 {
 						afterSig.Add(1)
 					}
@@ -151,6 +155,33 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if len(otherErrs) > 0 {
 		t.Errorf("%d requests failed other than by a refused connection: %q", len(otherErrs), otherErrs)
+	}
+	// The log is buffered; SIGTERM must still leave a line for every request answered, up to the
+	// last ones, and the last line of all is the server's "stopped".
+	answered = append(answered, resp.Header.Get("X-Request-Id"))
+	logged := map[string]bool{}
+	var last string
+	for _, line := range strings.Split(strings.TrimSpace(p.stderr.String()), "\n") {
+		var rec struct {
+			Msg       string `json:"msg"`
+			RequestID string `json:"request_id"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if rec.Msg == "request" {
+			logged[rec.RequestID] = true
+		}
+		last = rec.Msg
+	}
+	missing := 0
+	for _, id := range answered {
+		if id == "" || !logged[id] {
+			missing++
+		}
+	}
+	if missing > 0 || last != "stopped" {
+		t.Errorf("%d of %d answered requests have no log line; last line %q", missing, len(answered), last)
 	}
 	t.Logf("%d requests from %d workers (statuses %v, %d answered after SIGTERM, %d refused after it); new connections refused %v after SIGTERM; slow request %d; exit code %d after %v; RSS under load %.0f MiB",
 		done.Load(), workers, statuses, afterSig.Load(), refused, refusedAfter.Round(time.Millisecond), resp.StatusCode, code, exitAfter.Round(time.Millisecond), rss)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt/internal/app"
+	"github.com/vippsmgmt/vippsmgmt/internal/logsink"
 	"github.com/vippsmgmt/vippsmgmt/internal/pgtest"
 )
 
@@ -37,7 +38,8 @@ type Options struct {
 	TokenRate  float64
 	TokenBurst int
 	NoReport   bool
-	Logger     *slog.Logger // default: discard
+	Logger     *slog.Logger  // default: discard
+	Lines      *logsink.Sink // request log lines, as `vippsmgmt serve` writes them; default: through Logger
 }
 
 // Backends are the databases end-to-end tests run on.
@@ -72,7 +74,7 @@ func Start(t testing.TB, backend string, opts Options) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, app.Config{
 		DB: dsn, Demo: !opts.NoDemo, Fixtures: opts.Fixtures, PublicURL: base, AdminToken: AdminToken,
-		Sandbox: !opts.NoSandbox, TokenRate: opts.TokenRate, TokenBurst: opts.TokenBurst, NoReport: opts.NoReport, Logger: logger,
+		Sandbox: !opts.NoSandbox, TokenRate: opts.TokenRate, TokenBurst: opts.TokenBurst, NoReport: opts.NoReport, Logger: logger, Lines: opts.Lines,
 	})
 	if err != nil {
 		cancel()

@@ -1,0 +1,135 @@
+package logsink
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lockedBuffer is a bytes.Buffer the sink's timer and the test may use at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+var awkward = []string{
+	"", "plain", "with space", "a=b", `quote"d`, `back\slash`, "tab\there", "new\nline", "\x00\x1f\x7f",
+	"æøå", "日本", "\u2028\u2029", "bad\xffutf8", "\xc3", "<html>&amp;", "non\u00a0breaking", "\u200bzero-width",
+	"GET /management/v1/sales-units/{msn}", "partner:client-1",
+}
+
+// TestLineIsWhatSlogWrites holds Append to the bytes slog's own handlers write for the same
+// record, in both formats and for values that need escaping or quoting.
+func TestLineIsWhatSlogWrites(t *testing.T) {
+	at := time.Date(2026, 12, 3, 8, 52, 47, 123456789, time.FixedZone("X", 3600))
+	for _, format := range []string{"json", "text"} {
+		for _, v := range awkward {
+			for _, w := range []string{"", ":", "x y", "\xff"} {
+				var want bytes.Buffer
+				var h slog.Handler = slog.NewTextHandler(&want, nil)
+				if format == "json" {
+					h = slog.NewJSONHandler(&want, nil)
+				}
+				r := slog.NewRecord(at, slog.LevelInfo, "request", 0)
+				r.AddAttrs(slog.String("method", v), slog.Int("status", -201), slog.Duration("duration", 1234567*time.Nanosecond),
+					slog.Bool("injected", len(v)%2 == 0), slog.String("caller", v+w), slog.String(v, "key"))
+				if err := h.Handle(context.Background(), r); err != nil {
+					t.Fatal(err)
+				}
+				var got bytes.Buffer
+				s, err := New(&got, format)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.Append(at, "request", func(l *Line) {
+					l.String("method", v)
+					l.Int("status", -201)
+					l.Duration("duration", 1234567*time.Nanosecond)
+					l.Bool("injected", len(v)%2 == 0)
+					l.String2("caller", v, w)
+					l.String(v, "key")
+				})
+				if err := s.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if got.String() != want.String() {
+					t.Errorf("%s, %q + %q:\ngot  %s\nwant %s", format, v, w, got.String(), want.String())
+				}
+			}
+		}
+	}
+}
+
+// TestLinesWaitAtMostFlushAfter shows a line reaching the writer without Close, a warning
+// reaching it at once with the lines before it, and Close writing what is left.
+func TestLinesWaitAtMostFlushAfter(t *testing.T) {
+	var out lockedBuffer
+	s, err := New(&out, "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Append(time.Now(), "request", func(l *Line) { l.String("n", "1") })
+	if out.String() != "" {
+		t.Fatalf("written before any flush: %q", out.String())
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(out.String(), `"n":"1"`) {
+		if time.Now().After(deadline) {
+			t.Fatal("the line never reached the writer")
+		}
+		time.Sleep(FlushAfter / 4)
+	}
+	logger := s.Logger()
+	logger.Info("buffered")
+	logger.Warn("urgent")
+	if got := out.String(); !strings.Contains(got, `"msg":"buffered"`) || !strings.Contains(got, `"msg":"urgent"`) {
+		t.Fatalf("a warning did not flush: %q", got)
+	}
+	logger.Info("last")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"msg":"last"`) {
+		t.Fatalf("Close lost a line: %q", out.String())
+	}
+	logger.Info("after close")
+	if !strings.Contains(out.String(), `"msg":"after close"`) {
+		t.Fatalf("a line after Close was held: %q", out.String())
+	}
+}
+
+// TestBufferIsBounded writes far more than the buffer holds without a flush interval passing.
+func TestBufferIsBounded(t *testing.T) {
+	var out lockedBuffer
+	s, _ := New(&out, "text")
+	long := strings.Repeat("x", 1000)
+	for range 1000 {
+		s.Append(time.Now(), "request", func(l *Line) { l.String("v", long) })
+		s.mu.Lock()
+		n := len(s.buf)
+		s.mu.Unlock()
+		if n > flushSize+2000 {
+			t.Fatalf("buffer holds %d bytes", n)
+		}
+	}
+	_ = s.Close()
+	if got := strings.Count(out.String(), "\n"); got != 1000 {
+		t.Fatalf("%d lines written, want 1000", got)
+	}
+}
