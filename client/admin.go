@@ -111,7 +111,16 @@ func (a *Admin) AdvanceClock(ctx context.Context, d time.Duration) (*AdminClock,
 		return nil, errors.New("client: the clock only moves forward")
 	}
 	return adminDo[AdminClock](ctx, a, http.MethodPost, func(base string) (*http.Request, error) {
-		return openapi.NewAdminAdvanceClockRequest(base, openapi.AdminClockAdvance{Advance: d.String()})
+		advance := d.String()
+		return openapi.NewAdminAdvanceClockRequest(base, openapi.AdminClockAdvance{Advance: &advance})
+	})
+}
+
+// ResetClock puts a sandbox server's clock back to real time.
+func (a *Admin) ResetClock(ctx context.Context) (*AdminClock, error) {
+	return adminDo[AdminClock](ctx, a, http.MethodPost, func(base string) (*http.Request, error) {
+		reset := true
+		return openapi.NewAdminAdvanceClockRequest(base, openapi.AdminClockAdvance{Reset: &reset})
 	})
 }
 

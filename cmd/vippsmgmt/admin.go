@@ -28,7 +28,7 @@ commands:
   create-keys --partner P --kind partner|management
   create-keys --msn M                            issue a key set (secrets are shown once)
   revoke-keys CLIENT_ID                          revoke a key set
-  clock [advance DURATION]                       show or move the sandbox clock (e.g. advance 337h)
+  clock [advance DURATION | reset]               show, move (e.g. advance 337h) or reset the sandbox clock
   fault add (--operation OP | [--method M] --path P) [--client-id C] [--partner P]
             (--status N [--retry-after S] | --delay D | --drop) [--count N | --probability P | --until T]
   fault list | fault delete RULE_ID              make sandbox requests fail on purpose
@@ -350,7 +350,7 @@ func (a *adminCmd) revokeKeys(ctx context.Context, args []string) error {
 }
 
 func (a *adminCmd) clock(ctx context.Context, args []string) error {
-	fs := a.flags("clock", "[advance DURATION]")
+	fs := a.flags("clock", "[advance DURATION | reset]")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return flagError(err)
@@ -365,9 +365,11 @@ func (a *adminCmd) clock(ctx context.Context, args []string) error {
 			return usagef("admin clock advance: %q is not a positive duration such as 337h", pos[1])
 		}
 		clk, err = a.adm.AdvanceClock(ctx, d)
+	case len(pos) == 1 && pos[0] == "reset":
+		clk, err = a.adm.ResetClock(ctx)
 	default:
 		fs.Usage()
-		return usagef("admin clock: want no arguments or advance DURATION")
+		return usagef("admin clock: want no arguments, advance DURATION or reset")
 	}
 	if err != nil {
 		return err

@@ -215,7 +215,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// rather than at the first GC cycles, so an idle server stays small.
 	debug.FreeOSMemory()
 
-	printBanner(stdout, base, cfg, adminToken, generated, a.DemoLoaded, a.DemoKeys)
+	printBanner(stdout, base, cfg, adminToken, generated, a.DemoLoaded, a.DemoKeys, a.Clock.Offset())
 	httpSrv := a.HTTPServer()
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
@@ -270,11 +270,15 @@ func redactDSN(dsn string) string {
 	return dsn
 }
 
-func printBanner(w io.Writer, base string, cfg serveConfig, adminToken string, generated, demoLoaded, demoKeys bool) {
+func printBanner(w io.Writer, base string, cfg serveConfig, adminToken string, generated, demoLoaded, demoKeys bool, clockOffset time.Duration) {
 	fmt.Fprintf(w, "vippsmgmt is listening on %s (database %s)\n", base, redactDSN(cfg.db))
 	fmt.Fprintf(w, "  merchant portal links: %s/register/prefilled/{id}   operator console: %s/console\n", cfg.publicURL, base)
 	if generated {
 		fmt.Fprintf(w, "  admin token (shown once): %s\n", adminToken)
+	}
+	if clockOffset != 0 {
+		// The offset survives restarts in the database: say so, or expiry and token times puzzle.
+		fmt.Fprintf(w, "  sandbox clock: %s ahead of real time, kept in the database (reset: vippsmgmt admin clock reset)\n", clockOffset)
 	}
 	if !demoKeys {
 		return

@@ -1,11 +1,15 @@
 // Package clock provides the server's clock: real time plus an offset that the operator can move
-// forward in sandbox mode, so expiry and token lifetimes can be tested without waiting 14 days.
+// forward (or reset) in sandbox mode, so expiry and token lifetimes can be tested without waiting
+// 14 days.
 package clock
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -21,10 +25,18 @@ type Settings interface {
 	SetSetting(ctx context.Context, name, value string) error
 }
 
-// Clock is real time shifted by an offset that only grows.
+// Clock is real time shifted by an offset that the operator moves forward, or resets to zero.
+//
+// The stored value is "RESETS:OFFSET_NS" (a plain number is an offset from before resets
+// existed). Within one reset generation the offset only grows, so a process that read an older
+// value never takes the clock back; a higher generation wins whatever its offset, so a reset
+// reaches every process.
 type Clock struct {
-	offset atomic.Int64 // nanoseconds
+	offset atomic.Int64 // nanoseconds; read on every request
 	now    func() time.Time
+
+	mu     sync.Mutex // serialises changes of offset and resets
+	resets int64
 }
 
 // New returns a clock at real time.
@@ -41,32 +53,76 @@ func (c *Clock) Advance(ctx context.Context, s Settings, d time.Duration) (time.
 	if d <= 0 {
 		return 0, errors.New("advance must be positive")
 	}
-	if err := c.Refresh(ctx, s); err != nil {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.refresh(ctx, s); err != nil {
 		return 0, err
 	}
-	next := c.offset.Add(int64(d))
-	if err := s.SetSetting(ctx, SettingName, strconv.FormatInt(next, 10)); err != nil {
+	next := c.offset.Load() + int64(d)
+	if err := c.store(ctx, s, c.resets, next); err != nil {
 		return 0, err
 	}
+	c.offset.Store(next)
 	return time.Duration(next), nil
 }
 
-// Refresh adopts the stored offset if another process moved the clock further.
+// Reset puts the clock back to real time, for every process on the store.
+func (c *Clock) Reset(ctx context.Context, s Settings) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.refresh(ctx, s); err != nil {
+		return err
+	}
+	if err := c.store(ctx, s, c.resets+1, 0); err != nil {
+		return err
+	}
+	c.resets++
+	c.offset.Store(0)
+	return nil
+}
+
+// Refresh adopts the stored offset if another process moved the clock further or reset it.
 func (c *Clock) Refresh(ctx context.Context, s Settings) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.refresh(ctx, s)
+}
+
+func (c *Clock) refresh(ctx context.Context, s Settings) error {
 	v, err := s.Setting(ctx, SettingName)
 	if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND {
 		return nil // never advanced
 	} else if err != nil {
 		return err
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
+	resets, offset, err := parseSetting(v)
 	if err != nil {
 		return err
 	}
-	for {
-		cur := c.offset.Load()
-		if n <= cur || c.offset.CompareAndSwap(cur, n) {
-			return nil
-		}
+	switch {
+	case resets > c.resets:
+		c.resets = resets
+		c.offset.Store(offset)
+	case resets == c.resets && offset > c.offset.Load():
+		c.offset.Store(offset)
 	}
+	return nil
+}
+
+func (c *Clock) store(ctx context.Context, s Settings, resets, offset int64) error {
+	return s.SetSetting(ctx, SettingName, strconv.FormatInt(resets, 10)+":"+strconv.FormatInt(offset, 10))
+}
+
+func parseSetting(v string) (resets, offset int64, err error) {
+	r, o, ok := strings.Cut(v, ":")
+	if !ok {
+		r, o = "0", v
+	}
+	if resets, err = strconv.ParseInt(r, 10, 64); err != nil {
+		return 0, 0, fmt.Errorf("clock setting %q: %w", v, err)
+	}
+	if offset, err = strconv.ParseInt(o, 10, 64); err != nil {
+		return 0, 0, fmt.Errorf("clock setting %q: %w", v, err)
+	}
+	return resets, offset, nil
 }

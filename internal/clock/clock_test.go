@@ -2,6 +2,7 @@ package clock_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -49,5 +50,48 @@ func TestAdvanceIsSharedThroughTheStore(t *testing.T) {
 	}
 	if a.Now().Location() != time.UTC {
 		t.Fatal("clock is not in UTC")
+	}
+}
+
+// TestResetReachesEveryProcess: a reset takes the clock back to real time, and a process that
+// still holds the old offset adopts the reset instead of writing its larger offset back.
+func TestResetReachesEveryProcess(t *testing.T) {
+	ctx := context.Background()
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "db")
+	a, b := clock.New(), clock.New()
+	store, err := sqlstore.Open(ctx, dsn, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+
+	// A value written before resets existed is a plain offset.
+	if err := store.SetSetting(ctx, clock.SettingName, fmt.Sprint(int64(48*time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*clock.Clock{a, b} {
+		if err := c.Refresh(ctx, store); err != nil || c.Offset() != 48*time.Hour {
+			t.Fatalf("old-format offset: %v, %v", c.Offset(), err)
+		}
+	}
+	if err := a.Reset(ctx, store); err != nil {
+		t.Fatal(err)
+	}
+	if a.Offset() != 0 || time.Since(a.Now()).Abs() > time.Minute {
+		t.Fatalf("after reset: offset %v, now %v", a.Offset(), a.Now())
+	}
+	// b still runs 48h ahead; its next advance must start from the reset, not from 48h.
+	if off, err := b.Advance(ctx, store, time.Hour); err != nil || off != time.Hour {
+		t.Fatalf("advance after another process reset: %v %v", off, err)
+	}
+	if err := a.Refresh(ctx, store); err != nil || a.Offset() != time.Hour {
+		t.Fatalf("first clock after the advance: %v, %v", a.Offset(), err)
+	}
+	// A reset and a refresh again: both processes at real time.
+	if err := b.Reset(ctx, store); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Refresh(ctx, store); err != nil || a.Offset() != 0 {
+		t.Fatalf("first clock after the second reset: %v, %v", a.Offset(), err)
 	}
 }

@@ -35,8 +35,8 @@ func (s *Server) AdminGetClock(ctx context.Context, _ openapi.AdminGetClockReque
 	return openapi.AdminGetClock200JSONResponse(s.clockOut()), nil
 }
 
-// AdminAdvanceClock serves POST /admin/v1/clock: moves the server's clock forward, for every
-// process on the database.
+// AdminAdvanceClock serves POST /admin/v1/clock: moves the server's clock forward, or back to
+// real time, for every process on the database.
 func (s *Server) AdminAdvanceClock(ctx context.Context, req openapi.AdminAdvanceClockRequestObject) (openapi.AdminAdvanceClockResponseObject, error) {
 	if err := s.sandboxOnly(); err != nil {
 		return nil, err
@@ -44,9 +44,23 @@ func (s *Server) AdminAdvanceClock(ctx context.Context, req openapi.AdminAdvance
 	if req.Body == nil {
 		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "advance: is required")
 	}
-	d, err := time.ParseDuration(req.Body.Advance)
+	reset := req.Body.Reset != nil && *req.Body.Reset
+	switch {
+	case req.Body.Advance != nil && req.Body.Reset != nil:
+		return nil, vippsmgmt.InvalidFields([]vippsmgmt.FieldError{{Field: "reset", Problem: "must not be given with advance: give exactly one of them"}})
+	case req.Body.Reset != nil && !reset:
+		return nil, vippsmgmt.InvalidFields([]vippsmgmt.FieldError{{Field: "reset", Problem: "must be true; to move the clock forward give advance instead"}})
+	case reset:
+		if err := s.clock.Reset(ctx, s.store); err != nil {
+			return nil, err
+		}
+		return openapi.AdminAdvanceClock200JSONResponse(s.clockOut()), nil
+	case req.Body.Advance == nil:
+		return nil, vippsmgmt.InvalidFields([]vippsmgmt.FieldError{{Field: "advance", Problem: "is required (or reset: true)"}})
+	}
+	d, err := time.ParseDuration(*req.Body.Advance)
 	if err != nil || d <= 0 || d > 100*365*24*time.Hour {
-		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "advance: must be a positive duration such as 90m or 337h")
+		return nil, vippsmgmt.InvalidFields([]vippsmgmt.FieldError{{Field: "advance", Problem: "must be a positive duration such as 90m or 337h"}})
 	}
 	if err := s.advanceClock(ctx, d); err != nil {
 		return nil, err

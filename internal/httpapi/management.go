@@ -521,6 +521,25 @@ func (s *Server) GetProductOrders(ctx context.Context, req openapi.GetProductOrd
 	return openapi.GetProductOrders200ApplicationJSONCharsetUTF8Response(out), nil
 }
 
+// GetProductOrdersV1 serves the deprecated GET /management/v1/product-orders: the v2 list of
+// the orders the partner prefilled, without template and manual orders.
+func (s *Server) GetProductOrdersV1(ctx context.Context, req openapi.GetProductOrdersV1RequestObject) (openapi.GetProductOrdersV1ResponseObject, error) {
+	all, err := s.GetProductOrders(ctx, openapi.GetProductOrdersRequestObject{Params: openapi.GetProductOrdersParams{IncludeExpired: req.Params.IncludeExpired}})
+	if err != nil {
+		return nil, err
+	}
+	out := []openapi.ProductOrderDetailsResponseV2{}
+	for _, o := range all.(openapi.GetProductOrders200ApplicationJSONCharsetUTF8Response) {
+		if o.ProductOrderType != nil && *o.ProductOrderType == openapi.PREFILL {
+			out = append(out, o)
+		}
+	}
+	deprecation := "true"
+	return openapi.GetProductOrdersV1200ApplicationJSONCharsetUTF8Response{
+		Body: out, Headers: openapi.GetProductOrdersV1200ResponseHeaders{Deprecation: &deprecation},
+	}, nil
+}
+
 func (s *Server) orderOut(o *vippsmgmt.ProductOrder, now time.Time) openapi.ProductOrderDetailsResponseV2 {
 	id := uuid.MustParse(o.ID)
 	typ := openapi.ProductOrderType(o.Type)

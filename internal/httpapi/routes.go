@@ -60,6 +60,7 @@ func (s *Server) registerAPI() error {
 var partnerOnly = map[string]bool{
 	"POST /management/v1/product-orders":                         true,
 	"GET /management/v2/product-orders":                          true,
+	"GET /management/v1/product-orders":                          true,
 	"GET /management/v2/product-orders/{productOrderId}/details": true,
 	"GET /management/v1/product-orders/{productOrderId}/details": true,
 	"DELETE /management/v1/product-orders/{productOrderId}":      true,

@@ -533,12 +533,17 @@ type AdminClock struct {
 	Offset string `json:"offset"`
 }
 
-// AdminClockAdvance defines model for AdminClockAdvance.
+// AdminClockAdvance Exactly one of `advance` and `reset`.
 type AdminClockAdvance struct {
 	// Advance A positive Go duration such as `90m` or `337h`.
 	//
 	// Example: 337h
-	Advance string `json:"advance"`
+	Advance *string `json:"advance,omitempty"`
+
+	// Reset `true` puts the clock back to real time.
+	//
+	// Example: true
+	Reset *bool `json:"reset,omitempty"`
 }
 
 // AdminFaultEffect What a fired rule does. `status` answers with the real API's error body for it (401 as an expired token or expired keys get, 429 from the gateway with `Retry-After`, 500, 502, 503, 504); `delay` waits first (alone, the request is then served as usual); `drop` closes the connection without an answer.
@@ -1086,7 +1091,7 @@ type Problem struct {
 	// Example: salesUnitName: string doesn't match the regular expression
 	Detail string `json:"detail"`
 
-	// ExtraDetails One entry per failed rule when there are several.
+	// ExtraDetails One entry per invalid field.
 	ExtraDetails *[]ExtraDetails `json:"extraDetails,omitempty"`
 
 	// Instance Identifies this occurrence.
@@ -1475,6 +1480,24 @@ type GetPartnerPricePackagesParams struct {
 	VippsSystemPluginVersion *VippsSystemPluginVersion `json:"Vipps-System-Plugin-Version,omitempty"`
 }
 
+// GetProductOrdersV1Params defines parameters for GetProductOrdersV1.
+type GetProductOrdersV1Params struct {
+	// IncludeExpired Include orders in status `EXPIRED`. Only `true` and `false` are accepted.
+	IncludeExpired *bool `form:"includeExpired,omitempty" json:"includeExpired,omitempty"`
+
+	// VippsSystemName Name of the calling system, for example `woocommerce`. At most 30 characters.
+	VippsSystemName *VippsSystemName `json:"Vipps-System-Name,omitempty"`
+
+	// VippsSystemVersion Version of the calling system. At most 30 characters.
+	VippsSystemVersion *VippsSystemVersion `json:"Vipps-System-Version,omitempty"`
+
+	// VippsSystemPluginName Name of the plugin making the call, if any. At most 30 characters.
+	VippsSystemPluginName *VippsSystemPluginName `json:"Vipps-System-Plugin-Name,omitempty"`
+
+	// VippsSystemPluginVersion Version of the plugin making the call, if any. At most 30 characters.
+	VippsSystemPluginVersion *VippsSystemPluginVersion `json:"Vipps-System-Plugin-Version,omitempty"`
+}
+
 // OrderProductParams defines parameters for OrderProduct.
 type OrderProductParams struct {
 	// VippsSystemName Name of the calling system, for example `woocommerce`. At most 30 characters.
@@ -1642,7 +1665,7 @@ type ServerInterface interface {
 	// AdminGetClock Read the server's clock
 	// (GET /admin/v1/clock)
 	AdminGetClock(w http.ResponseWriter, r *http.Request)
-	// AdminAdvanceClock Move the sandbox clock forward
+	// AdminAdvanceClock Move the sandbox clock forward, or back to real time
 	// (POST /admin/v1/clock)
 	AdminAdvanceClock(w http.ResponseWriter, r *http.Request)
 	// AdminListFaults List fault rules
@@ -1735,6 +1758,11 @@ type ServerInterface interface {
 	// GetPartnerPricePackages List the calling partner's price packages
 	// (GET /management/v1/partners/price-packages)
 	GetPartnerPricePackages(w http.ResponseWriter, r *http.Request, params GetPartnerPricePackagesParams)
+	// GetProductOrdersV1 List prefilled product orders (deprecated v1 path)
+	// (GET /management/v1/product-orders)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	GetProductOrdersV1(w http.ResponseWriter, r *http.Request, params GetProductOrdersV1Params)
 	// OrderProduct Prefill a product order for a merchant
 	// (POST /management/v1/product-orders)
 	OrderProduct(w http.ResponseWriter, r *http.Request, params OrderProductParams)
@@ -2836,6 +2864,117 @@ func (siw *ServerInterfaceWrapper) GetPartnerPricePackages(w http.ResponseWriter
 	handler.ServeHTTP(w, r)
 }
 
+// GetProductOrdersV1 operation middleware
+func (siw *ServerInterfaceWrapper) GetProductOrdersV1(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetProductOrdersV1Params
+
+	// ------------- Optional query parameter "includeExpired" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "includeExpired", r.URL.Query(), &params.IncludeExpired, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "includeExpired"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "includeExpired", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Vipps-System-Name" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Vipps-System-Name")]; found {
+		var VippsSystemName VippsSystemName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Vipps-System-Name", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Vipps-System-Name", valueList[0], &VippsSystemName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Vipps-System-Name", Err: err})
+			return
+		}
+
+		params.VippsSystemName = &VippsSystemName
+
+	}
+
+	// ------------- Optional header parameter "Vipps-System-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Vipps-System-Version")]; found {
+		var VippsSystemVersion VippsSystemVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Vipps-System-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Vipps-System-Version", valueList[0], &VippsSystemVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Vipps-System-Version", Err: err})
+			return
+		}
+
+		params.VippsSystemVersion = &VippsSystemVersion
+
+	}
+
+	// ------------- Optional header parameter "Vipps-System-Plugin-Name" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Vipps-System-Plugin-Name")]; found {
+		var VippsSystemPluginName VippsSystemPluginName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Vipps-System-Plugin-Name", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Vipps-System-Plugin-Name", valueList[0], &VippsSystemPluginName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Vipps-System-Plugin-Name", Err: err})
+			return
+		}
+
+		params.VippsSystemPluginName = &VippsSystemPluginName
+
+	}
+
+	// ------------- Optional header parameter "Vipps-System-Plugin-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Vipps-System-Plugin-Version")]; found {
+		var VippsSystemPluginVersion VippsSystemPluginVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Vipps-System-Plugin-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Vipps-System-Plugin-Version", valueList[0], &VippsSystemPluginVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Vipps-System-Plugin-Version", Err: err})
+			return
+		}
+
+		params.VippsSystemPluginVersion = &VippsSystemPluginVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetProductOrdersV1(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // OrderProduct operation middleware
 func (siw *ServerInterfaceWrapper) OrderProduct(w http.ResponseWriter, r *http.Request) {
 
@@ -3716,6 +3855,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/management/v1/partners/price-packages", wrapper.GetPartnerPricePackages)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/management/v1/product-orders/{productOrderId}", wrapper.DeleteProductOrder)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/management/v1/product-orders", wrapper.GetProductOrdersV1)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/management/v1/product-orders", wrapper.OrderProduct)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/management/v2/product-orders", wrapper.GetProductOrders)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/management/v2/product-orders/{productOrderId}/details", wrapper.GetProductOrderDetails)
@@ -7075,6 +7215,121 @@ func (response GetPartnerPricePackagesdefaultApplicationProblemPlusJSONResponse)
 	return err
 }
 
+type GetProductOrdersV1RequestObject struct {
+	Params GetProductOrdersV1Params
+}
+
+type GetProductOrdersV1ResponseObject interface {
+	VisitGetProductOrdersV1Response(w http.ResponseWriter) error
+}
+
+type GetProductOrdersV1200ResponseHeaders struct {
+	Deprecation *string
+}
+
+type GetProductOrdersV1200ApplicationJSONCharsetUTF8Response struct {
+	Body    []ProductOrderDetailsResponseV2
+	Headers GetProductOrdersV1200ResponseHeaders
+}
+
+func (response GetProductOrdersV1200ApplicationJSONCharsetUTF8Response) VisitGetProductOrdersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	if response.Headers.Deprecation != nil {
+		w.Header().Set("Deprecation", fmt.Sprint(*response.Headers.Deprecation))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProductOrdersV1400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetProductOrdersV1400ApplicationProblemPlusJSONResponse) VisitGetProductOrdersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProductOrdersV1401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetProductOrdersV1401ApplicationProblemPlusJSONResponse) VisitGetProductOrdersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProductOrdersV1403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetProductOrdersV1403ApplicationProblemPlusJSONResponse) VisitGetProductOrdersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProductOrdersV1429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetProductOrdersV1429ApplicationProblemPlusJSONResponse) VisitGetProductOrdersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProductOrdersV1500ApplicationProblemPlusJSONResponse struct {
+	ServerErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetProductOrdersV1500ApplicationProblemPlusJSONResponse) VisitGetProductOrdersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type OrderProductRequestObject struct {
 	Params OrderProductParams
 	Body   *OrderProductJSONRequestBody
@@ -7084,15 +7339,25 @@ type OrderProductResponseObject interface {
 	VisitOrderProductResponse(w http.ResponseWriter) error
 }
 
-type OrderProduct201JSONResponse ProductOrderResponse
+type OrderProduct201ResponseHeaders struct {
+	IdempotentReplayed *string
+}
+
+type OrderProduct201JSONResponse struct {
+	Body    ProductOrderResponse
+	Headers OrderProduct201ResponseHeaders
+}
 
 func (response OrderProduct201JSONResponse) VisitOrderProductResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8045,7 +8310,7 @@ type StrictServerInterface interface {
 	// AdminGetClock Read the server's clock
 	// (GET /admin/v1/clock)
 	AdminGetClock(ctx context.Context, request AdminGetClockRequestObject) (AdminGetClockResponseObject, error)
-	// AdminAdvanceClock Move the sandbox clock forward
+	// AdminAdvanceClock Move the sandbox clock forward, or back to real time
 	// (POST /admin/v1/clock)
 	AdminAdvanceClock(ctx context.Context, request AdminAdvanceClockRequestObject) (AdminAdvanceClockResponseObject, error)
 	// AdminListFaults List fault rules
@@ -8138,6 +8403,11 @@ type StrictServerInterface interface {
 	// GetPartnerPricePackages List the calling partner's price packages
 	// (GET /management/v1/partners/price-packages)
 	GetPartnerPricePackages(ctx context.Context, request GetPartnerPricePackagesRequestObject) (GetPartnerPricePackagesResponseObject, error)
+	// GetProductOrdersV1 List prefilled product orders (deprecated v1 path)
+	// (GET /management/v1/product-orders)
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	GetProductOrdersV1(ctx context.Context, request GetProductOrdersV1RequestObject) (GetProductOrdersV1ResponseObject, error)
 	// OrderProduct Prefill a product order for a merchant
 	// (POST /management/v1/product-orders)
 	OrderProduct(ctx context.Context, request OrderProductRequestObject) (OrderProductResponseObject, error)
@@ -9190,6 +9460,32 @@ func (sh *strictHandler) GetPartnerPricePackages(w http.ResponseWriter, r *http.
 	}
 }
 
+// GetProductOrdersV1 operation middleware
+func (sh *strictHandler) GetProductOrdersV1(w http.ResponseWriter, r *http.Request, params GetProductOrdersV1Params) {
+	var request GetProductOrdersV1RequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetProductOrdersV1(ctx, request.(GetProductOrdersV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetProductOrdersV1")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetProductOrdersV1ResponseObject); ok {
+		if err := validResponse.VisitGetProductOrdersV1Response(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // OrderProduct operation middleware
 func (sh *strictHandler) OrderProduct(w http.ResponseWriter, r *http.Request, params OrderProductParams) {
 	var request OrderProductRequestObject
@@ -9388,234 +9684,242 @@ func (sh *strictHandler) GetProductOrderDetails(w http.ResponseWriter, r *http.R
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H39Vtu4vuiraOWeswbOdkJCoTPA2uuulNIOu4WygLbnnKF3rNhKoo0jeSyZNLvDY90XuE92l36SbNmW",
-	"k0AL7fR0/uiExNbn7/vzUyfis5QzwqTo7H/qTAmOSQYfz4nMFt3hWJJM/RkTEWU0lZSzzn7ngkScxQJJ",
-	"juaYSjQiY54RJLMFZROEJ5iyXifoiGhKZli9PqOMzvJZZ78fdOQiJZ39DmWSTEjWub29DTopzvCMSDP3",
-	"cUxmKZeERYvuK7Jozn845YIwNFogOSUowklCsgDljP6RE5SSDKnBWUxixLOYZPtooJa620cJkWqSAMV0",
-	"QqVAPEMxFlMieuiczMhsRDISwwh6UDTmGcISJQQLibZ30JTnmVB7o2od+rw6QYfhmdpTfeFBJyN/5DQj",
-	"cWdfZjlxj4R8xLM0UW89GW/jQdQnXVhsd2e7E3Rm+ONrwiZy2tnf7avzUetWU/6f33D3X8Puf/e7e90P",
-	"nwbBbv/23zrFoQqZUTbpqCN9R9NUdC8WQpJZ9xTWVz9G9S3i4+IQ1eUJeCGAjZslonDOecRnM5JFJOyh",
-	"oUQzLiR60kfRFGc4UkfaeibNdfhPwZmjuv8n/ZXbO0vyCWVr7DKFB9EMX6u92n0HiI4RZovP2pq7Bv8O",
-	"b+DxL7DPdyQTsLf6Vs0Pj7dbuxL/hge97d7gzptcd3dViP2s3Szfxm5vp9dfZxs0bi76ckoQzyaYUYHV",
-	"Vz8JRGPCJB1ToFNITrFEMC2pYh1GpzybkwnFrDICYrmiU8XOUiyn5b5ovCbV2fvl56e7O0+2B17qMRPM",
-	"vxeBEyIUqZU/CXRycdqyDPX+snX8W0bGnf3O/9oqGdCW/lVsnVycdgxTkIxkxy2nan6GA21ZRTnCfddy",
-	"VowAK8p4nEfyjaLTrcvSz2jOA4tDGwpcwzQjY5okJDavhwqQMTJfb7ZtoTrlenfbH+z1R4PxTvcpfkK6",
-	"P0eDuLsXbePubjwgv4x/xk9HO086QWfMsxmWnf1OngPYNMHgDw/vxYJ0KROECSrpDUGC4CyaKlCmsUCY",
-	"xUgtvcS8P3KSLcoN/VEVDEqcGvS9SKVRo7mOZ7mgjIgKOulnkcijKcIChSPzzP7pm/035y/DA004eMKZ",
-	"QDO8QCO1fCZRhudKFkgVVWayS1jEY9IGVWZF611FbQmeU75VA4mUM0FA+nmG43PyR06EVH9FXIky8BGn",
-	"aUIjoAFbacZHCZn97Z9CU8o1oVm/pSdtgm6mp0WjjOBrYc6KSUVK9xWkWiFNHdWIxws0piSJERVoRoWg",
-	"bBKgKdbvzTOuWM4iJSBjcSIQ4xLNsFSgIgUyEk2gflYv/OPizSmMhBMFliTuoTAmEtMk1PAET+kJFYyp",
-	"v7I8IQdoTuUUCXJDMpygMaZJnhGBCFYTCZRQIUmsoDMkH2WGn8OYIux1boPOIWfjhEZf7aAjM7/Qm4AD",
-	"z7NMQaSQWJKgAGWMEjom0SJKCBKSpPCsJTHq2VyUp4yThM9hg8/JGOeJtMt5xG0O2QJxOSUZMkPDel7w",
-	"bETjmLDHPnEjzlOBcC6nimBEWMHFKJcAjhlPCFAEdX65IEhOqUA8JRksChZ/yuULnrP4Mdf+3N4p+UiF",
-	"LLDFbMcuWBCCqNTUTc45whmB7yVX2KK4YGUDCteWbEIt/kCJUILIv7+9fNH95dG30kMgN43HNKI4KagQ",
-	"ikmU4AyIARXITKaRJ1y+hTBAgiMqFQgAyQe5a44XcDJneJFwHF9y/hpnE/LVCK8iqopoqUWo48EMzkiQ",
-	"7IZkCEcRSaWAFV/AV0dZxrPHXK2eFhE1r74kTaTVqieEkYxGhslihUVqL3wyIXFJ4OxeqSbKlAmJmdIr",
-	"1a4uOT/BbGH4n3jMnZ1jSVBCZ1Rqxt9uC/FNYJ7ech+FSd4yRXB4Rv9FHpVwnFiOTNkNTmiMQLNIlbiC",
-	"JL8mmvNi/VlRPHNFmGmqfU0WSBAl5It8VAysvoaLestEnqY8kyQ+ITHFlyDUfF2s0eSDSRD96tRAwZeV",
-	"JjHc6jCOMyLgI8uTBI+UvKYFuTRTlF9SLZBFVC6qQt0bkfCmQlgfpSboBZ2I50xmi0Mee+TZ44s36Mng",
-	"6VOEk3SKu9vIPI2UKKoAspz+9E118u3m3K7BaNj97w+ftn1moqCTKOHUY+CTGSESwa8HiMxSuUDzKdHU",
-	"COuDA1mPcQaLo5LMRPWQnmecMaWgH+VjMqNYoIlCsbp5y6NKF1/gLMML9XfKhbTHVlFzauaF7dXXcOvK",
-	"7b+ZA/gQdCSVMKgFi+JFPvoniaRaxTCeUTZM04zf4EQtpQonM5JFU8zkEjPU2DA9+6g+VCpL2Q2YI1oQ",
-	"eYBiLbyBmVVWVG+QiHtNM+GMskKb8pyqUerX0b1b9p5LntKEyzOe0GjRPIKYRFTfUmNy9ZO16xCWz9Th",
-	"YzhLrUrBRB88q15iBhiOAN/tqaawKqVWK21gYS0EPR/g6wnPCTYUqfGAyEczKr0/5WmshMch/Foo0eq7",
-	"rqSgGTZeuaFk7hmrBozFGblzfFjzNo5ZmstlV4KT5M24s//bcgh4yZ/nWujt3H7wkV0tFCutDkY2slii",
-	"9D2s+J6GVTi93pe7+PUW75hrvGs3Q6L5lAtiTS9mB3FGbxS1wyVQVcAI+CPPpdKEC0ADJ8Jc6wd1kKrJ",
-	"F+aejbSqHw4PEE4EN4KRehHmBcVO6cLZNYlR+Jt++EPYQHkf7SwB9wtdeEGs9MjNC+cpAUJvLtzC+pee",
-	"Xk2jzQAJZddesDM32mvHrFZsOkx4dN1EH8bn62M5H48Fkc27/5XP0RgbfUfNA4qokhkVDGUEJ0gNGWhN",
-	"/yVHcW71TpfvP3ny87Q/64vOKqamFl2sZvmOh/GNEr+bG8flDzWii1JuTH/OSkuj215/FirZMlTLDZs7",
-	"6FSkk43f+t29D3/buLrq6U+b/3uDiT9z8ef/+7/iz5n4U/w5+3O6ufm3f1u5a7vi1g2/UOz0aDwmkeeO",
-	"3it9EKMx4GiWJwR4cg+F2roSIszEXGGlo8ngBA3Pjn8SWh8yNjGeKYa+sdMfwHWyqtjtyuHXZKG0Jhmg",
-	"ne09NM74DMZVYtIcLwyhcDSKMEAK5dFuf1v980T9s7N5gMKYJHgRgi9WqB0IiTZwwhkJqioXYA/T6mSs",
-	"VpeLHCcwQsbTUMGmIIXhj5EIbrage8ycgbrTOpNJ8OIL4fwwjklcuJSVvAmTBggXDh6tAqs1Ozx1xHlC",
-	"MNOUWGYLODLjqfaR4+JYtR1eXcGGEbnQYFNrR7v9J4bmavf1k6d9LWa1erODjoYXh9vt9AfBzvZeoO5O",
-	"XZ26ud3+zgePK3wp5J5gGU19gEujqb1jURhGEWhA6jb5vrq6sDBmGdeDevAEMzwhM8XvhmfHrkZIWJxy",
-	"yiTaCP8j1G7wJDGvzTaN8hjOiJzyOASLbJhiOQ2RJLM0UYL+BuNI/75vGGmxgsJBieV08wBx2ApOkgXi",
-	"LFkgCdyZjxFn1j7UBLkooYRJLRwsg7VD+5wSgGE5riDy8uiyE3TO3lzA/97Cv8PLw187Qef50eujyyOv",
-	"ZOIcZVUjAcZ9pl02nVUizZqCTKDdD5V5tmbFxW3dDLZAM+gqzUBsfZoJduullUtA6zxPfCwgUlS+CXEv",
-	"cKLuh0XEkIqcabtaqgDJCOOKoakv+U1FAnewFN5zENjBoSgjd5WwSUHXl51rgw/cBp2xZiA+pj3DbOFD",
-	"LaBI2k5UrI4y+XSn46MI2i/cVMcsPq+3YI3+2gs5wiOaGLNEeTw8V2pvsQLtJ9b0cIapEtFa2J4SpMhY",
-	"KpQL4VbCnncjOZM0WfdKatwZPIx6y8Vl2bMPLKi5N/9hJcQWGk9dQNFEXLuHLNdQtGSUxxPibjNAoXOa",
-	"ho7BLkNFv5iSPjEThn7B6pWgaxkqPIlikhBJ4k0PjbIQXsMfmin0AXhi5KO0q2lMIAJEPuJIJosA4Sjj",
-	"wq7EGITTjEdEiAqLGvThP4dLDXxXeX908UU5DMEiUSji+uTBHgxeFrByaL2q12mJZvpQfuz93v3wqR88",
-	"feK3WX0hvPHfCfgNGxdtZD4qkDNIBfsL5CsvwisolEhZIFPLQpaBHCwFKKzhpBogfhJoQ2AWj/jHTa1o",
-	"VNe4NrLW8LQVFb3ReUNrPC4kRyWWChJlRIovw8jvwR+uKVs5xSuyeKUeu4OtbKl96gXPCuuBIi0l1wbZ",
-	"v8UwdcOvSewTbGuXVByc2Vz57lpk9BVZHOqnvPhM5pVrdO8wQGLK58z4SFlEvtClwucLmMPLMP8qV+h6",
-	"TPwYUpqYauMFaA7ifC4IYtzje1mFuQ5QVM7TnF4rNJwYK0uLFdGGsThOk+XUVz92GxRvHhdhOqte9rzh",
-	"jHPGhbz7Kmqul3XdI8yY8u9mZ29ogJ3h4eXxuyNQKuDj8PLouUezqN2l5yDMklZe4yvSZg++O2a2qg6n",
-	"XK1KO9k8IMPjhReN70G8tcyxhqidYCELp/hKh1wznm9FSJy6n4im1Lg47fUaAqG4vzl/r9pYvGs9RE3I",
-	"IUwuOZeVGxK5vqGVngbYnCe20G6uvthy6EBf7FosxmixHiC8OwiwtjO7j05dOw03TpTp7a6/uxY885CO",
-	"QX817XiI3azawZckFiWX9iBHwetW077l3OosoxE5w9E1npC2pfMZRCVq0rQScyoMunJrT70qSHZNKiTg",
-	"+atOoB3zL469yO+BhydrgIO70fUolMFqG5GxIsCieBQcN4KOlFp9QScsT1/wbLaGGGoQxj3AJfdWUhyv",
-	"Z8ENntZyJ+hBEnQg63lUgqhH5vxSksY9iJN2hZpX6gYWEzZh9oQFMt5PiMnRrr2aKelONF8HYK0UhuDM",
-	"TfQrGADACSFal4wZypn2+CkV3njWjO9CHCC1Lu2shHgh7bK8/y7WC/Z3DhKCgotclrWmuDu3d1+5A0KV",
-	"z9fGeJtVzWd5Ru+w8nugtAYvylnpll4tROCEiLeMyrvs9qJ4qSIAr/26fqNwXy/Hv5VbuGeExudMWmfC",
-	"dUjwiFvutRaHFvjFfpepW4x3SdVaESPnFhqa7DIr4KMeYLCUQ9V2bUZZsoCUZ9KP4iDFG/9QBs8VmV4m",
-	"Jn5OWcznHmMDuIiEL1cFflDsgulcK2IGCdCcZ0JqZ2klgG2lUVHvQQ/ti1XTE1xInC3jBvopJNRjJN5H",
-	"WJoEhwzyAnKmiK4x+mlvm35AKTgoI4KYGOm3jH5EJOXRFM2nNIG4b2CWitHYcRZE3tMQ6G4mKA56xf2a",
-	"s2ls/k3hzkMbxra0CUYV7bZmMWWTFQbCBtra1zxHXV4w2oD8ECoXgfaAw8Fs3ufeX+j5fBcPU10Qndxw",
-	"N6NkdeUG1wPXOMSzIhCmEZBp7XSMQzwMyXQUod84pQDobotckzXzObNppmZBdqHgPa5mDvI5W2YCLcO/",
-	"m0FUhSuuyByISRW513LLtdvNXFJbGFbNitxbds7SgcMVuGHhx4scIxyjKR5RoHyYuSTR51wy8bBGAwG/",
-	"fZdx2c1ILsAKzHhXZ8d2bTR71TjZvSaLLmfdGcUzJYhQJ39d/VQM1PgBs5jPuhBn0THxFl3JeXeMhQQO",
-	"lWYEMmy6NpDAMY6oIYSa15x0t/Cnq01ySOst7JddiK0RXp2q8K+tYRkyznMDQW3AnGBJhEQ80jwnIj8J",
-	"9J9d81L3OIYQLTemJuETsIYLiH7z+aU/pglmhY3M432d4jQljMQBmk8XiEKWnFRsy81zU99HfEYExAl5",
-	"Z7oH/bk7Mch4LklLmnMR3qE5GQA6RLqNeC51crNFE/0dOGWdJCufMGoItwvplI15J+jMccY0pACIrLYp",
-	"AMY4Q1oAakXqBsxUr3MFqr8HYuRTc4140ybP1CSIz2TbS1ZZZJk2SZGJERueHVtQb5O7/MCgkRfRWCda",
-	"AZEuKxDwzOVhOask5fmB2w1T8QiPsRUWS9+/ntmN1WjalZnWvv2D6ldRBK7tjM8QdkYPdIbdlKgz8ge4",
-	"KGLCosWJWDNMowxPavJgqLfQajfWPzuVE9p4aosUtQSrwRWsZFH1SJm2W4R7vjy6RKvCkUI/ahdaoieI",
-	"DthWu50cfl62X0CT+yGPechAd3Et9pQcTa28YPeAWxHuwlWs6zTBye74WnYvzsZ0YgMzVwxR7OWw8tb9",
-	"zGfre2rX8wJ4yJEOZyWxFVeNAQvoj01iWsMOs8oau9q4QqRMAFOeYXY9jAoRZtnm3UfXNq8UN1TaVu5s",
-	"FqmHhUBVD2Pw9ZopqjDkoIorVN/RalFsZIVv+huB/7sD8928y/eLIf2KcHdHIFoNB28BZtrDKihJYgFJ",
-	"8BDVCJHwPv3pi1z3F7jEhhfEGru5pVtIchCagGZJjmIqzC89ZHadEHzTjN0v9r4sQfSuMXhB52N3wrvm",
-	"y38KznrneH5ChMAT4v7aFdc07drw7i7ogQo71RI+C56aAJKm/tid0BhZ3wpyiAUJ0TBNvedRjXxOU38W",
-	"J4iFafqT0AGPlKnx0IXkGRQ6ecn5JCHoLMGLauLL8PDkCL2gklVSS9sSWczsPkyoYW8ddGKlIkoaoY1n",
-	"z4anmwjrRw/Q8bPhqU2S1nUESNxDzzGjYmqf0jiTkQkVMnNrTYEmah6yX4GQwjgSKY50tZ/lR9pWHKs6",
-	"bFmZjyW1I/zlaX8wGAx+3tv5uRpDenUVf9oLnuz4Q3ja6geF6oD2QzTmScLnJC6qCbamXcMLjdzrKq7v",
-	"rrrbongQjd2s44uCPKMRZtf2VHxZyIeOObRc3NPRYLw73ibd7XE/6u7g3Z+7e9HubncQD8b90S94j/QH",
-	"64fe7u35D/PIKaHTZMTXvli3tyKHzI6yfI/6ROCMrW2ges6F/8lEnjRdNTjJSXsou649ZIIWq0PPciHR",
-	"iBRB4TturbiVeHkNJR317D7cfEmkjb86NxWd1s+Jsm+uyII0OYIjhal65l7HvxTD/t1QCeEua1lFNRB0",
-	"UWreWttO7s7ls5A7eV8e2uXNJtze7c9EGKBwG/7dLXILn9ZzC3dntczC/p9rJxdueqHdxpKuCmZZEfal",
-	"pL3Gdk+KpFqSUZwU5E+CMaOoaAapaaVq2EPDZI4XCgL0+OqBHSURDPqGclYPZbD9ZGf3aZVkDaoka6dB",
-	"THeCQd+P/wWQNq+vVqQQbC98zoSzetGuu34ncaW1Gh3rhplWVOZyjO3+9k63/6TbH1z29/af9Pf7/Z7O",
-	"7vjvNb15pXjqF0XQ8OLOVSTuHd1a0z+r8PMaC6loMZuQA0T+yDHIuWFxMmHh7soIVB4ZEUdz/5JntnYQ",
-	"rqPd+jXaKnj4OMaJYMdszD3k4eK0KKXYIAINLLq7yrmWwA38d4n65ttRJczIy2WMeuYWv0S4zPKPMEMZ",
-	"uaFkDgcQ8SwDNUcXH51pb4hQvIEyFLoxJMaeHULm66J5SpixHCeXecb4jaYWDbdRkbyzZ/+rJvG0mHcc",
-	"w2V1kjNdUBLrkmJLdLCNQf/P3wbdvQ+bfS+FwFq/WUqV0lQ9OcXinER5lhkvY8uSHTO1LZZ9lmcpF2St",
-	"GCF7XYdYkgkvCeAyNVNx4E8tUnrTslZ3/OK4C8nBkHZa1FI9MKkogletpLYahCCJNfvB2D1P2dN1w6+M",
-	"CrlmWJN92g2oes0nfG3sg4fdt0+bloadBrledgFXV+mn17fq35Pbq6v46urqauPqarP7+9XV366uxNVV",
-	"L/zwN78S9QWsR3MyElSuPL735jGvmn/mmk1Koo+jGemmXHx+bmFFgl0RU+yUteijf18vVLMSZNyMflVS",
-	"t8hnM5wtFGBnEhHG88m0yKxUsOs4X7Z7e3v/XpOD4bsqV//CIczlXGdvLpCQmMU4i9co69XE8i9ds/gB",
-	"wp8bAVwQ72oJoNDhqCCKg3hCIRIG2FhKI1OmxqE+K6Kpa0cUrBte7ZR4rVHOF4dob2f3Z1uH1RRsdEvO",
-	"muqaPwmjoOv6zWXlE103BP16eXlma83qyiaG7x04ZRzVw2GesX11Px7zSln+0aa6OQUuEz7R9ZAinGWU",
-	"CF+hEbX4Ft1/DkGCuvKwTZANlJgw51msdKaY3JCE6/YODOFIonqJnQqx3bdKVsyJYD/Z8sV6G5M8wVDK",
-	"RakC2tnhif2omkuabnZtB1ErGmOa2Mozjqir9HxT3HhtNbxipbltpUuFWm4vz1OU0Aq9puhTGRdTPbbi",
-	"wgfbT8jO7tOfu+SXvVF3sB0/6eKd3afdne2nT3d3d3aUIL7cF9wUGF24a1jldvreIizGrtaoawg01VJY",
-	"EzFwTRlEDxgEOTDF9kw+uyld0rLxY1Nd04B1p7WW4dKTbayhOslUylTsb21BA4nZZCZ7MbmxNTXFlqnw",
-	"2S3XUIsvX+Hu1uHH+sQcncagmgMejr3Skhs/JSpEcgOE1uz0bru17lIRRViSVqgJfM343AQL4Wp6yMM5",
-	"wpuJAg/Gpr50ZoGvH4FWsRLKrg90fR0F1oUE7WRuVCFuf2sr4RFOplzI/V/6v/S3tGeAZFvFy1t3Po6H",
-	"Tnj4mskLdVP/koD+KiqVQL0KoZyYrVXKbRUUjj6mWhFaEJwlCyTNk8Aepzwh2kJnaSLcvAm8j6qOmO1d",
-	"U2DkkbXnOiUHC7hebbEZYncppxnIzdDmBZ3wEU3IGV6ANCAkSfVGCUMbV51B/6qDJEfqU/+qs1lFhZ3+",
-	"cu/pl9PcvxT5qlsATFGzzv4YJ4IELQJtpSytIElSrfwsDlCo9h4iLK4FkJBiEogSxJEtRVOcnZnvXhYI",
-	"n3inyNiIIMFND4gpn2tmPeMZiLFRRqSpeTfGwhaF1Nak6q2ecCanyQJNFjOk+36JKU2FHttEsBqFda3I",
-	"oDZ7iMf8xfOsC6Z61+al3wLxBm2cHB5uHlSsFya8XWFcUTIYam+Q8ns+Hjfo+O4elFt+KKuMkmCdbkwe",
-	"1xHa8AUIGmYvtuDhrn043DyAekuUTca5Ti4Mz4b/dXJ0evn78enl0cvz4eXxm9MwQOHh8OLX46NzU7Hp",
-	"8Nejw1dv3l6GPQQJNhN6Q1hQBekIM8atiRnOrzzT6qHdk8U/IFP7xgxQnsLWpiAMR7kgmbBni9MULsgg",
-	"VIJ1SHiKJ+QAVLARMRcSQ+R91h40gU7wP3kmZA6B2f9zTGArXREuVFWkCi32NRSTNrmidAxXBQsj67XK",
-	"lxbBfhKmLC93K/GSGBDswOYNo8EOisGBCZU3wW/SqHP7wNKnBzGrnbn8G2Vk7jT1CnTPBGPVsDYVBey6",
-	"HFyZ1iC+CHVZlW1a20Hg3psXLIQSCVZARSVgeXl4z91dUOvg+drhqM4Wq13qnIxxvWfgpib61xZTs09Q",
-	"gQ7fnJy9Pro8et5beTgtJov3YLdxB+2h8OTo/PDX4enl7++Oj94fPVcs7M3586Pz3y/ePjs5vrw8em5Y",
-	"2dF/nh2fq7+0syOK8syrr2nBB3LvddhWxGczDiQYJ2Aqsmbd86PDo+N3R887Qae2ik7QqS2iE3TMAjpB",
-	"pziKTtA5P/rH0aFx65YX5z7hMaU3Ndxmhc1qZYQZNuYds/az86MXx69fd4LO5dHJ2evh5ZHaxfD07fC1",
-	"10J9VmWx7d35RgQstmpinRpSzNiUN9RRaHFDfTKiRifovH7z8lj9+PzNKTx3UT0c/0htS3Z4exs4VaXz",
-	"fegJdlOIqQHC9iMSkgJ0q2ONOBMyy3U46IaSjLTKRIRE8DBlKDQvhptqFIahuLdi3vr5EKdpqGv+Cj4j",
-	"OimBJII47cl0sWA+BtRDG+Fbds34nIWb7uFaxhbYT++pnF5q9qSUoKBjXqueZPnaShlrzRSLHjolc1RS",
-	"MDA14TQlODswqUtCyTR5EiM6YUq9yPXKlMwtvvkcjK9MjddKDvB5MVp21FQ8TEgxGuNI2mTC+dTkyDvU",
-	"X91rzHtoaFsUonGCJ6aqq7lSnckVgrYa+rLcUplnpKQpRpvunBNwWxzq312KW//hOc1IJMu/T7kc6v5E",
-	"CpY/+COCYioPcRaf4YUSOofajeKvd24E6zM8IWdTzsgpBJO95tF1+xvSrm/5yJxNXtMbGHz1OpReR3Gy",
-	"zsBpY7ha6YaE4ExLj8g8Kw7sJcG3TlyZiTZTHDMXBL3mE8r8KXmZtVksXZy4punr8kyXPHu7DIittrWi",
-	"i27CJ9xGdQrydMe2H0Vnpy976OKPHGckKLuQD/r9j4N+X8dkmzjWQb/fRyn9SBJRKFucTTSNj6EOd0ag",
-	"7TSLSXxgavYI+i+ihYdrkkrohajb6GQSJ2VHvqlm0zUtmb579uZ83n/1csL/7sqro8UdKXV7oH3llGzL",
-	"ozuqh7v9ZXNftMeyHZ+ajz70fF8qcks1IsuQ1V3p3UiSzUQPvT1/XTCYEUHg4VkdQw8vG02s6R7C0Yz0",
-	"zNdb8Kh7L2/PX3u9U0RIs5szLMScZzWHh3hi6oeuvFFnKK+2COkYNcYf+j1daqieu5/mTu60HEGyJqPT",
-	"dkEdz7eyoNA6h77yuGscUw0alJfqY4h+uaLVlVhrFa5kRNMT2WZH82zm9EW+yvv9J5GJUoQ/iPnOatv6",
-	"yxBttDZVDpyvnr/aP3x3XvnqxfH+f3Vlzlguws2ipEG1B7ovprEtX6R80+mOWws+5hl6N7x0GqX7255X",
-	"DUNx98OnnWC3f7c0kuqSzGlXp2y2gF5SA7B/1wSSOsRMiDwRrD3Qvx5ZCgXPa/qy05PVZByvFXdgo1kb",
-	"kf9gPovyjMrFBSzfNGCcUXbJrwlbVk+CZ6YjiZUeSWFP1FEjvU55O52RkhocL5pCU500g4WgUXdomnEW",
-	"cqV+4YVF23+8v+w0GtKYBUAJgPDszcUl2tLeDvh+a0JkiDbKNlVlwehrshCbRcy+bjvLJ9rfUoTfhG+i",
-	"tDtM6ax74ZZmeUUWRZsWW+BHizkjiSkjscGalVsve7x8sd1DvZitm8EW/KQ2X61ivRkgHRah5LTBLppR",
-	"lksieujUX9J65R5aj6hFcKjNUTvHA8QIiQGOEttmyQsgYdEBXtfPKXvAty+ohP2Uqr+heSk1Qd4RZxLr",
-	"+rxmoCKmo9Nsoa0U/XF3yqGDuZzTom9OzatZb+OzUfRLvtEVEtB2r9/b09TXDDEEAEaAfvCS1NlTIjcR",
-	"Kfoq9OULRG3WoAhQmuSa5Fr8LF5PEwXn0qQSqanqK6VS7WkfxtNVMEVZBVNUAzxEoO3DSj230XaBK/YH",
-	"FtG04dXcruhdsSt2We1upH6vbLk0z6JrYvup237TKZZTETgFbWisJ9P97/V0hupBX+lqrSY0z6iUhCE8",
-	"wZQJWXYLUxSLRkQDnvZ8CKh+piR/JRSCA8uaD+1yYh7loACBrI5nIzrJeW7bFpofQcDPYpMBPOVqGqi6",
-	"otY6nwKeJTQihikY8BumOJqS7nav70RNOUAZdG5skY0OAJFpf8RwSjv7nSe9fu+J5qRToOlbvTlJki7o",
-	"1Vv/nF+Lnmn5ext06kTTfqvYgCIm2PazNB3FiBawK82WNNN4Dj8W/S91eQFzN5Bot7Lzo27gOOFOw8eM",
-	"zLjNoDa/N3pAFvTgj5xA5StzjG51gzV7Gzvlmz8oDq/5NRzidn/HFwGvlhdD57Odfr9t/GKgrWc4ttEi",
-	"8Mpg9SuVZtXw0s7ql4q2+EDAjHFk1UvP9YNlh+dSQoALdGWD3z6oEzJBe8VJQDs6CwHmwhTxxRMBepwa",
-	"oPNBC0QttmD1jg7AAz36hjSs7Ma/MxMkuSFCe5Q5I57moLqQJNrp75R1+UxUq826RqY1iwIiD1C/pkK6",
-	"IF0Dif6Kjv3VttrrlzWs9/RtCm/e5tv28HrfGXCpW6jDldJIfJDl7z4Fjs0ytUkuaWEaKgU01K7voGiv",
-	"GuoPYdHXFMugUJwa3XdD/SFsNN89gCRRkprWXnnZ5ktytT6SCc566Ajkf/WcCfOGyFeZYSao2lJgGAtY",
-	"SYt2D7Ae0p1hmhRj/STQ3Bg09HptU11m3aQGAXRron2FcrZipO6KmmLDLKGfpChbGE7JLNCaCpa25y6E",
-	"d/cQJJ7GBWUPK9EKIQS3KybsdNHV1jBd+Att6PgEYsTA34xU8iEsqnRvgmFZYbs+a8UNQyTwQoBZuezk",
-	"zc329fFrHl9eil6kbf3JYDzdYfScpAmOSCk4mRxszYM2TOaHn+wArQkL9hPqlHrFzzY/ixid5TVaBIzk",
-	"mWnpsTYZuiv10RV+bqs6r6kW8ln08O5k0E/2hOTq+vTdfNu8eGfwZPULZ3iRcBxfcv4aZzppf2ewu87q",
-	"RJ6mPJMkPiExxTZS6VFo9AWRa3L/inwZ2Q7PrRIBdFRzkCUXRIc6AtouNBGmMyIknqWih94Aihdkzbw1",
-	"BVv+jN/gUWIo2wG4S+dGtKdCoeFOf6cF+V4SqbtRPzTQ61laQN30j/veZEccVxvmReakPeyd+4pjDuNY",
-	"+7s9PbA3NKyA4c/0vw7QP3MhS8422OnGeOFE5Y+JgqhNGzelTx0VF2A4hdJU0Airnz6Dqptm3yVwPRBV",
-	"r3QW/xrUfDVgO5xZSf7fOin/1knyCTdxJRURT9HOuU4NXUqZYV6xlDSbcX8STglWESCexMRWeQ+0DDfl",
-	"c8THkphentBhtocgXwDi9XwdVK1FOcYSj7Agn63IvdA7ejQtruzivKb+Buf3XSpvDnzcgayf4GsIAzLt",
-	"VmsWVWD8YDcsmkGPlerDGUp1zsJ+UWhYQyG2GYsmFBrMf8Oz458EgmrVaMRjbWCiMtD6DokhxCrOeJqa",
-	"Yapt99GwSJ/FOlF0DDG1nBkukSmIN4qEAuUeOodiGfpXKIsBVVVKzPuPMEDh1pTgRE7/pUsrbWUEx4t/",
-	"hZoJ6f4JZRtaqHxcwzpQvExvZZwkuhi6WbT4LFTSDUoBuB+SX9U6Sq/FsQYPtIQ2hGVkDqf/jXOq/t7q",
-	"Fw45GydUuyu/Xy1lGMeVguHrMcGtT/D/4/h2TSt4iRyrLMj6+fjAzwGF5Km2uCygbL8uQ02ZwlEScfbD",
-	"8mxPcNWtNrwRVDd1kdPSYWAuuVOnM6774LNKmdx+qADXNVmIrU+2ycntlu4UrWdZ4TkxbjVQlUxN/8IN",
-	"Ut2U00OlfVdr9pz90MaoL6tsuHCjWx858GVwVjMlCLKgZN4C4QSYm/Zzqm8VnCvIR3OeXVM2aeFD53Bc",
-	"2r37sJpL4TL2iGy6u7fd6fenmqvtIWz3t4peFj5hR29okcZPikcbuOnbT/nI1h8dj3fuAYT4svrneuJ7",
-	"IZAVp/Co5PnxpHmeIUFwFk3Lnd5Bqi9K2JgFCxB/dWBneIBCpz5f9Rm3ErCR4G0Ylz/cq1V4LW72AeXX",
-	"avP2RxZfS9BtF1zt3T2yDHFnWfRblyk1SDnlElcRSddnt9zAwnM54h8RHyPr5DL+PcCHSqCNE43DyJy4",
-	"bRRbCPBpZRmPZhWpNKhfk7JWTqz3F6CQFbesubJVYGGvczXrPLNPPtql2abxa9zXMEkKyPwrXFVaHmY7",
-	"B2vlJGdF7ekHYySVlvZfwwxSXH47LylCsX6wki/CSsqS5muRjK1PRbTBLaiVrVzlgkQZMUGL2gKpq0RA",
-	"VKSnAMByCvRKTfVoRAjUsDUjoYqIjSIA9buMifJsdB3jxwoFq4ycbFf5bXxLCMHlkOIHpmRTeNQGqCdc",
-	"l4wGM3QjBvwAhWWUen2klEQUJ+oWymGm+IboAuO69jRAs478rYeX68xhHfED2gJEGOmjX6oc1GH7Ycn6",
-	"K7L4epT9FVnoPcfLiLuBrMC27xDm3MV3Z/b+y/CHwrAGXZw/h1tUqz2tIXu6rUsehfYvb2Cyiv7Xu6Z8",
-	"51ygut1H4gXvrVcUhdXqZKHrXkxpdC0QRrpPNXr79vj5cjrs3vtDEmJ3yV+DFFcBfImQ7d7tD9r71WRz",
-	"9xruSIF1KlVXJzKsQ2zLcj1iVUYNBD6aFAkr8GhTa1uGTFEMdV049ZVXXbYMhmfUFv6+V7ZOw4H2eBYP",
-	"Z7Prch2bIVc1wH2XLoBqUuDd4H7rU7WY8+1yRHhJKnjw4N6+6s0vuekfzncdulurAd5olV3JtiFMEsVV",
-	"v4BkUq0IXnOurwC5LZNJ4vG233XaNqnokM/ShEgT+gXr2C+SZ2slkTYKlzmUSUUnF6cQdyaB9X+UaJwR",
-	"SDfZDCpDFMeqQ8Lo2BShZVwiXRproRQ303y2Ma1xqtkKijaBRenTf+TEZh37jNltwcz6VBv4+lCZKjAd",
-	"ThSaPnj8slOQvCUPZUWBwx8i22NHe2lodG4DupdpQQ7sGMWNfSYH29K5aw9ITXSwCRacKfyG2lBK9Cwb",
-	"bNlkRKfSkcZVXZWyFjxb2n4hLtQWiC1lNG/AjdrjY+G2ng2chF8hWWFtIcBN8ZQk/YHjj4zjGkxKFP9c",
-	"RNaJog+IyCdQ0ADX09ohCKZefraHXujGjDbchccLlOnUVF1acY5FORL0Ia7RANOrEYpqmFFMLTlIjG1B",
-	"9Qs4hUdA9Uprysfg4j8Q+zsP8dag6/B8k0bk4MSITHEy/lxKcUPJ/AHpxHtbOdWga8xJkRKlpf0bKqg8",
-	"QLkgtjODfp/ESESE4YzyNjn9HSXzb1Op/r7R7pFYYsSzWFdQaVS6ILHbCgBKXqxChIwoEKymPjSqSE6I",
-	"FCaJAWI0tVNW4kwqZsfIHM0pi/kcMT4PnKIJK3L+2iRRQeS5XtZDQ66e5j0sfpl1Xm/vG494ulAXYu5D",
-	"X6tZ9/pVeoAuQRZn0V7GLbMFZKoAPZthZxPPigQ6XffW1rfFEk1zBSmUWVsSpG7rhepQAt0hMkkClBGZ",
-	"UVKONcLRNR+PA7Ov45jMUi4JixbdV0Q3clSvLALU6/U2g2IkkqEN40jdDNCcK5qqv9fa1JhCtWFh6wgd",
-	"KrhWxJWySCuVBqQBzEH8ijIuxJrZrFDcYJoRMeVKxMMZsQLa+dHw+cmRLtdSZMzCWpRS9zFNMFsWoPPS",
-	"wY3VHgMwztePA0q42OrqRYoJGKegzByZpXKBEqoDTH32fCfvpEQ2p8bmoL+qq/1nG/vXRO321A716/dn",
-	"vz92sDWzcLKCAejEnqWxygmG9gXL6vspQmDHqnpJTGzJfMp1fTxb2rrFL3ZuF/Ro7iDnZtfK5DYL/CsE",
-	"wGYkslahrDzXpQABdrMu1HtshYkjTQQLC1tQlmwC05vOxOb6L0c4L12WLZdf2GHvlTnk91e6deuNsVyn",
-	"ov0VXZeVzpl3SlxyjuG7T11y9nqH5CW3ljya5UIi8lFxQbQ0q2lpnEt5XQ9oTS0m+XrBhiv9J0p4c9rB",
-	"/LCkfqUAl/W9Ig4f2Po0E2y1J78K7N+Iu+6HI9868pde/V257Uwwbd9S7MVTtEuX+B1rC7eQeGHM1wul",
-	"C/WcCor70BkuRDEVbZ5sSC5X3Nu8pAttQiPc4hXr58JF0g+iTEiC26zgb9P40emznvOr+Lzu4uAurXS6",
-	"YvaPWl2fSXx1C9zPIr5F5s890bRV4HmQNAubovzQeRbOPIXs8yOx4ofsszyHu5ZhsRIrTbUuUz6/2lm7",
-	"SM3e+qRrE9xufaKVqMdm8+bA6MFBUfEAWovFcUaEINApv9Zgp4eGBVsDbBTEbdJgKqDZhmWcEYQjKJbp",
-	"UPWK6qtUdudANIabMs/uxAcIs4XTf1KXUYUWDKAbERYRG5OWkRuCE+JhuC9JURHk2eKZt6nynagaNLno",
-	"XiyEJLMutDNTqv9dXnpnmizc9b2zJJ9Qdr85zbt3mNq0aVnjSRrfp27KQTTFmSDy728vX3R/WZ8MOvdZ",
-	"9D1qMz98nUIUazjAX/BsROOYsPvRye016OQl5yeYLQqL5m3Q2V3nCC7Au3CUZTz7bCpZ1wIKnB8tfBVW",
-	"HBJYFvHRZHAtwreW+bDWtK9Bq4SnKdZBNRsj0DRLQinEGmmrVkDMiE6I5oxADM3YhN4WB6Fb5HipVmmO",
-	"/EG3vgO6VWvV5iFZK5q1/aBiX5uKmaRI16fgtfUuJ15FtmxrhqzP31FNDjN9vaxYNiJTaqJ0wacdIMqi",
-	"JI91koSiUlO4J23N0KmTybhrG1QJOmF5Cu0ioc1FI9nSvEYFeGZRhBkaQaiHIImmfVA6sow8rORt9NCJ",
-	"I/wKSNnf6T/Z11S0KDakxL96Uq2HLJr09nq68P9EYvioQpfv3FcJYCuypb9ZUvbXpExWblFYv0bidlHs",
-	"yUukGgmlfivOheQZEWU39iLTx9TevGZ8blu214Ily8SJjMg8YwJh3ShJdywqaAl0sa1EGAdoXvTNKyQp",
-	"3eAX9FoITBbWrARtlpRgdmk7Menqt6YIKBrsoBj6D1Vr1FyxKwYu3LDZljeEsUNzSJeLlIQg51m7alC0",
-	"157xDHRUsxfKdFuxRAm+leVPsS5FuEhJD4WmlXSIZlAWVguO4dnwv06OTi9/Pz69PHp5Prw8fnMa7hfR",
-	"SlR6R4S8OB1U5PSnViCWUKw06BhLrATyKWZx0U0xrAU7qZVcE1GESAk8JvtlB6lrsiiLs8I3JqJcX2wZ",
-	"WqrDtXRVoMDzPkYxHY9JBiFcaggI/9vp7zV5AYR8mvDPH9Jwy+u1azQ848tbRN0w3IJgL4vGldyieK/z",
-	"uDUR3IWuYF/V7FMsTIpXDH26IF1ioQkUwupP/VvtyDe/ebl9b8nhpprd/O3Oh2yYlPdc64GU6mRzQWI0",
-	"ImNFLxuUwDZCUBSh99WyDP56YsGZCcauJ1JriPWUFT2rZt+vlgy8Kfdt0dy6orpo1xSaDIxxaXi4Qq0F",
-	"kWjDBHiF50eHR8fvjp6HAQpPjs4Pfx2eXv7+7vjo/dFz3dvi6D/Pjs+PnoebB9qB60SmV0UApfOUk+iV",
-	"KB2HcZRwNgEFC4AyzvCc2bJjii31e2hYpD8VLXxtR2bN4Hb6O5qVUbVzc1G6PzgWKFwuonsifPQprpFk",
-	"sQ5B01cVQ7PuEru+DyPDPy7enP418fa9gbV2TFmGsz9koTvUdbgTcduKTUKha6tJMxKBQ9Z0P6ii3asi",
-	"oTqJIS6kiJEWkGGFwpdHl6iyjO11lxEC2qb5KKFiSuKyO7hewshWiEjiwnMO3jMTe6qYrJM9Ac/ebGta",
-	"BU5BFD43u4MuqLotvt8o4yzQJF2+G3QezTzhmd7Kdu+215Lu1K70/mCpzr593aOya9u/VZ2hoqIWCNDG",
-	"+YtDtPfzzu5mb2nU7u0POvuNuKU4qzPGDec+bwZwy5s/CO6DENx1PHYvXN/bvkmCasYY6MgF830hRDbc",
-	"cy8qsq+2YXicgHzsjUnQFBdPvN1jXhI5TJLPSCP4YZb+4VP7TgzRyx3qDjW9cFxoPn1zWSi4L7yJzxll",
-	"kwrSGosnG9OJbd47TvAEkFxRfwceQFvLWWGfdSNTWVxJKQKLr6EctkZOdZeK3njjkQT7YbBcETT6SBTk",
-	"2w3m/+F/b4sicnBytEAnF6drU5Pt9kKpK/QDk3oObMTjZwvQlM8hBRHSDOYkI5Bvuu/o73Ka8Xwy1drX",
-	"8Ow40BmphUveddlVbGJklkIOLBTug3eMt6Zed8cqcdYJF025IKyHqgIr0C2lkRae9w37ArjnYZIi11Z9",
-	"tXlQCV8tPPg9dPQxpZm1memREzKWiOfSUtFQhyIQ8+jflZKsFFe3lKn1OjUsaCgmUYIz6GpL5ZRk9eFC",
-	"xExIVYXu/IdRVk12PBWoIMIHRSYIwlFEoKqJDtSCh7V0yWGu4p2VOq/4n0vPq4hzrG/HKRdszbXWGttD",
-	"2qsKcKD9qGOcCONBtVfSlhJbvf2Khl3QGBiuSFAdcZ4QzO6VKLuMq6xZYn6pYWK9LNobKugoqROkH6Kr",
-	"4S6369cQXune2L6XBbAaEKGj69XFKugOEGcR0f52ArU8dPkSkSeymhltpdGmR6QqVfbQ0B8Wv6ZHASX0",
-	"mvgdFlBkZV0D31/LvPfD3Patmtt+WNa+lGWN4hlVKrPUuUiQMcRTwnBKews8S8xXuuW/+qOeyXSYYCFo",
-	"1B0aeDYG8N8+BJ03UdodpnTWvXAS9SCkZP+3D2rFZX2W5uuQEwUQ5asWNEQJj3CCbtSZzCYzaSocKUKU",
-	"Z0lnvzOVMt3f2oLHplzI/V/6v/RBTTSQUx8SIM11Jgu04VoExCbCdbJaChll/G5TwClGdg0cGycXp8uH",
-	"dPWS5qDWT19TOZSQXm4AKkfxJOFzNT+FAlCTjAjhTFNDoOZMUGQLl/lccyYCJPII3BjaS16PwLVD23DB",
-	"5qD1Wjw99IzLKTTXErr7Njq/2N59iv7x/lJ4qwZrsU8gLeT3EJCf2Oo53XlGpSQM/kigE4LgKOIxQRPC",
-	"DKdCCcE34PGiAkk8UTqIs3xYnG/xv0KCHYqmJLoWJiSNTsCGBLqONu1QUXjXeuhX35oOEPkIsmmsVbra",
-	"8pylvLHM1becN6busjoWbZy2HVr1UiBaD3RRICHohI9oQs4UwEk8HoPB2qiFUCPNxHgrhYvExh9opwA6",
-	"4SxM5x3efrj9/wEAAP//",
+	"7L39Vtu4vjB8K1p5z1kDZzshUOhMYe31rpTSDrvlYwFtzzlD37FiK4k2juSxZNLsDpf13sBzZc/ST5It",
+	"23ISKNBON/NHJyS2Pn/fn186EZ+mnBEmRWf3S2dCcEwy+HhGZDbvDkaSZOrPmIgoo6mknHV2O+ck4iwW",
+	"SHI0w1SiIRnxjCCZzSkbIzzGlPU6QUdEEzLF6vUpZXSaTzu7/aAj5ynp7HYok2RMss7NzU3QSXGGp0Sa",
+	"uQ9jMk25JCyad9+SeXP+/QkXhKHhHMkJQRFOEpIFKGf0j5yglGRIDc5iEiOexSTbRZtqqTt9lBCpJglQ",
+	"TMdUCsQzFGMxIaKHzsiUTIckIzGMoAdFI54hLFFCsJBoaxtNeJ4JtTeq1qHPqxN0GJ6qPdUXHnQy8kdO",
+	"MxJ3dmWWE/dIyGc8TRP11rPRFt6M+qQLi+1ub3WCzhR/fkfYWE46uzt9dT5q3WrK/+833P3XoPu//e6L",
+	"7qcvm8FO/+Y/OsWhCplRNu6oI/1A01R0z+dCkmn3GNZXP0b1LeKj4hDV5Ql4IYCNmyWicMZ5xKdTkkUk",
+	"7KGBRFMuJHrWR9EEZzhSR9p6Js11+E/BmaO6/2f9pds7TfIxZSvsMoUH0RRfqb3afQeIjhBm86/amrsG",
+	"/w6v4fF72OcHkgnYW32r5ofH261diX/Dm72t3uatN7nq7qoQ+1W7WbyNnd52r7/KNmjcXPTFhCCejTGj",
+	"AquvfhKIxoRJOqJAp5CcYIlgWlLFOoyOeTYjY4pZZQTEckWnip2lWE7KfdF4Rarz4pefn+9sP9va9FKP",
+	"qWD+vQicEKFIrfxJoKPz45ZlqPcXreM/MjLq7Hb+n42SAW3oX8XG0flxxzAFyUh22HKq5mc40JZVlCPc",
+	"dS2nxQiwoozHeSRPFJ1uXZZ+RnMeWBxaU+AaphkZ0SQhsXk9VICMkfl6vW0L1SlXu9v+5ov+cHO03X2O",
+	"n5Huz9Fm3H0RbeHuTrxJfhn9jJ8Pt591gs6IZ1MsO7udPAewaYLBHx7eiwXpUiYIE1TSa4IEwVk0UaBM",
+	"Y4Ewi5Faeol5f+Qkm5cb+qMqGJQ4tdn3IpVGjeY6XuaCMiIq6KSfRSKPJggLFA7NM7vHJ7snZ2/CPU04",
+	"eMKZQFM8R0O1fCZRhmdKFkgVVWayS1jEY9IGVWZFq11FbQmeU75RA4mUM0FA+nmJ4zPyR06EVH9FXIky",
+	"8BGnaUIjoAEbacaHCZn+7Z9CU8oVoVm/pSdtgm6mp0XDjOArYc6KSUVKdxWkWiFNHdWQx3M0oiSJERVo",
+	"SoWgbBygCdbvzTKuWM48JSBjcSIQ4xJNsVSgIgUyEk1gJ8Moy5OCT8d8iilDa5ihiZSpQO/P3gWALDRS",
+	"mB9d4XFFdCHZeqBmUn//4/zkGBaFEwXhJO6hg2uSzRFl1zihcbnsjKQ8kyRWwMsZQZiJmRIXQ/JZZvgV",
+	"kZgmIkQTnsQCHiBMZnOQD/UYa+EVmYcwK3wRoPAaJznRX6kdCUTtga4DcoQxDBtqLDGvZkIiOckI6XVu",
+	"gs4+Z6OERt/s/iMzv0AzKif6jPMsU4giJJYkKDAMo4SOSDSPEoKEJCk8aymfejYX5eXjJOEz2OArMsJ5",
+	"Iu1yHnGbAzZHXE5IhszQsJ7XPBvSOCbssU/caBlUIJzLiaJjEVbwOMwlYEnGEwKESp1fLgiSEyoQT0kG",
+	"i4LFH3P5mucsfsy1v7J3Sj5TIQvMM9uxCxaEICo10ZUzjnBG4HvJkxhhxZwrG1B4u2ATavF7SrITRP79",
+	"/cXr7i+PvpUeAnFuNKIRxUlBHFFMogRngM1UIDOZRp5w8RbCAAmuSAQVmhOBODjDcziZUzxPOI4vOH+H",
+	"szH5ZvxA0XoqUKIWoY4HMzgjQbJrkiEcRSSVAlZ8Dl8dZBnPHnO1elpE1Lz6kjSVVaseE0YyGhnejxUW",
+	"qb3w8ZjEJYGze6XADELKhMRMqbtqVxecH2E2N2xZPObOzrAkKKFTKrU80m6i8U1gnt5wH4VJ3jNFcHhG",
+	"/0UelXAcWUHB8mJQeFIlRSHJrwgDBMT6s6J45oow01T7isyRIEr3EPmwGFh9DRf1nok81Tz9iMQUX4Cs",
+	"9W2xRpMPJkEirVMDBV9WyMVwq4M4zoiAjyxPEjxUYqSWL9NMUX5JtZwYUTmvyponIuFNPbU+Sk3+DDoR",
+	"z5VYs89jj5h9eH6Cnm0+f45wkk5wdwuZp5GSkBVAltMfn1Qn32rO7dqxBt3//fRly2e9CjqJkpk9dkeZ",
+	"ESIR/LqHyDSVczSbEE2NsD44EEEZZ7A4KslUVA/pVcYZo2yMDvIRmVIs0FihWN3q5tHwiy9wluG5+jvl",
+	"Qtpjq2hfNavH1vJruHHVid/MAXwKOpJKGNSCRfEiH/6TRFKtYhBPKRukacavcaKWUoWTKcmiCWZygXVs",
+	"ZJiefVQfKpWl7AbMEc2J3EOxFt7A+isrFgEQaXtN6+WUskLJ85yqsTWsYhJo2XsueUoTLk95QqN58whi",
+	"ElF9S43J1U/W3ERYPlWHj+EstYYHE33yrHqBdWIwBHy3p5rCqpS2QkANMW/2fICvJzwj2FCkxgMiH06p",
+	"9P6Up7ESHgfwa6Hbq++6koLC2njlmpKZZ6waMBZn5M7xacXbOGRpLhddCU6Sk1Fn97fFEPCGv8q10Nu5",
+	"+eQju1ooVsomjGxksUSpoVjxPQ2rcHq9+7v41RbvWJG8azdDotmEC2ItQmYHcUavFbXDJVBVwAj4I8+l",
+	"0o4LQAPfxkzrB3WQqskX5p6NtKofDvcQTgQ3gpF6EeYFxU7p1dkViVH4m374U9hAeR/tLAH3ni68IFZ6",
+	"5OaF85QAoTcXbmH9vqdX02g9PqHsygt25kZ77ZjVik37CY+umujD+Gx1LOejkSCyefe/8hkaYaPvqHlA",
+	"EVUyo4KhjOAEqSEDrem/4SjOrd7p8v1nz36e9Kd90VnG1NSii9Us3vEgvlbid3PNB59xJJM5WGP4CIVY",
+	"Pxhq20pGBJEAj9Xjwm3DDVDKjR3T2V9pQXzRn4ZKIg3VJsPmvjsVmWbtt373xae/rV1e9vSn9f93jYk/",
+	"c/Hn//n/xZ9T8af4c/rnZH39b//hp/3eWwqVvBCiNJfCuakhjq4UBy5uqbK2iogx5DwhmC1goK8VQz8Y",
+	"jUjkmf+j0kgxGgGVACOdkgp6KNT2ndBYzYSrS+EEDU4PfxJaIzPGQp4pkWJtu78JAMWqgr+rCVyRudLb",
+	"ZIC2t16gUcanMK4S1GZ4bkiVo9OEAVJEB+30t9Q/z9Q/2+t7KIxJguchOKmFMbOt4YQzElSVPjhZphXa",
+	"WK0uFzlOYISMp6E6c0EKiygjEUBJQXmZOYMm4MEC7onqDOKYxIWvfWLNlQHChedLK+FqzQ5XL+5fgZjM",
+	"5nBkxoXvYwjFsWoHhbqCNSP0oc11rZ/t9J8Zqq/9+s+e97Wg1+rmDzoaXhx+u93fDLa3XgTq7tTVqZvb",
+	"6W9/8sQILITcIyyjiQ9waTSxdywKiywCHUzdJt9VVxcW5jTjk1EPHmGGx2SqOO7g9NDVSQmLU06ZRGvh",
+	"f4U6PiBJzGvTdaO+hlMiJzw2VCnFchIiSaZpolSNNcaR/n3XsPJiBYXnFsvJ+h7isBWcAL1L5kiCfMBH",
+	"QP20haoJclFCCZNaPFkEa/v2OSWCw3JcUejNwUUn6JyenMP/3sO/g4v9XztB59XBu4OLA69s5BxlVScC",
+	"0eFU+7I6y4SqFUWpQPtlKvNsTIuL27je3ADdpKt0E7HxZSrYjZdHLQCtszwhTe6LI8UxmhD3GifqflhE",
+	"DKnImbbspQqQjDqgiLX6kl9XdAAHS+E9B4EdHIoyclsZnxR0fdG5NvjATdAZacbtExummM19qAUUSVuq",
+	"itVRJp9vd3wUQTvMmwqhxefVFqzRX7tnh3hIE2MYKY+H50rxLlagHeiaHk4xVUJiC9tTohwZSZA04FbC",
+	"nncjOZM0WfVKalIRuF71lovLsmcfWFBzb/7TUogtdK66sKOJuLqqvYJrKFoyzOMxcbcZoNA5TUPHYJeh",
+	"ol9Myb+YCUO/YPVK1LYMFZ5EMUmIJPG6h0ZZCK/hD80U+gA8MfJZ2tU0JhABIloQDBCOMi7sSoxJOs14",
+	"RISosKjNPvzncKlN31XeHV184R8DsIkUpgB98mCRBj8P2Fm0ZtfrtIR5fSo/9n7vfvrSD54/81vN7glv",
+	"/HdCcDRpXrSR+ahAziAV7C+Qr7wIr6BQImWBTC0LWQRysBSgsIaTaoD4SaA1gVk85J/XtQBdXePKyFrD",
+	"01ZU9IYtDqz5upAclVgqSJQRKe6Hkd+BP1xRtnSKt2T+Vj12C2vdQgvZa54V9gtFWkquDbJ/i2nsml+R",
+	"2CfY1i6pODizufLdlcjoWzLf10958ZnMKtfo3mGAxITPmPHSsojc06XC53OYw8sw/ypX6Pps/BhSGrlq",
+	"4wVoBuJ8Lghi3OP9WYa5DlBUztOcXis0HBk7T4sd08b3OG6bxdRXP3YTFG8eFvFLy172vOGMc8qFvP0q",
+	"as6fVR00zDgTbmfpb2iAncH+xeGHA1Aq4OPg4uCVR7Oo3aXnIMySll7jW9Jmkb49ZraqDsdcrUq7+Twg",
+	"w+O5F43vQLy1zLGCqJ1gIQu3/FKXYDPQcUmsoLqfiKbUOFnt9RoCobi/OX+v2li8a31UTcghTC44l6Ub",
+	"Erm+oaW+DticJ+jSbq6+2HLoQF/sSizGaLEeILw9CLC2M7uLTl07DTeAluntrr67FjzzkI7N/nLa8RC7",
+	"WbaD+yQWJZf2IEfB65bTvsXc6jSjETnV8ZFtS+dTCNfUpGkp5lQYdOXWnntVkOyKVEjAq7edQIcGvD70",
+	"Ir8HHp6tAA7uRlejUAarbUzIkhCP4lFwHQk6VGr1OR2zPH3Ns+kKYqhBGPcAF9xbSXG8Xgo3qlzLnaAH",
+	"SdCBrO9TCaIemfO+JI07ECftjDWv1A0sJnDD7AkLZPyvEBWknYs1U9KtaL4OAVsqDMGZm1hfMACAE0K0",
+	"LhkzlDPtc1QqvPHtGd+F2ENqXdpdChFL2ml6912slgXhHCTEFRdJPitNcXtu775yC4Qqn6+N8T6rms/y",
+	"jN5i5XdAaQ1elLPSMb5ciMAJEe8ZlbfZ7XnxUkUAXvl1/UbhQF+Mf0u3cMcYka+ZtM6E65DgEbfcay0O",
+	"LfCL/S5TtxjvkqqVYlbOLDQ02WVWwEc9xGEhh6rt2oyyYAEpz6QfxUGKN/4hnbFQZD6YqPwZZTGfeYwN",
+	"4CISviQe+EGxC6aT0IgZJEAzngmpnaWVELqlRkW9Bz20L1pOT3AucbaIG+inkFCPkXgXYenkSIC2SmJr",
+	"9NPeNv2AUnAQuNB1APB7Rj8jkvJogmYTmkDkOTBLxWjsOHMi72gIdDcTFAe95H7N2TQ2f1K489CasS3p",
+	"ZBHttmYxZeMlBsIG2trXPEddXjBaE0qMoHIeaA84HMz6Xe79tZ7Pd/Ew1TnR6RW3M0pWV25wPXCNQzwr",
+	"QnEaIaHWTsc4ROSQTMcx+o1TCoBut8gVWTOfMZt/axZkFwre42pKJZ+xRSbQMgC9GcZVuOKK3IWYVJF7",
+	"Jbdcu93MJbWFYdWsyL1l5ywdOFyCGxZ+vMgxxDGa4CEFyoeZSxJ9ziUTkWs0EPDbdxmX3YzkAqzAjHd1",
+	"2nDXxtNXjZPdKzLvctadUjxVggh1EvvVT8VAjR8wi/m0C3EWHRNv0ZWcd0dYSOBQaUYgx6drAwkc44ga",
+	"Qqh5zUl3C3+62iSHfOfCftmF2Brh1akK/9oKliHjPDcQ1AbMCZZESMQjzXMi8pNA/901L3UPYwgSc2Nq",
+	"Ej4Ga7iA+DufX/pzmmBW2Mg83tcJTlPCSByg2WSOKKQPSsW2FGksfM5UsYUpERAn5J3pDvTn9sQg47kk",
+	"LfnfRXiH5mQA6BBrN+S51FnfFk30dzq8rUzz8gmjhnC7kE7ZiHeCzgxnTEMKgMhymwJgjDOkBaBWpG7A",
+	"TPU6l6D6RyBGPjXXiDdt8kxNgvhKtr1glUX6bZMUmRixwemhBfU2ucsPDBp5EY11qhcQ6bI0A89cHpaz",
+	"SlqgH7jdMBWP8BhbYbH0/euZ3ViNpl2Zae3bP6h+FUXg2s74FGFn9EDn+E2IOiN/gIsiJiyaH4kVwzTK",
+	"8KQmD4ZCFK12Y/2zU1Kijae2SFELsBpcwUoWVY+U+cxF6Oibgwu0LBwp9KN2oSV6guiAbbXbyeHnRfsF",
+	"NLkb8piHDHQX12JPydHUygt2D7gV4c5dxbpOE5z8km9l9+JsRMc2MHPJEMVe9itv3c18trqndjUvgIcc",
+	"6XBWEltx1RiwgP7YNKoV7DDLrLHLjStEygQw5SVmV4OoEGEWbd59dGXzSnFDpW3l1maRelgIlDsxBl+v",
+	"maIKQw6quEL1La0WxUaW+Ka/E/i/PTDfzrt8txjSbwh3twSi5XDwHmCmPayCkiQWkIYPUY0QCe/Tn+7l",
+	"uu/hEhteEGvs5pZuIclBaAKaJTmKqTC/9JDZdULwdTN2v9j7ohTV28bgBZ3P3THvmi//KTjrneHZEREC",
+	"j4n7a1dc0bRrw7u7oAcq7FRL+Cp4agJImvpjd0JjZH0vyD4WJESDNPWeRzXyOU39eaQgFqbpT0IHPFKm",
+	"xkPnkmdQAeYN5+OEoNMEz6tJNIP9owP0mkpWSW5tIbN2dh8m1LC3DjqxUhEljdDay5eD43WE9aN76PDl",
+	"4NimaetKBiTuoVeYUTGxT2mcyciYCpm5RbhAEzUP2a9ASGEciRRHugzS4iNtqxpWHbYsWciS2hH+8ry/",
+	"ubm5+fOL7Z+rMaSXl/GXF8GzbX8IT1thpVAd0G6IRjxJ+IzERZnF1sRveKGR/V3F9Z1ld1tUVaKxm/d8",
+	"XpBnNMTsyp6KLw963zGHlot7Ptwc7Yy2SHdr1I+623jn5+6LaGenuxlvjvrDX/AL0t9cPfT2xQv/YR44",
+	"BYOajPjKF+v2XuSQ2VEUD4JPusKQtQ1Uz7nwP5nIk6arBic5aQ9l10WZTNBidehpLiQakiIofNstorcU",
+	"L6+g1qWe3Yebb4i08VdnptTV6jlR9s0leZgmS3GoMFXP3Ov4l2LYvxsqIdxlLSo1VylAJVa2k7tz+Szk",
+	"Tt6Xh3Z5MxO3dvpTEQYo3IJ/d4o8xef1PMWdaS1Lsf/nyomK615ot7Gky4JZloR9KWmvsd2jIq2XZBQn",
+	"BfmTYMwoSr1BalqpGvbQIJnhuYIAPb56YFtJBJt9Qzmrh7K59Wx753mVZG1WSdZ2g5huB5t9P/4XQNq8",
+	"vlr1RrC98BkTzupFu+76g8SV1qqErBpmWlGZyzG2+lvb3f6zbn/zov9i91l/t9/v6eyO/13Rm1eKp35R",
+	"BA3Ob13H4s7RrTX9swo/77CQihazMdlD5I8cg5wbFicTFu6ujEDtkyFxNPf7PLOVg3Ad7dav0VbBw8cx",
+	"jgQ7ZCPuIQ/nx0WNyQYRaGDR7VXOlQRu4L8L1DffjiphRl4uY9QztyoowmWdgQgzlJFrSmZwABHPMlBz",
+	"dFXWqS03iAUUsHJjSIw9O4TM17knO56xHCcXecb4taYWDbdRkbzzwv5XTeJpMe84hsvqJKe60ibWRc0W",
+	"6GBrm/0/f9vsvvi03vdSCKz1m4VUKU3VkxMszkiUZ5nxMrYs2TFT2yrip3mWckFWihGy17WPJRnzkgAu",
+	"UjMVB/7SIqU3LWt1xy+Ou5AcDGmnRZHZPZOKInjVSmrrUQiSWLMfjN3z1INdNfzKqJArhjXZp92Aqnd8",
+	"zFfGPnjYffu4aWnYbpDrRRdweZl+eXej/j26ubyMLy8vL9cuL9e7v19e/u3yUlxe9sJP/poN92E9mpGh",
+	"oHLp8X00j3nV/FPXbFISfRxNSTfl4utzCysS7JKYYqdERh/952qhmpUg42b0q5K6RT6d4myuADuTiDCe",
+	"jydFZqWCXcf5stV78eI/a3IwfFfl6vccwlzOdXpyjoTELMZZvEJhsSaW33cx5wcIf24EcEG8qyWAQoej",
+	"gigO4gmFSBhgYymNTKEch/osiaauHVGwani1U2S2Rjlf76MX2zs/20qwpmSkW/TW1Pf8SRgFXRe2Liuf",
+	"6Loh6NeLi1Nb7VZXNjF8b88pJKkeDvOM7ar78ZhXygKUNtXNKbGZ8LGuyBThLKNE+AqNqMW36P4zCBLU",
+	"JZltgmygxIQZz2KlM8XkmiRc971gCEcS1Yv8VIjtrlWyYk4E+8nWddbbGOcJhlIuShXQzg5P7EfVXNJ0",
+	"s5eVlitVm1fWuCsGmZtWElRo4PaePBUQrXxrKkyVITDVEyrudnPrGdneef5zl/zyYtjd3IqfdfH2zvPu",
+	"9tbz5zs729tK5l7s9m3Khi6INQxw231vvRVjQmsUUQTyaYmpCQ64ogwCBQwu7JnKfiZ13VQpadn4obkg",
+	"A8Gd1sKJC0+2sYbqJFAGfHdjA5poTMdT2YvJtS3gKTYMkHTLNdRCyZd4tnWksT4xR30xWOWAh2OatJTF",
+	"T3QK6dsAobUwfdhqLbFUBAyWVBQKEF8xPjNxQbiaCfJwPu9mTsCDcaT7TiLw9WTQ2lRC2dWeLqWjwLoQ",
+	"lp0kjSrE7W5sJDzCyYQLuftL/5f+hnYCkGyjeHnj1sfx0LkN3zJPoW7VXxC7X0WlEqiXIZQTnrVMj63X",
+	"jku1zjMnOEvmSJongRNOeEK0Mc7SRLh5E2MfVX0uWzumlsgjK8p1Sg7Gbr3aYjPE7lJOMhCRodUNOuJD",
+	"mpBTPAfGLyRJ9UYJQ2uXnc3+ZQdJjtSn/mVnvYoK2/3FjtL7U9Lvi3zVlX1Tv6yzO8KJIEGL7FqpgStI",
+	"klTLTIs9ZIrxYXElgIQUk0BAII5s1Zni7Mx8dzI2+CQ5RcaGBAkooc9iNOEzzaynPAOJNcqINOXtRljY",
+	"CpTacFS91SPO5CSZo/F8inTvMzGhqdBjm2BVo5uuFATUZvrwWLp4nnXBKu+at/RbIN6gtaP9/fW9iqHC",
+	"RLIrjCvqE1PdlqP4no9GDTq+8wJqOz+UAeaE1RqRNLxEaM0XC2iYvdiAh7v24XB9D0orUTYe5TqPMDwd",
+	"/M/RwfHF74fHFwdvzgYXhyfHYYDC/cH5r4cHZ6Y40/6vB/tvT95fhD0EuTRjek1YUAXpCDPGrTUZzq88",
+	"0+qh3ZHFPyBT+85sTZ4q2qb2C0e5IJmwZ4vTFC7IIFSCdfR3isdkD7StITEXEkOQfdYeH4GO8D95JmQO",
+	"Mdj/PtaupV4HF6oqUoUW+xqKSZtcUfqAq4KFkfVa5UuLYD8JUwOYu2V/SQwItmdThNHmNorBVwlFNsFF",
+	"0iiq+8DSpwcxq93J/BtlZOY0Ngt0gwZjwLDmEwXsuvJbmcEg7oW6LEssre0gcO/NCxZCiQRLoKISm7w4",
+	"kuf23qZV8HzlyFNni9VOfU5yuN4zcFMT6GvrptknqED7J0en7w4uDl71lh5Oi8niI3gj3UF7KDw6ONv/",
+	"dXB88fuHw4OPB68UCzs5e3Vw9vv5+5dHhxcXB68MKzv479PDM/WX9mtEUZ559TUt+ECavY7Qivh0yoEE",
+	"4yQBkDMW3LOD/YPDDwevOkGntopO0KktohN0zAI6Qac4ik7QOTv4x8G+8eCWF+c+4bGaNzXcZjHNahGE",
+	"KTbmHbP207OD14fv3nWCzsXB0em7wcWB2sXg+P3gndcYfVplse0dCocEjLNqYp0FUszYlDfUUWhxQ30y",
+	"okYn6Lw7eXOofnx1cgzPnVcPxz9S25Id3t4GTlXpfBcakF0XYmqAsP2IhKQA3epYI86EzHId+bmmJCOt",
+	"MhEhETxMGQrNi+G6GoVhqAmumLd+PsRpGuryvoJPic4/IIkgTi80XReYjwD10Fr4nl0xPmPhunu4lrEF",
+	"9tNHKicXmj0pJSjomNeqJ1m+tlTGWjGbooeOyQyVFAxMTThNCc72TJaSUDJNnsSIjplSL3K9MiVzi+8+",
+	"3eIbU+OV8gB8DouWHTUVDxM9jEY4kjZvcDYx6fAO9Vf3GvMeGtg2jWiU4LEp4GquVCdthaCthr6EtlTm",
+	"GSlpitGmO2cEPBT7+neX4tZ/eEUzEsny72MuB7oZkoLlT/7gn5jKfZzFp3iuhM6B9pj4S5sbwfoUj8np",
+	"hDNyDHFj73h01f6GtOtbPDJn43f0GgZfvg6l11GcrDJw2hiuVqUhITjT0iMyz4o9e0nwrRNCZgLLFMfM",
+	"BUHv+Jgyf/ZdZm0WCxcnrmj6rjzTBc/eLAJiq20t6SSc8DG3AZyCPN+2LVjR6fGbHjr/I8cZCcpO7Jv9",
+	"/ufNfl+HX5uQ1c1+v49S+pkkolC2OBtrGh8T3e8TWm+zmMR7pjyPoP8iWni4IqmExou6Z08mcVK2/5to",
+	"Nl3TkumHlydns/7bN2P+d1deHc5vSanbY+orp2T7K91SPdzpL5r7vD1s7fDYfPSh58dSkVuoEVmGrO5K",
+	"70aSbCp66P3Zu4LBDIlu9Lo8XB5eNppY0z2Eoynpma834FH3Xt6fvfN6p4iQZjenWIgZz2oOD/HMlApd",
+	"eqPOUF5tETIvaow/9Hu61FA9dz/NndxqOYJkTUan7YI6dG9p7aBVDn3pcdc4pho0KC/VxxD9ckWrK7HW",
+	"Ll3JiKYvtE2E5tnU6Q19mff7zyITkAh/EPOd1bb1lyFaa20sHThfvXq7u//hrPLV68Pd/+nKnLFchOtF",
+	"9YJqH3hf+GJbakj5ptOKtxZnzDP0YXDhNIv3t36vGobi7qcv28FO/3YZI9UlmdOuTtlsg72g3F//trki",
+	"dYgZE3kkWHtMfz2IFGqb1/RlpwGsSS5eKe7ABq42gvzBfBblGZXzc1i+6fY4peyCXxG2qHQEz0zzESs9",
+	"ksKeqANEep3ydjpDJTU4XjSFpjo/BgtBo+7AdP4s5Er9wmuLtv/4eNFp9J4xC4Bs//D05PwCbWhvB3y/",
+	"MSYyRGtlT6yyNvQVmYv1Ijxf97jlY+1vKSJtwpMo7Q5SOu2eu1VY3pJ50ZHF1vLRYs5QYspIbLBm6dbL",
+	"di73tnsoDbNxvbkBP6nNVwtWrwfIxK3wDG3uoClluSSih4791auX7qH1iFoEh9octXPcQ4yQGOAosR2V",
+	"vAASFl3wdamcsg9++4JK2E+p+hs6pVITzx1xJrEuxWsGKmI6Os1+3UrRH3UnXIBHc0aLFjk1r2a9Y89a",
+	"0Zz5WhdDQFu9fu+Fpr5miAEAMAL0g5ekTpQSuYlI0VehLx8auZtWxwFKk1yTXIufxetpouBcmqwhNVV9",
+	"pVSqPe3CeLrgpSgLXopqgIcItH1Yqec2sC5wxf7AIpo2vJrbFb1Ldskuqo2M1O+VLZfmWXRFbPN229w6",
+	"xXIiAqd2DY31ZHhKiiI8hupBE+tqWSY0y6iUhCE8xpQJWTYGUxSLRkQDnvZ8CCh0piR/JRSCA8uaD+1y",
+	"Yh7loACBrI6nQzrOeW57JJofQcDPYpPsO+FqGiiwotY6mwCeJTQihikY8BukOJqQ7lav70RNOUAZdK5t",
+	"PY0OAJHpdMRwSju7nWe9fu+Z5qQToOkbvRlJki7o1Rv/nF2JnukvfBN06kTTfqvYgCIm2DbPNM3DiBaw",
+	"K32VNNN4BT8WzTZ1JQFzN5BTt7TNpO4WOeZOd8mMTLlNlja/NxpOFvTgj5xAkStzjG4hgxUbKTuVmj9B",
+	"/zvg13CIW/1tX7C7Wl4MTc62+/228YuBNl7i2EaLwCuby1+pdMaGl7aXv1T04AcCZowjy156pR8s20mX",
+	"EgJcoCsb/PZJnZAJ2itOAjrPWQgwF6aILx4L0OPUAJ1PWiBqsQWrd3QAHujR16RhZTf+nakgyTUR2qPM",
+	"GfF0ItU1I9F2f7sswWcCWG2CNTJdWBQQeYD6HRXSBekaSPQX9PJu9vBevYJhvYFwU3jzdvq2h9f7wYBL",
+	"3UIdrpRG4oMsf6MpcGyWWUxyQb/UUCmgoXZ9B0Uv11B/CIsmqlgGheLUaPUb6g9ho9PvHuSDktR08crL",
+	"jl6Sq/WRTHDWQwcg/6vnTEQ3RL7KDDNB1ZYCw1jASlp0doD1kO4U06QY6yeBZsagoddrO/gy6yY1CKC7",
+	"EO0qlLPFIXVjzxQbZgmtI0XZrXBCpoHWVLC0DX51508EOaZxQdnDSrRCCHHsigk7LXu1NUzX+EJrOj6B",
+	"GDHwNyOVfAqLgtzrYFhW2K7PWnHDEAk8F2BWLtuGc7N9ffyax5eXohdpu3wyGE83Ez0jaYIjUgpOJt1a",
+	"86A1k+ThJztAa8KC/YQ6e17xs/WvIkaneY0WASN5abp3rEyGbkt9dDGfm6rOawqDfBU9vD0Z9JM9Ibm6",
+	"Pn033zcv3t58tvyFUzxPOI4vOH+HM52fv725s8rqRJ6mPJMkPiIxxTZS6VFo9DmRK3L/inwZ2XbSrRIB",
+	"NE9zkCUXRIc6AtrONRGmUyIknqaih04AxQuyZt6agC1/yq/xMDGUbQ/cpTMj2lOh0HC7v92CfG+I1K2v",
+	"Hxro9SwtoG5axf1osiOOq73xInPSHvbOfXUwwy+XtqX2ZWf3EjphX3ZuQoTjWDvCPT211+Dm/5kLWfK4",
+	"ze1ujOdOfP6IKNhatxFUBnDUfFDa+9JQQtMOm0pPH2z0Rs1Mqn3Cwd0/4z10oFmH7g9pjWgxlhi0T52U",
+	"pVPAKFNgDW2Sv4qNmFbmJTQ/EBup9E3/FuxjOSY5ooBSNb533vG984AjbgJZKjKlItYzrIRVnjXRYxmD",
+	"gNWIhRzCzPaTcIq+igDxJCa2rnygRckJnyE+ksR0D4Wetj0EaQsQNujr2VrHya/WJ1/rHT2aMln2jV5R",
+	"jYTz+yF1SAc+bsFdjvAVRCOZBq81wy7IH2C+LNpPj5QGxhlKderEblHaWEMhtomTJiIbcGFweviTQFAf",
+	"Gw15rO1cVAZa7SIae+KMp6kZptroHw2KhF2sayqPILSXM6PWZArijT6jQLmHzqA8h/4VCnFAHZcS8/4r",
+	"DFC4MSE4kZN/6WJOGxnB8fxfoS7yoTs2lI1vodZyDetA/zPdnLHmZdSWehZfhUq6JSoA90NysVoP65X4",
+	"2OYDLaENYRmZwel/5/yr/2L5C/ucjRKqvaY/rrI0iONKifLVmODGF/j/YXyzojG+RI5lhmz9fLzn54BC",
+	"8lQbfubQKEA25NEnA7g+wWW32nCKUN1GRk5Kv4W55E6dzrhejK8qnnLzqQJcV2QuNr7Ytio3G7o3tZ5l",
+	"iQPHePdAYzNdBApvTHVTTteW9l2t2OX2Uxujvqiy4cKbb131wJfBZ86UIMiCknkLhBNgbtrdqr5VcK4g",
+	"H814dkXZuIUPncFxaS/zw+ozhefaI7LpfuJ2pz+ehUBtD2G7v2X0snBNO3pDizR+VDzawE3ffspHNv7o",
+	"eJyEDyDEl/VGVxPfC4GsOIVHJc+PJ83zDAmCs2hS7vQ2NiNbNMcsWID4q+NLwz0UOhUBq8+4tYeNBG+j",
+	"yfxRZ63Ca3GzDyi/VtvFP7L4WoJuu+Bq7+6RZYhby6Lfu0ypQcop0LiMSLquw8UGFp7LIf+M+AhZX5tx",
+	"MwI+VOJ9nKAgRmbEbdzYQoCPK8t4NKtIpSX+ipS1cmK9vwCFrHiHzZUtAwt7nctZ56l98tEuzbapX+G+",
+	"BklSQOZf4arS8jDbOVgrJzktql0/GCOpNNH/FmaQ4vLbeUkREfbESu6FlZRF1FciGRtfiqCHG1ArW7nK",
+	"OYkyYmIntQVSF6uA4ExPHYLFFOitmurRiBCoYSsGZBWBI0Uc7A8ZmuXZ6CrGjyUKVhnA2a7y2zCbEGLc",
+	"IdMQTMmm1KmNk0+4LlINZuhGKPoeCstg+fpIKYkoTtQtlMNM8DXRJc11tWuAZh2AXI9y1wnMOvAItAUI",
+	"dNJHv1A5qMP2w5L1t2T+7Sj7WzLXe44XEXcDWYFtGCLMuYsfzuz9l+EPhWEN+kZ/DbeoFp1aQfZ0m6U8",
+	"Cu1f3DJlGf2v92n5wblAdbuPxAs+Wq8oCqtF0kLXvZjS6EogjHRnbPT+/eGrxXTYvfeHJMTukr8FKa4C",
+	"+AIh273bJ9r7zWRz9xpuSYF1RldX51OsQmzLqkFiWWIPxF+aTA0r8GhTa1uiTlGTdVU49VV5XbQMhqfU",
+	"lhq/U9JQw4H2eBYPZ7Orch2bqFc1wP2QLoBqbuLt4H7jS7Wm9M1iRHhDKnjw4N6+6s0vuOkn57uOIK6V",
+	"Im80564k/RAmieKq9yCZVAuT15zrS0BuwyS0eLztt522TSra59M0IdKEfsE6dosc3lplprXCZQ7VWtHR",
+	"+THEnUlg/Z8lGmUEsl7Wg8oQxbHqkDA6MrVwGZdIV+iaK8XNtLttTGucaraQo82jUfr0Hzmxyc8+Y3Zb",
+	"iLM+1Qa+PlTCDEyHE4WmDx7V7NRFb0mHWVJn8Ulke+xoLw2Nzm1AvzQtyIEdo7ixr+RgGzqF7gGpiQ42",
+	"wYIzhd9QokqJnmVLL5sT6RRc0riqi2PWgmdL2y/Ehdo6taWM5g24UXt8LNzWs4GT8BukMKwsBLiZppKk",
+	"Tzj+yDiuwaRE8a9FZJ2v+oCIfAR1FXA9ux6CYOpVcHvotW4FacNdeDxHmc6Q1RUeZ1iUI0Hn4xoNMN0h",
+	"obaHGcWUtIP83BZUP4dTeARUrzTDfAwu/oTYP3iItwZdh+ebNCIHJ4ZkgpPR11KKa0pmD0gnPtoCrgZd",
+	"Y06KlCgt7V9TQeUeygWxDSL0+yRGIiIMZ5S3yekfKJl9n0r1j412j8QSI57FupBLo+AGid2OBFB5Yxki",
+	"ZESBYDX1oVHMckykMEkMEKOpnbISZ1IxO0ZmaEZZzGeI8Vng1G5YkvPXJokKIs/0sh4acvU0H2Hxi6zz",
+	"envfecTTuboQcx/6Ws26Vy8WBHQJsjiLLjdutS8gUwXo2Qw7m3hWJNDp8ru2zC6WaJIrSKHM2pIgUVwv",
+	"VIcS6J6USRKgjMiMknKsIY6u+GgUmH0dxmSacklYNO++Jbp1pHplHqBer7ceFCORDK0ZR+p6gGZc0VT9",
+	"vdamRhSKHgtbzmhfwbUirpRFWqk0IA1gDuJXlHEhVsxmhRoLk4yICVciHs6IFdDODgavjg501ZgiYxbW",
+	"opS6z2mC2aIAnTcObiz3GIBxvn4cUEnGFnkvUkzAOAXV7sg0lXOUUB1g6rPnO3knJbI5pT43+8v66H+1",
+	"sX9F1G5P7VC//nj2+0MHWzMLJ0sYgE7sWRirnGDoorCozKAiBHasqpfExJbMJlyX6bMVtlv8Ymd2QY/m",
+	"DnJudqVMbrPAv0IAbEYiaxXKynNdCBBgN+tC2clWmND1NUoLW1BWjgLTm87E5vovRzgvXZYtl1/YYe+U",
+	"OeT3V7rl842xXKei/RVdl5UGnrdKXHKO4YdPXXL2eovkJbekPZrmQiLyWXFBtDCraWGcS3ldD2hNLSb5",
+	"dsGGS/0nSnhzutI8WVK/UYDL6l4Rhw9sfJkKttyTXwX278Rd9+TIt478hVd/W247FUzbtxR78dQG1ZWG",
+	"R9rCLSSeG/P1XOlCPaeQ4y40qAtRTEWbJxuSyxX3Ni/pep/Qj7d4xfq5cJH0gygTkuA2K/j7NH50+qzn",
+	"/CY+r9s4uEsrnS7c/VTB6yuJr+7E+1XEt8j8uSOatgo8D5JmYVOUHzrPwpmnkH2eEiueZJ/FOdy1DIul",
+	"WGmqdZkq/tUG30Vq9sYXXZvgZuMLrUQ9NntIB0YPDoqKB9DhLI4zIgSBhv21Pj89NCjYGmCjIG6vCFMB",
+	"zfZN44wgHEFpToeqV1RfpbI7B6Ix3FSbdifeQ5jNnTaYupordIIA3YiwiNiYtIxcE5wQD8N9Q4qKIC/n",
+	"L729nW9F1aDXRvd8LiSZdqGrmlL9b/PSB9Pr4bbvnSb5mLK7zWnevcXUplvMCk/S+C51U/aiCc4EkX9/",
+	"f/G6+8vqZNC5z6L9Upv54dsUoljBAf6aZ0Max4TdjU5urUAnLzg/wmxeWDRvgs7OKkdwDt6Fgyzj2VdT",
+	"yboWUOD8cO6rsOKQwLKIjyaDKxG+lcyHtd6BDVolPL259qrZGIGmWRJKIdZIW7UCYkZ0QjRnBGJoRib0",
+	"tjgI3anHS7VKc+QT3foB6FatY5yHZC3pGfdExb41FTNJka5PwWvrXUy8imzZ1gxZn7+jmhxm6o1bsWxI",
+	"JtRE6YJPO0CURUke6yQJRaUmcE/amqFTJ5NR1/bJEnTM8hS6VkK3jUaypXmNCvDMoggzNIRQD0ESTfug",
+	"dGQZeVjJ2+ihI0f4FZCyv91/tqupaFFsSIl/9aRaD1k06e31dOF/R2L4qEKX79yXCWBLsqW/W1L216RM",
+	"Vm5RWL9C4nZR7MlLpNoSSmOSZiQCA4Sp9lm99rdFAkESgx20iAkQe9V+e9q+l/AxKsYEU+raSST5kGRo",
+	"q7+1va4oywhf8zxTRC98c3CBKkvdqi017KFDCWRKWCmN1JIKfQfl0C45yXg+nmh6B40eGUeSTNNEafJc",
+	"CYUsx4kZbL0eb2BCbaC/k5jglNjY6estWJYuUaojeXTwEopwBnFHGIWvzFFA9yPdDrOFfPqJo5vX+2Hz",
+	"31dIrPVuBm5InCRmEyUQHvz36eEZBMSDuz5UIB3CDdkm+NAMEppykrjNUa+5LTnQbacq3voCv2G4ZrP8",
+	"eybiKxa+KKHEhMhbSv5ha1XffhGk18L1gXtrCIYFOZDtK8ifXdnOXBKaTZd0Bq2dvd5HL37e3lnvLQyE",
+	"uHliKsBUbjxJ1f4rQmvOMV9vwuGvuyyimozdHr1wLnlGhM4ccQVTW4L5ivGZQHjIc1mPmS/z5zIi84wp",
+	"Mght+3T/vGLl0FO9kmgSoFnRxbVQqHW7eTBvQn6KsN4FaPqn9PML2xdQF0E3taDR5jaKoRtetVTZJbtk",
+	"mjQ0m8QbQmHO9GKeGnJh3WuBiUIlaMozMFWavVCmm1wmRNTSbSdYV6Sdp6SHwplurB+iKVQH1/aD8HTw",
+	"P0cHxxe/Hx5fHLw5G1wcnhyHu0XQKpXeESE9WseW6kF1yiKfpgnFLNLxo2g4RxPM4qK3b1iLeVUruSKi",
+	"iJQVeER2S353ReZljW74xiQW6YstMwwM44PicAEazqWudwEfoOgozq5I7Ewvu9C/b07iXQQ0Wl0+jSY6",
+	"27AaEGtCgvc868IopqMRySBCWC0Nosu3+y+U2qOeAifTlEyH0NwDrD7Wsr21jSY8z4RVvqq9rXSLwxHP",
+	"xlw3JQYw2v5lz+2/6O2iAy+pZQB3l5yv694fartFeHPj6Mg1YdbMhIsEeSCcUPhfBxPvgmGdgmrIkMJF",
+	"oYgrmNHB7g/uIv0yIyS2IfWmY3hVvgB+YUjCk/mp5fUawhgl7f5dkC4PL5jZovQXyS0x7XUetwiRu9Al",
+	"+mK13AMWJqc6hv6cmaEAxhibkVT/Vjvy9Zrg4aEhnqqDWvAzCKVbB8qyE6VBOgk9yAnOEgqx/7o9T5Xi",
+	"1bMEFJopUlN0wOYM4QouV6UawvKp4r1qQZ1PwV9NytEu3BbISbXy+rdbQ5BReb1AUz9wBTa5IDEakpFi",
+	"uw3Cb+9N3Urvm+Us/vWMDKcmtatelkWjo6dIeUN8XGZn8BbwacsN0/1ZRLvdsSkHMS6NKKjoxpxItGYV",
+	"wbOD/YPDDwevwgCFRwdn+78Oji9+/3B48PHgle6UZTXF9T0dDubkuVUlScW9y0n0SiLMEOMo4WwM5loA",
+	"yjjDM2aLmCqm3O+hQZFMXdpJOJMZjqQWGbf721pyoWrn5qIQEBYsULhYV/TEC+tTXCFlcxVqbWSPHjrm",
+	"Dnb9GC6Lf5yfHP818fajgbV2TFmi8j0JeqtWiboVcduITXmCe7Ku5oKsYCBtXUYIaJvmw4SKCYlRzKMc",
+	"0q30Eoa23lQSF3F4EItjMlkUk3VyMa3JE2iVVjW8xs1lVkxjnwJb5iM5O5aYx1YQXZ9MX/+OdBaCXDir",
+	"M8Y72NieCO7dCO4q8T+v3UieXeuIaUQs6jhI830hRDaCfV5XZF9tCvOEFPGRN8JRU1w89vaie0PkIEm+",
+	"Iinxycn9FKHzg7i1F4fnOdT03AnI8embixLLfMHSfMYoG1eQ1hjO2YiOc5PtPkrwGJBcUX8HHkBby1lh",
+	"5nfzXFhcSVA2fkagHLbiXnWXit54o5sFe7LGLklBeSQK8v2mBj5F87XFJDs4OZyjo/PjlanJ1qIomYX6",
+	"gSlkA2zEE4wSoAmfgWcLkhZnJCNQvWJ3QZRKoOtbFAF+bgBQxSZmAllEoENZYmKdfvUqflaJs77caMIF",
+	"YT1UFViBbimNtIjjW7MvgD9Lx8vYyh3qq/W9SjJMGdCCTPyEO3JCRhLxXFoqGlZDLf4OZvseOnYLo1vn",
+	"ZcOChmISJTiDHvlUTkhWHy5EzARoV+jOfxll1dTaoQIVRHivyCstgkSQDvuGh7V0yWGu4p3lkTtPcTtP",
+	"cTsPFbdzTQUdJqQRrPMkurYGz7R0JFjq3ti6kwWwGlejc/XUxSroDhBnEdFhGwQqg+liaCJPZLXOipVG",
+	"mx6RqlTZQwN/kt2KHgWU0Cvid1hAybZVDXx/LfPek7ntezW3PVnW7suyRvGUKpVZ6sxmyD/mKWE4pb05",
+	"nibmKwjwg/zkel70foKFoFF3YODZGMB/+xR0TqK0O0jptHvupP1DvMzub5/Uistqb83XIcMaIMpXe3CA",
+	"Eh7hBF2rM5mOp9IEailClGdJZ7czkTLd3diAxyZcyN1f+r/0QU00kFMfEiDNdSYLtOZaBMQ6wnWyWgoZ",
+	"ZTZQU8ApRnYNHGtH58eLh3T1kuag1k9fUzmUkF5uQEerJQmfqfkpRM+NMyKEM00NgZozQclOXGaHz5gI",
+	"kMgjcGNoL3k9n8cObZMPmoPWK/v10EsuJ9CqUyAqRE7Q2fnWznP0j48XwtuDQIt9Amkhv4eA/MRWz+nO",
+	"MgoheuqPBPoqCY4iHhM0JsxwKpQQfA0eLyqQxGOlgzjLh8X5Fv8rpOujaEKiK6G5s6BjsCGBrqNNO1QU",
+	"3rUe+tW3pj1EPoNsGmuVrrY8Zyknlrn6lnNiujioY9HGadvvXS8Fgj5BFwUSgo74kCbkVAGcxKMRGKyN",
+	"WggVV03GmFK4SGz8gXYKoBPOwnQVg5tPN/83AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -27,7 +27,7 @@ func (s *stub) GetMsn(_ context.Context, req GetMsnRequestObject) (GetMsnRespons
 
 func (s *stub) OrderProduct(_ context.Context, req OrderProductRequestObject) (OrderProductResponseObject, error) {
 	s.lastOrder = req.Body
-	return OrderProduct201JSONResponse{PrefillUrl: "http://x/register/prefilled/1"}, nil
+	return OrderProduct201JSONResponse{Body: ProductOrderResponse{PrefillUrl: "http://x/register/prefilled/1"}}, nil
 }
 
 func (s *stub) GetProductOrders(_ context.Context, req GetProductOrdersRequestObject) (GetProductOrdersResponseObject, error) {

@@ -528,12 +528,17 @@ type AdminClock struct {
 	Offset string `json:"offset"`
 }
 
-// AdminClockAdvance defines model for AdminClockAdvance.
+// AdminClockAdvance Exactly one of `advance` and `reset`.
 type AdminClockAdvance struct {
 	// Advance A positive Go duration such as `90m` or `337h`.
 	//
 	// Example: 337h
-	Advance string `json:"advance"`
+	Advance *string `json:"advance,omitempty"`
+
+	// Reset `true` puts the clock back to real time.
+	//
+	// Example: true
+	Reset *bool `json:"reset,omitempty"`
 }
 
 // AdminFaultEffect What a fired rule does. `status` answers with the real API's error body for it (401 as an expired token or expired keys get, 429 from the gateway with `Retry-After`, 500, 502, 503, 504); `delay` waits first (alone, the request is then served as usual); `drop` closes the connection without an answer.
@@ -1181,7 +1186,7 @@ type Problem struct {
 	// Example: salesUnitName: string doesn't match the regular expression
 	Detail string `json:"detail"`
 
-	// ExtraDetails One entry per failed rule when there are several.
+	// ExtraDetails One entry per invalid field.
 	ExtraDetails *[]ExtraDetails `json:"extraDetails,omitempty"`
 
 	// Instance Identifies this occurrence.
@@ -1624,6 +1629,24 @@ type GetPartnerPricePackagesParams struct {
 	VippsSystemPluginVersion *VippsSystemPluginVersion `json:"Vipps-System-Plugin-Version,omitempty"`
 }
 
+// GetProductOrdersV1Params defines parameters for GetProductOrdersV1.
+type GetProductOrdersV1Params struct {
+	// IncludeExpired Include orders in status `EXPIRED`. Only `true` and `false` are accepted.
+	IncludeExpired *bool `form:"includeExpired,omitempty" json:"includeExpired,omitempty"`
+
+	// VippsSystemName Name of the calling system, for example `woocommerce`. At most 30 characters.
+	VippsSystemName *VippsSystemName `json:"Vipps-System-Name,omitempty"`
+
+	// VippsSystemVersion Version of the calling system. At most 30 characters.
+	VippsSystemVersion *VippsSystemVersion `json:"Vipps-System-Version,omitempty"`
+
+	// VippsSystemPluginName Name of the plugin making the call, if any. At most 30 characters.
+	VippsSystemPluginName *VippsSystemPluginName `json:"Vipps-System-Plugin-Name,omitempty"`
+
+	// VippsSystemPluginVersion Version of the plugin making the call, if any. At most 30 characters.
+	VippsSystemPluginVersion *VippsSystemPluginVersion `json:"Vipps-System-Plugin-Version,omitempty"`
+}
+
 // OrderProductParams defines parameters for OrderProduct.
 type OrderProductParams struct {
 	// VippsSystemName Name of the calling system, for example `woocommerce`. At most 30 characters.
@@ -1972,18 +1995,18 @@ type ClientInterface interface {
 	// Corresponds with GET /admin/v1/clock (the `AdminGetClock` operationId).
 	AdminGetClock(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AdminAdvanceClockWithBody Move the sandbox clock forward
+	// AdminAdvanceClockWithBody Move the sandbox clock forward, or back to real time
 	//
-	// Adds a positive Go duration (for example `337h`, just past the 14-day prefill lifetime) to the clock. The clock never goes back. 404 when the server is not a sandbox.
+	// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. 404 when the server is not a sandbox.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /admin/v1/clock (the `AdminAdvanceClock` operationId).
 	AdminAdvanceClockWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AdminAdvanceClock Move the sandbox clock forward
+	// AdminAdvanceClock Move the sandbox clock forward, or back to real time
 	//
-	// Adds a positive Go duration (for example `337h`, just past the 14-day prefill lifetime) to the clock. The clock never goes back. 404 when the server is not a sandbox.
+	// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. 404 when the server is not a sandbox.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2310,13 +2333,22 @@ type ClientInterface interface {
 	// Corresponds with GET /management/v1/partners/price-packages (the `GetPartnerPricePackages` operationId).
 	GetPartnerPricePackages(ctx context.Context, params *GetPartnerPricePackagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetProductOrdersV1 List prefilled product orders (deprecated v1 path)
+	//
+	// Kept for older integrations; the official changelog deprecates it (October 2024) in favour of `GET /management/v2/product-orders`. It lists only the product orders the calling partner prefilled through this API (no template or manual orders), newest first, in the same shape as the v2 list, and every answer carries a `Deprecation` header. Merchant keys get 403.
+	//
+	// Corresponds with GET /management/v1/product-orders (the `GetProductOrdersV1` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	GetProductOrdersV1(ctx context.Context, params *GetProductOrdersV1Params, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// OrderProductWithBody Prefill a product order for a merchant
 	//
 	// Stores what the partner already knows about the merchant's order and returns a link to a prefilled form in the portal, where the merchant reviews, corrects and submits it. The link stops working 14 days after creation.
 	//
 	// Only `businessIdentifier` and `productType` are required, but the more is filled in, the less the merchant has to type. `website` matters for `PAYMENT_INTEGRATION`: without it the merchant has to enter the website and compliance data by hand.
 	//
-	// The `Idempotency-Key` makes retries safe: the same key with the same body returns the first answer again, the same key with a different body gets 409.
+	// The `Idempotency-Key` makes retries safe: the same key with the same body returns the first answer again, byte for byte and marked `Idempotent-Replayed: true`, whichever server process answers; the same key with a different body gets 409. A key is remembered for at least 24 hours of the server's clock (and forgotten after 48; moving the sandbox clock forward forgets keys too). A replay answers the first answer even when that order was deleted since: its id then reads as 404, and a new order needs a new key.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2329,7 +2361,7 @@ type ClientInterface interface {
 	//
 	// Only `businessIdentifier` and `productType` are required, but the more is filled in, the less the merchant has to type. `website` matters for `PAYMENT_INTEGRATION`: without it the merchant has to enter the website and compliance data by hand.
 	//
-	// The `Idempotency-Key` makes retries safe: the same key with the same body returns the first answer again, the same key with a different body gets 409.
+	// The `Idempotency-Key` makes retries safe: the same key with the same body returns the first answer again, byte for byte and marked `Idempotent-Replayed: true`, whichever server process answers; the same key with a different body gets 409. A key is remembered for at least 24 hours of the server's clock (and forgotten after 48; moving the sandbox clock forward forgets keys too). A replay answers the first answer even when that order was deleted since: its id then reads as 404, and a new order needs a new key.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2527,9 +2559,9 @@ func (c *Client) AdminGetClock(ctx context.Context, reqEditors ...RequestEditorF
 	return c.Client.Do(req)
 }
 
-// AdminAdvanceClockWithBody Move the sandbox clock forward
+// AdminAdvanceClockWithBody Move the sandbox clock forward, or back to real time
 //
-// Adds a positive Go duration (for example `337h`, just past the 14-day prefill lifetime) to the clock. The clock never goes back. 404 when the server is not a sandbox.
+// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. 404 when the server is not a sandbox.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2546,9 +2578,9 @@ func (c *Client) AdminAdvanceClockWithBody(ctx context.Context, contentType stri
 	return c.Client.Do(req)
 }
 
-// AdminAdvanceClock Move the sandbox clock forward
+// AdminAdvanceClock Move the sandbox clock forward, or back to real time
 //
-// Adds a positive Go duration (for example `337h`, just past the 14-day prefill lifetime) to the clock. The clock never goes back. 404 when the server is not a sandbox.
+// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. 404 when the server is not a sandbox.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3305,13 +3337,31 @@ func (c *Client) GetPartnerPricePackages(ctx context.Context, params *GetPartner
 	return c.Client.Do(req)
 }
 
+// GetProductOrdersV1 List prefilled product orders (deprecated v1 path)
+//
+// Kept for older integrations; the official changelog deprecates it (October 2024) in favour of `GET /management/v2/product-orders`. It lists only the product orders the calling partner prefilled through this API (no template or manual orders), newest first, in the same shape as the v2 list, and every answer carries a `Deprecation` header. Merchant keys get 403.
+//
+// Corresponds with GET /management/v1/product-orders (the `GetProductOrdersV1` operationId).
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *Client) GetProductOrdersV1(ctx context.Context, params *GetProductOrdersV1Params, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProductOrdersV1Request(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // OrderProductWithBody Prefill a product order for a merchant
 //
 // Stores what the partner already knows about the merchant's order and returns a link to a prefilled form in the portal, where the merchant reviews, corrects and submits it. The link stops working 14 days after creation.
 //
 // Only `businessIdentifier` and `productType` are required, but the more is filled in, the less the merchant has to type. `website` matters for `PAYMENT_INTEGRATION`: without it the merchant has to enter the website and compliance data by hand.
 //
-// The `Idempotency-Key` makes retries safe: the same key with the same body returns the first answer again, the same key with a different body gets 409.
+// The `Idempotency-Key` makes retries safe: the same key with the same body returns the first answer again, byte for byte and marked `Idempotent-Replayed: true`, whichever server process answers; the same key with a different body gets 409. A key is remembered for at least 24 hours of the server's clock (and forgotten after 48; moving the sandbox clock forward forgets keys too). A replay answers the first answer even when that order was deleted since: its id then reads as 404, and a new order needs a new key.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3334,7 +3384,7 @@ func (c *Client) OrderProductWithBody(ctx context.Context, params *OrderProductP
 //
 // Only `businessIdentifier` and `productType` are required, but the more is filled in, the less the merchant has to type. `website` matters for `PAYMENT_INTEGRATION`: without it the merchant has to enter the website and compliance data by hand.
 //
-// The `Idempotency-Key` makes retries safe: the same key with the same body returns the first answer again, the same key with a different body gets 409.
+// The `Idempotency-Key` makes retries safe: the same key with the same body returns the first answer again, byte for byte and marked `Idempotent-Replayed: true`, whichever server process answers; the same key with a different body gets 409. A key is remembered for at least 24 hours of the server's clock (and forgotten after 48; moving the sandbox clock forward forgets keys too). A replay answers the first answer even when that order was deleted since: its id then reads as 404, and a new order needs a new key.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5217,6 +5267,108 @@ func NewGetPartnerPricePackagesRequest(server string, params *GetPartnerPricePac
 	return req, nil
 }
 
+// NewGetProductOrdersV1Request constructs an http.Request for the GetProductOrdersV1 method
+func NewGetProductOrdersV1Request(server string, params *GetProductOrdersV1Params) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/management/v1/product-orders")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.IncludeExpired != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "includeExpired", *params.IncludeExpired, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.VippsSystemName != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Vipps-System-Name", *params.VippsSystemName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Vipps-System-Name", headerParam0)
+		}
+
+		if params.VippsSystemVersion != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Vipps-System-Version", *params.VippsSystemVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Vipps-System-Version", headerParam1)
+		}
+
+		if params.VippsSystemPluginName != nil {
+			var headerParam2 string
+
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "Vipps-System-Plugin-Name", *params.VippsSystemPluginName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Vipps-System-Plugin-Name", headerParam2)
+		}
+
+		if params.VippsSystemPluginVersion != nil {
+			var headerParam3 string
+
+			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "Vipps-System-Plugin-Version", *params.VippsSystemPluginVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Vipps-System-Plugin-Version", headerParam3)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewOrderProductRequest calls the generic OrderProduct builder with application/json body
 func NewOrderProductRequest(server string, params *OrderProductParams, body OrderProductJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -6022,18 +6174,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /admin/v1/clock (the `AdminGetClock` operationId).
 	AdminGetClockWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AdminGetClockHTTPResponse, error)
 
-	// AdminAdvanceClockWithBodyWithResponse Move the sandbox clock forward
+	// AdminAdvanceClockWithBodyWithResponse Move the sandbox clock forward, or back to real time
 	//
-	// Adds a positive Go duration (for example `337h`, just past the 14-day prefill lifetime) to the clock. The clock never goes back. 404 when the server is not a sandbox.
+	// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. 404 when the server is not a sandbox.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /admin/v1/clock (the `AdminAdvanceClock` operationId).
 	AdminAdvanceClockWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminAdvanceClockHTTPResponse, error)
 
-	// AdminAdvanceClockWithResponse Move the sandbox clock forward
+	// AdminAdvanceClockWithResponse Move the sandbox clock forward, or back to real time
 	//
-	// Adds a positive Go duration (for example `337h`, just past the 14-day prefill lifetime) to the clock. The clock never goes back. 404 when the server is not a sandbox.
+	// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. 404 when the server is not a sandbox.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6400,13 +6552,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /management/v1/partners/price-packages (the `GetPartnerPricePackages` operationId).
 	GetPartnerPricePackagesWithResponse(ctx context.Context, params *GetPartnerPricePackagesParams, reqEditors ...RequestEditorFn) (*GetPartnerPricePackagesHTTPResponse, error)
 
+	// GetProductOrdersV1WithResponse List prefilled product orders (deprecated v1 path)
+	//
+	// Kept for older integrations; the official changelog deprecates it (October 2024) in favour of `GET /management/v2/product-orders`. It lists only the product orders the calling partner prefilled through this API (no template or manual orders), newest first, in the same shape as the v2 list, and every answer carries a `Deprecation` header. Merchant keys get 403.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /management/v1/product-orders (the `GetProductOrdersV1` operationId).
+	//
+	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	GetProductOrdersV1WithResponse(ctx context.Context, params *GetProductOrdersV1Params, reqEditors ...RequestEditorFn) (*GetProductOrdersV1HTTPResponse, error)
+
 	// OrderProductWithBodyWithResponse Prefill a product order for a merchant
 	//
 	// Stores what the partner already knows about the merchant's order and returns a link to a prefilled form in the portal, where the merchant reviews, corrects and submits it. The link stops working 14 days after creation.
 	//
 	// Only `businessIdentifier` and `productType` are required, but the more is filled in, the less the merchant has to type. `website` matters for `PAYMENT_INTEGRATION`: without it the merchant has to enter the website and compliance data by hand.
 	//
-	// The `Idempotency-Key` makes retries safe: the same key with the same body returns the first answer again, the same key with a different body gets 409.
+	// The `Idempotency-Key` makes retries safe: the same key with the same body returns the first answer again, byte for byte and marked `Idempotent-Replayed: true`, whichever server process answers; the same key with a different body gets 409. A key is remembered for at least 24 hours of the server's clock (and forgotten after 48; moving the sandbox clock forward forgets keys too). A replay answers the first answer even when that order was deleted since: its id then reads as 404, and a new order needs a new key.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6419,7 +6582,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Only `businessIdentifier` and `productType` are required, but the more is filled in, the less the merchant has to type. `website` matters for `PAYMENT_INTEGRATION`: without it the merchant has to enter the website and compliance data by hand.
 	//
-	// The `Idempotency-Key` makes retries safe: the same key with the same body returns the first answer again, the same key with a different body gets 409.
+	// The `Idempotency-Key` makes retries safe: the same key with the same body returns the first answer again, byte for byte and marked `Idempotent-Replayed: true`, whichever server process answers; the same key with a different body gets 409. A key is remembered for at least 24 hours of the server's clock (and forgotten after 48; moving the sandbox clock forward forgets keys too). A replay answers the first answer even when that order was deleted since: its id then reads as 404, and a new order needs a new key.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9195,6 +9358,101 @@ func (r GetPartnerPricePackagesHTTPResponse) ContentType() string {
 	return ""
 }
 
+// GetProductOrdersV1HTTPResponse200Headers the declared response headers of an HTTP 200 response for GetProductOrdersV1
+type GetProductOrdersV1HTTPResponse200Headers struct {
+	Deprecation *string
+}
+
+// GetProductOrdersV1HTTPResponse429Headers the declared response headers of an HTTP 429 response for GetProductOrdersV1
+type GetProductOrdersV1HTTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetProductOrdersV1HTTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationjsonCharsetUTF8200 the response for an HTTP 200 `application/json;charset=UTF-8` response
+	ApplicationjsonCharsetUTF8200 *[]ProductOrderDetailsResponseV2
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ServerError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetProductOrdersV1HTTPResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetProductOrdersV1HTTPResponse429Headers
+}
+
+// GetApplicationjsonCharsetUTF8200 returns the response for an HTTP 200 `application/json;charset=UTF-8` response
+func (r GetProductOrdersV1HTTPResponse) GetApplicationjsonCharsetUTF8200() *[]ProductOrderDetailsResponseV2 {
+	return r.ApplicationjsonCharsetUTF8200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetProductOrdersV1HTTPResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetProductOrdersV1HTTPResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetProductOrdersV1HTTPResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetProductOrdersV1HTTPResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetProductOrdersV1HTTPResponse) GetApplicationproblemJSON500() *ServerError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProductOrdersV1HTTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProductOrdersV1HTTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProductOrdersV1HTTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProductOrdersV1HTTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// OrderProductHTTPResponse201Headers the declared response headers of an HTTP 201 response for OrderProduct
+type OrderProductHTTPResponse201Headers struct {
+	IdempotentReplayed *string
+}
+
 // OrderProductHTTPResponse429Headers the declared response headers of an HTTP 429 response for OrderProduct
 type OrderProductHTTPResponse429Headers struct {
 	RetryAfter *int
@@ -9223,6 +9481,8 @@ type OrderProductHTTPResponse struct {
 	ApplicationproblemJSON500 *ServerError
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *DefaultProblem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *OrderProductHTTPResponse201Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *OrderProductHTTPResponse429Headers
 }
@@ -10144,9 +10404,9 @@ func (c *ClientWithResponses) AdminGetClockWithResponse(ctx context.Context, req
 	return ParseAdminGetClockHTTPResponse(rsp)
 }
 
-// AdminAdvanceClockWithBodyWithResponse Move the sandbox clock forward
+// AdminAdvanceClockWithBodyWithResponse Move the sandbox clock forward, or back to real time
 //
-// Adds a positive Go duration (for example `337h`, just past the 14-day prefill lifetime) to the clock. The clock never goes back. 404 when the server is not a sandbox.
+// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. 404 when the server is not a sandbox.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10159,9 +10419,9 @@ func (c *ClientWithResponses) AdminAdvanceClockWithBodyWithResponse(ctx context.
 	return ParseAdminAdvanceClockHTTPResponse(rsp)
 }
 
-// AdminAdvanceClockWithResponse Move the sandbox clock forward
+// AdminAdvanceClockWithResponse Move the sandbox clock forward, or back to real time
 //
-// Adds a positive Go duration (for example `337h`, just past the 14-day prefill lifetime) to the clock. The clock never goes back. 404 when the server is not a sandbox.
+// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. 404 when the server is not a sandbox.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10786,13 +11046,30 @@ func (c *ClientWithResponses) GetPartnerPricePackagesWithResponse(ctx context.Co
 	return ParseGetPartnerPricePackagesHTTPResponse(rsp)
 }
 
+// GetProductOrdersV1WithResponse List prefilled product orders (deprecated v1 path)
+//
+// Kept for older integrations; the official changelog deprecates it (October 2024) in favour of `GET /management/v2/product-orders`. It lists only the product orders the calling partner prefilled through this API (no template or manual orders), newest first, in the same shape as the v2 list, and every answer carries a `Deprecation` header. Merchant keys get 403.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /management/v1/product-orders (the `GetProductOrdersV1` operationId).
+//
+// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+func (c *ClientWithResponses) GetProductOrdersV1WithResponse(ctx context.Context, params *GetProductOrdersV1Params, reqEditors ...RequestEditorFn) (*GetProductOrdersV1HTTPResponse, error) {
+	rsp, err := c.GetProductOrdersV1(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProductOrdersV1HTTPResponse(rsp)
+}
+
 // OrderProductWithBodyWithResponse Prefill a product order for a merchant
 //
 // Stores what the partner already knows about the merchant's order and returns a link to a prefilled form in the portal, where the merchant reviews, corrects and submits it. The link stops working 14 days after creation.
 //
 // Only `businessIdentifier` and `productType` are required, but the more is filled in, the less the merchant has to type. `website` matters for `PAYMENT_INTEGRATION`: without it the merchant has to enter the website and compliance data by hand.
 //
-// The `Idempotency-Key` makes retries safe: the same key with the same body returns the first answer again, the same key with a different body gets 409.
+// The `Idempotency-Key` makes retries safe: the same key with the same body returns the first answer again, byte for byte and marked `Idempotent-Replayed: true`, whichever server process answers; the same key with a different body gets 409. A key is remembered for at least 24 hours of the server's clock (and forgotten after 48; moving the sandbox clock forward forgets keys too). A replay answers the first answer even when that order was deleted since: its id then reads as 404, and a new order needs a new key.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10811,7 +11088,7 @@ func (c *ClientWithResponses) OrderProductWithBodyWithResponse(ctx context.Conte
 //
 // Only `businessIdentifier` and `productType` are required, but the more is filled in, the less the merchant has to type. `website` matters for `PAYMENT_INTEGRATION`: without it the merchant has to enter the website and compliance data by hand.
 //
-// The `Idempotency-Key` makes retries safe: the same key with the same body returns the first answer again, the same key with a different body gets 409.
+// The `Idempotency-Key` makes retries safe: the same key with the same body returns the first answer again, byte for byte and marked `Idempotent-Replayed: true`, whichever server process answers; the same key with a different body gets 409. A key is remembered for at least 24 hours of the server's clock (and forgotten after 48; moving the sandbox clock forward forgets keys too). A replay answers the first answer even when that order was deleted since: its id then reads as 404, and a new order needs a new key.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13106,6 +13383,90 @@ func ParseGetPartnerPricePackagesHTTPResponse(rsp *http.Response) (*GetPartnerPr
 	return response, nil
 }
 
+// ParseGetProductOrdersV1HTTPResponse parses an HTTP response from a GetProductOrdersV1WithResponse call
+func ParseGetProductOrdersV1HTTPResponse(rsp *http.Response) (*GetProductOrdersV1HTTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProductOrdersV1HTTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []ProductOrderDetailsResponseV2
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationjsonCharsetUTF8200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetProductOrdersV1HTTPResponse200Headers
+		if values := rsp.Header.Values("Deprecation"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Deprecation", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Deprecation = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetProductOrdersV1HTTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseOrderProductHTTPResponse parses an HTTP response from a OrderProductWithResponse call
 func ParseOrderProductHTTPResponse(rsp *http.Response) (*OrderProductHTTPResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -13193,6 +13554,16 @@ func ParseOrderProductHTTPResponse(rsp *http.Response) (*OrderProductHTTPRespons
 	}
 
 	switch {
+	case rsp.StatusCode == 201:
+		var headers OrderProductHTTPResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers201 = &headers
 	case rsp.StatusCode == 429:
 		var headers OrderProductHTTPResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
