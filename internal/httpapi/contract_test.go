@@ -130,6 +130,8 @@ func TestContractWalk(t *testing.T) {
 	call("GET", "/management/v1/partners/price-packages", nil, merchant...)
 	call("GET", "/management/v2/product-orders", nil, auth...)
 	call("GET", "/management/v2/product-orders?includeExpired=maybe", nil, auth...)
+	call("GET", "/management/v1/product-orders", nil, auth...)
+	call("GET", "/management/v1/product-orders?includeExpired=maybe", nil, auth...)
 	body := fmt.Sprintf(`{"businessIdentifier":{"scheme":%q,"id":%q},"productType":"CHECKOUT"}`, su.BusinessIdentifier.Scheme, su.BusinessIdentifier.ID)
 	var created struct{ PrefilledOrderID string }
 	call("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", "walk-1")...).json(t, &created)
