@@ -77,3 +77,23 @@ func TestReportCommand(t *testing.T) {
 		t.Errorf("wrong admin token: exit %d, %q", code, errOut)
 	}
 }
+
+// TestQuickstartLeavesACleanReport: the quick start as `vippsmgmt quickstart` runs it, with both
+// kinds of partner keys, passes `report --fail-on warning`, as a partner's CI job would use it.
+func TestQuickstartLeavesACleanReport(t *testing.T) {
+	base := startCLITestServer(t)
+	p, m := fixtures.DemoPartnerKeys, fixtures.DemoManagementKeys
+	for _, args := range [][]string{
+		{"quickstart", "--base-url", base, "--client-id", p.ClientID, "--client-secret", p.ClientSecret, "--subscription-key", p.SubscriptionKey},
+		{"quickstart", "--base-url", base, "--management", "--client-id", m.ClientID, "--client-secret", m.ClientSecret},
+	} {
+		if _, errOut, code := runCLI(t, nil, args...); code != 0 {
+			t.Fatalf("%v: exit %d, %s", args, code, errOut)
+		}
+	}
+	env := map[string]string{"VIPPSMGMT_BASE_URL": base, "VIPPSMGMT_ADMIN_TOKEN": cliAdminToken}
+	out, errOut, code := runCLI(t, env, "report", "--fail-on", "warning")
+	if code != 0 || !strings.Contains(out, p.ClientID) || !strings.Contains(out, m.ClientID) {
+		t.Errorf("report after the quick start: exit %d\n%s%s", code, out, errOut)
+	}
+}
