@@ -50,6 +50,8 @@ type DB struct {
 	insertIdemKeyStmt, partnerExistsStmt, insertOrderStmt *sql.Stmt
 	// units caches FindSalesUnitByMSN on SQLite; nil on PostgreSQL (see unitCache).
 	units *unitCache
+	// report holds the integration report's statements, prepared at its first flush.
+	report reportStatements
 }
 
 var _ vippsmgmt.Store = (*DB)(nil)
@@ -254,6 +256,7 @@ func (d *DB) Close() error {
 			st.Close()
 		}
 	}
+	d.report.close()
 	return d.db.Close()
 }
 
