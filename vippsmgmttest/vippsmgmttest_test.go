@@ -2,6 +2,7 @@ package vippsmgmttest_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -67,6 +68,20 @@ func TestNewServerWithDemo(t *testing.T) {
 	}
 	if details.Status != client.StatusExpired {
 		t.Errorf("status %s after 337h, want EXPIRED", details.Status)
+	}
+
+	// The landing page through the whole server: HTML for a browser, the 404 problem for the API.
+	for accept, want := range map[string]string{"text/html": "200 text/html; charset=utf-8", "application/json": "404 application/problem+json"} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/", nil)
+		req.Header.Set("Accept", accept)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := fmt.Sprint(resp.StatusCode, " ", resp.Header.Get("Content-Type")); got != want {
+			t.Errorf("GET / with Accept %s: %s, want %s", accept, got, want)
+		}
 	}
 
 	// The admin token works on the operator API, with plain net/http.
