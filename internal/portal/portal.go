@@ -17,6 +17,7 @@ import (
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/auth"
 	"github.com/vippsmgmt/vippsmgmt/internal/credentials"
+	"github.com/vippsmgmt/vippsmgmt/internal/fault"
 	"github.com/vippsmgmt/vippsmgmt/internal/httpapi"
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 )
@@ -40,6 +41,7 @@ type Deps struct {
 	Requests   func(n int) []httpapi.RequestRecord
 	ForgetKey  func(clientID string) // drops a revoked key from the auth cache
 	Report     Reporter              // the integration report; nil hides its page
+	Faults     *fault.Injector       // the sandbox's fault rules; nil hides the scenario page
 	Logger     *slog.Logger
 }
 
@@ -51,6 +53,7 @@ type Portal struct {
 	requests  func(n int) []httpapi.RequestRecord
 	forgetKey func(clientID string)
 	reporter  Reporter
+	faults    *fault.Injector
 	logger    *slog.Logger
 
 	guard      *auth.AdminGuard
@@ -87,7 +90,7 @@ func New(d Deps) (*Portal, error) {
 	}
 	p := &Portal{
 		store: d.Store, clock: d.Clock, hasher: d.Hasher, requests: d.Requests, forgetKey: d.ForgetKey,
-		reporter: d.Report, logger: d.Logger,
+		reporter: d.Report, faults: d.Faults, logger: d.Logger,
 		guard:      d.AdminGuard,
 		sessionKey: deriveKey(d.AdminToken, "vippsmgmt console session v1"),
 		formKey:    deriveKey(d.AdminToken, "vippsmgmt form token v1"),
@@ -143,6 +146,11 @@ func (p *Portal) Register(mux *http.ServeMux) {
 	c("GET /console/requests", p.handleRequests)
 	c("GET /console/report", p.handleReport)
 	c("POST /console/report/reset", p.handleReportReset)
+	c("GET /console/scenarios", p.handleScenarios)
+	c("POST /console/faults", p.handleFaultCreate)
+	c("POST /console/faults/{id}/delete", p.handleFaultDelete)
+	c("POST /console/autopilot", p.handleAutopilotSet)
+	c("POST /console/autopilot/delete", p.handleAutopilotDelete)
 	c("GET /console/partners", p.handlePartners)
 	c("POST /console/partners", p.handlePartnerCreate)
 	c("GET /console/partners/{id}", p.handlePartner)
@@ -193,6 +201,7 @@ func (p *Portal) handleNotFound(w http.ResponseWriter, r *http.Request) {
 type view struct {
 	Title   string
 	Console bool   // shows the console navigation
+	Sandbox bool   // shows the sandbox's scenario page in it
 	Nav     string // the active console section
 	CSRF    string
 	Flash   string
