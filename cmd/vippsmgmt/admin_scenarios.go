@@ -34,8 +34,10 @@ func (a *adminCmd) fault(ctx context.Context, args []string) error {
 		}
 		return a.print(map[string]string{"deleted": pos[0]}, "deleted fault rule %s", pos[0])
 	}
-	if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-		fmt.Fprintln(a.stderr, "usage: vippsmgmt admin fault add|list|delete ...")
+	if isHelp(args[0]) {
+		_ = a.faultAdd(ctx, []string{"-h"})
+		_, _ = a.parse(a.flags("fault list", ""), []string{"-h"}, 0)
+		_, _ = a.parse(a.flags("fault delete", "RULE_ID"), []string{"-h"}, 1)
 		return nil
 	}
 	return usagef("admin fault: unknown subcommand %q (want add, list or delete)", args[0])
@@ -183,22 +185,30 @@ func (a *adminCmd) autopilot(ctx context.Context, args []string) error {
 		}
 		return a.autopilotList(ctx)
 	case "delete":
-		fs := a.flags("autopilot delete", "[--partner P]")
-		partner := fs.String("partner", "", "the partner whose policy goes (default: the policy for every partner)")
-		if _, err := a.parse(fs, args[1:], 0); err != nil {
-			return err
-		}
-		if err := a.adm.DeleteAutopilot(ctx, *partner); err != nil {
-			return err
-		}
-		return a.print(map[string]string{"deleted": policyScope(*partner)}, "deleted the autopilot policy of %s", policyScope(*partner))
+		return a.autopilotDelete(ctx, args[1:])
 	}
-	if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-		fmt.Fprintln(a.stderr, "usage: vippsmgmt admin autopilot set|list|delete ...")
+	if isHelp(args[0]) {
+		_ = a.autopilotSet(ctx, []string{"-h"})
+		_, _ = a.parse(a.flags("autopilot list", ""), []string{"-h"}, 0)
+		_ = a.autopilotDelete(ctx, []string{"-h"})
 		return nil
 	}
 	return usagef("admin autopilot: unknown subcommand %q (want set, list or delete)", args[0])
 }
+
+func (a *adminCmd) autopilotDelete(ctx context.Context, args []string) error {
+	fs := a.flags("autopilot delete", "[--partner P]")
+	partner := fs.String("partner", "", "the partner whose policy goes (default: the policy for every partner)")
+	if _, err := a.parse(fs, args, 0); err != nil {
+		return err
+	}
+	if err := a.adm.DeleteAutopilot(ctx, *partner); err != nil {
+		return err
+	}
+	return a.print(map[string]string{"deleted": policyScope(*partner)}, "deleted the autopilot policy of %s", policyScope(*partner))
+}
+
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
 
 func policyScope(partner string) string {
 	if partner == "" {
