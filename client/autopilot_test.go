@@ -232,3 +232,48 @@ func TestAutopilotBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestAutopilotAcrossProcesses runs the autopilot of two servers on one PostgreSQL database at the
+// same time: every order is decided once, with its two notifications, never twice.
+func TestAutopilotAcrossProcesses(t *testing.T) {
+	a := testserver.Start(t, "postgres", testserver.Options{})
+	b := testserver.Start(t, "postgres", testserver.Options{DSN: a.DSN})
+	c := partnerClient(t, a.URL)
+	adm := c.Admin()
+	ctx := context.Background()
+	const orders = 8
+	var ids []client.UUID
+	for i := range orders {
+		name := fmt.Sprintf("Shared Kiosk %d", i)
+		if i%2 == 1 {
+			name += " [reject]"
+		}
+		ids = append(ids, prefillNamed(t, c, name))
+	}
+	if _, err := adm.SetAutopilot(ctx, client.Autopilot{View: client.Duration(0), Submit: client.Duration(0), Decide: client.Duration(0), Decision: "approve"}); err != nil {
+		t.Fatal(err)
+	}
+	// Both processes' engines at once, besides their own sweepers.
+	done := make(chan error, 4)
+	for _, srv := range []*testserver.Server{a, b, a, b} {
+		go func() {
+			_, _, err := srv.App.Autopilot.RunDue(ctx)
+			done <- err
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, id := range ids {
+		want := client.StatusCompleted
+		if i%2 == 1 {
+			want = client.StatusRejected
+		}
+		waitFor(t, "order "+id.String()+" to be decided", func() bool { return adminOrder(t, adm, id).Status == want })
+		if ns := notificationsOf(t, adm, id); len(ns) != 2 {
+			t.Errorf("order %s has %d notifications, want 2", id, len(ns))
+		}
+	}
+}

@@ -15,16 +15,16 @@ func TestConsoleScenarios(t *testing.T) {
 	ctx := context.Background()
 
 	// Outside sandbox mode the page does not exist and the navigation does not offer it.
-	w, doc := e.get("/console/scenarios", c)
+	w, _ := e.get("/console/scenarios", c)
 	wantStatus(t, w, http.StatusNotFound)
-	if _, doc = e.get("/console", c); len(doc.Find("a[href=/console/scenarios]")) != 0 {
+	if _, doc := e.get("/console", c); len(doc.Find("a[href=/console/scenarios]")) != 0 {
 		t.Error("a production console links to the scenario page")
 	}
 
 	catalog, err := fault.DefaultCatalog()
 	must(t, err)
 	e.portal.faults = fault.NewInjector(e.store, e.clock, catalog, nil, nil)
-	w, doc = e.get("/console/scenarios", c)
+	w, doc := e.get("/console/scenarios", c)
 	wantStatus(t, w, http.StatusOK)
 	checkPage(t, doc)
 	doc.One(t, "a[href=/console/scenarios]")
@@ -43,6 +43,7 @@ func TestConsoleScenarios(t *testing.T) {
 		t.Errorf("the new rule does not fire here: %v", r)
 	}
 	w, doc = e.get("/console/scenarios?done=fault-added", c)
+	wantStatus(t, w, http.StatusOK)
 	row := doc.One(t, "#fault-two-503s")
 	if txt := row.Text(); !strings.Contains(txt, "503 (Retry-After 2)") || !strings.Contains(txt, "1 of 2 left") {
 		t.Errorf("rule row: %q", txt)
