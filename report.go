@@ -110,7 +110,10 @@ var deprecatedRoutes = map[string]string{
 // RequestFacts is what the report learns from one answered request. It never holds secrets,
 // tokens or bodies: an idempotency key and a prefill body are kept only as hashes.
 type RequestFacts struct {
-	Time      time.Time // when the request arrived (server clock)
+	Time time.Time // when the request arrived (real time)
+	// ClockTime is the server's clock then: real time in production, moved in a sandbox. Token
+	// lifetimes run on it; everything else on real time, which a clock reset never turns back.
+	ClockTime time.Time
 	RequestID string
 	ClientID  string // the caller's client id; requests of unknown callers are not reported
 	Kind      string // KeyPartner, KeyManagement, KeyMerchant; empty on token requests
@@ -146,10 +149,12 @@ func Hash64(parts ...string) uint64 {
 
 // CallerState is what the rules remember about one caller between requests, bounded in size.
 type CallerState struct {
-	TokenExpires time.Time     `json:"tokenExpires,omitzero"`
-	Prefills     []PrefillMemo `json:"prefills,omitempty"`
-	Failures     []FailureMemo `json:"failures,omitempty"`
-	Polls        []PollMemo    `json:"polls,omitempty"`
+	TokenIssuedAt time.Time     `json:"tokenIssuedAt,omitzero"` // real time
+	TokenIssued   time.Time     `json:"tokenIssued,omitzero"`   // server clock
+	TokenExpires  time.Time     `json:"tokenExpires,omitzero"`
+	Prefills      []PrefillMemo `json:"prefills,omitempty"`
+	Failures      []FailureMemo `json:"failures,omitempty"`
+	Polls         []PollMemo    `json:"polls,omitempty"`
 }
 
 // PrefillMemo is one recent prefill: its body, key and order hashes.
@@ -189,10 +194,19 @@ func (st *CallerState) Observe(o RequestFacts) []Signal {
 	isToken := o.Route == RouteMiamiToken || strings.HasPrefix(o.Route, "POST /accesstoken/get") ||
 		strings.HasPrefix(o.Route, "POST /accessToken/get")
 	if isToken && o.Status == 200 && !o.Injected {
-		if !st.TokenExpires.IsZero() && st.TokenExpires.Sub(o.Time) > TokenReuseMargin {
+		now := o.ClockTime
+		if now.IsZero() {
+			now = o.Time
+		}
+		// Real time moving on while the server clock went back is a sandbox clock reset: the
+		// previous token is not valid yet, so a new one is needed.
+		clockReset := o.Time.After(st.TokenIssuedAt) && now.Before(st.TokenIssued)
+		if !st.TokenExpires.IsZero() && !clockReset && st.TokenExpires.Sub(now) > TokenReuseMargin {
 			add(FindingTokenNotReused, "")
 		}
-		st.TokenExpires = o.TokenExpires
+		if !o.Time.Before(st.TokenIssuedAt) { // another process's earlier token does not replace it
+			st.TokenIssuedAt, st.TokenIssued, st.TokenExpires = o.Time, now, o.TokenExpires
+		}
 	}
 	if !o.SystemName || !o.SystemVersion || o.PluginName != o.PluginVersion {
 		add(FindingNoSystemHeaders, "")
@@ -533,6 +547,6 @@ type ReportStore interface {
 	// ReportCallers returns the callers of the current window (one, given clientID) and when the
 	// window started.
 	ReportCallers(ctx context.Context, clientID string) ([]ReportCaller, time.Time, error)
-	// ResetReport forgets everything and starts a new window now.
-	ResetReport(ctx context.Context) (time.Time, error)
+	// ResetReport forgets everything and starts a new window at the real time at.
+	ResetReport(ctx context.Context, at time.Time) (time.Time, error)
 }

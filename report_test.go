@@ -44,6 +44,12 @@ func TestObserve(t *testing.T) {
 		{"token reused", []RequestFacts{token(0), req(time.Minute, salesUnits, 200)}, nil},
 		{"token refreshed in its last minute", []RequestFacts{token(0), token(time.Hour - 30*time.Second)}, nil},
 		{"new token while the old one is valid", []RequestFacts{token(0), token(time.Minute)}, []Signal{{FindingTokenNotReused, ""}}},
+		{"new token after the sandbox clock went back", []RequestFacts{
+			with(token(0), func(r *RequestFacts) {
+				r.ClockTime = t0.Add(25 * time.Hour)
+				r.TokenExpires = r.ClockTime.Add(time.Hour)
+			}),
+			with(token(time.Minute), func(r *RequestFacts) { r.ClockTime = r.Time })}, nil},
 		{"failed token request", []RequestFacts{token(0), with(token(time.Minute), func(r *RequestFacts) { r.Status = 401 })}, nil},
 		{"no system name", []RequestFacts{with(req(0, salesUnits, 200), func(r *RequestFacts) { r.SystemName = false })}, []Signal{{FindingNoSystemHeaders, ""}}},
 		{"plugin name without version", []RequestFacts{with(req(0, salesUnits, 200), func(r *RequestFacts) { r.PluginName = true })}, []Signal{{FindingNoSystemHeaders, ""}}},

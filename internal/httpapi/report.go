@@ -33,7 +33,7 @@ func (s *Server) observeForReport(r *http.Request, sw *statusWriter, x *exchange
 	}
 	h := r.Header
 	o := report.Observation{RequestFacts: vippsmgmt.RequestFacts{
-		Time: start.Add(s.clock.Offset()), RequestID: problem.RequestID(r.Context()),
+		Time: start, ClockTime: start.Add(s.clock.Offset()), RequestID: problem.RequestID(r.Context()),
 		ClientID: clientID, Kind: kind, Method: clip(r.Method), Route: x.route, Path: clip(r.URL.Path),
 		// A rule that only delayed the request leaves the real answer, which is the caller's.
 		Status: status, Injected: x.injected && sw.Header().Get(FaultHeader) != "", NoAnswer: status == StatusConnectionDropped,

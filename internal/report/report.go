@@ -155,11 +155,15 @@ func (c *Collector) facts(o *Observation) vippsmgmt.RequestFacts {
 		f.IdempotencyKey = vippsmgmt.Hash64(o.IdempotencyKey)
 	}
 	if f.Status == 200 && f.TokenExpires.IsZero() {
+		issued := f.ClockTime
+		if issued.IsZero() {
+			issued = f.Time
+		}
 		switch {
 		case f.Route == vippsmgmt.RouteMiamiToken:
-			f.TokenExpires = f.Time.Add(c.cfg.ManagementTTL)
+			f.TokenExpires = issued.Add(c.cfg.ManagementTTL)
 		case strings.HasPrefix(strings.ToLower(f.Route), "post /accesstoken/get"):
-			f.TokenExpires = f.Time.Add(c.cfg.ClassicTTL)
+			f.TokenExpires = issued.Add(c.cfg.ClassicTTL)
 		}
 	}
 	switch f.Route {
@@ -298,5 +302,5 @@ func (c *Collector) Reset(ctx context.Context) (time.Time, error) {
 	c.mu.Lock()
 	c.buf = c.buf[:0]
 	c.mu.Unlock()
-	return c.cfg.Store.ResetReport(ctx)
+	return c.cfg.Store.ResetReport(ctx, time.Now())
 }

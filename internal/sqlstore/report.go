@@ -362,10 +362,10 @@ func (d *DB) ReportCallers(ctx context.Context, clientID string) ([]vippsmgmt.Re
 	return callers, fromMicros(start), nil
 }
 
-// ResetReport forgets every aggregate and starts a new window at the clock's now. Batches still
-// buffered from before are dropped when they arrive.
-func (d *DB) ResetReport(ctx context.Context) (time.Time, error) {
-	now := d.now()
+// ResetReport forgets every aggregate and starts a new window at at. Batches still buffered from
+// before are dropped when they arrive.
+func (d *DB) ResetReport(ctx context.Context, at time.Time) (time.Time, error) {
+	now := at.UTC().Truncate(time.Microsecond)
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE report_window SET started_at = $1 WHERE id = 1`, micros(now)); err != nil {
 			return err
