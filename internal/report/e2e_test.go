@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -122,6 +123,8 @@ func (s *sloppy) run(other string) {
 	// deprecated-endpoint and polling: the v1 details once, then the v2 details in a tight loop.
 	status, b = s.call(partner, tok, "GET", "/management/v1/product-orders/"+created.PrefilledOrderID+"/details", nil, "")
 	s.want(200, status, b, "v1 details")
+	status, b = s.call(partner, tok, "GET", "/management/v1/product-orders", nil, "")
+	s.want(200, status, b, "v1 list")
 	for range 6 {
 		status, b = s.call(partner, tok, "GET", "/management/v2/product-orders/"+created.PrefilledOrderID+"/details", nil, "")
 		s.want(200, status, b, "v2 details")
@@ -195,6 +198,15 @@ func TestSloppyIntegration(t *testing.T) {
 				for code, f := range m {
 					all[code] = f
 				}
+			}
+			deprecated := map[string]int64{}
+			for _, f := range partner.Findings {
+				if f.Code == vippsmgmt.FindingDeprecatedEndpoint {
+					deprecated[f.Route] = f.Count
+				}
+			}
+			if want := map[string]int64{vippsmgmt.RouteOrderDetailsV1: 1, vippsmgmt.RouteOrderListV1: 1}; !maps.Equal(deprecated, want) {
+				t.Errorf("deprecated-endpoint findings %v, want %v", deprecated, want)
 			}
 			if _, ok := mf[vippsmgmt.FindingMerchantKeysOnPartnerOperation]; !ok {
 				t.Errorf("merchant findings %v lack %s", mf, vippsmgmt.FindingMerchantKeysOnPartnerOperation)
