@@ -83,6 +83,9 @@ type Store interface {
 	FindProductOrderByID(ctx context.Context, id string) (*ProductOrder, error)
 	// FindProductOrders lists orders newest first.
 	FindProductOrders(ctx context.Context, f ProductOrderFilter) ([]*ProductOrder, error)
+	// EachProductOrder streams the orders FindProductOrders would list to fn as it reads them;
+	// an error from fn stops it and is returned.
+	EachProductOrder(ctx context.Context, f ProductOrderFilter, fn func(*ProductOrder) error) error
 	// StepProductOrder applies a lifecycle step (view, submit, reject) under a row lock: load,
 	// ProductOrder.Apply, write. details replaces the order's details on submit when not nil;
 	// reason is stored on reject. For reject it also queues the two notifications.

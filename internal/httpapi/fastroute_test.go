@@ -66,7 +66,12 @@ type answer struct {
 
 func getMsn(t *testing.T, base, msn string, headers ...map[string][]string) answer {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, base+"/management/v1/sales-units/"+msn, nil)
+	return getPath(t, base, "/management/v1/sales-units/"+msn, headers...)
+}
+
+func getPath(t *testing.T, base, path string, headers ...map[string][]string) answer {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, base+path, nil)
 	req.Header.Set("X-Request-Id", "fixed-id")
 	for _, h := range headers {
 		for k, vs := range h {

@@ -509,16 +509,53 @@ func (s *Server) GetProductOrders(ctx context.Context, req openapi.GetProductOrd
 	if req.Params.IncludeExpired != nil {
 		f.IncludeExpired = *req.Params.IncludeExpired
 	}
-	orders, err := s.store.FindProductOrders(ctx, f)
+	return productOrderStream{ctx: ctx, s: s, filter: f}, nil
+}
+
+// productOrderStream writes the list as it reads it, so a partner's growing list of orders costs
+// a buffer, not an array. The bytes are those json.Encoder writes for
+// openapi.GetProductOrders200ApplicationJSONCharsetUTF8Response.
+type productOrderStream struct {
+	ctx    context.Context
+	s      *Server
+	filter vippsmgmt.ProductOrderFilter
+}
+
+func (l productOrderStream) VisitGetProductOrdersResponse(w http.ResponseWriter) error {
+	bw := bufio.NewWriterSize(w, 32<<10)
+	started := false
+	start := func() {
+		w.Header()["Content-Type"] = jsonUTF8ContentType
+		w.WriteHeader(http.StatusOK)
+		bw.WriteByte('[')
+		started = true
+	}
+	now := l.s.clock.Now()
+	err := l.s.store.EachProductOrder(l.ctx, l.filter, func(o *vippsmgmt.ProductOrder) error {
+		b, err := json.Marshal(l.s.orderOut(o, now))
+		if err != nil {
+			return err
+		}
+		if !started {
+			start()
+		} else {
+			bw.WriteByte(',')
+		}
+		_, err = bw.Write(b)
+		return err
+	})
 	if err != nil {
-		return nil, err
+		if !started {
+			return err // nothing written yet: the error handler answers with a problem
+		}
+		// Half a JSON array must not look complete: cut the connection.
+		panic(http.ErrAbortHandler)
 	}
-	now := s.clock.Now()
-	out := make([]openapi.ProductOrderDetailsResponseV2, 0, len(orders))
-	for _, o := range orders {
-		out = append(out, s.orderOut(o, now))
+	if !started {
+		start()
 	}
-	return openapi.GetProductOrders200ApplicationJSONCharsetUTF8Response(out), nil
+	bw.WriteString("]\n")
+	return bw.Flush()
 }
 
 // GetProductOrdersV1 serves the deprecated GET /management/v1/product-orders: the v2 list of

@@ -34,7 +34,7 @@ func TestLoad(t *testing.T) {
 	defer cancel()
 	bin := serverBin(t, t.TempDir())
 	small := ScaleConfig{Bin: bin, Units: 2000, Conns: 4, Phase: 300 * time.Millisecond, Rounds: 1, ListRuns: 1,
-		PrefillWorkers: 4, Prefill: 400 * time.Millisecond}
+		PrefillWorkers: 4, Prefill: 400 * time.Millisecond, Orders: 500, StartupRuns: 1}
 
 	t.Run("scale", func(t *testing.T) {
 		cfg := small
@@ -50,6 +50,9 @@ func TestLoad(t *testing.T) {
 		// measureList has checked the array element by element.
 		if rep.List.Units != 2000 || rep.List.RSSPeak == 0 {
 			t.Errorf("list: %+v", rep.List)
+		}
+		if rep.OrderList.Units != 500 || rep.OrderList.Bytes == 0 {
+			t.Errorf("order list: %+v", rep.OrderList)
 		}
 		if len(rep.Prefill) != 1 || rep.Prefill[0].Errors != 0 || rep.Prefill[0].Created == 0 {
 			t.Errorf("prefill: %+v", rep.Prefill)

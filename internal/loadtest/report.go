@@ -30,6 +30,11 @@ func (r *ScaleReport) WriteText(w io.Writer) error {
 	p := func(format string, args ...any) { fmt.Fprintf(tw, format+"\n", args...) }
 	p("vippsmgmt scale\t%s", r.Machine)
 	p("seed\t%d sales units in %.2f s (%.0f/s)", r.Units, r.SeedSeconds, float64(r.Units)/r.SeedSeconds)
+	st := r.Startup
+	p("")
+	p("start-up on a fresh database\tmedian %.0f ms (runs %s ms), CPU %.0f ms\ttarget < %.0f ms\t%s", st.MedianWallMs,
+		joinRates(st.WallMs), st.MedianCPUMs, st.Target, verdict(st.Pass))
+	p("idle RSS after start-up\t%.1f MiB\ttarget < %.0f MiB\t%s", mib(st.MedianIdleRSS), mib(st.TargetRSS), verdict(st.PassRSS))
 	g := r.Get
 	p("")
 	p("GET /management/v1/sales-units/{msn}\t%d connections, %d x %.1f s per side, %d-byte answer", g.Conns, g.Rounds, g.PhaseSeconds, g.Bytes)
@@ -55,12 +60,13 @@ func (r *ScaleReport) WriteText(w io.Writer) error {
 			p("  errors	%d	first: %s", in.Errors, strings.Join(in.FirstErrors, "; "))
 		}
 	}
-	l := r.List
-	p("")
-	p("GET /management/v1/sales-units\t%d units, %d bytes, %d runs", l.Units, l.Bytes, l.Runs)
-	p("  time\tfirst %.3f s, best %.3f s", l.FirstSeconds, l.BestSeconds)
-	p("  server RSS\tbefore %.1f MiB, peak %.1f MiB", mib(l.RSSBefore), mib(l.RSSPeak))
-	p("  extra RSS\t%.1f MiB\ttarget < %.0f MiB\t%s", mib(l.ExtraRSS), mib(l.Target), verdict(l.Pass))
+	for _, l := range []ListReport{r.List, r.OrderList} {
+		p("")
+		p("GET %s\t%d items, %d bytes, %d runs", l.Path, l.Units, l.Bytes, l.Runs)
+		p("  time\tfirst %.3f s, best %.3f s", l.FirstSeconds, l.BestSeconds)
+		p("  server RSS\tbefore %.1f MiB, peak %.1f MiB", mib(l.RSSBefore), mib(l.RSSPeak))
+		p("  extra RSS\t%.1f MiB\ttarget < %.0f MiB\t%s", mib(l.ExtraRSS), mib(l.Target), verdict(l.Pass))
+	}
 	p("")
 	p("POST /management/v1/product-orders\t(distinct Idempotency-Keys)")
 	for _, pr := range r.Prefill {

@@ -18,7 +18,7 @@ import (
 
 // Targets of the scale run.
 const (
-	TargetGetRatio     = 0.5                // authenticated GET /sales-units/{msn} vs the bare handler
+	TargetGetRatio     = 0.8                // authenticated GET /sales-units/{msn} vs the bare handler, requests/s
 	TargetListExtraRSS = 64 << 20           // bytes the 100,000-unit list may add to the server's RSS
 	TargetPrefillRate  = 2000               // prefills per second on SQLite
 	TargetSoakGrowth   = TargetListExtraRSS // RSS the soak may add
@@ -41,6 +41,8 @@ type ScaleConfig struct {
 	DiscardLog     bool          // send the server's request log nowhere instead of a file
 	InstrRequests  int           // requests counted by callgrind per side (10,000); < 0 skips the count
 	InstrConns     int           // connections of the callgrind count (4)
+	Orders         int           // product orders of the seeded partner for the v2 list (100,000)
+	StartupRuns    int           // starts on a fresh database (5)
 	Progress       io.Writer     // one line per step; nil: silent
 }
 
@@ -59,6 +61,8 @@ func (c *ScaleConfig) defaults() {
 		c.InstrRequests = 10000
 	}
 	def(&c.InstrConns, 4)
+	def(&c.Orders, 100000)
+	def(&c.StartupRuns, 5)
 	if c.Phase <= 0 {
 		c.Phase = 5 * time.Second
 	}
@@ -92,6 +96,8 @@ type ScaleReport struct {
 	Get         GetReport         `json:"get"`
 	Instr       InstructionReport `json:"instructions"`
 	List        ListReport        `json:"list"`
+	OrderList   ListReport        `json:"orderList"`
+	Startup     StartupReport     `json:"startup"`
 	Prefill     []PrefillReport   `json:"prefill"`
 }
 
@@ -122,6 +128,7 @@ type GetReport struct {
 
 // ListReport is the full list of the seeded partner's sales units.
 type ListReport struct {
+	Path         string  `json:"path"`
 	Units        int     `json:"units"`
 	Bytes        int     `json:"bytes"`
 	Runs         int     `json:"runs"`
@@ -151,7 +158,7 @@ type PrefillReport struct {
 
 // Pass reports whether every figure meets its target and nothing failed.
 func (r *ScaleReport) Pass() bool {
-	ok := r.Get.Pass && r.List.Pass && r.Get.Errors == 0 && (r.Instr.Skipped != "" || r.Instr.Pass)
+	ok := r.Get.Pass && r.List.Pass && r.OrderList.Pass && r.Startup.Pass && r.Startup.PassRSS && r.Get.Errors == 0 && (r.Instr.Skipped != "" || r.Instr.Pass)
 	for _, p := range r.Prefill {
 		ok = ok && p.Errors == 0 && (p.Target == 0 || p.Pass)
 	}
@@ -166,6 +173,10 @@ func RunScale(ctx context.Context, cfg ScaleConfig) (*ScaleReport, error) {
 	rep := &ScaleReport{Machine: machine(), Units: cfg.Units}
 	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Progress, format+"\n", args...) }
 
+	var err error
+	if rep.Startup, err = measureStartup(ctx, cfg, cfg.StartupRuns, logf); err != nil {
+		return nil, err
+	}
 	dsn := "sqlite:" + filepath.Join(cfg.Dir, "scale.db")
 	logf("seeding %d sales units on SQLite", cfg.Units)
 	seed, err := Seed(ctx, dsn, "load-partner", cfg.Units)
@@ -191,6 +202,9 @@ func RunScale(ctx context.Context, cfg ScaleConfig) (*ScaleReport, error) {
 		return nil, err
 	}
 	if rep.List, err = measureList(ctx, cfg, client, srv, hdr, logf); err != nil {
+		return nil, err
+	}
+	if rep.OrderList, err = measureOrderList(ctx, cfg, client, srv, dsn, seed, hdr, logf); err != nil {
 		return nil, err
 	}
 	p, err := measurePrefill(ctx, cfg, client, srv.URL, srv.PID, hdr, "sqlite", logf)
@@ -359,7 +373,53 @@ func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 // the seeded units in MSN order, and reads the server's peak RSS meanwhile.
 func measureList(ctx context.Context, cfg ScaleConfig, client *http.Client, srv *Process, hdr http.Header,
 	logf func(string, ...any)) (ListReport, error) {
-	rep := ListReport{Units: cfg.Units, Runs: cfg.ListRuns, Target: TargetListExtraRSS}
+	return watchList(ctx, cfg, client, srv, hdr, "/management/v1/sales-units", cfg.Units, checkList, logf)
+}
+
+// measureOrderList adds cfg.Orders product orders to the seeded partner (the server reads them
+// from the database it shares) and downloads GET /management/v2/product-orders as measureList
+// does, checking every order comes once, newest first.
+func measureOrderList(ctx context.Context, cfg ScaleConfig, client *http.Client, srv *Process, dsn string, seed *Seeded,
+	hdr http.Header, logf func(string, ...any)) (ListReport, error) {
+	logf("seeding %d product orders", cfg.Orders)
+	took, err := SeedOrders(ctx, dsn, seed, cfg.Orders)
+	if err != nil {
+		return ListReport{}, err
+	}
+	logf("seeded in %.2f s", took.Seconds())
+	return watchList(ctx, cfg, client, srv, hdr, "/management/v2/product-orders", cfg.Orders, checkOrderList, logf)
+}
+
+// checkOrderList verifies a v2 order list: a complete JSON array of n distinct orders.
+func checkOrderList(resp *http.Response, body []byte, n int) error {
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /management/v2/product-orders: %d %.200s", resp.StatusCode, body)
+	}
+	var list []struct {
+		ID     string `json:"productOrderId"`
+		Status string `json:"status"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		return fmt.Errorf("GET /management/v2/product-orders: not a complete JSON array (%d bytes): %w", len(body), err)
+	}
+	if len(list) != n {
+		return fmt.Errorf("GET /management/v2/product-orders: %d orders, want %d", len(list), n)
+	}
+	seen := make(map[string]bool, n)
+	for i, o := range list {
+		if o.ID == "" || seen[o.ID] || o.Status != "RECEIVED" {
+			return fmt.Errorf("GET /management/v2/product-orders: item %d is %+v", i, o)
+		}
+		seen[o.ID] = true
+	}
+	return nil
+}
+
+// watchList downloads path cfg.ListRuns times, checking each answer, and reads the server's peak
+// RSS meanwhile.
+func watchList(ctx context.Context, cfg ScaleConfig, client *http.Client, srv *Process, hdr http.Header, path string, n int,
+	check func(*http.Response, []byte, int) error, logf func(string, ...any)) (ListReport, error) {
+	rep := ListReport{Path: path, Units: n, Runs: cfg.ListRuns, Target: TargetListExtraRSS}
 	before, err := srv.Mem()
 	if err != nil {
 		return rep, err
@@ -388,7 +448,7 @@ func measureList(ctx context.Context, cfg ScaleConfig, client *http.Client, srv 
 	}()
 	for run := 0; run < cfg.ListRuns; run++ {
 		start := time.Now()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/management/v1/sales-units", nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
 		req.Header = hdr.Clone()
 		resp, err := client.Do(req)
 		if err != nil {
@@ -400,9 +460,9 @@ func measureList(ctx context.Context, cfg ScaleConfig, client *http.Client, srv 
 		took := time.Since(start)
 		if err != nil {
 			close(stop)
-			return rep, fmt.Errorf("GET /management/v1/sales-units: %w after %d bytes", err, len(body))
+			return rep, fmt.Errorf("GET %s: %w after %d bytes", path, err, len(body))
 		}
-		if err := checkList(resp, body, cfg.Units); err != nil {
+		if err := check(resp, body, n); err != nil {
 			close(stop)
 			return rep, err
 		}
@@ -413,7 +473,7 @@ func measureList(ctx context.Context, cfg ScaleConfig, client *http.Client, srv 
 		if rep.BestSeconds == 0 || took.Seconds() < rep.BestSeconds {
 			rep.BestSeconds = took.Seconds()
 		}
-		logf("list of %d units: %.3f s, %d bytes", cfg.Units, took.Seconds(), len(body))
+		logf("GET %s, %d items: %.3f s, %d bytes", path, n, took.Seconds(), len(body))
 	}
 	close(stop)
 	wg.Wait()

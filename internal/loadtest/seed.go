@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/auth"
 	"github.com/vippsmgmt/vippsmgmt/internal/clock"
@@ -136,4 +138,53 @@ func insertUnitsSQL(n int) string {
 		fmt.Fprintf(&q, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", b+1, b+2, b+3, b+4, b+5, b+6, b+7, b+8, b+9, b+10, b+11)
 	}
 	return q.String()
+}
+
+// SeedOrders adds n prefilled product orders, all RECEIVED and fresh, to the partner Seed made
+// on dsn, in one transaction of multi-row INSERTs.
+func SeedOrders(ctx context.Context, dsn string, s *Seeded, n int) (time.Duration, error) {
+	store, err := sqlstore.Open(ctx, dsn, clock.New())
+	if err != nil {
+		return 0, err
+	}
+	defer store.Close()
+	start := time.Now()
+	tx, err := store.SQL().BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	now := time.Now().UnixMicro()
+	details := `{"salesUnitName":"Load test shop","productUseCase":"Website"}`
+	const cols = 10
+	args := make([]any, 0, seedBatch*cols)
+	for done := 0; done < n; {
+		k := min(seedBatch, n-done)
+		args = args[:0]
+		for i := done; i < done+k; i++ {
+			id := uuid.NewString()
+			// Distinct times keep the newest-first order of the list well defined.
+			at := now - int64(i)
+			args = append(args, id, vippsmgmt.OrderPrefill, s.PartnerID, vippsmgmt.StatusReceived, s.Merchant.Scheme, s.Merchant.ID,
+				"PAYMENT_INTEGRATION", details, at, at)
+		}
+		var q strings.Builder
+		q.WriteString(`INSERT INTO product_orders (id, type, partner_id, status, merchant_scheme, merchant_id, product_type, details,
+			created_at, updated_at) VALUES `)
+		for i := 0; i < k; i++ {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			b := i * cols
+			fmt.Fprintf(&q, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", b+1, b+2, b+3, b+4, b+5, b+6, b+7, b+8, b+9, b+10)
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return 0, fmt.Errorf("seed product orders: %w", err)
+		}
+		done += k
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
 }

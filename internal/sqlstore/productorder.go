@@ -192,7 +192,33 @@ func (d *DB) lockOrder(ctx context.Context, tx *sql.Tx, id string) (*vippsmgmt.P
 
 // FindProductOrders lists orders newest first.
 func (d *DB) FindProductOrders(ctx context.Context, f vippsmgmt.ProductOrderFilter) ([]*vippsmgmt.ProductOrder, error) {
-	var q query
+	q := d.productOrderQuery(f)
+	return queryAll(ctx, d, q.String(), q.args, scanOrder)
+}
+
+// EachProductOrder hands the orders FindProductOrders would list to fn one at a time, as it reads
+// them, so a list of any length costs one order's memory.
+func (d *DB) EachProductOrder(ctx context.Context, f vippsmgmt.ProductOrderFilter, fn func(*vippsmgmt.ProductOrder) error) error {
+	q := d.productOrderQuery(f)
+	rows, err := d.db.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return d.formatError(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return d.formatError(err)
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	return d.formatError(rows.Err())
+}
+
+func (d *DB) productOrderQuery(f vippsmgmt.ProductOrderFilter) *query {
+	q := &query{}
 	if f.WithoutDetails {
 		q.add(selectOrderSummary, ` WHERE 1 = 1`)
 	} else {
@@ -220,7 +246,7 @@ func (d *DB) FindProductOrders(ctx context.Context, f vippsmgmt.ProductOrderFilt
 	if f.Limit > 0 {
 		q.add(` LIMIT `, strconv.Itoa(f.Limit))
 	}
-	return queryAll(ctx, d, q.String(), q.args, scanOrder)
+	return q
 }
 
 // expiryCutoff is the newest created_at of a prefill that is expired now.

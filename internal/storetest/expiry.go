@@ -53,6 +53,19 @@ func testExpiry(t *testing.T, e *env) {
 	if len(withExpired) != 4 {
 		t.Errorf("IncludeExpired: got %d orders, want 4", len(withExpired))
 	}
+	// EachProductOrder streams exactly what FindProductOrders lists, in the same order.
+	for _, f := range []vippsmgmt.ProductOrderFilter{{IncludeExpired: true}, {PartnerID: ptr("acme")}, {WithoutDetails: true, IncludeExpired: true}} {
+		listed, err := e.s.FindProductOrders(e.ctx, f)
+		must(t, err)
+		var streamed []*vippsmgmt.ProductOrder
+		must(t, e.s.EachProductOrder(e.ctx, f, func(o *vippsmgmt.ProductOrder) error {
+			streamed = append(streamed, o)
+			return nil
+		}))
+		if diff := cmp.Diff(listed, streamed); diff != "" {
+			t.Errorf("EachProductOrder(%+v) differs from FindProductOrders (-listed +streamed):\n%s", f, diff)
+		}
+	}
 	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, viewed.ID, vippsmgmt.StepSubmit, nil, "")), vippsmgmt.ECONFLICT)
 	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, received.ID, vippsmgmt.StepView, nil, "")), vippsmgmt.ECONFLICT)
 

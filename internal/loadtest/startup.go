@@ -1,0 +1,71 @@
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// Targets of the start-up measurement.
+const (
+	TargetStartup = 100 * time.Millisecond // fresh database to a healthy server
+	TargetIdleRSS = 25 << 20               // bytes, a second after start-up
+)
+
+// StartupReport is how long `vippsmgmt serve` takes from exec to a healthy /healthz on a fresh
+// SQLite database (migrations, demo data, no signing key yet), its CPU time meanwhile, and its
+// resident memory once idle; medians of several starts.
+type StartupReport struct {
+	Runs          int       `json:"runs"`
+	WallMs        []float64 `json:"wallMs"`
+	MedianWallMs  float64   `json:"medianWallMs"`
+	MedianCPUMs   float64   `json:"medianCpuMs"`
+	MedianIdleRSS uint64    `json:"medianIdleRssBytes"`
+	Target        float64   `json:"targetMs"`
+	TargetRSS     uint64    `json:"targetIdleRssBytes"`
+	Pass          bool      `json:"pass"`
+	PassRSS       bool      `json:"passRss"`
+}
+
+// measureStartup starts the server runs times, each on a fresh database.
+func measureStartup(ctx context.Context, cfg ScaleConfig, runs int, logf func(string, ...any)) (StartupReport, error) {
+	rep := StartupReport{Runs: runs, Target: float64(TargetStartup.Milliseconds()), TargetRSS: TargetIdleRSS}
+	var cpu []float64
+	var rss []uint64
+	for i := range runs {
+		dsn := "sqlite:" + filepath.Join(cfg.Dir, fmt.Sprintf("startup-%d.db", i))
+		start := time.Now()
+		p, err := StartServer(ctx, ServerConfig{Bin: cfg.Bin, DB: dsn})
+		if err != nil {
+			return rep, err
+		}
+		wall := time.Since(start)
+		c, _ := ReadCPU(p.PID)
+		// Idle: the signing key generated after start-up and the first sweep are done.
+		time.Sleep(time.Second)
+		m, err := p.Mem()
+		_ = p.Stop()
+		if err != nil {
+			return rep, err
+		}
+		rep.WallMs = append(rep.WallMs, round1(float64(wall.Microseconds())/1000))
+		cpu = append(cpu, float64(c.Milliseconds()))
+		rss = append(rss, m.RSS)
+	}
+	rep.MedianWallMs = median(rep.WallMs)
+	rep.MedianCPUMs = median(cpu)
+	slices.Sort(rss)
+	rep.MedianIdleRSS = rss[len(rss)/2]
+	rep.Pass = rep.MedianWallMs < rep.Target
+	rep.PassRSS = rep.MedianIdleRSS < rep.TargetRSS
+	logf("start-up: median %.0f ms (CPU %.0f ms), idle RSS %.1f MiB", rep.MedianWallMs, rep.MedianCPUMs, mib(rep.MedianIdleRSS))
+	return rep, nil
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
