@@ -519,6 +519,13 @@ type productOrderStream struct {
 	ctx    context.Context
 	s      *Server
 	filter vippsmgmt.ProductOrderFilter
+	// v1 is the deprecated v1 list: prefilled orders only, marked Deprecation: true.
+	v1 bool
+}
+
+// VisitGetProductOrdersV1Response writes the v1 list.
+func (l productOrderStream) VisitGetProductOrdersV1Response(w http.ResponseWriter) error {
+	return l.VisitGetProductOrdersResponse(w)
 }
 
 func (l productOrderStream) VisitGetProductOrdersResponse(w http.ResponseWriter) error {
@@ -526,12 +533,18 @@ func (l productOrderStream) VisitGetProductOrdersResponse(w http.ResponseWriter)
 	started := false
 	start := func() {
 		w.Header()["Content-Type"] = jsonUTF8ContentType
+		if l.v1 {
+			w.Header().Set("Deprecation", "true")
+		}
 		w.WriteHeader(http.StatusOK)
 		bw.WriteByte('[')
 		started = true
 	}
 	now := l.s.clock.Now()
 	err := l.s.store.EachProductOrder(l.ctx, l.filter, func(o *vippsmgmt.ProductOrder) error {
+		if l.v1 && o.Type != vippsmgmt.OrderPrefill {
+			return nil
+		}
 		b, err := json.Marshal(l.s.orderOut(o, now))
 		if err != nil {
 			return err
@@ -561,20 +574,15 @@ func (l productOrderStream) VisitGetProductOrdersResponse(w http.ResponseWriter)
 // GetProductOrdersV1 serves the deprecated GET /management/v1/product-orders: the v2 list of
 // the orders the partner prefilled, without template and manual orders.
 func (s *Server) GetProductOrdersV1(ctx context.Context, req openapi.GetProductOrdersV1RequestObject) (openapi.GetProductOrdersV1ResponseObject, error) {
-	all, err := s.GetProductOrders(ctx, openapi.GetProductOrdersRequestObject{Params: openapi.GetProductOrdersParams{IncludeExpired: req.Params.IncludeExpired}})
+	c, err := partnerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := []openapi.ProductOrderDetailsResponseV2{}
-	for _, o := range all.(openapi.GetProductOrders200ApplicationJSONCharsetUTF8Response) {
-		if o.ProductOrderType != nil && *o.ProductOrderType == openapi.PREFILL {
-			out = append(out, o)
-		}
+	f := vippsmgmt.ProductOrderFilter{PartnerID: &c.PartnerID, WithoutDetails: true}
+	if req.Params.IncludeExpired != nil {
+		f.IncludeExpired = *req.Params.IncludeExpired
 	}
-	deprecation := "true"
-	return openapi.GetProductOrdersV1200ApplicationJSONCharsetUTF8Response{
-		Body: out, Headers: openapi.GetProductOrdersV1200ResponseHeaders{Deprecation: &deprecation},
-	}, nil
+	return productOrderStream{ctx: ctx, s: s, filter: f, v1: true}, nil
 }
 
 func (s *Server) orderOut(o *vippsmgmt.ProductOrder, now time.Time) openapi.ProductOrderDetailsResponseV2 {
