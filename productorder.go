@@ -168,13 +168,20 @@ type ProductOrder struct {
 	ExpiredAt          *time.Time
 }
 
+// ExpiringStatuses are the stored statuses of a prefill that expires: not yet submitted.
+var ExpiringStatuses = []string{StatusReceived, StatusMerchantViewed}
+
 // ExpiresAt is when an unsubmitted prefilled order expires.
 func (o *ProductOrder) ExpiresAt() time.Time { return o.CreatedAt.Add(PrefillLifetime) }
+
+// ExpiryCutoff is the newest CreatedAt of a prefill that is expired at now. Stores select expired
+// orders with it (created at or before the cutoff), which is what StatusAt decides for one order.
+func ExpiryCutoff(now time.Time) time.Time { return now.Add(-PrefillLifetime) }
 
 // StatusAt is the status at now: unsubmitted prefills are EXPIRED from ExpiresAt on, whether or not
 // a sweep has written it yet.
 func (o *ProductOrder) StatusAt(now time.Time) string {
-	if o.Type == OrderPrefill && (o.Status == StatusReceived || o.Status == StatusMerchantViewed) && !now.Before(o.ExpiresAt()) {
+	if o.Type == OrderPrefill && oneOf(o.Status, ExpiringStatuses...) && !o.CreatedAt.After(ExpiryCutoff(now)) {
 		return StatusExpired
 	}
 	return o.Status
@@ -303,6 +310,48 @@ type ProductOrderFilter struct {
 type Approval struct {
 	MSN          string `json:"msn,omitempty"`
 	MerchantName string `json:"merchantName,omitempty"`
+}
+
+// ApprovalMerchant is the merchant an approval creates when the order's is not known yet: named
+// by the operator, active, in the country of the order's business identifier.
+func (o *ProductOrder) ApprovalMerchant(name string, now time.Time) (*Merchant, error) {
+	if name == "" {
+		return nil, Errorf(EINVALID, "merchantName is required for a new merchant")
+	}
+	cc := o.BusinessIdentifier.CountryCode()
+	if cc == "" {
+		return nil, Errorf(EINVALID, "The business identifier scheme %s names no country.", o.BusinessIdentifier.Scheme)
+	}
+	m := &Merchant{BusinessIdentifier: o.BusinessIdentifier, Name: name, Status: MerchantActive, CountryCode: cc,
+		CreatedAt: now, UpdatedAt: now}
+	return m, m.Validate()
+}
+
+// ApprovalSalesUnit is the sales unit approving the order creates under msn for merchant m: named
+// as the order asks or else after the merchant, connected to the order's partner with its price
+// package and settlement account, taking payments unless the product is LOGIN, with reserve
+// capture, and recurring payments as the order says.
+func (o *ProductOrder) ApprovalSalesUnit(msn string, m *Merchant, now time.Time) *SalesUnit {
+	name := m.Name
+	if o.Details.SalesUnitName != nil && *o.Details.SalesUnitName != "" {
+		name = *o.Details.SalesUnitName
+	}
+	paymentAllowed := o.ProductType != "LOGIN"
+	recurring := o.Details.HasRecurring != nil && *o.Details.HasRecurring
+	capture := CaptureReserve
+	return &SalesUnit{
+		MSN:                   msn,
+		Name:                  name,
+		Status:                SalesUnitActive,
+		Merchant:              o.BusinessIdentifier,
+		MerchantStatus:        m.Status,
+		PartnerID:             o.PartnerID,
+		SettlementBankAccount: o.Details.SettlementBankAccount,
+		Configuration:         &Configuration{PaymentAllowed: &paymentAllowed, CaptureType: &capture, RecurringAllowed: &recurring},
+		PricePackageID:        o.Details.PricePackageID,
+		CreatedAt:             now,
+		UpdatedAt:             now,
+	}
 }
 
 // Idempotency identifies a write that may be retried: the caller's key and a hash of the request.

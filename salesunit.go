@@ -87,15 +87,23 @@ type SalesUnit struct {
 	UpdatedAt             time.Time
 }
 
+// SalesUnitNameProblem says what is wrong with a sales unit's name, or "" when nothing is: the one
+// rule for the names of stored sales units, wherever they come from. (A prefill's salesUnitName has
+// the contract's stricter rule, ValidSalesUnitName.)
+func SalesUnitNameProblem(name string) string {
+	if n := len([]rune(name)); n < 1 || n > 50 {
+		return "must be 1 to 50 characters"
+	}
+	return BlankProblem(name)
+}
+
 // Validate checks a sales unit before it is stored.
 func (s *SalesUnit) Validate() error {
 	var errs []FieldError
 	if !ValidMSN(s.MSN) {
 		errs = append(errs, FieldError{"msn", "must be 4 to 10 digits"})
 	}
-	if n := len([]rune(s.Name)); n < 1 || n > 50 {
-		errs = append(errs, FieldError{"name", "must be 1 to 50 characters"})
-	} else if p := BlankProblem(s.Name); p != "" {
+	if p := SalesUnitNameProblem(s.Name); p != "" {
 		errs = append(errs, FieldError{"name", p})
 	}
 	if s.Status != SalesUnitActive && s.Status != SalesUnitInactive {
@@ -131,4 +139,26 @@ type SalesUnitUpdate struct {
 	Configuration *Configuration
 	PartnerID     *string
 	ClearPartner  bool
+}
+
+// Apply changes s as the update says and checks the result: the one rule for an operator's change
+// to a sales unit, whichever entry point it comes from.
+func (u SalesUnitUpdate) Apply(s *SalesUnit) error {
+	if u.Name != nil {
+		s.Name = *u.Name
+	}
+	if u.Status != nil {
+		s.Status = *u.Status
+	}
+	if u.Configuration != nil {
+		c := *u.Configuration
+		s.Configuration = &c
+	}
+	if u.ClearPartner {
+		s.PartnerID = nil
+	} else if u.PartnerID != nil {
+		p := *u.PartnerID
+		s.PartnerID = &p
+	}
+	return s.Validate()
 }

@@ -21,7 +21,11 @@ type Store interface {
 	// Setting returns the value of name; ENOTFOUND if unset.
 	Setting(ctx context.Context, name string) (string, error)
 
-	// UpsertPartner creates the partner or renames it.
+	// CreatePartner stores a new partner; EINVALID if it is not valid, ECONFLICT if its id is taken.
+	CreatePartner(ctx context.Context, p *Partner) error
+	// RenamePartner changes a partner's name; EINVALID for an invalid name, ENOTFOUND if unknown.
+	RenamePartner(ctx context.Context, id, name string) (*Partner, error)
+	// UpsertPartner creates the partner or renames it, for fixtures that recreate an account.
 	UpsertPartner(ctx context.Context, p *Partner) error
 	// FindPartnerByID returns ENOTFOUND for an unknown partner.
 	FindPartnerByID(ctx context.Context, id string) (*Partner, error)
@@ -42,16 +46,27 @@ type Store interface {
 	// RevokeAPIKey marks the key set revoked; ENOTFOUND if unknown.
 	RevokeAPIKey(ctx context.Context, clientID string) error
 
-	// UpsertMerchant creates the merchant or updates it (natural key: business identifier). A new
-	// merchant keeps CreatedAt and UpdatedAt when they are set; a change to an existing one sets
-	// UpdatedAt to now.
+	// CreateMerchant stores a new merchant; EINVALID if it is not valid, ECONFLICT if its business
+	// identifier is taken.
+	CreateMerchant(ctx context.Context, m *Merchant) error
+	// SetMerchantStatus activates or deactivates a merchant, which shows or hides all its sales
+	// units; EINVALID for another status, ENOTFOUND if unknown.
+	SetMerchantStatus(ctx context.Context, id BusinessIdentifier, status string) (*Merchant, error)
+	// UpsertMerchant creates the merchant or updates it (natural key: business identifier), for
+	// fixtures that recreate an account. A new merchant keeps CreatedAt and UpdatedAt when they are
+	// set; a change to an existing one sets UpdatedAt to now.
 	UpsertMerchant(ctx context.Context, m *Merchant) error
 	// FindMerchant returns ENOTFOUND for an unknown business identifier.
 	FindMerchant(ctx context.Context, id BusinessIdentifier) (*Merchant, error)
 	FindMerchants(ctx context.Context, f MerchantFilter) ([]*Merchant, error)
 
-	// UpsertSalesUnit creates the sales unit or updates it (natural key: MSN); ECONFLICT if the MSN
-	// belongs to another merchant; ENOTFOUND if its merchant, partner or price package is unknown.
+	// CreateSalesUnit stores a new sales unit with MerchantStatus filled in; EINVALID if it is not
+	// valid, ECONFLICT if the MSN is taken, ENOTFOUND if its merchant, partner or price package is
+	// unknown.
+	CreateSalesUnit(ctx context.Context, s *SalesUnit) error
+	// UpsertSalesUnit creates the sales unit or updates it (natural key: MSN), for fixtures;
+	// ECONFLICT if the MSN belongs to another merchant; ENOTFOUND if its merchant, partner or price
+	// package is unknown.
 	UpsertSalesUnit(ctx context.Context, s *SalesUnit) error
 	// FindSalesUnitByMSN returns the unit with MerchantStatus filled in; ENOTFOUND if unknown.
 	FindSalesUnitByMSN(ctx context.Context, msn string) (*SalesUnit, error)
@@ -63,8 +78,11 @@ type Store interface {
 	// UpdateSalesUnit applies upd; ENOTFOUND if unknown.
 	UpdateSalesUnit(ctx context.Context, msn string, upd SalesUnitUpdate) (*SalesUnit, error)
 
-	// UpsertPricePackage creates or updates a price package (natural key: its id); ECONFLICT if the
-	// id belongs to another partner.
+	// CreatePricePackage stores a new price package; EINVALID if it is not valid, ENOTFOUND if its
+	// partner is unknown, ECONFLICT if the id is taken.
+	CreatePricePackage(ctx context.Context, p *PricePackage) error
+	// UpsertPricePackage creates or updates a price package (natural key: its id), for fixtures;
+	// ECONFLICT if the id belongs to another partner.
 	UpsertPricePackage(ctx context.Context, p *PricePackage) error
 	// FindPricePackages lists a partner's packages ("" lists all).
 	FindPricePackages(ctx context.Context, partnerID string) ([]*PricePackage, error)
@@ -106,7 +124,7 @@ type Store interface {
 
 	// FindNotifications lists the outbox, newest first.
 	FindNotifications(ctx context.Context, limit int) ([]*Notification, error)
-	// ClaimUnsentNotifications returns up to limit unsent notifications for a sender.
+	// FindUnsentNotifications returns up to limit unsent notifications for a sender, oldest first.
 	FindUnsentNotifications(ctx context.Context, limit int) ([]*Notification, error)
 	// MarkNotification records a send attempt: sent at sentAt, or failed with errText.
 	MarkNotification(ctx context.Context, id int64, sentAt *time.Time, errText string) error

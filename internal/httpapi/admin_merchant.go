@@ -47,14 +47,7 @@ func (s *Server) AdminCreateMerchant(ctx context.Context, req openapi.AdminCreat
 	if err := convertJSON(b.BusinessPostAddress, &m.BusinessPostAddress); err != nil {
 		return nil, err
 	}
-	if err := m.Validate(); err != nil {
-		return nil, err
-	}
-	if err := s.store.UpsertMerchant(ctx, m); err != nil {
-		return nil, err
-	}
-	m, err := s.store.FindMerchant(ctx, m.BusinessIdentifier)
-	if err != nil {
+	if err := s.store.CreateMerchant(ctx, m); err != nil {
 		return nil, err
 	}
 	return openapi.AdminCreateMerchant201JSONResponse(merchantOut(m)), nil

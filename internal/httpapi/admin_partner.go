@@ -26,14 +26,7 @@ func (s *Server) AdminCreatePartner(ctx context.Context, req openapi.AdminCreate
 		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "The request body is required.")
 	}
 	p := &vippsmgmt.Partner{ID: req.Body.PartnerId, Name: req.Body.Name}
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	if err := s.store.UpsertPartner(ctx, p); err != nil {
-		return nil, err
-	}
-	p, err := s.store.FindPartnerByID(ctx, p.ID)
-	if err != nil {
+	if err := s.store.CreatePartner(ctx, p); err != nil {
 		return nil, err
 	}
 	return openapi.AdminCreatePartner201JSONResponse{PartnerId: p.ID, Name: p.Name, CreatedAt: p.CreatedAt}, nil

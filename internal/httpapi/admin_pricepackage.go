@@ -30,9 +30,6 @@ func (s *Server) AdminCreatePricePackage(ctx context.Context, req openapi.AdminC
 	if req.Body == nil {
 		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "The request body is required.")
 	}
-	if _, err := s.store.FindPartnerByID(ctx, req.PartnerId); err != nil {
-		return nil, err
-	}
 	b := req.Body
 	p := &vippsmgmt.PricePackage{PartnerID: req.PartnerId, Name: b.Name, Description: b.Description,
 		VisibleInSignupForm: b.VisibleInSignupForm, Commission: b.Commission}
@@ -49,10 +46,7 @@ func (s *Server) AdminCreatePricePackage(ctx context.Context, req openapi.AdminC
 		m := string(*b.Market)
 		p.Market = &m
 	}
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	if err := s.store.UpsertPricePackage(ctx, p); err != nil {
+	if err := s.store.CreatePricePackage(ctx, p); err != nil {
 		return nil, err
 	}
 	return openapi.AdminCreatePricePackage201JSONResponse(pricePackageOut(p)), nil

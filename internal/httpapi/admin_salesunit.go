@@ -76,17 +76,7 @@ func (s *Server) AdminCreateSalesUnit(ctx context.Context, req openapi.AdminCrea
 			return nil, err
 		}
 	}
-	if err := su.Validate(); err != nil {
-		return nil, err
-	}
-	if existing, err := s.store.FindSalesUnitByMSN(ctx, su.MSN); err == nil && existing != nil {
-		return nil, vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "MSN %s is already in use.", su.MSN)
-	}
-	if err := s.store.UpsertSalesUnit(ctx, su); err != nil {
-		return nil, err
-	}
-	su, err := s.store.FindSalesUnitByMSN(ctx, su.MSN)
-	if err != nil {
+	if err := s.store.CreateSalesUnit(ctx, su); err != nil {
 		return nil, err
 	}
 	return openapi.AdminCreateSalesUnit201JSONResponse(s.adminSalesUnitOut(su)), nil
@@ -120,14 +110,6 @@ func (s *Server) AdminUpdateSalesUnit(ctx context.Context, req openapi.AdminUpda
 			return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "partnerId: must be a partner id or null")
 		}
 		upd.PartnerID = &id
-	}
-	var fields []vippsmgmt.FieldError
-	if upd.Name != nil && (len([]rune(*upd.Name)) < 1 || len([]rune(*upd.Name)) > 50) {
-		fields = append(fields, vippsmgmt.FieldError{Field: "name", Problem: "must be 1 to 50 characters"})
-	}
-	fields = append(fields, upd.Configuration.Validate("configuration")...)
-	if err := vippsmgmt.InvalidFields(fields); err != nil {
-		return nil, err
 	}
 	su, err := s.store.UpdateSalesUnit(ctx, req.Msn, upd)
 	if err != nil {

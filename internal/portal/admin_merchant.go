@@ -37,25 +37,12 @@ func (p *Portal) showMerchants(w http.ResponseWriter, r *http.Request, s *sessio
 // handleMerchantCreate serves POST /console/merchants.
 func (p *Portal) handleMerchantCreate(w http.ResponseWriter, r *http.Request, s *session) {
 	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
-	now := p.clock.Now()
 	m := &vippsmgmt.Merchant{
 		BusinessIdentifier: vippsmgmt.BusinessIdentifier{Scheme: f("scheme"), ID: f("id")},
 		Name:               f("name"), Status: vippsmgmt.MerchantActive, CountryCode: strings.ToUpper(f("countryCode")),
-		CreatedAt: now, UpdatedAt: now,
 	}
 	retry := func(status int, msg string) { p.showMerchants(w, r, s, status, msg, r.PostForm) }
-	if err := m.Validate(); err != nil {
-		p.failed(w, r, err, retry)
-		return
-	}
-	if _, err := p.store.FindMerchant(r.Context(), m.BusinessIdentifier); err == nil {
-		retry(http.StatusConflict, "The merchant "+m.BusinessIdentifier.String()+" already exists.")
-		return
-	} else if vippsmgmt.ErrorCode(err) != vippsmgmt.ENOTFOUND {
-		p.serverError(w, r, err)
-		return
-	}
-	if err := p.store.UpsertMerchant(r.Context(), m); err != nil {
+	if err := p.store.CreateMerchant(r.Context(), m); err != nil {
 		p.failed(w, r, err, retry)
 		return
 	}
@@ -68,16 +55,7 @@ func (p *Portal) handleMerchantStatus(w http.ResponseWriter, r *http.Request, s 
 	ctx := r.Context()
 	retry := func(status int, msg string) { p.showMerchants(w, r, s, status, msg, nil) }
 	status := r.PostFormValue("status")
-	if status != vippsmgmt.MerchantActive && status != vippsmgmt.MerchantDeactivated {
-		retry(http.StatusBadRequest, "status: must be ACTIVE or DEACTIVATED")
-		return
-	}
-	m, err := p.store.FindMerchant(ctx, vippsmgmt.BusinessIdentifier{Scheme: r.PostFormValue("scheme"), ID: r.PostFormValue("id")})
-	if err == nil {
-		m.Status = status
-		m.UpdatedAt = p.clock.Now()
-		err = p.store.UpsertMerchant(ctx, m)
-	}
+	m, err := p.store.SetMerchantStatus(ctx, vippsmgmt.BusinessIdentifier{Scheme: r.PostFormValue("scheme"), ID: r.PostFormValue("id")}, status)
 	if err != nil {
 		p.failed(w, r, err, retry)
 		return

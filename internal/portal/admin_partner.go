@@ -41,19 +41,7 @@ func (p *Portal) showPartners(w http.ResponseWriter, r *http.Request, s *session
 func (p *Portal) handlePartnerCreate(w http.ResponseWriter, r *http.Request, s *session) {
 	pa := &vippsmgmt.Partner{ID: strings.TrimSpace(r.PostFormValue("partnerId")), Name: strings.TrimSpace(r.PostFormValue("name"))}
 	retry := func(status int, msg string) { p.showPartners(w, r, s, status, msg, r.PostForm) }
-	if err := pa.Validate(); err != nil {
-		p.failed(w, r, err, retry)
-		return
-	}
-	// Upsert would rename an existing partner; creating one must not.
-	if _, err := p.store.FindPartnerByID(r.Context(), pa.ID); err == nil {
-		retry(http.StatusConflict, "A partner with the id "+pa.ID+" already exists.")
-		return
-	} else if vippsmgmt.ErrorCode(err) != vippsmgmt.ENOTFOUND {
-		p.serverError(w, r, err)
-		return
-	}
-	if err := p.store.UpsertPartner(r.Context(), pa); err != nil {
+	if err := p.store.CreatePartner(r.Context(), pa); err != nil {
 		p.failed(w, r, err, retry)
 		return
 	}
@@ -100,16 +88,7 @@ func (p *Portal) showPartner(w http.ResponseWriter, r *http.Request, s *session,
 
 // handlePartnerRename serves POST /console/partners/{id}.
 func (p *Portal) handlePartnerRename(w http.ResponseWriter, r *http.Request, s *session) {
-	ctx := r.Context()
-	pa, err := p.store.FindPartnerByID(ctx, r.PathValue("id"))
-	if err != nil {
-		p.failed(w, r, err, func(status int, msg string) { p.showPartner(w, r, s, status, msg, r.PostForm, nil) })
-		return
-	}
-	pa.Name = strings.TrimSpace(r.PostFormValue("name"))
-	if err := pa.Validate(); err == nil {
-		err = p.store.UpsertPartner(ctx, pa)
-	}
+	pa, err := p.store.RenamePartner(r.Context(), r.PathValue("id"), strings.TrimSpace(r.PostFormValue("name")))
 	if err != nil {
 		p.failed(w, r, err, func(status int, msg string) { p.showPartner(w, r, s, status, msg, r.PostForm, nil) })
 		return

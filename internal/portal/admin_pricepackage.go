@@ -67,22 +67,7 @@ func (p *Portal) handlePricePackageCreate(w http.ResponseWriter, r *http.Request
 		pp.VisibleInSignupForm = &b
 	}
 	retry := func(status int, msg string) { p.showPricePackages(w, r, s, status, msg, r.PostForm) }
-	if err := pp.Validate(); err != nil {
-		p.failed(w, r, err, retry)
-		return
-	}
-	if _, err := p.store.FindPartnerByID(ctx, pp.PartnerID); err != nil {
-		p.failed(w, r, err, retry)
-		return
-	}
-	if _, err := p.store.FindPricePackageByID(ctx, pp.ID); err == nil {
-		retry(http.StatusConflict, "A price package with the id "+pp.ID+" already exists.")
-		return
-	} else if vippsmgmt.ErrorCode(err) != vippsmgmt.ENOTFOUND {
-		p.serverError(w, r, err)
-		return
-	}
-	if err := p.store.UpsertPricePackage(ctx, pp); err != nil {
+	if err := p.store.CreatePricePackage(ctx, pp); err != nil {
 		p.failed(w, r, err, retry)
 		return
 	}

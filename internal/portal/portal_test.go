@@ -683,6 +683,22 @@ func TestConsolePartnersAndKeys(t *testing.T) {
 	w = e.do(req{method: "POST", path: "/console/partners", cookie: c, form: v})
 	wantStatus(t, w, http.StatusBadRequest)
 
+	// Renaming to nothing is refused on the partner's page and changes nothing.
+	rn := url.Values{csrfField: {v.Get(csrfField)}, "name": {"  "}}
+	w = e.do(req{method: "POST", path: "/console/partners/newco", cookie: c, form: rn})
+	wantStatus(t, w, http.StatusBadRequest)
+	if pa, err := e.store.FindPartnerByID(context.Background(), "newco"); err != nil || pa.Name != "NewCo AS" {
+		t.Errorf("after a refused rename: %+v, %v", pa, err)
+	}
+	rn.Set("name", "NewCo Renamed AS")
+	w = e.do(req{method: "POST", path: "/console/partners/newco", cookie: c, form: rn})
+	wantStatus(t, w, http.StatusSeeOther)
+	if pa, err := e.store.FindPartnerByID(context.Background(), "newco"); err != nil || pa.Name != "NewCo Renamed AS" {
+		t.Errorf("after a rename: %+v, %v", pa, err)
+	}
+	w = e.do(req{method: "POST", path: "/console/partners/nobody", cookie: c, form: rn})
+	wantStatus(t, w, http.StatusNotFound)
+
 	w, doc = e.get("/console/partners/newco", c)
 	wantStatus(t, w, http.StatusOK)
 	checkPage(t, doc)

@@ -13,6 +13,85 @@ import (
 const selectMerchant = `SELECT scheme, id, name, status, country_code, business_address, business_post_address,
 	created_at, updated_at FROM merchants`
 
+// CreateMerchant stores a new merchant; ECONFLICT if its business identifier is taken.
+func (d *DB) CreateMerchant(ctx context.Context, m *vippsmgmt.Merchant) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		inserted, err := d.insertMerchant(ctx, tx, m)
+		if err == nil && !inserted {
+			return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "The merchant %s already exists.", m.BusinessIdentifier)
+		}
+		return err
+	})
+}
+
+// insertMerchant inserts m unless its business identifier exists and reports whether it did. A
+// new merchant takes CreatedAt and UpdatedAt when they are set, now otherwise.
+func (d *DB) insertMerchant(ctx context.Context, tx *sql.Tx, m *vippsmgmt.Merchant) (bool, error) {
+	addr, err := jsonArg(m.BusinessAddress)
+	if err != nil {
+		return false, err
+	}
+	post, err := jsonArg(m.BusinessPostAddress)
+	if err != nil {
+		return false, err
+	}
+	now := d.now()
+	created, updated := m.CreatedAt, m.UpdatedAt
+	if created.IsZero() {
+		created = now
+	}
+	if updated.IsZero() {
+		updated = now
+	}
+	// Insert first so concurrent writes of a new merchant cannot both miss and then collide.
+	res, err := tx.ExecContext(ctx, `INSERT INTO merchants
+		(scheme, id, name, status, country_code, business_address, business_post_address, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (scheme, id) DO NOTHING`,
+		m.BusinessIdentifier.Scheme, m.BusinessIdentifier.ID, m.Name, m.Status, m.CountryCode, addr, post, micros(created), micros(updated))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n != 1 {
+		return false, err
+	}
+	m.CreatedAt, m.UpdatedAt = created, updated
+	return true, nil
+}
+
+// SetMerchantStatus activates or deactivates a merchant; the same status again changes nothing,
+// not even UpdatedAt.
+func (d *DB) SetMerchantStatus(ctx context.Context, id vippsmgmt.BusinessIdentifier, status string) (*vippsmgmt.Merchant, error) {
+	defer d.unitsChanged()
+	var m *vippsmgmt.Merchant
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		m, err = scanMerchant(tx.QueryRowContext(ctx, selectMerchant+` WHERE scheme = $1 AND id = $2`+d.forUpdate(), id.Scheme, id.ID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("Merchant %s was not found.", id)
+		} else if err != nil {
+			return err
+		}
+		if m.Status == status {
+			return nil
+		}
+		m.Status, m.UpdatedAt = status, d.now()
+		if err := m.Validate(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE merchants SET status = $3, updated_at = $4 WHERE scheme = $1 AND id = $2`,
+			id.Scheme, id.ID, status, micros(m.UpdatedAt))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // UpsertMerchant creates the merchant or updates it; same data twice changes nothing, not even
 // UpdatedAt. A new merchant takes CreatedAt and UpdatedAt when they are set (fixtures recreate an
 // account as it was); an existing one keeps its CreatedAt, and a change sets UpdatedAt to now.
@@ -21,36 +100,9 @@ func (d *DB) UpsertMerchant(ctx context.Context, m *vippsmgmt.Merchant) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
-	addr, err := jsonArg(m.BusinessAddress)
-	if err != nil {
-		return err
-	}
-	post, err := jsonArg(m.BusinessPostAddress)
-	if err != nil {
-		return err
-	}
 	return d.inTx(ctx, func(tx *sql.Tx) error {
-		now := d.now()
-		created, updated := m.CreatedAt, m.UpdatedAt
-		if created.IsZero() {
-			created = now
-		}
-		if updated.IsZero() {
-			updated = now
-		}
-		// Insert first so concurrent upserts of a new merchant cannot both miss and then collide.
-		res, err := tx.ExecContext(ctx, `INSERT INTO merchants
-			(scheme, id, name, status, country_code, business_address, business_post_address, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (scheme, id) DO NOTHING`,
-			m.BusinessIdentifier.Scheme, m.BusinessIdentifier.ID, m.Name, m.Status, m.CountryCode, addr, post, micros(created), micros(updated))
-		if err != nil {
+		if inserted, err := d.insertMerchant(ctx, tx, m); err != nil || inserted {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 1 {
-			m.CreatedAt, m.UpdatedAt = created, updated
-			return nil
 		}
 		old, err := scanMerchant(tx.QueryRowContext(ctx, selectMerchant+` WHERE scheme = $1 AND id = $2`+d.forUpdate(),
 			m.BusinessIdentifier.Scheme, m.BusinessIdentifier.ID))
@@ -63,10 +115,18 @@ func (d *DB) UpsertMerchant(ctx context.Context, m *vippsmgmt.Merchant) error {
 			m.UpdatedAt = old.UpdatedAt
 			return nil
 		}
-		m.UpdatedAt = now
+		addr, err := jsonArg(m.BusinessAddress)
+		if err != nil {
+			return err
+		}
+		post, err := jsonArg(m.BusinessPostAddress)
+		if err != nil {
+			return err
+		}
+		m.UpdatedAt = d.now()
 		_, err = tx.ExecContext(ctx, `UPDATE merchants SET name = $3, status = $4, country_code = $5,
 			business_address = $6, business_post_address = $7, updated_at = $8 WHERE scheme = $1 AND id = $2`,
-			m.BusinessIdentifier.Scheme, m.BusinessIdentifier.ID, m.Name, m.Status, m.CountryCode, addr, post, micros(now))
+			m.BusinessIdentifier.Scheme, m.BusinessIdentifier.ID, m.Name, m.Status, m.CountryCode, addr, post, micros(m.UpdatedAt))
 		return err
 	})
 }
@@ -121,6 +181,36 @@ func (d *DB) findMerchantTx(ctx context.Context, tx *sql.Tx, id vippsmgmt.Busine
 	return scanMerchant(tx.QueryRowContext(ctx, selectMerchant+` WHERE scheme = $1 AND id = $2`, id.Scheme, id.ID))
 }
 
+// CreatePricePackage stores a new price package; ENOTFOUND if its partner is unknown, ECONFLICT
+// if the id is taken.
+func (d *DB) CreatePricePackage(ctx context.Context, p *vippsmgmt.PricePackage) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := exists(ctx, tx, `SELECT 1 FROM price_packages WHERE id = $1`, p.ID); err == nil {
+			return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "A price package with the id %s already exists.", p.ID)
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		return insertPricePackage(ctx, tx, p)
+	})
+}
+
+// insertPricePackage inserts a price package of a partner that must exist.
+func insertPricePackage(ctx context.Context, tx *sql.Tx, p *vippsmgmt.PricePackage) error {
+	if err := exists(ctx, tx, `SELECT 1 FROM partners WHERE id = $1`, p.PartnerID); errors.Is(err, sql.ErrNoRows) {
+		return notFound("Partner %s was not found.", p.PartnerID)
+	} else if err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO price_packages
+		(id, partner_id, name, description, visible_in_signup_form, product_type, market, commission)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		p.ID, p.PartnerID, p.Name, p.Description, nullBool(p.VisibleInSignupForm), nullStr(p.ProductType), nullStr(p.Market), nullStr(p.Commission))
+	return err
+}
+
 // UpsertPricePackage creates or updates a price package; ECONFLICT if the id belongs to another
 // partner, ENOTFOUND if the partner is unknown.
 func (d *DB) UpsertPricePackage(ctx context.Context, p *vippsmgmt.PricePackage) error {
@@ -132,14 +222,7 @@ func (d *DB) UpsertPricePackage(ctx context.Context, p *vippsmgmt.PricePackage) 
 		err := tx.QueryRowContext(ctx, `SELECT partner_id FROM price_packages WHERE id = $1`+d.forUpdate(), p.ID).Scan(&owner)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			if err := exists(ctx, tx, `SELECT 1 FROM partners WHERE id = $1`, p.PartnerID); err != nil {
-				return notFound("Partner %s was not found.", p.PartnerID)
-			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO price_packages
-				(id, partner_id, name, description, visible_in_signup_form, product_type, market, commission)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-				p.ID, p.PartnerID, p.Name, p.Description, nullBool(p.VisibleInSignupForm), nullStr(p.ProductType), nullStr(p.Market), nullStr(p.Commission))
-			return err
+			return insertPricePackage(ctx, tx, p)
 		case err != nil:
 			return err
 		case owner != p.PartnerID:

@@ -40,6 +40,49 @@ func (d *DB) Setting(ctx context.Context, name string) (string, error) {
 	return value, d.formatError(err)
 }
 
+// CreatePartner stores a new partner; ECONFLICT if the id is taken. The insert decides, so two
+// concurrent creates of one id cannot both succeed.
+func (d *DB) CreatePartner(ctx context.Context, p *vippsmgmt.Partner) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	created := d.now()
+	var at int64
+	err := d.db.QueryRowContext(ctx, `INSERT INTO partners (id, name, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (id) DO NOTHING RETURNING created_at`, p.ID, p.Name, micros(created)).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "A partner with the id %s already exists.", p.ID)
+	} else if err != nil {
+		return d.formatError(err)
+	}
+	p.CreatedAt = fromMicros(at)
+	return nil
+}
+
+// RenamePartner changes a partner's name; ENOTFOUND if unknown, EINVALID for an invalid name.
+func (d *DB) RenamePartner(ctx context.Context, id, name string) (*vippsmgmt.Partner, error) {
+	var p *vippsmgmt.Partner
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		p, err = scanPartner(tx.QueryRowContext(ctx, `SELECT id, name, created_at FROM partners WHERE id = $1`+d.forUpdate(), id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("Partner %s was not found.", id)
+		} else if err != nil {
+			return err
+		}
+		p.Name = name
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE partners SET name = $2 WHERE id = $1`, id, name)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 // UpsertPartner creates the partner or renames it.
 func (d *DB) UpsertPartner(ctx context.Context, p *vippsmgmt.Partner) error {
 	if err := p.Validate(); err != nil {

@@ -238,9 +238,7 @@ func (d *DB) productOrderQuery(f vippsmgmt.ProductOrderFilter) *query {
 		q.add(`)`)
 	}
 	if !f.IncludeExpired {
-		// Mirrors ProductOrder.StatusAt: an unswept prefill is EXPIRED from created_at + lifetime.
-		q.add(` AND status <> 'EXPIRED' AND NOT (type = 'PREFILL' AND status IN ('RECEIVED', 'MERCHANT_VIEWED') AND created_at <= `,
-			q.arg(micros(d.expiryCutoff())), `)`)
+		q.add(` AND status <> '`+vippsmgmt.StatusExpired+`' AND NOT (`+expiringPrefill, q.arg(micros(vippsmgmt.ExpiryCutoff(d.now()))), `)`)
 	}
 	q.add(` ORDER BY created_at DESC, id DESC`)
 	if f.Limit > 0 {
@@ -249,8 +247,10 @@ func (d *DB) productOrderQuery(f vippsmgmt.ProductOrderFilter) *query {
 	return q
 }
 
-// expiryCutoff is the newest created_at of a prefill that is expired now.
-func (d *DB) expiryCutoff() time.Time { return d.now().Add(-vippsmgmt.PrefillLifetime) }
+// expiringPrefill, followed by the cutoff, selects the orders ProductOrder.StatusAt calls EXPIRED
+// while their stored status is not yet: built from the same constants, so the two cannot drift.
+var expiringPrefill = `type = '` + vippsmgmt.OrderPrefill + `' AND status IN ('` +
+	strings.Join(vippsmgmt.ExpiringStatuses, `', '`) + `') AND created_at <= `
 
 // StepProductOrder applies a lifecycle step (view, submit, reject, expire) under a row lock.
 func (d *DB) StepProductOrder(ctx context.Context, id, step string, details *vippsmgmt.OrderDetails, reason string) (*vippsmgmt.ProductOrder, error) {
@@ -318,8 +318,13 @@ func (d *DB) ApproveProductOrder(ctx context.Context, id string, a vippsmgmt.App
 		}
 		m, err := d.findMerchantTx(ctx, tx, o.BusinessIdentifier)
 		if errors.Is(err, sql.ErrNoRows) {
-			if m, err = d.createMerchantForOrder(ctx, tx, o, a.MerchantName, now); err != nil {
+			if m, err = o.ApprovalMerchant(a.MerchantName, now); err != nil {
 				return err
+			}
+			if inserted, err := d.insertMerchant(ctx, tx, m); err != nil {
+				return err
+			} else if !inserted {
+				return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "The merchant %s was created meanwhile; approve again.", m.BusinessIdentifier)
 			}
 		} else if err != nil {
 			return err
@@ -340,33 +345,7 @@ func (d *DB) ApproveProductOrder(ctx context.Context, id string, a vippsmgmt.App
 			return err
 		}
 
-		name := m.Name
-		if o.Details.SalesUnitName != nil && *o.Details.SalesUnitName != "" {
-			name = *o.Details.SalesUnitName
-		}
-		if r := []rune(name); len(r) > 50 {
-			name = string(r[:50])
-		}
-		paymentAllowed := o.ProductType != "LOGIN"
-		recurring := o.Details.HasRecurring != nil && *o.Details.HasRecurring
-		capture := vippsmgmt.CaptureReserve
-		su = &vippsmgmt.SalesUnit{
-			MSN:                   msn,
-			Name:                  name,
-			Status:                vippsmgmt.SalesUnitActive,
-			Merchant:              o.BusinessIdentifier,
-			MerchantStatus:        m.Status,
-			PartnerID:             o.PartnerID,
-			SettlementBankAccount: o.Details.SettlementBankAccount,
-			Configuration: &vippsmgmt.Configuration{
-				PaymentAllowed:   &paymentAllowed,
-				CaptureType:      &capture,
-				RecurringAllowed: &recurring,
-			},
-			PricePackageID: o.Details.PricePackageID,
-			CreatedAt:      now,
-			UpdatedAt:      now,
-		}
+		su = o.ApprovalSalesUnit(msn, m, now)
 		if err := su.Validate(); err != nil {
 			return err
 		}
@@ -386,31 +365,6 @@ func (d *DB) ApproveProductOrder(ctx context.Context, id string, a vippsmgmt.App
 		return nil, nil, err
 	}
 	return o, su, nil
-}
-
-func (d *DB) createMerchantForOrder(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOrder, name string, now time.Time) (*vippsmgmt.Merchant, error) {
-	if name == "" {
-		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "merchantName is required for a new merchant")
-	}
-	cc := o.BusinessIdentifier.CountryCode()
-	if cc == "" {
-		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "The business identifier scheme %s names no country.", o.BusinessIdentifier.Scheme)
-	}
-	m := &vippsmgmt.Merchant{
-		BusinessIdentifier: o.BusinessIdentifier,
-		Name:               name,
-		Status:             vippsmgmt.MerchantActive,
-		CountryCode:        cc,
-		CreatedAt:          now,
-		UpdatedAt:          now,
-	}
-	if err := m.Validate(); err != nil {
-		return nil, err
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO merchants (scheme, id, name, status, country_code, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		m.BusinessIdentifier.Scheme, m.BusinessIdentifier.ID, m.Name, m.Status, m.CountryCode, micros(now), micros(now))
-	return m, err
 }
 
 // nextMSN returns one above the highest 6-digit MSN, starting at 100001. The caller holds the
@@ -457,10 +411,9 @@ func (d *DB) DeleteProductOrder(ctx context.Context, partnerID, id string) error
 // re-checks the status of each row it changes, so concurrent sweeps never count an order twice.
 func (d *DB) ExpireProductOrders(ctx context.Context) (int, error) {
 	now := d.now()
-	res, err := d.db.ExecContext(ctx, `UPDATE product_orders SET status = 'EXPIRED', updated_at = $1,
-		expired_at = created_at + $2
-		WHERE type = 'PREFILL' AND status IN ('RECEIVED', 'MERCHANT_VIEWED') AND created_at <= $3`,
-		micros(now), vippsmgmt.PrefillLifetime.Microseconds(), micros(now.Add(-vippsmgmt.PrefillLifetime)))
+	res, err := d.db.ExecContext(ctx, `UPDATE product_orders SET status = '`+vippsmgmt.StatusExpired+`', updated_at = $1,
+		expired_at = created_at + $2 WHERE `+expiringPrefill+`$3`,
+		micros(now), vippsmgmt.PrefillLifetime.Microseconds(), micros(vippsmgmt.ExpiryCutoff(now)))
 	if err != nil {
 		return 0, d.formatError(err)
 	}

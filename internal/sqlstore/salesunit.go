@@ -15,6 +15,28 @@ const selectSalesUnit = `SELECT s.msn, s.name, s.status, s.merchant_scheme, s.me
 	s.settlement_bank_account, s.configuration, s.price_package_id, s.created_at, s.updated_at
 	FROM sales_units s JOIN merchants m ON m.scheme = s.merchant_scheme AND m.id = s.merchant_id`
 
+// CreateSalesUnit stores a new sales unit; ECONFLICT if the MSN is taken, ENOTFOUND if its
+// merchant, partner or price package is unknown.
+func (d *DB) CreateSalesUnit(ctx context.Context, s *vippsmgmt.SalesUnit) error {
+	defer d.unitsChanged()
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := exists(ctx, tx, `SELECT 1 FROM sales_units WHERE msn = $1`, s.MSN); err == nil {
+			return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "MSN %s is already in use.", s.MSN)
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if err := d.checkSalesUnitRefs(ctx, tx, s); err != nil {
+			return err
+		}
+		s.CreatedAt = d.now()
+		s.UpdatedAt = s.CreatedAt
+		return d.insertSalesUnit(ctx, tx, s)
+	})
+}
+
 // UpsertSalesUnit creates the sales unit or updates it; ECONFLICT if the MSN belongs to another
 // merchant, ENOTFOUND if its merchant, partner or price package is unknown.
 func (d *DB) UpsertSalesUnit(ctx context.Context, s *vippsmgmt.SalesUnit) error {
@@ -206,23 +228,7 @@ func (d *DB) UpdateSalesUnit(ctx context.Context, msn string, upd vippsmgmt.Sale
 			return err
 		}
 		old := *s
-		if upd.Name != nil {
-			s.Name = *upd.Name
-		}
-		if upd.Status != nil {
-			s.Status = *upd.Status
-		}
-		if upd.Configuration != nil {
-			c := *upd.Configuration
-			s.Configuration = &c
-		}
-		if upd.ClearPartner {
-			s.PartnerID = nil
-		} else if upd.PartnerID != nil {
-			p := *upd.PartnerID
-			s.PartnerID = &p
-		}
-		if err := s.Validate(); err != nil {
+		if err := upd.Apply(s); err != nil {
 			return err
 		}
 		if err := d.checkSalesUnitRefs(ctx, tx, s); err != nil {

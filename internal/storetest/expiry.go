@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
 
 	"github.com/vippsmgmt/vippsmgmt"
 )
@@ -128,6 +129,58 @@ func testConcurrentSweeps(t *testing.T, e *env) {
 		wg.Wait()
 		if total != orders {
 			t.Errorf("round %d: concurrent sweeps expired %d orders in total, want %d", round, total, orders)
+		}
+	}
+}
+
+// testExpiryAgreesWithStatusAt: the orders FindProductOrders hides and ExpireProductOrders sweeps
+// are exactly those ProductOrder.StatusAt calls EXPIRED, on both sides of the cutoff.
+func testExpiryAgreesWithStatusAt(t *testing.T, e *env) {
+	e.partner("acme")
+	e.clock.Set(Start.Add(vippsmgmt.PrefillLifetime + time.Hour))
+	now := e.clock.Now()
+	cutoff := vippsmgmt.ExpiryCutoff(now)
+	var orders []*vippsmgmt.ProductOrder
+	for _, typ := range []string{vippsmgmt.OrderPrefill, vippsmgmt.OrderTemplate} {
+		for _, status := range []string{vippsmgmt.StatusReceived, vippsmgmt.StatusMerchantViewed, vippsmgmt.StatusOrderSubmitted, vippsmgmt.StatusRejected} {
+			if typ != vippsmgmt.OrderPrefill && status != vippsmgmt.StatusReceived && status != vippsmgmt.StatusRejected {
+				continue
+			}
+			for _, created := range []time.Time{cutoff.Add(-time.Microsecond), cutoff, cutoff.Add(time.Microsecond)} {
+				o := &vippsmgmt.ProductOrder{ID: uuid.NewString(), Type: typ, Status: status, PartnerID: ptr("acme"),
+					BusinessIdentifier: bid("911111111"), ProductType: "CHECKOUT", CreatedAt: created, UpdatedAt: created}
+				must(t, e.s.UpsertProductOrder(e.ctx, o))
+				orders = append(orders, o)
+			}
+		}
+	}
+	listed, err := e.s.FindProductOrders(e.ctx, vippsmgmt.ProductOrderFilter{})
+	must(t, err)
+	shown := map[string]bool{}
+	for _, o := range listed {
+		shown[o.ID] = true
+	}
+	wantSwept := 0
+	for _, o := range orders {
+		expired := o.StatusAt(now) == vippsmgmt.StatusExpired
+		if shown[o.ID] == expired {
+			t.Errorf("%s %s created %v before now: listed %v, StatusAt %s", o.Type, o.Status, now.Sub(o.CreatedAt), shown[o.ID], o.StatusAt(now))
+		}
+		if expired {
+			wantSwept++
+		}
+	}
+	if wantSwept != 4 {
+		t.Fatalf("the table has %d orders StatusAt calls expired, want 4", wantSwept)
+	}
+	n, err := e.s.ExpireProductOrders(e.ctx)
+	must(t, err)
+	if n != wantSwept {
+		t.Errorf("ExpireProductOrders: swept %d, want %d", n, wantSwept)
+	}
+	for _, o := range orders {
+		if got := e.order(o.ID).Status; got != o.StatusAt(now) {
+			t.Errorf("%s %s created %v before now: stored %s after the sweep, StatusAt said %s", o.Type, o.Status, now.Sub(o.CreatedAt), got, o.StatusAt(now))
 		}
 	}
 }

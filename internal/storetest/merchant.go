@@ -90,3 +90,43 @@ func testMerchants(t *testing.T, e *env) {
 		t.Errorf("after renaming: got created %v updated %v, want %v and %v", got.CreatedAt, got.UpdatedAt, dated.CreatedAt, Start.Add(time.Hour))
 	}
 }
+
+// testCreateMerchant: creating never updates, and the status changes only through
+// SetMerchantStatus.
+func testCreateMerchant(t *testing.T, e *env) {
+	m := &vippsmgmt.Merchant{BusinessIdentifier: bid("912345678"), Name: "Kiosk AS", Status: vippsmgmt.MerchantActive, CountryCode: "NO"}
+	must(t, e.s.CreateMerchant(e.ctx, m))
+	if !m.CreatedAt.Equal(Start) || !m.UpdatedAt.Equal(Start) {
+		t.Errorf("times: got %v %v, want %v", m.CreatedAt, m.UpdatedAt, Start)
+	}
+	again := *m
+	again.Name = "Other AS"
+	wantCode(t, e.s.CreateMerchant(e.ctx, &again), vippsmgmt.ECONFLICT)
+	wantCode(t, e.s.CreateMerchant(e.ctx, &vippsmgmt.Merchant{BusinessIdentifier: bid("1"), Name: "x", Status: vippsmgmt.MerchantActive, CountryCode: "NO"}), vippsmgmt.EINVALID)
+	got, err := e.s.FindMerchant(e.ctx, m.BusinessIdentifier)
+	must(t, err)
+	if diff := cmp.Diff(m, got); diff != "" {
+		t.Errorf("after a refused create (-want +got):\n%s", diff)
+	}
+
+	e.clock.Advance(time.Hour)
+	_, err = e.s.SetMerchantStatus(e.ctx, m.BusinessIdentifier, "PAUSED")
+	wantCode(t, err, vippsmgmt.EINVALID)
+	_, err = e.s.SetMerchantStatus(e.ctx, bid("923609016"), vippsmgmt.MerchantDeactivated)
+	wantCode(t, err, vippsmgmt.ENOTFOUND)
+	same, err := e.s.SetMerchantStatus(e.ctx, m.BusinessIdentifier, vippsmgmt.MerchantActive)
+	must(t, err)
+	if !same.UpdatedAt.Equal(Start) {
+		t.Errorf("the same status moved UpdatedAt to %v", same.UpdatedAt)
+	}
+	off, err := e.s.SetMerchantStatus(e.ctx, m.BusinessIdentifier, vippsmgmt.MerchantDeactivated)
+	must(t, err)
+	want := *m
+	want.Status, want.UpdatedAt = vippsmgmt.MerchantDeactivated, Start.Add(time.Hour)
+	if diff := cmp.Diff(&want, off); diff != "" {
+		t.Errorf("SetMerchantStatus (-want +got):\n%s", diff)
+	}
+	if got, _ := e.s.FindMerchant(e.ctx, m.BusinessIdentifier); got.Status != vippsmgmt.MerchantDeactivated {
+		t.Errorf("stored status %s", got.Status)
+	}
+}

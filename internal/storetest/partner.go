@@ -42,3 +42,40 @@ func testPartners(t *testing.T, e *env) {
 		t.Errorf("CountPartners: got %d, %v, want 2", n, err)
 	}
 }
+
+// testCreateAndRenamePartner: creating never renames, renaming never creates, and both refuse
+// what Validate refuses without changing anything.
+func testCreateAndRenamePartner(t *testing.T, e *env) {
+	p := &vippsmgmt.Partner{ID: "acme", Name: "Acme AS"}
+	must(t, e.s.CreatePartner(e.ctx, p))
+	if !p.CreatedAt.Equal(Start) {
+		t.Errorf("CreatedAt: got %v, want %v", p.CreatedAt, Start)
+	}
+	wantCode(t, e.s.CreatePartner(e.ctx, &vippsmgmt.Partner{ID: "acme", Name: "Other AS"}), vippsmgmt.ECONFLICT)
+	wantCode(t, e.s.CreatePartner(e.ctx, &vippsmgmt.Partner{ID: "bad id!", Name: "x"}), vippsmgmt.EINVALID)
+	wantCode(t, e.s.CreatePartner(e.ctx, &vippsmgmt.Partner{ID: "blank"}), vippsmgmt.EINVALID)
+
+	_, err := e.s.RenamePartner(e.ctx, "acme", "")
+	wantCode(t, err, vippsmgmt.EINVALID)
+	_, err = e.s.RenamePartner(e.ctx, "nobody", "Nobody AS")
+	wantCode(t, err, vippsmgmt.ENOTFOUND)
+	got, err := e.s.FindPartnerByID(e.ctx, "acme")
+	must(t, err)
+	if diff := cmp.Diff(p, got); diff != "" {
+		t.Errorf("after refused writes (-want +got):\n%s", diff)
+	}
+
+	e.clock.Advance(time.Hour)
+	renamed, err := e.s.RenamePartner(e.ctx, "acme", "Acme Payments AS")
+	must(t, err)
+	want := &vippsmgmt.Partner{ID: "acme", Name: "Acme Payments AS", CreatedAt: Start}
+	if diff := cmp.Diff(want, renamed); diff != "" {
+		t.Errorf("RenamePartner (-want +got):\n%s", diff)
+	}
+	if got, _ := e.s.FindPartnerByID(e.ctx, "acme"); got.Name != want.Name {
+		t.Errorf("stored name %q, want %q", got.Name, want.Name)
+	}
+	if _, err := e.s.FindPartnerByID(e.ctx, "nobody"); vippsmgmt.ErrorCode(err) != vippsmgmt.ENOTFOUND {
+		t.Errorf("RenamePartner created a partner: %v", err)
+	}
+}

@@ -57,3 +57,20 @@ func testPricePackages(t *testing.T, e *env) {
 	wantCode(t, e.s.UpsertPricePackage(e.ctx, &vippsmgmt.PricePackage{ID: uuid.NewString(), PartnerID: "ghost", Name: "x"}), vippsmgmt.ENOTFOUND)
 	wantCode(t, e.s.UpsertPricePackage(e.ctx, &vippsmgmt.PricePackage{ID: "not-a-uuid", PartnerID: "acme", Name: "x"}), vippsmgmt.EINVALID)
 }
+
+// testCreatePricePackage: creating never updates, not even a package of the same partner.
+func testCreatePricePackage(t *testing.T, e *env) {
+	e.partner("acme")
+	p := &vippsmgmt.PricePackage{ID: uuid.NewString(), PartnerID: "acme", Name: "Standard", Description: "1,99%"}
+	must(t, e.s.CreatePricePackage(e.ctx, p))
+	again := *p
+	again.Name = "Changed"
+	wantCode(t, e.s.CreatePricePackage(e.ctx, &again), vippsmgmt.ECONFLICT)
+	wantCode(t, e.s.CreatePricePackage(e.ctx, &vippsmgmt.PricePackage{ID: uuid.NewString(), PartnerID: "nobody", Name: "x", Description: "1%"}), vippsmgmt.ENOTFOUND)
+	wantCode(t, e.s.CreatePricePackage(e.ctx, &vippsmgmt.PricePackage{ID: "not a uuid", PartnerID: "acme", Name: "x", Description: "1%"}), vippsmgmt.EINVALID)
+	got, err := e.s.FindPricePackageByID(e.ctx, p.ID)
+	must(t, err)
+	if diff := cmp.Diff(p, got); diff != "" {
+		t.Errorf("after a refused create (-want +got):\n%s", diff)
+	}
+}

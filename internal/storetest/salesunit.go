@@ -202,3 +202,35 @@ func testEachSalesUnitStreams(t *testing.T, e *env) {
 		t.Errorf("names (-want +got):\n%s", diff)
 	}
 }
+
+// testCreateSalesUnit: creating never updates, and names what is missing.
+func testCreateSalesUnit(t *testing.T, e *env) {
+	e.partner("acme")
+	e.merchant("912345678", vippsmgmt.MerchantActive)
+	su := &vippsmgmt.SalesUnit{MSN: "123456", Name: "Kiosk", Status: vippsmgmt.SalesUnitActive, Merchant: bid("912345678"), PartnerID: ptr("acme")}
+	must(t, e.s.CreateSalesUnit(e.ctx, su))
+	if su.MerchantStatus != vippsmgmt.MerchantActive || !su.CreatedAt.Equal(Start) {
+		t.Errorf("created unit: merchant status %q, created %v", su.MerchantStatus, su.CreatedAt)
+	}
+	got, err := e.s.FindSalesUnitByMSN(e.ctx, "123456")
+	must(t, err)
+	if diff := cmp.Diff(su, got); diff != "" {
+		t.Errorf("FindSalesUnitByMSN (-want +got):\n%s", diff)
+	}
+	again := *su
+	again.Name = "Other"
+	wantCode(t, e.s.CreateSalesUnit(e.ctx, &again), vippsmgmt.ECONFLICT)
+	for _, c := range []struct {
+		su   vippsmgmt.SalesUnit
+		code string
+	}{
+		{vippsmgmt.SalesUnit{MSN: "12", Name: "x", Status: vippsmgmt.SalesUnitActive, Merchant: bid("912345678")}, vippsmgmt.EINVALID},
+		{vippsmgmt.SalesUnit{MSN: "223456", Name: "x", Status: vippsmgmt.SalesUnitActive, Merchant: bid("923609016")}, vippsmgmt.ENOTFOUND},
+		{vippsmgmt.SalesUnit{MSN: "223456", Name: "x", Status: vippsmgmt.SalesUnitActive, Merchant: bid("912345678"), PartnerID: ptr("nobody")}, vippsmgmt.ENOTFOUND},
+	} {
+		wantCode(t, e.s.CreateSalesUnit(e.ctx, &c.su), c.code)
+	}
+	if got, _ := e.s.FindSalesUnitByMSN(e.ctx, "123456"); got.Name != "Kiosk" {
+		t.Errorf("a refused create changed the unit: %q", got.Name)
+	}
+}

@@ -1,0 +1,67 @@
+package vippsmgmt
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestApprovalSalesUnit(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	partner, pkg := "acme", "8a11afb7-c223-48ed-8ca6-4722b97261aa"
+	m := &Merchant{BusinessIdentifier: BusinessIdentifier{Scheme: "business:NO:ORG", ID: "987654325"}, Name: "Kiosk AS", Status: MerchantActive}
+	yes, no, capture := true, false, CaptureReserve
+	named, empty := "Kiosk Sentrum", ""
+	account := &BankAccount{Scheme: "BBAN:NO", ID: "12345678903"}
+	cases := []struct {
+		name        string
+		productType string
+		details     OrderDetails
+		wantName    string
+		wantPayment bool
+		wantRecur   bool
+	}{
+		{"named by the order", "CHECKOUT", OrderDetails{SalesUnitName: &named, HasRecurring: &yes}, named, true, true},
+		{"named after the merchant", "CASHIER", OrderDetails{}, m.Name, true, false},
+		{"an empty name falls back to the merchant", "CHECKOUT", OrderDetails{SalesUnitName: &empty, HasRecurring: &no}, m.Name, true, false},
+		{"login takes no payments", "LOGIN", OrderDetails{}, m.Name, false, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.details.PricePackageID, c.details.SettlementBankAccount = &pkg, account
+			o := &ProductOrder{BusinessIdentifier: m.BusinessIdentifier, PartnerID: &partner, ProductType: c.productType, Details: c.details}
+			got := o.ApprovalSalesUnit("123456", m, now)
+			want := &SalesUnit{MSN: "123456", Name: c.wantName, Status: SalesUnitActive, Merchant: m.BusinessIdentifier,
+				MerchantStatus: MerchantActive, PartnerID: &partner, SettlementBankAccount: account, PricePackageID: &pkg,
+				Configuration: &Configuration{PaymentAllowed: &c.wantPayment, CaptureType: &capture, RecurringAllowed: &c.wantRecur},
+				CreatedAt:     now, UpdatedAt: now}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if err := got.Validate(); err != nil {
+				t.Errorf("the unit an approval creates is invalid: %v", err)
+			}
+		})
+	}
+}
+
+func TestApprovalMerchant(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	o := &ProductOrder{BusinessIdentifier: BusinessIdentifier{Scheme: "business:DK:CVR", ID: "38472615"}}
+	m, err := o.ApprovalMerchant("Hygge ApS", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Merchant{BusinessIdentifier: o.BusinessIdentifier, Name: "Hygge ApS", Status: MerchantActive, CountryCode: "DK", CreatedAt: now, UpdatedAt: now}
+	if diff := cmp.Diff(want, m); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if _, err := o.ApprovalMerchant("", now); ErrorCode(err) != EINVALID {
+		t.Errorf("no name: got %v, want %s", err, EINVALID)
+	}
+	o.BusinessIdentifier.Scheme = "business-registry-number"
+	if _, err := o.ApprovalMerchant("Nowhere", now); ErrorCode(err) != EINVALID {
+		t.Errorf("no country: got %v, want %s", err, EINVALID)
+	}
+}
