@@ -21,6 +21,7 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/httpapi"
 	"github.com/vippsmgmt/vippsmgmt/internal/logsink"
+	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
 )
 
 // serveConfig is everything `vippsmgmt serve` is told, from flags or the environment.
@@ -198,6 +199,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if cfg.publicURL == "" {
 		cfg.publicURL = base
 	}
+	release, err := sqlstore.ClaimSQLite(cfg.db)
+	if err != nil {
+		return usagef("--db: %v", err)
+	}
+	defer release()
 	a, err := app.New(ctx, app.Config{
 		DB: cfg.db, Fixtures: cfg.fixtures, Demo: cfg.demo, PublicURL: cfg.publicURL, AdminToken: adminToken,
 		Sandbox: cfg.sandbox, TokenTTL: cfg.tokenTTL, TokenRate: cfg.tokenRate, TokenBurst: cfg.tokenBurst,

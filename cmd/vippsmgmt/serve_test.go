@@ -194,3 +194,49 @@ func TestServeRepeatsDemoCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRefusesASecondProcessOnOneSQLiteFile: while one server owns an SQLite file, a second
+// refuses to start with one line naming the owner; once the first stops, the file is free again.
+func TestServeRefusesASecondProcessOnOneSQLiteFile(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "db")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, envOf(nil), &stdout, &stderr)
+	}()
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(stdout.String(), "listening") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	var out2, err2 lockedBuffer
+	// Bounded, so that a second server that does start stops by itself and fails the test.
+	ctxSecond, cancelSecond := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelSecond()
+	err := run(ctxSecond, []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, envOf(nil), &out2, &err2)
+	want := fmt.Sprintf("is in use by vippsmgmt process %d (since ", os.Getpid())
+	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("second serve on one SQLite file: %v, want one line with %q", err, want)
+	}
+	if code := exitCode(err, io.Discard); code != 2 {
+		t.Errorf("exit status %d, want 2", code)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("first serve: %v", err)
+	}
+	// The first has stopped: the file is free.
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	var out3, err3 lockedBuffer
+	go func() {
+		deadline := time.Now().Add(15 * time.Second)
+		for !strings.Contains(out3.String(), "listening") && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel2()
+	}()
+	if err := run(ctx2, []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, envOf(nil), &out3, &err3); err != nil {
+		t.Fatalf("serve after the owner stopped: %v", err)
+	}
+}

@@ -93,6 +93,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.AdminToken == "" {
 		return nil, &ConfigError{"admin-token", errors.New("is required")}
 	}
+	if !cfg.Sandbox && len(cfg.AdminToken) < auth.MinAdminTokenLength {
+		// The correct token is never throttled, so outside the sandbox its length has to keep
+		// guessing hopeless.
+		return nil, &ConfigError{"admin-token", fmt.Errorf("must be at least %d characters with --sandbox=false", auth.MinAdminTokenLength)}
+	}
 	if cfg.MaxHeaderBytes == 0 {
 		cfg.MaxHeaderBytes = httpapi.DefaultMaxHeaderBytes
 	}

@@ -2,11 +2,14 @@ package app_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vippsmgmt/vippsmgmt/internal/app"
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
@@ -65,4 +68,25 @@ func TestClockMoveReachesOtherServers(t *testing.T) {
 	if off := b.App.Clock.Offset(); off != 25*time.Hour {
 		t.Fatalf("b's clock offset %v", off)
 	}
+}
+
+// TestShortAdminTokenOutsideTheSandbox: outside sandbox mode a short admin token stops start-up,
+// since the right token is never throttled.
+func TestShortAdminTokenOutsideTheSandbox(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "db")
+	_, err := app.New(t.Context(), app.Config{DB: dsn, AdminToken: "short-token", Sandbox: false})
+	var ce *app.ConfigError
+	if !errors.As(err, &ce) || ce.Setting != "admin-token" {
+		t.Fatalf("short admin token with --sandbox=false: %v", err)
+	}
+	a, err := app.New(t.Context(), app.Config{DB: dsn, AdminToken: strings.Repeat("k", 24), Sandbox: false})
+	if err != nil {
+		t.Fatalf("24-character admin token: %v", err)
+	}
+	a.Close()
+	a, err = app.New(t.Context(), app.Config{DB: dsn, AdminToken: "short-token", Sandbox: true})
+	if err != nil {
+		t.Fatalf("short admin token in the sandbox: %v", err)
+	}
+	a.Close()
 }
