@@ -1997,7 +1997,7 @@ type ClientInterface interface {
 
 	// AdminAdvanceClockWithBody Move the sandbox clock forward, or back to real time
 	//
-	// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. 404 when the server is not a sandbox.
+	// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. An advance stops at each autopilot step due on the way, so each happens at its own time, and answers once all of them are applied. 404 when the server is not a sandbox.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2006,7 +2006,7 @@ type ClientInterface interface {
 
 	// AdminAdvanceClock Move the sandbox clock forward, or back to real time
 	//
-	// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. 404 when the server is not a sandbox.
+	// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. An advance stops at each autopilot step due on the way, so each happens at its own time, and answers once all of them are applied. 404 when the server is not a sandbox.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2561,7 +2561,7 @@ func (c *Client) AdminGetClock(ctx context.Context, reqEditors ...RequestEditorF
 
 // AdminAdvanceClockWithBody Move the sandbox clock forward, or back to real time
 //
-// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. 404 when the server is not a sandbox.
+// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. An advance stops at each autopilot step due on the way, so each happens at its own time, and answers once all of them are applied. 404 when the server is not a sandbox.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2580,7 +2580,7 @@ func (c *Client) AdminAdvanceClockWithBody(ctx context.Context, contentType stri
 
 // AdminAdvanceClock Move the sandbox clock forward, or back to real time
 //
-// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. 404 when the server is not a sandbox.
+// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. An advance stops at each autopilot step due on the way, so each happens at its own time, and answers once all of them are applied. 404 when the server is not a sandbox.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6176,7 +6176,7 @@ type ClientWithResponsesInterface interface {
 
 	// AdminAdvanceClockWithBodyWithResponse Move the sandbox clock forward, or back to real time
 	//
-	// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. 404 when the server is not a sandbox.
+	// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. An advance stops at each autopilot step due on the way, so each happens at its own time, and answers once all of them are applied. 404 when the server is not a sandbox.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6185,7 +6185,7 @@ type ClientWithResponsesInterface interface {
 
 	// AdminAdvanceClockWithResponse Move the sandbox clock forward, or back to real time
 	//
-	// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. 404 when the server is not a sandbox.
+	// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. An advance stops at each autopilot step due on the way, so each happens at its own time, and answers once all of them are applied. 404 when the server is not a sandbox.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10406,7 +10406,7 @@ func (c *ClientWithResponses) AdminGetClockWithResponse(ctx context.Context, req
 
 // AdminAdvanceClockWithBodyWithResponse Move the sandbox clock forward, or back to real time
 //
-// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. 404 when the server is not a sandbox.
+// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. An advance stops at each autopilot step due on the way, so each happens at its own time, and answers once all of them are applied. 404 when the server is not a sandbox.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10421,7 +10421,7 @@ func (c *ClientWithResponses) AdminAdvanceClockWithBodyWithResponse(ctx context.
 
 // AdminAdvanceClockWithResponse Move the sandbox clock forward, or back to real time
 //
-// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. 404 when the server is not a sandbox.
+// `{"advance":"337h"}` adds a positive Go duration (here just past the 14-day prefill lifetime) to the clock; `{"reset":true}` puts it back to real time. Give exactly one of the two. Every process on the database follows within a second. An advance stops at each autopilot step due on the way, so each happens at its own time, and answers once all of them are applied. 404 when the server is not a sandbox.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
