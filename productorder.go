@@ -70,6 +70,12 @@ type OrderDetails struct {
 	Website                  *Website     `json:"website,omitempty"`
 	HasRecurring             *bool        `json:"hasRecurring,omitempty"`
 	MerchantCategoryCode     *string      `json:"merchantCategoryCode,omitempty"`
+
+	// MerchantName and MerchantAddress are the legal name and business address the merchant gives
+	// in the prefill form when the business is not registered yet; approval creates the merchant
+	// with them unless the operator names it otherwise. Not part of the partner's contract.
+	MerchantName    *string  `json:"merchantName,omitempty"`
+	MerchantAddress *Address `json:"merchantAddress,omitempty"`
 }
 
 var (
@@ -146,6 +152,14 @@ func (d *OrderDetails) Validate() []FieldError {
 	if d.MerchantCategoryCode != nil && !mccRE.MatchString(*d.MerchantCategoryCode) {
 		add("merchantCategoryCode", "must be four digits")
 	}
+	if d.MerchantName != nil {
+		if n := len([]rune(*d.MerchantName)); n < 1 || n > 50 {
+			add("merchantName", "must be 1 to 50 characters")
+		} else if p := BlankProblem(*d.MerchantName); p != "" {
+			add("merchantName", p)
+		}
+	}
+	errs = append(errs, d.MerchantAddress.Validate("merchantAddress")...)
 	return append(errs, CheckText("", d)...)
 }
 
@@ -313,17 +327,21 @@ type Approval struct {
 }
 
 // ApprovalMerchant is the merchant an approval creates when the order's is not known yet: named
-// by the operator, active, in the country of the order's business identifier.
+// by the operator, or else as the merchant gave in the form, at the address the merchant gave,
+// active, in the country of the order's business identifier.
 func (o *ProductOrder) ApprovalMerchant(name string, now time.Time) (*Merchant, error) {
+	if name == "" && o.Details.MerchantName != nil {
+		name = *o.Details.MerchantName
+	}
 	if name == "" {
-		return nil, Errorf(EINVALID, "merchantName is required for a new merchant")
+		return nil, Errorf(EINVALID, "merchantName is required for a new merchant (the merchant gave none in the form)")
 	}
 	cc := o.BusinessIdentifier.CountryCode()
 	if cc == "" {
 		return nil, Errorf(EINVALID, "The business identifier scheme %s names no country.", o.BusinessIdentifier.Scheme)
 	}
 	m := &Merchant{BusinessIdentifier: o.BusinessIdentifier, Name: name, Status: MerchantActive, CountryCode: cc,
-		CreatedAt: now, UpdatedAt: now}
+		BusinessAddress: o.Details.MerchantAddress, CreatedAt: now, UpdatedAt: now}
 	return m, m.Validate()
 }
 

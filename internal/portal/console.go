@@ -151,7 +151,10 @@ func (p *Portal) showOrder(w http.ResponseWriter, r *http.Request, s *session, s
 	if o.Details.SalesUnitLogo != nil {
 		pg.LogoURL = "/console/orders/" + o.ID + "/logo.png"
 	}
-	pg.Sections = sections(detailValues(o.Details), nil)
+	pg.Sections = sections(detailValues(o.Details), nil, o.Details.MerchantName != nil)
+	if n := o.Details.MerchantName; n != nil && !pg.KnownMerchant {
+		pg.NewMerchant = *n // what the merchant gave; the operator may still change it
+	}
 	if form != nil {
 		pg.MSN, pg.NewMerchant, pg.Reason = form.Get("msn"), form.Get("merchantName"), form.Get("reason")
 	}

@@ -91,6 +91,12 @@ func detailValues(d vippsmgmt.OrderDetails) map[string]string {
 		v["hasRecurring"] = strconv.FormatBool(*d.HasRecurring)
 	}
 	set("merchantCategoryCode", d.MerchantCategoryCode)
+	set("merchantName", d.MerchantName)
+	if a := d.MerchantAddress; a != nil {
+		v["merchantAddress.line"] = strings.Join(a.Lines, ", ")
+		set("merchantAddress.postCode", a.PostCode)
+		set("merchantAddress.city", a.City)
+	}
 	return v
 }
 
@@ -150,6 +156,13 @@ func formDetails(r *http.Request, stored vippsmgmt.OrderDetails) (vippsmgmt.Orde
 			TestWebsiteURL: opt("website.testWebsiteUrl"), TestWebsiteUsername: opt("website.testWebsiteUsername"),
 			TestWebsitePassword: opt("website.testWebsitePassword")}
 	}
+	d.MerchantName = opt("merchantName")
+	if vals["merchantAddress.line"] != "" || vals["merchantAddress.postCode"] != "" || vals["merchantAddress.city"] != "" {
+		d.MerchantAddress = &vippsmgmt.Address{Lines: []string{}, PostCode: opt("merchantAddress.postCode"), City: opt("merchantAddress.city")}
+		if l := vals["merchantAddress.line"]; l != "" {
+			d.MerchantAddress.Lines = []string{l}
+		}
+	}
 	if f, _, err := r.FormFile("salesUnitLogo"); err == nil {
 		defer f.Close()
 		b, err := io.ReadAll(io.LimitReader(f, maxLogoBytes+1))
@@ -171,10 +184,13 @@ var formNames = []string{
 	"website.url", "website.termsUrl", "website.testWebsiteUrl", "website.testWebsiteUsername",
 	"website.testWebsitePassword", "app.appName", "annualTurnover", "annualTurnoverPercentage",
 	"intendedPurpose", "hasRecurring", "merchantCategoryCode",
+	"merchantName", "merchantAddress.line", "merchantAddress.postCode", "merchantAddress.city",
 }
 
-// sections lays the form out; vals are the values to show and errs the problems per field.
-func sections(vals, errs map[string]string) []section {
+// sections lays the form out; vals are the values to show and errs the problems per field. A
+// business not registered yet (newMerchant) is asked for its legal name and address, which
+// approval needs to create it.
+func sections(vals, errs map[string]string, newMerchant bool) []section {
 	f := func(name, label, kind, hint string, attrs map[string]string, opts ...option) field {
 		return field{Name: name, Label: label, Kind: kind, Value: vals[name], Error: errs[name], Hint: hint,
 			Options: opts, Attrs: attrs}
@@ -189,7 +205,18 @@ func sections(vals, errs map[string]string) []section {
 	for _, p := range percentages {
 		pcts = append(pcts, option{p, p + " %"})
 	}
-	return []section{
+	var business []section
+	if newMerchant {
+		business = []section{{"Your business", []field{
+			f("merchantName", "Legal name", "text", "Your business is not registered with us yet: its name as in the business register, needed to complete the order. Up to 50 characters.",
+				map[string]string{"maxlength": "50", "autocomplete": "organization"}),
+			f("merchantAddress.line", "Business address", "text", "Street and number. Up to 30 characters.",
+				map[string]string{"maxlength": "30", "autocomplete": "address-line1"}),
+			f("merchantAddress.postCode", "Post code", "text", "", map[string]string{"maxlength": "20", "autocomplete": "postal-code"}),
+			f("merchantAddress.city", "City", "text", "", map[string]string{"maxlength": "30", "autocomplete": "address-level2"}),
+		}}}
+	}
+	return append(business, []section{
 		{"Sales unit", []field{
 			f("salesUnitName", "Sales unit name", "text", "Shown to customers in the app and on the payment page. Up to 40 characters.",
 				map[string]string{"maxlength": "40", "autocomplete": "organization"}),
@@ -218,7 +245,7 @@ func sections(vals, errs map[string]string) []section {
 			f("merchantCategoryCode", "Merchant category code (MCC)", "text", "Four digits.",
 				map[string]string{"inputmode": "numeric", "maxlength": "4"}),
 		}},
-	}
+	}...)
 }
 
 func fieldErrors(fes []vippsmgmt.FieldError) map[string]string {
@@ -361,7 +388,7 @@ func (p *Portal) showPrefill(w http.ResponseWriter, r *http.Request, o *vippsmgm
 	case vippsmgmt.StatusExpired:
 		p.renderExpired(w, r)
 	case vippsmgmt.StatusReceived, vippsmgmt.StatusMerchantViewed:
-		pg.Sections, pg.Errors = sections(vals, errs), len(errs)
+		pg.Sections, pg.Errors = sections(vals, errs, pg.MerchantName == ""), len(errs)
 		v := view{Title: "Review your order", CSRF: p.formToken("prefill:" + o.ID), Data: pg}
 		if len(errs) > 0 {
 			v.Error = "Some fields need your attention; see the messages beside them."
@@ -380,7 +407,7 @@ func (p *Portal) showPrefill(w http.ResponseWriter, r *http.Request, o *vippsmgm
 			if vals["website.testWebsitePassword"] != "" {
 				vals["website.testWebsitePassword"] = "(not shown)"
 			}
-			pg.Sections = sections(vals, nil)
+			pg.Sections = sections(vals, nil, o.Details.MerchantName != nil)
 		}
 		p.render(w, r, status, "prefill_status", view{Title: "Order " + human(pg.Status), Data: pg})
 	}
@@ -416,6 +443,12 @@ func (p *Portal) handlePrefillSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	d, vals, errs := formDetails(r, o.Details)
 	errs = append(errs, d.Validate()...)
+	if _, err := p.store.FindMerchant(r.Context(), o.BusinessIdentifier); err == nil {
+		d.MerchantName, d.MerchantAddress = nil, nil // a registered business keeps its registered name
+	} else if vippsmgmt.ErrorCode(err) != vippsmgmt.ENOTFOUND {
+		p.serverError(w, r, err)
+		return
+	}
 	if len(errs) > 0 {
 		p.showPrefill(w, r, o, http.StatusBadRequest, vals, fieldErrors(errs))
 		return
@@ -442,7 +475,7 @@ func (p *Portal) handlePrefillSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pg.Receipt = true
-	pg.Sections = sections(detailValues(submitted.Details), nil)
+	pg.Sections = sections(detailValues(submitted.Details), nil, submitted.Details.MerchantName != nil)
 	p.render(w, r, http.StatusOK, "prefill_status", view{Title: "Order submitted", Data: pg})
 }
 
