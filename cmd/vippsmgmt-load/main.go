@@ -199,6 +199,8 @@ func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.PrefillWorkers, "prefill-workers", 16, "concurrent prefill callers")
 	instrFlags(fs, &cfg)
 	fs.DurationVar(&cfg.Prefill, "prefill", 5*time.Second, "length of each prefill measurement")
+	fs.IntVar(&cfg.Orders, "orders", 100000, "product orders of the seeded partner for the v2 list")
+	fs.IntVar(&cfg.StartupRuns, "startup-runs", 5, "starts on a fresh database for the start-up figure")
 	inProcess := fs.Bool("bare-in-process", false, "serve the baseline from this process instead of a child process")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
@@ -208,6 +210,9 @@ func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err := checkInstr(&cfg); err != nil {
 		return err
+	}
+	if cfg.Orders < 1 || cfg.Orders > 1000000 || cfg.StartupRuns < 1 || cfg.StartupRuns > 50 {
+		return usageError{errors.New("bounds: 1 <= --orders <= 1000000, 1 <= --startup-runs <= 50")}
 	}
 	e, err := c.setup(ctx, true, stderr)
 	if err != nil {
