@@ -15,6 +15,22 @@ var multiLineFields = map[string]bool{"intendedPurpose": true, "description": tr
 // span lines.
 func MultiLineField(name string) bool { return multiLineFields[name] }
 
+// MaxTextBytes bounds every stored string the contract gives no shorter limit (intendedPurpose,
+// a rejection reason, an address line): a client cannot make one order megabytes in every list
+// that shows it. The logo, an image, has its own bound.
+const MaxTextBytes = 2000
+
+// longFields are the strings that are not text and have their own bound.
+var longFields = map[string]bool{"salesUnitLogo": true}
+
+// LengthProblem says whether the value of the field is over MaxTextBytes.
+func LengthProblem(name, s string) string {
+	if len(s) > MaxTextBytes && !longFields[name] {
+		return "must be at most " + strconv.Itoa(MaxTextBytes) + " bytes"
+	}
+	return ""
+}
+
 // TextProblem says what is wrong with a string a client sent, or "" when nothing is: every string
 // is valid UTF-8 without control characters (C0, DEL, C1); multi-line free text may also hold
 // line feeds, carriage returns and tabs. The rule is the same for every input, so both databases
@@ -60,6 +76,8 @@ func checkText(path, name string, v reflect.Value, errs *[]FieldError) {
 	switch v.Kind() {
 	case reflect.String:
 		if p := TextProblem(v.String(), MultiLineField(name)); p != "" {
+			*errs = append(*errs, FieldError{path, p})
+		} else if p := LengthProblem(name, v.String()); p != "" {
 			*errs = append(*errs, FieldError{path, p})
 		}
 	case reflect.Pointer, reflect.Interface:

@@ -102,6 +102,8 @@ func textFailures(path, name string, v any, fails *[]problem.ExtraDetail) {
 	case string:
 		if p := vippsmgmt.TextProblem(x, vippsmgmt.MultiLineField(name)); p != "" {
 			*fails = append(*fails, problem.ExtraDetail{Key: fieldOrBody(path), Value: p})
+		} else if p := vippsmgmt.LengthProblem(name, x); p != "" {
+			*fails = append(*fails, problem.ExtraDetail{Key: fieldOrBody(path), Value: p})
 		}
 	case []any:
 		for i, e := range x {

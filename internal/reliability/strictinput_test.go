@@ -114,3 +114,21 @@ func TestWrongValuesAreRefused(t *testing.T) {
 		t.Fatalf("%d orders after refused prefills, want %d", n, before)
 	}
 }
+
+// TestLongFreeTextIsRefused: a string the contract gives no length limit (intendedPurpose) is
+// bounded too, so no order grows every list that shows it by megabytes.
+func TestLongFreeTextIsRefused(t *testing.T) {
+	srv := testserver.Start(t, "sqlite", testserver.Options{})
+	a := api{t: t, base: srv.URL}
+	mgmt := append(a.classic(fixtures.DemoPartnerKeys), "Idempotency-Key", "long-1")
+	body := strings.Replace(prefillBody("business:NO:ORG", "987654325", "CHECKOUT", "Long Shop"), `"productType"`,
+		`"intendedPurpose":"`+strings.Repeat("x", 1<<20)+`","productType"`, 1)
+	r := a.do("POST", "/management/v1/product-orders", body, mgmt...)
+	expect(t, r, http.StatusBadRequest, problemJSON)
+	if p := r.problem(t); !strings.Contains(p.Detail, "intendedPurpose") {
+		t.Errorf("detail %q does not name intendedPurpose", p.Detail)
+	}
+	ok := strings.Replace(prefillBody("business:NO:ORG", "987654325", "CHECKOUT", "Long Shop"), `"productType"`,
+		`"intendedPurpose":"`+strings.Repeat("x", 2000)+`","productType"`, 1)
+	expect(t, a.do("POST", "/management/v1/product-orders", ok, append(mgmt[:len(mgmt)-1:len(mgmt)-1], "long-2")...), http.StatusCreated, "")
+}

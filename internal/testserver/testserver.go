@@ -20,7 +20,7 @@ import (
 )
 
 // AdminToken is the operator token of every test server.
-const AdminToken = "test-admin-token"
+const AdminToken = "test-admin-token-for-the-suite"
 
 // Server is a running server.
 type Server struct {
