@@ -76,6 +76,18 @@ func TestLoad(t *testing.T) {
 		}
 	})
 
+	t.Run("scale-out-postgres", func(t *testing.T) {
+		cfg := small
+		cfg.Dir = t.TempDir()
+		rep, err := RunScaleOut(ctx, cfg, pgtest.DSN(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Errors != 0 || rep.ReadRPS1 == 0 || rep.ReadRPS2 == 0 || rep.PrefillRPS1 == 0 || rep.PrefillRPS2 == 0 {
+			t.Errorf("scale-out: %+v", rep)
+		}
+	})
+
 	t.Run("soak", func(t *testing.T) {
 		rep, err := RunSoak(ctx, SoakConfig{Bin: bin, Dir: t.TempDir(), Duration: 2 * time.Second, Rate: 50,
 			Units: 200, SampleEvery: time.Second})

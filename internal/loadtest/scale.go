@@ -98,6 +98,7 @@ type ScaleReport struct {
 	List        ListReport        `json:"list"`
 	OrderList   ListReport        `json:"orderList"`
 	Startup     StartupReport     `json:"startup"`
+	ScaleOut    *ScaleOutReport   `json:"scaleOut,omitempty"`
 	Prefill     []PrefillReport   `json:"prefill"`
 }
 
@@ -158,7 +159,8 @@ type PrefillReport struct {
 
 // Pass reports whether every figure meets its target and nothing failed.
 func (r *ScaleReport) Pass() bool {
-	ok := r.Get.Pass && r.List.Pass && r.OrderList.Pass && r.Startup.Pass && r.Startup.PassRSS && r.Get.Errors == 0 && (r.Instr.Skipped != "" || r.Instr.Pass)
+	ok := r.Get.Pass && r.List.Pass && r.OrderList.Pass && r.Startup.Pass && r.Startup.PassRSS &&
+		(r.ScaleOut == nil || (r.ScaleOut.PassRead && r.ScaleOut.PassPrefill)) && r.Get.Errors == 0 && (r.Instr.Skipped != "" || r.Instr.Pass)
 	for _, p := range r.Prefill {
 		ok = ok && p.Errors == 0 && (p.Target == 0 || p.Pass)
 	}
@@ -232,6 +234,9 @@ func RunScale(ctx context.Context, cfg ScaleConfig) (*ScaleReport, error) {
 			return nil, err
 		}
 		rep.Prefill = append(rep.Prefill, *p)
+		if rep.ScaleOut, err = RunScaleOut(ctx, cfg, cfg.PostgresDSN); err != nil {
+			return nil, err
+		}
 	}
 	return rep, nil
 }
