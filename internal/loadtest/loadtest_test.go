@@ -79,10 +79,16 @@ func TestLoad(t *testing.T) {
 	t.Run("scale-out-postgres", func(t *testing.T) {
 		cfg := small
 		cfg.Dir = t.TempDir()
-		rep, err := RunScaleOut(ctx, cfg, pgtest.DSN(t))
+		// On the database a prefill run already seeded, as RunScale does.
+		dsn := pgtest.DSN(t)
+		if _, err := RunPrefill(ctx, cfg, dsn, "postgres"); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := RunScaleOut(ctx, cfg, dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("scale-out: %+v", rep)
 		if rep.Errors != 0 || rep.ReadRPS1 == 0 || rep.ReadRPS2 == 0 || rep.PrefillRPS1 == 0 || rep.PrefillRPS2 == 0 {
 			t.Errorf("scale-out: %+v", rep)
 		}

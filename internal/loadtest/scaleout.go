@@ -42,10 +42,12 @@ type ScaleOutReport struct {
 func RunScaleOut(ctx context.Context, cfg ScaleConfig, dsn string) (*ScaleOutReport, error) {
 	cfg.defaults()
 	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Progress, format+"\n", args...) }
-	seed, err := Seed(ctx, dsn, "load-partner-scaleout", 100)
+	// Numbered past the units other runs seed on the same database.
+	seeds, err := seedPartners(ctx, dsn, []string{"load-partner-scaleout"}, 100, 900_000_000)
 	if err != nil {
 		return nil, err
 	}
+	seed := seeds[0]
 	rep := &ScaleOutReport{Workers: cfg.PrefillWorkers, Seconds: cfg.Prefill.Seconds()}
 	var errs errorLog
 	run := func(n int) (readCPU, readRPS, prefillCPU, prefillRPS float64, err error) {

@@ -47,6 +47,11 @@ func Seed(ctx context.Context, dsn, partnerID string, units int) (*Seeded, error
 
 // SeedPartners is Seed for several partners, each with units sales units of its own.
 func SeedPartners(ctx context.Context, dsn string, partnerIDs []string, units int) ([]*Seeded, error) {
+	return seedPartners(ctx, dsn, partnerIDs, units, 0)
+}
+
+// seedPartners numbers the units from first, so that seeds on one database do not collide.
+func seedPartners(ctx context.Context, dsn string, partnerIDs []string, units, first int) ([]*Seeded, error) {
 	store, err := sqlstore.Open(ctx, dsn, clock.New())
 	if err != nil {
 		return nil, err
@@ -66,7 +71,7 @@ func SeedPartners(ctx context.Context, dsn string, partnerIDs []string, units in
 	}
 	var out []*Seeded
 	for i, id := range partnerIDs {
-		s := &Seeded{PartnerID: id, Units: units, Merchant: merchant, First: i * units}
+		s := &Seeded{PartnerID: id, Units: units, Merchant: merchant, First: first + i*units}
 		if err := store.UpsertPartner(ctx, &vippsmgmt.Partner{ID: id, Name: "Load test partner " + id}); err != nil {
 			return nil, fmt.Errorf("seed partner: %w", err)
 		}
