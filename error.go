@@ -9,7 +9,8 @@ import (
 	"strings"
 )
 
-// Error codes. Each maps to one HTTP status in internal/httpapi.
+// Error codes. Each maps to one HTTP status in internal/problem, the one table for the API and the
+// pages alike.
 const (
 	EINVALID      = "invalid"
 	EUNAUTHORIZED = "unauthorized"

@@ -47,3 +47,20 @@ func oneOf(s string, options ...string) bool {
 	}
 	return false
 }
+
+// PricePackageProblem says why the package p (nil: unknown) cannot be chosen for a prefill of
+// partnerID for productType, or "" when it can: only the partner's own packages, for a product
+// type they price. An empty productType (one the schema faulted) skips the product-type checks.
+func PricePackageProblem(p *PricePackage, partnerID, productType string) string {
+	switch {
+	case p == nil || p.PartnerID != partnerID:
+		return "is not one of your price packages (see GET /management/v1/partners/price-packages)"
+	case productType == "":
+		return ""
+	case p.ProductType != nil && *p.ProductType != productType:
+		return "is a package for " + *p.ProductType + ", not " + productType
+	case !oneOf(productType, PricedProductTypes...):
+		return "applies only to PAYMENT_INTEGRATION, CASHIER and CHECKOUT"
+	}
+	return ""
+}

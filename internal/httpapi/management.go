@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
@@ -28,11 +27,13 @@ func callerFrom(ctx context.Context) (vippsmgmt.Caller, error) {
 	return c, nil
 }
 
-// partnerFrom returns the caller if it acts as a partner; merchant keys get 403.
+// partnerFrom returns the caller of a partner-only operation, which requirePartnerRole has already
+// refused to merchant keys.
 func partnerFrom(ctx context.Context) (vippsmgmt.Caller, error) {
 	c, err := callerFrom(ctx)
 	if err == nil && !c.IsPartner() {
-		err = vippsmgmt.Errorf(vippsmgmt.EFORBIDDEN, "This operation is for partners: use partner keys or management keys, not a sales unit's merchant keys.")
+		// Only reachable if a route skipped requirePartnerRole: refuse rather than serve.
+		err = vippsmgmt.Errorf(vippsmgmt.EINTERNAL, "partner-only operation reached without its role check")
 	}
 	return c, err
 }
@@ -468,24 +469,17 @@ func (s *Server) prefillFieldRule(ctx context.Context, body map[string]any) []pr
 	return out
 }
 
-// checkPricePackage allows only the partner's own packages, for a product type they price. An
-// empty productType (one the schema faulted) skips the product-type checks.
+// checkPricePackage reports what vippsmgmt.PricePackageProblem finds, so that the answer names it
+// with the other fields; the store applies the same rule again inside the prefill's transaction.
 func (s *Server) checkPricePackage(ctx context.Context, partnerID, productType, id string) []vippsmgmt.FieldError {
 	p, err := s.store.FindPricePackageByID(ctx, id)
-	switch {
-	case err != nil || p.PartnerID != partnerID:
-		return []vippsmgmt.FieldError{{Field: "pricePackageId", Problem: "is not one of your price packages (see GET /management/v1/partners/price-packages)"}}
-	case productType == "":
-		return nil
-	case p.ProductType != nil && *p.ProductType != productType:
-		return []vippsmgmt.FieldError{{Field: "pricePackageId", Problem: fmt.Sprintf("is a package for %s, not %s", *p.ProductType, productType)}}
+	if err != nil {
+		p = nil
 	}
-	for _, t := range vippsmgmt.PricedProductTypes {
-		if t == productType {
-			return nil
-		}
+	if why := vippsmgmt.PricePackageProblem(p, partnerID, productType); why != "" {
+		return []vippsmgmt.FieldError{{Field: "pricePackageId", Problem: why}}
 	}
-	return []vippsmgmt.FieldError{{Field: "pricePackageId", Problem: "applies only to PAYMENT_INTEGRATION, CASHIER and CHECKOUT"}}
+	return nil
 }
 
 func (s *Server) prefillURL(id string) string { return s.cfg.PublicURL + "/register/prefilled/" + id }

@@ -19,12 +19,10 @@ import (
 
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/logsink"
+	"github.com/vippsmgmt/vippsmgmt/internal/openapi"
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 	"github.com/vippsmgmt/vippsmgmt/internal/report"
 )
-
-// MaxBodyBytes is the largest request body accepted (a prefill with a 1000x1000 PNG logo fits).
-const MaxBodyBytes = 2 << 20
 
 // DefaultMaxHeaderBytes is the default bound on a request's header bytes (request line, header
 // names and values): larger requests are answered 431 as a problem.
@@ -439,24 +437,24 @@ func isTokenPath(p string) bool {
 	return strings.EqualFold(p, "/accesstoken/get") || p == "/miami/v1/token"
 }
 
-// limitBody refuses bodies over MaxBodyBytes: at once when Content-Length says so, otherwise
+// limitBody refuses bodies over openapi.MaxBodyBytes: at once when Content-Length says so, otherwise
 // when reading crosses the limit (the decoders turn *http.MaxBytesError into 413).
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > MaxBodyBytes {
+		if r.ContentLength > openapi.MaxBodyBytes {
 			if isTokenPath(r.URL.Path) {
 				// Every answer of the token endpoints has their contract's content type and an
 				// OAuth-style error body, as their own 413 for an oversized form has.
 				w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 				w.WriteHeader(http.StatusRequestEntityTooLarge)
-				_, _ = fmt.Fprintf(w, `{"error":"invalid_request","error_description":"The request body is larger than %d bytes."}`+"\n", MaxBodyBytes)
+				_, _ = fmt.Fprintf(w, `{"error":"invalid_request","error_description":"The request body is larger than %d bytes."}`+"\n", openapi.MaxBodyBytes)
 				return
 			}
 			problem.Write(w, tooLarge(r))
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, openapi.MaxBodyBytes)
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -464,7 +462,7 @@ func limitBody(next http.Handler) http.Handler {
 
 func tooLarge(r *http.Request) problem.Detail {
 	return problem.New(r.Context(), http.StatusRequestEntityTooLarge, "payload-too-large", "Payload too large",
-		fmt.Sprintf("The request body is larger than %d bytes.", MaxBodyBytes))
+		fmt.Sprintf("The request body is larger than %d bytes.", openapi.MaxBodyBytes))
 }
 
 // noteCaller copies the authenticated caller into the exchange for the log lines.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/api"
 	"github.com/vippsmgmt/vippsmgmt/internal/openapi"
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
@@ -28,7 +29,6 @@ func (s *Server) registerAPI() error {
 	if err != nil {
 		return err
 	}
-	v.MaxBodyBytes = MaxBodyBytes
 	v.FieldRules = map[string]openapi.FieldRule{"POST /management/v1/product-orders": s.prefillFieldRule}
 	strict := openapi.NewStrictHandlerWithOptions(s, nil, openapi.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  openapi.RequestErrorHandler,
@@ -57,6 +57,8 @@ func (s *Server) registerAPI() error {
 }
 
 // partnerOnly lists the Management operations for partner keys and management keys only.
+// partnerRefusal is the one place that decides their 403; their handlers then take the caller as
+// a partner without asking again.
 var partnerOnly = map[string]bool{
 	"POST /management/v1/product-orders":                         true,
 	"GET /management/v2/product-orders":                          true,
@@ -67,26 +69,34 @@ var partnerOnly = map[string]bool{
 	"GET /management/v1/partners/price-packages":                 true,
 }
 
+// partnerRefusal answers EFORBIDDEN for a partner-only operation called with a sales unit's
+// merchant keys, nil otherwise.
+func partnerRefusal(r *http.Request) error {
+	if !partnerOnly[r.Pattern] {
+		return nil
+	}
+	if c, ok := vippsmgmt.CallerFromContext(r.Context()); ok && !c.IsPartner() {
+		return vippsmgmt.Errorf(vippsmgmt.EFORBIDDEN, "This operation is for partners: use partner keys or management keys, not a sales unit's merchant keys.")
+	}
+	return nil
+}
+
 // paramError answers a parameter the generated wrapper could not bind. The wrapper binds before
 // any middleware runs, so merchant keys get their 403 here too: otherwise a prefill without an
 // Idempotency-Key would tell them 400 where every other request says 403.
 func paramError(w http.ResponseWriter, r *http.Request, err error) {
-	if partnerOnly[r.Pattern] {
-		if _, perr := partnerFrom(r.Context()); perr != nil {
-			problem.Error(w, r, perr)
-			return
-		}
+	if perr := partnerRefusal(r); perr != nil {
+		problem.Error(w, r, perr)
+		return
 	}
 	openapi.ParamErrorHandler(w, r, err)
 }
 
 func requirePartnerRole(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if partnerOnly[r.Pattern] {
-			if _, err := partnerFrom(r.Context()); err != nil {
-				problem.Error(w, r, err)
-				return
-			}
+		if err := partnerRefusal(r); err != nil {
+			problem.Error(w, r, err)
+			return
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -24,9 +24,9 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 )
 
-// DefaultMaxBodyBytes bounds request bodies. A base64 PNG logo of the largest recommended size
-// (1000x1000) fits with room to spare.
-const DefaultMaxBodyBytes = 8 << 20
+// MaxBodyBytes bounds every request body the server reads: a prefill with a base64 PNG logo of
+// the largest recommended size (1000x1000) fits with room to spare.
+const MaxBodyBytes = 2 << 20
 
 // Validator checks requests against api/openapi.yaml before the generated handlers see them.
 //
@@ -82,7 +82,7 @@ func NewValidator() (*Validator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load embedded spec: %w", err)
 	}
-	v := &Validator{MaxBodyBytes: DefaultMaxBodyBytes, ops: map[string]*operation{}}
+	v := &Validator{MaxBodyBytes: MaxBodyBytes, ops: map[string]*operation{}}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			o, err := compileOperation(item, op)

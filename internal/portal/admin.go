@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 )
 
 // listLimit bounds the console's lists; the search box narrows them.
@@ -28,7 +31,7 @@ func (p *Portal) failed(w http.ResponseWriter, r *http.Request, err error, retry
 		p.serverError(w, r, err)
 		return
 	}
-	retry(statusOf(err), errorText(err))
+	retry(problem.Status(vippsmgmt.ErrorCode(err)), errorText(err))
 }
 
 func redirect(w http.ResponseWriter, r *http.Request, path string, done string) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/httpapi"
+	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 )
 
 // queueRow is one order in the console lists.
@@ -205,7 +206,7 @@ func (p *Portal) decisionFailed(w http.ResponseWriter, r *http.Request, s *sessi
 		p.serverError(w, r, err)
 		return
 	}
-	p.showOrder(w, r, s, statusOf(err), errorText(err), r.PostForm)
+	p.showOrder(w, r, s, problem.Status(vippsmgmt.ErrorCode(err)), errorText(err), r.PostForm)
 }
 
 // handleOutbox serves GET /console/outbox.

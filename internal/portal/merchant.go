@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 )
 
 // maxLogoBytes bounds an uploaded logo; the API's body limit is 2 MiB.
@@ -462,7 +463,7 @@ func (p *Portal) handlePrefillSubmit(w http.ResponseWriter, r *http.Request) {
 		case isDomain(err):
 			// Expired, withdrawn or submitted meanwhile.
 			if o, ok = p.loadPrefill(w, r); ok {
-				p.showPrefill(w, r, o, statusOf(err), nil, nil)
+				p.showPrefill(w, r, o, problem.Status(vippsmgmt.ErrorCode(err)), nil, nil)
 			}
 		default:
 			p.serverError(w, r, err)

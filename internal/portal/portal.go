@@ -311,25 +311,6 @@ func (p *Portal) serverError(w http.ResponseWriter, r *http.Request, err error) 
 	_, _ = fmt.Fprint(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Something went wrong</title><link rel="stylesheet" href="/static/style.css"></head><body><main><h1>Something went wrong</h1><p>The page could not be shown. Please try again later.</p></main></body></html>`)
 }
 
-// statusOf maps a domain error code to the status of the page that reports it.
-func statusOf(err error) int {
-	switch vippsmgmt.ErrorCode(err) {
-	case vippsmgmt.EINVALID:
-		return http.StatusBadRequest
-	case vippsmgmt.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case vippsmgmt.EFORBIDDEN:
-		return http.StatusForbidden
-	case vippsmgmt.ENOTFOUND:
-		return http.StatusNotFound
-	case vippsmgmt.ECONFLICT:
-		return http.StatusConflict
-	case vippsmgmt.EGONE:
-		return http.StatusGone
-	}
-	return http.StatusInternalServerError
-}
-
 // isDomain reports whether err is one the page can explain to its user.
 func isDomain(err error) bool {
 	c := vippsmgmt.ErrorCode(err)

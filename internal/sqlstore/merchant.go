@@ -188,9 +188,8 @@ func (d *DB) CreatePricePackage(ctx context.Context, p *vippsmgmt.PricePackage) 
 		return err
 	}
 	return d.inTx(ctx, func(tx *sql.Tx) error {
-		if err := exists(ctx, tx, `SELECT 1 FROM price_packages WHERE id = $1`, p.ID); err == nil {
-			return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "A price package with the id %s already exists.", p.ID)
-		} else if !errors.Is(err, sql.ErrNoRows) {
+		if err := mustBeNew(ctx, tx, `SELECT 1 FROM price_packages WHERE id = $1`, p.ID,
+			vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "A price package with the id %s already exists.", p.ID)); err != nil {
 			return err
 		}
 		return insertPricePackage(ctx, tx, p)

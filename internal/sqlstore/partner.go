@@ -281,3 +281,15 @@ func exists(ctx context.Context, tx *sql.Tx, q string, args ...any) error {
 	var one int
 	return tx.QueryRowContext(ctx, q, args...).Scan(&one)
 }
+
+// mustBeNew answers taken when the row q selects by key exists, nil when it does not.
+func mustBeNew(ctx context.Context, tx *sql.Tx, q string, key any, taken error) error {
+	switch err := exists(ctx, tx, q, key); {
+	case err == nil:
+		return taken
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	default:
+		return err
+	}
+}

@@ -91,12 +91,33 @@ func (d *DB) CreateProductOrder(ctx context.Context, o *vippsmgmt.ProductOrder, 
 				return nil
 			}
 		}
+		if err := d.checkPrefillPricePackage(ctx, tx, o); err != nil {
+			return err
+		}
 		return d.insertOrder(ctx, tx, o)
 	})
 	if err != nil {
 		return "", false, err
 	}
 	return id, replayed, nil
+}
+
+// checkPrefillPricePackage applies vippsmgmt.PricePackageProblem to a prefill's chosen package in
+// the transaction that stores the prefill, so a package cannot change owner in between.
+func (d *DB) checkPrefillPricePackage(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOrder) error {
+	if o.Type != vippsmgmt.OrderPrefill || o.PartnerID == nil || o.Details.PricePackageID == nil {
+		return nil
+	}
+	p, err := scanPricePackage(tx.QueryRowContext(ctx, selectPricePackage+` WHERE id = $1`, *o.Details.PricePackageID))
+	if errors.Is(err, sql.ErrNoRows) {
+		p = nil
+	} else if err != nil {
+		return err
+	}
+	if why := vippsmgmt.PricePackageProblem(p, *o.PartnerID, o.ProductType); why != "" {
+		return vippsmgmt.InvalidFields([]vippsmgmt.FieldError{{Field: "pricePackageId", Problem: why}})
+	}
+	return nil
 }
 
 // UpsertProductOrder stores an order as given (fixtures); natural key: its id.

@@ -23,9 +23,8 @@ func (d *DB) CreateSalesUnit(ctx context.Context, s *vippsmgmt.SalesUnit) error 
 		return err
 	}
 	return d.inTx(ctx, func(tx *sql.Tx) error {
-		if err := exists(ctx, tx, `SELECT 1 FROM sales_units WHERE msn = $1`, s.MSN); err == nil {
-			return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "MSN %s is already in use.", s.MSN)
-		} else if !errors.Is(err, sql.ErrNoRows) {
+		if err := mustBeNew(ctx, tx, `SELECT 1 FROM sales_units WHERE msn = $1`, s.MSN,
+			vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "MSN %s is already in use.", s.MSN)); err != nil {
 			return err
 		}
 		if err := d.checkSalesUnitRefs(ctx, tx, s); err != nil {

@@ -74,3 +74,26 @@ func testCreatePricePackage(t *testing.T, e *env) {
 		t.Errorf("after a refused create (-want +got):\n%s", diff)
 	}
 }
+
+// testPrefillPricePackage: the prefill's transaction refuses a package the partner may not choose.
+func testPrefillPricePackage(t *testing.T, e *env) {
+	e.partner("acme")
+	e.partner("other")
+	own := e.pricePackage("acme") // CHECKOUT
+	foreign := e.pricePackage("other")
+	for _, c := range []struct {
+		name, pkg, productType, code string
+	}{
+		{"own package", own.ID, "CHECKOUT", ""},
+		{"another partner's package", foreign.ID, "CHECKOUT", vippsmgmt.EINVALID},
+		{"unknown package", uuid.NewString(), "CHECKOUT", vippsmgmt.EINVALID},
+		{"package for another product", own.ID, "CASHIER", vippsmgmt.EINVALID},
+	} {
+		o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("911111111"),
+			ProductType: c.productType, Details: vippsmgmt.OrderDetails{PricePackageID: ptr(c.pkg)}}
+		_, _, err := e.s.CreateProductOrder(e.ctx, o, nil)
+		if got := vippsmgmt.ErrorCode(err); got != c.code {
+			t.Errorf("%s: got %q (%v), want %q", c.name, got, err, c.code)
+		}
+	}
+}
