@@ -21,6 +21,15 @@ type Store interface {
 	// Setting returns the value of name; ENOTFOUND if unset.
 	Setting(ctx context.Context, name string) (string, error)
 
+	// CreateConsoleSession stores a console sign-in, deleting the sessions that expired or were
+	// issued under another admin token.
+	CreateConsoleSession(ctx context.Context, s *ConsoleSession) error
+	// FindConsoleSession returns the session of idHash issued under fingerprint and live at now;
+	// ENOTFOUND otherwise.
+	FindConsoleSession(ctx context.Context, idHash, fingerprint []byte, now time.Time) (*ConsoleSession, error)
+	// DeleteConsoleSession signs a console session out.
+	DeleteConsoleSession(ctx context.Context, idHash []byte) error
+
 	// CreatePartner stores a new partner; EINVALID if it is not valid, ECONFLICT if its id is taken.
 	CreatePartner(ctx context.Context, p *Partner) error
 	// RenamePartner changes a partner's name; EINVALID for an invalid name, ENOTFOUND if unknown.
@@ -157,4 +166,14 @@ type Store interface {
 // Clock tells the time; the sandbox clock can be advanced by the operator.
 type Clock interface {
 	Now() time.Time
+}
+
+// ConsoleSession is an operator's console sign-in. The store never sees the session id itself,
+// only its hash, and the fingerprint of the admin token it was issued under: a session issued under
+// another token is not found.
+type ConsoleSession struct {
+	IDHash           []byte
+	TokenFingerprint []byte
+	CreatedAt        time.Time
+	ExpiresAt        time.Time
 }

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt"
@@ -56,15 +55,13 @@ type Portal struct {
 	faults    *fault.Injector
 	logger    *slog.Logger
 
-	guard      *auth.AdminGuard
-	sessionKey []byte
-	formKey    []byte
-	secureURL  bool
-	cop        *http.CrossOriginProtection
-	pages      map[string]*template.Template
-
-	mu      sync.Mutex
-	revoked map[string]time.Time // session nonces signed out before they expired
+	guard *auth.AdminGuard
+	// tokenFingerprint identifies the admin token sessions are issued under: a new token ends them.
+	tokenFingerprint []byte
+	formKey          []byte
+	secureURL        bool
+	cop              *http.CrossOriginProtection
+	pages            map[string]*template.Template
 }
 
 // New checks d and parses the templates.
@@ -91,12 +88,11 @@ func New(d Deps) (*Portal, error) {
 	p := &Portal{
 		store: d.Store, clock: d.Clock, hasher: d.Hasher, requests: d.Requests, forgetKey: d.ForgetKey,
 		reporter: d.Report, faults: d.Faults, logger: d.Logger,
-		guard:      d.AdminGuard,
-		sessionKey: deriveKey(d.AdminToken, "vippsmgmt console session v1"),
-		formKey:    deriveKey(d.AdminToken, "vippsmgmt form token v1"),
-		secureURL:  strings.HasPrefix(strings.ToLower(d.PublicURL), "https://"),
-		cop:        http.NewCrossOriginProtection(),
-		revoked:    map[string]time.Time{},
+		guard:            d.AdminGuard,
+		tokenFingerprint: deriveKey(d.AdminToken, "vippsmgmt console session v2"),
+		formKey:          deriveKey(d.AdminToken, "vippsmgmt form token v1"),
+		secureURL:        strings.HasPrefix(strings.ToLower(d.PublicURL), "https://"),
+		cop:              http.NewCrossOriginProtection(),
 	}
 	if p.guard == nil {
 		p.guard = auth.NewAdminGuard(d.AdminToken)

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -10,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vippsmgmt/vippsmgmt"
 )
 
 const (
@@ -44,50 +47,50 @@ func (p *Portal) validFormToken(r *http.Request, scope string) bool {
 	return err == nil && hmac.Equal(got, mac(p.formKey, "form", scope))
 }
 
-// session is a signed-in console session.
+// session is a signed-in console session. Its id lives only in the cookie; the database keeps
+// the id's hash, so a copy of the database holds nothing to sign in with.
 type session struct {
-	Nonce   string
+	IDHash  []byte
 	Expires time.Time
 }
 
-func (s *session) csrfScope() string { return "console:" + s.Nonce }
+func (s *session) csrfScope() string { return "console:" + hex.EncodeToString(s.IDHash) }
 
-// newSessionValue returns a cookie value "expiry.nonce.mac".
-func (p *Portal) newSessionValue(now time.Time) (string, *session) {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	s := &session{Nonce: hex.EncodeToString(b), Expires: now.Add(SessionLifetime)}
-	exp := strconv.FormatInt(s.Expires.Unix(), 10)
-	sig := base64.RawURLEncoding.EncodeToString(mac(p.sessionKey, exp, s.Nonce))
-	return exp + "." + s.Nonce + "." + sig, s
+func sessionIDHash(id string) []byte {
+	sum := sha256.Sum256([]byte(id))
+	return sum[:]
 }
 
-// sessionFrom checks the session cookie's signature, expiry and that it was not signed out.
+// newSession stores a new session and returns its cookie value: 32 random bytes, base64url.
+func (p *Portal) newSession(ctx context.Context, now time.Time) (string, error) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	id := base64.RawURLEncoding.EncodeToString(b)
+	now = now.UTC().Truncate(time.Microsecond)
+	err := p.store.CreateConsoleSession(ctx, &vippsmgmt.ConsoleSession{
+		IDHash: sessionIDHash(id), TokenFingerprint: p.tokenFingerprint, CreatedAt: now, ExpiresAt: now.Add(SessionLifetime)})
+	return id, err
+}
+
+// sessionFrom returns the cookie's session if the database has it, issued under the current admin
+// token and not expired; nil otherwise (and on a database error, which is logged).
 func (p *Portal) sessionFrom(r *http.Request) *session {
 	c, err := r.Cookie(sessionCookie)
+	if err != nil || len(c.Value) != sessionIDLength {
+		return nil
+	}
+	cs, err := p.store.FindConsoleSession(r.Context(), sessionIDHash(c.Value), p.tokenFingerprint, time.Now())
 	if err != nil {
+		if vippsmgmt.ErrorCode(err) != vippsmgmt.ENOTFOUND {
+			p.logger.ErrorContext(r.Context(), "console session lookup failed", "error", err)
+		}
 		return nil
 	}
-	parts := strings.Split(c.Value, ".")
-	if len(parts) != 3 {
-		return nil
-	}
-	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
-	if err != nil || !hmac.Equal(sig, mac(p.sessionKey, parts[0], parts[1])) {
-		return nil
-	}
-	exp, err := strconv.ParseInt(parts[0], 10, 64)
-	if err != nil || !time.Now().Before(time.Unix(exp, 0)) {
-		return nil
-	}
-	p.mu.Lock()
-	_, out := p.revoked[parts[1]]
-	p.mu.Unlock()
-	if out {
-		return nil
-	}
-	return &session{Nonce: parts[1], Expires: time.Unix(exp, 0)}
+	return &session{IDHash: cs.IDHash, Expires: cs.ExpiresAt}
 }
+
+// sessionIDLength is the length of a session cookie's value: 32 bytes in unpadded base64url.
+const sessionIDLength = 43
 
 // secure tells whether cookies must be Secure: the request came over TLS or the public URL is https.
 func (p *Portal) secure(r *http.Request) bool { return r.TLS != nil || p.secureURL }
@@ -164,23 +167,22 @@ func (p *Portal) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 			Error: "The admin token is not correct."})
 		return
 	}
-	value, _ := p.newSessionValue(time.Now())
+	value, err := p.newSession(r.Context(), time.Now())
+	if err != nil {
+		p.serverError(w, r, err)
+		return
+	}
 	p.setSessionCookie(w, r, value, int(SessionLifetime.Seconds()))
 	http.Redirect(w, r, "/console", http.StatusSeeOther)
 }
 
-// handleLogout serves POST /console/logout. The nonce is remembered until the session would have
-// expired, so a copied cookie stops working too.
+// handleLogout serves POST /console/logout. The session is deleted from the database, so the
+// cookie stops working everywhere, a copied one too.
 func (p *Portal) handleLogout(w http.ResponseWriter, r *http.Request, s *session) {
-	now := time.Now()
-	p.mu.Lock()
-	for n, exp := range p.revoked {
-		if now.After(exp) {
-			delete(p.revoked, n)
-		}
+	if err := p.store.DeleteConsoleSession(r.Context(), s.IDHash); err != nil {
+		p.serverError(w, r, err)
+		return
 	}
-	p.revoked[s.Nonce] = s.Expires
-	p.mu.Unlock()
 	p.setSessionCookie(w, r, "", -1)
 	http.Redirect(w, r, "/console/login", http.StatusSeeOther)
 }
