@@ -44,7 +44,7 @@ type adminConfig struct {
 }
 
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg := adminConfig{baseURL: envOr(getenv, "VIPPSMGMT_BASE_URL", "http://localhost:8080"), token: getenv("VIPPSMGMT_ADMIN_TOKEN")}
+	cfg := adminConfig{baseURL: envOr(getenv, "VIPPSMGMT_BASE_URL", "http://localhost:8080")}
 	fs := flag.NewFlagSet("admin", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -52,7 +52,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&cfg.baseURL, "base-url", cfg.baseURL, "vippsmgmt server (VIPPSMGMT_BASE_URL)")
-	fs.StringVar(&cfg.token, "admin-token", cfg.token, "operator token the server was started with (VIPPSMGMT_ADMIN_TOKEN)")
+	fs.StringVar(&cfg.token, "admin-token", "", "operator token the server was started with (VIPPSMGMT_ADMIN_TOKEN)")
 	fs.BoolVar(&cfg.json, "json", false, "print the API's answer as JSON")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -60,6 +60,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return usageError{err}
 	}
+	secretFromEnv(getenv, map[*string]string{&cfg.token: "VIPPSMGMT_ADMIN_TOKEN"})
 	if fs.NArg() == 0 {
 		fs.Usage()
 		return usagef("admin: no command given")

@@ -66,15 +66,7 @@ flags:
 	if err := fs.Parse(args); err != nil {
 		return c, flagError(err)
 	}
-	// The keys come from the environment only after parsing, so -h never shows them as defaults.
-	for _, v := range []struct {
-		field *string
-		env   string
-	}{{&c.clientID, "VIPPSMGMT_CLIENT_ID"}, {&c.clientSecret, "VIPPSMGMT_CLIENT_SECRET"}, {&c.subscriptionKey, "VIPPSMGMT_SUBSCRIPTION_KEY"}} {
-		if *v.field == "" {
-			*v.field = getenv(v.env)
-		}
-	}
+	secretFromEnv(getenv, map[*string]string{&c.clientID: "VIPPSMGMT_CLIENT_ID", &c.clientSecret: "VIPPSMGMT_CLIENT_SECRET", &c.subscriptionKey: "VIPPSMGMT_SUBSCRIPTION_KEY"})
 	switch {
 	case fs.NArg() > 0:
 		return c, usagef("import takes no arguments, got %q", fs.Arg(0))

@@ -30,6 +30,16 @@ func cliVersion() string {
 	return "dev"
 }
 
+// secretFromEnv fills each empty field from its environment variable. Commands call it after
+// parsing their flags, so that -h never prints a key or token from the environment as a default.
+func secretFromEnv(getenv func(string) string, fields map[*string]string) {
+	for field, name := range fields {
+		if *field == "" {
+			*field = getenv(name)
+		}
+	}
+}
+
 // envOr returns the environment value of name, or def.
 func envOr(getenv func(string) string, name, def string) string {
 	if v := getenv(name); v != "" {
@@ -72,12 +82,9 @@ type quickstartConfig struct {
 
 func parseQuickstart(args []string, getenv func(string) string, stderr io.Writer) (quickstartConfig, error) {
 	c := quickstartConfig{
-		baseURL:         envOr(getenv, "VIPPSMGMT_BASE_URL", "http://localhost:8080"),
-		clientID:        getenv("VIPPSMGMT_CLIENT_ID"),
-		clientSecret:    getenv("VIPPSMGMT_CLIENT_SECRET"),
-		subscriptionKey: getenv("VIPPSMGMT_SUBSCRIPTION_KEY"),
-		productType:     string(client.ProductTypeCheckout),
-		timeout:         2 * time.Minute,
+		baseURL:     envOr(getenv, "VIPPSMGMT_BASE_URL", "http://localhost:8080"),
+		productType: string(client.ProductTypeCheckout),
+		timeout:     2 * time.Minute,
 	}
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -93,9 +100,9 @@ flags:
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&c.baseURL, "base-url", c.baseURL, "server to talk to, e.g. https://api.vipps.no (VIPPSMGMT_BASE_URL)")
-	fs.StringVar(&c.clientID, "client-id", c.clientID, "client_id of the key set (VIPPSMGMT_CLIENT_ID)")
-	fs.StringVar(&c.clientSecret, "client-secret", c.clientSecret, "client_secret of the key set (VIPPSMGMT_CLIENT_SECRET)")
-	fs.StringVar(&c.subscriptionKey, "subscription-key", c.subscriptionKey, "Ocp-Apim-Subscription-Key of partner or merchant keys (VIPPSMGMT_SUBSCRIPTION_KEY)")
+	fs.StringVar(&c.clientID, "client-id", "", "client_id of the key set (VIPPSMGMT_CLIENT_ID)")
+	fs.StringVar(&c.clientSecret, "client-secret", "", "client_secret of the key set (VIPPSMGMT_CLIENT_SECRET)")
+	fs.StringVar(&c.subscriptionKey, "subscription-key", "", "Ocp-Apim-Subscription-Key of partner or merchant keys (VIPPSMGMT_SUBSCRIPTION_KEY)")
 	fs.BoolVar(&c.management, "management", false, "the keys are management keys: token from /miami/v1/token, no subscription key")
 	fs.BoolVar(&c.merchant, "merchant", false, "the keys are a sales unit's merchant keys (price packages are then not available)")
 	fs.StringVar(&c.msn, "msn", "", "sales unit to use in step 4 and after (default: the first one listed)")
@@ -105,6 +112,7 @@ flags:
 	if err := fs.Parse(args); err != nil {
 		return c, flagError(err)
 	}
+	secretFromEnv(getenv, map[*string]string{&c.clientID: "VIPPSMGMT_CLIENT_ID", &c.clientSecret: "VIPPSMGMT_CLIENT_SECRET", &c.subscriptionKey: "VIPPSMGMT_SUBSCRIPTION_KEY"})
 	switch {
 	case fs.NArg() > 0:
 		return c, usagef("quickstart takes no arguments, got %q", fs.Arg(0))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -164,5 +165,38 @@ func TestQuickstartErrors(t *testing.T) {
 				t.Errorf("steps after a failure were printed: %q", out)
 			}
 		})
+	}
+}
+
+// Help never prints a key or token that the environment holds: flag defaults are shown by -h, so
+// no command may take them from the environment before parsing.
+func TestHelpNeverShowsSecretsFromTheEnvironment(t *testing.T) {
+	env := map[string]string{
+		"VIPPSMGMT_CLIENT_ID":        "env-client-id-4f1c",
+		"VIPPSMGMT_CLIENT_SECRET":    "env-client-secret-9b2e",
+		"VIPPSMGMT_SUBSCRIPTION_KEY": "env-subscription-key-7d3a",
+		"VIPPSMGMT_ADMIN_TOKEN":      "env-admin-token-5e8c-0123456789",
+	}
+	for _, args := range [][]string{
+		{"quickstart", "-h"}, {"import", "-h"}, {"report", "-h"}, {"admin", "-h"}, {"admin", "orders", "-h"},
+	} {
+		stdout, stderr, _ := runCLI(t, env, args...)
+		if !strings.Contains(stdout+stderr, "-") {
+			t.Errorf("%v printed no help", args)
+		}
+		for name, secret := range env {
+			if strings.Contains(stdout+stderr, secret) {
+				t.Errorf("%v shows %s from the environment:\n%s%s", args, name, stdout, stderr)
+			}
+		}
+	}
+	// The environment still supplies what the flags leave out, and a flag wins over it.
+	c, err := parseQuickstart(nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || c.clientID != env["VIPPSMGMT_CLIENT_ID"] || c.clientSecret != env["VIPPSMGMT_CLIENT_SECRET"] || c.subscriptionKey != env["VIPPSMGMT_SUBSCRIPTION_KEY"] {
+		t.Errorf("quickstart from the environment: %+v, %v", c, err)
+	}
+	c, err = parseQuickstart([]string{"--client-secret", "flag"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || c.clientSecret != "flag" {
+		t.Errorf("the flag must win over the environment: %+v, %v", c, err)
 	}
 }

@@ -41,7 +41,7 @@ func severityRank(s client.ReportSeverity) int {
 }
 
 func runReport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg := reportConfig{baseURL: envOr(getenv, "VIPPSMGMT_BASE_URL", "http://localhost:8080"), token: getenv("VIPPSMGMT_ADMIN_TOKEN")}
+	cfg := reportConfig{baseURL: envOr(getenv, "VIPPSMGMT_BASE_URL", "http://localhost:8080")}
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -49,7 +49,7 @@ func runReport(ctx context.Context, args []string, getenv func(string) string, s
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&cfg.baseURL, "base-url", cfg.baseURL, "vippsmgmt server (VIPPSMGMT_BASE_URL)")
-	fs.StringVar(&cfg.token, "admin-token", cfg.token, "operator token the server was started with (VIPPSMGMT_ADMIN_TOKEN)")
+	fs.StringVar(&cfg.token, "admin-token", "", "operator token the server was started with (VIPPSMGMT_ADMIN_TOKEN)")
 	fs.StringVar(&cfg.clientID, "client-id", "", "only this caller (key set)")
 	fs.StringVar(&cfg.failOn, "fail-on", "", "exit 1 when a finding of this severity or worse exists: info, warning or error")
 	fs.BoolVar(&cfg.json, "json", false, "print the API's answer as JSON")
@@ -57,6 +57,7 @@ func runReport(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return flagError(err)
 	}
+	secretFromEnv(getenv, map[*string]string{&cfg.token: "VIPPSMGMT_ADMIN_TOKEN"})
 	if len(pos) > 0 {
 		return usagef("report takes no arguments, got %q", pos[0])
 	}
