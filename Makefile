@@ -15,7 +15,7 @@ unit:
 	$(GO) test -race -count=1 -timeout 40m ./...
 
 fuzz-short:
-	FUZZTIME=10s ./scripts/fuzz-short.sh
+	FUZZTIME=10s FUZZMINIMIZETIME=0s ./scripts/fuzz-short.sh
 
 newman:
 	./postman/run-newman.sh
