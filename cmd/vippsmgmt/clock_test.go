@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vippsmgmt/vippsmgmt/internal/syncbuf"
 )
 
 // TestSandboxClockSurvivesRestartsVisibly: a moved clock is kept in the database, the start-up
@@ -20,7 +22,7 @@ func TestSandboxClockSurvivesRestartsVisibly(t *testing.T) {
 	serve := func(fn func(base string)) string {
 		t.Helper()
 		ctx, cancel := context.WithCancel(context.Background())
-		var stdout, stderr lockedBuffer
+		var stdout, stderr syncbuf.Buffer
 		done := make(chan error, 1)
 		go func() {
 			done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--admin-token", token}, envOf(nil), &stdout, &stderr)

@@ -11,30 +11,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
+	"github.com/vippsmgmt/vippsmgmt/internal/syncbuf"
 )
-
-// lockedBuffer is written by the server goroutine and read by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
@@ -95,7 +77,7 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 func TestServeStartsAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	db := "sqlite:" + filepath.Join(t.TempDir(), "db")
 	done := make(chan error, 1)
 	go func() {
@@ -176,7 +158,7 @@ func TestServeRepeatsDemoCredentials(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "db")
 	for _, want := range []string{"Demo data loaded. Credentials:", "Demo data present. Credentials:"} {
 		ctx, cancel := context.WithCancel(context.Background())
-		var stdout, stderr lockedBuffer
+		var stdout, stderr syncbuf.Buffer
 		done := make(chan error, 1)
 		go func() {
 			done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, envOf(nil), &stdout, &stderr)
@@ -201,7 +183,7 @@ func TestServeRefusesASecondProcessOnOneSQLiteFile(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "db")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, envOf(nil), &stdout, &stderr)
@@ -210,7 +192,7 @@ func TestServeRefusesASecondProcessOnOneSQLiteFile(t *testing.T) {
 	for !strings.Contains(stdout.String(), "listening") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	var out2, err2 lockedBuffer
+	var out2, err2 syncbuf.Buffer
 	// Bounded, so that a second server that does start stops by itself and fails the test.
 	ctxSecond, cancelSecond := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancelSecond()
@@ -228,7 +210,7 @@ func TestServeRefusesASecondProcessOnOneSQLiteFile(t *testing.T) {
 	}
 	// The first has stopped: the file is free.
 	ctx2, cancel2 := context.WithCancel(context.Background())
-	var out3, err3 lockedBuffer
+	var out3, err3 syncbuf.Buffer
 	go func() {
 		deadline := time.Now().Add(15 * time.Second)
 		for !strings.Contains(out3.String(), "listening") && time.Now().Before(deadline) {

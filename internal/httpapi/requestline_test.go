@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vippsmgmt/vippsmgmt/internal/syncbuf"
 
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/logsink"
@@ -19,7 +20,7 @@ import (
 func TestRequestLinesMatchSlog(t *testing.T) {
 	for _, format := range []string{"text", "json"} {
 		t.Run(format, func(t *testing.T) {
-			var viaSlog, viaSink lockedBuffer
+			var viaSlog, viaSink syncbuf.Buffer
 			var h slog.Handler = slog.NewTextHandler(&viaSlog, nil)
 			if format == "json" {
 				h = slog.NewJSONHandler(&viaSlog, nil)

@@ -1,35 +1,16 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/vippsmgmt/vippsmgmt/internal/syncbuf"
 	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
-
-// lockedBuffer is a log destination the server's goroutines and the test share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestUnmatchedRequestsLogTheirPath: an operator must see what a partner mistyped, without the
 // query (it may carry anything) and without letting a long path grow the log line.
@@ -37,7 +18,7 @@ func TestUnmatchedRequestsLogTheirPath(t *testing.T) {
 	long := "/management/v1/" + strings.Repeat("x", 5000)
 	for _, format := range []string{"text", "json"} {
 		t.Run(format, func(t *testing.T) {
-			var out lockedBuffer
+			var out syncbuf.Buffer
 			var h slog.Handler = slog.NewTextHandler(&out, nil)
 			if format == "json" {
 				h = slog.NewJSONHandler(&out, nil)

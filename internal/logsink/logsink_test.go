@@ -5,28 +5,11 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/vippsmgmt/vippsmgmt/internal/syncbuf"
 )
-
-// lockedBuffer is a bytes.Buffer the sink's timer and the test may use at once.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 var awkward = []string{
 	"", "plain", "with space", "a=b", `quote"d`, `back\slash`, "tab\there", "new\nline", "\x00\x1f\x7f",
@@ -79,7 +62,7 @@ func TestLineIsWhatSlogWrites(t *testing.T) {
 // TestLinesWaitAtMostFlushAfter shows a line reaching the writer without Close, a warning
 // reaching it at once with the lines before it, and Close writing what is left.
 func TestLinesWaitAtMostFlushAfter(t *testing.T) {
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	s, err := New(&out, "json")
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +99,7 @@ func TestLinesWaitAtMostFlushAfter(t *testing.T) {
 
 // TestBufferIsBounded writes far more than the buffer holds without a flush interval passing.
 func TestBufferIsBounded(t *testing.T) {
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	s, _ := New(&out, "text")
 	long := strings.Repeat("x", 1000)
 	for range 1000 {
