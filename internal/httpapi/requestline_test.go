@@ -7,10 +7,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/vippsmgmt/vippsmgmt/internal/syncbuf"
 
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/logsink"
+	"github.com/vippsmgmt/vippsmgmt/internal/syncbuf"
 	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
