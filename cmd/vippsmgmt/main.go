@@ -49,6 +49,7 @@ commands:
   healthcheck exit 0 when a running server is ready (for container HEALTHCHECKs)
   version     print the version, commit, Go version and contract version (also --version)
   import      write a fixture file that recreates a partner's account from its API
+  rotate-secret-key  re-encrypt the database's secrets under a new --secret-key-file (server stopped)
 `
 
 // run is the whole program, with its environment passed in so tests can call it.
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runVersion(ctx, args[1:], stdout, stderr)
 	case "import":
 		return runImport(ctx, args[1:], getenv, stdout, stderr)
+	case "rotate-secret-key":
+		return runRotateSecretKey(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -21,6 +21,7 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/httpapi"
 	"github.com/vippsmgmt/vippsmgmt/internal/logsink"
+	"github.com/vippsmgmt/vippsmgmt/internal/secretkey"
 	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
 )
 
@@ -38,6 +39,7 @@ type serveConfig struct {
 	tokenRate    float64
 	tokenBurst   int
 	signingKey   string
+	secretKey    string
 	smtpURL      string
 	smtpFrom     string
 	sweepEvery   time.Duration
@@ -91,6 +93,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	parse("VIPPSMGMT_TOKEN_RATE", func(v string) (err error) { c.tokenRate, err = strconv.ParseFloat(v, 64); return })
 	parse("VIPPSMGMT_TOKEN_BURST", func(v string) (err error) { c.tokenBurst, err = strconv.Atoi(v); return })
 	str("VIPPSMGMT_SIGNING_KEY", &c.signingKey)
+	str("VIPPSMGMT_SECRET_KEY_FILE", &c.secretKey)
 	str("VIPPSMGMT_SMTP_URL", &c.smtpURL)
 	str("VIPPSMGMT_SMTP_FROM", &c.smtpFrom)
 	parse("VIPPSMGMT_REPORT", func(v string) (err error) { c.report, err = strconv.ParseBool(v); return })
@@ -114,6 +117,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.Float64Var(&c.tokenRate, "token-rate", c.tokenRate, "token requests per second allowed per client id (VIPPSMGMT_TOKEN_RATE)")
 	fs.IntVar(&c.tokenBurst, "token-burst", c.tokenBurst, "token requests a client id may make at once (VIPPSMGMT_TOKEN_BURST)")
 	fs.StringVar(&c.signingKey, "signing-key", c.signingKey, "PEM file with the RSA key that signs tokens; default: one kept in the database (VIPPSMGMT_SIGNING_KEY)")
+	fs.StringVar(&c.secretKey, "secret-key-file", c.secretKey, "file with 32 random bytes (raw or base64) encrypting the signing key and pepper in the database; required with --sandbox=false (VIPPSMGMT_SECRET_KEY_FILE)")
 	fs.StringVar(&c.smtpURL, "smtp-url", c.smtpURL, "smtp://[user:pass@]host:port to send notifications by e-mail (VIPPSMGMT_SMTP_URL)")
 	fs.DurationVar(&c.shutdownWait, "shutdown-timeout", c.shutdownWait, "how long SIGTERM waits for in-flight requests before closing their connections")
 	fs.StringVar(&c.smtpFrom, "smtp-from", c.smtpFrom, "sender address of notification e-mails (VIPPSMGMT_SMTP_FROM)")
@@ -183,6 +187,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return usagef("--signing-key: %v", err)
 		}
 	}
+	var secretKey *secretkey.Key
+	if cfg.secretKey != "" {
+		if secretKey, err = secretkey.Load(cfg.secretKey); err != nil {
+			return usagef("--secret-key-file: %v", err)
+		}
+	}
 	adminToken, generated := cfg.adminToken, false
 	if adminToken == "" {
 		b := make([]byte, 24)
@@ -207,7 +217,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	a, err := app.New(ctx, app.Config{
 		DB: cfg.db, Fixtures: cfg.fixtures, Demo: cfg.demo, PublicURL: cfg.publicURL, AdminToken: adminToken,
 		Sandbox: cfg.sandbox, TokenTTL: cfg.tokenTTL, TokenRate: cfg.tokenRate, TokenBurst: cfg.tokenBurst,
-		SigningKeyPEM: signingKey, SMTPURL: cfg.smtpURL, SMTPFrom: cfg.smtpFrom, SweepEvery: cfg.sweepEvery, MaxHeaderBytes: cfg.maxHeader,
+		SigningKeyPEM: signingKey, SecretKey: secretKey, SMTPURL: cfg.smtpURL, SMTPFrom: cfg.smtpFrom, SweepEvery: cfg.sweepEvery, MaxHeaderBytes: cfg.maxHeader,
 		NoReport: !cfg.report, Logger: logger, Lines: sink,
 	})
 	var ce *app.ConfigError

@@ -29,6 +29,10 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := "sqlite:" + filepath.Join(dir, "db")
+	shortKey := filepath.Join(dir, "short.key")
+	if err := os.WriteFile(shortKey, []byte("c2hvcnQ="), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		args []string
@@ -45,6 +49,8 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{"unreachable postgres", []string{"--db", "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"}, nil, `^vippsmgmt: --db: sqlstore: cannot reach PostgreSQL`},
 		{"fixture error", []string{"--db", db, "--demo=false", "--fixtures", badFixture}, nil, `partners.yaml:4: partners\[0\]\.colour: `},
 		{"missing fixture file", []string{"--db", db, "--fixtures", filepath.Join(dir, "none.yaml")}, nil, `none.yaml`},
+		{"no secret key outside the sandbox", []string{"--db", db, "--sandbox=false", "--admin-token", strings.Repeat("t", 32)}, nil, `^vippsmgmt: --secret-key-file: is required with --sandbox=false`},
+		{"short secret key", []string{"--db", db}, map[string]string{"VIPPSMGMT_SECRET_KEY_FILE": shortKey}, `^vippsmgmt: --secret-key-file: must hold 32 random bytes`},
 		{"addr in use", []string{"--db", db, "--addr", "256.0.0.1:99999"}, nil, `--addr: `},
 	}
 	for _, c := range cases {

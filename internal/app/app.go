@@ -27,6 +27,7 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/notify"
 	"github.com/vippsmgmt/vippsmgmt/internal/portal"
 	"github.com/vippsmgmt/vippsmgmt/internal/report"
+	"github.com/vippsmgmt/vippsmgmt/internal/secretkey"
 	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
 )
 
@@ -42,10 +43,13 @@ type Config struct {
 	TokenRate     float64
 	TokenBurst    int
 	SigningKeyPEM []byte
-	SMTPURL       string
-	SMTPFrom      string
-	SweepEvery    time.Duration
-	NoReport      bool // leave out the integration report (and its per-request cost)
+	// SecretKey encrypts the pepper and the signing key in the database; required outside the
+	// sandbox.
+	SecretKey  *secretkey.Key
+	SMTPURL    string
+	SMTPFrom   string
+	SweepEvery time.Duration
+	NoReport   bool // leave out the integration report (and its per-request cost)
 	// MaxHeaderBytes bounds a request's line and headers (answered 431 as a problem past it);
 	// zero means httpapi.DefaultMaxHeaderBytes.
 	MaxHeaderBytes int
@@ -98,6 +102,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		// guessing hopeless.
 		return nil, &ConfigError{"admin-token", fmt.Errorf("must be at least %d characters with --sandbox=false", auth.MinAdminTokenLength)}
 	}
+	if !cfg.Sandbox && cfg.SecretKey == nil {
+		return nil, &ConfigError{"secret-key-file", errors.New("is required with --sandbox=false: the signing key and pepper must not be stored in plain text")}
+	}
 	if cfg.MaxHeaderBytes == 0 {
 		cfg.MaxHeaderBytes = httpapi.DefaultMaxHeaderBytes
 	}
@@ -128,7 +135,18 @@ func (a *App) assemble(ctx context.Context) error {
 	if err := a.Clock.Refresh(ctx, a.Store); err != nil {
 		return fmt.Errorf("read clock offset: %w", err)
 	}
-	hasher, err := auth.LoadHasher(ctx, a.Store)
+	if cfg.SecretKey == nil {
+		a.logger.Warn("no --secret-key-file: the token signing key and secret pepper are stored in plain text in the database")
+	}
+	n, err := secretkey.Prepare(ctx, a.Store, cfg.SecretKey, auth.SecretSettings)
+	if err != nil {
+		return &ConfigError{"secret-key-file", err}
+	}
+	if n > 0 {
+		a.logger.Info("encrypted the secrets stored in plain text", "settings", n, "key_id", cfg.SecretKey.ID())
+	}
+	secrets := &secretkey.Store{Store: a.Store, Key: cfg.SecretKey, Secrets: auth.SecretSettings}
+	hasher, err := auth.LoadHasher(ctx, secrets)
 	if err != nil {
 		return fmt.Errorf("load secret hasher: %w", err)
 	}
@@ -158,7 +176,7 @@ func (a *App) assemble(ctx context.Context) error {
 			return &ConfigError{Err: err}
 		}
 	}
-	a.Auth, err = auth.New(ctx, a.Store, a.Clock, hasher, auth.Config{
+	a.Auth, err = auth.New(ctx, secrets, a.Clock, hasher, auth.Config{
 		ClassicTTL: cfg.TokenTTL, Rate: rate.Limit(cfg.TokenRate), Burst: cfg.TokenBurst, SigningKeyPEM: cfg.SigningKeyPEM,
 	})
 	if err != nil {

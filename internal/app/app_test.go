@@ -79,12 +79,12 @@ func TestShortAdminTokenOutsideTheSandbox(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Setting != "admin-token" {
 		t.Fatalf("short admin token with --sandbox=false: %v", err)
 	}
-	a, err := app.New(t.Context(), app.Config{DB: dsn, AdminToken: strings.Repeat("k", 24), Sandbox: false})
+	a, err := app.New(t.Context(), app.Config{DB: dsn, AdminToken: strings.Repeat("k", 24), Sandbox: false, SecretKey: testKey(t, 1)})
 	if err != nil {
 		t.Fatalf("24-character admin token: %v", err)
 	}
 	a.Close()
-	a, err = app.New(t.Context(), app.Config{DB: dsn, AdminToken: "short-token", Sandbox: true})
+	a, err = app.New(t.Context(), app.Config{DB: dsn, AdminToken: "short-token", Sandbox: true, SecretKey: testKey(t, 1)})
 	if err != nil {
 		t.Fatalf("short admin token in the sandbox: %v", err)
 	}

@@ -67,3 +67,7 @@ func LoadHasher(ctx context.Context, store SettingStore) (*Hasher, error) {
 	}
 	return NewHasher([]byte(pepper)), nil
 }
+
+// SecretSettings names the settings a copy of the database must not reveal: the pepper and the
+// token signing key. They are kept encrypted when the server has a secret key (internal/secretkey).
+var SecretSettings = []string{pepperSetting, signingKeySetting}

@@ -17,6 +17,7 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/app"
 	"github.com/vippsmgmt/vippsmgmt/internal/logsink"
 	"github.com/vippsmgmt/vippsmgmt/internal/pgtest"
+	"github.com/vippsmgmt/vippsmgmt/internal/secretkey"
 )
 
 // AdminToken is the operator token of every test server.
@@ -74,7 +75,7 @@ func Start(t testing.TB, backend string, opts Options) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, app.Config{
 		DB: dsn, Demo: !opts.NoDemo, Fixtures: opts.Fixtures, PublicURL: base, AdminToken: AdminToken,
-		Sandbox: !opts.NoSandbox, TokenRate: opts.TokenRate, TokenBurst: opts.TokenBurst, NoReport: opts.NoReport, Logger: logger, Lines: opts.Lines,
+		Sandbox: !opts.NoSandbox, SecretKey: secretKey(opts.NoSandbox), TokenRate: opts.TokenRate, TokenBurst: opts.TokenBurst, NoReport: opts.NoReport, Logger: logger, Lines: opts.Lines,
 	})
 	if err != nil {
 		cancel()
@@ -101,4 +102,17 @@ func Start(t testing.TB, backend string, opts Options) *Server {
 		a.Close()
 	})
 	return &Server{URL: base, DSN: dsn, App: a}
+}
+
+// secretKey is the secret key of servers outside the sandbox, where one is required: the same for
+// every server of a test run, so servers sharing a database agree.
+func secretKey(noSandbox bool) *secretkey.Key {
+	if !noSandbox {
+		return nil
+	}
+	k, err := secretkey.Parse([]byte("vippsmgmt-test-secret-key-32byte"))
+	if err != nil {
+		panic(err)
+	}
+	return k
 }

@@ -1,0 +1,136 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/pem"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vippsmgmt/vippsmgmt/internal/app"
+	"github.com/vippsmgmt/vippsmgmt/internal/clock"
+	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
+	"github.com/vippsmgmt/vippsmgmt/internal/secretkey"
+	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
+)
+
+func testKey(t *testing.T, n byte) *secretkey.Key {
+	t.Helper()
+	k, err := secretkey.Parse(bytes.Repeat([]byte{n}, secretkey.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+var prodToken = strings.Repeat("p", 32)
+
+// mintToken asks the server for a token with the demo keys and returns the status.
+func mintToken(t *testing.T, a *app.App) int {
+	t.Helper()
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	k := fixtures.DemoPartnerKeys
+	req, _ := http.NewRequest("POST", srv.URL+"/accesstoken/get", nil)
+	req.Header.Set("client_id", k.ClientID)
+	req.Header.Set("client_secret", k.ClientSecret)
+	req.Header.Set("Ocp-Apim-Subscription-Key", k.SubscriptionKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func settings(t *testing.T, dsn string) (pepper, signingKey string) {
+	t.Helper()
+	st, err := sqlstore.Open(context.Background(), dsn, clock.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if pepper, err = st.Setting(t.Context(), "secret_pepper"); err != nil {
+		t.Fatal(err)
+	}
+	if signingKey, err = st.Setting(t.Context(), "jwt_signing_key"); err != nil {
+		t.Fatal(err)
+	}
+	return pepper, signingKey
+}
+
+// TestSecretsEncryptedAtRest: with a secret key the database holds neither a PEM signing key nor
+// the pepper; without the key file a copy of it does not start, so it cannot mint tokens.
+func TestSecretsEncryptedAtRest(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "db")
+	a, err := app.New(t.Context(), app.Config{DB: dsn, Demo: true, AdminToken: prodToken, SecretKey: testKey(t, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mintToken(t, a); got != 200 {
+		t.Fatalf("token with the key: %d", got)
+	}
+	a.Close()
+	pepper, signing := settings(t, dsn)
+	if block, _ := pem.Decode([]byte(signing)); block != nil || strings.Contains(signing, "PRIVATE KEY") {
+		t.Error("the stored signing key is a PEM key")
+	}
+	for name, v := range map[string]string{"pepper": pepper, "signing key": signing} {
+		if _, ok := secretkey.Sealed(v); !ok {
+			t.Errorf("the stored %s is not encrypted: %.20q", name, v)
+		}
+	}
+
+	// The copy in the sandbox without a key, and with a wrong key: refused at start.
+	_, err = app.New(t.Context(), app.Config{DB: dsn, AdminToken: prodToken, Sandbox: true})
+	var ce *app.ConfigError
+	if !errors.As(err, &ce) || ce.Setting != "secret-key-file" || !strings.Contains(err.Error(), "required") {
+		t.Errorf("start without the key: %v", err)
+	}
+	_, err = app.New(t.Context(), app.Config{DB: dsn, AdminToken: prodToken, SecretKey: testKey(t, 2)})
+	if !errors.As(err, &ce) || ce.Setting != "secret-key-file" || !strings.Contains(err.Error(), "wrong key file") {
+		t.Errorf("start with a wrong key: %v", err)
+	}
+	_, err = app.New(t.Context(), app.Config{DB: dsn, AdminToken: prodToken})
+	if !errors.As(err, &ce) || ce.Setting != "secret-key-file" {
+		t.Errorf("start outside the sandbox without a key: %v", err)
+	}
+}
+
+// TestPlainSecretsEncryptedOnFirstStartWithAKey: a database from a sandbox without a key keeps
+// working once a key is given; its secrets are encrypted then, and tokens of before stay valid.
+func TestPlainSecretsEncryptedOnFirstStartWithAKey(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "db")
+	a, err := app.New(t.Context(), app.Config{DB: dsn, Demo: true, AdminToken: prodToken, Sandbox: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mintToken(t, a); got != 200 {
+		t.Fatalf("token without a key: %d", got)
+	}
+	a.Close()
+	plainPepper, plainSigning := settings(t, dsn)
+	if block, _ := pem.Decode([]byte(plainSigning)); block == nil {
+		t.Fatal("without a key the signing key is expected in plain text")
+	}
+	a, err = app.New(t.Context(), app.Config{DB: dsn, AdminToken: prodToken, SecretKey: testKey(t, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mintToken(t, a); got != 200 {
+		t.Fatalf("token after encrypting: %d", got)
+	}
+	a.Close()
+	pepper, signing := settings(t, dsn)
+	k := testKey(t, 1)
+	if p, err := k.Open("secret_pepper", pepper); err != nil || p != plainPepper {
+		t.Errorf("pepper after the first start with a key: %v", err)
+	}
+	if s, err := k.Open("jwt_signing_key", signing); err != nil || s != plainSigning {
+		t.Errorf("signing key after the first start with a key: %v", err)
+	}
+}
