@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/pem"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -132,5 +133,20 @@ func TestPlainSecretsEncryptedOnFirstStartWithAKey(t *testing.T) {
 	}
 	if s, err := k.Open("jwt_signing_key", signing); err != nil || s != plainSigning {
 		t.Errorf("signing key after the first start with a key: %v", err)
+	}
+}
+
+// TestSandboxWithoutSecretKeySaysSo: in the sandbox a server without a key starts and says once
+// that its secrets are stored in plain text.
+func TestSandboxWithoutSecretKeySaysSo(t *testing.T) {
+	var logs bytes.Buffer
+	a, err := app.New(t.Context(), app.Config{DB: "sqlite:" + filepath.Join(t.TempDir(), "db"), AdminToken: prodToken, Sandbox: true,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if n := strings.Count(logs.String(), "no --secret-key-file"); n != 1 {
+		t.Errorf("%d start-up lines about the missing secret key, want 1:\n%s", n, logs.String())
 	}
 }
