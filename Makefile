@@ -1,7 +1,7 @@
 # vippsmgmt: `make test` is the whole suite CI runs; the rest are for longer or manual runs.
 GO ?= go
 
-.PHONY: test check unit fuzz-short newman run fuzz soak bench import-bench generate screenshots dist image
+.PHONY: test check unit fuzz-short newman run fuzz soak hostile bench import-bench generate screenshots dist image
 
 test: check unit fuzz-short newman
 
@@ -43,6 +43,11 @@ import-bench:
 # 60 s at 200 req/s over a realistic mix; fails on any error or 64 MiB of RSS growth.
 soak:
 	$(GO) run ./cmd/vippsmgmt-load soak --duration 60s
+
+# 60 s of hostile traffic (huge headers, long methods, big bodies and fields, token floods with wrong
+# secrets, slow and idle connections); fails on any failed legitimate request or RSS over 256 MiB.
+hostile:
+	$(GO) run ./cmd/vippsmgmt-load hostile --duration 60s
 
 # Release archives for every platform and dist/SHA256SUMS: make dist VERSION=1.2.3 (reproducible:
 # the same commit and Go version give byte-identical files).

@@ -29,6 +29,8 @@ const usage = `usage: vippsmgmt-load <command> [flags]
 commands:
   scale   authenticated GET vs a bare handler, the 100,000-unit list, prefills/s (see scale -h)
   soak    a fixed rate of token, list, details and prefill calls for a fixed time (see soak -h)
+  hostile a legitimate client's token, list and prefill calls under a mix of hostile traffic,
+          and the server's RSS against a bound (see hostile -h)
   instructions
           only the callgrind count of scale: instructions per authenticated GET and per bare request
 
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runScale(ctx, args[1:], stdout, stderr)
 	case "soak":
 		err = runSoak(ctx, args[1:], stdout, stderr)
+	case "hostile":
+		err = runHostile(ctx, args[1:], stdout, stderr)
 	case "instructions":
 		err = runInstructions(ctx, args[1:], stdout, stderr)
 	case "bare": // the baseline server of scale, in its own process
@@ -269,6 +273,46 @@ func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cfg.Bin, cfg.Dir, cfg.PostgresDSN, cfg.DiscardLog = e.bin, e.dir, e.postgres, c.discardLog
 	cfg.Progress = c.progressWriter(stderr)
 	rep, err := loadtest.RunSoak(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := write(stdout, c.jsonOut, rep, rep.WriteText); err != nil {
+		return err
+	}
+	if !rep.Pass {
+		return errMissed
+	}
+	return nil
+}
+
+func runHostile(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("hostile", flag.ContinueOnError)
+	var c common
+	c.flags(fs)
+	cfg := loadtest.HostileConfig{}
+	fs.DurationVar(&cfg.Duration, "duration", 60*time.Second, "length of the hostile mix")
+	fs.IntVar(&cfg.Workers, "workers", 4, "senders of each hostile request kind")
+	fs.IntVar(&cfg.SlowConns, "slow-conns", 50, "slow connections of each slow kind open at once")
+	fs.IntVar(&cfg.IdleConns, "idle-conns", 300, "connections that send nothing, open at once")
+	bound := fs.Int("rss-bound-mib", loadtest.TargetHostileRSS>>20, "server RSS the run must stay under, MiB")
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	if cfg.Duration > time.Hour || cfg.Workers < 1 || cfg.Workers > 64 || cfg.SlowConns < 1 || cfg.SlowConns > 1000 ||
+		cfg.IdleConns < 1 || cfg.IdleConns > 5000 || *bound < 1 {
+		return usageError{errors.New("bounds: --duration <= 1h, 1 <= --workers <= 64, 1 <= --slow-conns <= 1000, 1 <= --idle-conns <= 5000, --rss-bound-mib >= 1")}
+	}
+	if c.postgres != "" {
+		return usageError{errors.New("hostile runs on SQLite only")}
+	}
+	e, err := c.setup(ctx, false, stderr)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	cfg.Bin, cfg.Dir, cfg.RSSBound = e.bin, e.dir, uint64(*bound)<<20
+	cfg.Progress = c.progressWriter(stderr)
+	rep, err := loadtest.RunHostile(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package loadtest
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,6 +117,45 @@ func TestLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("\n%s", b)
+	})
+
+	// The hostile mix in a short form: the legitimate client must never fail and the server's
+	// RSS must stay under the documented bound. The bound is a memory figure, not a timing one, and
+	// some four times what the mix needs, so a loaded machine does not make it flake.
+	t.Run("hostile", func(t *testing.T) {
+		rep, err := RunHostile(ctx, HostileConfig{Bin: bin, Dir: t.TempDir(), Duration: 3 * time.Second, Workers: 2,
+			SlowConns: 10, IdleConns: 50, SampleEvery: 500 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b testWriter
+		if err := rep.WriteText(&b); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("\n%s", b)
+		if rep.LegitFailed != 0 || rep.Legit[KindToken].Count == 0 || rep.Legit[KindList].Count == 0 || rep.Legit[KindPrefill].Count == 0 {
+			t.Errorf("legitimate client: %d failed, %+v; first: %v", rep.LegitFailed, rep.Legit, rep.FirstErrors)
+		}
+		if rep.RSSPeak == 0 || rep.RSSPeak >= TargetHostileRSS {
+			t.Errorf("server RSS peak %d bytes, bound %d", rep.RSSPeak, TargetHostileRSS)
+		}
+		for _, kind := range HostileKinds {
+			if len(rep.Hostile[kind]) == 0 {
+				t.Errorf("no %s requests were sent", kind)
+			}
+			for outcome, n := range rep.Hostile[kind] {
+				if strings.HasPrefix(outcome, "2") || strings.HasPrefix(outcome, "5") || strings.HasPrefix(outcome, "error") {
+					t.Errorf("%s: %d answered %s", kind, n, outcome)
+				}
+			}
+		}
+		// Each limit was reached, not only approached.
+		for kind, status := range map[string]string{HostileHeader: "431", HostileMethod: "431", HostileBody: "413",
+			HostileField: "400", HostileTokenFlood: "401"} {
+			if rep.Hostile[kind][status] == 0 {
+				t.Errorf("%s: no %s among %v", kind, status, rep.Hostile[kind])
+			}
+		}
 	})
 }
 

@@ -40,6 +40,9 @@ type ServerConfig struct {
 	DB        string // sqlite:PATH or a postgres:// URL
 	TokenRate int    // token requests per second and burst per client id; high, so load is not throttled
 	LogPath   string // where the JSON request log goes; "" discards it
+	// ServerThrottle keeps the server's own token rate and burst (TokenRate is then unused), for
+	// runs that test the throttle rather than measure throughput.
+	ServerThrottle bool
 }
 
 // Process is a running `vippsmgmt serve`, a child of this process so its memory can be read apart
@@ -78,8 +81,11 @@ func serverCommand(cfg ServerConfig) (*exec.Cmd, string) {
 	_, _ = rand.Read(b)
 	admin := hex.EncodeToString(b)
 	rate := strconv.Itoa(cfg.TokenRate)
-	return exec.Command(cfg.Bin, "serve", "--addr", "127.0.0.1:0", "--db", cfg.DB, "--demo",
-		"--token-rate", rate, "--token-burst", rate, "--log-format", "json", "--admin-token", admin), admin
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--db", cfg.DB, "--demo", "--log-format", "json", "--admin-token", admin}
+	if !cfg.ServerThrottle {
+		args = append(args, "--token-rate", rate, "--token-burst", rate)
+	}
+	return exec.Command(cfg.Bin, args...), admin
 }
 
 // StartProcess starts cmd, a server that prints "listening on http://ADDR" on its standard output
@@ -267,6 +273,15 @@ func logTail(path string) string {
 		b = b[len(b)-2000:]
 	}
 	return "\nserver log:\n" + string(b)
+}
+
+// statSize returns a file's size.
+func statSize(path string) (int64, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
 }
 
 // CountLogErrors counts ERROR lines in a JSON server log.
