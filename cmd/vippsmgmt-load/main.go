@@ -233,13 +233,7 @@ func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if err := write(stdout, c.jsonOut, rep, rep.WriteText); err != nil {
-		return err
-	}
-	if !rep.Pass() {
-		return errMissed
-	}
-	return nil
+	return verdict(stdout, c.jsonOut, rep, rep.WriteText, rep.Pass())
 }
 
 func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -276,13 +270,7 @@ func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if err := write(stdout, c.jsonOut, rep, rep.WriteText); err != nil {
-		return err
-	}
-	if !rep.Pass {
-		return errMissed
-	}
-	return nil
+	return verdict(stdout, c.jsonOut, rep, rep.WriteText, rep.Pass)
 }
 
 func runHostile(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -316,10 +304,15 @@ func runHostile(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if err := write(stdout, c.jsonOut, rep, rep.WriteText); err != nil {
+	return verdict(stdout, c.jsonOut, rep, rep.WriteText, rep.Pass)
+}
+
+// verdict prints a report and answers errMissed when a target in it was missed.
+func verdict(w io.Writer, asJSON bool, rep any, text func(io.Writer) error, pass bool) error {
+	if err := write(w, asJSON, rep, text); err != nil {
 		return err
 	}
-	if !rep.Pass {
+	if !pass {
 		return errMissed
 	}
 	return nil
