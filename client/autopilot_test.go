@@ -3,8 +3,6 @@ package client_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -203,18 +201,7 @@ func TestAutopilotPaths(t *testing.T) {
 
 func TestAutopilotBadInput(t *testing.T) {
 	srv := testserver.Start(t, "sqlite", testserver.Options{})
-	put := func(body string) (int, string) {
-		req, _ := http.NewRequest("PUT", srv.URL+"/admin/v1/autopilot", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+testAdminToken)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode, string(b)
-	}
+	put := func(body string) (int, string) { return sendAdminJSON(t, "PUT", srv.URL+"/admin/v1/autopilot", body) }
 	tests := []struct{ body, field string }{
 		{`{"view":"1m","decision":"maybe"}`, "decision"},
 		{`{"view":"-1m","decision":"approve"}`, "view"},
