@@ -14,14 +14,6 @@ import (
 
 var _ openapi.StrictServerInterface = (*Server)(nil)
 
-// jsonNotFound lists the operations whose 404 the contract declares as
-// application/json;charset=UTF-8 instead of problem+json.
-var jsonNotFound = map[string]bool{
-	"DELETE /management/v1/product-orders/{productOrderId}":      true,
-	"GET /management/v2/product-orders/{productOrderId}/details": true,
-	"GET /management/v1/product-orders/{productOrderId}/details": true,
-}
-
 // registerAPI adds the generated Management and operator routes, validated against
 // api/openapi.yaml before they reach a handler, and the document itself.
 func (s *Server) registerAPI() error {
@@ -29,6 +21,7 @@ func (s *Server) registerAPI() error {
 	if err != nil {
 		return err
 	}
+	s.spec = v
 	v.FieldRules = map[string]openapi.FieldRule{"POST /management/v1/product-orders": s.prefillFieldRule}
 	strict := openapi.NewStrictHandlerWithOptions(s, nil, openapi.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  openapi.RequestErrorHandler,
@@ -42,9 +35,9 @@ func (s *Server) registerAPI() error {
 	}
 	openapi.HandlerWithOptions(strict, openapi.StdHTTPServerOptions{
 		BaseRouter:       routes,
-		ErrorHandlerFunc: paramError,
+		ErrorHandlerFunc: s.paramError,
 		// The last middleware runs first: merchant keys get their 403 before any body is judged.
-		Middlewares: []openapi.MiddlewareFunc{v.Middleware, requirePartnerRole},
+		Middlewares: []openapi.MiddlewareFunc{v.Middleware, s.requirePartnerRole},
 	})
 	if len(routes.fast) > 0 {
 		return fmt.Errorf("fast routes not in the contract: %v", slices.Collect(maps.Keys(routes.fast)))
@@ -56,23 +49,11 @@ func (s *Server) registerAPI() error {
 	return nil
 }
 
-// partnerOnly lists the Management operations for partner keys and management keys only.
-// partnerRefusal is the one place that decides their 403; their handlers then take the caller as
-// a partner without asking again.
-var partnerOnly = map[string]bool{
-	"POST /management/v1/product-orders":                         true,
-	"GET /management/v2/product-orders":                          true,
-	"GET /management/v1/product-orders":                          true,
-	"GET /management/v2/product-orders/{productOrderId}/details": true,
-	"GET /management/v1/product-orders/{productOrderId}/details": true,
-	"DELETE /management/v1/product-orders/{productOrderId}":      true,
-	"GET /management/v1/partners/price-packages":                 true,
-}
-
-// partnerRefusal answers EFORBIDDEN for a partner-only operation called with a sales unit's
-// merchant keys, nil otherwise.
-func partnerRefusal(r *http.Request) error {
-	if !partnerOnly[r.Pattern] {
+// partnerRefusal answers EFORBIDDEN for a partner-only operation (x-partner-only in the spec)
+// called with a sales unit's merchant keys, nil otherwise. It is the one place that decides that
+// 403; the operations' handlers then take the caller as a partner without asking again.
+func (s *Server) partnerRefusal(r *http.Request) error {
+	if !s.spec.PartnerOnly(r.Pattern) {
 		return nil
 	}
 	if c, ok := vippsmgmt.CallerFromContext(r.Context()); ok && !c.IsPartner() {
@@ -84,17 +65,17 @@ func partnerRefusal(r *http.Request) error {
 // paramError answers a parameter the generated wrapper could not bind. The wrapper binds before
 // any middleware runs, so merchant keys get their 403 here too: otherwise a prefill without an
 // Idempotency-Key would tell them 400 where every other request says 403.
-func paramError(w http.ResponseWriter, r *http.Request, err error) {
-	if perr := partnerRefusal(r); perr != nil {
+func (s *Server) paramError(w http.ResponseWriter, r *http.Request, err error) {
+	if perr := s.partnerRefusal(r); perr != nil {
 		problem.Error(w, r, perr)
 		return
 	}
 	openapi.ParamErrorHandler(w, r, err)
 }
 
-func requirePartnerRole(next http.Handler) http.Handler {
+func (s *Server) requirePartnerRole(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := partnerRefusal(r); err != nil {
+		if err := s.partnerRefusal(r); err != nil {
 			problem.Error(w, r, err)
 			return
 		}
@@ -105,7 +86,7 @@ func requirePartnerRole(next http.Handler) http.Handler {
 // writeError answers a handler's error as a problem, in the content type the contract declares.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	d := problem.FromError(r.Context(), err)
-	if d.Status == http.StatusNotFound && jsonNotFound[r.Pattern] {
+	if d.Status == http.StatusNotFound && s.spec.NotFoundAsJSON(r.Pattern) {
 		problem.WriteAs(w, problem.JSONUTF8, d)
 		return
 	}
@@ -139,7 +120,7 @@ const routeGetMsn = "GET /management/v1/sales-units/{msn}"
 // request: binding by reflection, a closure per middleware, boxing the request and the answer.
 // Anything else (a parameter to refuse, a header given twice) goes to the generated handler.
 func (s *Server) fastGetMsn(v *openapi.Validator, generated http.HandlerFunc) http.HandlerFunc {
-	if partnerOnly[routeGetMsn] {
+	if v.PartnerOnly(routeGetMsn) {
 		panic("fastGetMsn: the route is partner-only; its fast path would skip that check")
 	}
 	return func(w http.ResponseWriter, r *http.Request) {

@@ -22,6 +22,7 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/clock"
 	"github.com/vippsmgmt/vippsmgmt/internal/fault"
 	"github.com/vippsmgmt/vippsmgmt/internal/logsink"
+	"github.com/vippsmgmt/vippsmgmt/internal/openapi"
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 	"github.com/vippsmgmt/vippsmgmt/internal/report"
 )
@@ -66,6 +67,9 @@ type Server struct {
 	autopilot *autopilot.Engine
 	mux       *http.ServeMux
 	handler   http.Handler
+	// spec is api/openapi.yaml compiled: it validates requests and says which operations are
+	// partner-only.
+	spec *openapi.Validator
 
 	maxHeaderBytes int
 	faultMetric    *prometheus.CounterVec

@@ -55,6 +55,7 @@ type FieldRule func(ctx context.Context, body map[string]any) []problem.ExtraDet
 
 type operation struct {
 	id     string
+	roles  operationRoles
 	params []param
 	query  bool // whether any parameter is in the query, so the query is parsed only then
 	body   *body
@@ -96,7 +97,7 @@ func NewValidator() (*Validator, error) {
 }
 
 func compileOperation(item *openapi3.PathItem, op *openapi3.Operation) (*operation, error) {
-	o := &operation{id: op.OperationID}
+	o := &operation{id: op.OperationID, roles: rolesOf(op)}
 	// Operation parameters override path-item ones of the same name and location.
 	seen := map[string]bool{}
 	for _, list := range []openapi3.Parameters{op.Parameters, item.Parameters} {
