@@ -91,3 +91,16 @@ func ValidBusinessIDCheckDigit(b BusinessIdentifier) bool {
 	id, ok := CompleteBusinessID(b.Scheme, body)
 	return ok && id == b.ID
 }
+
+// businessIDCheckDigitProblem says what a number of scheme must look like when its check digit
+// or its form is wrong.
+func businessIDCheckDigitProblem(scheme string) string {
+	switch scheme {
+	case SchemeNOOrg:
+		return "must be a Norwegian organisation number: 9 digits ending in a valid check digit"
+	case SchemeDKCVR:
+		return "must be a Danish CVR number: 8 digits, not starting with 0, ending in a valid check digit"
+	default:
+		return "must be a Finnish business ID: 7 digits, a dash and a valid check digit (such as 1234567-1)"
+	}
+}

@@ -36,6 +36,8 @@ func (b BusinessIdentifier) Validate(field string) []FieldError {
 	}
 	if !businessIDRE.MatchString(b.ID) {
 		errs = append(errs, FieldError{field + ".id", "must be 4 to 50 digits or dashes"})
+	} else if HasBusinessIDCheckDigit(b.Scheme) && !ValidBusinessIDCheckDigit(b) {
+		errs = append(errs, FieldError{field + ".id", businessIDCheckDigitProblem(b.Scheme)})
 	}
 	return errs
 }

@@ -201,7 +201,7 @@ func TestUnauthorizedRefetchesTokenOnce(t *testing.T) {
 			problem(w, http.StatusUnauthorized, "Unauthorized", "token expired")
 			return
 		}
-		jsonOK(`{"msn":"123456","name":"Shop","businessIdentifier":{"scheme":"business:NO:ORG","id":"987654321"},"configuration":{}}`)(w, r)
+		jsonOK(`{"msn":"123456","name":"Shop","businessIdentifier":{"scheme":"business:NO:ORG","id":"987654317"},"configuration":{}}`)(w, r)
 	})
 	f.handle("GET /management/v1/sales-units/999999", func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
@@ -212,7 +212,7 @@ func TestUnauthorizedRefetchesTokenOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if su.BusinessIdentifier.Id != "987654321" {
+	if su.BusinessIdentifier.Id != "987654317" {
 		t.Errorf("sales unit = %+v", su)
 	}
 	if calls.Load() != 2 || f.tokenCalls.Load() != 2 {
@@ -342,7 +342,7 @@ func TestPrefillRetriesReuseIdempotencyKey(t *testing.T) {
 	})
 	c := newClient(t, srv.URL, client.WithPartnerKeys("cid", "secret", "sub"))
 	order := client.ProductOrderRequest{
-		BusinessIdentifier: client.BusinessIdentifier{Scheme: "business:NO:ORG", Id: "987654321"},
+		BusinessIdentifier: client.BusinessIdentifier{Scheme: "business:NO:ORG", Id: "987654317"},
 		ProductType:        client.ProductTypeCheckout,
 	}
 	res, err := c.OrderProduct(context.Background(), order)

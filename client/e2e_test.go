@@ -444,7 +444,7 @@ func TestServerAdminLifecycle(t *testing.T) {
 	if err != nil || !slices.ContainsFunc(pkgs, func(p client.PricePackage) bool { return p.PricePackageId == pp.PricePackageId }) {
 		t.Errorf("partner's packages %v lack the new one (%v)", pkgs, err)
 	}
-	newBI := client.BusinessIdentifier{Scheme: "business:NO:ORG", Id: "999888777"}
+	newBI := client.BusinessIdentifier{Scheme: "business:NO:ORG", Id: "999888798"}
 	if _, err := adm.CreateMerchant(ctx, client.AdminMerchantInput{BusinessIdentifier: newBI, Name: "Client Test AS"}); err != nil {
 		t.Fatalf("CreateMerchant: %v", err)
 	}

@@ -85,7 +85,7 @@ func ExampleClient_GetMsn() {
 func ExampleClient_GetSalesUnitsByBusinessIdentifier() {
 	c := newPartnerClient()
 	units, err := c.GetSalesUnitsByBusinessIdentifier(context.Background(),
-		client.BusinessIdentifier{Scheme: "business:NO:ORG", Id: "987654321"})
+		client.BusinessIdentifier{Scheme: "business:NO:ORG", Id: "987654317"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func ExampleClient_GetSalesUnitsByBusinessIdentifier() {
 func ExampleClient_GetMerchantByBusinessIdentifier() {
 	c := newPartnerClient()
 	m, err := c.GetMerchantByBusinessIdentifier(context.Background(),
-		client.BusinessIdentifier{Scheme: "business:NO:ORG", Id: "987654321"})
+		client.BusinessIdentifier{Scheme: "business:NO:ORG", Id: "987654317"})
 	var p *client.Problem
 	if errors.As(err, &p) && p.Status == http.StatusNotFound {
 		fmt.Println("no such merchant connected to us")
@@ -126,7 +126,7 @@ func ExampleClient_OrderProduct() {
 	c := newPartnerClient()
 	name := "ACME Fitness Majorstuen"
 	res, err := c.OrderProduct(context.Background(), client.ProductOrderRequest{
-		BusinessIdentifier: client.BusinessIdentifier{Scheme: "business:NO:ORG", Id: "987654321"},
+		BusinessIdentifier: client.BusinessIdentifier{Scheme: "business:NO:ORG", Id: "987654317"},
 		ProductType:        client.ProductTypeCheckout,
 		SalesUnitName:      &name,
 	}, client.WithIdempotencyKey("acme-order-42"))

@@ -50,7 +50,7 @@ partners:
     keys:
       - {kind: partner, clientId: pos-client, clientSecret: pos-secret, subscriptionKey: pos-sub}
 merchants:
-  - businessIdentifier: {scheme: "business:NO:ORG", id: "987654321"}
+  - businessIdentifier: {scheme: "business:NO:ORG", id: "987654317"}
     name: Kaffebaren AS
     salesUnits:
       - {msn: "555555", name: Kaffebaren Grünerløkka, partnerId: pos-vendor}

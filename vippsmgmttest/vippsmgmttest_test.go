@@ -105,7 +105,7 @@ partners:
       - {kind: partner, clientId: pos-client, clientSecret: pos-secret, subscriptionKey: pos-sub}
       - {kind: management, clientId: pos-mgmt, clientSecret: pos-mgmt-secret}
 merchants:
-  - businessIdentifier: {scheme: "business:NO:ORG", id: "987654321"}
+  - businessIdentifier: {scheme: "business:NO:ORG", id: "987654317"}
     name: Kaffebaren AS
     salesUnits:
       - msn: "555555"

@@ -126,7 +126,7 @@ const (
 	merchantMSN                             = "123456"
 )
 
-var merchantBI = vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "987654321"}
+var merchantBI = vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "987654317"}
 
 // Keys generated once per test binary: RSA generation is slow under -race.
 var (

@@ -33,7 +33,7 @@ func TestWithSQLStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bi := vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "987654321"}
+	bi := vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "987654317"}
 	if err := store.UpsertPartner(ctx, &vippsmgmt.Partner{ID: "acme", Name: "Acme"}); err != nil {
 		t.Fatal(err)
 	}

@@ -213,12 +213,12 @@ func TestContractWalk(t *testing.T) {
 	call("DELETE", "/admin/v1/autopilot", nil, adm...)
 	call("GET", "/admin/v1/merchants?q=a", nil, adm...)
 	call("GET", "/admin/v1/merchants", nil)
-	call("POST", "/admin/v1/merchants", `{"businessIdentifier":{"scheme":"business:NO:ORG","id":"923456789"},"name":"Walk Merchant AS"}`, adm...)
+	call("POST", "/admin/v1/merchants", `{"businessIdentifier":{"scheme":"business:NO:ORG","id":"923456791"},"name":"Walk Merchant AS"}`, adm...)
 	call("POST", "/admin/v1/merchants", `{"businessIdentifier":{"scheme":"x","id":"y"},"name":""}`, adm...)
 	call("GET", "/admin/v1/sales-units?q="+msn, nil, adm...)
 	call("GET", "/admin/v1/sales-units", nil)
-	call("POST", "/admin/v1/sales-units", `{"msn":"7654321","name":"Walk Unit","businessIdentifier":{"scheme":"business:NO:ORG","id":"923456789"},"partnerId":"walk-partner"}`, adm...)
-	call("POST", "/admin/v1/sales-units", `{"msn":"7654321","name":"Walk Unit","businessIdentifier":{"scheme":"business:NO:ORG","id":"923456789"}}`, adm...)
+	call("POST", "/admin/v1/sales-units", `{"msn":"7654321","name":"Walk Unit","businessIdentifier":{"scheme":"business:NO:ORG","id":"923456791"},"partnerId":"walk-partner"}`, adm...)
+	call("POST", "/admin/v1/sales-units", `{"msn":"7654321","name":"Walk Unit","businessIdentifier":{"scheme":"business:NO:ORG","id":"923456791"}}`, adm...)
 	call("GET", "/admin/v1/sales-units/7654321", nil, adm...)
 	call("GET", "/admin/v1/sales-units/99999999", nil, adm...)
 	call("PATCH", "/admin/v1/sales-units/7654321", `{"status":"INACTIVE","partnerId":null,"configuration":{"captureType":"DirectCapture"}}`, adm...)
@@ -261,7 +261,7 @@ func TestEveryDocumentedRouteIsServed(t *testing.T) {
 	srv := testserver.Start(t, "sqlite", testserver.Options{})
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {
-			concrete := strings.NewReplacer("{msn}", "123456", "{scheme}", "business:NO:ORG", "{id}", "987654321",
+			concrete := strings.NewReplacer("{msn}", "123456", "{scheme}", "business:NO:ORG", "{id}", "987654317",
 				"{productOrderId}", "0190b1f4-6a3e-7c1d-9c2a-5d1e8f7a6b43", "{partnerId}", "acme-partner",
 				"{clientId}", "some-client", "{faultId}", "some-rule").Replace(path)
 			req, _ := http.NewRequest(method, srv.URL+concrete, nil)

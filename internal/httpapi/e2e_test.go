@@ -248,7 +248,7 @@ func TestLifecycle(t *testing.T) {
 				r.json(t, &d)
 				return d
 			}
-			newMerchant := `{"businessIdentifier":{"scheme":"business:NO:ORG","id":"912345678"},"productType":"PAYMENT_INTEGRATION",` +
+			newMerchant := `{"businessIdentifier":{"scheme":"business:NO:ORG","id":"912345688"},"productType":"PAYMENT_INTEGRATION",` +
 				`"salesUnitName":"Kiosk & Cafe Storgata","settlementBankAccount":{"scheme":"BBAN:NO","id":"12345678903"},` +
 				`"website":{"url":"https://kiosk.example","termsUrl":"https://kiosk.example/terms"},"merchantCategoryCode":"5812"}`
 			newMerchant = strings.Replace(newMerchant, " & ", " and ", 1)
@@ -277,7 +277,7 @@ func TestLifecycle(t *testing.T) {
 			}
 			expect(t, a.do("POST", "/admin/v1/product-orders/"+id+"/reject", `{"reason":"late"}`, admin()...), 409, "application/problem+json")
 			expect(t, a.do("GET", "/management/v1/sales-units/"+unit.Msn, nil, auth...), 200, jsonUTF8)
-			expect(t, a.do("GET", "/management/v1/merchants/business:NO:ORG/912345678", nil, auth...), 200, jsonUTF8)
+			expect(t, a.do("GET", "/management/v1/merchants/business:NO:ORG/912345688", nil, auth...), 200, jsonUTF8)
 			r = a.do("GET", "/admin/v1/notifications", nil, admin()...)
 			expect(t, r, 200, "")
 			if n := strings.Count(string(r.body), `"productOrderId":"`+id+`"`); n != 2 {
@@ -285,7 +285,7 @@ func TestLifecycle(t *testing.T) {
 			}
 
 			// Expiry: 336 hours after creation, visible at once, before any sweep.
-			old := prefill("life-2", `{"businessIdentifier":{"scheme":"business:NO:ORG","id":"912345678"},"productType":"LOGIN"}`)
+			old := prefill("life-2", `{"businessIdentifier":{"scheme":"business:NO:ORG","id":"912345688"},"productType":"LOGIN"}`)
 			expect(t, a.do("POST", "/admin/v1/clock", `{"advance":"337h"}`, admin()...), 200, "")
 			// Token lifetimes follow the same clock: the 24-hour token has expired too.
 			expect(t, a.do("GET", "/management/v1/sales-units", nil, auth...), 401, "application/problem+json")
@@ -331,7 +331,7 @@ func TestErrors(t *testing.T) {
 		{"merchant keys on prefill", "POST", "/management/v1/product-orders", `{}`, append(merchant, "Idempotency-Key", "m1"), 403, "application/problem+json"},
 		{"malformed json", "POST", "/management/v1/product-orders", `{"businessIdentifier":`, append(auth, "Idempotency-Key", "e1"), 400, "application/problem+json"},
 		{"wrong content type", "POST", "/management/v1/product-orders", `{}`, append(append([]string{}, auth[2:]...), "Content-Type", "text/plain", "Idempotency-Key", "e2"), 415, "application/problem+json"},
-		{"missing idempotency key", "POST", "/management/v1/product-orders", `{"businessIdentifier":{"scheme":"business:NO:ORG","id":"912345678"},"productType":"LOGIN"}`, auth, 400, "application/problem+json"},
+		{"missing idempotency key", "POST", "/management/v1/product-orders", `{"businessIdentifier":{"scheme":"business:NO:ORG","id":"912345688"},"productType":"LOGIN"}`, auth, 400, "application/problem+json"},
 		{"oversized body", "POST", "/management/v1/product-orders", strings.Repeat("x", 3<<20), append(auth, "Idempotency-Key", "e3"), 413, "application/problem+json"},
 		{"bad uuid", "GET", "/management/v2/product-orders/nope/details", nil, auth, 400, "application/problem+json"},
 		{"admin without token", "GET", "/admin/v1/partners", nil, nil, 401, "application/problem+json"},
@@ -352,7 +352,7 @@ func TestErrors(t *testing.T) {
 	// or the domain's rules (https URLs, PNG logos, price packages) catch them.
 	for i, bad := range []string{
 		`{"businessIdentifier":{"scheme":"business:NO:ORG","id":"9x"},"productType":"CHECKOUT","annualTurnoverPercentage":"15"}`,
-		`{"businessIdentifier":{"scheme":"business:NO:ORG","id":"912345678"},"productType":"CHECKOUT",` +
+		`{"businessIdentifier":{"scheme":"business:NO:ORG","id":"912345688"},"productType":"CHECKOUT",` +
 			`"website":{"url":"http://plain.example","termsUrl":"https://x.example/t"},"salesUnitLogo":"aGVsbG8=",` +
 			`"pricePackageId":"` + fixtures.DemoPricePackageID + `"}`,
 	} {

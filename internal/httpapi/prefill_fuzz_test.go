@@ -26,10 +26,10 @@ import (
 // 5xx or a panic; every refusal is a problem; and a 201 only for a body whose effective content,
 // read the way the handler reads it, satisfies both the contract's schema and the domain rules.
 func FuzzPrefillBody(f *testing.F) {
-	f.Add([]byte(`{"businessIdentifier":{"scheme":"business:NO:ORG","id":"912345678"},"productType":"CHECKOUT"}`))
-	f.Add([]byte(`{"businessIdentifier":{"scheme":"business:NO:ORG","id":"912345678"},"productType":"PAYMENT_INTEGRATION",` +
+	f.Add([]byte(`{"businessIdentifier":{"scheme":"business:NO:ORG","id":"912345688"},"productType":"CHECKOUT"}`))
+	f.Add([]byte(`{"businessIdentifier":{"scheme":"business:NO:ORG","id":"912345688"},"productType":"PAYMENT_INTEGRATION",` +
 		`"salesUnitName":"Kiosk Storgata","pricePackageId":"` + fixtures.DemoPricePackageID + `","merchantCategoryCode":5812}`))
-	f.Add([]byte(`{"businessIdentifier":{"scheme":"business:NO:ORG","id":"912345678"},"productType":"LOGIN","PRODUCTTYPE":"BOGUS"}`))
+	f.Add([]byte(`{"businessIdentifier":{"scheme":"business:NO:ORG","id":"912345688"},"productType":"LOGIN","PRODUCTTYPE":"BOGUS"}`))
 	f.Add([]byte(`{"businessIdentifier":{"scheme":"business:NO:ORG","id":"9x"},"productType":"CHECKOUT","annualTurnoverPercentage":"15"}`))
 	f.Add([]byte(`{"businessIdentifier":`))
 

@@ -525,7 +525,7 @@ func checkList(resp *http.Response, body []byte, units int) error {
 }
 
 // prefillBody is a complete, valid prefill; each request differs only in its Idempotency-Key.
-var prefillBody = []byte(`{"businessIdentifier":{"scheme":"business:NO:ORG","id":"987654321"},` +
+var prefillBody = []byte(`{"businessIdentifier":{"scheme":"business:NO:ORG","id":"987654317"},` +
 	`"productType":"PAYMENT_INTEGRATION","salesUnitName":"Load test shop","productUseCase":"Website",` +
 	`"website":{"url":"https://shop.example.com","termsUrl":"https://shop.example.com/terms"},` +
 	`"annualTurnover":2500000,"annualTurnoverPercentage":"40","merchantCategoryCode":"5942",` +

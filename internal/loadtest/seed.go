@@ -64,7 +64,7 @@ func seedPartners(ctx context.Context, dsn string, partnerIDs []string, units, f
 	if err := auth.EnsureSigningKey(ctx, store); err != nil {
 		return nil, err
 	}
-	merchant := vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "919191919"}
+	merchant := vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "919191910"}
 	if err := store.UpsertMerchant(ctx, &vippsmgmt.Merchant{BusinessIdentifier: merchant, Name: "Load test merchant",
 		Status: vippsmgmt.MerchantActive, CountryCode: "NO"}); err != nil {
 		return nil, fmt.Errorf("seed merchant: %w", err)

@@ -4,7 +4,7 @@
 // Addresses: vippsmgmt knows no e-mail addresses, so each notification goes to a placeholder
 // mailbox under the domain of the sender address (from): partner-<partnerId>@<domain> for the
 // partner and merchant-<business id>@<domain> for the merchant, e.g. partner-acme@example.com and
-// merchant-987654321@example.com. A catch-all mailbox on a test mail server (MailHog, Mailpit)
+// merchant-987654317@example.com. A catch-all mailbox on a test mail server (MailHog, Mailpit)
 // receives them all; the local part tells who they were meant for.
 //
 // The SMTP URL is smtp://[user:password@]host:port. STARTTLS is used when the server offers it;

@@ -180,7 +180,7 @@ func newFakeStore() *fakeStore {
 	body := "The product order o-1 has been approved.\n\nMerchant name: Kiosk & Café Ålesund\nMSN: 100001\n"
 	return &fakeStore{
 		orders: map[string]*vippsmgmt.ProductOrder{
-			"o-1": {ID: "o-1", PartnerID: &partner, BusinessIdentifier: vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "987654321"}},
+			"o-1": {ID: "o-1", PartnerID: &partner, BusinessIdentifier: vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "987654317"}},
 		},
 		notes: []*vippsmgmt.Notification{
 			{ID: 1, OrderID: "o-1", Recipient: "partner", RecipientName: "Acme Partner AS", Subject: "Product order approved: Kiosk & Café, MSN 100001", Body: body, CreatedAt: created},
@@ -209,7 +209,7 @@ func TestRunSendsOutbox(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("received %d messages, want 2", len(got))
 	}
-	wantTo := []string{"partner-acme@mail.example", "merchant-987654321@mail.example"}
+	wantTo := []string{"partner-acme@mail.example", "merchant-987654317@mail.example"}
 	for i, m := range got {
 		if m.From != "noreply@mail.example" {
 			t.Errorf("MAIL FROM %q", m.From)
@@ -239,7 +239,7 @@ func TestRunSendsOutbox(t *testing.T) {
 
 func TestSendPendingRecordsFailures(t *testing.T) {
 	srv := newSMTPServer(t)
-	srv.rejectTo = "merchant-987654321@mail.example"
+	srv.rejectTo = "merchant-987654317@mail.example"
 	st := newFakeStore()
 	c, err := ParseConfig(srv.url(), "noreply@mail.example")
 	if err != nil {

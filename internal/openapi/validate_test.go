@@ -22,7 +22,7 @@ type stub struct {
 }
 
 func (s *stub) GetMsn(_ context.Context, req GetMsnRequestObject) (GetMsnResponseObject, error) {
-	return GetMsn200ApplicationJSONCharsetUTF8Response{Msn: req.Msn, Name: "Shop", BusinessIdentifier: BusinessIdentifier{Scheme: "business:NO:ORG", Id: "987654321"}}, nil
+	return GetMsn200ApplicationJSONCharsetUTF8Response{Msn: req.Msn, Name: "Shop", BusinessIdentifier: BusinessIdentifier{Scheme: "business:NO:ORG", Id: "987654317"}}, nil
 }
 
 func (s *stub) OrderProduct(_ context.Context, req OrderProductRequestObject) (OrderProductResponseObject, error) {
@@ -66,7 +66,7 @@ func mustValidator(t testing.TB) *Validator {
 	return v
 }
 
-const goodOrder = `{"businessIdentifier":{"scheme":"business:NO:ORG","id":"987654321"},"productType":"PAYMENT_INTEGRATION","salesUnitName":"ACME Fitness","annualTurnoverPercentage":"40"}`
+const goodOrder = `{"businessIdentifier":{"scheme":"business:NO:ORG","id":"987654317"},"productType":"PAYMENT_INTEGRATION","salesUnitName":"ACME Fitness","annualTurnoverPercentage":"40"}`
 
 func TestValidator(t *testing.T) {
 	v := mustValidator(t)

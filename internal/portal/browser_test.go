@@ -304,7 +304,7 @@ func TestBrowserPrefillToApproval(t *testing.T) {
 	s := startServer(t)
 	b := newBrowser(t)
 	p := s.partner(t)
-	id, link := p.prefill(t, "999888777")
+	id, link := p.prefill(t, "999888798")
 
 	// The merchant opens the link, corrects the sales unit name and submits.
 	if st := b.load("open the prefill link", chromedp.Navigate(link)); st != http.StatusOK {
@@ -317,7 +317,7 @@ func TestBrowserPrefillToApproval(t *testing.T) {
 		b.fail("after opening: status %s", got)
 	}
 	summary := b.text("section.card")
-	for _, want := range []string{"999888777", "ACME", "Standard"} {
+	for _, want := range []string{"999888798", "ACME", "Standard"} {
 		if !strings.Contains(strings.ToLower(summary), strings.ToLower(want)) {
 			b.fail("summary does not show %q: %q", want, summary)
 		}
@@ -408,7 +408,7 @@ func TestBrowserPrefillToApproval(t *testing.T) {
 func TestBrowserExpiredLink(t *testing.T) {
 	s := startServer(t)
 	b := newBrowser(t)
-	_, link := s.partner(t).prefill(t, "999888778")
+	_, link := s.partner(t).prefill(t, "999888755")
 	var adv map[string]any
 	if st := s.call(t, "POST", "/admin/v1/clock", map[string]string{"advance": "337h"}, &adv,
 		"Authorization", "Bearer "+browserAdmin); st != http.StatusOK {
@@ -433,7 +433,7 @@ func TestBrowserExpiredLink(t *testing.T) {
 func TestBrowserCrossSitePost(t *testing.T) {
 	s := startServer(t)
 	b := newBrowser(t)
-	id, link := s.partner(t).prefill(t, "999888779")
+	id, link := s.partner(t).prefill(t, "999888801")
 
 	// The genuine token, read as only the merchant's own browser could.
 	if st := b.load("open the prefill link", chromedp.Navigate(link)); st != http.StatusOK {

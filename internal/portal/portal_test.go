@@ -77,7 +77,7 @@ const (
 	pricePackageID = "8a11afb7-c223-48ed-8ca6-4722b97261aa"
 )
 
-var bi = vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "987654321"}
+var bi = vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "987654317"}
 
 func ptr[T any](v T) *T { return &v }
 
@@ -225,7 +225,7 @@ func TestPrefillForm(t *testing.T) {
 		}
 	}
 	body := w.Body.String()
-	for _, want := range []string{"987654321", "Acme Partner AS", "Partner standard", "1,49%", "Payment integration"} {
+	for _, want := range []string{"987654317", "Acme Partner AS", "Partner standard", "1,49%", "Payment integration"} {
 		if !strings.Contains(strings.ToLower(body), strings.ToLower(want)) {
 			t.Errorf("form does not show %q", want)
 		}
@@ -746,7 +746,7 @@ func TestConsoleMerchantsSalesUnitsPricePackages(t *testing.T) {
 	_, doc := e.get("/console/merchants", c)
 	checkPage(t, doc)
 	v := formValues(doc.One(t, "form[action=/console/merchants]"))
-	v.Set("id", "987654321")
+	v.Set("id", "987654317")
 	v.Set("name", "Acme Fitness AS")
 	wantStatus(t, e.do(req{method: "POST", path: "/console/merchants", cookie: c, form: v}), http.StatusSeeOther)
 	wantStatus(t, e.do(req{method: "POST", path: "/console/merchants", cookie: c, form: v}), http.StatusConflict)

@@ -50,7 +50,7 @@ func TestScreenshots(t *testing.T) {
 
 	// Submit two more so the queue has something to show beside the demo orders.
 	b.do("reset the viewport", chromedp.EmulateViewport(1280, 900))
-	for _, id := range []string{"999888772", "999888773"} {
+	for _, id := range []string{"999888771", "999888763"} {
 		_, link := p.prefill(t, id)
 		b.load("open", chromedp.Navigate(link))
 		b.load("submit", chromedp.Click(chromedp.ID("submit")))

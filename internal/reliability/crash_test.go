@@ -15,6 +15,7 @@ import (
 
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/pgtest"
+	"github.com/vippsmgmt/vippsmgmt/internal/storetest"
 )
 
 // attempt is one prefill of the crash stream: its key, what was sent and what came back.
@@ -28,10 +29,10 @@ type attempt struct {
 // be checked field by field.
 func crashBody(key string, n int) string {
 	types := []string{"PAYMENT_INTEGRATION", "CASHIER", "CHECKOUT", "LOGIN", "DONATIONS"}
-	return fmt.Sprintf(`{"businessIdentifier":{"scheme":"business:NO:ORG","id":"9%08d"},"productType":%q,"salesUnitName":%q,`+
+	return fmt.Sprintf(`{"businessIdentifier":{"scheme":"business:NO:ORG","id":%q},"productType":%q,"salesUnitName":%q,`+
 		`"settlementBankAccount":{"scheme":"BBAN:NO","id":"1%010d"},"annualTurnover":%d,"intendedPurpose":%q,`+
 		`"website":{"url":"https://%s.example","termsUrl":"https://%s.example/terms"},"merchantCategoryCode":"%04d"}`,
-		n, types[n%len(types)], key, n, 1000+n, "purpose of "+key, key, key, 1000+n%9000)
+		storetest.OrgNumber(n), types[n%len(types)], key, n, 1000+n, "purpose of "+key, key, key, 1000+n%9000)
 }
 
 // TestCrashSafety streams prefills from several workers into a server process, kills it with

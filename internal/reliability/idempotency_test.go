@@ -48,7 +48,7 @@ func maskServers(body []byte, urls []string) []byte {
 func raceOneKey(t *testing.T, urls []string, auth, admin []string) {
 	const n = 50
 	key := "race-key-1"
-	body := prefillBody("business:NO:ORG", "912345678", "CHECKOUT", "Race Kiosk")
+	body := prefillBody("business:NO:ORG", "912345688", "CHECKOUT", "Race Kiosk")
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex

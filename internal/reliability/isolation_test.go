@@ -61,8 +61,8 @@ func (c isoCaller) sees(u unitModel) bool {
 }
 
 var (
-	nordicOnly   = vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "955555555"}
-	closedMerch  = vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "966666666"}
+	nordicOnly   = vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "955555554"}
+	closedMerch  = vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "966666668"}
 	unknownMerch = vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "999999999"}
 )
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
+	"github.com/vippsmgmt/vippsmgmt/internal/storetest"
 	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
@@ -58,7 +59,7 @@ func TestTwoServersOnePostgres(t *testing.T) {
 	}
 
 	// Writes on one are visible on the other at once: prefill, replay, delete.
-	body := prefillBody("business:NO:ORG", "912345678", "CHECKOUT", "Shared Kiosk")
+	body := prefillBody("business:NO:ORG", "912345688", "CHECKOUT", "Shared Kiosk")
 	r := a.do("POST", "/management/v1/product-orders", body, append(fromA, "Idempotency-Key", "two-1")...)
 	expect(t, r, 201, "application/json")
 	var created struct{ PrefilledOrderID string }
@@ -100,7 +101,7 @@ func TestTwoServersOnePostgres(t *testing.T) {
 		if i%2 == 1 {
 			srv, h = b, fromB
 		}
-		r := srv.do("POST", "/management/v1/product-orders", prefillBody("business:NO:ORG", fmt.Sprintf("9%08d", i), "LOGIN", fmt.Sprintf("Expiring %d", i)),
+		r := srv.do("POST", "/management/v1/product-orders", prefillBody("business:NO:ORG", storetest.OrgNumber(i), "LOGIN", fmt.Sprintf("Expiring %d", i)),
 			append(h, "Idempotency-Key", fmt.Sprintf("expire-%d", i))...)
 		expect(t, r, 201, "application/json")
 	}

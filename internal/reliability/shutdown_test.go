@@ -56,7 +56,7 @@ func TestGracefulShutdown(t *testing.T) {
 					r, err = c.send("GET", "/management/v1/sales-units", nil, auth...)
 				} else {
 					key := fmt.Sprintf("load-%d-%d", w, i)
-					r, err = c.send("POST", "/management/v1/product-orders", prefillBody("business:NO:ORG", "912345678", "CHECKOUT", key),
+					r, err = c.send("POST", "/management/v1/product-orders", prefillBody("business:NO:ORG", "912345688", "CHECKOUT", key),
 						append(auth, "Idempotency-Key", key)...)
 				}
 				mu.Lock()
@@ -90,7 +90,7 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer slow.Close()
-	body := prefillBody("business:NO:ORG", "912345678", "CHECKOUT", "Slow Kiosk")
+	body := prefillBody("business:NO:ORG", "912345688", "CHECKOUT", "Slow Kiosk")
 	fmt.Fprintf(slow, "POST /management/v1/product-orders HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\nOcp-Apim-Subscription-Key: %s\r\n"+
 		"Content-Type: application/json\r\nIdempotency-Key: slow-1\r\nContent-Length: %d\r\n\r\n%s",
 		p.Addr, auth[3], k.SubscriptionKey, len(body), body[:len(body)/2])

@@ -24,7 +24,7 @@ func TestUnitCacheNeverServesAWrittenUnitStale(t *testing.T) {
 	if d.units == nil {
 		t.Fatal("SQLite store has no unit cache")
 	}
-	b := vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "912345678"}
+	b := vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "912345688"}
 	m := &vippsmgmt.Merchant{BusinessIdentifier: b, Name: "Cache AS", Status: vippsmgmt.MerchantActive, CountryCode: "NO"}
 	must := func(err error) {
 		t.Helper()

@@ -12,8 +12,8 @@ import (
 func testAPIKeys(t *testing.T, e *env) {
 	e.partner("acme")
 	e.partner("beta")
-	e.merchant("912345678", vippsmgmt.MerchantActive)
-	e.unit("123456", "912345678", nil, vippsmgmt.SalesUnitActive)
+	e.merchant("912345688", vippsmgmt.MerchantActive)
+	e.unit("123456", "912345688", nil, vippsmgmt.SalesUnitActive)
 
 	partnerKey := &vippsmgmt.APIKey{ClientID: "client-a", Kind: vippsmgmt.KeyPartner, PartnerID: ptr("acme"),
 		SecretHash: []byte("secret-a"), SubscriptionKeyHash: []byte("sub-a")}

@@ -1,8 +1,11 @@
 package storetest
 
 import (
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/vippsmgmt/vippsmgmt"
 )
 
 // Start is the time a new Clock shows: microsecond precision, like the stores.
@@ -37,4 +40,15 @@ func (c *Clock) Advance(d time.Duration) time.Time {
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
 	return c.now
+}
+
+// OrgNumber is the i-th of a series of distinct business:NO:ORG numbers (i below 1,000,000) with
+// valid check digits: 9, i in six digits, and the first last body digit that a check digit completes.
+func OrgNumber(i int) string {
+	for d := range 10 {
+		if id, ok := vippsmgmt.CompleteBusinessID(vippsmgmt.SchemeNOOrg, fmt.Sprintf("9%06d%d", i, d)); ok {
+			return id
+		}
+	}
+	panic("no check digit completes " + fmt.Sprint(i))
 }

@@ -14,7 +14,7 @@ import (
 
 func testApproveNewMerchant(t *testing.T, e *env) {
 	e.partner("acme")
-	o := e.submitted("acme", "933333333")
+	o := e.submitted("acme", "933333329")
 	_, _, err := e.s.ApproveProductOrder(e.ctx, o.ID, vippsmgmt.Approval{})
 	wantCode(t, err, vippsmgmt.EINVALID)
 	if got := e.order(o.ID).Status; got != vippsmgmt.StatusOrderSubmitted {
@@ -23,7 +23,7 @@ func testApproveNewMerchant(t *testing.T, e *env) {
 
 	done, su, err := e.s.ApproveProductOrder(e.ctx, o.ID, vippsmgmt.Approval{MerchantName: "Nyhandel AS"})
 	must(t, err)
-	m, err := e.s.FindMerchant(e.ctx, bid("933333333"))
+	m, err := e.s.FindMerchant(e.ctx, bid("933333329"))
 	must(t, err)
 	if m.Name != "Nyhandel AS" || m.Status != vippsmgmt.MerchantActive || m.CountryCode != "NO" {
 		t.Errorf("created merchant: got %+v", m)
@@ -33,7 +33,7 @@ func testApproveNewMerchant(t *testing.T, e *env) {
 	}
 
 	// A scheme without a country cannot make a merchant.
-	o2 := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderManual, BusinessIdentifier: vippsmgmt.BusinessIdentifier{Scheme: "business:ORGNUMBER", ID: "944444444"},
+	o2 := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderManual, BusinessIdentifier: vippsmgmt.BusinessIdentifier{Scheme: "business:ORGNUMBER", ID: "944444440"},
 		ProductType: "LOGIN"}
 	_, _, err = e.s.CreateProductOrder(e.ctx, o2, nil)
 	must(t, err)
@@ -43,15 +43,15 @@ func testApproveNewMerchant(t *testing.T, e *env) {
 
 func testApproveAllocatesMSN(t *testing.T, e *env) {
 	e.partner("acme")
-	e.merchant("912345678", vippsmgmt.MerchantActive)
-	e.unit("100041", "912345678", nil, vippsmgmt.SalesUnitActive)
-	e.unit("99999999", "912345678", nil, vippsmgmt.SalesUnitActive) // not six digits: ignored
-	e.unit("099999", "912345678", nil, vippsmgmt.SalesUnitActive)   // below the range: ignored
+	e.merchant("912345688", vippsmgmt.MerchantActive)
+	e.unit("100041", "912345688", nil, vippsmgmt.SalesUnitActive)
+	e.unit("99999999", "912345688", nil, vippsmgmt.SalesUnitActive) // not six digits: ignored
+	e.unit("099999", "912345688", nil, vippsmgmt.SalesUnitActive)   // below the range: ignored
 
 	long := strings.Repeat("Langt navn ", 6)[:40]
 	var wantMSN = []string{"100042", "100043", "100044"}
 	for i, want := range wantMSN {
-		o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345678"), ProductType: "LOGIN"}
+		o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345688"), ProductType: "LOGIN"}
 		if i == 1 {
 			o.Details.SalesUnitName = &long
 		}
@@ -64,7 +64,7 @@ func testApproveAllocatesMSN(t *testing.T, e *env) {
 		if su.MSN != want {
 			t.Errorf("approval %d: got MSN %s, want %s", i, su.MSN, want)
 		}
-		wantName := "Merchant 912345678"
+		wantName := "Merchant 912345688"
 		if i == 1 {
 			wantName = long
 		}
@@ -79,11 +79,11 @@ func testApproveAllocatesMSN(t *testing.T, e *env) {
 
 func testApproveConcurrent(t *testing.T, e *env) {
 	e.partner("acme")
-	e.merchant("912345678", vippsmgmt.MerchantActive)
+	e.merchant("912345688", vippsmgmt.MerchantActive)
 	const n = 8
 	orders := make([]*vippsmgmt.ProductOrder, n)
 	for i := range orders {
-		orders[i] = e.submitted("acme", "912345678")
+		orders[i] = e.submitted("acme", "912345688")
 	}
 	got := make([]string, n)
 	var wg sync.WaitGroup
@@ -118,10 +118,10 @@ func testApproveConcurrent(t *testing.T, e *env) {
 // warm connection pool where the transactions really overlap.
 func testDecideConcurrent(t *testing.T, e *env) {
 	e.partner("acme")
-	e.merchant("912345678", vippsmgmt.MerchantActive)
+	e.merchant("912345688", vippsmgmt.MerchantActive)
 	const rounds, n = 4, 10
 	for round := range rounds {
-		o := e.submitted("acme", "912345678")
+		o := e.submitted("acme", "912345688")
 		errs := make([]error, n)
 		var (
 			wg    sync.WaitGroup
@@ -175,13 +175,13 @@ func testDecideConcurrent(t *testing.T, e *env) {
 
 func testApproveFailures(t *testing.T, e *env) {
 	e.partner("acme")
-	e.merchant("912345678", vippsmgmt.MerchantActive)
-	e.unit("123456", "912345678", nil, vippsmgmt.SalesUnitActive)
-	received := e.prefill("acme", "912345678")
+	e.merchant("912345688", vippsmgmt.MerchantActive)
+	e.unit("123456", "912345688", nil, vippsmgmt.SalesUnitActive)
+	received := e.prefill("acme", "912345688")
 	_, _, err := e.s.ApproveProductOrder(e.ctx, received.ID, vippsmgmt.Approval{})
 	wantCode(t, err, vippsmgmt.ECONFLICT)
 
-	o := e.submitted("acme", "912345678")
+	o := e.submitted("acme", "912345688")
 	_, _, err = e.s.ApproveProductOrder(e.ctx, o.ID, vippsmgmt.Approval{MSN: "123456"})
 	wantCode(t, err, vippsmgmt.ECONFLICT)
 	_, _, err = e.s.ApproveProductOrder(e.ctx, o.ID, vippsmgmt.Approval{MSN: "12a"})
@@ -198,7 +198,7 @@ func testApproveFailures(t *testing.T, e *env) {
 
 func testReject(t *testing.T, e *env) {
 	e.partner("acme")
-	o := e.submitted("acme", "912345678") // merchant unknown: notifications name the business id
+	o := e.submitted("acme", "912345688") // merchant unknown: notifications name the business id
 	at := e.clock.Advance(time.Hour)
 	got, err := e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepReject, nil, "Missing documentation")
 	must(t, err)
@@ -220,7 +220,7 @@ func testReject(t *testing.T, e *env) {
 	names := map[string]string{}
 	for _, n := range ns {
 		names[n.Recipient] = n.RecipientName
-		if !strings.Contains(n.Subject+n.Body, "912345678") {
+		if !strings.Contains(n.Subject+n.Body, "912345688") {
 			t.Errorf("rejection notification lacks the business id:\n%s\n%s", n.Subject, n.Body)
 		}
 		// The merchant learns why; the reason may not be disclosed to the partner.
@@ -228,7 +228,7 @@ func testReject(t *testing.T, e *env) {
 			t.Errorf("%s notification carries the reason: %v, want %v:\n%s", n.Recipient, got, want, n.Body)
 		}
 	}
-	if diff := cmp.Diff(map[string]string{"partner": "Partner acme", "merchant": bid("912345678").String()}, names); diff != "" {
+	if diff := cmp.Diff(map[string]string{"partner": "Partner acme", "merchant": bid("912345688").String()}, names); diff != "" {
 		t.Errorf("recipients (-want +got):\n%s", diff)
 	}
 }

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -14,13 +13,13 @@ import (
 
 func testExpiry(t *testing.T, e *env) {
 	e.partner("acme")
-	received := e.prefill("acme", "911111111")
-	viewed := e.prefill("acme", "922222222")
+	received := e.prefill("acme", "911111101")
+	viewed := e.prefill("acme", "922222223")
 	_, err := e.s.StepProductOrder(e.ctx, viewed.ID, vippsmgmt.StepView, nil, "")
 	must(t, err)
-	submitted := e.submitted("acme", "933333333")
+	submitted := e.submitted("acme", "933333329")
 	e.clock.Advance(time.Hour)
-	young := e.prefill("acme", "944444444")
+	young := e.prefill("acme", "944444440")
 
 	visible := func() []string {
 		t.Helper()
@@ -102,7 +101,7 @@ func testConcurrentSweeps(t *testing.T, e *env) {
 	const rounds, orders, sweepers = 2, 30, 6
 	for round := range rounds {
 		for i := range orders {
-			e.prefill("acme", fmt.Sprintf("9%08d", i))
+			e.prefill("acme", OrgNumber(i))
 		}
 		e.clock.Advance(vippsmgmt.PrefillLifetime)
 		var (
@@ -148,7 +147,7 @@ func testExpiryAgreesWithStatusAt(t *testing.T, e *env) {
 			}
 			for _, created := range []time.Time{cutoff.Add(-time.Microsecond), cutoff, cutoff.Add(time.Microsecond)} {
 				o := &vippsmgmt.ProductOrder{ID: uuid.NewString(), Type: typ, Status: status, PartnerID: ptr("acme"),
-					BusinessIdentifier: bid("911111111"), ProductType: "CHECKOUT", CreatedAt: created, UpdatedAt: created}
+					BusinessIdentifier: bid("911111101"), ProductType: "CHECKOUT", CreatedAt: created, UpdatedAt: created}
 				must(t, e.s.UpsertProductOrder(e.ctx, o))
 				orders = append(orders, o)
 			}

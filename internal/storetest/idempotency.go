@@ -14,7 +14,7 @@ func testIdempotency(t *testing.T, e *env) {
 	e.partner("acme")
 	e.partner("beta")
 	newOrder := func(partner string) *vippsmgmt.ProductOrder {
-		return &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr(partner), BusinessIdentifier: bid("912345678"), ProductType: "CHECKOUT"}
+		return &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr(partner), BusinessIdentifier: bid("912345688"), ProductType: "CHECKOUT"}
 	}
 	idem := &vippsmgmt.Idempotency{PartnerID: "acme", Key: "key-1", RequestHash: []byte{1, 2, 3}}
 	id, replayed, err := e.s.CreateProductOrder(e.ctx, newOrder("acme"), idem)
@@ -73,7 +73,7 @@ func testIdempotencyConcurrent(t *testing.T, e *env) {
 			go func() {
 				defer wg.Done()
 				<-start
-				o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345678"), ProductType: "CHECKOUT"}
+				o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345688"), ProductType: "CHECKOUT"}
 				id, replayed, err := e.s.CreateProductOrder(e.ctx, o, &vippsmgmt.Idempotency{PartnerID: "acme", Key: key, RequestHash: []byte("body")})
 				if err != nil {
 					t.Errorf("round %d, goroutine %d: %v", round, i, err)
@@ -108,7 +108,7 @@ func testPurgeIdempotencyKeys(t *testing.T, e *env) {
 	e.partner("acme")
 	create := func(key string) (string, bool) {
 		t.Helper()
-		o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345678"), ProductType: "CHECKOUT"}
+		o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345688"), ProductType: "CHECKOUT"}
 		id, replayed, err := e.s.CreateProductOrder(e.ctx, o, &vippsmgmt.Idempotency{PartnerID: "acme", Key: key, RequestHash: []byte("h")})
 		must(t, err)
 		return id, replayed

@@ -13,7 +13,7 @@ import (
 func testIdempotentAnswer(t *testing.T, e *env) {
 	e.partner("acme")
 	newOrder := func() *vippsmgmt.ProductOrder {
-		return &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345678"), ProductType: "CHECKOUT"}
+		return &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345688"), ProductType: "CHECKOUT"}
 	}
 	answer := func(id string) ([]byte, error) { return []byte(`{"id":"` + id + `"}` + "\n"), nil }
 	id, replayed, err := e.s.CreateProductOrder(e.ctx, newOrder(), &vippsmgmt.Idempotency{PartnerID: "acme", Key: "a", RequestHash: []byte{1}, Answer: answer})

@@ -10,11 +10,11 @@ import (
 )
 
 func testMerchants(t *testing.T, e *env) {
-	_, err := e.s.FindMerchant(e.ctx, bid("912345678"))
+	_, err := e.s.FindMerchant(e.ctx, bid("912345688"))
 	wantCode(t, err, vippsmgmt.ENOTFOUND)
 	wantCode(t, e.s.UpsertMerchant(e.ctx, &vippsmgmt.Merchant{BusinessIdentifier: bid("1"), Name: "x"}), vippsmgmt.EINVALID)
 
-	m := &vippsmgmt.Merchant{BusinessIdentifier: bid("912345678"), Name: "Fjordkaffe AS", Status: vippsmgmt.MerchantActive,
+	m := &vippsmgmt.Merchant{BusinessIdentifier: bid("912345688"), Name: "Fjordkaffe AS", Status: vippsmgmt.MerchantActive,
 		CountryCode: "NO", BusinessAddress: &vippsmgmt.Address{Lines: []string{"Storgata 1"}, PostCode: ptr("0155"), City: ptr("Oslo"), CountryCode: ptr("NO")}}
 	must(t, e.s.UpsertMerchant(e.ctx, m))
 	got, err := e.s.FindMerchant(e.ctx, m.BusinessIdentifier)
@@ -47,18 +47,18 @@ func testMerchants(t *testing.T, e *env) {
 		t.Errorf("after change (-want +got):\n%s", diff)
 	}
 
-	e.merchant("987654321", vippsmgmt.MerchantActive)
-	e.merchant("955555555", vippsmgmt.MerchantActive)
+	e.merchant("987654317", vippsmgmt.MerchantActive)
+	e.merchant("955555554", vippsmgmt.MerchantActive)
 	for _, c := range []struct {
 		f    vippsmgmt.MerchantFilter
 		want []string
 	}{
-		{vippsmgmt.MerchantFilter{}, []string{"912345678", "955555555", "987654321"}},
-		{vippsmgmt.MerchantFilter{Query: "FJORD"}, []string{"912345678"}},
-		{vippsmgmt.MerchantFilter{Query: "98765"}, []string{"987654321"}},
-		{vippsmgmt.MerchantFilter{Query: "merchant"}, []string{"955555555", "987654321"}},
+		{vippsmgmt.MerchantFilter{}, []string{"912345688", "955555554", "987654317"}},
+		{vippsmgmt.MerchantFilter{Query: "FJORD"}, []string{"912345688"}},
+		{vippsmgmt.MerchantFilter{Query: "98765"}, []string{"987654317"}},
+		{vippsmgmt.MerchantFilter{Query: "merchant"}, []string{"955555554", "987654317"}},
 		{vippsmgmt.MerchantFilter{Query: "%"}, []string{}},
-		{vippsmgmt.MerchantFilter{Limit: 1}, []string{"912345678"}},
+		{vippsmgmt.MerchantFilter{Limit: 1}, []string{"912345688"}},
 	} {
 		ms, err := e.s.FindMerchants(e.ctx, c.f)
 		must(t, err)
@@ -94,7 +94,7 @@ func testMerchants(t *testing.T, e *env) {
 // testCreateMerchant: creating never updates, and the status changes only through
 // SetMerchantStatus.
 func testCreateMerchant(t *testing.T, e *env) {
-	m := &vippsmgmt.Merchant{BusinessIdentifier: bid("912345678"), Name: "Kiosk AS", Status: vippsmgmt.MerchantActive, CountryCode: "NO"}
+	m := &vippsmgmt.Merchant{BusinessIdentifier: bid("912345688"), Name: "Kiosk AS", Status: vippsmgmt.MerchantActive, CountryCode: "NO"}
 	must(t, e.s.CreateMerchant(e.ctx, m))
 	if !m.CreatedAt.Equal(Start) || !m.UpdatedAt.Equal(Start) {
 		t.Errorf("times: got %v %v, want %v", m.CreatedAt, m.UpdatedAt, Start)

@@ -9,12 +9,12 @@ import (
 
 func testNotifications(t *testing.T, e *env) {
 	e.partner("acme")
-	e.merchant("912345678", vippsmgmt.MerchantActive)
-	o1 := e.submitted("acme", "912345678")
+	e.merchant("912345688", vippsmgmt.MerchantActive)
+	o1 := e.submitted("acme", "912345688")
 	_, _, err := e.s.ApproveProductOrder(e.ctx, o1.ID, vippsmgmt.Approval{})
 	must(t, err)
 	e.clock.Advance(time.Second)
-	o2 := e.submitted("acme", "912345678")
+	o2 := e.submitted("acme", "912345688")
 	_, err = e.s.StepProductOrder(e.ctx, o2.ID, vippsmgmt.StepReject, nil, "no")
 	must(t, err)
 

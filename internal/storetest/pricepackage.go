@@ -89,7 +89,7 @@ func testPrefillPricePackage(t *testing.T, e *env) {
 		{"unknown package", uuid.NewString(), "CHECKOUT", vippsmgmt.EINVALID},
 		{"package for another product", own.ID, "CASHIER", vippsmgmt.EINVALID},
 	} {
-		o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("911111111"),
+		o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("911111101"),
 			ProductType: c.productType, Details: vippsmgmt.OrderDetails{PricePackageID: ptr(c.pkg)}}
 		_, _, err := e.s.CreateProductOrder(e.ctx, o, nil)
 		if got := vippsmgmt.ErrorCode(err); got != c.code {

@@ -13,9 +13,9 @@ import (
 
 func testPrefillLifecycle(t *testing.T, e *env) {
 	e.partner("acme")
-	e.merchant("912345678", vippsmgmt.MerchantActive)
+	e.merchant("912345688", vippsmgmt.MerchantActive)
 	pp := e.pricePackage("acme")
-	o := e.prefill("acme", "912345678")
+	o := e.prefill("acme", "912345688")
 	if u, err := uuid.Parse(o.ID); err != nil || u.Version() != 7 {
 		t.Errorf("id %q: want a version 7 UUID (%v)", o.ID, err)
 	}
@@ -68,7 +68,7 @@ func testPrefillLifecycle(t *testing.T, e *env) {
 	if diff := cmp.Diff(done, e.order(o.ID)); diff != "" {
 		t.Errorf("returned and stored order differ (-returned +stored):\n%s", diff)
 	}
-	wantSU := &vippsmgmt.SalesUnit{MSN: "4321", Name: "Fjordkaffe Bryggen", Status: vippsmgmt.SalesUnitActive, Merchant: bid("912345678"),
+	wantSU := &vippsmgmt.SalesUnit{MSN: "4321", Name: "Fjordkaffe Bryggen", Status: vippsmgmt.SalesUnitActive, Merchant: bid("912345688"),
 		MerchantStatus: vippsmgmt.MerchantActive, PartnerID: ptr("acme"), SettlementBankAccount: details.SettlementBankAccount,
 		Configuration:  &vippsmgmt.Configuration{PaymentAllowed: ptr(true), CaptureType: ptr(vippsmgmt.CaptureReserve), RecurringAllowed: ptr(true)},
 		PricePackageID: &pp.ID, CreatedAt: decideAt, UpdatedAt: decideAt}
@@ -99,7 +99,7 @@ func testPrefillLifecycle(t *testing.T, e *env) {
 		if n.OrderID != o.ID || n.SentAt != nil || !n.CreatedAt.Equal(decideAt) {
 			t.Errorf("notification %+v: want order %s, unsent, created %v", n, o.ID, decideAt)
 		}
-		for _, s := range []string{"912345678", "Merchant 912345678", "4321", "Fjordkaffe Bryggen"} {
+		for _, s := range []string{"912345688", "Merchant 912345688", "4321", "Fjordkaffe Bryggen"} {
 			if !strings.Contains(n.Subject+"\n"+n.Body, s) {
 				t.Errorf("notification to %s does not mention %q:\n%s\n%s", n.Recipient, s, n.Subject, n.Body)
 			}
@@ -108,7 +108,7 @@ func testPrefillLifecycle(t *testing.T, e *env) {
 	if p := byRecipient["partner"]; p == nil || p.RecipientName != "Partner acme" {
 		t.Errorf("partner notification: got %+v", p)
 	}
-	if m := byRecipient["merchant"]; m == nil || m.RecipientName != "Merchant 912345678" {
+	if m := byRecipient["merchant"]; m == nil || m.RecipientName != "Merchant 912345688" {
 		t.Errorf("merchant notification: got %+v", m)
 	}
 }
@@ -116,8 +116,8 @@ func testPrefillLifecycle(t *testing.T, e *env) {
 func stepErr(_ *vippsmgmt.ProductOrder, err error) error { return err }
 
 func testTemplateOrder(t *testing.T, e *env) {
-	e.merchant("912345678", vippsmgmt.MerchantActive)
-	o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderTemplate, BusinessIdentifier: bid("912345678"), ProductType: "CASHIER"}
+	e.merchant("912345688", vippsmgmt.MerchantActive)
+	o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderTemplate, BusinessIdentifier: bid("912345688"), ProductType: "CASHIER"}
 	_, _, err := e.s.CreateProductOrder(e.ctx, o, nil)
 	must(t, err)
 	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepView, nil, "")), vippsmgmt.ECONFLICT)
@@ -134,7 +134,7 @@ func testTemplateOrder(t *testing.T, e *env) {
 	}
 	// Created long ago, a template order never expires.
 	e.clock.Advance(vippsmgmt.PrefillLifetime * 2)
-	o2 := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderManual, BusinessIdentifier: bid("912345678"), ProductType: "CASHIER"}
+	o2 := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderManual, BusinessIdentifier: bid("912345688"), ProductType: "CASHIER"}
 	_, _, err = e.s.CreateProductOrder(e.ctx, o2, nil)
 	must(t, err)
 	e.clock.Advance(vippsmgmt.PrefillLifetime * 2)
@@ -145,7 +145,7 @@ func testTemplateOrder(t *testing.T, e *env) {
 
 func testStepErrors(t *testing.T, e *env) {
 	e.partner("acme")
-	o := e.prefill("acme", "912345678")
+	o := e.prefill("acme", "912345688")
 	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, uuid.NewString(), vippsmgmt.StepView, nil, "")), vippsmgmt.ENOTFOUND)
 	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, o.ID, "teleport", nil, "")), vippsmgmt.EINVALID)
 	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepReject, nil, "too early")), vippsmgmt.ECONFLICT)
@@ -157,11 +157,11 @@ func testStepErrors(t *testing.T, e *env) {
 		t.Errorf("submit from RECEIVED: got %s viewed %v", got.Status, got.ViewedAt)
 	}
 	_, _, err = e.s.CreateProductOrder(e.ctx, &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("ghost"),
-		BusinessIdentifier: bid("912345678"), ProductType: "CHECKOUT"}, nil)
+		BusinessIdentifier: bid("912345688"), ProductType: "CHECKOUT"}, nil)
 	wantCode(t, err, vippsmgmt.ENOTFOUND)
 	_, _, err = e.s.CreateProductOrder(e.ctx, &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, BusinessIdentifier: bid("9"), ProductType: "CHECKOUT"}, nil)
 	wantCode(t, err, vippsmgmt.EINVALID)
-	dup := &vippsmgmt.ProductOrder{ID: o.ID, Type: vippsmgmt.OrderPrefill, BusinessIdentifier: bid("912345678"), ProductType: "CHECKOUT"}
+	dup := &vippsmgmt.ProductOrder{ID: o.ID, Type: vippsmgmt.OrderPrefill, BusinessIdentifier: bid("912345688"), ProductType: "CHECKOUT"}
 	_, _, err = e.s.CreateProductOrder(e.ctx, dup, nil)
 	wantCode(t, err, vippsmgmt.ECONFLICT)
 }
@@ -170,7 +170,7 @@ func testDeleteProductOrder(t *testing.T, e *env) {
 	e.partner("acme")
 	e.partner("beta")
 	idem := &vippsmgmt.Idempotency{PartnerID: "acme", Key: "k1", RequestHash: []byte("h1")}
-	o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345678"), ProductType: "CHECKOUT"}
+	o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345688"), ProductType: "CHECKOUT"}
 	id, _, err := e.s.CreateProductOrder(e.ctx, o, idem)
 	must(t, err)
 
@@ -184,24 +184,24 @@ func testDeleteProductOrder(t *testing.T, e *env) {
 	wantCode(t, e.s.DeleteProductOrder(e.ctx, "acme", id), vippsmgmt.ENOTFOUND)
 
 	// The key outlives the order: a retry still answers with the same id.
-	again := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345678"), ProductType: "CHECKOUT"}
+	again := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345688"), ProductType: "CHECKOUT"}
 	rid, replayed, err := e.s.CreateProductOrder(e.ctx, again, idem)
 	must(t, err)
 	if rid != id || !replayed {
 		t.Errorf("replay after delete: got %s %v, want %s true", rid, replayed, id)
 	}
 
-	sub := e.submitted("acme", "912345678")
+	sub := e.submitted("acme", "912345688")
 	wantCode(t, e.s.DeleteProductOrder(e.ctx, "acme", sub.ID), vippsmgmt.EINVALID)
 	e.order(sub.ID)
 
-	tmpl := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderTemplate, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345678"), ProductType: "CHECKOUT"}
+	tmpl := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderTemplate, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345688"), ProductType: "CHECKOUT"}
 	_, _, err = e.s.CreateProductOrder(e.ctx, tmpl, nil)
 	must(t, err)
 	wantCode(t, e.s.DeleteProductOrder(e.ctx, "acme", tmpl.ID), vippsmgmt.EINVALID)
 
 	// An expired prefill may still be withdrawn.
-	old := e.prefill("acme", "912345678")
+	old := e.prefill("acme", "912345688")
 	e.clock.Advance(vippsmgmt.PrefillLifetime)
 	must(t, e.s.DeleteProductOrder(e.ctx, "acme", old.ID))
 }
@@ -209,13 +209,13 @@ func testDeleteProductOrder(t *testing.T, e *env) {
 func testFindProductOrders(t *testing.T, e *env) {
 	e.partner("acme")
 	e.partner("beta")
-	a1 := e.prefill("acme", "912345678")
+	a1 := e.prefill("acme", "912345688")
 	e.clock.Advance(time.Second)
-	b1 := e.prefill("beta", "912345678")
+	b1 := e.prefill("beta", "912345688")
 	e.clock.Advance(time.Second)
-	a2 := e.submitted("acme", "987654321")
+	a2 := e.submitted("acme", "987654317")
 	e.clock.Advance(time.Second)
-	a3 := e.prefill("acme", "955555555")
+	a3 := e.prefill("acme", "955555554")
 
 	ids := func(f vippsmgmt.ProductOrderFilter) []string {
 		t.Helper()
@@ -263,11 +263,11 @@ func testFindProductOrders(t *testing.T, e *env) {
 
 func testUpsertProductOrder(t *testing.T, e *env) {
 	e.partner("acme")
-	e.merchant("912345678", vippsmgmt.MerchantActive)
+	e.merchant("912345688", vippsmgmt.MerchantActive)
 	created := Start.Add(-48 * time.Hour)
 	decided := Start.Add(-24 * time.Hour)
 	o := &vippsmgmt.ProductOrder{ID: uuid.NewString(), Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), Status: vippsmgmt.StatusCompleted,
-		BusinessIdentifier: bid("912345678"), ProductType: "CHECKOUT", Details: vippsmgmt.OrderDetails{AnnualTurnover: ptr(int64(1000))},
+		BusinessIdentifier: bid("912345688"), ProductType: "CHECKOUT", Details: vippsmgmt.OrderDetails{AnnualTurnover: ptr(int64(1000))},
 		SalesUnit: &vippsmgmt.MsnInfo{MSN: "123456", Name: "Fixture"}, CreatedAt: created, UpdatedAt: decided,
 		ViewedAt: &created, SubmittedAt: &created, DecidedAt: &decided}
 	must(t, e.s.UpsertProductOrder(e.ctx, o))

@@ -42,8 +42,8 @@ func RunReport(t *testing.T, open func(t *testing.T, clock vippsmgmt.Clock) vipp
 // reportKeys registers a partner key set and a merchant key set, so callers have owners.
 func (e *env) reportKeys() {
 	e.partner("acme")
-	e.merchant("912345678", vippsmgmt.MerchantActive)
-	e.unit("123456", "912345678", nil, vippsmgmt.SalesUnitActive)
+	e.merchant("912345688", vippsmgmt.MerchantActive)
+	e.unit("123456", "912345688", nil, vippsmgmt.SalesUnitActive)
 	must(e.t, e.s.UpsertAPIKey(e.ctx, &vippsmgmt.APIKey{ClientID: "acme-client", Kind: vippsmgmt.KeyPartner, PartnerID: ptr("acme"),
 		SecretHash: []byte("s"), SubscriptionKeyHash: []byte("sub-a")}))
 	must(e.t, e.s.UpsertAPIKey(e.ctx, &vippsmgmt.APIKey{ClientID: "shop-client", Kind: vippsmgmt.KeyMerchant, MSN: ptr("123456"),

@@ -14,13 +14,13 @@ import (
 
 func testSalesUnits(t *testing.T, e *env) {
 	e.partner("acme")
-	e.merchant("912345678", vippsmgmt.MerchantActive)
-	e.merchant("987654321", vippsmgmt.MerchantDeactivated)
+	e.merchant("912345688", vippsmgmt.MerchantActive)
+	e.merchant("987654317", vippsmgmt.MerchantDeactivated)
 	pp := e.pricePackage("acme")
 	_, err := e.s.FindSalesUnitByMSN(e.ctx, "123456")
 	wantCode(t, err, vippsmgmt.ENOTFOUND)
 
-	su := &vippsmgmt.SalesUnit{MSN: "123456", Name: "Fjordkaffe Sentrum", Status: vippsmgmt.SalesUnitActive, Merchant: bid("912345678"),
+	su := &vippsmgmt.SalesUnit{MSN: "123456", Name: "Fjordkaffe Sentrum", Status: vippsmgmt.SalesUnitActive, Merchant: bid("912345688"),
 		PartnerID: ptr("acme"), SettlementBankAccount: &vippsmgmt.BankAccount{Scheme: "BBAN:NO", ID: "12345678903"},
 		Configuration: &vippsmgmt.Configuration{PaymentAllowed: ptr(true), CaptureType: ptr(vippsmgmt.CaptureReserve)}, PricePackageID: &pp.ID}
 	must(t, e.s.UpsertSalesUnit(e.ctx, su))
@@ -49,7 +49,7 @@ func testSalesUnits(t *testing.T, e *env) {
 		t.Errorf("after rename: got %q created %v updated %v", got.Name, got.CreatedAt, got.UpdatedAt)
 	}
 
-	e.unit("654321", "987654321", nil, vippsmgmt.SalesUnitActive)
+	e.unit("654321", "987654317", nil, vippsmgmt.SalesUnitActive)
 	got, err = e.s.FindSalesUnitByMSN(e.ctx, "654321")
 	must(t, err)
 	if got.MerchantStatus != vippsmgmt.MerchantDeactivated || got.PartnerID != nil {
@@ -61,11 +61,11 @@ func testSalesUnits(t *testing.T, e *env) {
 		su   vippsmgmt.SalesUnit
 		code string
 	}{
-		{"msn of another merchant", vippsmgmt.SalesUnit{MSN: "123456", Name: "x", Status: vippsmgmt.SalesUnitActive, Merchant: bid("987654321")}, vippsmgmt.ECONFLICT},
-		{"unknown merchant", vippsmgmt.SalesUnit{MSN: "222222", Name: "x", Status: vippsmgmt.SalesUnitActive, Merchant: bid("911111111")}, vippsmgmt.ENOTFOUND},
-		{"unknown partner", vippsmgmt.SalesUnit{MSN: "222222", Name: "x", Status: vippsmgmt.SalesUnitActive, Merchant: bid("912345678"), PartnerID: ptr("ghost")}, vippsmgmt.ENOTFOUND},
-		{"unknown price package", vippsmgmt.SalesUnit{MSN: "222222", Name: "x", Status: vippsmgmt.SalesUnitActive, Merchant: bid("912345678"), PricePackageID: ptr(uuid.NewString())}, vippsmgmt.ENOTFOUND},
-		{"invalid", vippsmgmt.SalesUnit{MSN: "12", Name: "x", Status: vippsmgmt.SalesUnitActive, Merchant: bid("912345678")}, vippsmgmt.EINVALID},
+		{"msn of another merchant", vippsmgmt.SalesUnit{MSN: "123456", Name: "x", Status: vippsmgmt.SalesUnitActive, Merchant: bid("987654317")}, vippsmgmt.ECONFLICT},
+		{"unknown merchant", vippsmgmt.SalesUnit{MSN: "222222", Name: "x", Status: vippsmgmt.SalesUnitActive, Merchant: bid("911111101")}, vippsmgmt.ENOTFOUND},
+		{"unknown partner", vippsmgmt.SalesUnit{MSN: "222222", Name: "x", Status: vippsmgmt.SalesUnitActive, Merchant: bid("912345688"), PartnerID: ptr("ghost")}, vippsmgmt.ENOTFOUND},
+		{"unknown price package", vippsmgmt.SalesUnit{MSN: "222222", Name: "x", Status: vippsmgmt.SalesUnitActive, Merchant: bid("912345688"), PricePackageID: ptr(uuid.NewString())}, vippsmgmt.ENOTFOUND},
+		{"invalid", vippsmgmt.SalesUnit{MSN: "12", Name: "x", Status: vippsmgmt.SalesUnitActive, Merchant: bid("912345688")}, vippsmgmt.EINVALID},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			wantCode(t, e.s.UpsertSalesUnit(e.ctx, &c.su), c.code)
@@ -79,8 +79,8 @@ func testSalesUnits(t *testing.T, e *env) {
 func testUpdateSalesUnit(t *testing.T, e *env) {
 	e.partner("acme")
 	e.partner("beta")
-	e.merchant("912345678", vippsmgmt.MerchantActive)
-	e.unit("123456", "912345678", ptr("acme"), vippsmgmt.SalesUnitActive)
+	e.merchant("912345688", vippsmgmt.MerchantActive)
+	e.unit("123456", "912345688", ptr("acme"), vippsmgmt.SalesUnitActive)
 	_, err := e.s.UpdateSalesUnit(e.ctx, "999999", vippsmgmt.SalesUnitUpdate{Name: ptr("x")})
 	wantCode(t, err, vippsmgmt.ENOTFOUND)
 	_, err = e.s.UpdateSalesUnit(e.ctx, "123456", vippsmgmt.SalesUnitUpdate{Status: ptr("GONE")})
@@ -113,19 +113,19 @@ func testUpdateSalesUnit(t *testing.T, e *env) {
 func visibilityFixture(e *env) {
 	e.partner("acme")
 	e.partner("beta")
-	e.merchant("912345678", vippsmgmt.MerchantActive)
-	e.merchant("987654321", vippsmgmt.MerchantDeactivated)
-	e.unit("100001", "912345678", ptr("acme"), vippsmgmt.SalesUnitActive)   // visible to acme
-	e.unit("100002", "912345678", ptr("acme"), vippsmgmt.SalesUnitInactive) // inactive unit
-	e.unit("100003", "987654321", ptr("acme"), vippsmgmt.SalesUnitActive)   // deactivated merchant
-	e.unit("100004", "912345678", ptr("beta"), vippsmgmt.SalesUnitActive)   // other partner
-	e.unit("100005", "912345678", nil, vippsmgmt.SalesUnitActive)           // no partner
-	e.unit("2000", "912345678", ptr("acme"), vippsmgmt.SalesUnitActive)     // sorts first as text
+	e.merchant("912345688", vippsmgmt.MerchantActive)
+	e.merchant("987654317", vippsmgmt.MerchantDeactivated)
+	e.unit("100001", "912345688", ptr("acme"), vippsmgmt.SalesUnitActive)   // visible to acme
+	e.unit("100002", "912345688", ptr("acme"), vippsmgmt.SalesUnitInactive) // inactive unit
+	e.unit("100003", "987654317", ptr("acme"), vippsmgmt.SalesUnitActive)   // deactivated merchant
+	e.unit("100004", "912345688", ptr("beta"), vippsmgmt.SalesUnitActive)   // other partner
+	e.unit("100005", "912345688", nil, vippsmgmt.SalesUnitActive)           // no partner
+	e.unit("2000", "912345688", ptr("acme"), vippsmgmt.SalesUnitActive)     // sorts first as text
 }
 
 func testVisibility(t *testing.T, e *env) {
 	visibilityFixture(e)
-	m1, m2 := bid("912345678"), bid("987654321")
+	m1, m2 := bid("912345688"), bid("987654317")
 	for _, c := range []struct {
 		name string
 		f    vippsmgmt.SalesUnitFilter
@@ -206,8 +206,8 @@ func testEachSalesUnitStreams(t *testing.T, e *env) {
 // testCreateSalesUnit: creating never updates, and names what is missing.
 func testCreateSalesUnit(t *testing.T, e *env) {
 	e.partner("acme")
-	e.merchant("912345678", vippsmgmt.MerchantActive)
-	su := &vippsmgmt.SalesUnit{MSN: "123456", Name: "Kiosk", Status: vippsmgmt.SalesUnitActive, Merchant: bid("912345678"), PartnerID: ptr("acme")}
+	e.merchant("912345688", vippsmgmt.MerchantActive)
+	su := &vippsmgmt.SalesUnit{MSN: "123456", Name: "Kiosk", Status: vippsmgmt.SalesUnitActive, Merchant: bid("912345688"), PartnerID: ptr("acme")}
 	must(t, e.s.CreateSalesUnit(e.ctx, su))
 	if su.MerchantStatus != vippsmgmt.MerchantActive || !su.CreatedAt.Equal(Start) {
 		t.Errorf("created unit: merchant status %q, created %v", su.MerchantStatus, su.CreatedAt)
@@ -224,9 +224,9 @@ func testCreateSalesUnit(t *testing.T, e *env) {
 		su   vippsmgmt.SalesUnit
 		code string
 	}{
-		{vippsmgmt.SalesUnit{MSN: "12", Name: "x", Status: vippsmgmt.SalesUnitActive, Merchant: bid("912345678")}, vippsmgmt.EINVALID},
+		{vippsmgmt.SalesUnit{MSN: "12", Name: "x", Status: vippsmgmt.SalesUnitActive, Merchant: bid("912345688")}, vippsmgmt.EINVALID},
 		{vippsmgmt.SalesUnit{MSN: "223456", Name: "x", Status: vippsmgmt.SalesUnitActive, Merchant: bid("923609016")}, vippsmgmt.ENOTFOUND},
-		{vippsmgmt.SalesUnit{MSN: "223456", Name: "x", Status: vippsmgmt.SalesUnitActive, Merchant: bid("912345678"), PartnerID: ptr("nobody")}, vippsmgmt.ENOTFOUND},
+		{vippsmgmt.SalesUnit{MSN: "223456", Name: "x", Status: vippsmgmt.SalesUnitActive, Merchant: bid("912345688"), PartnerID: ptr("nobody")}, vippsmgmt.ENOTFOUND},
 	} {
 		wantCode(t, e.s.CreateSalesUnit(e.ctx, &c.su), c.code)
 	}

@@ -1433,7 +1433,7 @@ type Website struct {
 type BusinessIdentifier struct {
 	// Id The identifier, such as an organisation or VAT number.
 	//
-	// Example: 987654321
+	// Example: 987654317
 	Id string `json:"id"`
 
 	// Scheme The identifier scheme.
@@ -1466,7 +1466,7 @@ type VippsSystemPluginVersion = string
 // VippsSystemVersion Example: 5.4.0
 type VippsSystemVersion = string
 
-// Id Example: 987654321
+// Id Example: 987654317
 type Id = string
 
 // Msn Merchant serial number, the identifier of a sales unit. Always a string of 4 to 10 digits.

@@ -16,7 +16,7 @@ partners:
     keys:
       - {kind: partner, clientId: pos-client, clientSecret: pos-secret, subscriptionKey: pos-sub}
 merchants:
-  - businessIdentifier: {scheme: "business:NO:ORG", id: "987654321"}
+  - businessIdentifier: {scheme: "business:NO:ORG", id: "987654317"}
     name: Kaffebaren AS
     salesUnits:
       - {msn: "555555", name: Kaffebaren Grünerløkka, partnerId: pos-vendor}
@@ -38,7 +38,7 @@ func TestOnboarding(t *testing.T) {
 		t.Fatalf("sales units %+v, want 555555 only", units)
 	}
 	order, err := c.OrderProduct(t.Context(), client.ProductOrderRequest{
-		BusinessIdentifier: client.BusinessIdentifier{Scheme: "business:NO:ORG", Id: "987654321"},
+		BusinessIdentifier: client.BusinessIdentifier{Scheme: "business:NO:ORG", Id: "987654317"},
 		ProductType:        client.ProductTypeCheckout,
 	})
 	if err != nil {
