@@ -18,6 +18,9 @@ type Store interface {
 	EnsureSetting(ctx context.Context, name, candidate string) (string, error)
 	// SetSetting stores value under name.
 	SetSetting(ctx context.Context, name, value string) error
+	// SwapSetting stores value under name only if the stored value is still old ("" for
+	// unset), and reports whether it did.
+	SwapSetting(ctx context.Context, name, old, value string) (bool, error)
 	// Setting returns the value of name; ENOTFOUND if unset.
 	Setting(ctx context.Context, name string) (string, error)
 

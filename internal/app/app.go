@@ -132,8 +132,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 func (a *App) assemble(ctx context.Context) error {
 	cfg := a.cfg
-	if err := a.Clock.Refresh(ctx, a.Store); err != nil {
+	if err := a.refreshClock(ctx); err != nil {
 		return fmt.Errorf("read clock offset: %w", err)
+	}
+	if !cfg.Sandbox {
+		sandboxClock := clock.New()
+		if err := sandboxClock.Refresh(ctx, a.Store); err == nil && sandboxClock.Offset() != 0 {
+			a.logger.Warn("sandbox off: the clock runs at real time; the stored sandbox clock offset is ignored", "offset", sandboxClock.Offset().String())
+		}
 	}
 	if cfg.SecretKey == nil {
 		a.logger.Warn("no --secret-key-file: the token signing key and secret pepper are stored in plain text in the database")
@@ -282,7 +288,7 @@ func (a *App) Background(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-clockTick.C:
-			if err := a.Clock.Refresh(ctx, a.Store); err != nil && ctx.Err() == nil {
+			if err := a.refreshClock(ctx); err != nil && ctx.Err() == nil {
 				a.logger.Warn("clock refresh failed", "error", err)
 			}
 			a.scenarios(ctx)
@@ -306,9 +312,18 @@ func (a *App) scenarios(ctx context.Context) {
 	}
 }
 
+// refreshClock adopts the clock offset stored by sandbox clock moves. Outside sandbox mode the
+// clock is real time, whatever a sandbox run stored in the same database.
+func (a *App) refreshClock(ctx context.Context) error {
+	if !a.cfg.Sandbox {
+		return nil
+	}
+	return a.Clock.Refresh(ctx, a.Store)
+}
+
 // Sweep runs the periodic work once.
 func (a *App) Sweep(ctx context.Context) {
-	if err := a.Clock.Refresh(ctx, a.Store); err != nil && ctx.Err() == nil {
+	if err := a.refreshClock(ctx); err != nil && ctx.Err() == nil {
 		a.logger.Warn("clock refresh failed", "error", err)
 	}
 	if n, err := a.Store.ExpireProductOrders(ctx); err != nil && ctx.Err() == nil {

@@ -90,3 +90,35 @@ func TestShortAdminTokenOutsideTheSandbox(t *testing.T) {
 	}
 	a.Close()
 }
+
+// TestSandboxClockIgnoredOutsideTheSandbox: a database a sandbox moved the clock on runs at real
+// time once served with --sandbox=false.
+func TestSandboxClockIgnoredOutsideTheSandbox(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "db")
+	key := testKey(t, 1)
+	a, err := app.New(t.Context(), app.Config{DB: dsn, AdminToken: prodToken, Sandbox: true, SecretKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Clock.Advance(t.Context(), a.Store, 400*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	a, err = app.New(t.Context(), app.Config{DB: dsn, AdminToken: prodToken, Sandbox: false, SecretKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Sweep(t.Context())
+	if off := a.Clock.Offset(); off != 0 {
+		t.Errorf("outside the sandbox the clock runs %v ahead", off)
+	}
+	a.Close()
+	a, err = app.New(t.Context(), app.Config{DB: dsn, AdminToken: prodToken, Sandbox: true, SecretKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if off := a.Clock.Offset(); off != 400*time.Hour {
+		t.Errorf("back in the sandbox the clock is %v ahead, want the stored 400h", off)
+	}
+}

@@ -22,8 +22,11 @@ const SettingName = "clock_offset_ns"
 // Settings is the part of the store the clock needs.
 type Settings interface {
 	Setting(ctx context.Context, name string) (string, error)
-	SetSetting(ctx context.Context, name, value string) error
+	SwapSetting(ctx context.Context, name, old, value string) (bool, error)
 }
+
+// maxSwaps bounds how often a change is retried when other processes keep changing the clock.
+const maxSwaps = 100
 
 // Clock is real time shifted by an offset that the operator moves forward, or resets to zero.
 //
@@ -55,49 +58,59 @@ func (c *Clock) Advance(ctx context.Context, s Settings, d time.Duration) (time.
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.refresh(ctx, s); err != nil {
-		return 0, err
-	}
-	next := c.offset.Load() + int64(d)
-	if err := c.store(ctx, s, c.resets, next); err != nil {
-		return 0, err
-	}
-	c.offset.Store(next)
-	return time.Duration(next), nil
+	err := c.change(ctx, s, func(resets, offset int64) (int64, int64) { return resets, offset + int64(d) })
+	return time.Duration(c.offset.Load()), err
 }
 
 // Reset puts the clock back to real time, for every process on the store.
 func (c *Clock) Reset(ctx context.Context, s Settings) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.refresh(ctx, s); err != nil {
-		return err
-	}
-	if err := c.store(ctx, s, c.resets+1, 0); err != nil {
-		return err
-	}
-	c.resets++
-	c.offset.Store(0)
-	return nil
+	return c.change(ctx, s, func(resets, _ int64) (int64, int64) { return resets + 1, 0 })
 }
 
 // Refresh adopts the stored offset if another process moved the clock further or reset it.
 func (c *Clock) Refresh(ctx context.Context, s Settings) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.refresh(ctx, s)
+	_, err := c.refresh(ctx, s)
+	return err
 }
 
-func (c *Clock) refresh(ctx context.Context, s Settings) error {
+// change applies next to the stored (resets, offset) and stores the result only if no other
+// process changed the setting in between; otherwise it reads again and retries, so concurrent
+// advances from several processes all count.
+func (c *Clock) change(ctx context.Context, s Settings, next func(resets, offset int64) (int64, int64)) error {
+	for range maxSwaps {
+		stored, err := c.refresh(ctx, s)
+		if err != nil {
+			return err
+		}
+		resets, offset := next(c.resets, c.offset.Load())
+		swapped, err := s.SwapSetting(ctx, SettingName, stored, strconv.FormatInt(resets, 10)+":"+strconv.FormatInt(offset, 10))
+		if err != nil {
+			return err
+		}
+		if swapped {
+			c.resets = resets
+			c.offset.Store(offset)
+			return nil
+		}
+	}
+	return fmt.Errorf("clock setting kept changing under %d attempts", maxSwaps)
+}
+
+// refresh adopts the stored setting as Refresh does, and returns it as stored ("" if unset).
+func (c *Clock) refresh(ctx context.Context, s Settings) (string, error) {
 	v, err := s.Setting(ctx, SettingName)
 	if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND {
-		return nil // never advanced
+		return "", nil // never advanced
 	} else if err != nil {
-		return err
+		return "", err
 	}
 	resets, offset, err := parseSetting(v)
 	if err != nil {
-		return err
+		return "", err
 	}
 	switch {
 	case resets > c.resets:
@@ -106,11 +119,7 @@ func (c *Clock) refresh(ctx context.Context, s Settings) error {
 	case resets == c.resets && offset > c.offset.Load():
 		c.offset.Store(offset)
 	}
-	return nil
-}
-
-func (c *Clock) store(ctx context.Context, s Settings, resets, offset int64) error {
-	return s.SetSetting(ctx, SettingName, strconv.FormatInt(resets, 10)+":"+strconv.FormatInt(offset, 10))
+	return v, nil
 }
 
 func parseSetting(v string) (resets, offset int64, err error) {

@@ -95,3 +95,42 @@ func TestResetReachesEveryProcess(t *testing.T) {
 		t.Fatalf("first clock after the second reset: %v, %v", a.Offset(), err)
 	}
 }
+
+// TestConcurrentAdvancesAllCount: processes that advance the clock at the same time each read
+// the stored offset and write their own; none of the advances may be lost.
+func TestConcurrentAdvancesAllCount(t *testing.T) {
+	ctx := context.Background()
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "db")
+	store, err := sqlstore.Open(ctx, dsn, clock.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+
+	const processes, advances = 4, 10
+	errs := make(chan error, processes)
+	for range processes {
+		go func() {
+			c := clock.New()
+			for range advances {
+				if _, err := c.Advance(ctx, store, time.Hour); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range processes {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := clock.New()
+	if err := c.Refresh(ctx, store); err != nil {
+		t.Fatal(err)
+	}
+	if want := processes * advances * time.Hour; c.Offset() != want {
+		t.Fatalf("offset %v after %d advances of 1h: some were lost", c.Offset(), processes*advances)
+	}
+}

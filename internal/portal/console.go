@@ -97,7 +97,7 @@ func (p *Portal) handleQueue(w http.ResponseWriter, r *http.Request, s *session)
 }
 
 func (p *Portal) consoleView(s *session, nav, title string, data any) view {
-	return view{Title: title, Console: true, Sandbox: p.faults != nil, Nav: nav, CSRF: p.formToken(s.csrfScope()), Data: data}
+	return view{Title: title, Console: true, Sandbox: p.faults != nil, Report: p.reporter != nil, Nav: nav, CSRF: p.formToken(s.csrfScope()), Data: data}
 }
 
 type orderPage struct {

@@ -198,6 +198,7 @@ type view struct {
 	Title   string
 	Console bool   // shows the console navigation
 	Sandbox bool   // shows the sandbox's scenario page in it
+	Report  bool   // shows the integration report page in it
 	Nav     string // the active console section
 	CSRF    string
 	Flash   string

@@ -13,6 +13,22 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/storetest"
 )
 
+// TestConsoleWithoutReport: without the integration report the console neither links to it nor
+// serves it.
+func TestConsoleWithoutReport(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	w, doc := e.get("/console", c)
+	wantStatus(t, w, http.StatusOK)
+	for _, a := range doc.Find("nav a") {
+		if strings.HasPrefix(a.Attr["href"], "/console/report") {
+			t.Errorf("the console links to %s without a report", a.Attr["href"])
+		}
+	}
+	w, _ = e.get("/console/report", c)
+	wantStatus(t, w, http.StatusNotFound)
+}
+
 func TestConsoleReport(t *testing.T) {
 	e := newEnv(t)
 	rep := report.New(report.Config{Store: e.store, ClassicTTL: 24 * time.Hour, ManagementTTL: 15 * time.Minute})

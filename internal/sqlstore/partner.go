@@ -30,6 +30,25 @@ func (d *DB) SetSetting(ctx context.Context, name, value string) error {
 	return d.formatError(err)
 }
 
+// SwapSetting stores value under name only if the stored value is still old ("" for unset), in
+// one statement, so two processes that read the same value cannot both change it. It reports
+// whether it stored.
+func (d *DB) SwapSetting(ctx context.Context, name, old, value string) (bool, error) {
+	var res sql.Result
+	var err error
+	if old == "" {
+		res, err = d.db.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2)
+			ON CONFLICT (name) DO NOTHING`, name, value)
+	} else {
+		res, err = d.db.ExecContext(ctx, `UPDATE settings SET value = $1 WHERE name = $2 AND value = $3`, value, name, old)
+	}
+	if err != nil {
+		return false, d.formatError(err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, d.formatError(err)
+}
+
 // Setting returns the value of name; ENOTFOUND if unset.
 func (d *DB) Setting(ctx context.Context, name string) (string, error) {
 	var value string

@@ -31,6 +31,29 @@ func testSettings(t *testing.T, e *env) {
 	if v, err := e.s.Setting(e.ctx, "signing-key"); err != nil || v != "third" {
 		t.Errorf("Setting: got %q, %v, want third", v, err)
 	}
+
+	swaps := []struct {
+		name, old, value string
+		want             bool
+	}{
+		{"signing-key", "second", "fourth", false}, // no longer the stored value
+		{"signing-key", "", "fourth", false},       // set, so not unset
+		{"signing-key", "third", "fourth", true},
+		{"unset", "x", "y", false},
+		{"unset", "", "y", true},
+	}
+	for _, sw := range swaps {
+		ok, err := e.s.SwapSetting(e.ctx, sw.name, sw.old, sw.value)
+		must(t, err)
+		if ok != sw.want {
+			t.Errorf("SwapSetting(%s, %q, %q) = %v, want %v", sw.name, sw.old, sw.value, ok, sw.want)
+		}
+	}
+	for name, want := range map[string]string{"signing-key": "fourth", "unset": "y"} {
+		if v, err := e.s.Setting(e.ctx, name); err != nil || v != want {
+			t.Errorf("after swaps %s = %q, %v, want %q", name, v, err, want)
+		}
+	}
 }
 
 func testSettingsConcurrent(t *testing.T, e *env) {
