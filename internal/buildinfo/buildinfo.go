@@ -7,7 +7,7 @@ import (
 	"runtime/debug"
 	"sync"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/vippsmgmt/vippsmgmt/api"
 )
