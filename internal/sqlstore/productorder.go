@@ -34,13 +34,40 @@ const (
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`
 )
 
-// CreateProductOrder stores a new order, at most once per idempotency key.
+// CreateProductOrder stores a new order, at most once per idempotency key. On SQLite concurrent
+// calls share a transaction (see groupcommit.go); each returns once its order is committed.
 func (d *DB) CreateProductOrder(ctx context.Context, o *vippsmgmt.ProductOrder, idem *vippsmgmt.Idempotency) (string, bool, error) {
+	p, err := d.pendingOrder(ctx, o, idem)
+	if err != nil {
+		return "", false, err
+	}
+	if d.prefills != nil {
+		d.prefills.submit(p)
+	} else {
+		d.storeAlone(p)
+	}
+	return p.id, p.replayed, p.err
+}
+
+// CreateProductOrderAlone is CreateProductOrder in a transaction of its own, never shared with
+// concurrent calls: what PostgreSQL always does, and the baseline the load tool compares
+// SQLite's group commit with.
+func (d *DB) CreateProductOrderAlone(ctx context.Context, o *vippsmgmt.ProductOrder, idem *vippsmgmt.Idempotency) (string, bool, error) {
+	p, err := d.pendingOrder(ctx, o, idem)
+	if err != nil {
+		return "", false, err
+	}
+	d.storeAlone(p)
+	return p.id, p.replayed, p.err
+}
+
+// pendingOrder completes and validates a new order before it waits for a transaction.
+func (d *DB) pendingOrder(ctx context.Context, o *vippsmgmt.ProductOrder, idem *vippsmgmt.Idempotency) (*pendingOrder, error) {
 	now := d.now()
 	if o.ID == "" {
 		id, err := uuid.NewV7()
 		if err != nil {
-			return "", false, err
+			return nil, err
 		}
 		o.ID = id.String()
 	}
@@ -49,57 +76,55 @@ func (d *DB) CreateProductOrder(ctx context.Context, o *vippsmgmt.ProductOrder, 
 	}
 	o.CreatedAt, o.UpdatedAt = now, now
 	if err := o.Validate(); err != nil {
-		return "", false, err
+		return nil, err
 	}
-	var (
-		id       = o.ID
-		replayed bool
-	)
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		if idem != nil {
-			// On PostgreSQL a concurrent insert of the same key waits here for the first
-			// transaction and then inserts nothing, so only one order is ever created.
-			var answer []byte
-			if idem.Answer != nil {
-				var err error
-				if answer, err = idem.Answer(o.ID); err != nil {
-					return err
-				}
-			}
-			res, err := tx.StmtContext(ctx, d.insertIdemKeyStmt).ExecContext(ctx,
-				idem.PartnerID, idem.Key, idem.RequestHash, o.ID, micros(now), answer)
-			if err != nil {
-				return err
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				var (
-					hash, stored []byte
-					orderID      string
-				)
-				if err := tx.QueryRowContext(ctx, `SELECT request_hash, order_id, response FROM idempotency_keys WHERE partner_id = $1 AND idem_key = $2`,
-					idem.PartnerID, idem.Key).Scan(&hash, &orderID, &stored); err != nil {
-					return err
-				}
-				if !bytes.Equal(hash, idem.RequestHash) {
-					return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "Idempotency-Key was already used with another request body.")
-				}
-				id, replayed, idem.Replayed = orderID, true, stored
-				return nil
+	return &pendingOrder{ctx: ctx, o: o, idem: idem, now: now}, nil
+}
+
+// createOrderTx stores o in tx, or finds the order an earlier call with the same idempotency key
+// stored and returns its id with replayed set.
+func (d *DB) createOrderTx(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOrder, idem *vippsmgmt.Idempotency, now time.Time) (id string, replayed bool, err error) {
+	if idem != nil {
+		// On PostgreSQL a concurrent insert of the same key waits here for the first
+		// transaction and then inserts nothing, so only one order is ever created.
+		var answer []byte
+		if idem.Answer != nil {
+			if answer, err = idem.Answer(o.ID); err != nil {
+				return "", false, err
 			}
 		}
-		if err := d.checkPrefillPricePackage(ctx, tx, o); err != nil {
-			return err
+		res, err := tx.StmtContext(ctx, d.insertIdemKeyStmt).ExecContext(ctx,
+			idem.PartnerID, idem.Key, idem.RequestHash, o.ID, micros(now), answer)
+		if err != nil {
+			return "", false, err
 		}
-		return d.insertOrder(ctx, tx, o)
-	})
-	if err != nil {
+		n, err := res.RowsAffected()
+		if err != nil {
+			return "", false, err
+		}
+		if n == 0 {
+			var (
+				hash, stored []byte
+				orderID      string
+			)
+			if err := tx.QueryRowContext(ctx, `SELECT request_hash, order_id, response FROM idempotency_keys WHERE partner_id = $1 AND idem_key = $2`,
+				idem.PartnerID, idem.Key).Scan(&hash, &orderID, &stored); err != nil {
+				return "", false, err
+			}
+			if !bytes.Equal(hash, idem.RequestHash) {
+				return "", false, vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "Idempotency-Key was already used with another request body.")
+			}
+			idem.Replayed = stored
+			return orderID, true, nil
+		}
+	}
+	if err := d.checkPrefillPricePackage(ctx, tx, o); err != nil {
 		return "", false, err
 	}
-	return id, replayed, nil
+	if err := d.insertOrder(ctx, tx, o); err != nil {
+		return "", false, err
+	}
+	return o.ID, false, nil
 }
 
 // checkPrefillPricePackage applies vippsmgmt.PricePackageProblem to a prefill's chosen package in

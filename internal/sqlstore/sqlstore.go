@@ -48,6 +48,10 @@ type DB struct {
 	// The statements of a prefill's transaction, prepared once: parsing them took about a tenth
 	// of a prefill's time, and on SQLite inside the single write lock, which bounds prefills/s.
 	insertIdemKeyStmt, partnerExistsStmt, insertOrderStmt *sql.Stmt
+	// The savepoints around each order of a shared prefill transaction (SQLite only).
+	savepointStmt, releaseSavepointStmt, rollbackSavepointStmt *sql.Stmt
+	// prefills queues concurrent prefills into shared transactions on SQLite; nil on PostgreSQL.
+	prefills *commitQueue
 	// units caches FindSalesUnitByMSN on SQLite; nil on PostgreSQL (see unitCache).
 	units *unitCache
 	// report holds the integration report's statements, prepared at its first flush.
@@ -77,6 +81,7 @@ func Open(ctx context.Context, dsn string, clock vippsmgmt.Clock) (*DB, error) {
 		}
 		d.dialect = DialectSQLite
 		d.units = newUnitCache()
+		d.prefills = newCommitQueue(d.storeGroup)
 		d.db, err = sql.Open("sqlite", sqliteDSN(path))
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: %s: %w", name, err)
@@ -121,15 +126,21 @@ func Open(ctx context.Context, dsn string, clock vippsmgmt.Clock) (*DB, error) {
 
 // prepare prepares the statements of the hot paths.
 func (d *DB) prepare(ctx context.Context) error {
-	for _, p := range []struct {
+	type statement struct {
 		stmt **sql.Stmt
 		sql  string
-	}{
+	}
+	statements := []statement{
 		{&d.findSalesUnit, selectSalesUnit + ` WHERE s.msn = $1`},
 		{&d.insertIdemKeyStmt, insertIdemKeySQL},
 		{&d.partnerExistsStmt, partnerExistsSQL},
 		{&d.insertOrderStmt, insertOrderSQL},
-	} {
+	}
+	if d.prefills != nil {
+		statements = append(statements, statement{&d.savepointStmt, savepointSQL},
+			statement{&d.releaseSavepointStmt, releaseSavepointSQL}, statement{&d.rollbackSavepointStmt, rollbackSavepointSQL})
+	}
+	for _, p := range statements {
 		var err error
 		if *p.stmt, err = d.db.PrepareContext(ctx, p.sql); err != nil {
 			return err
@@ -251,7 +262,8 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Close closes the pool.
 func (d *DB) Close() error {
-	for _, st := range []*sql.Stmt{d.findSalesUnit, d.insertIdemKeyStmt, d.partnerExistsStmt, d.insertOrderStmt} {
+	for _, st := range []*sql.Stmt{d.findSalesUnit, d.insertIdemKeyStmt, d.partnerExistsStmt, d.insertOrderStmt,
+		d.savepointStmt, d.releaseSavepointStmt, d.rollbackSavepointStmt} {
 		if st != nil {
 			st.Close()
 		}

@@ -1,0 +1,239 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"time"
+
+	"github.com/vippsmgmt/vippsmgmt"
+)
+
+// Group commit of prefills on SQLite. SQLite has one writer, and with synchronous=FULL each commit
+// waits for an fsync, so one transaction per prefill bounds prefills/s by the disk's fsyncs.
+// Concurrent CreateProductOrder calls therefore queue; the first becomes the leader, waits a short
+// bounded time for more to arrive, stores the whole group in one transaction (each order behind a
+// savepoint of its own, so one order's error is that caller's answer only) and commits once. Every
+// caller returns after that commit, so its answer still means durably stored.
+//
+// PostgreSQL keeps one transaction per order: its commits from concurrent sessions already share
+// WAL flushes, and a group would hold row locks of unrelated orders.
+
+// Sizes of a group. A leader waits for others only when the previous group had company, so a lone
+// caller never waits; the wait ends early when the group is full.
+const (
+	groupMaxSize = 32
+	groupMaxWait = time.Millisecond
+)
+
+// Savepoint statements of a grouped order, prepared at Open.
+const (
+	savepointSQL         = `SAVEPOINT prefill`
+	releaseSavepointSQL  = `RELEASE prefill`
+	rollbackSavepointSQL = `ROLLBACK TO prefill`
+)
+
+// pendingOrder is one CreateProductOrder call: its order, then its answer.
+type pendingOrder struct {
+	ctx  context.Context
+	o    *vippsmgmt.ProductOrder
+	idem *vippsmgmt.Idempotency
+	now  time.Time
+
+	id       string
+	replayed bool
+	err      error
+
+	// turn receives one value: false once the answer above is set, true when this caller is to
+	// lead the next group.
+	turn chan bool
+}
+
+// commitQueue hands concurrent prefills to one leader at a time.
+type commitQueue struct {
+	maxSize int
+	maxWait time.Duration
+	run     func(group []*pendingOrder)
+
+	mu        sync.Mutex
+	waiting   []*pendingOrder // not yet in a group, oldest first
+	leading   bool            // a leader is collecting or storing a group; false only while waiting is empty
+	lastGroup int             // size of the previous group
+	groups    int64           // groups stored
+	orders    int64           // orders in them
+	full      chan struct{}   // signals a collecting leader that maxSize callers wait
+}
+
+func newCommitQueue(run func([]*pendingOrder)) *commitQueue {
+	return &commitQueue{maxSize: groupMaxSize, maxWait: groupMaxWait, run: run, full: make(chan struct{}, 1)}
+}
+
+// submit queues p and returns when p has its answer.
+func (q *commitQueue) submit(p *pendingOrder) {
+	p.turn = make(chan bool, 1)
+	q.mu.Lock()
+	q.waiting = append(q.waiting, p)
+	if len(q.waiting) >= q.maxSize {
+		select {
+		case q.full <- struct{}{}:
+		default:
+		}
+	}
+	if q.leading {
+		q.mu.Unlock()
+		if lead := <-p.turn; !lead {
+			return
+		}
+	} else {
+		q.leading = true
+		q.mu.Unlock()
+	}
+	q.lead()
+}
+
+// lead collects, stores and answers one group, then hands the lead to the oldest caller still
+// waiting. The leader is always the oldest waiting caller, so it is in its own group.
+func (q *commitQueue) lead() {
+	q.mu.Lock()
+	select {
+	case <-q.full: // left from an earlier group
+	default:
+	}
+	wait := q.maxWait > 0 && len(q.waiting) < q.maxSize && (q.lastGroup > 1 || len(q.waiting) > 1)
+	q.mu.Unlock()
+	if wait {
+		t := time.NewTimer(q.maxWait)
+		select {
+		case <-q.full:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+
+	q.mu.Lock()
+	n := min(len(q.waiting), q.maxSize)
+	group := q.waiting[:n:n]
+	q.waiting = append([]*pendingOrder(nil), q.waiting[n:]...)
+	q.mu.Unlock()
+
+	q.run(group)
+
+	q.mu.Lock()
+	q.lastGroup = n
+	q.groups++
+	q.orders += int64(n)
+	var next *pendingOrder
+	if len(q.waiting) > 0 {
+		next = q.waiting[0]
+	} else {
+		q.leading = false
+	}
+	q.mu.Unlock()
+	// The next group starts collecting while this one's callers wake.
+	if next != nil {
+		next.turn <- true
+	}
+	for _, p := range group[1:] {
+		p.turn <- false
+	}
+}
+
+// stats returns the number of groups stored and of orders in them.
+func (q *commitQueue) stats() (groups, orders int64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.groups, q.orders
+}
+
+// PrefillGroups returns how many transactions stored prefills through the commit queue and how
+// many orders they held; both 0 on PostgreSQL, which stores each order in its own transaction.
+func (d *DB) PrefillGroups() (groups, orders int64) {
+	if d.prefills == nil {
+		return 0, 0
+	}
+	return d.prefills.stats()
+}
+
+// storeGroup stores a group: alone when it is one order, else in one shared transaction. When
+// the shared transaction fails as a whole (BEGIN, a savepoint, a statement failing for another
+// reason than the order's own checks, or COMMIT), each order is stored again in a transaction of
+// its own, so no caller's answer depends on another caller's order.
+func (d *DB) storeGroup(group []*pendingOrder) {
+	if len(group) == 1 {
+		d.storeAlone(group[0])
+		return
+	}
+	if err := d.storeShared(group); err == nil {
+		return
+	}
+	for _, p := range group {
+		d.storeAlone(p)
+	}
+}
+
+// storeAlone stores p in a transaction of its own.
+func (d *DB) storeAlone(p *pendingOrder) {
+	p.id, p.replayed, p.err = "", false, nil
+	if p.idem != nil {
+		p.idem.Replayed = nil
+	}
+	p.err = d.inTx(p.ctx, func(tx *sql.Tx) error {
+		var err error
+		p.id, p.replayed, err = d.createOrderTx(p.ctx, tx, p.o, p.idem, p.now)
+		return err
+	})
+	if p.err != nil {
+		p.id, p.replayed = "", false
+	}
+}
+
+// storeShared stores the group's orders in one transaction, in arrival order. A later order with
+// the same (partner, Idempotency-Key) as an earlier one of the group finds the earlier one's key
+// row in the transaction and is answered as its replay, exactly as if the two had committed one
+// after the other; if the earlier one was refused, its savepoint took its key row away and the
+// later one is stored as the first.
+func (d *DB) storeShared(group []*pendingOrder) error {
+	// The statements run without the callers' cancellation: SQLite answers an interrupted write
+	// by rolling back the whole transaction, which holds the other callers' orders too. A caller
+	// that has given up before its turn is skipped instead.
+	ctx := context.WithoutCancel(group[0].ctx)
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	save := tx.StmtContext(ctx, d.savepointStmt)
+	release := tx.StmtContext(ctx, d.releaseSavepointStmt)
+	undo := tx.StmtContext(ctx, d.rollbackSavepointStmt)
+	for _, p := range group {
+		if err := p.ctx.Err(); err != nil {
+			p.err = err
+			continue
+		}
+		if _, err := save.ExecContext(ctx); err != nil {
+			return err
+		}
+		id, replayed, err := d.createOrderTx(context.WithoutCancel(p.ctx), tx, p.o, p.idem, p.now)
+		if err != nil {
+			if _, uerr := undo.ExecContext(ctx); uerr != nil {
+				return uerr
+			}
+			if _, rerr := release.ExecContext(ctx); rerr != nil {
+				return rerr
+			}
+			// The order's own refusals are its answer; anything else may be the transaction's
+			// trouble.
+			err = d.formatError(err)
+			if vippsmgmt.ErrorCode(err) == vippsmgmt.EINTERNAL {
+				return err
+			}
+			p.err = err
+			continue
+		}
+		if _, err := release.ExecContext(ctx); err != nil {
+			return err
+		}
+		p.id, p.replayed = id, replayed
+	}
+	return tx.Commit()
+}
