@@ -43,9 +43,10 @@ func groupDB(t *testing.T) (d *DB, acmePackage, otherPackage string) {
 
 func ptr[T any](v T) *T { return &v }
 
-func prefillOrder(partner, orgID string) *vippsmgmt.ProductOrder {
+// prefillOrder is a prefill of partner for the n-th merchant.
+func prefillOrder(partner string, n int) *vippsmgmt.ProductOrder {
 	return &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr(partner),
-		BusinessIdentifier: vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: orgID}, ProductType: "CHECKOUT"}
+		BusinessIdentifier: vippsmgmt.BusinessIdentifier{Scheme: vippsmgmt.SchemeNOOrg, ID: storetest.OrgNumber(n)}, ProductType: "CHECKOUT"}
 }
 
 // answerOf is what a handler would store as the first answer to a key.
@@ -134,7 +135,7 @@ func TestGroupCommitManyConcurrentPrefills(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			id, replayed, err := d.CreateProductOrder(ctx, prefillOrder("acme", fmt.Sprintf("9%08d", i)),
+			id, replayed, err := d.CreateProductOrder(ctx, prefillOrder("acme", i),
 				&vippsmgmt.Idempotency{PartnerID: "acme", Key: fmt.Sprint("key-", i), RequestHash: []byte{1}, Answer: answerOf})
 			if err != nil || replayed {
 				t.Errorf("prefill %d: %v, replayed %v", i, err, replayed)
@@ -157,7 +158,7 @@ func TestGroupCommitManyConcurrentPrefills(t *testing.T) {
 		o, err := d.FindProductOrderByID(ctx, id)
 		if err != nil {
 			t.Errorf("prefill %d (%s): %v", i, id, err)
-		} else if o.BusinessIdentifier.ID != fmt.Sprintf("9%08d", i) {
+		} else if o.BusinessIdentifier.ID != storetest.OrgNumber(i) {
 			t.Errorf("prefill %d (%s) holds %s", i, id, o.BusinessIdentifier.ID)
 		}
 	}
@@ -166,7 +167,7 @@ func TestGroupCommitManyConcurrentPrefills(t *testing.T) {
 	}
 	for i := range n {
 		idem := &vippsmgmt.Idempotency{PartnerID: "acme", Key: fmt.Sprint("key-", i), RequestHash: []byte{1}, Answer: answerOf}
-		id, replayed, err := d.CreateProductOrder(ctx, prefillOrder("acme", "912345678"), idem)
+		id, replayed, err := d.CreateProductOrder(ctx, prefillOrder("acme", 100), idem)
 		want, _ := answerOf(ids[i])
 		if err != nil || !replayed || id != ids[i] || string(idem.Replayed) != string(want) {
 			t.Errorf("retry of key-%d: %s %v %v %q, want %s replayed", i, id, replayed, err, idem.Replayed, ids[i])
@@ -182,12 +183,12 @@ func TestGroupCommitSameKeyInOneGroup(t *testing.T) {
 		return &vippsmgmt.Idempotency{PartnerID: "acme", Key: "same", RequestHash: []byte{hash}, Answer: answerOf}
 	}
 	calls := []*call{
-		{o: prefillOrder("acme", "911111111"), idem: idem(1)},
-		{o: prefillOrder("acme", "911111111"), idem: idem(1)},
-		{o: prefillOrder("acme", "922222222"), idem: idem(2)},
-		{o: prefillOrder("acme", "911111111"), idem: idem(1)},
+		{o: prefillOrder("acme", 1), idem: idem(1)},
+		{o: prefillOrder("acme", 1), idem: idem(1)},
+		{o: prefillOrder("acme", 2), idem: idem(2)},
+		{o: prefillOrder("acme", 1), idem: idem(1)},
 		// The same key of another partner is another key.
-		{o: prefillOrder("other", "911111111"), idem: &vippsmgmt.Idempotency{PartnerID: "other", Key: "same", RequestHash: []byte{1}}},
+		{o: prefillOrder("other", 1), idem: &vippsmgmt.Idempotency{PartnerID: "other", Key: "same", RequestHash: []byte{1}}},
 	}
 	oneGroup(t, d, calls)
 	first := calls[0]
@@ -217,8 +218,8 @@ func TestGroupCommitSameKeyInOneGroup(t *testing.T) {
 func TestGroupCommitRefusedOrderInGroup(t *testing.T) {
 	d, own, foreign := groupDB(t)
 	ctx := context.Background()
-	withPackage := func(orgID, pkg string) *vippsmgmt.ProductOrder {
-		o := prefillOrder("acme", orgID)
+	withPackage := func(n int, pkg string) *vippsmgmt.ProductOrder {
+		o := prefillOrder("acme", n)
 		o.Details.PricePackageID = ptr(pkg)
 		return o
 	}
@@ -228,15 +229,15 @@ func TestGroupCommitRefusedOrderInGroup(t *testing.T) {
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
 	calls := []*call{
-		{o: withPackage("911111111", own), idem: key("a", 1)},
-		{o: withPackage("922222222", foreign), idem: key("b", 1)}, // another partner's package
-		{o: prefillOrder("acme", "933333333"), idem: key("c", 1)},
-		{o: prefillOrder("ghost", "944444444"), idem: &vippsmgmt.Idempotency{PartnerID: "ghost", Key: "d", RequestHash: []byte{1}}},
+		{o: withPackage(1, own), idem: key("a", 1)},
+		{o: withPackage(2, foreign), idem: key("b", 1)}, // another partner's package
+		{o: prefillOrder("acme", 3), idem: key("c", 1)},
+		{o: prefillOrder("ghost", 4), idem: &vippsmgmt.Idempotency{PartnerID: "ghost", Key: "d", RequestHash: []byte{1}}},
 		// Refused first, so the same key with another body is stored as the first use.
-		{o: withPackage("955555555", uuid.NewString()), idem: key("e", 1)},
-		{o: prefillOrder("acme", "966666666"), idem: key("e", 2)},
-		{ctx: canceled, o: prefillOrder("acme", "977777777"), idem: key("f", 1)},
-		{o: withPackage("988888888", own), idem: nil},
+		{o: withPackage(5, uuid.NewString()), idem: key("e", 1)},
+		{o: prefillOrder("acme", 6), idem: key("e", 2)},
+		{ctx: canceled, o: prefillOrder("acme", 7), idem: key("f", 1)},
+		{o: withPackage(8, own), idem: nil},
 	}
 	oneGroup(t, d, calls)
 	wantErr := map[int]string{1: vippsmgmt.EINVALID, 3: vippsmgmt.ENOTFOUND, 4: vippsmgmt.EINVALID, 6: vippsmgmt.EINTERNAL}
@@ -265,7 +266,7 @@ func TestGroupCommitRefusedOrderInGroup(t *testing.T) {
 	}
 	// The refused orders' keys were not used up.
 	for _, k := range []string{"b", "f"} {
-		if _, replayed, err := d.CreateProductOrder(ctx, prefillOrder("acme", "999999999"), key(k, 1)); err != nil || replayed {
+		if _, replayed, err := d.CreateProductOrder(ctx, prefillOrder("acme", 9), key(k, 1)); err != nil || replayed {
 			t.Errorf("key %s after its refused order: %v, replayed %v", k, err, replayed)
 		}
 	}
@@ -278,12 +279,12 @@ func TestGroupCommitFailureFallsBackToOneTransactionEach(t *testing.T) {
 	d, _, _ := groupDB(t)
 	ctx := context.Background()
 	if _, err := d.db.ExecContext(ctx, `CREATE TRIGGER refuse_one BEFORE INSERT ON product_orders
-		WHEN NEW.merchant_id = '900000000' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`); err != nil {
+		WHEN NEW.merchant_id = '`+storetest.OrgNumber(0)+`' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`); err != nil {
 		t.Fatal(err)
 	}
 	var calls []*call
 	for i := range 6 {
-		calls = append(calls, &call{o: prefillOrder("acme", fmt.Sprintf("9%08d", i*11111111)),
+		calls = append(calls, &call{o: prefillOrder("acme", i),
 			idem: &vippsmgmt.Idempotency{PartnerID: "acme", Key: fmt.Sprint("k", i), RequestHash: []byte{1}}})
 	}
 	oneGroup(t, d, calls)
@@ -301,7 +302,7 @@ func TestGroupCommitFailureFallsBackToOneTransactionEach(t *testing.T) {
 	if got := countOrders(t, d, "acme"); got != 5 {
 		t.Errorf("%d orders stored, want 5", got)
 	}
-	if _, replayed, err := d.CreateProductOrder(ctx, prefillOrder("acme", "912345678"),
+	if _, replayed, err := d.CreateProductOrder(ctx, prefillOrder("acme", 100),
 		&vippsmgmt.Idempotency{PartnerID: "acme", Key: "k0", RequestHash: []byte{1}}); err != nil || replayed {
 		t.Errorf("key of the failed order: %v, replayed %v", err, replayed)
 	}
@@ -311,7 +312,7 @@ func TestGroupCommitFailureFallsBackToOneTransactionEach(t *testing.T) {
 func TestGroupCommitLoneCallerIsAlone(t *testing.T) {
 	d, _, _ := groupDB(t)
 	for i := range 3 {
-		if _, _, err := d.CreateProductOrder(context.Background(), prefillOrder("acme", fmt.Sprintf("91111111%d", i)), nil); err != nil {
+		if _, _, err := d.CreateProductOrder(context.Background(), prefillOrder("acme", i), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
