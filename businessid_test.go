@@ -2,6 +2,7 @@ package vippsmgmt
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -73,6 +74,35 @@ func TestCompleteBusinessID(t *testing.T) {
 		}
 		if completed < 1500 {
 			t.Errorf("%s: only %d of 2000 bodies completed", scheme, completed)
+		}
+	}
+}
+
+// TestBusinessIdentifierValidateCheckDigit: a wrong check digit faults the id under the caller's
+// field name (the body's businessIdentifier.id, or a lookup's path parameter id), saying what the
+// scheme's numbers look like; right numbers and unknown schemes pass.
+func TestBusinessIdentifierValidateCheckDigit(t *testing.T) {
+	for _, c := range []struct {
+		field, scheme, id string
+		want              []FieldError
+	}{
+		{"businessIdentifier", SchemeNOOrg, "987654325", nil},
+		{"businessIdentifier", SchemeNOOrg, "987654321", []FieldError{{"businessIdentifier.id", businessIDCheckDigitProblem(SchemeNOOrg)}}},
+		{"", SchemeNOOrg, "987654321", []FieldError{{"id", businessIDCheckDigitProblem(SchemeNOOrg)}}},
+		{"", SchemeDKCVR, "24256791", []FieldError{{"id", businessIDCheckDigitProblem(SchemeDKCVR)}}},
+		{"", SchemeFIYTunnus, "0112038-8", []FieldError{{"id", businessIDCheckDigitProblem(SchemeFIYTunnus)}}},
+		{"", SchemeFIYTunnus, "0112038-9", nil},
+		{"", "business:SE:ORG", "5560360793", nil},
+		{"", "ORG", "12ab", []FieldError{{"scheme", "must be 10 to 30 characters, such as business:NO:ORG"}, {"id", "must be 4 to 50 digits or dashes"}}},
+	} {
+		got := BusinessIdentifier{Scheme: c.scheme, ID: c.id}.Validate(c.field)
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("Validate(%q) of %s %s = %v, want %v", c.field, c.scheme, c.id, got, c.want)
+		}
+	}
+	for _, s := range []string{SchemeNOOrg, SchemeDKCVR, SchemeFIYTunnus} {
+		if p := businessIDCheckDigitProblem(s); !strings.Contains(p, "check digit") {
+			t.Errorf("%s: problem %q does not mention the check digit", s, p)
 		}
 	}
 }

@@ -28,16 +28,18 @@ var (
 	countryCodeRE = regexp.MustCompile(`^[A-Z]{2}$`)
 )
 
-// Validate checks the contract's rules for a business identifier.
+// Validate checks the contract's rules for a business identifier, and the check digit of the
+// schemes whose numbers have one. The fields are named field.scheme and field.id, or scheme and
+// id when field is "" (the path parameters of a lookup).
 func (b BusinessIdentifier) Validate(field string) []FieldError {
 	var errs []FieldError
 	if n := len([]rune(b.Scheme)); n < 10 || n > 30 {
-		errs = append(errs, FieldError{field + ".scheme", "must be 10 to 30 characters, such as business:NO:ORG"})
+		errs = append(errs, FieldError{joinField(field, "scheme"), "must be 10 to 30 characters, such as business:NO:ORG"})
 	}
 	if !businessIDRE.MatchString(b.ID) {
-		errs = append(errs, FieldError{field + ".id", "must be 4 to 50 digits or dashes"})
+		errs = append(errs, FieldError{joinField(field, "id"), "must be 4 to 50 digits or dashes"})
 	} else if HasBusinessIDCheckDigit(b.Scheme) && !ValidBusinessIDCheckDigit(b) {
-		errs = append(errs, FieldError{field + ".id", businessIDCheckDigitProblem(b.Scheme)})
+		errs = append(errs, FieldError{joinField(field, "id"), businessIDCheckDigitProblem(b.Scheme)})
 	}
 	return errs
 }

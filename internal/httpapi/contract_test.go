@@ -126,6 +126,8 @@ func TestContractWalk(t *testing.T) {
 	call("GET", merchantPath+"/sales-units", nil, auth...)
 	call("GET", "/management/v1/merchants/business:NO:ORG/000000000", nil, auth...)
 	call("GET", "/management/v1/merchants/business:NO:ORG/000000000/sales-units", nil, auth...)
+	call("GET", "/management/v1/merchants/business:NO:ORG/987654321", nil, auth...)
+	call("GET", "/management/v1/merchants/business:NO:ORG/987654321/sales-units", nil, auth...)
 	call("GET", "/management/v1/partners/price-packages", nil, auth...)
 	call("GET", "/management/v1/partners/price-packages", nil, merchant...)
 	call("GET", "/management/v2/product-orders", nil, auth...)

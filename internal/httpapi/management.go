@@ -251,6 +251,14 @@ func (s *Server) visibleUnitsOf(ctx context.Context, c vippsmgmt.Caller, b vipps
 	return out, err
 }
 
+// lookupIdentifier is the business identifier of a merchant lookup's path. One that no merchant
+// can have (a wrong check digit, a malformed number) is a 400 naming the parameter rather than a
+// 404, so a typing mistake is told apart from a merchant the caller may not see.
+func lookupIdentifier(scheme, id string) (vippsmgmt.BusinessIdentifier, error) {
+	b := vippsmgmt.BusinessIdentifier{Scheme: scheme, ID: id}
+	return b, vippsmgmt.InvalidFields(b.Validate(""))
+}
+
 // GetMerchantByBusinessIdentifier serves GET /management/v1/merchants/{scheme}/{id}. A partner
 // sees a merchant only while one of its active sales units is connected to the partner.
 func (s *Server) GetMerchantByBusinessIdentifier(ctx context.Context, req openapi.GetMerchantByBusinessIdentifierRequestObject) (openapi.GetMerchantByBusinessIdentifierResponseObject, error) {
@@ -258,7 +266,10 @@ func (s *Server) GetMerchantByBusinessIdentifier(ctx context.Context, req openap
 	if err != nil {
 		return nil, err
 	}
-	b := vippsmgmt.BusinessIdentifier{Scheme: req.Scheme, ID: req.Id}
+	b, err := lookupIdentifier(req.Scheme, req.Id)
+	if err != nil {
+		return nil, err
+	}
 	// Both queries always run, so an unknown merchant and another partner's answer alike.
 	units, err := s.visibleUnitsOf(ctx, c, b, 1)
 	if err != nil {
@@ -303,7 +314,10 @@ func (s *Server) GetSalesUnitsByBusinessIdentifier(ctx context.Context, req open
 	if err != nil {
 		return nil, err
 	}
-	b := vippsmgmt.BusinessIdentifier{Scheme: req.Scheme, ID: req.Id}
+	b, err := lookupIdentifier(req.Scheme, req.Id)
+	if err != nil {
+		return nil, err
+	}
 	units, err := s.visibleUnitsOf(ctx, c, b, 0)
 	if err != nil {
 		return nil, err

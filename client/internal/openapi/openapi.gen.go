@@ -1431,9 +1431,9 @@ type Website struct {
 
 // BusinessIdentifier Identifies an organisation: a scheme of the form `business:<country>:<register>` (such as `business:NO:ORG`, `business:DK:CVR`, `business:FI:Y-tunnus`) and the identifier in it.
 type BusinessIdentifier struct {
-	// Id The identifier, such as an organisation or VAT number.
+	// Id The identifier, such as an organisation or VAT number. In `business:NO:ORG` (9 digits), `business:DK:CVR` (8 digits, not starting with 0) and `business:FI:Y-tunnus` (7 digits, a dash, one digit) the last digit is a check digit and must be right.
 	//
-	// Example: 987654317
+	// Example: 987654325
 	Id string `json:"id"`
 
 	// Scheme The identifier scheme.
@@ -1466,7 +1466,7 @@ type VippsSystemPluginVersion = string
 // VippsSystemVersion Example: 5.4.0
 type VippsSystemVersion = string
 
-// Id Example: 987654317
+// Id Example: 987654325
 type Id = string
 
 // Msn Merchant serial number, the identifier of a sales unit. Always a string of 4 to 10 digits.
