@@ -328,14 +328,31 @@ func TestPrefillFormRefusesWhatTheAPIRefuses(t *testing.T) {
 	id := e.prefill()
 	_, doc := e.get("/register/prefilled/"+id, nil)
 	v := formValues(doc.One(t, "form.order-form"))
+	// Sent in Latin-1 by a hand-made client: refused as a whole, not read as UTF-8.
+	latin1 := url.Values{}
+	for k := range v {
+		latin1.Set(k, v.Get(k))
+	}
+	latin1.Set("salesUnitName", "Gr\xc3\xb8nn Shop") // "GrÃ¸nn Shop" in Latin-1, "Grønn Shop" if read as UTF-8
+	w := e.do(req{method: "POST", path: "/register/prefilled/" + id, form: latin1,
+		header: http.Header{"Content-Type": {"application/x-www-form-urlencoded; charset=ISO-8859-1"}}})
+	wantStatus(t, w, http.StatusBadRequest)
+	if !strings.Contains(w.Body.String(), "UTF-8") {
+		t.Errorf("a Latin-1 form: the page does not say it must be UTF-8:\n%s", w.Body.String())
+	}
+	if o := e.order(id); o.Status != vippsmgmt.StatusMerchantViewed {
+		t.Fatalf("a Latin-1 form was stored: status %s, name %v", o.Status, o.Details.SalesUnitName)
+	}
+
 	v.Set("hasRecurring", "maybe")
-	v.Set("salesUnitName", "   ")
+	v.Set("salesUnitName", "Good\r\nShop")
 	v.Set("settlementBankAccount.scheme", "IBAN:XX")
 	v.Set("website.url", `https://shop.example/"><img src=x>`)
-	w := e.do(req{method: "POST", path: "/register/prefilled/" + id, form: v})
+	v.Set("website.termsUrl", "https://shop.example/<terms>")
+	w = e.do(req{method: "POST", path: "/register/prefilled/" + id, form: v})
 	wantStatus(t, w, http.StatusBadRequest)
 	doc = parseHTML(t, w.Body.String())
-	for _, name := range []string{"hasRecurring", "settlementBankAccount.scheme", "website.url"} {
+	for _, name := range []string{"hasRecurring", "salesUnitName", "settlementBankAccount.scheme", "website.url", "website.termsUrl"} {
 		fid := "f-" + strings.ReplaceAll(name, ".", "-")
 		if len(doc.Find(".field.invalid #"+fid)) != 1 {
 			t.Errorf("%s: not marked invalid", name)
@@ -752,6 +769,24 @@ func TestConsoleMerchantsSalesUnitsPricePackages(t *testing.T) {
 	wantStatus(t, e.do(req{method: "POST", path: "/console/merchants", cookie: c, form: v}), http.StatusConflict)
 	v.Set("id", "x")
 	wantStatus(t, e.do(req{method: "POST", path: "/console/merchants", cookie: c, form: v}), http.StatusBadRequest)
+	// A wrong check digit: the form comes back with the number as typed and says what is wrong.
+	for scheme, id := range map[string]string{"business:NO:ORG": "987654318", "business:DK:CVR": "24256791", "business:FI:Y-tunnus": "0112038-8"} {
+		v.Set("scheme", scheme)
+		v.Set("id", id)
+		w := e.do(req{method: "POST", path: "/console/merchants", cookie: c, form: v})
+		wantStatus(t, w, http.StatusBadRequest)
+		doc := parseHTML(t, w.Body.String())
+		if got := doc.One(t, "p.alert").Text(); !strings.Contains(got, "businessIdentifier.id") || !strings.Contains(got, "check digit") {
+			t.Errorf("%s %s: alert %q", scheme, id, got)
+		}
+		if got := doc.One(t, "form[action=/console/merchants] #id").Attr["value"]; got != id {
+			t.Errorf("%s %s: the form keeps %q", scheme, id, got)
+		}
+		if _, err := e.store.FindMerchant(context.Background(), vippsmgmt.BusinessIdentifier{Scheme: scheme, ID: id}); vippsmgmt.ErrorCode(err) != vippsmgmt.ENOTFOUND {
+			t.Errorf("%s %s stored (%v)", scheme, id, err)
+		}
+	}
+	v.Set("scheme", "business:NO:ORG")
 
 	w, doc := e.get("/console/merchants?q=acme", c)
 	wantStatus(t, w, http.StatusOK)

@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -115,7 +117,7 @@ func (p *Portal) console(next consoleHandler) http.HandlerFunc {
 		}
 		if r.Method == http.MethodPost {
 			if err := parseForm(r); err != nil {
-				p.renderMessage(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+				p.renderMessage(w, r, http.StatusBadRequest, "Bad request", formReadProblem(err))
 				return
 			}
 			if !p.validFormToken(r, s.csrfScope()) {
@@ -128,12 +130,30 @@ func (p *Portal) console(next consoleHandler) http.HandlerFunc {
 	}
 }
 
-// parseForm reads a urlencoded or multipart body.
+// errFormCharset is a form whose Content-Type names a charset other than UTF-8: its values
+// would be read as UTF-8 all the same and stored as something else than was typed.
+var errFormCharset = errors.New("form charset is not UTF-8")
+
+// parseForm reads a urlencoded or multipart body sent in UTF-8, the pages' own charset.
 func parseForm(r *http.Request) error {
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+	ct := r.Header.Get("Content-Type")
+	if _, params, err := mime.ParseMediaType(ct); err == nil {
+		if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+			return errFormCharset
+		}
+	}
+	if strings.HasPrefix(ct, "multipart/form-data") {
 		return r.ParseMultipartForm(maxLogoBytes)
 	}
 	return r.ParseForm()
+}
+
+// formReadProblem is what a page says when parseForm fails.
+func formReadProblem(err error) string {
+	if errors.Is(err, errFormCharset) {
+		return "The form must be sent in UTF-8; its Content-Type names another charset."
+	}
+	return "The form could not be read."
 }
 
 const loginScope = "login"

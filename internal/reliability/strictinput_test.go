@@ -132,3 +132,52 @@ func TestLongFreeTextIsRefused(t *testing.T) {
 		`"intendedPurpose":"`+strings.Repeat("x", 2000)+`","productType"`, 1)
 	expect(t, a.do("POST", "/management/v1/product-orders", ok, append(mgmt[:len(mgmt)-1:len(mgmt)-1], "long-2")...), http.StatusCreated, "")
 }
+
+// TestWrongValuesAreRefusedByTheOperatorAPI: the same wrong values through the operator API's own
+// doors (a sales unit's name when created, renamed or submitted, a body in another charset) are
+// 400 problems naming the field, and nothing changes.
+func TestWrongValuesAreRefusedByTheOperatorAPI(t *testing.T) {
+	srv := testserver.Start(t, "sqlite", testserver.Options{})
+	a := api{t: t, base: srv.URL}
+	adm := adminHeaders(testserver.AdminToken)
+	var created struct{ PrefilledOrderID string }
+	a.do("POST", "/management/v1/product-orders", prefillBody("business:NO:ORG", "987654325", "CHECKOUT", "Operator Shop"),
+		append(a.classic(fixtures.DemoPartnerKeys), "Idempotency-Key", "op-1")...).json(t, &created)
+	unit := func(name string) string {
+		return fmt.Sprintf(`{"msn":"770001","name":%q,"businessIdentifier":{"scheme":"business:NO:ORG","id":"987654325"}}`, name)
+	}
+	for _, c := range []struct {
+		name, method, path, body, field string
+		headers                         []string
+	}{
+		{"blank new unit", "POST", "/admin/v1/sales-units", unit("   "), "name", adm},
+		{"new unit with CR/LF", "POST", "/admin/v1/sales-units", unit("Good\r\nUnit"), "name", adm},
+		{"blank rename", "PATCH", "/admin/v1/sales-units/" + fixtures.DemoMSN, `{"name":" \t "}`, "name", adm},
+		{"rename with CR/LF", "PATCH", "/admin/v1/sales-units/" + fixtures.DemoMSN, `{"name":"Good\nUnit"}`, "name", adm},
+		{"blank submitted name", "POST", "/admin/v1/product-orders/" + created.PrefilledOrderID + "/submit", `{"salesUnitName":"  "}`, "salesUnitName", adm},
+		{"Latin-1 merchant", "POST", "/admin/v1/merchants", "{\"businessIdentifier\":{\"scheme\":\"business:NO:ORG\",\"id\":\"923609016\"},\"name\":\"Gr\xc3\xb8nn AS\"}", "Content-Type",
+			append(adm, "Content-Type", "application/json; charset=ISO-8859-1")},
+	} {
+		r := a.do(c.method, c.path, c.body, c.headers...)
+		expect(t, r, http.StatusBadRequest, problemJSON)
+		if p := r.problem(t); !strings.Contains(p.Detail, c.field) {
+			t.Errorf("%s: detail %q does not name %s", c.name, p.Detail, c.field)
+		}
+	}
+	a.admin("GET", "/admin/v1/sales-units/770001", nil, http.StatusNotFound)
+	var su struct{ Name string }
+	a.admin("GET", "/admin/v1/sales-units/"+fixtures.DemoMSN, nil, http.StatusOK).json(t, &su)
+	if su.Name != "ACME Fantastic Fitness" {
+		t.Errorf("demo sales unit renamed to %q", su.Name)
+	}
+	for _, o := range a.adminOrders("") {
+		if o.ProductOrderID == created.PrefilledOrderID && o.Status != "RECEIVED" {
+			t.Errorf("order %s after a refused submit", o.Status)
+		}
+	}
+	var ms []struct{ Name string }
+	a.admin("GET", "/admin/v1/merchants?q=923609016", nil, http.StatusOK).json(t, &ms)
+	if len(ms) != 0 {
+		t.Errorf("a Latin-1 merchant was stored: %+v", ms)
+	}
+}
