@@ -154,6 +154,7 @@ func TestWrongValuesAreRefusedByTheOperatorAPI(t *testing.T) {
 		{"new unit with CR/LF", "POST", "/admin/v1/sales-units", unit("Good\r\nUnit"), "name", adm},
 		{"blank rename", "PATCH", "/admin/v1/sales-units/" + fixtures.DemoMSN, `{"name":" \t "}`, "name", adm},
 		{"rename with CR/LF", "PATCH", "/admin/v1/sales-units/" + fixtures.DemoMSN, `{"name":"Good\nUnit"}`, "name", adm},
+		{"IBAN account", "POST", "/admin/v1/sales-units", strings.Replace(unit("IBAN Unit"), `}}`, `},"settlementBankAccount":{"scheme":"IBAN:XX","id":"12345678903"}}`, 1), "settlementBankAccount.scheme", adm},
 		{"blank submitted name", "POST", "/admin/v1/product-orders/" + created.PrefilledOrderID + "/submit", `{"salesUnitName":"  "}`, "salesUnitName", adm},
 		{"Latin-1 merchant", "POST", "/admin/v1/merchants", "{\"businessIdentifier\":{\"scheme\":\"business:NO:ORG\",\"id\":\"923609016\"},\"name\":\"Gr\xc3\xb8nn AS\"}", "Content-Type",
 			append(adm, "Content-Type", "application/json; charset=ISO-8859-1")},
