@@ -33,6 +33,8 @@ commands:
           and the server's RSS against a bound (see hostile -h)
   instructions
           only the callgrind count of scale: instructions per authenticated GET and per bare request
+  prefill only the prefill figures of scale: prefills/s on SQLite against a bare loop of one
+          transaction per insert, server CPU per prefill, PostgreSQL's rate (see prefill -h)
 
 Exit status: 0 when every target is met, 1 when one is missed or a run fails, 2 for bad usage.
 `
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runHostile(ctx, args[1:], stdout, stderr)
 	case "instructions":
 		err = runInstructions(ctx, args[1:], stdout, stderr)
+	case "prefill":
+		err = runPrefill(ctx, args[1:], stdout, stderr)
 	case "bare": // the baseline server of scale, in its own process
 		err = runBare(ctx, args[1:], stdout)
 	case "-h", "-help", "--help", "help":
@@ -230,6 +234,35 @@ func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.Bare = bareCommand
 	}
 	rep, err := loadtest.RunScale(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return verdict(stdout, c.jsonOut, rep, rep.WriteText, rep.Pass())
+}
+
+func runPrefill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("prefill", flag.ContinueOnError)
+	var c common
+	c.flags(fs)
+	cfg := loadtest.ScaleConfig{}
+	fs.IntVar(&cfg.PrefillWorkers, "prefill-workers", 16, "concurrent prefill callers")
+	fs.DurationVar(&cfg.Prefill, "prefill", 5*time.Second, "length of each prefill round")
+	fs.IntVar(&cfg.Rounds, "rounds", 2, "rounds per side on SQLite, alternating the server and the bare loop")
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	if cfg.PrefillWorkers < 1 || cfg.PrefillWorkers > 256 || cfg.Prefill > time.Minute || cfg.Rounds > 10 {
+		return usageError{errors.New("bounds: 1 <= --prefill-workers <= 256, --prefill <= 1m, --rounds <= 10")}
+	}
+	e, err := c.setup(ctx, true, stderr)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	cfg.Bin, cfg.Dir, cfg.PostgresDSN, cfg.DiscardLog = e.bin, e.dir, e.postgres, c.discardLog
+	cfg.PostgresNote = e.postgresNote
+	cfg.Progress = c.progressWriter(stderr)
+	rep, err := loadtest.RunPrefillOnly(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -193,6 +193,16 @@ func (a *App) assemble(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(a.Store.SQL(), a.Store.Dialect()))
+	if a.Store.Dialect() == sqlstore.DialectSQLite {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "vippsmgmt_sqlite_prefill_transactions_total",
+			Help: "Transactions (each one fsync) that stored prefills; concurrent prefills share one.",
+		}, func() float64 { n, _ := a.Store.PrefillGroups(); return float64(n) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "vippsmgmt_sqlite_prefills_total",
+				Help: "Prefills answered by those transactions, refused ones included.",
+			}, func() float64 { _, n := a.Store.PrefillGroups(); return float64(n) }))
+	}
 	if cfg.Sandbox {
 		catalog, err := fault.DefaultCatalog()
 		if err != nil {

@@ -57,6 +57,8 @@ func TestLoad(t *testing.T) {
 		}
 		if len(rep.Prefill) != 1 || rep.Prefill[0].Errors != 0 || rep.Prefill[0].Created == 0 {
 			t.Errorf("prefill: %+v", rep.Prefill)
+		} else if p := rep.Prefill[0]; p.BareLoop <= 0 || p.BareRatio <= 0 || p.PerTransaction < 1 || p.ServerCPU <= 0 {
+			t.Errorf("prefill against the bare loop: %+v", p)
 		}
 		var b testWriter
 		if err := rep.WriteText(&b); err != nil {

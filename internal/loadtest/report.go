@@ -68,21 +68,7 @@ func (r *ScaleReport) WriteText(w io.Writer) error {
 		p("  extra RSS\t%.1f MiB\ttarget < %.0f MiB\t%s", mib(l.ExtraRSS), mib(l.Target), verdict(l.Pass))
 	}
 	p("")
-	p("POST /management/v1/product-orders\t(distinct Idempotency-Keys)")
-	for _, pr := range r.Prefill {
-		target := "no target"
-		if pr.Target > 0 {
-			target = fmt.Sprintf("target >= %.0f/s", pr.Target)
-		}
-		p("  %s\t%.0f/s\t%s\t%s\t%d workers, %d in %.1f s, %d errors, server CPU %.0f µs each", pr.Backend, pr.PerSecond,
-			target, verdict(pr.Pass), pr.Workers, pr.Created, pr.Seconds, pr.Errors, pr.ServerCPU)
-		if pr.Note != "" {
-			p("  \t\t%s", pr.Note)
-		}
-		if len(pr.FirstErrors) > 0 {
-			p("    first errors\t%s", strings.Join(pr.FirstErrors, "; "))
-		}
-	}
+	writePrefills(p, r.Prefill)
 	if so := r.ScaleOut; so != nil {
 		p("")
 		p("scale-out on PostgreSQL\t%d workers, %.1f s per phase, load spread over the processes", so.Workers, so.Seconds)
@@ -94,6 +80,47 @@ func (r *ScaleReport) WriteText(w io.Writer) error {
 			p("  errors\t%d\tfirst: %s", so.Errors, strings.Join(so.FirstErrors, "; "))
 		}
 	}
+	p("")
+	p("overall\t%s", verdict(r.Pass()))
+	return tw.Flush()
+}
+
+// writePrefills writes the prefill figures of a scale run.
+func writePrefills(p func(string, ...any), prefills []PrefillReport) {
+	p("POST /management/v1/product-orders\t(distinct Idempotency-Keys)")
+	for _, pr := range prefills {
+		target := "no target"
+		if pr.Target > 0 {
+			target = fmt.Sprintf("target >= %.0f/s", pr.Target)
+		}
+		p("  %s\t%.0f/s\t%s\t%s\t%d workers, %d in %.1f s, %d errors, server CPU %.0f µs each", pr.Backend, pr.PerSecond,
+			target, verdict(pr.Pass), pr.Workers, pr.Created, pr.Seconds, pr.Errors, pr.ServerCPU)
+		if pr.BareTarget > 0 {
+			p("    bare loop, one transaction per insert\t%.0f/s\tsame statements, driver and pragmas, same disk; rounds %s (server %s)",
+				pr.BareLoop, joinRates(pr.BareRounds), joinRates(pr.Rounds))
+			p("    prefills/s vs the bare loop\t%.3f\ttarget >= %.2f\t%s", pr.BareRatio, pr.BareTarget, verdict(pr.PassBare))
+		}
+		if pr.CPUTarget > 0 {
+			p("    server CPU per prefill\t%.0f µs\ttarget <= %.0f µs\t%s", pr.ServerCPU, pr.CPUTarget, verdict(pr.PassCPU))
+		}
+		if pr.PerTransaction > 0 {
+			p("    prefills per transaction\t%.1f\t(group commit)", pr.PerTransaction)
+		}
+		if pr.Note != "" {
+			p("  \t\t%s", pr.Note)
+		}
+		if len(pr.FirstErrors) > 0 {
+			p("    first errors\t%s", strings.Join(pr.FirstErrors, "; "))
+		}
+	}
+}
+
+// WriteText writes the prefill report as aligned plain text: each figure beside its target.
+func (r *PrefillRunReport) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	p := func(format string, args ...any) { fmt.Fprintf(tw, format+"\n", args...) }
+	p("vippsmgmt prefill\t%s", r.Machine)
+	writePrefills(p, r.Prefill)
 	p("")
 	p("overall\t%s", verdict(r.Pass()))
 	return tw.Flush()

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,10 +20,14 @@ import (
 
 // Targets of the scale run.
 const (
-	TargetGetRatio     = 0.8                // authenticated GET /sales-units/{msn} vs the bare handler, requests/s
-	TargetListExtraRSS = 64 << 20           // bytes the 100,000-unit list may add to the server's RSS
-	TargetPrefillRate  = 2000               // prefills per second on SQLite
-	TargetSoakGrowth   = TargetListExtraRSS // RSS the soak may add
+	TargetGetRatio     = 0.8      // authenticated GET /sales-units/{msn} vs the bare handler, requests/s
+	TargetListExtraRSS = 64 << 20 // bytes the 100,000-unit list may add to the server's RSS
+	TargetPrefillRate  = 2000     // prefills per second on SQLite
+	// TargetPrefillBareRatio: prefills/s on SQLite against a bare loop of one transaction per
+	// insert with the same statements, driver and pragmas on the same disk, in the same run.
+	TargetPrefillBareRatio = 1.0
+	TargetPrefillCPU       = 200                // server CPU per prefill on SQLite, µs
+	TargetSoakGrowth       = TargetListExtraRSS // RSS the soak may add
 )
 
 // ScaleConfig sizes a scale run. Zero fields take the defaults of the full run.
@@ -144,25 +150,42 @@ type ListReport struct {
 
 // PrefillReport is POST /management/v1/product-orders on one database.
 type PrefillReport struct {
-	Backend     string   `json:"backend"`
-	Workers     int      `json:"workers"`
-	Seconds     float64  `json:"seconds"`
-	Created     int64    `json:"created"`
-	PerSecond   float64  `json:"perSecond"`
-	Target      float64  `json:"target,omitempty"` // 0: none
-	Pass        bool     `json:"pass"`
-	Errors      int      `json:"errors"`
-	FirstErrors []string `json:"firstErrors,omitempty"`
-	ServerCPU   float64  `json:"serverCpuUsPerRequest"`
-	Note        string   `json:"note,omitempty"`
+	Backend     string    `json:"backend"`
+	Workers     int       `json:"workers"`
+	Seconds     float64   `json:"seconds"`
+	Created     int64     `json:"created"`
+	PerSecond   float64   `json:"perSecond"`
+	Target      float64   `json:"target,omitempty"` // 0: none
+	Pass        bool      `json:"pass"`
+	Errors      int       `json:"errors"`
+	FirstErrors []string  `json:"firstErrors,omitempty"`
+	ServerCPU   float64   `json:"serverCpuUsPerRequest"`
+	Note        string    `json:"note,omitempty"`
+	Rounds      []float64 `json:"roundsPerSecond,omitempty"`
+	// The bare loop (SQLite): one transaction per insert, same statements, driver, pragmas and
+	// disk, alternating with the server's rounds.
+	BareLoop   float64   `json:"bareLoopPerSecond,omitempty"`
+	BareRounds []float64 `json:"bareLoopRoundsPerSecond,omitempty"`
+	BareRatio  float64   `json:"bareLoopRatio,omitempty"`
+	BareTarget float64   `json:"targetBareLoopRatio,omitempty"` // 0: none
+	PassBare   bool      `json:"passBareLoop,omitempty"`
+	CPUTarget  float64   `json:"targetServerCpuUs,omitempty"` // 0: none
+	PassCPU    bool      `json:"passServerCpu,omitempty"`
+	// PerTransaction is prefills per transaction on SQLite, from the server's metrics.
+	PerTransaction float64 `json:"prefillsPerTransaction,omitempty"`
 }
 
 // Pass reports whether every figure meets its target and nothing failed.
 func (r *ScaleReport) Pass() bool {
 	ok := r.Get.Pass && r.List.Pass && r.OrderList.Pass && r.Startup.Pass && r.Startup.PassRSS &&
 		(r.ScaleOut == nil || (r.ScaleOut.PassRead && r.ScaleOut.PassPrefill)) && r.Get.Errors == 0 && (r.Instr.Skipped != "" || r.Instr.Pass)
-	for _, p := range r.Prefill {
-		ok = ok && p.Errors == 0 && (p.Target == 0 || p.Pass)
+	return ok && prefillsPass(r.Prefill)
+}
+
+func prefillsPass(prefills []PrefillReport) bool {
+	ok := true
+	for _, p := range prefills {
+		ok = ok && p.Errors == 0 && (p.Target == 0 || p.Pass) && (p.BareTarget == 0 || p.PassBare) && (p.CPUTarget == 0 || p.PassCPU)
 	}
 	return ok
 }
@@ -209,13 +232,10 @@ func RunScale(ctx context.Context, cfg ScaleConfig) (*ScaleReport, error) {
 	if rep.OrderList, err = measureOrderList(ctx, cfg, client, srv, dsn, seed, hdr, logf); err != nil {
 		return nil, err
 	}
-	p, err := measurePrefill(ctx, cfg, client, srv.URL, srv.PID, hdr, "sqlite", logf)
+	p, err := measureSQLitePrefill(ctx, cfg, client, srv, hdr, logf)
 	if err != nil {
 		return nil, err
 	}
-	p.Target = TargetPrefillRate
-	p.Pass = p.PerSecond >= p.Target
-	p.Note = "synchronous=FULL: every commit is fsynced"
 	rep.Prefill = append(rep.Prefill, p)
 	if err := srv.Stop(); err != nil {
 		logf("server stop: %v", err)
@@ -241,6 +261,76 @@ func RunScale(ctx context.Context, cfg ScaleConfig) (*ScaleReport, error) {
 	return rep, nil
 }
 
+// measureSQLitePrefill measures the server's prefills on SQLite against the bare loop, whose
+// database it creates beside the server's.
+func measureSQLitePrefill(ctx context.Context, cfg ScaleConfig, client *http.Client, srv *Process, hdr http.Header,
+	logf func(string, ...any)) (PrefillReport, error) {
+	bare, err := openBareLoop(ctx, "sqlite:"+filepath.Join(cfg.Dir, "bare-loop.db"), srv.URL)
+	if err != nil {
+		return PrefillReport{}, err
+	}
+	defer bare.Close()
+	p, err := measurePrefill(ctx, cfg, client, srv.URL, srv.PID, hdr, "sqlite", bare, logf)
+	if err != nil {
+		return p, err
+	}
+	p.Target = TargetPrefillRate
+	p.Pass = p.PerSecond >= p.Target
+	p.BareTarget, p.PassBare = TargetPrefillBareRatio, p.BareRatio >= TargetPrefillBareRatio
+	p.CPUTarget, p.PassCPU = TargetPrefillCPU, p.ServerCPU <= TargetPrefillCPU
+	p.Note = "synchronous=FULL: every commit is fsynced; concurrent prefills share a transaction"
+	return p, nil
+}
+
+// PrefillRunReport is the prefill part of a scale run alone.
+type PrefillRunReport struct {
+	Machine Machine         `json:"machine"`
+	Prefill []PrefillReport `json:"prefill"`
+}
+
+// Pass reports whether every prefill figure meets its target.
+func (r *PrefillRunReport) Pass() bool { return prefillsPass(r.Prefill) }
+
+// RunPrefillOnly measures what RunScale measures of prefills, without the rest: SQLite against
+// the bare loop, then PostgreSQL when a DSN is given.
+func RunPrefillOnly(ctx context.Context, cfg ScaleConfig) (*PrefillRunReport, error) {
+	cfg.defaults()
+	rep := &PrefillRunReport{Machine: machine()}
+	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Progress, format+"\n", args...) }
+	dsn := "sqlite:" + filepath.Join(cfg.Dir, "prefill.db")
+	seed, err := Seed(ctx, dsn, "load-partner", 10)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := StartServer(ctx, ServerConfig{Bin: cfg.Bin, DB: dsn, LogPath: cfg.logPath("prefill-sqlite")})
+	if err != nil {
+		return nil, err
+	}
+	defer srv.Stop()
+	client := newClient(cfg.PrefillWorkers + 2)
+	defer client.CloseIdleConnections()
+	tok, err := classicToken(ctx, client, srv.URL, seed.Keys)
+	if err != nil {
+		return nil, err
+	}
+	p, err := measureSQLitePrefill(ctx, cfg, client, srv, authHeader(tok, seed.Keys), logf)
+	if err != nil {
+		return nil, err
+	}
+	rep.Prefill = append(rep.Prefill, p)
+	if err := srv.Stop(); err != nil {
+		logf("server stop: %v", err)
+	}
+	if cfg.PostgresDSN != "" {
+		p, err := RunPrefill(ctx, cfg, cfg.PostgresDSN, "postgres")
+		if err != nil {
+			return nil, err
+		}
+		rep.Prefill = append(rep.Prefill, *p)
+	}
+	return rep, nil
+}
+
 // RunPrefill measures prefills per second on its own server over dsn, a database holding no other
 // load test's partner of that backend's name: what RunScale does for PostgreSQL.
 func RunPrefill(ctx context.Context, cfg ScaleConfig, dsn, backend string) (*PrefillReport, error) {
@@ -262,7 +352,7 @@ func RunPrefill(ctx context.Context, cfg ScaleConfig, dsn, backend string) (*Pre
 	if err != nil {
 		return nil, err
 	}
-	p, err := measurePrefill(ctx, cfg, client, srv.URL, srv.PID, authHeader(tok, seed.Keys), backend, logf)
+	p, err := measurePrefill(ctx, cfg, client, srv.URL, srv.PID, authHeader(tok, seed.Keys), backend, nil, logf)
 	if err != nil {
 		return nil, err
 	}
@@ -562,8 +652,11 @@ func prefill(ctx context.Context, client *http.Client, base string, hdr http.Hea
 	return out.ID, nil
 }
 
+// measurePrefill runs prefills from cfg.PrefillWorkers workers against the server. With bare set
+// (SQLite), it alternates cfg.Rounds rounds of the server with as many of the bare loop, and
+// compares the two rates of the same run.
 func measurePrefill(ctx context.Context, cfg ScaleConfig, client *http.Client, base string, serverPID int, hdr http.Header, backend string,
-	logf func(string, ...any)) (PrefillReport, error) {
+	bare *bareLoop, logf func(string, ...any)) (PrefillReport, error) {
 	rep := PrefillReport{Backend: backend, Workers: cfg.PrefillWorkers}
 	run := func(phase string, d time.Duration) closedLoopResult {
 		return closedLoop(cfg.PrefillWorkers, d, func(w, i int) error {
@@ -571,19 +664,88 @@ func measurePrefill(ctx context.Context, cfg ScaleConfig, client *http.Client, b
 			return err
 		})
 	}
-	if w := run("w", min(cfg.Prefill/4, time.Second)); w.Errors > 0 {
+	warm := min(cfg.Prefill/4, time.Second)
+	if w := run("w", warm); w.Errors > 0 {
 		return rep, fmt.Errorf("prefill warm-up on %s: %d errors, first: %v", backend, w.Errors, w.First)
 	}
-	c0, _ := ReadCPU(serverPID)
-	r := run("m", cfg.Prefill)
-	c1, _ := ReadCPU(serverPID)
-	if r.Requests > 0 {
-		rep.ServerCPU = round1(float64((c1 - c0).Microseconds()) / float64(r.Requests))
+	rounds := 1
+	if bare != nil {
+		rounds = max(cfg.Rounds, 1)
+		if _, err := bare.run(ctx, "w", warm); err != nil {
+			return rep, err
+		}
 	}
-	rep.Seconds = r.Elapsed.Seconds()
-	rep.Created = r.Requests
-	rep.PerSecond = round1(r.rate())
-	rep.Errors, rep.FirstErrors = r.Errors, r.First
-	logf("prefill on %s: %d created in %.2f s: %.0f/s", backend, r.Requests, rep.Seconds, r.rate())
+	var (
+		n, bareN             int64
+		elapsed, bareElapsed time.Duration
+		cpu                  time.Duration
+	)
+	tx0, orders0, grouped := prefillTransactions(ctx, client, base)
+	for round := 1; round <= rounds; round++ {
+		if bare != nil {
+			b, err := bare.run(ctx, fmt.Sprint("m", round), cfg.Prefill)
+			if err != nil {
+				return rep, err
+			}
+			bareN, bareElapsed = bareN+b.Requests, bareElapsed+b.Elapsed
+			rep.BareRounds = append(rep.BareRounds, round1(b.rate()))
+			logf("bare loop, one transaction per insert: %d in %.2f s: %.0f/s", b.Requests, b.Elapsed.Seconds(), b.rate())
+		}
+		c0, _ := ReadCPU(serverPID)
+		r := run(fmt.Sprint("m", round), cfg.Prefill)
+		c1, _ := ReadCPU(serverPID)
+		cpu += c1 - c0
+		n, elapsed = n+r.Requests, elapsed+r.Elapsed
+		rep.Errors += r.Errors
+		rep.FirstErrors = append(rep.FirstErrors, r.First...)
+		rep.Rounds = append(rep.Rounds, round1(r.rate()))
+		logf("prefill on %s: %d created in %.2f s: %.0f/s", backend, r.Requests, r.Elapsed.Seconds(), r.rate())
+	}
+	if n > 0 {
+		rep.ServerCPU = round1(float64(cpu.Microseconds()) / float64(n))
+	}
+	rep.Seconds = elapsed.Seconds()
+	rep.Created = n
+	rep.PerSecond = round1(float64(n) / elapsed.Seconds())
+	if bare != nil && bareN > 0 {
+		rep.BareLoop = round1(float64(bareN) / bareElapsed.Seconds())
+		rep.BareRatio = round3(rep.PerSecond / rep.BareLoop)
+	}
+	if tx1, orders1, ok := prefillTransactions(ctx, client, base); grouped && ok && tx1 > tx0 {
+		rep.PerTransaction = round1((orders1 - orders0) / (tx1 - tx0))
+	}
 	return rep, nil
+}
+
+// prefillTransactions reads the server's count of SQLite prefill transactions and of the prefills
+// they stored from /metrics; ok is false where the server has none (PostgreSQL).
+func prefillTransactions(ctx context.Context, client *http.Client, base string) (transactions, prefills float64, ok bool) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return 0, 0, false
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, 0, false
+	}
+	defer resp.Body.Close()
+	var gotTx, gotPrefills bool
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, value, found := strings.Cut(sc.Text(), " ")
+		if !found {
+			continue
+		}
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "vippsmgmt_sqlite_prefill_transactions_total":
+			transactions, gotTx = v, true
+		case "vippsmgmt_sqlite_prefills_total":
+			prefills, gotPrefills = v, true
+		}
+	}
+	return transactions, prefills, gotTx && gotPrefills
 }
