@@ -121,4 +121,5 @@ func (m *Merchant) Validate() error {
 type MerchantFilter struct {
 	Query string // matches name or business id, case-insensitive
 	Limit int
+	After Cursor // only merchants after this one in MerchantList's order
 }

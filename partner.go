@@ -13,6 +13,13 @@ type Partner struct {
 	CreatedAt time.Time
 }
 
+// PartnerFilter narrows FindPartners.
+type PartnerFilter struct {
+	Query string // matches id or name, case-insensitive
+	Limit int    // 0: all
+	After Cursor // only partners after this one in PartnerList's order
+}
+
 var partnerIDRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$`)
 
 // Validate checks a partner before it is stored.

@@ -14,6 +14,14 @@ type PricePackage struct {
 	Commission          *string
 }
 
+// PricePackageFilter narrows FindPricePackages.
+type PricePackageFilter struct {
+	PartnerID string // "": every partner's
+	Query     string // matches id, name, partner id or description, case-insensitive
+	Limit     int    // 0: all
+	After     Cursor // only packages after this one in PricePackageList's order
+}
+
 // Markets a price package can be valid for.
 var Markets = []string{"DK", "NO", "FI"}
 

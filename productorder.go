@@ -317,6 +317,7 @@ type ProductOrderFilter struct {
 	IncludeExpired bool     // false hides orders whose StatusAt(now) is EXPIRED
 	WithoutDetails bool     // leave OrderDetails empty: lists that do not show them skip decoding
 	Limit          int
+	After          Cursor // only orders after this one in ProductOrderList's order
 }
 
 // Approval is what an operator decides when approving: the MSN (empty: next free one) and the

@@ -130,6 +130,7 @@ type SalesUnitFilter struct {
 	Visible   bool
 	Query     string // operator views: matches MSN or name
 	Limit     int
+	After     Cursor // only units after this one in SalesUnitList's order
 }
 
 // SalesUnitUpdate changes a sales unit; nil fields stay as they are. ClearPartner disconnects it.

@@ -41,7 +41,8 @@ type Store interface {
 	UpsertPartner(ctx context.Context, p *Partner) error
 	// FindPartnerByID returns ENOTFOUND for an unknown partner.
 	FindPartnerByID(ctx context.Context, id string) (*Partner, error)
-	FindPartners(ctx context.Context) ([]*Partner, error)
+	// FindPartners lists the partners matching f in PartnerList's order.
+	FindPartners(ctx context.Context, f PartnerFilter) ([]*Partner, error)
 	// CountPartners tells whether the database is empty (demo data is loaded then).
 	CountPartners(ctx context.Context) (int, error)
 
@@ -53,8 +54,9 @@ type Store interface {
 	FindAPIKeyByClientID(ctx context.Context, clientID string) (*APIKey, error)
 	// FindAPIKeyBySubscriptionKeyHash returns ENOTFOUND when no key set has that subscription key.
 	FindAPIKeyBySubscriptionKeyHash(ctx context.Context, hash []byte) (*APIKey, error)
-	// FindAPIKeys lists the key sets of a partner (partnerID) or of a sales unit (msn); both empty: all.
-	FindAPIKeys(ctx context.Context, partnerID, msn string) ([]*APIKey, error)
+	// FindAPIKeys lists the key sets of a partner (partnerID) or of a sales unit (msn), both empty:
+	// all, in page p in APIKeyList's order.
+	FindAPIKeys(ctx context.Context, partnerID, msn string, p Page) ([]*APIKey, error)
 	// RevokeAPIKey marks the key set revoked; ENOTFOUND if unknown.
 	RevokeAPIKey(ctx context.Context, clientID string) error
 
@@ -96,8 +98,8 @@ type Store interface {
 	// UpsertPricePackage creates or updates a price package (natural key: its id), for fixtures;
 	// ECONFLICT if the id belongs to another partner.
 	UpsertPricePackage(ctx context.Context, p *PricePackage) error
-	// FindPricePackages lists a partner's packages ("" lists all).
-	FindPricePackages(ctx context.Context, partnerID string) ([]*PricePackage, error)
+	// FindPricePackages lists the packages matching f in PricePackageList's order.
+	FindPricePackages(ctx context.Context, f PricePackageFilter) ([]*PricePackage, error)
 	// FindPricePackageByID returns ENOTFOUND for an unknown id.
 	FindPricePackageByID(ctx context.Context, id string) (*PricePackage, error)
 
@@ -134,8 +136,8 @@ type Store interface {
 	// PurgeIdempotencyKeys forgets keys older than before.
 	PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int, error)
 
-	// FindNotifications lists the outbox, newest first.
-	FindNotifications(ctx context.Context, limit int) ([]*Notification, error)
+	// FindNotifications lists the outbox, newest first (NotificationList), in page p.
+	FindNotifications(ctx context.Context, p Page) ([]*Notification, error)
 	// FindUnsentNotifications returns up to limit unsent notifications for a sender, oldest first.
 	FindUnsentNotifications(ctx context.Context, limit int) ([]*Notification, error)
 	// MarkNotification records a send attempt: sent at sentAt, or failed with errText.
@@ -159,8 +161,9 @@ type Store interface {
 	// PutAutopilotPolicy creates or replaces the policy of p.PartnerID ("" for every partner);
 	// EINVALID naming partnerId if that partner does not exist.
 	PutAutopilotPolicy(ctx context.Context, p *AutopilotPolicy) error
-	// FindAutopilotPolicies lists the policies, the one for every partner first.
-	FindAutopilotPolicies(ctx context.Context) ([]*AutopilotPolicy, error)
+	// FindAutopilotPolicies lists the policies, the one for every partner first
+	// (AutopilotPolicyList), in page p.
+	FindAutopilotPolicies(ctx context.Context, p Page) ([]*AutopilotPolicy, error)
 	// DeleteAutopilotPolicy removes the policy of partnerID ("" for every partner); ENOTFOUND if
 	// there is none.
 	DeleteAutopilotPolicy(ctx context.Context, partnerID string) error

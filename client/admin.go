@@ -2,7 +2,9 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -27,12 +29,65 @@ func adminDo[T any](ctx context.Context, a *Admin, method string, build func(bas
 	return &out, nil
 }
 
-func adminList[T any](ctx context.Context, a *Admin, build func(base string) (*http.Request, error)) ([]T, error) {
-	p, err := adminDo[[]T](ctx, a, http.MethodGet, build)
+// PageRequest asks for one page of an operator list: up to Limit items (0: the server's default,
+// 100; at most 1000) after Cursor ("" for the first page).
+type PageRequest struct {
+	Limit  int
+	Cursor string
+}
+
+// Page is one page of an operator list. NextCursor, as PageRequest.Cursor, fetches the next page;
+// it is "" on the last page. Pages are keyset-based: walking them lists every item once, even
+// while items are added.
+type Page[T any] struct {
+	Items      []T
+	NextCursor string
+}
+
+// pageBuilder builds the request of a page; limit and cursor are nil when not given.
+type pageBuilder func(base string, limit *int, cursor *string) (*http.Request, error)
+
+// adminPage reads one page of an operator list.
+func adminPage[T any](ctx context.Context, a *Admin, p PageRequest, build pageBuilder) (*Page[T], error) {
+	var limit *int
+	var cursor *string
+	if p.Limit != 0 {
+		limit = &p.Limit
+	}
+	if p.Cursor != "" {
+		cursor = &p.Cursor
+	}
+	resp, body, err := a.c.send(ctx, call{method: http.MethodGet, auth: authAdmin, retryable: true, build: func(base string) (*http.Request, error) {
+		return build(base, limit, cursor)
+	}})
 	if err != nil {
 		return nil, err
 	}
-	return *p, nil
+	out := &Page[T]{NextCursor: resp.Header.Get("Vippsmgmt-Next-Cursor")}
+	if err := json.Unmarshal(body, &out.Items); err != nil {
+		return nil, fmt.Errorf("%s %s: decode response: %w", resp.Request.Method, resp.Request.URL.Redacted(), err)
+	}
+	return out, nil
+}
+
+// adminAll walks every page of an operator list and returns all its items.
+func adminAll[T any](ctx context.Context, a *Admin, build pageBuilder) ([]T, error) {
+	var all []T
+	var p PageRequest
+	for {
+		page, err := adminPage[T](ctx, a, p, build)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page.Items...)
+		if page.NextCursor == "" {
+			return all, nil
+		}
+		if page.NextCursor == p.Cursor {
+			return nil, errors.New("client: the server answered the same cursor twice")
+		}
+		p.Cursor = page.NextCursor
+	}
 }
 
 // ProductOrderFilter narrows ListProductOrders; zero fields match everything.
@@ -41,18 +96,28 @@ type ProductOrderFilter struct {
 	PartnerID string
 }
 
-// ListProductOrders lists product orders, newest first (GET /admin/v1/product-orders).
+// ListProductOrders lists every product order, newest first, reading all pages
+// (GET /admin/v1/product-orders).
 func (a *Admin) ListProductOrders(ctx context.Context, f ProductOrderFilter) ([]AdminProductOrder, error) {
-	var params openapi.AdminListProductOrdersParams
-	if f.Status != "" {
-		params.Status = &f.Status
-	}
-	if f.PartnerID != "" {
-		params.PartnerId = &f.PartnerID
-	}
-	return adminList[AdminProductOrder](ctx, a, func(base string) (*http.Request, error) {
+	return adminAll[AdminProductOrder](ctx, a, productOrderPages(f))
+}
+
+// ListProductOrdersPage reads one page of ListProductOrders.
+func (a *Admin) ListProductOrdersPage(ctx context.Context, f ProductOrderFilter, p PageRequest) (*Page[AdminProductOrder], error) {
+	return adminPage[AdminProductOrder](ctx, a, p, productOrderPages(f))
+}
+
+func productOrderPages(f ProductOrderFilter) pageBuilder {
+	return func(base string, limit *int, cursor *string) (*http.Request, error) {
+		params := openapi.AdminListProductOrdersParams{Limit: limit, Cursor: cursor}
+		if f.Status != "" {
+			params.Status = &f.Status
+		}
+		if f.PartnerID != "" {
+			params.PartnerId = &f.PartnerID
+		}
 		return openapi.NewAdminListProductOrdersRequest(base, &params)
-	})
+	}
 }
 
 // GetProductOrder reads a product order with everything the merchant entered
@@ -124,9 +189,18 @@ func (a *Admin) ResetClock(ctx context.Context) (*AdminClock, error) {
 	})
 }
 
-// ListPartners lists all partners.
+// ListPartners lists all partners by id, reading all pages.
 func (a *Admin) ListPartners(ctx context.Context) ([]AdminPartner, error) {
-	return adminList[AdminPartner](ctx, a, openapi.NewAdminListPartnersRequest)
+	return adminAll[AdminPartner](ctx, a, partnerPages)
+}
+
+// ListPartnersPage reads one page of ListPartners.
+func (a *Admin) ListPartnersPage(ctx context.Context, p PageRequest) (*Page[AdminPartner], error) {
+	return adminPage[AdminPartner](ctx, a, p, partnerPages)
+}
+
+func partnerPages(base string, limit *int, cursor *string) (*http.Request, error) {
+	return openapi.NewAdminListPartnersRequest(base, &openapi.AdminListPartnersParams{Limit: limit, Cursor: cursor})
 }
 
 // CreatePartner creates a partner.
@@ -136,11 +210,20 @@ func (a *Admin) CreatePartner(ctx context.Context, in AdminPartnerInput) (*Admin
 	})
 }
 
-// ListPartnerKeys lists a partner's key sets, without secrets.
+// ListPartnerKeys lists a partner's key sets, without secrets, reading all pages.
 func (a *Admin) ListPartnerKeys(ctx context.Context, partnerID string) ([]AdminKey, error) {
-	return adminList[AdminKey](ctx, a, func(base string) (*http.Request, error) {
-		return openapi.NewAdminListPartnerKeysRequest(base, partnerID)
-	})
+	return adminAll[AdminKey](ctx, a, partnerKeyPages(partnerID))
+}
+
+// ListPartnerKeysPage reads one page of ListPartnerKeys.
+func (a *Admin) ListPartnerKeysPage(ctx context.Context, partnerID string, p PageRequest) (*Page[AdminKey], error) {
+	return adminPage[AdminKey](ctx, a, p, partnerKeyPages(partnerID))
+}
+
+func partnerKeyPages(partnerID string) pageBuilder {
+	return func(base string, limit *int, cursor *string) (*http.Request, error) {
+		return openapi.NewAdminListPartnerKeysRequest(base, partnerID, &openapi.AdminListPartnerKeysParams{Limit: limit, Cursor: cursor})
+	}
 }
 
 // CreatePartnerKeys issues a key set for a partner: KeyKindPartner (standard flow, with a
@@ -169,11 +252,20 @@ func (a *Admin) RevokeKey(ctx context.Context, clientID string) (*AdminKey, erro
 	})
 }
 
-// ListPricePackages lists a partner's price packages.
+// ListPricePackages lists a partner's price packages, reading all pages.
 func (a *Admin) ListPricePackages(ctx context.Context, partnerID string) ([]PricePackage, error) {
-	return adminList[PricePackage](ctx, a, func(base string) (*http.Request, error) {
-		return openapi.NewAdminListPricePackagesRequest(base, partnerID)
-	})
+	return adminAll[PricePackage](ctx, a, pricePackagePages(partnerID))
+}
+
+// ListPricePackagesPage reads one page of ListPricePackages.
+func (a *Admin) ListPricePackagesPage(ctx context.Context, partnerID string, p PageRequest) (*Page[PricePackage], error) {
+	return adminPage[PricePackage](ctx, a, p, pricePackagePages(partnerID))
+}
+
+func pricePackagePages(partnerID string) pageBuilder {
+	return func(base string, limit *int, cursor *string) (*http.Request, error) {
+		return openapi.NewAdminListPricePackagesRequest(base, partnerID, &openapi.AdminListPricePackagesParams{Limit: limit, Cursor: cursor})
+	}
 }
 
 // CreatePricePackage creates a price package for a partner.
@@ -183,15 +275,25 @@ func (a *Admin) CreatePricePackage(ctx context.Context, partnerID string, in Adm
 	})
 }
 
-// ListMerchants lists merchants whose id or name contains query (all when empty).
+// ListMerchants lists merchants whose id or name contains query (all when empty), by name,
+// reading all pages.
 func (a *Admin) ListMerchants(ctx context.Context, query string) ([]Merchant, error) {
-	var params openapi.AdminListMerchantsParams
-	if query != "" {
-		params.Q = &query
-	}
-	return adminList[Merchant](ctx, a, func(base string) (*http.Request, error) {
+	return adminAll[Merchant](ctx, a, merchantPages(query))
+}
+
+// ListMerchantsPage reads one page of ListMerchants.
+func (a *Admin) ListMerchantsPage(ctx context.Context, query string, p PageRequest) (*Page[Merchant], error) {
+	return adminPage[Merchant](ctx, a, p, merchantPages(query))
+}
+
+func merchantPages(query string) pageBuilder {
+	return func(base string, limit *int, cursor *string) (*http.Request, error) {
+		params := openapi.AdminListMerchantsParams{Limit: limit, Cursor: cursor}
+		if query != "" {
+			params.Q = &query
+		}
 		return openapi.NewAdminListMerchantsRequest(base, &params)
-	})
+	}
 }
 
 // CreateMerchant creates a merchant.
@@ -207,18 +309,27 @@ type SalesUnitFilter struct {
 	PartnerID string
 }
 
-// ListSalesUnits lists sales units whatever their status.
+// ListSalesUnits lists sales units whatever their status, by MSN, reading all pages.
 func (a *Admin) ListSalesUnits(ctx context.Context, f SalesUnitFilter) ([]AdminSalesUnit, error) {
-	var params openapi.AdminListSalesUnitsParams
-	if f.Query != "" {
-		params.Q = &f.Query
-	}
-	if f.PartnerID != "" {
-		params.PartnerId = &f.PartnerID
-	}
-	return adminList[AdminSalesUnit](ctx, a, func(base string) (*http.Request, error) {
+	return adminAll[AdminSalesUnit](ctx, a, salesUnitPages(f))
+}
+
+// ListSalesUnitsPage reads one page of ListSalesUnits.
+func (a *Admin) ListSalesUnitsPage(ctx context.Context, f SalesUnitFilter, p PageRequest) (*Page[AdminSalesUnit], error) {
+	return adminPage[AdminSalesUnit](ctx, a, p, salesUnitPages(f))
+}
+
+func salesUnitPages(f SalesUnitFilter) pageBuilder {
+	return func(base string, limit *int, cursor *string) (*http.Request, error) {
+		params := openapi.AdminListSalesUnitsParams{Limit: limit, Cursor: cursor}
+		if f.Query != "" {
+			params.Q = &f.Query
+		}
+		if f.PartnerID != "" {
+			params.PartnerId = &f.PartnerID
+		}
 		return openapi.NewAdminListSalesUnitsRequest(base, &params)
-	})
+	}
 }
 
 // CreateSalesUnit creates a sales unit of an existing merchant.
@@ -242,14 +353,34 @@ func (a *Admin) UpdateSalesUnit(ctx context.Context, msn string, in AdminSalesUn
 	})
 }
 
-// ListNotifications lists the decision e-mails to partners and merchants, newest first.
+// ListNotifications lists the decision e-mails to partners and merchants, newest first, reading
+// all pages.
 func (a *Admin) ListNotifications(ctx context.Context) ([]AdminNotification, error) {
-	return adminList[AdminNotification](ctx, a, openapi.NewAdminListNotificationsRequest)
+	return adminAll[AdminNotification](ctx, a, notificationPages)
 }
 
-// ListRequests lists recent Management and Access Token API requests, newest first.
+// ListNotificationsPage reads one page of ListNotifications.
+func (a *Admin) ListNotificationsPage(ctx context.Context, p PageRequest) (*Page[AdminNotification], error) {
+	return adminPage[AdminNotification](ctx, a, p, notificationPages)
+}
+
+func notificationPages(base string, limit *int, cursor *string) (*http.Request, error) {
+	return openapi.NewAdminListNotificationsRequest(base, &openapi.AdminListNotificationsParams{Limit: limit, Cursor: cursor})
+}
+
+// ListRequests lists the Management and Access Token API requests the server's request log
+// keeps, newest first, reading all pages.
 func (a *Admin) ListRequests(ctx context.Context) ([]AdminRequest, error) {
-	return adminList[AdminRequest](ctx, a, openapi.NewAdminListRequestsRequest)
+	return adminAll[AdminRequest](ctx, a, requestPages)
+}
+
+// ListRequestsPage reads one page of ListRequests.
+func (a *Admin) ListRequestsPage(ctx context.Context, p PageRequest) (*Page[AdminRequest], error) {
+	return adminPage[AdminRequest](ctx, a, p, requestPages)
+}
+
+func requestPages(base string, limit *int, cursor *string) (*http.Request, error) {
+	return openapi.NewAdminListRequestsRequest(base, &openapi.AdminListRequestsParams{Limit: limit, Cursor: cursor})
 }
 
 // Report returns the integration report: per caller (key set), the habits of its integration

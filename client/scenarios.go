@@ -92,9 +92,14 @@ func (a *Admin) AddFault(ctx context.Context, rule FaultRule) (*AdminFaultRule, 
 	})
 }
 
-// ListFaults lists the fault rules, oldest first, with how often each fired.
+// ListFaults lists the fault rules, oldest first, with how often each fired. There are at most
+// 100, in one answer.
 func (a *Admin) ListFaults(ctx context.Context) ([]AdminFaultRule, error) {
-	return adminList[AdminFaultRule](ctx, a, openapi.NewAdminListFaultsRequest)
+	p, err := adminDo[[]AdminFaultRule](ctx, a, http.MethodGet, openapi.NewAdminListFaultsRequest)
+	if err != nil {
+		return nil, err
+	}
+	return *p, nil
 }
 
 // DeleteFault deletes a fault rule.
@@ -138,9 +143,18 @@ func (a *Admin) SetAutopilot(ctx context.Context, p Autopilot) (*AdminAutopilotP
 	})
 }
 
-// ListAutopilot lists the autopilot policies, the one for every partner first.
+// ListAutopilot lists the autopilot policies, the one for every partner first, reading all pages.
 func (a *Admin) ListAutopilot(ctx context.Context) ([]AdminAutopilotPolicy, error) {
-	return adminList[AdminAutopilotPolicy](ctx, a, openapi.NewAdminListAutopilotRequest)
+	return adminAll[AdminAutopilotPolicy](ctx, a, autopilotPages)
+}
+
+// ListAutopilotPage reads one page of ListAutopilot.
+func (a *Admin) ListAutopilotPage(ctx context.Context, p PageRequest) (*Page[AdminAutopilotPolicy], error) {
+	return adminPage[AdminAutopilotPolicy](ctx, a, p, autopilotPages)
+}
+
+func autopilotPages(base string, limit *int, cursor *string) (*http.Request, error) {
+	return openapi.NewAdminListAutopilotRequest(base, &openapi.AdminListAutopilotParams{Limit: limit, Cursor: cursor})
 }
 
 // DeleteAutopilot removes a partner's autopilot policy ("" for the one of every partner).

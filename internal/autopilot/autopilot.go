@@ -39,7 +39,7 @@ var open = []string{vippsmgmt.StatusReceived, vippsmgmt.StatusMerchantViewed, vi
 // RunDue applies every step due at the clock's now, order by order, and returns how many it
 // applied and when the earliest step still ahead is due (zero when none is).
 func (e *Engine) RunDue(ctx context.Context) (applied int, next time.Time, err error) {
-	policies, err := e.store.FindAutopilotPolicies(ctx)
+	policies, err := e.store.FindAutopilotPolicies(ctx, vippsmgmt.Page{})
 	if err != nil || len(policies) == 0 {
 		return 0, time.Time{}, err
 	}

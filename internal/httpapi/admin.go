@@ -68,13 +68,27 @@ func (s *Server) AdminAdvanceClock(ctx context.Context, req openapi.AdminAdvance
 	return openapi.AdminAdvanceClock200JSONResponse(s.clockOut()), nil
 }
 
+// nextCursor is the Vippsmgmt-Next-Cursor header of a page: absent on the last page.
+func nextCursor(c string) *string {
+	if c == "" {
+		return nil
+	}
+	return &c
+}
+
 // AdminListNotifications serves GET /admin/v1/notifications.
-func (s *Server) AdminListNotifications(ctx context.Context, _ openapi.AdminListNotificationsRequestObject) (openapi.AdminListNotificationsResponseObject, error) {
-	ns, err := s.store.FindNotifications(ctx, 500)
+func (s *Server) AdminListNotifications(ctx context.Context, req openapi.AdminListNotificationsRequestObject) (openapi.AdminListNotificationsResponseObject, error) {
+	p, err := vippsmgmt.NotificationList.ParsePage(req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
-	out := make(openapi.AdminListNotifications200JSONResponse, 0, len(ns))
+	ns, err := s.store.FindNotifications(ctx, p.Fetch())
+	if err != nil {
+		return nil, err
+	}
+	ns, next := vippsmgmt.NotificationList.Cut(p, ns)
+	out := openapi.AdminListNotifications200JSONResponse{Body: make([]openapi.AdminNotification, 0, len(ns))}
+	out.Headers.VippsmgmtNextCursor = nextCursor(next)
 	for _, n := range ns {
 		w := openapi.AdminNotification{
 			Id: n.ID, ProductOrderId: uuid.MustParse(n.OrderID), Recipient: openapi.AdminNotificationRecipient(n.Recipient),
@@ -83,15 +97,20 @@ func (s *Server) AdminListNotifications(ctx context.Context, _ openapi.AdminList
 		if n.LastError != "" {
 			w.LastError = &n.LastError
 		}
-		out = append(out, w)
+		out.Body = append(out.Body, w)
 	}
 	return out, nil
 }
 
 // AdminListRequests serves GET /admin/v1/requests: the request log.
-func (s *Server) AdminListRequests(ctx context.Context, _ openapi.AdminListRequestsRequestObject) (openapi.AdminListRequestsResponseObject, error) {
-	recs := s.requests.Last(500)
-	out := make(openapi.AdminListRequests200JSONResponse, 0, len(recs))
+func (s *Server) AdminListRequests(ctx context.Context, req openapi.AdminListRequestsRequestObject) (openapi.AdminListRequestsResponseObject, error) {
+	p, err := RequestList.ParsePage(req.Params.Limit, req.Params.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	recs, next := RequestList.Cut(p, s.requests.Page(p.Fetch()))
+	out := openapi.AdminListRequests200JSONResponse{Body: make([]openapi.AdminRequest, 0, len(recs))}
+	out.Headers.VippsmgmtNextCursor = nextCursor(next)
 	opt := func(s string) *string {
 		if s == "" {
 			return nil
@@ -99,7 +118,7 @@ func (s *Server) AdminListRequests(ctx context.Context, _ openapi.AdminListReque
 		return &s
 	}
 	for _, r := range recs {
-		out = append(out, openapi.AdminRequest{
+		out.Body = append(out.Body, openapi.AdminRequest{
 			Time: r.Time, RequestId: r.RequestID, Caller: r.Caller, Method: r.Method, Route: r.Route, Status: r.Status,
 			LatencyMs: r.LatencyMs, SystemName: opt(r.SystemName), SystemVersion: opt(r.SystemVersion),
 			PluginName: opt(r.PluginName), PluginVersion: opt(r.PluginVersion),

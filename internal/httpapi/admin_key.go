@@ -28,16 +28,22 @@ func issuedOut(is *credentials.Issued) openapi.AdminKeyCreated {
 
 // AdminListPartnerKeys serves GET /admin/v1/partners/{partnerId}/keys.
 func (s *Server) AdminListPartnerKeys(ctx context.Context, req openapi.AdminListPartnerKeysRequestObject) (openapi.AdminListPartnerKeysResponseObject, error) {
-	if _, err := s.store.FindPartnerByID(ctx, req.PartnerId); err != nil {
-		return nil, err
-	}
-	keys, err := s.store.FindAPIKeys(ctx, req.PartnerId, "")
+	p, err := vippsmgmt.APIKeyList.ParsePage(req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
-	out := make(openapi.AdminListPartnerKeys200JSONResponse, 0, len(keys))
+	if _, err := s.store.FindPartnerByID(ctx, req.PartnerId); err != nil {
+		return nil, err
+	}
+	keys, err := s.store.FindAPIKeys(ctx, req.PartnerId, "", p.Fetch())
+	if err != nil {
+		return nil, err
+	}
+	keys, next := vippsmgmt.APIKeyList.Cut(p, keys)
+	out := openapi.AdminListPartnerKeys200JSONResponse{Body: make([]openapi.AdminKey, 0, len(keys))}
+	out.Headers.VippsmgmtNextCursor = nextCursor(next)
 	for _, k := range keys {
-		out = append(out, keyOut(k))
+		out.Body = append(out.Body, keyOut(k))
 	}
 	return out, nil
 }

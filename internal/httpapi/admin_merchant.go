@@ -9,7 +9,11 @@ import (
 
 // AdminListMerchants serves GET /admin/v1/merchants.
 func (s *Server) AdminListMerchants(ctx context.Context, req openapi.AdminListMerchantsRequestObject) (openapi.AdminListMerchantsResponseObject, error) {
-	f := vippsmgmt.MerchantFilter{Limit: 500}
+	p, err := vippsmgmt.MerchantList.ParsePage(req.Params.Limit, req.Params.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	f := vippsmgmt.MerchantFilter{Limit: p.Fetch().Limit, After: p.After}
 	if req.Params.Q != nil {
 		f.Query = *req.Params.Q
 	}
@@ -17,9 +21,11 @@ func (s *Server) AdminListMerchants(ctx context.Context, req openapi.AdminListMe
 	if err != nil {
 		return nil, err
 	}
-	out := make(openapi.AdminListMerchants200JSONResponse, 0, len(ms))
+	ms, next := vippsmgmt.MerchantList.Cut(p, ms)
+	out := openapi.AdminListMerchants200JSONResponse{Body: make([]openapi.Merchant, 0, len(ms))}
+	out.Headers.VippsmgmtNextCursor = nextCursor(next)
 	for _, m := range ms {
-		out = append(out, merchantOut(m))
+		out.Body = append(out.Body, merchantOut(m))
 	}
 	return out, nil
 }

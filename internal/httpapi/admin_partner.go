@@ -8,14 +8,20 @@ import (
 )
 
 // AdminListPartners serves GET /admin/v1/partners.
-func (s *Server) AdminListPartners(ctx context.Context, _ openapi.AdminListPartnersRequestObject) (openapi.AdminListPartnersResponseObject, error) {
-	ps, err := s.store.FindPartners(ctx)
+func (s *Server) AdminListPartners(ctx context.Context, req openapi.AdminListPartnersRequestObject) (openapi.AdminListPartnersResponseObject, error) {
+	page, err := vippsmgmt.PartnerList.ParsePage(req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
-	out := make(openapi.AdminListPartners200JSONResponse, 0, len(ps))
+	ps, err := s.store.FindPartners(ctx, vippsmgmt.PartnerFilter{Limit: page.Fetch().Limit, After: page.After})
+	if err != nil {
+		return nil, err
+	}
+	ps, next := vippsmgmt.PartnerList.Cut(page, ps)
+	out := openapi.AdminListPartners200JSONResponse{Body: make([]openapi.AdminPartner, 0, len(ps))}
+	out.Headers.VippsmgmtNextCursor = nextCursor(next)
 	for _, p := range ps {
-		out = append(out, openapi.AdminPartner{PartnerId: p.ID, Name: p.Name, CreatedAt: p.CreatedAt})
+		out.Body = append(out.Body, openapi.AdminPartner{PartnerId: p.ID, Name: p.Name, CreatedAt: p.CreatedAt})
 	}
 	return out, nil
 }

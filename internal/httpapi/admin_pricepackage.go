@@ -11,16 +11,22 @@ import (
 
 // AdminListPricePackages serves GET /admin/v1/partners/{partnerId}/price-packages.
 func (s *Server) AdminListPricePackages(ctx context.Context, req openapi.AdminListPricePackagesRequestObject) (openapi.AdminListPricePackagesResponseObject, error) {
-	if _, err := s.store.FindPartnerByID(ctx, req.PartnerId); err != nil {
-		return nil, err
-	}
-	pkgs, err := s.store.FindPricePackages(ctx, req.PartnerId)
+	page, err := vippsmgmt.PricePackageList.ParsePage(req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
-	out := make(openapi.AdminListPricePackages200JSONResponse, 0, len(pkgs))
+	if _, err := s.store.FindPartnerByID(ctx, req.PartnerId); err != nil {
+		return nil, err
+	}
+	pkgs, err := s.store.FindPricePackages(ctx, vippsmgmt.PricePackageFilter{PartnerID: req.PartnerId, Limit: page.Fetch().Limit, After: page.After})
+	if err != nil {
+		return nil, err
+	}
+	pkgs, next := vippsmgmt.PricePackageList.Cut(page, pkgs)
+	out := openapi.AdminListPricePackages200JSONResponse{Body: make([]openapi.PricePackage, 0, len(pkgs))}
+	out.Headers.VippsmgmtNextCursor = nextCursor(next)
 	for _, p := range pkgs {
-		out = append(out, pricePackageOut(p))
+		out.Body = append(out.Body, pricePackageOut(p))
 	}
 	return out, nil
 }

@@ -34,7 +34,11 @@ func (s *Server) adminOrderOut(o *vippsmgmt.ProductOrder) (openapi.AdminProductO
 
 // AdminListProductOrders serves GET /admin/v1/product-orders.
 func (s *Server) AdminListProductOrders(ctx context.Context, req openapi.AdminListProductOrdersRequestObject) (openapi.AdminListProductOrdersResponseObject, error) {
-	f := vippsmgmt.ProductOrderFilter{IncludeExpired: true, PartnerID: req.Params.PartnerId}
+	p, err := vippsmgmt.ProductOrderList.ParsePage(req.Params.Limit, req.Params.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	f := vippsmgmt.ProductOrderFilter{IncludeExpired: true, PartnerID: req.Params.PartnerId, Limit: p.Fetch().Limit, After: p.After}
 	if req.Params.Status != nil {
 		f.Statuses = []string{string(*req.Params.Status)}
 	}
@@ -42,13 +46,15 @@ func (s *Server) AdminListProductOrders(ctx context.Context, req openapi.AdminLi
 	if err != nil {
 		return nil, err
 	}
-	out := make(openapi.AdminListProductOrders200JSONResponse, 0, len(orders))
+	orders, next := vippsmgmt.ProductOrderList.Cut(p, orders)
+	out := openapi.AdminListProductOrders200JSONResponse{Body: make([]openapi.AdminProductOrder, 0, len(orders))}
+	out.Headers.VippsmgmtNextCursor = nextCursor(next)
 	for _, o := range orders {
 		w, err := s.adminOrderOut(o)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, w)
+		out.Body = append(out.Body, w)
 	}
 	return out, nil
 }

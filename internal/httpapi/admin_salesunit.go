@@ -30,7 +30,11 @@ func (s *Server) adminSalesUnitOut(su *vippsmgmt.SalesUnit) openapi.AdminSalesUn
 
 // AdminListSalesUnits serves GET /admin/v1/sales-units.
 func (s *Server) AdminListSalesUnits(ctx context.Context, req openapi.AdminListSalesUnitsRequestObject) (openapi.AdminListSalesUnitsResponseObject, error) {
-	f := vippsmgmt.SalesUnitFilter{PartnerID: req.Params.PartnerId, Limit: 500}
+	p, err := vippsmgmt.SalesUnitList.ParsePage(req.Params.Limit, req.Params.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	f := vippsmgmt.SalesUnitFilter{PartnerID: req.Params.PartnerId, Limit: p.Fetch().Limit, After: p.After}
 	if req.Params.Q != nil {
 		f.Query = *req.Params.Q
 	}
@@ -38,9 +42,11 @@ func (s *Server) AdminListSalesUnits(ctx context.Context, req openapi.AdminListS
 	if err != nil {
 		return nil, err
 	}
-	out := make(openapi.AdminListSalesUnits200JSONResponse, 0, len(units))
+	units, next := vippsmgmt.SalesUnitList.Cut(p, units)
+	out := openapi.AdminListSalesUnits200JSONResponse{Body: make([]openapi.AdminSalesUnit, 0, len(units))}
+	out.Headers.VippsmgmtNextCursor = nextCursor(next)
 	for _, su := range units {
-		out = append(out, s.adminSalesUnitOut(su))
+		out.Body = append(out.Body, s.adminSalesUnitOut(su))
 	}
 	return out, nil
 }

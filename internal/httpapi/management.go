@@ -334,7 +334,7 @@ func (s *Server) GetPartnerPricePackages(ctx context.Context, _ openapi.GetPartn
 	if err != nil {
 		return nil, err
 	}
-	pkgs, err := s.store.FindPricePackages(ctx, c.PartnerID)
+	pkgs, err := s.store.FindPricePackages(ctx, vippsmgmt.PricePackageFilter{PartnerID: c.PartnerID})
 	if err != nil {
 		return nil, err
 	}

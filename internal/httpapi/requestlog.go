@@ -3,11 +3,15 @@ package httpapi
 import (
 	"sync"
 	"time"
+
+	"github.com/vippsmgmt/vippsmgmt"
 )
 
 // RequestRecord is one API request as the console's request log shows it. It never holds secrets,
 // tokens or bodies. Every string a client chose is clipped to MaxClientString bytes.
 type RequestRecord struct {
+	// Seq numbers the records of this process's log in the order they were added, from 1.
+	Seq           int64     `json:"-"`
 	Time          time.Time `json:"time"`
 	RequestID     string    `json:"requestId"`
 	Caller        string    `json:"caller"`
@@ -50,7 +54,11 @@ type RequestLog struct {
 	count    int
 	bytes    int
 	maxBytes int
+	lastSeq  int64
 }
+
+// RequestList is the request log as a paged list, newest first.
+var RequestList = vippsmgmt.NewList("requests", "i", func(r RequestRecord) vippsmgmt.Cursor { return vippsmgmt.Cursor{r.Seq} })
 
 // NewRequestLog returns a log holding the last size requests, within DefaultRequestLogBytes.
 func NewRequestLog(size int) *RequestLog { return NewRequestLogBytes(size, DefaultRequestLogBytes) }
@@ -75,6 +83,8 @@ func (l *RequestLog) Add(r RequestRecord) {
 		l.start = (l.start + 1) % len(l.ring)
 		l.count--
 	}
+	l.lastSeq++
+	r.Seq = l.lastSeq
 	l.ring[(l.start+l.count)%len(l.ring)] = r
 	l.count++
 	l.bytes += n
@@ -88,14 +98,30 @@ func (l *RequestLog) Bytes() int {
 }
 
 // Last returns up to n records, newest first; n <= 0 returns all.
-func (l *RequestLog) Last(n int) []RequestRecord {
+func (l *RequestLog) Last(n int) []RequestRecord { return l.Page(vippsmgmt.Page{Limit: n}) }
+
+// Page returns the records of page p of RequestList, newest first: those older than p.After, at
+// most p.Limit of them (0: all). Records added meanwhile are newer, so they never shift a page.
+func (l *RequestLog) Page(p vippsmgmt.Page) []RequestRecord {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if n <= 0 || n > l.count {
-		n = l.count
+	i := 1 // the newest record is i = 1, the oldest i = count
+	if p.After != nil {
+		// Sequence numbers are consecutive in the ring (record i has lastSeq-i+1), so the first
+		// record older than the cursor is found by arithmetic.
+		switch before := p.After[0].(int64); {
+		case before < 1:
+			i = l.count + 1
+		case before <= l.lastSeq:
+			i = int(min(l.lastSeq-before+2, int64(l.count)+1))
+		}
 	}
-	out := make([]RequestRecord, 0, n)
-	for i := 1; i <= n; i++ {
+	n := l.count - i + 1
+	if p.Limit > 0 && p.Limit < n {
+		n = p.Limit
+	}
+	out := make([]RequestRecord, 0, max(n, 0))
+	for ; len(out) < n; i++ {
 		out = append(out, l.ring[(l.start+l.count-i)%len(l.ring)])
 	}
 	return out

@@ -212,17 +212,23 @@ func autopilotOut(p *vippsmgmt.AutopilotPolicy) openapi.AdminAutopilotPolicy {
 }
 
 // AdminListAutopilot serves GET /admin/v1/autopilot.
-func (s *Server) AdminListAutopilot(ctx context.Context, _ openapi.AdminListAutopilotRequestObject) (openapi.AdminListAutopilotResponseObject, error) {
+func (s *Server) AdminListAutopilot(ctx context.Context, req openapi.AdminListAutopilotRequestObject) (openapi.AdminListAutopilotResponseObject, error) {
 	if err := s.sandboxFeature("Autopilot policies"); err != nil {
 		return nil, err
 	}
-	ps, err := s.store.FindAutopilotPolicies(ctx)
+	page, err := vippsmgmt.AutopilotPolicyList.ParsePage(req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
-	out := make(openapi.AdminListAutopilot200JSONResponse, 0, len(ps))
+	ps, err := s.store.FindAutopilotPolicies(ctx, page.Fetch())
+	if err != nil {
+		return nil, err
+	}
+	ps, next := vippsmgmt.AutopilotPolicyList.Cut(page, ps)
+	out := openapi.AdminListAutopilot200JSONResponse{Body: make([]openapi.AdminAutopilotPolicy, 0, len(ps))}
+	out.Headers.VippsmgmtNextCursor = nextCursor(next)
 	for _, p := range ps {
-		out = append(out, autopilotOut(p))
+		out.Body = append(out.Body, autopilotOut(p))
 	}
 	return out, nil
 }

@@ -1349,8 +1349,14 @@ type VippsSystemPluginVersion = string
 // VippsSystemVersion Example: 5.4.0
 type VippsSystemVersion = string
 
+// Cursor defines model for cursor.
+type Cursor = string
+
 // Id Example: 987654325
 type Id = string
+
+// Limit defines model for limit.
+type Limit = int
 
 // Msn Merchant serial number, the identifier of a sales unit. Always a string of 4 to 10 digits.
 //
@@ -1405,10 +1411,61 @@ type AdminDeleteAutopilotParams struct {
 	PartnerId *PartnerId `form:"partnerId,omitempty" json:"partnerId,omitempty"`
 }
 
+// AdminListAutopilotParams defines parameters for AdminListAutopilot.
+type AdminListAutopilotParams struct {
+	// Limit Items in the page, 1 to 1000; 100 when absent. Outside that range, or not an integer, is 400 naming `limit`.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts: the `Vippsmgmt-Next-Cursor` of the page before; absent for the first page. A cursor this list did not give out is 400 naming `cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // AdminListMerchantsParams defines parameters for AdminListMerchants.
 type AdminListMerchantsParams struct {
 	// Q Case-insensitive search in ids and names.
 	Q *Q `form:"q,omitempty" json:"q,omitempty"`
+
+	// Limit Items in the page, 1 to 1000; 100 when absent. Outside that range, or not an integer, is 400 naming `limit`.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts: the `Vippsmgmt-Next-Cursor` of the page before; absent for the first page. A cursor this list did not give out is 400 naming `cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// AdminListNotificationsParams defines parameters for AdminListNotifications.
+type AdminListNotificationsParams struct {
+	// Limit Items in the page, 1 to 1000; 100 when absent. Outside that range, or not an integer, is 400 naming `limit`.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts: the `Vippsmgmt-Next-Cursor` of the page before; absent for the first page. A cursor this list did not give out is 400 naming `cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// AdminListPartnersParams defines parameters for AdminListPartners.
+type AdminListPartnersParams struct {
+	// Limit Items in the page, 1 to 1000; 100 when absent. Outside that range, or not an integer, is 400 naming `limit`.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts: the `Vippsmgmt-Next-Cursor` of the page before; absent for the first page. A cursor this list did not give out is 400 naming `cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// AdminListPartnerKeysParams defines parameters for AdminListPartnerKeys.
+type AdminListPartnerKeysParams struct {
+	// Limit Items in the page, 1 to 1000; 100 when absent. Outside that range, or not an integer, is 400 naming `limit`.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts: the `Vippsmgmt-Next-Cursor` of the page before; absent for the first page. A cursor this list did not give out is 400 naming `cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// AdminListPricePackagesParams defines parameters for AdminListPricePackages.
+type AdminListPricePackagesParams struct {
+	// Limit Items in the page, 1 to 1000; 100 when absent. Outside that range, or not an integer, is 400 naming `limit`.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts: the `Vippsmgmt-Next-Cursor` of the page before; absent for the first page. A cursor this list did not give out is 400 naming `cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // AdminListProductOrdersParams defines parameters for AdminListProductOrders.
@@ -1418,12 +1475,27 @@ type AdminListProductOrdersParams struct {
 
 	// PartnerId Only orders naming this partner.
 	PartnerId *string `form:"partnerId,omitempty" json:"partnerId,omitempty"`
+
+	// Limit Items in the page, 1 to 1000; 100 when absent. Outside that range, or not an integer, is 400 naming `limit`.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts: the `Vippsmgmt-Next-Cursor` of the page before; absent for the first page. A cursor this list did not give out is 400 naming `cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // AdminGetReportParams defines parameters for AdminGetReport.
 type AdminGetReportParams struct {
 	// ClientId Only this caller (key set). An unknown client id gives an empty list.
 	ClientId *string `form:"clientId,omitempty" json:"clientId,omitempty"`
+}
+
+// AdminListRequestsParams defines parameters for AdminListRequests.
+type AdminListRequestsParams struct {
+	// Limit Items in the page, 1 to 1000; 100 when absent. Outside that range, or not an integer, is 400 naming `limit`.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts: the `Vippsmgmt-Next-Cursor` of the page before; absent for the first page. A cursor this list did not give out is 400 naming `cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // AdminListSalesUnitsParams defines parameters for AdminListSalesUnits.
@@ -1433,6 +1505,12 @@ type AdminListSalesUnitsParams struct {
 
 	// PartnerId Only sales units connected to this partner.
 	PartnerId *string `form:"partnerId,omitempty" json:"partnerId,omitempty"`
+
+	// Limit Items in the page, 1 to 1000; 100 when absent. Outside that range, or not an integer, is 400 naming `limit`.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts: the `Vippsmgmt-Next-Cursor` of the page before; absent for the first page. A cursor this list did not give out is 400 naming `cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // GetMerchantByBusinessIdentifierParams defines parameters for GetMerchantByBusinessIdentifier.
@@ -1658,7 +1736,7 @@ type ServerInterface interface {
 	AdminDeleteAutopilot(w http.ResponseWriter, r *http.Request, params AdminDeleteAutopilotParams)
 	// AdminListAutopilot List autopilot policies
 	// (GET /admin/v1/autopilot)
-	AdminListAutopilot(w http.ResponseWriter, r *http.Request)
+	AdminListAutopilot(w http.ResponseWriter, r *http.Request, params AdminListAutopilotParams)
 	// AdminPutAutopilot Set an autopilot policy
 	// (PUT /admin/v1/autopilot)
 	AdminPutAutopilot(w http.ResponseWriter, r *http.Request)
@@ -1688,22 +1766,22 @@ type ServerInterface interface {
 	AdminCreateMerchant(w http.ResponseWriter, r *http.Request)
 	// AdminListNotifications List notification e-mails
 	// (GET /admin/v1/notifications)
-	AdminListNotifications(w http.ResponseWriter, r *http.Request)
+	AdminListNotifications(w http.ResponseWriter, r *http.Request, params AdminListNotificationsParams)
 	// AdminListPartners List partners
 	// (GET /admin/v1/partners)
-	AdminListPartners(w http.ResponseWriter, r *http.Request)
+	AdminListPartners(w http.ResponseWriter, r *http.Request, params AdminListPartnersParams)
 	// AdminCreatePartner Create a partner
 	// (POST /admin/v1/partners)
 	AdminCreatePartner(w http.ResponseWriter, r *http.Request)
 	// AdminListPartnerKeys List a partner's key sets
 	// (GET /admin/v1/partners/{partnerId}/keys)
-	AdminListPartnerKeys(w http.ResponseWriter, r *http.Request, partnerId PartnerId)
+	AdminListPartnerKeys(w http.ResponseWriter, r *http.Request, partnerId PartnerId, params AdminListPartnerKeysParams)
 	// AdminCreatePartnerKeys Create a key set for a partner
 	// (POST /admin/v1/partners/{partnerId}/keys)
 	AdminCreatePartnerKeys(w http.ResponseWriter, r *http.Request, partnerId PartnerId)
 	// AdminListPricePackages List a partner's price packages
 	// (GET /admin/v1/partners/{partnerId}/price-packages)
-	AdminListPricePackages(w http.ResponseWriter, r *http.Request, partnerId PartnerId)
+	AdminListPricePackages(w http.ResponseWriter, r *http.Request, partnerId PartnerId, params AdminListPricePackagesParams)
 	// AdminCreatePricePackage Create a price package for a partner
 	// (POST /admin/v1/partners/{partnerId}/price-packages)
 	AdminCreatePricePackage(w http.ResponseWriter, r *http.Request, partnerId PartnerId)
@@ -1733,7 +1811,7 @@ type ServerInterface interface {
 	AdminGetReport(w http.ResponseWriter, r *http.Request, params AdminGetReportParams)
 	// AdminListRequests List recent API requests
 	// (GET /admin/v1/requests)
-	AdminListRequests(w http.ResponseWriter, r *http.Request)
+	AdminListRequests(w http.ResponseWriter, r *http.Request, params AdminListRequestsParams)
 	// AdminListSalesUnits List or search sales units
 	// (GET /admin/v1/sales-units)
 	AdminListSalesUnits(w http.ResponseWriter, r *http.Request, params AdminListSalesUnitsParams)
@@ -1833,8 +1911,40 @@ func (siw *ServerInterfaceWrapper) AdminDeleteAutopilot(w http.ResponseWriter, r
 // AdminListAutopilot operation middleware
 func (siw *ServerInterfaceWrapper) AdminListAutopilot(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AdminListAutopilotParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.AdminListAutopilot(w, r)
+		siw.Handler.AdminListAutopilot(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1988,6 +2098,32 @@ func (siw *ServerInterfaceWrapper) AdminListMerchants(w http.ResponseWriter, r *
 		return
 	}
 
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.AdminListMerchants(w, r, params)
 	}))
@@ -2016,8 +2152,40 @@ func (siw *ServerInterfaceWrapper) AdminCreateMerchant(w http.ResponseWriter, r 
 // AdminListNotifications operation middleware
 func (siw *ServerInterfaceWrapper) AdminListNotifications(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AdminListNotificationsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.AdminListNotifications(w, r)
+		siw.Handler.AdminListNotifications(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2030,8 +2198,40 @@ func (siw *ServerInterfaceWrapper) AdminListNotifications(w http.ResponseWriter,
 // AdminListPartners operation middleware
 func (siw *ServerInterfaceWrapper) AdminListPartners(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AdminListPartnersParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.AdminListPartners(w, r)
+		siw.Handler.AdminListPartners(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2070,8 +2270,37 @@ func (siw *ServerInterfaceWrapper) AdminListPartnerKeys(w http.ResponseWriter, r
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AdminListPartnerKeysParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.AdminListPartnerKeys(w, r, partnerId)
+		siw.Handler.AdminListPartnerKeys(w, r, partnerId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2122,8 +2351,37 @@ func (siw *ServerInterfaceWrapper) AdminListPricePackages(w http.ResponseWriter,
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AdminListPricePackagesParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.AdminListPricePackages(w, r, partnerId)
+		siw.Handler.AdminListPricePackages(w, r, partnerId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2190,6 +2448,32 @@ func (siw *ServerInterfaceWrapper) AdminListProductOrders(w http.ResponseWriter,
 			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "partnerId"})
 		} else {
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "partnerId", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
 		}
 		return
 	}
@@ -2385,8 +2669,40 @@ func (siw *ServerInterfaceWrapper) AdminGetReport(w http.ResponseWriter, r *http
 // AdminListRequests operation middleware
 func (siw *ServerInterfaceWrapper) AdminListRequests(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AdminListRequestsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.AdminListRequests(w, r)
+		siw.Handler.AdminListRequests(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2427,6 +2743,32 @@ func (siw *ServerInterfaceWrapper) AdminListSalesUnits(w http.ResponseWriter, r 
 			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "partnerId"})
 		} else {
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "partnerId", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
 		}
 		return
 	}
@@ -4011,22 +4353,49 @@ func (response AdminDeleteAutopilotdefaultApplicationProblemPlusJSONResponse) Vi
 }
 
 type AdminListAutopilotRequestObject struct {
+	Params AdminListAutopilotParams
 }
 
 type AdminListAutopilotResponseObject interface {
 	VisitAdminListAutopilotResponse(w http.ResponseWriter) error
 }
 
-type AdminListAutopilot200JSONResponse []AdminAutopilotPolicy
+type AdminListAutopilot200ResponseHeaders struct {
+	VippsmgmtNextCursor *string
+}
+
+type AdminListAutopilot200JSONResponse struct {
+	Body    []AdminAutopilotPolicy
+	Headers AdminListAutopilot200ResponseHeaders
+}
 
 func (response AdminListAutopilot200JSONResponse) VisitAdminListAutopilotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.VippsmgmtNextCursor != nil {
+		w.Header().Set("Vippsmgmt-Next-Cursor", fmt.Sprint(*response.Headers.VippsmgmtNextCursor))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListAutopilot400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AdminListAutopilot400ApplicationProblemPlusJSONResponse) VisitAdminListAutopilotResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4737,15 +5106,25 @@ type AdminListMerchantsResponseObject interface {
 	VisitAdminListMerchantsResponse(w http.ResponseWriter) error
 }
 
-type AdminListMerchants200JSONResponse []Merchant
+type AdminListMerchants200ResponseHeaders struct {
+	VippsmgmtNextCursor *string
+}
+
+type AdminListMerchants200JSONResponse struct {
+	Body    []Merchant
+	Headers AdminListMerchants200ResponseHeaders
+}
 
 func (response AdminListMerchants200JSONResponse) VisitAdminListMerchantsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.VippsmgmtNextCursor != nil {
+		w.Header().Set("Vippsmgmt-Next-Cursor", fmt.Sprint(*response.Headers.VippsmgmtNextCursor))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4904,22 +5283,49 @@ func (response AdminCreateMerchantdefaultApplicationProblemPlusJSONResponse) Vis
 }
 
 type AdminListNotificationsRequestObject struct {
+	Params AdminListNotificationsParams
 }
 
 type AdminListNotificationsResponseObject interface {
 	VisitAdminListNotificationsResponse(w http.ResponseWriter) error
 }
 
-type AdminListNotifications200JSONResponse []AdminNotification
+type AdminListNotifications200ResponseHeaders struct {
+	VippsmgmtNextCursor *string
+}
+
+type AdminListNotifications200JSONResponse struct {
+	Body    []AdminNotification
+	Headers AdminListNotifications200ResponseHeaders
+}
 
 func (response AdminListNotifications200JSONResponse) VisitAdminListNotificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.VippsmgmtNextCursor != nil {
+		w.Header().Set("Vippsmgmt-Next-Cursor", fmt.Sprint(*response.Headers.VippsmgmtNextCursor))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListNotifications400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AdminListNotifications400ApplicationProblemPlusJSONResponse) VisitAdminListNotificationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4958,22 +5364,49 @@ func (response AdminListNotificationsdefaultApplicationProblemPlusJSONResponse) 
 }
 
 type AdminListPartnersRequestObject struct {
+	Params AdminListPartnersParams
 }
 
 type AdminListPartnersResponseObject interface {
 	VisitAdminListPartnersResponse(w http.ResponseWriter) error
 }
 
-type AdminListPartners200JSONResponse []AdminPartner
+type AdminListPartners200ResponseHeaders struct {
+	VippsmgmtNextCursor *string
+}
+
+type AdminListPartners200JSONResponse struct {
+	Body    []AdminPartner
+	Headers AdminListPartners200ResponseHeaders
+}
 
 func (response AdminListPartners200JSONResponse) VisitAdminListPartnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.VippsmgmtNextCursor != nil {
+		w.Header().Set("Vippsmgmt-Next-Cursor", fmt.Sprint(*response.Headers.VippsmgmtNextCursor))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListPartners400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AdminListPartners400ApplicationProblemPlusJSONResponse) VisitAdminListPartnersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5116,22 +5549,49 @@ func (response AdminCreatePartnerdefaultApplicationProblemPlusJSONResponse) Visi
 
 type AdminListPartnerKeysRequestObject struct {
 	PartnerId PartnerId `json:"partnerId"`
+	Params    AdminListPartnerKeysParams
 }
 
 type AdminListPartnerKeysResponseObject interface {
 	VisitAdminListPartnerKeysResponse(w http.ResponseWriter) error
 }
 
-type AdminListPartnerKeys200JSONResponse []AdminKey
+type AdminListPartnerKeys200ResponseHeaders struct {
+	VippsmgmtNextCursor *string
+}
+
+type AdminListPartnerKeys200JSONResponse struct {
+	Body    []AdminKey
+	Headers AdminListPartnerKeys200ResponseHeaders
+}
 
 func (response AdminListPartnerKeys200JSONResponse) VisitAdminListPartnerKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.VippsmgmtNextCursor != nil {
+		w.Header().Set("Vippsmgmt-Next-Cursor", fmt.Sprint(*response.Headers.VippsmgmtNextCursor))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListPartnerKeys400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AdminListPartnerKeys400ApplicationProblemPlusJSONResponse) VisitAdminListPartnerKeysResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5307,22 +5767,49 @@ func (response AdminCreatePartnerKeysdefaultApplicationProblemPlusJSONResponse) 
 
 type AdminListPricePackagesRequestObject struct {
 	PartnerId PartnerId `json:"partnerId"`
+	Params    AdminListPricePackagesParams
 }
 
 type AdminListPricePackagesResponseObject interface {
 	VisitAdminListPricePackagesResponse(w http.ResponseWriter) error
 }
 
-type AdminListPricePackages200JSONResponse []PricePackage
+type AdminListPricePackages200ResponseHeaders struct {
+	VippsmgmtNextCursor *string
+}
+
+type AdminListPricePackages200JSONResponse struct {
+	Body    []PricePackage
+	Headers AdminListPricePackages200ResponseHeaders
+}
 
 func (response AdminListPricePackages200JSONResponse) VisitAdminListPricePackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.VippsmgmtNextCursor != nil {
+		w.Header().Set("Vippsmgmt-Next-Cursor", fmt.Sprint(*response.Headers.VippsmgmtNextCursor))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListPricePackages400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AdminListPricePackages400ApplicationProblemPlusJSONResponse) VisitAdminListPricePackagesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5504,15 +5991,25 @@ type AdminListProductOrdersResponseObject interface {
 	VisitAdminListProductOrdersResponse(w http.ResponseWriter) error
 }
 
-type AdminListProductOrders200JSONResponse []AdminProductOrder
+type AdminListProductOrders200ResponseHeaders struct {
+	VippsmgmtNextCursor *string
+}
+
+type AdminListProductOrders200JSONResponse struct {
+	Body    []AdminProductOrder
+	Headers AdminListProductOrders200ResponseHeaders
+}
 
 func (response AdminListProductOrders200JSONResponse) VisitAdminListProductOrdersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.VippsmgmtNextCursor != nil {
+		w.Header().Set("Vippsmgmt-Next-Cursor", fmt.Sprint(*response.Headers.VippsmgmtNextCursor))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6259,22 +6756,49 @@ func (response AdminGetReportdefaultApplicationProblemPlusJSONResponse) VisitAdm
 }
 
 type AdminListRequestsRequestObject struct {
+	Params AdminListRequestsParams
 }
 
 type AdminListRequestsResponseObject interface {
 	VisitAdminListRequestsResponse(w http.ResponseWriter) error
 }
 
-type AdminListRequests200JSONResponse []AdminRequest
+type AdminListRequests200ResponseHeaders struct {
+	VippsmgmtNextCursor *string
+}
+
+type AdminListRequests200JSONResponse struct {
+	Body    []AdminRequest
+	Headers AdminListRequests200ResponseHeaders
+}
 
 func (response AdminListRequests200JSONResponse) VisitAdminListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.VippsmgmtNextCursor != nil {
+		w.Header().Set("Vippsmgmt-Next-Cursor", fmt.Sprint(*response.Headers.VippsmgmtNextCursor))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdminListRequests400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AdminListRequests400ApplicationProblemPlusJSONResponse) VisitAdminListRequestsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6320,15 +6844,25 @@ type AdminListSalesUnitsResponseObject interface {
 	VisitAdminListSalesUnitsResponse(w http.ResponseWriter) error
 }
 
-type AdminListSalesUnits200JSONResponse []AdminSalesUnit
+type AdminListSalesUnits200ResponseHeaders struct {
+	VippsmgmtNextCursor *string
+}
+
+type AdminListSalesUnits200JSONResponse struct {
+	Body    []AdminSalesUnit
+	Headers AdminListSalesUnits200ResponseHeaders
+}
 
 func (response AdminListSalesUnits200JSONResponse) VisitAdminListSalesUnitsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.VippsmgmtNextCursor != nil {
+		w.Header().Set("Vippsmgmt-Next-Cursor", fmt.Sprint(*response.Headers.VippsmgmtNextCursor))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8499,8 +9033,10 @@ func (sh *strictHandler) AdminDeleteAutopilot(w http.ResponseWriter, r *http.Req
 }
 
 // AdminListAutopilot operation middleware
-func (sh *strictHandler) AdminListAutopilot(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) AdminListAutopilot(w http.ResponseWriter, r *http.Request, params AdminListAutopilotParams) {
 	var request AdminListAutopilotRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.AdminListAutopilot(ctx, request.(AdminListAutopilotRequestObject))
@@ -8773,8 +9309,10 @@ func (sh *strictHandler) AdminCreateMerchant(w http.ResponseWriter, r *http.Requ
 }
 
 // AdminListNotifications operation middleware
-func (sh *strictHandler) AdminListNotifications(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) AdminListNotifications(w http.ResponseWriter, r *http.Request, params AdminListNotificationsParams) {
 	var request AdminListNotificationsRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.AdminListNotifications(ctx, request.(AdminListNotificationsRequestObject))
@@ -8797,8 +9335,10 @@ func (sh *strictHandler) AdminListNotifications(w http.ResponseWriter, r *http.R
 }
 
 // AdminListPartners operation middleware
-func (sh *strictHandler) AdminListPartners(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) AdminListPartners(w http.ResponseWriter, r *http.Request, params AdminListPartnersParams) {
 	var request AdminListPartnersRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.AdminListPartners(ctx, request.(AdminListPartnersRequestObject))
@@ -8852,10 +9392,11 @@ func (sh *strictHandler) AdminCreatePartner(w http.ResponseWriter, r *http.Reque
 }
 
 // AdminListPartnerKeys operation middleware
-func (sh *strictHandler) AdminListPartnerKeys(w http.ResponseWriter, r *http.Request, partnerId PartnerId) {
+func (sh *strictHandler) AdminListPartnerKeys(w http.ResponseWriter, r *http.Request, partnerId PartnerId, params AdminListPartnerKeysParams) {
 	var request AdminListPartnerKeysRequestObject
 
 	request.PartnerId = partnerId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.AdminListPartnerKeys(ctx, request.(AdminListPartnerKeysRequestObject))
@@ -8911,10 +9452,11 @@ func (sh *strictHandler) AdminCreatePartnerKeys(w http.ResponseWriter, r *http.R
 }
 
 // AdminListPricePackages operation middleware
-func (sh *strictHandler) AdminListPricePackages(w http.ResponseWriter, r *http.Request, partnerId PartnerId) {
+func (sh *strictHandler) AdminListPricePackages(w http.ResponseWriter, r *http.Request, partnerId PartnerId, params AdminListPricePackagesParams) {
 	var request AdminListPricePackagesRequestObject
 
 	request.PartnerId = partnerId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.AdminListPricePackages(ctx, request.(AdminListPricePackagesRequestObject))
@@ -9203,8 +9745,10 @@ func (sh *strictHandler) AdminGetReport(w http.ResponseWriter, r *http.Request, 
 }
 
 // AdminListRequests operation middleware
-func (sh *strictHandler) AdminListRequests(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) AdminListRequests(w http.ResponseWriter, r *http.Request, params AdminListRequestsParams) {
 	var request AdminListRequestsRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.AdminListRequests(ctx, request.(AdminListRequestsRequestObject))
@@ -9686,245 +10230,254 @@ func (sh *strictHandler) GetProductOrderDetails(w http.ResponseWriter, r *http.R
 var swaggerSpec = []string{
 	"7L37UhvHujj6Kl06e1dgr5EQWDgx1KpTCsYOy+ZSgJ29d/DJtGZaUi9G3ZPpHmQth8c6L/B7sl/193XP",
 	"fSSBDXa8yB+OkGb6+t2vnzqBnMVSMKFVZ+9TZ8poyBL4eM50sugOx5ol5s+QqSDhseZSdPY6FyyQIlRE",
-	"SzKnXJMRG8uEEZ0suJgQOqFc9DpeRwVTNqPm9RkXfJbOOnt9r6MXMevsdbjQbMKSzu3trdeJaUJnTNu5",
-	"j0I2i6VmIlh037BFff6DqVRMkNGC6CkjAY0ilngkFfyPlJGYJcQMLkIWEpmELNkj22apu30SMW0m8UjI",
-	"J1wrIhMSUjVlqkfO2YzNRixhIYyAg5KxTAjVJGJUabIzIFOZJsrsjZt14Hl1vI6gM7On6sK9TsL+SHnC",
-	"ws6eTlJWPBL2kc7iyLz1bLxDt4M+68Jiu4OdjteZ0Y9vmZjoaWdvt2/Ox6zbTPn//Ua7/xp2/7fffdH9",
-	"8Gnb2+3f/kcnO1SlEy4mHXOk73kcq+7FQmk2657A+qrHaL4lcpwdork8BS94sHG7ROLPpQzkbMaSgPk9",
-	"MtRkJpUmz/okmNKEBuZIW8+kvo7mUyjMUd7/s/7K7Z1F6YSLNXYZw4NkRq/NXt2+PcLHhIrFZ22tuIbm",
-	"Hd7A419gn+9ZomBv1a3aHx5vt24lzRve7u30tu+8yXV3V4bYz9rN8m3s9ga9/jrb4GF90ZdTRmQyoYIr",
-	"ar76QREeMqH5mAOdInpKNYFpWRnrKDmRyZxNOBWlEYhIDZ3qkSGJpLxOY3MgVBSHFbL8RkAFmdIbRjaE",
-	"1GRgiWGVBnqEknkixYQEUxZc4+9mif4oVVwwpfZOTvdOz1/7XuGrl2/2Dt6f+2aY/MtXR3v/09WpEKny",
-	"PfMTtVskZgHbfbOC0j2RSIrJJuGKUDLo90mcyFHEZkTQmbljn4c+2TBT4DD+pgcjmYcH2R3HVE/zG+bh",
-	"mvT3xU8/Pt8dPNvZbaSjMyWab1XRiCnDdPQPihxfnLQsw7y/bB3/kbBxZ6/z/2zlrHgLf1VbxxcnHcse",
-	"tWDJUQt82Z8BtFpWkY9w37WcZSPAihIZpoE+NRyrdVn4DPJgWBzZMIjrxwkb8yhioX3dBwgm9uvNti2U",
-	"p1zvbvvbL/qj7fGg+5w+Y90fg+2w+yLYod3dcJv9NP6RPh8NnnW8zlgmM6o7e500BbCpg8EfDVIIVazL",
-	"hWJCcc1vGFGMJsHUYAwPFaEiNODLchr0R8qSRb6hP8oiUk5dtvuN5AVBv76Ony3WFSmAxTaVBlNCVR2D",
-	"95GEykgKRWZ0QUZm+UKThM4NvsaGPwndZSKQIWuDKrui9a6isoSGU741A6lYCsVADvyZhufsj5Qpbf4K",
-	"pBHq4CON44gHQNu2LKX42z8V8ow1oRnfwknroJvgtGSUMHqt7FkJbYjVnoFUJ66aoxrJcEHGnEWhIV8z",
-	"rhQXE49MKb6HFNVsFSitZAoo14xqAypaESvbeW4ySpI0yiSWUM4oF2TDUHCtY0Xenb/1AFl4YDA/uKaT",
-	"khDHkk2guObvf1ycnsCiaGQgnIU9cnjDkgXh4oZGPMyXnbBYJpqFBnilYIQKNTeCs88+6oS+ZJrySPlk",
-	"KqNQwQNM6GQBkjKOseFfs4UPs8IXHvFvaJQy/MrsSBHuDnQTkMMPYVgfscS+mihN9DRhrNe59ToHUowj",
-	"Hny1+w/s/IrMuZ7iGadJYhBFaaqZl2EYJREfs2ARRIwozWJ41lE+82yq8sunUSTnsMGXbEzTSLvlPOI2",
-	"h2JBpJ6yxPFaWM8rmYx4GDLx2Cdu9S0jAKR6auhYQA08jlINWJLIiAGhMueXKkb0lCsiY5bAomDxJ1K/",
-	"kqkIH3PtL92dso9c6Qzz7HbcghVjhGskunouCU1QEtIyCgk1zLm0AYO3SzZhFr9vZCfF9N/fXb7q/vTo",
-	"W+kREGzHYx5wGmXEkYQsiGgC2MwVsZMh8vjLt+B7RElDIrhCTgSC8Zwu4GTO6CKSNLyU8i1NJuyr8QND",
-	"67kikVmEOR4q4IwUS25YQmgQsFgrWPEFfHWYJDJ5zNXitISZefGSkMqaVU+YYAkPLO+nBovMXuRkwsKc",
-	"wLm9cmAGPhdKU2EUf7OrSymPqVhYtqwec2fnVDMS8RnXKI+0G6uaJrBPbxUfhUneCUNwZML/xR6VcBw7",
-	"QcHxYlD9YiNFES2vmbB6E3w2FM9eERVIta/ZgihmdA+VjrKBzddwUe+ESmPk6ccs5PQSZK2vizVIPoQG",
-	"ibRKDQx8OSGXwq0OwzBhCj6KNIroyIiRKF/GiaH8mqOcGHC9KMuapyqSdY29OkpF/vQ6gUyNWHMgwwYx",
-	"++jilDzbfv6c0Cie0u4OsU8TIyEbgMynPzktT75Tn7to0Rt2//fDp50mO57XiYzM3GCB1QljmsCv+4TN",
-	"Yr0g8ylDakTx4EAEFVLA4rhmM1U+pJeJFMJo14fpmM04VWRiUKxqf2ywdWRf0CShC/N3LJV2x1bSvir2",
-	"n53V13BbVCd+swfwwetormFQBxbZi3L0TxZos4phOONiGMeJvKGRWUoZTmYsCaZU6CV2wrFleu5RPFSu",
-	"c9kNmCNZML1PQhTewA6uSxYBEGl7dTvujItMyWs4VWtrWMck0LL3VMuYR1KfyYgHi/oRhCzgeEu1yc1P",
-	"zvDGRDozh0/hLFHDg4k+NKx6iXViOAJ8d6caw6qMtsJADbFv9poAHyc8Z9RSpNoDKh3NuG78KY1DIzwO",
-	"4ddMtzffdTUHhbX2yg1n84axKsCYnVFxjg9r3saRiFO97EpoFJ2OO3u/LYeA1/JlikJv5/ZDE9lFodgo",
-	"mzCylcUio4ZSw/cQVuH0el/u4tdbfMGK1Lh2OySZT6ViziJkdxAm/MZQO5oDVQmMgD/KVBvtOAM0sHDO",
-	"UT+oglRFvrD3bKVVfNjfJzRS0gpG5kWYFxQ7o1cn1ywk/m/48Ae/hvJNtDMH3C904RmxwpHrFy5jBoTe",
-	"XriD9S89vZkG9fiIi+tGsLM32mvHrFZsOohkcF1HHyHn62O5HI8V0/W7/0XOyZhafcfMA4qokRkNDCWM",
-	"RsQM6aGm/1qSMHV6Z5HvP3v247Q/66vOKqZmFp2tZvmOh+GNEb/raz78SAMdLcAaI8fEp/igj7aVhCmm",
-	"AR7Lx0XbhhuSWFo7ZmF/uQXxRX+GRn6zSb++705Jptn4rd998eFvG1dXPfy0+f9uCPVnqv78P/+/+nOm",
-	"/lR/zv6cbm7+7T+aaX/jLflGXvBJnGpVuKkRDa4NB85uqbS2kogxkjJiVCxhoK8MQz8cj1nQMP+vRiOl",
-	"ZAxUAox0RiroER/tO761mqmiLkUjMjw7+kGhRmaNhTIxIsXGoL8NACXKgn9RE7hmC6O3aY8Mdl6QcSJn",
-	"MK4R1OZ0YUlVQafxPWKIDtnt75h/npl/Bpv7xA9ZRBc+uOuVNbNt0EgK5pWVPjhZgQptaFaXqpRGMEIi",
-	"Y9+cuWKZRVSwAKAko7zCnkEd8GABX4jqDMOQhVnUwdSZKz1CMx8gKuFmzQWunt2/ATGdLODIbDBDE0PI",
-	"jhUdFOYKNqzQR7Y3UT/b7T+zVB8jHJ4976Og1xrw4HUQXgr8dtDf9gY7Lzxzd+bqzM3t9gcfGqIllkLu",
-	"MdXBtAlweTB1d6wyiywBHczcptwzV+dn5jTrkzEPHlNBJ2xmOO7w7KiokzIRxpILTTb8//IxUiKK7Guz",
-	"Tau++jOmpzK0VCmmeuoTzWZxZFSNDSEJ/r5nWXm2gsyHTfV0c59I2AqNgN5FC6JBPpBjoH5ooaqDXBBx",
-	"JjSKJ8tg7cA9Z0RwWE5RFHp9eNnxOmenF/C/d/Dv8PLgl47XeXn49vDysFE2KhxlWScC0eEMfVmdVULV",
-	"mqKUh36Z0jxbs+zitm62t0A36RrdRG19milx28ijloDWeRqxOvelgeEYdYh7RSNzPyJgllSkAi17sQEk",
-	"qw4YYm2+lDclHaCApfBeAYELOBQk7K4yPsvo+rJzrfGBW68zRsbdJDbMqFg0oRZQJLRUZavjQj8fdJoo",
-	"AoYO1BVCh8/rLRjRH92zIzrikTWM5McjU6N4ZyvAUAKkhzPKjZDYwvaMKMfGGiQNuBW/17iRVGgerXsl",
-	"FakIXK+45eyy3Nl7DtSKN/9hJcRmOldV2EEibq5qP+MahpaM0nDCitv0iF84TUvHYJe+oV/CyL9UKEu/",
-	"YPVG1HYMFZ4kIYuYZuFmA41yEF7BH54Y9AF4EuyjdqupTaA8wlAQ9AgNEqncSqxJOk5kwJQqsajtPvxX",
-	"4FLbTVd5f3RpCoQZgk0kMwXgyYNFGvw8YGdBza7XaQl4+5B/7P3e/fCp7z1/1mw1+0J403wnjAbT+kVb",
-	"mY8rUhikhP0Z8uUX0Sgo5EiZIVPLQpaBHCwFKKzlpAgQPyiyoagIR/LjJgrQ5TWujawVPG1FxcYAzqEz",
-	"X2eSoxFLFQsSptWXYeT34A/XXKyc4g1bvDGP3cFat9RC9kommf3CkJaca4Ps32Iau5HXLGwSbCuXlB2c",
-	"3Vz+7lpk9A1bHOBTjfjM5qVrLN6hR9RUzoX10oqAfaFLhc8XMEcjw/yrXGHRZ9OMIbmRqzKeR+YgzqeK",
-	"ESEbvD+rMLcAFKXztKfXCg3H1s7TYsd08T0Ft81y6ouP3XrZm0dZ/NKqlxveKIxzJpW++yoqzp91HTTC",
-	"OhPuZumvaYCd4cHl0ftDUCrg4/Dy8GWDZlG5y4aDsEtaeY1vWJtF+u6Y2ao6nEizKnTzNYCMDBeNaHwP",
-	"4o0yxxqidkSVztzyK12C9UDHFbGC5n4CHnPrZHXXawmE4f72/BvVxuxd56OqQw4Tesm5rNyQSvGGVvo6",
-	"YHMNQZduc9XF5kN7eLFrsRirxTYA4d1BQLSd2X106sppFANoBW53/d214FkD6djur6YdD7GbVTv4ksQi",
-	"59INyJHxutW0bzm3Okt4wM4wPrJt6XIG4ZpImlZiTolBl27teaMKklyzEgl4+abjYWjAq6NG5G+Ah2dr",
-	"gENxo+tRKIvVLiZkRYhH9ii4jhQfGbX6gk9EGr+SyWwNMdQiTPEAl9xbTnEavRTFqHKUO0EP0qADOd+n",
-	"EUQbZM4vJWncgzihM9a+UjWw2MANuyeqiPW/QlQQOhcrpqQ70XwMAVspDMGZ21hfMACAE0K1LpkKkgr0",
-	"ORoV3vr2rO9C7ROzLnSXQsQSOk3vv4v1siAKBwlxxVm601pT3J3bF1+5A0Llz1fGeJeUzWdpwu+w8nug",
-	"NIIXlyJ3jK8WImjE1DvB9V12e5G9VBKA134d38gc6Mvxb+UW7hkj8jmTVplwFRIaxK3itWaH5jWL/UWm",
-	"7jC+SKrWilk5d9BQZ5dJBh/VEIelHKqyazvKkgXEMtHNKA5SvPUPYcZClvlgo/LnXIRy3mBsABeRakri",
-	"gR8MuxCYjsfsIB6Zy0RpdJaWQuhWGhVxDzh0U7QcTnChabKMG+BTRJnHWLhHqC7kSIC2ykJn9ENvGz5g",
-	"FBwCLnQMAH4n+EfCYhlMyXzKI4g8B2ZpGI0bZ8H0PQ2Bxc142UGvuF97NrXNn2buPLJhbUuYLIJuaxFy",
-	"MVlhIKyhrXut4ajzCyYbyogRXC889IDDwWze595f4XxNFw9TXTBMr7ibUbK8covrXtE4JJMsFKcWEurs",
-	"dEJCRA5LMI6x2ThlAOhui1yTNcu5cJnIdkFuoWPMES2mVMq5WGYCzQPQ62FcmSsuy10IWRm513LLtdvN",
-	"iqQ2M6zaFRVvuXCWBThcgRsOfhqRY0RDMqUjrl3Wb04Sm5xLNiLXaiDgt+8KqbsJSxVYgYXsYgJ118XT",
-	"l42T3Wu26ErRnXE6M4IIL5Q4MD9lA9V+oCKUsy7EWXRsvEVXS9kdU6WBQ8UJgxyfrgskKBhHzBDKzGtP",
-	"upv5080mJWR+Z/bLLsTWqEadKvOvrWEZss5zC0FtwBxRzZQmMkCeE7AfFPnvrn2pexRCkFgxpiaSE7CG",
-	"K4i/a/JLf4wjKjIbWYP3dUrjmAkWemQ+XRAO6YOQNm1IY+Zz5oYtzJiCOKHGme5Bf+5ODBKZataSCZ+F",
-	"dyAnA0CHWLuRTDXmvzs0we8wvC1P82oSRi3hLkI6F2PZ8TpzmgiEFACR1TYFwJjCkA6AWpG6BjPl61yB",
-	"6r8CMWpSc6140ybPVCSIz2TbS1aZpd/WSZGNERueHTlQb5O7moEBkZfwEFO9gEjnRSpkUuRhqSilBTYD",
-	"dzFMpUF4DJ2wmPv+ceZirEbdrixQ+24eFF8lAbi2EzkjtDA61igwMw7PjpoDXAwxEcHiWK0ZppGHJ9V5",
-	"MJTkaLUb48+F4hptPLVFilqC1eAKNrKoeSTPZ85CR18fXpJV4Uh+M2pnWmJDEB2wrXY7Ofy8bL+AJvdD",
-	"HvuQhe7sWtwpFTS1/IKLB9yKcBdFxbpKEwr5JV/L7iXFmE9cYOaKIbK9HJTeup/5bH1P7XpegAZyhOGs",
-	"LHTiqjVgAf1xaVRr2GFWWWNXG1eY1hFgys9UXA+DTIRZtvnio2ubV7Ibym0rdzaLVMNCoNyJNfg2minK",
-	"MFRAlaJQfUerRbaRFb7pbwT+7w7Md/Mu3y+G9CvC3R2BaDUcvAOYaQ+r4CwKFaThQ1QjRMI36U9f5Lq/",
-	"wCXWvCDO2C0d3SJagtAENEtLEnJlf+kRu+uI0Zt67H6292UpqneNwfM6H7sT2bVf/lNJ0Tun82OmFJ2w",
-	"4q9ddc3jrgvv7oIeaLDTLOGz4KkOIHHcHLvjWyPrO8UOqGI+GcZx43mUI5/juDmPFMTCOP5BYcAjF2Y8",
-	"cqFlAhVgXks5iRg5i+iinEQzPDg+JK+4FqXk1hYy62ZvwoQK9lZBJzQqouYB2fj55+HJJqH46D45+nl4",
-	"4tK0sZIBC3vkJRVcTd1TiDMJm3Clk2I5MtBE7UPuKxBShCQqpgGWQVp+pG3108rD5sUbRVQ5wp+e97e3",
-	"t7d/fDH4sRxDenUVfnrhPRs0h/C0FVbyzQHt+WQso0jOWZgVnGxN/IYXatnfZVzfXXW3WVUlHhbzni8y",
-	"8kxGVFy7U2nKgz4omEPzxT0fbY93xzusuzPuB90B3f2x+yLY3e1uh9vj/ugn+oL1t9cPvX3xovkwDwsF",
-	"g+qM+Lop1u2dSiGzIyseBJ+wwpCzDZTPOfM/2ciTuquGRilrD2XHokw2aLE89CxVmoxYFhQ+KJapW4mX",
-	"11D1E2dvws3XTLv4q3Nb6mr9nCj35oo8TJulODKYijP3Os1Lsey/GCqhistaVmquVIBKrW0nL87VZCEv",
-	"5H010K7GzMSd3f5M+R7xd+Df3SxP8Xk1T3F3VslS7P+5dqLiZiO0u1jSVcEsK8K+jLRX2+5xltbLEk6j",
-	"jPxpMGZkpd4gNS1XDXtkGM3pwkAAjm8egJKP267kY/lQtneeDXafl0nWdplkDWrEdOBt95vxPwPS+vVV",
-	"6liC7UXOhSqsXrXrrt9JXGmlSsi6YaYllTkfY6e/M+j2n3X725f9F3vP+nv9fg+zO/53TW9eLp42iyJk",
-	"eHHnOhb3jm6t6J9l+HlLlTa0WEzYPmF/pBTkXD87GT9zdyUMap+MWEFz/5JntnYQbkG7bdZoy+DRxDGO",
-	"lTgSY9lAHi5OshqTNSJQw6K7q5xrCdzAf5eob007KoUZNXIZq54Vq4ISmtcZCKggCbvhbA4HEMgkATUH",
-	"q7LOXLlBqqCAVTGGxNqzfch8XTRkxwuR0ugyTYS8QWpRcxtlyTsv3H/lJJ4W807BcFme5AwrbVIsarZE",
-	"B9vY7v/523b3xYfNfiOFoKjfLKVKcWyenFJ1zoI0SayXsWXJBTO1q6d+liaxVGytGCF3XQdUs4nMCeAy",
-	"NdNw4E8tUnrdslZ1/NKwC8nBkHaaFZndt6koSpatpK4ehWKRM/vB2L2GerDrhl9ZFXLNsCb3dDGg6q2c",
-	"yLWxDx4uvn1StzQMauR62QVcXcWf3t6af49vr67Cq6urq42rq83u71dXf7u6UldXPf9Dc82GL2E9mrOR",
-	"4nrl8f1qH2tU88+KZpOc6NNgxrqxVJ+fW1iSYFfEFBdKZPTJf64XqlkKMq5HvxqpW6WzGU0WBrATTZiQ",
-	"6WSaZVYa2C04X3Z6L178Z0UOhu/KXP0LhzDnc52dXhClqQhpEq5RWKyO5V+6mPMDhD/XArgg3tURQIXh",
-	"qCCKg3jCIRIG2FjMA1sop0B9VkRTV47IWze8ulBktkI5Xx2QF4PdH7Oq6zZ6sFD01tb3/EFZBR0LW+eV",
-	"T7BuCPnl8vLMVbvFyiaW7+0XCkmah/00EXvmfhrMK3kBSpfqViixGckJVmQKaJJwppoKjZjFt+j+cwgS",
-	"xJLMLkHWM2LCXCah0ZlCdsMiiR1ABKGBJtUiPyViu+eUrFAyJX5wdZ1xG5M0olDKxagC6OxoiP0om0vq",
-	"bva80nKpavPaGnfJIHPbSoIyDdzdU0MFRCff2gpTeQhM+YSyu93eecYGu89/7LKfXoy62zvhsy4d7D7v",
-	"DnaeP9/dHQyMzL3c7VuXDYsgVjPADfqN9VasCa1WRBHIpyOmNjjgmgsIFLC4sG8r+9nUdVulpGXjR/aC",
-	"LAR3WgsnLj3Z2hrKk0AZ8L2tLWgnMpvMdC9kN66Ap9qyQNLN11AJJV/h2cZIYzyxgvpisaoAHgXTpKMs",
-	"zUQnk74tEDoL0/ud1hJLWcBgTkWhAPG1kHMbF0TLmSAP5/Ou5wQ8GEf60kkETT0ZUJuKuLjex1I6Bqwz",
-	"YbmQpFGGuL2trUgGNJpKpfd+6v/U30InAEu2spe37nwcD53b8DXzFKpW/SWx+2VUyoF6FUIVwrNW6bHV",
-	"2nEx6jwLRpNoQbR9EjjhVEYMjXGOJsLN2xj7oOxz2dm1tUQeWVGuUnIwduNqs80wt0s9TUBEhqY/5FiO",
-	"eMTO6AIYv9Isxo0yQTauOtv9qw7RkphP/avOZhkVBv3ljtIvp6R/KfJVVfZt/bLO3phGinktsmupBq5i",
-	"UVQuM632iS3GR9W1AhKSTQIBgTRwVWeys7Pz3cvY0CTJGTI2YkRBCX0RkqmcI7OeyQQk1iBh2pa3G1Pl",
-	"KlCi4ah8q8dS6Gm0IJPFjGAXODXlscKxbbCq1U3XCgJqM300WLpkmnSx0VLBvIVvgXhDNo4PDjb3S4YK",
-	"G8luMC6rT8yxLUf2vRyPa3R89wXUdn4oA8ypqDQiqXmJyEZTLKBl9moLHu66h/3NfSitxMVknGIeoX82",
-	"/J/jw5PL349OLg9fnw8vj05PfI/4B8OLX44Oz21xpoNfDg/enL679HsEcmkm/IYJrwzSARVCOmsywTZX",
-	"7uzKh3ZPFv+ATO0bszU1VNG2tV8kSRVLlDtbGsdwQRahIorR3zGdsH3QtkbMXkgIQfZJe3wEOab/lInS",
-	"KcRg//tYu1Z6HYpQVZIqUOyrKSZtckXuAy4LFlbWa5UvHYL9oGwNYFks+8tCQLB9lyJMtgckBF8lFNkE",
-	"F0mtqO4DS58NiFnuTta8UcHmhcZmHjZosAYMZz4xwI6V3/IMBvVFqMuqxNLKDrzivTWChTIiwQqoKMUm",
-	"L4/kubu3aR08XzvytLDFcqe+QnI47hm4qQ30dXXT3BNckYPT47O3h5eHL3srD6fFZPEreCOLg/aIf3x4",
-	"fvDL8OTy9/dHh78evjQs7PT85eH57xfvfj4+urw8fGlZ2eF/nx2dm7/QrxEEadKor6HgA2n2GKEVyNlM",
-	"AgmmUQQgZy2454cHh0fvD192vE5lFR2vU1lEx+vYBXS8TnYUHa9zfviPwwPrwc0vrvhEg9W8ruHWi2mW",
-	"iyDMqDXv2LWfnR++Onr7tuN1Lg+Pz94OLw/NLoYn74ZvG43RZ2UW296hcMTAOGsmxiyQbMa6vGGOAsUN",
-	"88mKGh2v8/b09ZH58eXpCTx3UT6c5pHallzg7W3gVJbO96AB2U0mpkIvT/xIlOYA3eZYAymUTlKM/Nww",
-	"khGqTExpAg9zQXz7or9pRhEUaoIb5o3P+zSOfSzvq+SMYf4BixQr9ELDusByDKhHNvx34lrIufA3i4fr",
-	"GJvnPv3K9fQS2ZNRgryOfa18kvlrK2WsNbMpeuSEzUlOwcDUROOY0WTfZikpI9OkUUj4RBj1IsWVGZlb",
-	"ffPpFl+ZGq+VB9DksGjZUV3xsNHDZEwD7fIG51ObDl+g/uZeQ9kjQ9emkYwjOrEFXO2VYtKWD9qq35TQ",
-	"Fus0YTlNsdp055yBh+IAfy9S3OoPL3nCAp3/fSL1EJshGVj+0Bz8E3J9QJPwjC6M0DlEj0lzaXMrWJ/R",
-	"CTubSsFOIG7srQyu29/Qbn3LR5Zi8pbfwOCr12H0Ok6jdQaOa8NVqjREjCYoPRL7rNp3lwTfFkLIbGCZ",
-	"4ZipYuStnHDRnH2XOJvF0sWpax6/zc90ybO3y4DYaVsrOglHciJdAKdizweuBSs5O3ndIxd/pDRhXt6T",
-	"frvf/7jd72P4tQ1Z3e73+yTmH1mkMmVLignS+JBhv09oQi5CFu7b8jyK/4uh8HDNYg2NF7FnT6JplLf/",
-	"myKbrmjJ/P3Pp+fz/pvXE/n3orw6WtyRUrfH1JdOyfVXuqN6uNtfNvdFe9ja0Yn92ISev+aK3FKNyDFk",
-	"c1e4G82SmeqRd+dvMwYzYtjodXW4PLxsNbG6e4gGM9azX2/Bo8V7eXf+ttE7xZS2uzmjSs1lUnF4qGe2",
-	"VOjKGy0M1agtQuZFhfH7zZ4uM1SvuJ/6Tu60HMWSOqNDuyCG7q2sHbTOoa887grHNIN6+aU2McRmuaLV",
-	"lVhpHL+Xd2F3idAymRV6Q1+l/f6zwAYkwh/Mfue0bfzSJxutjaUbWsN7LY3hN7PqBeWO+E3hi22pIfmb",
-	"hVa8lThjmZD3w8usbf5RQ0N7svHCxkZvNvW23/jJ/orCAVTk4S6BoG+7GTfukWz8mL1Koc++B3Za+G4z",
-	"L9dje+0bsl9svg/lhG1CQsIn00quQrFzfdmuFXY/fBp4u/27JbyUT9QCS3nKehfvJdUK+3dNdakC/ITp",
-	"YyXaUxKqMbBQmr2i7hf619rc6LXCJlzcbS1HAax/QZpwvbiA5dtmlTMuLuU1E8sqX8jE9k5xwi/LzKEY",
-	"39Lr5LfTGRmhp+AENFQG03uoUjzoDm3j0kwsxhdeOarzj18vO7XWOXYBUKzAPzu9uCRb6KyB77cmTPtk",
-	"I2/plZe2vmYLtZllF2CLXjlBd1EWKOSfBnF3GPNZ96JYROYNW2QNZVwpIpTSRppywUKL9Cu3nnej+WK7",
-	"h8o2WzfbW/CT2Xy53vamR2zYjUzI9i6ZcZFqpnrkpLn49so9tB5Ri9xTmaNyjvtEMBYCHEWuIVQjgPhZ",
-	"E3+s9JO38W9fUA77MTd/Q6NXbsPRAyk0xUrCdqAsJKVTbzdOFIvG3alU4JCd86zDT8UpW204tJH1lr7B",
-	"Wg5kp9fvvUCia4cYAgATQD94SWOel0ptQA1eBV4+9KG3nZo9EkcpcgyHn9nrcWTgXNukJzNVdaVcmz3t",
-	"wXhYr1Pl9TpVOT5FeWjeZiqPC/SKWovnEA3txvZ2Ve9KXInLch8m83tpy7l1mVwz13ve9eaOqZ4qr1B6",
-	"h4c4GZ2xrIaQpXrQg7tcVYrME641E4ROKBdK533NDMXiAUPAQ8eNgjptRnExMi3435z10y0nlEEK+huo",
-	"GnQ24pNUpq7Fo/0R9JMktLnKU2mmgfowZq3z6QJOZVjYeNaK8WNeMUpEiz2CXmqurOqYk7KmUv17TTXI",
-	"MlroerGRQf8ZZpnYlAOMTEwYtQs2a3G92gqbMvgX8YBZTmZxZhjTYMq6O71+IVKtgEle58bVMOkA5Nvu",
-	"UoLGvLPXedbr954h+58CI9rqzVkUdcGWsfXP+bXq2Z7Ot16nSundt4Z3GQpIXcNS27CNoVJT6mWFnO4l",
-	"/Jg1OMXqDRagII9xZWtP7NA5kYWOngmbSZegbn+vNfnMiNgfKYPCYvYYi8Uj1mxeXaiO/QF6DoKQAYe4",
-	"0x80JRiY5YXQWG7Q77eNnw209TMNXYQOvLK9+pVSN3J4abD6pROpX8kUO1pkBqlVL73EB/MW3rlYAxdY",
-	"FGh++2BOyAZKZicB3f4cBNgLMxyDThTozmaAzgeU4lrs7+YdDHoE28UNq3k2rE9tplh0wxR68Y0AXe/+",
-	"inU6yaA/yMseWtR0Se3Edr4xQNQA1G+50kWQroBEf0n/9Hrf9PWrRlabNtclzsbu6u7wet8ZcJlbqMKV",
-	"0QKbIKu5uRc4k/PMMb2kR61vlH4fww28rH+ujx/8rHEt1V6mrNbaK/v4wa91V96HHFwW285pad5FTUuz",
-	"PpYoKXrkEJQW85yNoodoY51QobjZkme5ISifWTcNWA/rziiPsrF+UGRujUi4Xtc1WTjXtEUA7Py0Z1DO",
-	"FeTEZqoxtRwe2nWqvEPklM08VK+odk2VsdsqgbzeMKPsfilCxIfcASM5FNokowUS66qRDYwJYVZ2/c2K",
-	"Uh/8rAj6JhjzDbbjWRtu6BNFFwpM+Xmrdmm3j8ePgkl+KbhI11lVwHjYwPWcxRENWC7t2RR35EEbNrGm",
-	"mewArfEz9uNjxQLDzzY/ixidpRVaBIzkZ9sxZW0ydFfqgwWUbsuKui3G8ln08O5ksJnsKS3N9eHdfNu8",
-	"eLD9bPULZ3QRSRpeSvmWJlgTYbC9u87qVBrHMtEsPGYhpy467FFo9AXTa3L/knwZuBberRIBNKwrIEuq",
-	"GIrugLYLJMJ8xpSms1j1yCmgeEbW7FtT8J/M5A0dRZay7YOLem71Ea4MGg76gxbke800tht/aKDHWVpA",
-	"3bbn+95kRxqW+xEG9qQb2Ltsqj3qf7pybcyvOntX0H38qnPrExqGGHzQ0Md8A27+n6nSOY/bHnRDuijk",
-	"RIyZga1NF7VmAcfMB+XUrywltC3IuW7oPU5em5lZuTc7hFjMZY8cIuvAnpzO8hdSTUFlxkQ4TLvjwoA1",
-	"tKYGDms3bMhfrAwPRl6cISDID2GaNQ2d0wUo8/AYlg9WVdaNMoJrWg5Z04UOzqifA/8PP4uT2Q72OUI9",
-	"ECcrtcv/GhxsNTIXpBGj7Xzr7OtbZ0PH0sYvlcRawy/m1MjLMqlj6CoeBatRS5mUne0HVaj1qzwio5C5",
-	"dgIeSrNTOSdyrJltGgutjHsEslUgWrSpVW+VLHy2SvsKd/Ro+mzeLnxNTRbO77tUYwvwcQcGd0yvIQjN",
-	"9vWtGMRBBAKzb9Z1fGyUQClIjBkze1lFa4RC6vJlbSA+4MLw7OgHRaAsOhnJEE1tXHuo+THEnjCRcWyH",
-	"gaRLYYc2ipfL06ZYSnsMEd1SWM0qMRBvVSoDyj1yDlVZ8FeovwLle3LM+y/fI/7WlNFIT/+FNby2EkbD",
-	"xb98NLRio4683zGU2K5gHaigtok3RXbKXYVv9VmohJ1wAbgfkotVWpevxce2H2gJbQgr2BxO/xvnX/0X",
-	"q184kGIccfQ2f7/62jAMS5Xp12OCW5/g/0fh7Zr+gBw5VtnS8flwv5kDWiHX0AjoD6FrIvGTDR5PcNWt",
-	"1vwyHLsH6WnuOrGX3KnSmaIj5bNq5tx+KAHXNVuorU+um87tFrYkx1lW+JCsVxSURts8InMIlTdVaNbT",
-	"vqs1mxt/aGPUl2U2nEVBuBAH4MvgCBRGEBRezrwVoREwN3RTm28NnBvIJ3OZXHMxaeFD53Bc6J1/WH0m",
-	"8/g3iGzYRt7t9PszUpjtEer2t4peZi79gt7QIo0fZ4/WcLNpP/kjW390GvyUDyDE52Vm1xPfM4EsO4VH",
-	"Jc+PJ83LhChGk2Ca7/QuZitXK8kuWIH4i2HF/j7xC4Ugy88US05bCd5F4TVH67UKr9nNPqD86ub4KuJr",
-	"Drrtgqu7u0eWIe4si37rMiWCVKEu5yoiWfReLjewyFSP5Ecix8S5+6ynE/ChFCdVCKYSbM6K/TpbCPBJ",
-	"aRmPZhUpTrsuZS2dWO8vQCFLDmp7ZavAwl3natZ55p58tEuzM65zX8MoyiDzr3BVcX6Y7RyslZOcZUXO",
-	"H4yRuPisr2YGyS6/nZdkQWlPrOSLsJK8dv5aJGPrUxZ3cQtqZStXuWBBwmzMKVogsUYJBLU2lJ9YToHe",
-	"mKkejQiBGrZmTFgWu5LFD3+X0WENG13H+LFCwcpjSNtVfhfp42M4cKqsA8pWuHX5BZHE2uRghq6F8O8T",
-	"P488ro4Us4DTyNxCPsyU3jCsZG8jjg00Y+B2NTsA89Yx9gm0BYi1wqNfqhxUYfthyfobtvh6lP0NW+Ce",
-	"w2XE3UKW5/rEKHvu6rsze/9l+ENmWIN24Z/DLcq1xtaQPYs9ch6F9i/vlLOK/lfb83znXKC83UfiBb86",
-	"ryjxy7Xx/KJ7MebBtSKUYEN08u7d0cvldLh47w9JiItL/hqkuAzgS4Ts4t0+0d6vJpsXr+GOFBgz4bqY",
-	"0rEOsc2LRalVuUUQAmqTRZzAg6bWtlyhrBTvunDaVNx32TIEnXFXYf5eeUs1B9rjWTwKm12X67gEx7IB",
-	"7rt0AZRzOu8G91ufyqXEb5cjwmtWwoMH9/aVb37JTT853zGIuVKBvtaTvZR3xIRmhqt+AcmkXI++4lxf",
-	"AXJbNqemwdt+12nbpKIDOYsjpm3oF6xjL8t9rhTk2shc5lCklxxfnEDcmQbW/1GTccIg8WbTKw2RHSuG",
-	"hPGxLYEspCZYmG1hFDfb5bg2rXWqufqdLpXH6NN/pMwljTcZs9tCnPFUa/j6UDk7MB2NDJo+eFRzoRx+",
-	"S0bOivKaTyLbY0d7ITQWbgPa5KEgB3aM7MY+k4NtYRbfA1ITDDahSgqD31CZzIieeSc3l5ZZqLOFuIo1",
-	"USvBs7ntF+JCXXniXEZrDLgxe3ws3MbZwEn4FVIY1hYCismumsVPOP7IOI5gkqP45yIypsw+ICIfQ2kH",
-	"Wk3whyCYavHjHnmFHUBduIsMFyTBJF0s7DmnKh8JGl5XaIBtCgo1UewotpIhpAi3oPoFnMIjoHqpB+pj",
-	"cPEnxP7OQ7wRdAs836YRFXBixKY0Gn8upbjhbP6AdOJXV7fXomsoWZYShdL+DVdc75NUMdcXBN9nIVEB",
-	"EzThsk1Of8/Z/NtUqr9vtHsklhjIJMRaMrWaHywsNqKA4h+rECFhBgTLqQ+1GqYTppVNYoAYTXTKappo",
-	"w+wEm5M5F6GcEyHnXqF8xIqcvzZJVDF9jst6aMjFaX6FxS+zzuP2vvGIpwtzIfY+8FrtutevVwR0CbI4",
-	"s+ZGxSppQKYy0HMZdllytUugw6rLrroy1WSaGkjhwtmSIFcdF4qhBNiKNIo8kjCdcJaPNaLBtRyPPbuv",
-	"o5DNYqmZCBbdNww7hppXFh7p9XqbXjYSS8iGdaRuemQuDU3F71GbGnOoda1cRaUDA9eGuHIRoFJpQRrA",
-	"HMSvIJFKrZnNCmUepglTU2lEPJowJ6CdHw5fHh9i4ZosYxbWYpS6j3FExbIAndcF3FjtMQDjfPU4INXe",
-	"1fbPUkzAOAVVAtks1gsScQwwbbLnF/JOcmQrlEjd7tc6FH1pY/+aqN2e2mF+/f7s90cFbE0cnKxgAJjY",
-	"szRWOaLQPGNZeUZDCNxYZS+JjS2ZTyWWN3SF1Vv8YuduQY/mDirc7FqZ3HaBf4UA2IQFziqU5Oe6FCDA",
-	"btaFcp2tMIElPnILm5cXrwLTG2ZiS/yrIJznLsuWy8/ssPfKHGr2Vxa7JlhjOaai/RVdl6W+rXdKXCoc",
-	"w3efulTY6x2Sl4qdDLAiOftouCBZmtW0NM4lv64HtKZmk3y9YMOV/hMjvBWaET1ZUr9SgMv6XpECH9j6",
-	"NFNitSe/DOzfiLvuyZHvHPlLr/6u3HamBNq3DHtpKE+KxY7HaOFWmi6s+XphdKFeoZbkHvQl9EnIVZsn",
-	"G5LLDfe2L2HJUWjDnL3i/Fw0S/ohXCjNaJsV/F0cPjp9xjm/is/rLg7u3EqHBc+fKnh9JvHFBsyfRXyz",
-	"zJ97ommrwPMgaRYuRfmh8ywK82Syz1NixZPsszyHu5JhsRIrbbUu20ig3Nc9S83e+oS1CW63PvFS1GO9",
-	"dbhn9WAvq3gAJSrDMGFKMUXkuNreqUeGGVsDbFSs2GPDVkBz7fKkYIQGUB20QNVLqq9R2QsHghhuq2YW",
-	"J94nVCwK3U+xoCwW3TS6ERMBczFpCbthNGINDPc1yyqC/Lz4ubGl952oGvQo6V4slGazLjTTM6r/XV56",
-	"b9tN3PW9syidcHG/Oe27d5jadtlZ40ke3qduyn4wpYli+u/vLl91f1qfDBbuM2tb1WZ++DqFKNZwgL+S",
-	"yYiHIRP3o5M7a9DJSymPqVhkFs1br7O7zhFcgHfhMElk8tlUsqoFZDg/WjRVWCmQwLyID5LBtQjfWubD",
-	"SsvIGq1SDT3N9svZGB7SLA2lECukrVwBMWGYEC0FgxiasQ29zQ4COxw1Uq3cHPlEt74DulXptNdAslb0",
-	"2nuiYl+bitmkyKJPodHWu5x4ZdmyrRmyTf6OcnKYLXnuxLIRm3IbpQs+bY9wEURpiEkShkpN4Z5czyyG",
-	"veJcfzHFJyKNoVkpNPyoJVvmrbYiDr5sQUYQ6qFYhLQPSkfmkYelvI0eOW7q8LWHVDQrNmTEv2pSbQNZ",
-	"tOnt1XThf0di+KhCV9O5rxLAVmRLf7Ok7K9JmZzcYrB+jcTtrNjTB69TbupnzYINpKstzTRkccICMEvY",
-	"GqBlYHiTpRVEIVhHs0gBtV/uXohWv0hOSDYmGFg3TgMtRywhO/2dwaahN2N6I9PEkEL/9eElKS11p7JU",
-	"v0eONBAv5WQ3Vkk1bDq+AkXT00SmkylSQWibKSTRbBZHRr+XRlQUKY3sYJvVKAQbgAONp9SUxsxFVN/s",
-	"wLKwcCnG92BIEwloAtFIlPgv7VFAWyZsLtpCVJtJZjHb9/32v6/oWGnkDTySFVKbbeyAf/jfZ0fnECYP",
-	"Tnwfe1xCE+oxjZT5bCR7aHHKwjb3PfJgdoj9sEo+/AzrYbjMmT6SMmJU3Mupv4y0r1kOI4cSGzjv6Pv7",
-	"nXU9/lnoXossADwdIRgWVIDspjL9ybVrGaah83hOZ8jG+asD8uLHwe5mb2l4xO0TqwFWc9uQat18RWSj",
-	"cMw323D4m0XGUU7RbmMfbYb/Cy0TpjDLpCjEunLN10LOFaEjmepqfH2ea5cwnSbCEEfoMojt/rL9QNv9",
-	"UlKKR+ZZp9xM+U7YDWdzMIVCLotyngjoUWh0+UvXxhALptu60WR7QEJo3lcua3YlrgQSjFFNX7fkw570",
-	"5SK2RMS54jwbscrITCZg1rR74QJ7ckZMVVJzpxSr1y5i1iP+nI0U18wnM6gkjrYG/2z4P8eHJ5e/H51c",
-	"Hr4+H14enZ74e1mAK9eNI0IqNcah4qCY3ihnccShR1JINSWjBZlSEWb9k/1KfKxZyTVTWVStomO2l3PB",
-	"a7bI63nDNzYJCS82z0aw7BAKyXlktNBYGwM+YIthbEycTa+70G5wwULbndhcPg+mmJlYDp614cP7Deui",
-	"JOTjMUsgmtgsDSLRB/0XRkUyT4FDasZmI2gEAhYiZwXfGZCpTBPlFLVyKy7syDiWyURi42cAo8FP+8V2",
-	"kY0dd+Alswzg+VrKTewTYrabhULXjo7dMOFMUjRLpgdyCk0CMPB4D4zwHNRIYZstU2tyBx8BuJbwZcFY",
-	"6MLvbVf2stQBXMQSiidTVcvrFYSxCt2Xd1cWOXvG4palymjpiGmv87gFi4oLXaFblktDUGXzr0NoJ5pY",
-	"CmANtwmL8bfKkW9WxJEGGtJQoRDFQYtQ2OlQ540zLdJp6PPOaBJxyBPAVj5lilfNKDBoZkhN1rBbCkJL",
-	"uFyWdZhIZ4YjmwUZPvwXk33Q3dsCOTEqun+7MwRZ9bgRaKoHbsAmVSwkIzY2bLdG+N29mVvpfbX8xr+e",
-	"QeLMpoFVS7ggOjYUNF9TqFxlk2gsAdSWXYYdXlS75bIuHQmprYBoqMmCabLhlMbzw4PDo/eHL32P+MeH",
-	"5we/DE8uf39/dPjr4UvsteW0ys19DCgrZMqV5UvD0/NJcCUBFURIEkkxAYMvgGqY0LlwZVANq+73yDBL",
-	"x85tKlLohAYaBclBf4DyDDc7t9dHgNxQRfzlemVDxDGe4hpJn+vQcCuR9MiJLODc9+H0+MfF6clfE5t/",
-	"tbDWjin3Ug+fhMJ1q0/dieRthbbswReyz6aKrWFibV2GD8gcp6OIqykLSSiDFNK4cAkjV8cqCrP4Pojx",
-	"sRkyhiEXcjyd0RQoGKoljebRVXZQa+ECa+gjOVFWGNjWEHOfjGf/jtQXgmekqLLLL2aleyLD9yPD60Qb",
-	"vSrGDe05B08tPhKjLu33mcBZCy16VZKe0ZjWEMAkx43xlEiH6aSx891rpodR9BkpkE8u9ad4oO/Eib48",
-	"GLBAYy8K4T9NoT7L0tiaQrPlXHAxKSGtNb2LMZ+kNrd+HNEJILnhCQV4AM0uFZmjoJhVI8JSOrT1XwLl",
-	"cPX9yrs09KYxllqJJ3vuioSXR6Ig324i4lPsYFsEdAEnRwtyfHGyNjXZWRZ9s1RrsGVzgI00BLl4ZCrn",
-	"4BuDFMk5SxjUythbEv3iYTWNLJywGG5Usp/ZABnlYYhMyJzbsFoz0Kl2zhscTKViokfKYizQLaOnZlGD",
-	"G+4F8IhhHI6rE2K+2twvpd7kgTLExmUUR47YWBOZakdF/XIIx9/B8N8jJ8Uy7M79WbO2kZAFEU2gIz/X",
-	"U5ZUh/OJsOHgJbrzX1aFtZV9uCIZEd7Psliz4BOCQebwMEqXEubK3lkdEfQUD/QUD/RQ8UA3XPFRxGpB",
-	"QE+ia2tQTkv/g3s6SHbuZS0sx+tgvqC5bgPzHpEiYBgOwqA6GRZkU2mky7VenIxa96mUZc0eGTYn+q3p",
-	"kyARv2bNLg8oG7euMfCvZQp8Ms19q6a5Jyvcw1rhOJ1xo15rzLmGzGgZM0Fj3lvQWWS/gnBCyJyuZmwf",
-	"RFQpHnSHFsqtCf23D17nNIi7w5jPuheFggQQnbP32wez4rwOXf11yP0GOGuqijgkkQxoRG7MmcwmM23D",
-	"wgx5SpOos9eZah3vbW3BY1Op9N5P/Z/6oFJaeKoOCfBXdFIrslG0HqhNQqvENhdI8jylujCUjVw0hmwc",
-	"X5wsH7Kow9QHdVEBFfXECPT5BjA2Lork3MzPIVZvkjClCtNU0Ko+ExQTpXne+lwoj6g0AEcIet+rmUZu",
-	"aJcWUR+0WnOwR36WegpNRBXhSqWMnF/s7D4n//j1UjV2R0ARURFUCHoEiFLodKLuPOEQEGj+iKDjk5Ik",
-	"kCEjEyYs/yIRozfgM+OKaDox+kph+bC4psX/AoUESDBlwbVCnq34BOxNoBehGYirzD/XI780rWmfsI8g",
-	"x4ao/lWWV1jKqWO5Tcs5tf0lzLGgIdt1oselQIgp6K1AQsixHPGInRmA03Q8BuO2VSGhFqzNZTPKGQut",
-	"R9FNAXSisDCsr3D74fb/BgAA//8=",
+	"SzKnXJMRG8uEEZ0suJgQOqFc9DpeRwVTNqPm9RkXfJbOOnt9r6MXMevsdbjQbMKSzu2t13nP41jNJjPd",
+	"PWEfdfcgTZRsmPZyykgAvxE5JnrKiGAfNYnphOEXXJGIK+2ZhSkmQkIV8fENf5/QkWJCEyng1YgqfLVH",
+	"TmP6R8r2CNdE0BlT+e9cs1k2tHnYI0pWZlaaJlqRhE+mmlBzYGYgdsMEmU95xGAQRWjCCA1DFpZPxp6G",
+	"0gkXk86tOY2YJnTGtL2Io5DNYqmZCBbdN2xRP5WDqVRMkNEC1hXQKGKJR1LB/0gZic1qhGYiZCGRSciS",
+	"PbJtjme3TyKmzSQeCfmEa0VkQkKqpkz1yDmbsdmIJSyEEXBQMpYJoZpEzBzNzoBMZZoosx1u1oHA0/E6",
+	"5gw7e7WFe52E/ZHyhIWdPZ2krHgK7COdxZF569l4h24HfdaFxXYHOx2vM6Mf3zIx0dPO3m7fnI9Zt5ny",
+	"//uNdv817P5vv/ui++HTtrfbv/2Pjlc7Uwtg3YuF0mzWPYH1VY/RfOvAyuzXQLKCFzzYuF0i8edSBnI2",
+	"Y0nA/B4ZajKTSpNnfRJMaUIDc6StZ1JfR/MpFOYo7/9Zf+X2zqJ0wsUau4zhQTKj12avbt8e4WNCxeKz",
+	"tlZcQ/MOb+DxL7DP9yxRsLfqVu0Pj7dbt5LmDW/3dnrbd97kursrQ+xn7Wb5NnZ7g15/nW0ELUT81ykz",
+	"rMLcSE499+ALv5EP+NkNmueR1WTE3GCm+W3Mk4ycDx2TyBgCCXlIhNRkwm8YkakmXJFBv2/IvTk1xyOy",
+	"A/ojZckiPx+7lxJHy/c/6L943nQCPGxmYTKZUMEVNV/9oAgPmdB8zIFSEz2lmsA0rEx3KDmRyZxNOBWl",
+	"EYhIDaU2246kvE5jc1xUFIcVsvxGQAWZ0htGNsyZDCw7qHIBj1AyT6SYkGDKgmv83SzRH6WKC6bU3snp",
+	"3un5a98rfPXyzd7B+3PfDJN/+epo73+6OhUiVb5nfqJ2i3Ap232zghKkkkiKyaa5JQr3FCdyFLFZdl88",
+	"9MmGmQKH8Tc9GMk8PMguMaZ6mt8hD9fkQC9++vH57uDZzm4jJ4n4jOv6vR4Bj+ciA1QP2ex2v9/fN/+S",
+	"+ZQJC7U9cppqxUOGt51QYZ6XCe5BECsaeVUohblbgRRXVtxTyMY0jXRnb7vfB4xFGcysyctFsu1GkWym",
+	"RDP0KhoxZcQL/YMixxcnLcdt3l923v+RsHFnr/P/bOUS6Bb+qraOL046VhDSgiVHLXhkfwYUallFPsJ9",
+	"13KWjQArSmSYBvrUyCaty8JnUNqCxZENoG5xwsY8ilhoXwfCRon9erNtC+Up14Ph/vaL/mh7POg+p89Y",
+	"98dgO+y+CHZodzfcZj+Nf6TPR4NnHa8zlsmM6s5eJ00BPerg/keDvEkV63KhmFBcG3qqGE2CqQF+HipC",
+	"RYhSdBuc/tFGRwFK60tAFK+v42dLXYqUzlIVlQZTkP2rlGofmaWMpFBkRhdkZJYvDA7ODQLGRhIRustE",
+	"IK2o3nAldkXrXUVlCQ2nfGsGUrEUioHE/zMNz9kfKVNAZwJpxHf4SOM44gHQ8C1LEf/2T4XSwZrQjG/h",
+	"pHXQTXBaMkoYvVb2rIQ2RHnPQKpTTMxRjWS4IGPOotCQqRlXiouJR6YU30POYbYKHEUyBdRtRrUBFW20",
+	"KZDiPTcZJUkaZbJpKGeUC7JhOJXWsSLvzt96gCw8MJgfXGdKn9N5NoGEmr//cXF6AouikYFwFvbI4Q1L",
+	"FoSLGxrxMF92wmKZaBYa4JWCESrU3KhIPvuoE/qSacoj5ZOpjEIFDzChkwXoRDjGhn/NFr4VQVgUesS/",
+	"oVHK8CuzI2W0QdzjJiCHH8KwfkHXROlFTxPGep1br3MgxTjiwVe7/8DOr8ic6ymecZokBlGUptpowRbD",
+	"KIn4mAWLIDKiHIvhWUf5zLOpyi+fRpGcwwZfImdyy3nEbQ7Fgkg9ZYmTKWA9r2Qy4mHIxGOfuNWsjaCT",
+	"6qmhYwE18DgyMqpWJJERA0Jlzi9VDGVaGbMEFgWLP5H6lUxF+Jhrf+nulH0Eg4vFPLsdt2DFGOEaia6e",
+	"S7CBmO+1jEJCDXMubcDg7ZJNmMXvGxlRMf33d5evuj89+lZ6BAT48ZgHnEYZcSQhCyKaADZzRexkiDz+",
+	"8i34YFHioJEAJwKRcE4XcDJndBFJGl5K+ZYmE/bV+IGh9UaXMoswx0NR0FUsuWEJoUHAYq1gxRfw1WGS",
+	"oO73WKvFaQkz8+IlIZU1q54wwRIeWN5PDRaZvcjJhIU5gXN75cAMfC6UpiJgPuzqUspjKhaWLavH3Nk5",
+	"1YyAbI/ySLuNtmkC+/RW8VGY5J0wBEcm/F/sUQnHsRMUHC8GFTc2UhTR8poJqx/CZ0Px7BVRgVT7mi2I",
+	"Ykb3UOkoG9h8DRf1Tqg0Rp5+zEJOL0HW+rpYg+RDaJBIq9TAwJcTcinc6jAME6bgo0ijiI6MGInyZZwY",
+	"yq85yokB14uyrHmqIlm3zVRHqcifXieQqRFrDmTYIGYfXZySZ9vPnxMaxVPa3SH2aWIkZAOQ+fQnp+XJ",
+	"d+pzF223w+7/fvi002SxNWq2wE1W0FwnjGkCv+4TNov1AhVrg8EUDw5EUCEFLA5s7+VDeplIIYw+fZiO",
+	"2YxTRSYGxaqW5garVvYFTRK6MH/HUml3bCXtq2Lp21l9DbdFdeI3ewAfvI7mGgZ1YJG9KEf/ZIE2qxiG",
+	"My6GcZzIGxqZpZThZMaSYEqFXmIRdmY09ygeKte57AbMkSyY3ifWrADuH12yCIBI26tb7GdcZEpew6la",
+	"W8M6JoGWvadaxjyS+kxGPFjUjyBkAcdbqk1ufnImVibSmTl8CmeJGh5M9KFh1UusE8OycTKGVRlthYEa",
+	"Yt/sNQE+TnjOqKVItQdUOrIWqNpPaRwa4XEIv2a6vfmuqzkorLVXbjibN7mhysCYnVFxjg9r3saRiFO9",
+	"7EpoFJ2OO3u/LYeA1/JlikJv5/ZDE9lFodgomzCylcUio4aiVw5gFU6v9+Uufr3FF6xIjWu3Q5L5VCrm",
+	"LEJ2B2HCbwy1K1i8S2AE/FGm2mjHGaCBJXeO+kEVpCryhb1nK63iw/4+oZH1dCbwIswLip3Rq5NrFhL/",
+	"N3z4g19D+SbamQPuF7rwjFjhyPULlzEDQm8v3MH6l57eTGN9xlxcN4KdvdFeO2a1YtNBJIPrOvoIOV8f",
+	"y+V4rFiD1foXOSdjavUdMw8ookZmNDCUMBoRM6SHmv5rScLU6Z1Fvv/s2Y/T/qyvOquYmll0tprlOx6G",
+	"N0b8rq/58CMNdLQAa4wcE5/igz7aVhKmGJrIy8dF24YbklhaO2Zhf7kF8UV/hs4Ms0m/vu9OSabZ+K3f",
+	"ffHhbxtXVz38tPn/bgj1Z6r+/D//v/pzpv5Uf87+nG5u/u0/mml/4y35Rl7wSZxqVbipEQ2uDQfObqm0",
+	"tpKIMZIyYlQsYaCvDEM/HI9ZoJs8dtQQlzFQCTDSGamgR3y07/jWaqaKuhSNyPDs6AeFGpk1FkqIjNgY",
+	"9LcBoERZ8C9qAtdsYfQ27ZHBzgsyTuQMxjWC2pwuLKkq6DS+RwzRIbv9HfPPM/PPYHOf+CGL6MKHKBVl",
+	"zWwbNJKCeWWlD05WoEILYSOpSmkEIyQy9s2ZK5ZZRAULAEoyyivsGdQBDxbwhajOMAxZmAXbTJ250iM0",
+	"8/aiEm7WXODq2f0bENPJAo7MxvA0MYTsWNFBYa5gwwp9ZHsT9bPd/jNL9dGL9Ox5yanUEOfjdRBeCvx2",
+	"0N/2BjsvPHN35urMze32Bx8aPVJLIPeY6mDaBLg8mLo7VplFloAOZm5T7pmr8zNzmvXJmAePqaATNjMc",
+	"d3h2VNRJmQhjyYUmG/5/+RgTE0X2tdmmVV/9GdNTGVqqFFM99YlmszgyqsaGkAR/37OsPFtB7uvW0819",
+	"ImErNAJ6Fy2IBvlAjoH6oYWqDnJBxJnQKJ4sg7UD95wRwWE5RVHo9eFlx+ucnV7A/97Bv8PLg186Xufl",
+	"4dvDy8NG2ahwlGWdCESHM/RldVYJVWuKUh76ZUrzbM2yi9u62d4C3aRrdBO19WmmxG0jj1oCWudpxOrc",
+	"lwaGY9Qh7hWNzP2IgFlSkQq07MUQeYac1hBr86W8KekABSyF9woIXMChIGF3lfFZRteXnWuND9x6nTEy",
+	"7iaxYUbFogm1gCKhpSpbHRf6+aDTRBEwRKKuEDp8Xm/BiP7onh3REY+sYSQ/HpkaxTtbAYZMID2cUW6E",
+	"xBa2Z0Q5NtYgacCt+L3GjaRC82jdK6lIReB6xS1nl+XO3nOgVrz5DyshNtO5qsIOEnFzVfsZ1zC0ZJSG",
+	"E1bcpkf8wmlaOga79A39Ekb+pUJZ+gWrN6K2Y6jwJAlZxDQLNxtolIPwCv7whLkATYiwtKupTaA8wlAQ",
+	"9AgNEqncSqxJOk5kwJQqsajtPvy3PPThc9ClKeBnCDaRzBSAJw8WafDzFKNCOi2hjR/yj73fux8+9b3n",
+	"z5qtZl8Ib5rvhNFgWr9oK/NxRQqDlLA/Q778IhoFhRwpM2RqWcgykIOlAIW1nBQB4gdFNhQV4Uh+3EQB",
+	"urzGtZG1gqetqNgYqjt05utMcjRiqWJBwrT6Moz8HvzhmouVU7xhizfmsTtY65ZayF7JJLNfGNKSc22Q",
+	"/VtMYzfymoVNgm3lkrKDs5vL312LjL5hiwN8qhGf2bx0jcU79IiayrmwXloRsC90qfD5AuZoZJh/lSss",
+	"+myaMSQ3clXG88gcxPlUMSJkg/dnFeYWgKJ0nvb0WqHh2Np5WuyYLr6n4LZZTn3xsVsve/Moi19a9XLD",
+	"G4VxzqTSd19FxfmzroNGWGfC3Sz9NQ2wMzy4PHp/CEoFfBxeHr5s0Cwqd9lwEHZJK6/xDWuzSN8dM1tV",
+	"hxNpVoVuvgaQkeGiEY3vQbxR5lhD1I6o0plbfqVLsB7ouCJW0NxPwGNunazuei2BMNzfnn+j2pi963xU",
+	"dchhQi85l5UbUine0EpfB2yuIejSba662HxoDy92LRZjtdgGILw7CIi2M7uPTl05jWIArcDtrr+7Fjxr",
+	"IB3b/dW04yF2s2oHX5JY5Fy6ATkyXrea9i3nVmcJD9gZxke2LV3OIFwTSdNKzCkx6NKtPW9UQZJrViIB",
+	"L990PAwNeHXUiPwN8PBsDXAobnQ9CmWx2sWErAjxyB4F15HiI6NWX/CJSONXMpmtIYZahCke4JJ7yylO",
+	"o5eiGFWOcifoQRp0IOf7NIJog8z5pSSNexAndMbaV2qZQCKPFyVzqoj1v0JUEDoXK6akO9F8DAFbKQzB",
+	"mdtYXzAAgBNCtS6ZCpIK9DkaFd769qzvQu0Tsy50l0LEEjpN77+L9bIgCgcJccVZYttaU9yd2xdfuQNC",
+	"5c9XxniXlM1nacLvsPJ7oDSCF5cid4yvFiJoxNQ7wfVddnuRvVQSgNd+Hd/IHOjL8W/lFu4ZI/I5k1aZ",
+	"cBUSGsSt4rVmh+Y1i/1Fpu4wvkiq1opZOXfQUGeXSQYf1RCHpRyqsms7ypIFxDLRzSgOUrz1D2HGQpb5",
+	"YKPy51yEct5gbAAXkWpK4oEfDLsQLm0NB/HIXCZKo7O0FEK30qiIe8Chm6LlcIILTZNl3ACfwsRQFu4R",
+	"qgs5EqCtstAZ/dDbpvOEfXChYwDwO8E/EhbLYGrz8IVEZmkYjRtnwfQ9DYHFzXjZQa+4X3s2tc2fZu48",
+	"smFtS5gsgm5rEXIxWWEgrKGte63hqPMLJhvKiBFcLzz0gMPBbN7n3l/hfE0XD1NdMEyvuJtRsrxyi+te",
+	"0TgkkywUpxYS6ux0QkJEDkswjrHZOGUA6G6LXJM1y7lwOed2QW6hY8yFLaZUyrlYZgLNA9DrYVyZKy7L",
+	"XQhZGbnXcsu1282KpDYzrNoVFW+5cJYFOFyBGw5+GpFjREMypSOuXXZzThKbnEs2ItdqIOC37wqpuwlL",
+	"FViBhexiqnzXxdOXjZPda7boStGdcTozgggvFLMwP2UD1X6gIpSzLsRZdGy8RVdL2R1TpYFDxQmDHJ+u",
+	"CyQoGEfMEMrMa0+6m/nTzSYl5Phn9ssuxNaoRp0q86+tYRmyznMLQW3AHFHNlCYyQJ4TsB8U+e+ufal7",
+	"FEKQWDGmJpITsIYriL9r8kt/jCMqMhtZg/d1SuOYCRZ6ZD5dEA7pg5Aebkhj5nPmhi3MmII4ocaZ7kF/",
+	"7k4MEplq1pLxn4V3ICcDQIdYu5FMNeb5OzTB7zC8LU/zahJGLeEuQjoXY9nxOnOaCIQUAJHVNgXAmMKQ",
+	"DoBakboGM+XrXIHqvwIxalJzrXjTJs9UJIjPZNtLVpml39ZJkY0RG54dOVBvk7taKhgB8hIeYqoXEOm8",
+	"HIlMijwsFaW0wGbgLoapNAiPoRMWc98/zlyM1ajblQVq382D4qskANd2ImeEFkbHWgxmxuHZUXOAiyEm",
+	"IlgcqzXDNPLwpDoPhuIrrXZj/LlQRqWNp7ZIUUuwGlzBRhY1j+T5zFno6OvDS7IqHMlvRu1MS2wIogO2",
+	"1W4nh5+X7RfQ5H7IYx+y0J1dizulgqaWX3DxgFsR7qKoWFdpQiG/5GvZvaQY84kLzFwxRLaXg9Jb9zOf",
+	"re+pXc8L0ECOMJyVhU5ctQYsoD8ujWoNO8wqa+xq4wrTOgJM+ZmK62GQiTDLNl98dG3zSnZDuW3lzmaR",
+	"algIlDuxBt9GM0UZhgqoUhSq72i1yDaywjf9jcD/3YH5bt7l+8WQfkW4uyMQrYaDdwAz7WEVnEUhliKE",
+	"qEaIhG/Sn77IdX+BS6x5QZyxWzq6RbTE0kmGZmlJQq7sLz1idx0xelOP3c/2vixF9a4xeF7nY3ciu/bL",
+	"fyopeud0fsyUohNW/LWrrnncdeHdXdADDXaaJXwWPNUBJI6bY3d8a2R9p9gBVcwnwzhuPI9y5HMcN+eR",
+	"glgYxz8oDHjkwoxHLrRMoALMayknESNnEV2Uk2iGB8eH5BXXopTc2kJm3exNmFDB3irohEZF1DwgGz//",
+	"PDzZJBQf3SdHPw9PXJo2VjJgYY+8pIKrqXsKcSZhE650Uiy7Bpqofch9BUKKkETFNMAySMuPtK1OXHnY",
+	"vEyniCpH+NPz/vb29vaPLwY/lmNIr67CTy+8Z4PmEJ62wkq+OaA9n4xlFMk5C7PSoq2J3/BCLfu7jOu7",
+	"q+42q6rEw2Le80VGnsmIimt3Kk150AcFc2i+uOej7fHueId1d8b9oDuguz92XwS7u93tcHvcH/1EX7D+",
+	"9vqhty9eNB/mYaFgUJ0RXzfFur1TKWR2ZMWD4BNWGHK2gfI5Z/4nG3lSd9XQKGXtoexYlMkGLZaHnqVK",
+	"kxHLgsIHxXJ8K/HyGuq74uxNuPmaaRd/dW5LXa2fE+XeXJGHabMURwZTceZep3kplv0XQyVUcVnLSs2V",
+	"ClCpte3kxbmaLOSFvK8G2tWYmbiz258p3yP+Dvy7m+UpPq/mKe7OKlmK/T/XTlTcbIR2F0u6KphlRdiX",
+	"kfZq2z3O0npZwmmUkT8Nxoys1BukpuWqYY8MozldGAjA8c0DAyzBaCln+VC2d54Ndp+XSdZ2mWQNasR0",
+	"4G33m/E/A9L69VXqdYLtRc6FKqxeteuu30lcaaVKyLphpiWVOR9jp78z6Pafdfvbl/0Xe8/6e/1+D7M7",
+	"/ndNb14unjaLImR4cec6FveObq3on2X4eUuVNrRYTNg+YX+kFORcPzsZP3N3JQxqn4xYQXP/kme2dhBu",
+	"Qbtt1mjL4NHEMY6VOBJj2UAeLk6yGpM1IlDDorurnGsJ3MB/l6hvTTsqhRk1chmrnhWrghKa1xkIqCAJ",
+	"u+FsDgcQyCQBNQerss5cuUEKdWj9YgyJtWf7kPm6aMiOFyKl0WWaCHmD1KLmNsqSd164/8pJPC3mnYLh",
+	"sjzJGVbapFjUbIkOtrHd//O37e6LD5v9RgpBUb9ZSpXi2Dw5peqcBWmSWC9jy5ILZmpXOf8sTWKp2Fox",
+	"Qu66DqhmE5kTwGVqpuHAn1qk9Lplrer4pWEXkoMh7TQrMrtvU1GULFtJXT0KxSJn9oOxew31YNcNv7Iq",
+	"5JphTe7pYkDVWzmRa2MfPFx8+6RuaRjUyPWyC7i6ij+9vTX/Ht9eXYVXV1dXG1dXm93fr67+dnWlrq56",
+	"/ofmmg1fwno0ZyPF9crj+9U+1qjmnxXNJjnRp8GMdWOpPj+3sCTBrogpLpTI6JP/XC9UsxRkXI9+NVK3",
+	"SmczmiwMYCeaMCHTyTSvAC+TWcH5stN78eI/K3IwfFfm6l84hDmf6+z0gihNRUiTcI3CYnUs/9LFnB8g",
+	"/LkWwAXxro4AKgxHBVEcxBMOkTDAxmIeXLumKhn1WRFNXTkib93w6kKR2QrlfHVAXgx2f8yqy9vowULR",
+	"W1vf8wdlFXQsbJ1XPsG6IeSXy8szV+0WK5tYvrdfKCRpHvbTROyZ+2kwr+QFKF2qW6HEZiQnWJEpoEnC",
+	"mWoqNGIW36L7zyFIEEsyuwRZz4gJc5mERmcK2Q2LJPZ6EYQGmlSL/JSI7Z5TskLJlPjB1XXGbUzSiEIp",
+	"F6MKoLOjIfajbC6pu9nzSsulqs1ra9wlg8xtKwnKNHB3Tw0VEJ18aytM5SEw5RPK7nZ75xkb7D7/sct+",
+	"ejHqbu+Ez7p0sPu8O9h5/nx3dzAwMvdyt29dNiyCWM0AN+g31luxJrRaEUUgn46Y2uCAay4gUMDiwr6t",
+	"7GdT122VkpaNH9kLshDcaS2cuPRka2soTwJlwPe2tm5cj5BeyG5cAU+1ZYGkm6+hEkq+wrONkcZ4YgX1",
+	"xWJVATwKpklHWZqJTiZ9WyB0Fqb3O60llrKAwZyKQgHiayHnNi6IljNBHs7nXc8JeDCO9KWTCJp6MqA2",
+	"FXFxvY+ldAxYZ8JyIUmjDHF7W1uRDGg0lUrv/dT/qb+FTgCWbGUvb935OB46t+Fr5ilUrfpLYvfLqJQD",
+	"9SqEKoRnrdJjq7XjYtR5Fowm0YJo+yRwwqmMGBrjHE2Em7cx9kHZ57Kza2uJPLKiXKXkYOzG1WabYW6X",
+	"epqAiAxtlcixHPGIndEFMH6lWYwbZYJsXHW2+1cdoiUxn/pXnc0yKgz6yx2lX05J/1Lkq6rsZ71wxjRS",
+	"zGuRXUs1cBWLonKZabVPbDE+qq4VkJBsEggIpIGrOpOdnZ3vXsaGJknOkLERIwpK6IuQTOUcmfVMJiCx",
+	"BgnTtrzdmCpXgRINR+VbPZZCT6MFmSxmBPv9qSmPFY5tg1WtbrpWEFCb6aPB0iXTpIsNpQrmLXwLxBuy",
+	"cXxwsLlfMlTYSHaDcVl9Yo5tObLv5Xhco+O7L6C280MZYE5FpRFJzUtENppiAS2zV1vwcNc97G/uQ2kl",
+	"LibjFPMI/bPh/xwfnlz+fnRyefj6fHh5dHrie8Q/GF78cnR4boszHfxyePDm9N2l3yOQSzPhN0x4ZZAO",
+	"qBDSWZMJtvNyZ1c+tHuy+Adkat+Yramhirat/SJJqliSdQOjcQwXlPUdxejvmE7YPmhbI2YvJIQg+6Q9",
+	"PoIc03/KROkUYrD/faxdK70ORagqSRUo9tUUkza5IvcBlwULK+u1ypcOwX5QtgawLJb9ZSEg2L5LESbb",
+	"AxKCrxKKbIKLpFZU94GlzwbELHcna96oYPNCYzMPGzRYA4Yznxhgx8pveQaD+iLUZVViaWUHXvHeGsFC",
+	"GZFgBVSUYpOXR/Lc3du0Dp6vHXla2GK5U18hORz3DNzUBvq6umnuCa7Iwenx2dvDy8OXvZWH02KyyLt8",
+	"ukF7xD8+PD/4ZXhy+fv7o8NfD18aFnZ6/vLw/PeLdz8fH11eHr60rOzwv8+Ozs1f6NcIgjRp1NdQ8IE0",
+	"e4zQCuRsJoEE0ygCkLMW3PPDg8Oj94cvO16nsoqO16ksouN17AI6Xic7io7XOT/8x+GB9eDmF1d8osFq",
+	"Xtdw68U0y0UQZtSad+zaz84PXx29fdvxOpeHx2dvh5eHZhfDk3fDt43G6LMyi23vUDhiYJw1E2MWSDZj",
+	"Xd4wR4HihvlkRY2O13l7+vrI/Pjy9ASeuygfTvNIbUsu8PY2cCpL53vQgOwmE1OhZyl+JEpzgG5zrIEU",
+	"SicpRn5uQBdYUJmY0gQe5oL49kV/04wiKNQEN8wbn/dpHPtY3lfJGcP8AxYpVuiFhnWB5RhQj2z478S1",
+	"kHPhbxYP1zE2z336levpJbInowR5Hfta+STz11bKWGtmU/TICZuTnIKBqYnGMaPJvs1SUkamSaOQ8Ikw",
+	"6kWKKzMyt/rm0y2+MjVeKw+gyWHRsqO64mGjh8mYBtrlDc6nNh2+QP3NvYayR4auTSMZR3RiC7jaK8Wk",
+	"LR+0Vb8poS3WacJymmK16c45Aw/FAf5epLjVH17yhAU6//tE6iE2QzKw/KE5+Cfk+oAm4RldGKFziB6T",
+	"5tLmVrA+oxN2NpWCnUDc2FsZXLe/od36lo8sxeQtv4HBV6/D6HWcRusMHNeGq1RpiBhNUHok9lm17y4J",
+	"vi2EkNnAMsMxU8XIWznhojn7LnE2i6WLU9c8fpuf6ZJnb5cBsdO2VnQSjuREugBOxZ4PXAtWcnbyukcu",
+	"/khpwqDQfcSo0mS73/+43e9j+LUNWd3u9/sk5h9ZpDJlS4oJ0viQYb9PaDcvQhbu2/I8iv+LofBwzWIN",
+	"jRexZ0+iaZS3/5sim65oyfz9z6fn8/6b1xP596K8OlrckVK3x9SXTsn1V7qjerjbXzb3RXvY2tGJ/diE",
+	"nr/mitxSjcgxZHNXuBvNkpnqkXfnbzMGM2LY6HV1uDy8bDWxunuIBjPWs19vwaPFe3l3/rbRO8WUtrs5",
+	"o0rNZVJxeKhntlToyhstDNWoLULmRYXx+82eLjNUr7if+k7utBzFkjqjQ7sghu6trB20zqGvPO4KxzSD",
+	"evmlNjHEZrmi1ZVYaZC/l3ebd4nQMpkVekNfpf3+s8AGJMIfzH7ntG380icbrY2lG1rgey0N8Dez6gXl",
+	"zv9N4YttqSH5m4VWvJU4Y5mQ98NLGz7dI0cNjfvJxgsbG73Z1MN/4yf7KwoHUJGHuwSCvu1m3LhHsvFj",
+	"9iolIVVTD+y08N1mXq4HTcDQ5j+YsuDafgHlhG1CQsIn00quQrFDf9muFXY/fBp4u/27JbyUT9QCS3nK",
+	"ehfvJdUK+3dNdakC/ITpYyXaUxKqMbBQmr2i7hf619rc6LXCJlzcbS1HAax/QZpwvbiA5dtmlTMuLuU1",
+	"E8sqX8jE9k5xwi/LzKEY39Lr5LfTGRmhp+AENFQG03uoUjzoDm3j0kwsxhdeOarzj18vO7XWOXYBUKzA",
+	"Pzu9uCRb6KyB77cmTPtkI2/plZe2vmYLtZllF2CLXjlBd1EWKOSfBnF3GPNZ96JYROYNW2QNZVwpIpTS",
+	"RppywUKL9Cu3nnej+WK7h8o2WzfbW/CT2Xy53vamR2zYjUzI9i6ZcZFqpnrkpLn49so9tB5Ri9xTmaNy",
+	"jvtEMBYCHEWuIVQjgPhZE3+s9JO38W9fUA77MTd/Q6NXbsPRAyk0xUrCdqAsJKVTbzdOFIvG3alU4JCd",
+	"86zDT8UpW204tJH1lr7BWg5kp9fvvUCia4cYAgATQD94SWOel0ptQA1eBV4+9KG3nZo9EkcpcgyHn9nr",
+	"cWTgXNukJzNVdaVcmz3twXhYr1Pl9TpVOT5FeWjeZiqPC/SKWovnEA3txvZ2Ve9KXInLch8m83tpy7l1",
+	"mVwz13ve9eaOqZ4qr1B6h4c4GZ2xrIaQpXrQg7tcVYrME641E4ROKBdK533NDMXiAUPAQ8eNgjptRnEx",
+	"Mi3435z10y0nlEEK+huoGnQ24pNUpq7Fo/0R9JMktLnKU2mmgfowZq3z6QJOZVjYeNaK8WNeMUpEiz2C",
+	"XmqurOqYk7KmUv17TTXIMlroerGRQf8ZZpnYlAOMTEwYtQs2a3G92gqbMvgX8YBZTmZxZhjTYMq6O71+",
+	"IVKtgEle58bVMOkA5NvuUoLGvLPXedbr954h+58CI9rqzVkUdcGWsfXP+bXq2Z7Ot16nSundt4Z3GQpI",
+	"XcNS27CNoVJT6mWFnO4l/Jg1OMXqDRagII9xZWtP7NA5kYWOngmbSZegbn+vNfnMiNgfKYPCYvYYi8Uj",
+	"1mxeXaiO/QF6DoKQAYe40x80JRiY5YXQWG7Q77eNnw209TMNXYQOvLK9+pVSN3J4abD6pROpX8kUO1pk",
+	"BqlVL73EB/MW3rlYAxdYFGh++2BOyAZKZicB3f4cBNgLMxyDThTozmaAzgeU4lrs7+YdDHoE28UNq3k2",
+	"rE9tplh0wxR68Y0AXe/+inU6yaA/yMseWtR0Se3Edr4xQNQA1G+50ktAuuk880e2oDV959Zb+WCQJkom",
+	"nQag6y/p0F7vzL5+XcpqW+i6TNvAr2M6yRRFd1Erz98WzxzlX/Nqs/73jrR1T9hH3T3A01jRtr/5JVj3",
+	"vzcqGpitYqHRmZvwsLkVGrje8zw7vaSjr3/D2dzH4Awv6zbs4wc/a/NLtZep9rVm1D5+8Gu9qPchY5nF",
+	"ts9cmvec09KsjyVKih45BBXPPGdzDiA2WydUKG625FnZAVT1rPcIrId1Z5RH2Vg/KDK3Jjdcr+sxLZwj",
+	"35IL7JO1ZwiUK1+KrWdjauUhaG6q8n6aUzbzUBml2rWgxt60BLKgw4wP+qV4Gh8yLYycVWgqjfZarEJH",
+	"NjCChllJ/zcreH7ws5Lxm+D6MLiJZ21kB58oulDg+Mgb20u7fTx+FOPyS8FFuj60AsbDdrfnLI5owHLZ",
+	"2BYEQI69YdOQmokEUGY/Y9Y+1ncw3H/zs0j3WVqi3DbO5WfbX2ZtknpXSorlpm7LZg1buuazaPvdSXqd",
+	"hINsqqW5Prybb1tyGWw/W/3CGV1EkoaXUr6lCVaQGGzvrrM6lcaxTDQLj1nIqYulexQafcH0mrJSSRoP",
+	"XMPzVvkJ2vsVkCVVDBUdQNsFEmE+Y0rTWax65BRQPCNr9q0peJtm8oaOIkvZ9sGhP7faG1cGDQf9QQvy",
+	"vWYam7M/NNDjLC2gbpsZfm+SNg3L3RsDe9IN7F02VWr1P125pu9Xnb0r6NV+1bn1CQ1DDNVo6Pq+ATf/",
+	"z1TpnMdtD7ohXRQySMbMwNami/GzgGPmg+LzV5YS2obtXDd0aievzcys3MkeAlLmskcOkXVgB1NnJw2p",
+	"pmBgwLRBTFLkwoA1NPIGDms3bMhfrAwPRl6cISDID2GatVid0wWYPuAxLLasqqwbZQTX4h1yzAv9rtGa",
+	"Afw//CxOZvv95wj1QJwMJrCTfRUOthqZC9KI0Q2/dfb1rbOhY2mjvUpireEXc2rkZZnUMXQVj4LVqKVM",
+	"ys72gypURlYekVHIXPMFD6XZqZwTOdbMttiFxs89Ark9EFvb1Ni4ShY+2wDwCnf0aLp53lx9Da380pZ6",
+	"V73vUY0twMcdGNwxvYaQPdsFueI+ABEIjORZj/axUQKlIDHmF+1l9b8RCqnLLrZpC4ALw7OjHxSBIvJk",
+	"JEM0THLtoebHEHvCRMaxHQZSVIUd2iheLqudYuHxMcS/S2E1q8RAvFWpDCj3yDnUsMFfoVoNFDvKMe+/",
+	"fI/4W1NGIz39F1Y820oYDRf/8tEsjW1N8u7QUJC8gnWggtqW5xTZKXf10NVnoRL2DQbgfkguVmn0vhYf",
+	"236gJbQhrGBzOP1vnH/1X6x+4UCKccTRN//96mvDMCzV8V+PCW59gv8fhbdrek9y5FjlecDnw/1mDmiF",
+	"XEMjoJuGronETx4LPMFVt1oz+XPstaSnuaPJXnKnSmeKbqfPqjB0+6EEXNdsobY+ud5Dt1vYwB1nWeFx",
+	"sz5kUBptq43MfVbeVKG1Ufuu1mwF/aGNUV+W2XAWM+ICQoAvg9tUGEFQeDnzVoRGwNzQqW++NXBuIJ/M",
+	"ZXLNxaSFD53DcWEsw8PqM1l8RIPIhk333U6/PyOF2R6hbn+r6GUWAFHQG1qk8ePs0bu64/5YxxX3bfrs",
+	"8jq/d/XTZdJeIcZktMiipb8DL9zjaSMyIYrRJJjmh3kXs5urjGUXrEB8xyByf5/4hbKf5WeKBcatBuJi",
+	"LptjM1uF7wyMHlD+dnN8FfE7x5N2wdvd3SPLQHeWpb91mRhBqlCFdRWRL3pflxuIZKpH8qMhYc5daT21",
+	"gA+lqLgCWRNszordWVsYyElpGd9RTEdxY3dnFKXbqR/mE6O4A6MoxRlYyF2FHQ6qV0tAZ+7J7wh27Z7u",
+	"EYdkDwOkmu8msujxQDXOgaldkGkVKM6yzgYPJk+4oMyvZs3LQLNdpMgiUZ8kii8iUeQNM9YimVufsvCh",
+	"W7COtAoXFyxImA00R0M6FiaCSPaGmjPLKfAbM9V3RITBXnFPAvyDyhIUgBSX7EtPsZ4PGuvZcAfrmDJX",
+	"wF8eP99uwHNxez6mQqTKupNtdW+XWxVJ7MsATqVa+tI+8fOsi+pIMQs4jcwt5MNM6Q3DLh4228IgNSat",
+	"VDOjsGYHRjKC7gyRk3j0S1XlMoo/NHd7wxZfj8G9YQvcc7iMx1nI8lyPLGXPXX13Tqy/DJvMzOQy+Uym",
+	"Wa6zuIYKUuwP9p2wwOV9yNZng+UCl9+btfUvwgfLl/BI3PBXF+VB/HJlVL8YLhHz4FoRShIqQjkj794d",
+	"vVzOiYpw+ZCsqLjkr8GMygi4RNsq3u0T9/lqSlrxGu7IgzAPuosJfeuwm7xUoFqVWQoh7TZV0Il86Hpp",
+	"yxTNCrGvC6dNpd2XLUPQGXf9Re6VtVqrmfGXtvUVzu/ujNblzj8ZqD/H6lcqRHA3dN36VO5/cbscf1+z",
+	"Evo+eNBFGbqauYjtD/KUtc1oWG2bgvodhJVhIc9S+icTmhlh4AsIVOUmKpUYpxUgt2VTGxuCnu46bZsw",
+	"dyBnccS0jcCFdexlBTsqVSQ3ssglqCxPji9OIPwX/GrsoybjhEH+46ZXGiI7VozM5WNbt19ITbCa6MJo",
+	"3LY1f21aGxvgik67jEoqQvJHylylkyZnVFumCZ5qDV8fKnUSpqORQdMHTy4p9HBpSYxcURP6SdJ87KBb",
+	"hMbCbUBvV5Q/wQCV3dhncrAtTKZ+QGqCMX9USWHwG8ppGok5bz/qsuMLxSERV7GQdyWHIfddQHi+q6mf",
+	"i5aNcY9mj4+F2zgbRCJ8hUyytYWAYs0BzeInHH9kHEcwyVH8cxEZKxc8ICIfQz0iWq1KA7F81Yr9PfIK",
+	"21a7qD0ZLkiCtRKwGvWcqnwkj1BVpQG2kzUU8rKj2PK7UKmhBdUv4BQeAdVLjbsfg4s/IfZ3nmmDoFvg",
+	"+Tabs4ATIzal0fhzKcUNZ/MHpBO/umLzFl1DybLMVJT2b7jiep+kirlmVvg+C4kKmKAJl21y+nvO5t+m",
+	"Uv19o90jscRAJiEWQKuVXmJhsXsS1GBahQgJMyBYzkCrFd6eMK1sLhmEmqM3XdNEG2Yn2JzMuQjlnAg5",
+	"9wpVfFakXrdJoorpc1zWQ0MuTvMrLH6ZUwG31/u2bXcX5kLsfeC12nWvX2QP6BIk02cd+YqlPYFMZaDn",
+	"Ep2zGhcujxlbBbiWAFSTaWoghQtnS4KSIbhQjAHB/tlR5JGE6YSzfKwRDa7leOzZfR2FbBZLzUSw6L5h",
+	"2ObavLLwSK/X2/SykVhCNqwHfNMjc2loKn6P2tSYQ4MG5coAHhi4NsSViwCVSgvSAOYgfgWJVGrNogJQ",
+	"bWeaMDWVRsSjCXMC2vnh8OXxIdYPywoXwFqMUvcxjqhYFmD2uoAbqx0d4FOoHgdUPHENabJILDBOQWlb",
+	"Nov1gkQcLedNbohC+l+ObIW63tv9Wlu9WtLi46B2e4ad+fVRGdCj0ICjArYmDk5WMADMr1yachFR6Pi0",
+	"rKawIQRurLL/xQYFzacSa/K6biAt7rxzt6DvKHayADt382c1n+iTR+uOHq2EBc44luTgtRQvwHzYhVLb",
+	"raiBBadyQ6OXl1IECyTWBZH4V0FHyR3OLTiQmaPvm8fawAuKHY+szwATo58cz1UXwL3TaEv12UcLcnxx",
+	"8oSr986jLZzmHTJpi02UsBkK+2hkGbI0xXZpkFUOGg9oE88m+Xqxviu9YEYEL/RBfLKHf6XoqvV9WwU2",
+	"tvVppsTqeIwysH8jTtencAwXjrH06u8qLMyUQCulYWANtb6xz8IY/RRK04V1QiyMRtsrFGbeg5bIPgm5",
+	"aotHgEotRviwL2H9biM55CEMzltJdV4PXijNaJsv410cPjp9xjm/iufyLmEKua0Ve608lcP8TOILp/h5",
+	"xDfLP7wnmrYKPA+S5eTqZTx0mlNhnkz2ecprepJ9lhcUqSQ4rcRKW/rS9jDKcwpLFaa2PmGhnNutT7wU",
+	"u1oGjxM6Y55V472s/A7Uew7DhCnFlNENK50le2SYsTXARsWK7b1sOVHXqVcKRmgApbYLVL2kuXPtFQ8E",
+	"MdyWoC5OvE+oWBQar2N1dqxgbXQjJgLmIgsTdsNoxBoY7muWldf6efFzU4vuu1E10Gq7Fwul2awLfXzX",
+	"sAuUXnpvO13d9b2zKJ1wcb857bt3mNo2+FvjSR7ex+CxH0xpopj++7vLV92f1ieDhfvMOma2kMKvVBVp",
+	"jTCGVzIZ8TBk4n50cmcNOnkp5TEVi8wufet1dtc5ggvwER0miUw+m0pWtYAM50eLpnJfBRKYV8RDMrgW",
+	"4VvL+lnpVl2jVaqhnep+ORXIQ5qloa5whbSVywknDMsySMEgEmpsA6izg8Dmio1UK7emPtGt74BuVZr8",
+	"NpCsFW1+n6jY16ZiNiO36BJptPUuJ15ZsnprgnqTu6acmVhO0CYjNuU21hoiEzzCRRClIaa6GCo1hXty",
+	"7ToZtql1rU0Vn4g0hj7p0D2rlumbd/mMOEQkCDKCgB3FIqR9UIc5jx8tZd/0yHFTc9E9pKJZ5Tsj/pVT",
+	"nBvJoq0u8XnZ+t8HMXxUoavp3FcJYG256986KftrUiYntxisX6NqQFZy74PXKfcTtmbBBtLVluMcsjhh",
+	"AZglbEHtMjC8yZJDohCso1m8h9ovN05Gq18kJyQbEwysG6eBliOWkJ3+zmDT0JsxvZFpYkih//rwkpSW",
+	"ulNZqt8jRxqIl3KyG6skjDYdX4Gi6Wki08kUqSB07BaSaDaLI6PfSyMqipRGdrDNaiyJDaOCLo5qSmPm",
+	"4uJvdmBZWAUco7QwMI0ENIGYMkr8l/YooMchuldbiGozySymmr/f/vcVHctAeQQ8khXy6m3og3/432dH",
+	"55DsADEIPrbXNjfkj2mkzGcj2UN3dRa2RR8gD2aH2FyyFIKQYT0MlznuR1JGjIp7BZotI+1r1orJocSm",
+	"Pzj6/n5n3bY9WQBmiyygKoEFBchu6nmTXLv+m3pqMCanM2Tj/NUBefHjYHeztzS64/aJ1QCruW1ImG++",
+	"IrJROOabbTj8zSLjKCfat7GPNsP/hZYJU5grVBRiXe+DayHnitCRTHU1SyLPmEyYThNhiCO07MXeudl+",
+	"jCRbTi3yyDxr0p8p3wm74WwOplDISFLOEwENf40uf+l6AmP3EduEgWwPSAidcMvFFa/ElUCCMarp65Z8",
+	"2JO+XMSWiDhXnGfjjhmZyQTMmnYvXGA76oipSoL1lGIp9UXMesSfs5HimvlkBm050Nbgnw3/5/jw5PL3",
+	"o5PLw9fnw8uj0xN/LwtT5rpxREiIx2hiHBSTVOUsjjg0HAyppmS0IFMqQti1OSe/EuVsVnLNVBYbreiY",
+	"7eVc8Jot8uYY8I1NJcOLzXNKLDuEcpYeGS00FmaBD1AtmybXLCxMr7vQu3fBwj0ClNtcPg+mmF9aDoG2",
+	"QeD7DeuiJOTjMUsgJtwsDfIJBv0XRkUyT4FDasZmI+iqBRYiZwXfGZCpTBPlFLVyX0tsbzyWyURqzVyN",
+	"zsFP+8Xey43t6+Alswzg+VrKTWy6ZbabBbTXjo7dMOFMUjQriQDkFDruYPj4HhjheYi9zQ0uKkNyweQO",
+	"PgJwLeHLgrHQJVFcs0Vd6gAuYgnFk6mq5fUKwliF7su7K4ucPWNxyxKetHTEtNd53GpZxYWu0C3LBT6o",
+	"sln0IfTmTiwFsIbbhMX4W+XINyviSAMNaSgQiuKgRShsG6zzLtQW6QxLEoTRJOKQ7YF98coUr5oXYtDM",
+	"kJp92y2cSEFoCZfLsg4T6cxwZLMgw4f/YrIPuntbICdGRfdvd4Ygqx43Ak31wA3YpIqFZMTGhu3WCL+7",
+	"N3Mrva+WpfrXM0ic2WS+aiEeRMeG7hprCpWrbBKNhZzacgSxXZpqt1zWpSMhtRUQDTVZME02nNJ4fnhw",
+	"ePT+8KXvEf/48Pzgl+HJ5e/vjw5/PXyJjSudVrm5jwFlhXzHsnxpeHo+Ca4koIIISSIpJmDwBVANEzoX",
+	"rgqxYdX9HhlmSfW5TUUKndBAoyA56A9QnuFm5/b6CJAbqoi/XK9siDjGU1wjdXcdGm4lkh45kQWc+z6c",
+	"Hv+4OD35a2LzrxbW2jHlXurhk1C4bg2xO5G8rdAWr/hC9tlUsTVMrK3L8AGZ43QUcTVlIQllkEIyHi5h",
+	"5KqRRWEW3wcxPjbBxzDkQqauM5oCBUO1pNE8usoOai1cYA19JCfKCgPbGmLuk/Hs35H6QvCMFFV2+cWs",
+	"dE9k+H5keJ1oo1fFuKE95+CpxUdi1KX9PhM4a6FFr0rSMxrTGgKY5LgxnhLpMJ00tpF9zfQwij4jg/PJ",
+	"pf4UD/SdONGXBwMWaOxFIfynKdRnWRpbU2i2nAsuJiWktaZ3MeaT1FZIGEd0AkhueEIBHkCzS0XmKChm",
+	"1YiwlM1t/ZdAOVyVxvIuDb1pjKVW4smeuyLh5ZEoyLebiPgUO9gWAV3ASUy0X5ua7CyLvlmqNdjiR8BG",
+	"GoJcPDKVc/CNQYrknCUMKp7sLYl+8bAmShZOWAw3KtnPbICM8jBEJmTObVit/OhUO+cNDqZSMdEjZTEW",
+	"6JbRU7OowQ33AnjEMA7HVXsxX23ul1Jv8kAZYuMyiiNHbKyJTLWjon45hOPvYPjvkZNiURPn/qxZ20jI",
+	"gogmTBHBuJ6ypDqcT4QNBy/Rnf+yKqytz8QVyYjwfpbFmgWfEAwyh4dRupQwV/bO6oigp3igp3igh4oH",
+	"uuGKjyJWCwJ6El1bg3Jauljc00Gycy9rYTleB/MFzXUbmPeIFAHDcBAGNeaw5JNKI12uJuNk1LpPpSxr",
+	"9siwOdFvTZ8Eifg1a3Z5QPG/dY2Bfy1T4JNp7ls1zT1Z4R7WCsfpjBv1WmPONWRGy5gJGvPegs4i+xWE",
+	"E0LmdDVj+yCiSvGgO7RQbk3ov33wOqdB3B3GfNa9KBQkgOicvd8+mBXn1QTrr0PuN8BZU23LIYlkQCNy",
+	"4+pi2bAwQ57SJOrsdaZax3tbW/DYVCq991P/pz6olBaeqkMC/BWd1IpsFK0HapPQKrHNBZI8T6kuDGUj",
+	"F40hG8cXJ8uHLOow9UFdVEBFPTECfb4BjI2LIjk383OI1ZskTKnCNBW0qs8EJWFpnrc+F8ojKg3AEYLe",
+	"92qmkRvapUXUB61WjuyRn6WeQg9fRbhSKSPnFzu7z8k/fr1UjT0uUERUBBWCHgGiFDqdqDtPOAQEmj8i",
+	"6AimJAlkyMiECcu/SMToDfjMuCKaToy+Ulg+LK5p8b9AIQESTFlwrZBnKz4BexPoRWgG4irzz/XIL01r",
+	"2ifsI8ixIap/leUVlnLqWG7Tck5tlxBzLGjIDlnAFTQFMEuBEFPQW4GEkGM54hE7MwCn6XgMxm2rQkJF",
+	"X5vLZpQzFlqPopsC6ESPHGllU0BsiBYXUA9P7REfKvz5BARjsrHd72N4F4ZheYRqMpNKk+1+v7+J4ZDz",
+	"KY9ssC5CK56p31j1zrklCRbWhQcD+wtscsx0MHXNjdhHDQvD+GPwdCoN8cbEsEoCEnePnJm1g+ZhLpDp",
+	"7ogqI44pSeY0uraBpDO7Z1QOzQZRfrNBoWYTuGtQYcKQhTgtcD2SpJGdQ0hcVLhXSGwunEvh4rF+xe2H",
+	"2/8bAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -10,6 +10,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
+
+	"github.com/vippsmgmt/vippsmgmt"
 )
 
 // stub implements the operations the tests call; the others panic through the nil interface.
@@ -331,5 +333,22 @@ func BenchmarkServeGetMsn(b *testing.B) {
 				h.ServeHTTP(discard{h: http.Header{}}, r)
 			}
 		})
+	}
+}
+
+// TestPageParametersAgreeWithDomain: the contract documents the page bounds the domain enforces.
+func TestPageParametersAgreeWithDomain(t *testing.T) {
+	doc, err := GetSwagger()
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := doc.Components.Parameters["limit"].Value.Schema.Value
+	if limit.Min == nil || *limit.Min != 1 || limit.Max == nil || *limit.Max != vippsmgmt.MaxPageLimit ||
+		limit.Default != float64(vippsmgmt.DefaultPageLimit) {
+		t.Errorf("limit: minimum %v, maximum %v, default %v; want 1, %d, %d", limit.Min, limit.Max, limit.Default,
+			vippsmgmt.MaxPageLimit, vippsmgmt.DefaultPageLimit)
+	}
+	if c := doc.Components.Parameters["cursor"].Value.Schema.Value; c.MaxLength == nil || *c.MaxLength != vippsmgmt.MaxCursorBytes {
+		t.Errorf("cursor: maxLength %v, want %d", c.MaxLength, vippsmgmt.MaxCursorBytes)
 	}
 }

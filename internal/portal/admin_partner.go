@@ -21,7 +21,7 @@ func (p *Portal) handlePartners(w http.ResponseWriter, r *http.Request, s *sessi
 }
 
 func (p *Portal) showPartners(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, form url.Values) {
-	all, err := p.store.FindPartners(r.Context())
+	all, err := p.store.FindPartners(r.Context(), vippsmgmt.PartnerFilter{})
 	if err != nil {
 		p.serverError(w, r, err)
 		return
@@ -73,11 +73,11 @@ func (p *Portal) showPartner(w http.ResponseWriter, r *http.Request, s *session,
 		return
 	}
 	pg := partnerPage{Partner: pa, Issued: issued, Form: form}
-	if pg.Keys, err = p.store.FindAPIKeys(ctx, pa.ID, ""); err != nil {
+	if pg.Keys, err = p.store.FindAPIKeys(ctx, pa.ID, "", vippsmgmt.Page{}); err != nil {
 		p.serverError(w, r, err)
 		return
 	}
-	if pg.PricePackages, err = p.store.FindPricePackages(ctx, pa.ID); err != nil {
+	if pg.PricePackages, err = p.store.FindPricePackages(ctx, vippsmgmt.PricePackageFilter{PartnerID: pa.ID}); err != nil {
 		p.serverError(w, r, err)
 		return
 	}

@@ -26,7 +26,7 @@ func (p *Portal) handlePricePackages(w http.ResponseWriter, r *http.Request, s *
 
 func (p *Portal) showPricePackages(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, form url.Values) {
 	ctx := r.Context()
-	all, err := p.store.FindPricePackages(ctx, "")
+	all, err := p.store.FindPricePackages(ctx, vippsmgmt.PricePackageFilter{})
 	if err != nil {
 		p.serverError(w, r, err)
 		return
@@ -38,7 +38,7 @@ func (p *Portal) showPricePackages(w http.ResponseWriter, r *http.Request, s *se
 			pg.PricePackages = append(pg.PricePackages, pp)
 		}
 	}
-	if pg.Partners, err = p.store.FindPartners(ctx); err != nil {
+	if pg.Partners, err = p.store.FindPartners(ctx, vippsmgmt.PartnerFilter{}); err != nil {
 		p.serverError(w, r, err)
 		return
 	}

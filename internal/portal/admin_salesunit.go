@@ -78,11 +78,11 @@ func (p *Portal) showSalesUnit(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	pg := salesUnitPage{SalesUnit: su, Issued: issued,
 		Captures: []string{vippsmgmt.CaptureReserve, vippsmgmt.CaptureDirect, vippsmgmt.CaptureNotApplicable}}
-	if pg.Partners, err = p.store.FindPartners(ctx); err != nil {
+	if pg.Partners, err = p.store.FindPartners(ctx, vippsmgmt.PartnerFilter{}); err != nil {
 		p.serverError(w, r, err)
 		return
 	}
-	if pg.Keys, err = p.store.FindAPIKeys(ctx, "", su.MSN); err != nil {
+	if pg.Keys, err = p.store.FindAPIKeys(ctx, "", su.MSN, vippsmgmt.Page{}); err != nil {
 		p.serverError(w, r, err)
 		return
 	}

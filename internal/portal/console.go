@@ -34,7 +34,7 @@ func (p *Portal) rows(r *http.Request, orders []*vippsmgmt.ProductOrder) ([]queu
 	ctx := r.Context()
 	now := p.clock.Now()
 	partners := map[string]string{}
-	ps, err := p.store.FindPartners(ctx)
+	ps, err := p.store.FindPartners(ctx, vippsmgmt.PartnerFilter{})
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +211,7 @@ func (p *Portal) decisionFailed(w http.ResponseWriter, r *http.Request, s *sessi
 
 // handleOutbox serves GET /console/outbox.
 func (p *Portal) handleOutbox(w http.ResponseWriter, r *http.Request, s *session) {
-	ns, err := p.store.FindNotifications(r.Context(), 200)
+	ns, err := p.store.FindNotifications(r.Context(), vippsmgmt.Page{Limit: 200})
 	if err != nil {
 		p.serverError(w, r, err)
 		return

@@ -841,7 +841,7 @@ func TestConsoleMerchantsSalesUnitsPricePackages(t *testing.T) {
 	pv.Set("description", "0,99%")
 	pv.Set("market", "NO")
 	wantStatus(t, e.do(req{method: "POST", path: "/console/price-packages", cookie: c, form: pv}), http.StatusSeeOther)
-	pps, err := e.store.FindPricePackages(context.Background(), partnerID)
+	pps, err := e.store.FindPricePackages(context.Background(), vippsmgmt.PricePackageFilter{PartnerID: partnerID})
 	must(t, err)
 	if len(pps) != 2 {
 		t.Errorf("%d price packages, want 2", len(pps))

@@ -66,11 +66,11 @@ func (p *Portal) showScenarios(w http.ResponseWriter, r *http.Request, s *sessio
 	for _, rule := range rules {
 		pg.Rules = append(pg.Rules, faultRow{FaultRule: rule, Active: !rule.Exhausted(now), Budget: budgetText(rule)})
 	}
-	if pg.Policies, err = p.store.FindAutopilotPolicies(ctx); err != nil {
+	if pg.Policies, err = p.store.FindAutopilotPolicies(ctx, vippsmgmt.Page{}); err != nil {
 		p.serverError(w, r, err)
 		return
 	}
-	if pg.Partners, err = p.store.FindPartners(ctx); err != nil {
+	if pg.Partners, err = p.store.FindPartners(ctx, vippsmgmt.PartnerFilter{}); err != nil {
 		p.serverError(w, r, err)
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/fault"
 )
 
@@ -97,7 +98,7 @@ func TestConsoleScenarios(t *testing.T) {
 	pv.Set("rejectReason", "Missing documents.")
 	w = e.do(req{method: "POST", path: "/console/autopilot", cookie: c, form: pv})
 	wantStatus(t, w, http.StatusSeeOther)
-	ps, err := e.store.FindAutopilotPolicies(ctx)
+	ps, err := e.store.FindAutopilotPolicies(ctx, vippsmgmt.Page{})
 	must(t, err)
 	if len(ps) != 1 || ps[0].PartnerID != partnerID || ps[0].Submit != nil || ps[0].RejectReason != "Missing documents." {
 		t.Fatalf("policies %+v", ps)
@@ -109,7 +110,7 @@ func TestConsoleScenarios(t *testing.T) {
 	rv := formValues(doc.One(t, "form[action=/console/autopilot/delete]"))
 	w = e.do(req{method: "POST", path: "/console/autopilot/delete", cookie: c, form: rv})
 	wantStatus(t, w, http.StatusSeeOther)
-	if ps, _ := e.store.FindAutopilotPolicies(ctx); len(ps) != 0 {
+	if ps, _ := e.store.FindAutopilotPolicies(ctx, vippsmgmt.Page{}); len(ps) != 0 {
 		t.Errorf("policy not removed: %+v", ps)
 	}
 }

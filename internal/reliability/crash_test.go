@@ -155,7 +155,7 @@ func testCrash(t *testing.T, bin, db string) {
 
 	// Every visible order of the stream is complete: all fields as sent.
 	checkComplete := func() map[string]string {
-		r := b.do("GET", "/admin/v1/product-orders?partnerId="+fixtures.DemoPartnerID, nil, procAdmin()...)
+		r := b.do("GET", "/admin/v1/product-orders?limit=1000&partnerId="+fixtures.DemoPartnerID, nil, procAdmin()...)
 		expect(t, r, 200, "")
 		var orders []adminOrder
 		r.json(t, &orders)

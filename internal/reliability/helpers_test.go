@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -236,12 +237,25 @@ type adminOrder struct {
 	ExpiresAt          *time.Time        `json:"expiresAt"`
 }
 
+// adminOrders lists the orders matching query ("" or "?name=value..."), reading every page.
 func (a api) adminOrders(query string) []adminOrder {
 	a.t.Helper()
-	r := a.admin("GET", "/admin/v1/product-orders"+query, nil, 200)
+	sep := "?"
+	if strings.Contains(query, "?") {
+		sep = "&"
+	}
 	var out []adminOrder
-	r.json(a.t, &out)
-	return out
+	for page := query; ; {
+		r := a.admin("GET", "/admin/v1/product-orders"+page, nil, 200)
+		var orders []adminOrder
+		r.json(a.t, &orders)
+		out = append(out, orders...)
+		cursor := r.header.Get("Vippsmgmt-Next-Cursor")
+		if cursor == "" {
+			return out
+		}
+		page = query + sep + "cursor=" + url.QueryEscape(cursor)
+	}
 }
 
 // syncBuffer is a bytes.Buffer several goroutines may write (a logger's sink).

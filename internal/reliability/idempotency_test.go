@@ -103,7 +103,7 @@ func raceOneKey(t *testing.T, urls []string, auth, admin []string) {
 		}
 	}
 	a := api{t: t, base: urls[0]}
-	r := a.do("GET", "/admin/v1/product-orders?partnerId="+fixtures.DemoPartnerID, nil, admin...)
+	r := a.do("GET", "/admin/v1/product-orders?limit=1000&partnerId="+fixtures.DemoPartnerID, nil, admin...)
 	expect(t, r, 200, "")
 	var orders []adminOrder
 	r.json(t, &orders)

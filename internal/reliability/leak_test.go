@@ -191,7 +191,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 
 	metrics := string(a.do("GET", "/metrics", nil).body)
-	requestLog := string(a.admin("GET", "/admin/v1/requests", nil, 200).body)
+	requestLog := string(a.admin("GET", "/admin/v1/requests?limit=1000", nil, 200).body)
 	logText := logs.String()
 	if !strings.Contains(requestLog, "/accesstoken/get") || !strings.Contains(logText, `"msg":"request"`) {
 		t.Fatalf("nothing captured: request log %d bytes, log %d bytes", len(requestLog), len(logText))

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"reflect"
-	"strconv"
 
 	"github.com/vippsmgmt/vippsmgmt"
 )
@@ -143,15 +142,12 @@ func (d *DB) FindMerchant(ctx context.Context, id vippsmgmt.BusinessIdentifier) 
 // FindMerchants lists merchants by name; Query matches name or business id, case-insensitive.
 func (d *DB) FindMerchants(ctx context.Context, f vippsmgmt.MerchantFilter) ([]*vippsmgmt.Merchant, error) {
 	var q query
-	q.add(selectMerchant)
+	q.add(selectMerchant, ` WHERE 1 = 1`)
 	if f.Query != "" {
 		p := q.arg(likePattern(f.Query))
-		q.add(` WHERE lower(name) LIKE `, p, ` ESCAPE '\' OR lower(id) LIKE `, p, ` ESCAPE '\'`)
+		q.add(` AND (lower(name) LIKE `, p, ` ESCAPE '\' OR lower(id) LIKE `, p, ` ESCAPE '\')`)
 	}
-	q.add(` ORDER BY name, scheme, id`)
-	if f.Limit > 0 {
-		q.add(` LIMIT `, strconv.Itoa(f.Limit))
-	}
+	q.keyset(f.After, f.Limit, false, "name", "scheme", "id")
 	return queryAll(ctx, d, q.String(), q.args, scanMerchant)
 }
 
@@ -237,14 +233,19 @@ func (d *DB) UpsertPricePackage(ctx context.Context, p *vippsmgmt.PricePackage) 
 const selectPricePackage = `SELECT id, partner_id, name, description, visible_in_signup_form, product_type, market,
 	commission FROM price_packages`
 
-// FindPricePackages lists a partner's packages by name ("" lists all).
-func (d *DB) FindPricePackages(ctx context.Context, partnerID string) ([]*vippsmgmt.PricePackage, error) {
+// FindPricePackages lists the packages matching f by partner, then name.
+func (d *DB) FindPricePackages(ctx context.Context, f vippsmgmt.PricePackageFilter) ([]*vippsmgmt.PricePackage, error) {
 	var q query
-	q.add(selectPricePackage)
-	if partnerID != "" {
-		q.add(` WHERE partner_id = `, q.arg(partnerID))
+	q.add(selectPricePackage, ` WHERE 1 = 1`)
+	if f.PartnerID != "" {
+		q.add(` AND partner_id = `, q.arg(f.PartnerID))
 	}
-	q.add(` ORDER BY partner_id, name, id`)
+	if f.Query != "" {
+		p := q.arg(likePattern(f.Query))
+		q.add(` AND (lower(id) LIKE `, p, ` ESCAPE '\' OR lower(name) LIKE `, p, ` ESCAPE '\' OR lower(partner_id) LIKE `, p,
+			` ESCAPE '\' OR lower(description) LIKE `, p, ` ESCAPE '\')`)
+	}
+	q.keyset(f.After, f.Limit, false, "partner_id", "name", "id")
 	return queryAll(ctx, d, q.String(), q.args, scanPricePackage)
 }
 

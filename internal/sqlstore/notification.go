@@ -74,13 +74,12 @@ func insertNotification(ctx context.Context, tx *sql.Tx, orderID, recipient, nam
 const selectNotification = `SELECT id, order_id, recipient, recipient_name, subject, body, created_at, sent_at,
 	last_error, attempts FROM notifications`
 
-// FindNotifications lists the outbox, newest first; limit <= 0 lists all.
-func (d *DB) FindNotifications(ctx context.Context, limit int) ([]*vippsmgmt.Notification, error) {
-	q := selectNotification + ` ORDER BY id DESC`
-	if limit > 0 {
-		q += ` LIMIT ` + strconv.Itoa(limit)
-	}
-	return d.findNotifications(ctx, q)
+// FindNotifications lists the outbox, newest first, in page p.
+func (d *DB) FindNotifications(ctx context.Context, p vippsmgmt.Page) ([]*vippsmgmt.Notification, error) {
+	var q query
+	q.add(selectNotification, ` WHERE 1 = 1`)
+	q.keyset(p.After, p.Limit, true, "id")
+	return d.findNotifications(ctx, q.String(), q.args...)
 }
 
 // FindUnsentNotifications returns up to limit unsent notifications, oldest first.
@@ -92,8 +91,8 @@ func (d *DB) FindUnsentNotifications(ctx context.Context, limit int) ([]*vippsmg
 	return d.findNotifications(ctx, q)
 }
 
-func (d *DB) findNotifications(ctx context.Context, q string) ([]*vippsmgmt.Notification, error) {
-	rows, err := d.db.QueryContext(ctx, q)
+func (d *DB) findNotifications(ctx context.Context, q string, args ...any) ([]*vippsmgmt.Notification, error) {
+	rows, err := d.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, d.formatError(err)
 	}

@@ -131,9 +131,16 @@ func (d *DB) FindPartnerByID(ctx context.Context, id string) (*vippsmgmt.Partner
 	return p, d.formatError(err)
 }
 
-// FindPartners lists all partners by id.
-func (d *DB) FindPartners(ctx context.Context) ([]*vippsmgmt.Partner, error) {
-	return queryAll(ctx, d, `SELECT id, name, created_at FROM partners ORDER BY id`, nil, scanPartner)
+// FindPartners lists the partners matching f by id.
+func (d *DB) FindPartners(ctx context.Context, f vippsmgmt.PartnerFilter) ([]*vippsmgmt.Partner, error) {
+	var q query
+	q.add(`SELECT id, name, created_at FROM partners WHERE 1 = 1`)
+	if f.Query != "" {
+		p := q.arg(likePattern(f.Query))
+		q.add(` AND (lower(id) LIKE `, p, ` ESCAPE '\' OR lower(name) LIKE `, p, ` ESCAPE '\')`)
+	}
+	q.keyset(f.After, f.Limit, false, "id")
+	return queryAll(ctx, d, q.String(), q.args, scanPartner)
 }
 
 // CountPartners returns the number of partners.
@@ -235,8 +242,8 @@ func (d *DB) FindAPIKeyBySubscriptionKeyHash(ctx context.Context, hash []byte) (
 	return k, d.formatError(err)
 }
 
-// FindAPIKeys lists the key sets of a partner or of a sales unit; both empty lists all.
-func (d *DB) FindAPIKeys(ctx context.Context, partnerID, msn string) ([]*vippsmgmt.APIKey, error) {
+// FindAPIKeys lists the key sets of a partner or of a sales unit, both empty: all, in page p.
+func (d *DB) FindAPIKeys(ctx context.Context, partnerID, msn string, p vippsmgmt.Page) ([]*vippsmgmt.APIKey, error) {
 	var q query
 	q.add(selectAPIKey, ` WHERE 1 = 1`)
 	if partnerID != "" {
@@ -245,7 +252,7 @@ func (d *DB) FindAPIKeys(ctx context.Context, partnerID, msn string) ([]*vippsmg
 	if msn != "" {
 		q.add(` AND msn = `, q.arg(msn))
 	}
-	q.add(` ORDER BY client_id`)
+	q.keyset(p.After, p.Limit, false, "client_id")
 	return queryAll(ctx, d, q.String(), q.args, scanAPIKey)
 }
 

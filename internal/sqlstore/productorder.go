@@ -286,10 +286,7 @@ func (d *DB) productOrderQuery(f vippsmgmt.ProductOrderFilter) *query {
 	if !f.IncludeExpired {
 		q.add(` AND status <> '`+vippsmgmt.StatusExpired+`' AND NOT (`+expiringPrefill, q.arg(micros(vippsmgmt.ExpiryCutoff(d.now()))), `)`)
 	}
-	q.add(` ORDER BY created_at DESC, id DESC`)
-	if f.Limit > 0 {
-		q.add(` LIMIT `, strconv.Itoa(f.Limit))
-	}
+	q.keyset(f.After, f.Limit, true, "created_at", "id")
 	return q
 }
 

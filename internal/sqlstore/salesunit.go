@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"reflect"
-	"strconv"
 
 	"github.com/vippsmgmt/vippsmgmt"
 )
@@ -177,10 +176,7 @@ func salesUnitQuery(q *query, f vippsmgmt.SalesUnitFilter) {
 		p := q.arg(likePattern(f.Query))
 		q.add(` AND (s.msn LIKE `, p, ` ESCAPE '\' OR lower(s.name) LIKE `, p, ` ESCAPE '\')`)
 	}
-	q.add(` ORDER BY s.msn`)
-	if f.Limit > 0 {
-		q.add(` LIMIT `, strconv.Itoa(f.Limit))
-	}
+	q.keyset(f.After, f.Limit, false, "s.msn")
 }
 
 // FindSalesUnits returns full units ordered by MSN.

@@ -201,9 +201,12 @@ func (d *DB) PutAutopilotPolicy(ctx context.Context, p *vippsmgmt.AutopilotPolic
 	})
 }
 
-// FindAutopilotPolicies lists the policies, the one for every partner first.
-func (d *DB) FindAutopilotPolicies(ctx context.Context) ([]*vippsmgmt.AutopilotPolicy, error) {
-	return queryAll(ctx, d, selectAutopilot+` ORDER BY partner_id`, nil, scanAutopilot)
+// FindAutopilotPolicies lists the policies of page p, the one for every partner ("") first.
+func (d *DB) FindAutopilotPolicies(ctx context.Context, p vippsmgmt.Page) ([]*vippsmgmt.AutopilotPolicy, error) {
+	var q query
+	q.add(selectAutopilot, ` WHERE 1 = 1`)
+	q.keyset(p.After, p.Limit, false, "partner_id")
+	return queryAll(ctx, d, q.String(), q.args, scanAutopilot)
 }
 
 // DeleteAutopilotPolicy removes the policy of partnerID.

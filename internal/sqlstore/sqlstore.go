@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -416,6 +417,34 @@ func (q *query) add(s ...string) {
 }
 
 func (q *query) String() string { return q.sb.String() }
+
+// keyset ends a paged list's query, whose WHERE clause is open: it keeps the rows after the cursor
+// (the values of cols of the last row listed), orders by cols, all ascending or all descending,
+// and reads at most limit rows (0: all). The order and the condition come from one list of
+// columns, so they cannot disagree; new rows never shift a page, as an OFFSET would.
+func (q *query) keyset(after vippsmgmt.Cursor, limit int, desc bool, cols ...string) {
+	dir, cmp := "", " > "
+	if desc {
+		dir, cmp = " DESC", " < "
+	}
+	if after != nil {
+		if len(after) != len(cols) {
+			panic(fmt.Sprintf("sqlstore: cursor of %d values for %d columns", len(after), len(cols)))
+		}
+		q.add(` AND (`, strings.Join(cols, ", "), `)`, cmp, `(`)
+		for i, v := range after {
+			if i > 0 {
+				q.add(`, `)
+			}
+			q.add(q.arg(v))
+		}
+		q.add(`)`)
+	}
+	q.add(` ORDER BY `, strings.Join(cols, dir+", "), dir)
+	if limit > 0 {
+		q.add(` LIMIT `, strconv.Itoa(limit))
+	}
+}
 
 // likePattern returns a case-insensitive substring pattern for LIKE ... ESCAPE '\'.
 func likePattern(s string) string {

@@ -64,7 +64,7 @@ func testAPIKeys(t *testing.T, e *env) {
 			{"beta", "", []string{}},
 			{"", "", []string{"client-a", "client-m", "client-u"}},
 		} {
-			if diff := cmp.Diff(c.want, ids(e.s.FindAPIKeys(e.ctx, c.partner, c.msn))); diff != "" {
+			if diff := cmp.Diff(c.want, ids(e.s.FindAPIKeys(e.ctx, c.partner, c.msn, vippsmgmt.Page{}))); diff != "" {
 				t.Errorf("FindAPIKeys(%q, %q) (-want +got):\n%s", c.partner, c.msn, diff)
 			}
 		}

@@ -155,7 +155,7 @@ func testDecideConcurrent(t *testing.T, e *env) {
 			t.Errorf("round %d: %d decisions succeeded, want 1", round, ok)
 		}
 	}
-	ns, err := e.s.FindNotifications(e.ctx, 0)
+	ns, err := e.s.FindNotifications(e.ctx, vippsmgmt.Page{})
 	must(t, err)
 	orders, err := e.s.FindProductOrders(e.ctx, vippsmgmt.ProductOrderFilter{})
 	must(t, err)
@@ -191,7 +191,7 @@ func testApproveFailures(t *testing.T, e *env) {
 	if got := e.order(o.ID); got.Status != vippsmgmt.StatusOrderSubmitted || got.SalesUnit != nil {
 		t.Errorf("failed approvals changed the order: %s %+v", got.Status, got.SalesUnit)
 	}
-	if ns, err := e.s.FindNotifications(e.ctx, 0); err != nil || len(ns) != 0 {
+	if ns, err := e.s.FindNotifications(e.ctx, vippsmgmt.Page{}); err != nil || len(ns) != 0 {
 		t.Errorf("failed approvals queued %d notifications (%v)", len(ns), err)
 	}
 }

@@ -18,12 +18,12 @@ func testNotifications(t *testing.T, e *env) {
 	_, err = e.s.StepProductOrder(e.ctx, o2.ID, vippsmgmt.StepReject, nil, "no")
 	must(t, err)
 
-	all, err := e.s.FindNotifications(e.ctx, 0)
+	all, err := e.s.FindNotifications(e.ctx, vippsmgmt.Page{})
 	must(t, err)
 	if len(all) != 4 || all[0].OrderID != o2.ID || all[3].OrderID != o1.ID || all[0].ID <= all[3].ID {
 		t.Fatalf("FindNotifications: want 4, newest first; got %d", len(all))
 	}
-	if two, err := e.s.FindNotifications(e.ctx, 2); err != nil || len(two) != 2 || two[0].ID != all[0].ID {
+	if two, err := e.s.FindNotifications(e.ctx, vippsmgmt.Page{Limit: 2}); err != nil || len(two) != 2 || two[0].ID != all[0].ID {
 		t.Errorf("FindNotifications(2): got %d, %v", len(two), err)
 	}
 	unsent, err := e.s.FindUnsentNotifications(e.ctx, 3)
@@ -45,7 +45,7 @@ func testNotifications(t *testing.T, e *env) {
 	if f := unsent[0]; f.ID != all[3].ID || f.Attempts != 1 || f.LastError != "smtp: connection refused" || f.SentAt != nil {
 		t.Errorf("failed notification: got %+v", f)
 	}
-	all2, err := e.s.FindNotifications(e.ctx, 0)
+	all2, err := e.s.FindNotifications(e.ctx, vippsmgmt.Page{})
 	must(t, err)
 	if s := all2[2]; s.SentAt == nil || !s.SentAt.Equal(sentAt) || s.Attempts != 1 || s.LastError != "" {
 		t.Errorf("sent notification: got %+v", s)

@@ -33,7 +33,7 @@ func testPartners(t *testing.T, e *env) {
 	if diff := cmp.Diff(renamed, got); diff != "" {
 		t.Errorf("FindPartnerByID (-want +got):\n%s", diff)
 	}
-	all, err := e.s.FindPartners(e.ctx)
+	all, err := e.s.FindPartners(e.ctx, vippsmgmt.PartnerFilter{})
 	must(t, err)
 	if diff := cmp.Diff([]*vippsmgmt.Partner{renamed, b}, all); diff != "" {
 		t.Errorf("FindPartners (-want +got):\n%s", diff)

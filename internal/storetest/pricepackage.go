@@ -17,20 +17,20 @@ func testPricePackages(t *testing.T, e *env) {
 	must(t, e.s.UpsertPricePackage(e.ctx, a2))
 	b1 := e.pricePackage("beta")
 
-	got, err := e.s.FindPricePackages(e.ctx, "acme")
+	got, err := e.s.FindPricePackages(e.ctx, vippsmgmt.PricePackageFilter{PartnerID: "acme"})
 	must(t, err)
 	if diff := cmp.Diff([]*vippsmgmt.PricePackage{a2, a1}, got); diff != "" {
 		t.Errorf("FindPricePackages(acme) (-want +got):\n%s", diff)
 	}
-	got, err = e.s.FindPricePackages(e.ctx, "beta")
+	got, err = e.s.FindPricePackages(e.ctx, vippsmgmt.PricePackageFilter{PartnerID: "beta"})
 	must(t, err)
 	if diff := cmp.Diff([]*vippsmgmt.PricePackage{b1}, got); diff != "" {
 		t.Errorf("FindPricePackages(beta) (-want +got):\n%s", diff)
 	}
-	if got, err := e.s.FindPricePackages(e.ctx, ""); err != nil || len(got) != 3 {
+	if got, err := e.s.FindPricePackages(e.ctx, vippsmgmt.PricePackageFilter{}); err != nil || len(got) != 3 {
 		t.Errorf("FindPricePackages(\"\"): got %d, %v, want 3", len(got), err)
 	}
-	if got, err := e.s.FindPricePackages(e.ctx, "ghost"); err != nil || len(got) != 0 {
+	if got, err := e.s.FindPricePackages(e.ctx, vippsmgmt.PricePackageFilter{PartnerID: "ghost"}); err != nil || len(got) != 0 {
 		t.Errorf("FindPricePackages(ghost): got %d, %v, want 0", len(got), err)
 	}
 

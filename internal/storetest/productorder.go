@@ -88,7 +88,7 @@ func testPrefillLifecycle(t *testing.T, e *env) {
 	wantCode(t, err, vippsmgmt.ECONFLICT)
 	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepReject, nil, "late")), vippsmgmt.ECONFLICT)
 
-	ns, err := e.s.FindNotifications(e.ctx, 0)
+	ns, err := e.s.FindNotifications(e.ctx, vippsmgmt.Page{})
 	must(t, err)
 	if len(ns) != 2 {
 		t.Fatalf("got %d notifications, want 2", len(ns))
@@ -127,7 +127,7 @@ func testTemplateOrder(t *testing.T, e *env) {
 	if done.Status != vippsmgmt.StatusCompleted || su.PartnerID != nil {
 		t.Errorf("template approval: got %s partner %v", done.Status, su.PartnerID)
 	}
-	ns, err := e.s.FindNotifications(e.ctx, 0)
+	ns, err := e.s.FindNotifications(e.ctx, vippsmgmt.Page{})
 	must(t, err)
 	if len(ns) != 1 || ns[0].Recipient != "merchant" {
 		t.Errorf("an order without a partner notifies only the merchant: got %d notifications", len(ns))

@@ -203,7 +203,7 @@ func testAutopilotPolicies(t *testing.T, e *env) {
 	acme := &vippsmgmt.AutopilotPolicy{PartnerID: "acme", Submit: d("1h"), Decision: vippsmgmt.DecisionReject, RejectReason: "Missing documents."}
 	must(t, e.s.PutAutopilotPolicy(e.ctx, acme))
 	must(t, e.s.PutAutopilotPolicy(e.ctx, all))
-	got, err := e.s.FindAutopilotPolicies(e.ctx)
+	got, err := e.s.FindAutopilotPolicies(e.ctx, vippsmgmt.Page{})
 	must(t, err)
 	want := []*vippsmgmt.AutopilotPolicy{
 		{View: d("1m"), Submit: d("5m"), Decide: d("10m"), Decision: "approve", UpdatedAt: Start},
@@ -216,7 +216,7 @@ func testAutopilotPolicies(t *testing.T, e *env) {
 	// PUT replaces.
 	e.clock.Advance(time.Minute)
 	must(t, e.s.PutAutopilotPolicy(e.ctx, &vippsmgmt.AutopilotPolicy{PartnerID: "acme", Decide: d("0s"), Decision: vippsmgmt.DecisionApprove}))
-	got, err = e.s.FindAutopilotPolicies(e.ctx)
+	got, err = e.s.FindAutopilotPolicies(e.ctx, vippsmgmt.Page{})
 	must(t, err)
 	if p := got[1]; p.Submit != nil || p.Decide == nil || *p.Decide != 0 || p.Decision != "approve" || !p.UpdatedAt.Equal(Start.Add(time.Minute)) {
 		t.Errorf("replaced policy: %+v", p)
@@ -233,7 +233,7 @@ func testAutopilotPolicies(t *testing.T, e *env) {
 	wantCode(t, e.s.DeleteAutopilotPolicy(e.ctx, ""), vippsmgmt.ENOTFOUND)
 	must(t, e.s.DeleteAutopilotPolicy(e.ctx, "acme"))
 	wantCode(t, e.s.DeleteAutopilotPolicy(e.ctx, "acme"), vippsmgmt.ENOTFOUND)
-	if got, _ := e.s.FindAutopilotPolicies(e.ctx); len(got) != 0 {
+	if got, _ := e.s.FindAutopilotPolicies(e.ctx, vippsmgmt.Page{}); len(got) != 0 {
 		t.Errorf("after deletes: %v", got)
 	}
 }

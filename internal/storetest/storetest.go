@@ -59,6 +59,9 @@ func Run(t *testing.T, open func(t *testing.T, clock vippsmgmt.Clock) vippsmgmt.
 		{"FaultCountConcurrent", testFaultCountConcurrent},
 		{"PutFaultRule", testPutFaultRule},
 		{"AutopilotPolicies", testAutopilotPolicies},
+		{"PageProductOrders", testPageProductOrders},
+		{"PageLists", testPageLists},
+		{"PageNotifications", testPageNotifications},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

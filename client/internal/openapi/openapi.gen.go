@@ -1466,8 +1466,14 @@ type VippsSystemPluginVersion = string
 // VippsSystemVersion Example: 5.4.0
 type VippsSystemVersion = string
 
+// Cursor defines model for cursor.
+type Cursor = string
+
 // Id Example: 987654325
 type Id = string
+
+// Limit defines model for limit.
+type Limit = int
 
 // Msn Merchant serial number, the identifier of a sales unit. Always a string of 4 to 10 digits.
 //
@@ -1554,10 +1560,61 @@ type AdminDeleteAutopilotParams struct {
 	PartnerId *PartnerId `form:"partnerId,omitempty" json:"partnerId,omitempty"`
 }
 
+// AdminListAutopilotParams defines parameters for AdminListAutopilot.
+type AdminListAutopilotParams struct {
+	// Limit Items in the page, 1 to 1000; 100 when absent. Outside that range, or not an integer, is 400 naming `limit`.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts: the `Vippsmgmt-Next-Cursor` of the page before; absent for the first page. A cursor this list did not give out is 400 naming `cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // AdminListMerchantsParams defines parameters for AdminListMerchants.
 type AdminListMerchantsParams struct {
 	// Q Case-insensitive search in ids and names.
 	Q *Q `form:"q,omitempty" json:"q,omitempty"`
+
+	// Limit Items in the page, 1 to 1000; 100 when absent. Outside that range, or not an integer, is 400 naming `limit`.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts: the `Vippsmgmt-Next-Cursor` of the page before; absent for the first page. A cursor this list did not give out is 400 naming `cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// AdminListNotificationsParams defines parameters for AdminListNotifications.
+type AdminListNotificationsParams struct {
+	// Limit Items in the page, 1 to 1000; 100 when absent. Outside that range, or not an integer, is 400 naming `limit`.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts: the `Vippsmgmt-Next-Cursor` of the page before; absent for the first page. A cursor this list did not give out is 400 naming `cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// AdminListPartnersParams defines parameters for AdminListPartners.
+type AdminListPartnersParams struct {
+	// Limit Items in the page, 1 to 1000; 100 when absent. Outside that range, or not an integer, is 400 naming `limit`.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts: the `Vippsmgmt-Next-Cursor` of the page before; absent for the first page. A cursor this list did not give out is 400 naming `cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// AdminListPartnerKeysParams defines parameters for AdminListPartnerKeys.
+type AdminListPartnerKeysParams struct {
+	// Limit Items in the page, 1 to 1000; 100 when absent. Outside that range, or not an integer, is 400 naming `limit`.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts: the `Vippsmgmt-Next-Cursor` of the page before; absent for the first page. A cursor this list did not give out is 400 naming `cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// AdminListPricePackagesParams defines parameters for AdminListPricePackages.
+type AdminListPricePackagesParams struct {
+	// Limit Items in the page, 1 to 1000; 100 when absent. Outside that range, or not an integer, is 400 naming `limit`.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts: the `Vippsmgmt-Next-Cursor` of the page before; absent for the first page. A cursor this list did not give out is 400 naming `cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // AdminListProductOrdersParams defines parameters for AdminListProductOrders.
@@ -1567,12 +1624,27 @@ type AdminListProductOrdersParams struct {
 
 	// PartnerId Only orders naming this partner.
 	PartnerId *string `form:"partnerId,omitempty" json:"partnerId,omitempty"`
+
+	// Limit Items in the page, 1 to 1000; 100 when absent. Outside that range, or not an integer, is 400 naming `limit`.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts: the `Vippsmgmt-Next-Cursor` of the page before; absent for the first page. A cursor this list did not give out is 400 naming `cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // AdminGetReportParams defines parameters for AdminGetReport.
 type AdminGetReportParams struct {
 	// ClientId Only this caller (key set). An unknown client id gives an empty list.
 	ClientId *string `form:"clientId,omitempty" json:"clientId,omitempty"`
+}
+
+// AdminListRequestsParams defines parameters for AdminListRequests.
+type AdminListRequestsParams struct {
+	// Limit Items in the page, 1 to 1000; 100 when absent. Outside that range, or not an integer, is 400 naming `limit`.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts: the `Vippsmgmt-Next-Cursor` of the page before; absent for the first page. A cursor this list did not give out is 400 naming `cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // AdminListSalesUnitsParams defines parameters for AdminListSalesUnits.
@@ -1582,6 +1654,12 @@ type AdminListSalesUnitsParams struct {
 
 	// PartnerId Only sales units connected to this partner.
 	PartnerId *string `form:"partnerId,omitempty" json:"partnerId,omitempty"`
+
+	// Limit Items in the page, 1 to 1000; 100 when absent. Outside that range, or not an integer, is 400 naming `limit`.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts: the `Vippsmgmt-Next-Cursor` of the page before; absent for the first page. A cursor this list did not give out is 400 naming `cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // GetMerchantByBusinessIdentifierParams defines parameters for GetMerchantByBusinessIdentifier.
@@ -1968,7 +2046,7 @@ type ClientInterface interface {
 	// The policies that move prefilled orders by themselves, the one for every partner first. 404 when the server is not a sandbox.
 	//
 	// Corresponds with GET /admin/v1/autopilot (the `AdminListAutopilot` operationId).
-	AdminListAutopilot(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AdminListAutopilot(ctx context.Context, params *AdminListAutopilotParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdminPutAutopilotWithBody Set an autopilot policy
 	//
@@ -2078,12 +2156,12 @@ type ClientInterface interface {
 	// The outbox of decision e-mails to partners and merchants, newest first.
 	//
 	// Corresponds with GET /admin/v1/notifications (the `AdminListNotifications` operationId).
-	AdminListNotifications(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AdminListNotifications(ctx context.Context, params *AdminListNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdminListPartners List partners
 	//
 	// Corresponds with GET /admin/v1/partners (the `AdminListPartners` operationId).
-	AdminListPartners(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AdminListPartners(ctx context.Context, params *AdminListPartnersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdminCreatePartnerWithBody Create a partner
 	//
@@ -2104,7 +2182,7 @@ type ClientInterface interface {
 	// Secrets are never shown again after creation.
 	//
 	// Corresponds with GET /admin/v1/partners/{partnerId}/keys (the `AdminListPartnerKeys` operationId).
-	AdminListPartnerKeys(ctx context.Context, partnerId PartnerId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AdminListPartnerKeys(ctx context.Context, partnerId PartnerId, params *AdminListPartnerKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdminCreatePartnerKeysWithBody Create a key set for a partner
 	//
@@ -2127,7 +2205,7 @@ type ClientInterface interface {
 	// AdminListPricePackages List a partner's price packages
 	//
 	// Corresponds with GET /admin/v1/partners/{partnerId}/price-packages (the `AdminListPricePackages` operationId).
-	AdminListPricePackages(ctx context.Context, partnerId PartnerId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AdminListPricePackages(ctx context.Context, partnerId PartnerId, params *AdminListPricePackagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdminCreatePricePackageWithBody Create a price package for a partner
 	//
@@ -2237,7 +2315,7 @@ type ClientInterface interface {
 	// The latest Management and Access Token API requests, newest first, with who made them.
 	//
 	// Corresponds with GET /admin/v1/requests (the `AdminListRequests` operationId).
-	AdminListRequests(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AdminListRequests(ctx context.Context, params *AdminListRequestsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdminListSalesUnits List or search sales units
 	//
@@ -2492,8 +2570,8 @@ func (c *Client) AdminDeleteAutopilot(ctx context.Context, params *AdminDeleteAu
 // The policies that move prefilled orders by themselves, the one for every partner first. 404 when the server is not a sandbox.
 //
 // Corresponds with GET /admin/v1/autopilot (the `AdminListAutopilot` operationId).
-func (c *Client) AdminListAutopilot(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAdminListAutopilotRequest(c.Server)
+func (c *Client) AdminListAutopilot(ctx context.Context, params *AdminListAutopilotParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListAutopilotRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2742,8 +2820,8 @@ func (c *Client) AdminCreateMerchant(ctx context.Context, body AdminCreateMercha
 // The outbox of decision e-mails to partners and merchants, newest first.
 //
 // Corresponds with GET /admin/v1/notifications (the `AdminListNotifications` operationId).
-func (c *Client) AdminListNotifications(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAdminListNotificationsRequest(c.Server)
+func (c *Client) AdminListNotifications(ctx context.Context, params *AdminListNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListNotificationsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2757,8 +2835,8 @@ func (c *Client) AdminListNotifications(ctx context.Context, reqEditors ...Reque
 // AdminListPartners List partners
 //
 // Corresponds with GET /admin/v1/partners (the `AdminListPartners` operationId).
-func (c *Client) AdminListPartners(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAdminListPartnersRequest(c.Server)
+func (c *Client) AdminListPartners(ctx context.Context, params *AdminListPartnersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListPartnersRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2808,8 +2886,8 @@ func (c *Client) AdminCreatePartner(ctx context.Context, body AdminCreatePartner
 // Secrets are never shown again after creation.
 //
 // Corresponds with GET /admin/v1/partners/{partnerId}/keys (the `AdminListPartnerKeys` operationId).
-func (c *Client) AdminListPartnerKeys(ctx context.Context, partnerId PartnerId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAdminListPartnerKeysRequest(c.Server, partnerId)
+func (c *Client) AdminListPartnerKeys(ctx context.Context, partnerId PartnerId, params *AdminListPartnerKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListPartnerKeysRequest(c.Server, partnerId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2861,8 +2939,8 @@ func (c *Client) AdminCreatePartnerKeys(ctx context.Context, partnerId PartnerId
 // AdminListPricePackages List a partner's price packages
 //
 // Corresponds with GET /admin/v1/partners/{partnerId}/price-packages (the `AdminListPricePackages` operationId).
-func (c *Client) AdminListPricePackages(ctx context.Context, partnerId PartnerId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAdminListPricePackagesRequest(c.Server, partnerId)
+func (c *Client) AdminListPricePackages(ctx context.Context, partnerId PartnerId, params *AdminListPricePackagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListPricePackagesRequest(c.Server, partnerId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3111,8 +3189,8 @@ func (c *Client) AdminGetReport(ctx context.Context, params *AdminGetReportParam
 // The latest Management and Access Token API requests, newest first, with who made them.
 //
 // Corresponds with GET /admin/v1/requests (the `AdminListRequests` operationId).
-func (c *Client) AdminListRequests(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAdminListRequestsRequest(c.Server)
+func (c *Client) AdminListRequests(ctx context.Context, params *AdminListRequestsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListRequestsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3752,7 +3830,7 @@ func NewAdminDeleteAutopilotRequest(server string, params *AdminDeleteAutopilotP
 }
 
 // NewAdminListAutopilotRequest constructs an http.Request for the AdminListAutopilot method
-func NewAdminListAutopilotRequest(server string) (*http.Request, error) {
+func NewAdminListAutopilotRequest(server string, params *AdminListAutopilotParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -3768,6 +3846,45 @@ func NewAdminListAutopilotRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -4060,6 +4177,30 @@ func NewAdminListMerchantsRequest(server string, params *AdminListMerchantsParam
 
 		}
 
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -4115,7 +4256,7 @@ func NewAdminCreateMerchantRequestWithBody(server string, contentType string, bo
 }
 
 // NewAdminListNotificationsRequest constructs an http.Request for the AdminListNotifications method
-func NewAdminListNotificationsRequest(server string) (*http.Request, error) {
+func NewAdminListNotificationsRequest(server string, params *AdminListNotificationsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -4133,6 +4274,45 @@ func NewAdminListNotificationsRequest(server string) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
@@ -4142,7 +4322,7 @@ func NewAdminListNotificationsRequest(server string) (*http.Request, error) {
 }
 
 // NewAdminListPartnersRequest constructs an http.Request for the AdminListPartners method
-func NewAdminListPartnersRequest(server string) (*http.Request, error) {
+func NewAdminListPartnersRequest(server string, params *AdminListPartnersParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -4158,6 +4338,45 @@ func NewAdminListPartnersRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -4209,7 +4428,7 @@ func NewAdminCreatePartnerRequestWithBody(server string, contentType string, bod
 }
 
 // NewAdminListPartnerKeysRequest constructs an http.Request for the AdminListPartnerKeys method
-func NewAdminListPartnerKeysRequest(server string, partnerId PartnerId) (*http.Request, error) {
+func NewAdminListPartnerKeysRequest(server string, partnerId PartnerId, params *AdminListPartnerKeysParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4232,6 +4451,45 @@ func NewAdminListPartnerKeysRequest(server string, partnerId PartnerId) (*http.R
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -4290,7 +4548,7 @@ func NewAdminCreatePartnerKeysRequestWithBody(server string, partnerId PartnerId
 }
 
 // NewAdminListPricePackagesRequest constructs an http.Request for the AdminListPricePackages method
-func NewAdminListPricePackagesRequest(server string, partnerId PartnerId) (*http.Request, error) {
+func NewAdminListPricePackagesRequest(server string, partnerId PartnerId, params *AdminListPricePackagesParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4313,6 +4571,45 @@ func NewAdminListPricePackagesRequest(server string, partnerId PartnerId) (*http
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -4413,6 +4710,30 @@ func NewAdminListProductOrdersRequest(server string, params *AdminListProductOrd
 		if params.PartnerId != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "partnerId", *params.PartnerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -4727,7 +5048,7 @@ func NewAdminGetReportRequest(server string, params *AdminGetReportParams) (*htt
 }
 
 // NewAdminListRequestsRequest constructs an http.Request for the AdminListRequests method
-func NewAdminListRequestsRequest(server string) (*http.Request, error) {
+func NewAdminListRequestsRequest(server string, params *AdminListRequestsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -4743,6 +5064,45 @@ func NewAdminListRequestsRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -4796,6 +5156,30 @@ func NewAdminListSalesUnitsRequest(server string, params *AdminListSalesUnitsPar
 		if params.PartnerId != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "partnerId", *params.PartnerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6145,7 +6529,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /admin/v1/autopilot (the `AdminListAutopilot` operationId).
-	AdminListAutopilotWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AdminListAutopilotHTTPResponse, error)
+	AdminListAutopilotWithResponse(ctx context.Context, params *AdminListAutopilotParams, reqEditors ...RequestEditorFn) (*AdminListAutopilotHTTPResponse, error)
 
 	// AdminPutAutopilotWithBodyWithResponse Set an autopilot policy
 	//
@@ -6267,14 +6651,14 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /admin/v1/notifications (the `AdminListNotifications` operationId).
-	AdminListNotificationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AdminListNotificationsHTTPResponse, error)
+	AdminListNotificationsWithResponse(ctx context.Context, params *AdminListNotificationsParams, reqEditors ...RequestEditorFn) (*AdminListNotificationsHTTPResponse, error)
 
 	// AdminListPartnersWithResponse List partners
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /admin/v1/partners (the `AdminListPartners` operationId).
-	AdminListPartnersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AdminListPartnersHTTPResponse, error)
+	AdminListPartnersWithResponse(ctx context.Context, params *AdminListPartnersParams, reqEditors ...RequestEditorFn) (*AdminListPartnersHTTPResponse, error)
 
 	// AdminCreatePartnerWithBodyWithResponse Create a partner
 	//
@@ -6297,7 +6681,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /admin/v1/partners/{partnerId}/keys (the `AdminListPartnerKeys` operationId).
-	AdminListPartnerKeysWithResponse(ctx context.Context, partnerId PartnerId, reqEditors ...RequestEditorFn) (*AdminListPartnerKeysHTTPResponse, error)
+	AdminListPartnerKeysWithResponse(ctx context.Context, partnerId PartnerId, params *AdminListPartnerKeysParams, reqEditors ...RequestEditorFn) (*AdminListPartnerKeysHTTPResponse, error)
 
 	// AdminCreatePartnerKeysWithBodyWithResponse Create a key set for a partner
 	//
@@ -6322,7 +6706,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /admin/v1/partners/{partnerId}/price-packages (the `AdminListPricePackages` operationId).
-	AdminListPricePackagesWithResponse(ctx context.Context, partnerId PartnerId, reqEditors ...RequestEditorFn) (*AdminListPricePackagesHTTPResponse, error)
+	AdminListPricePackagesWithResponse(ctx context.Context, partnerId PartnerId, params *AdminListPricePackagesParams, reqEditors ...RequestEditorFn) (*AdminListPricePackagesHTTPResponse, error)
 
 	// AdminCreatePricePackageWithBodyWithResponse Create a price package for a partner
 	//
@@ -6444,7 +6828,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /admin/v1/requests (the `AdminListRequests` operationId).
-	AdminListRequestsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AdminListRequestsHTTPResponse, error)
+	AdminListRequestsWithResponse(ctx context.Context, params *AdminListRequestsParams, reqEditors ...RequestEditorFn) (*AdminListRequestsHTTPResponse, error)
 
 	// AdminListSalesUnitsWithResponse List or search sales units
 	//
@@ -6852,22 +7236,36 @@ func (r AdminDeleteAutopilotHTTPResponse) ContentType() string {
 	return ""
 }
 
+// AdminListAutopilotHTTPResponse200Headers the declared response headers of an HTTP 200 response for AdminListAutopilot
+type AdminListAutopilotHTTPResponse200Headers struct {
+	VippsmgmtNextCursor *string
+}
+
 type AdminListAutopilotHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *[]AdminAutopilotPolicy
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *DefaultProblem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *AdminListAutopilotHTTPResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r AdminListAutopilotHTTPResponse) GetJSON200() *[]AdminAutopilotPolicy {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AdminListAutopilotHTTPResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -7411,6 +7809,11 @@ func (r AdminRevokeKeyHTTPResponse) ContentType() string {
 	return ""
 }
 
+// AdminListMerchantsHTTPResponse200Headers the declared response headers of an HTTP 200 response for AdminListMerchants
+type AdminListMerchantsHTTPResponse200Headers struct {
+	VippsmgmtNextCursor *string
+}
+
 type AdminListMerchantsHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7422,6 +7825,8 @@ type AdminListMerchantsHTTPResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *DefaultProblem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *AdminListMerchantsHTTPResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7549,20 +7954,34 @@ func (r AdminCreateMerchantHTTPResponse) ContentType() string {
 	return ""
 }
 
+// AdminListNotificationsHTTPResponse200Headers the declared response headers of an HTTP 200 response for AdminListNotifications
+type AdminListNotificationsHTTPResponse200Headers struct {
+	VippsmgmtNextCursor *string
+}
+
 type AdminListNotificationsHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *[]AdminNotification
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *DefaultProblem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *AdminListNotificationsHTTPResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r AdminListNotificationsHTTPResponse) GetJSON200() *[]AdminNotification {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AdminListNotificationsHTTPResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -7604,20 +8023,34 @@ func (r AdminListNotificationsHTTPResponse) ContentType() string {
 	return ""
 }
 
+// AdminListPartnersHTTPResponse200Headers the declared response headers of an HTTP 200 response for AdminListPartners
+type AdminListPartnersHTTPResponse200Headers struct {
+	VippsmgmtNextCursor *string
+}
+
 type AdminListPartnersHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *[]AdminPartner
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *DefaultProblem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *AdminListPartnersHTTPResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r AdminListPartnersHTTPResponse) GetJSON200() *[]AdminPartner {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AdminListPartnersHTTPResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -7735,22 +8168,36 @@ func (r AdminCreatePartnerHTTPResponse) ContentType() string {
 	return ""
 }
 
+// AdminListPartnerKeysHTTPResponse200Headers the declared response headers of an HTTP 200 response for AdminListPartnerKeys
+type AdminListPartnerKeysHTTPResponse200Headers struct {
+	VippsmgmtNextCursor *string
+}
+
 type AdminListPartnerKeysHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *[]AdminKey
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *DefaultProblem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *AdminListPartnerKeysHTTPResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r AdminListPartnerKeysHTTPResponse) GetJSON200() *[]AdminKey {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AdminListPartnerKeysHTTPResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -7880,22 +8327,36 @@ func (r AdminCreatePartnerKeysHTTPResponse) ContentType() string {
 	return ""
 }
 
+// AdminListPricePackagesHTTPResponse200Headers the declared response headers of an HTTP 200 response for AdminListPricePackages
+type AdminListPricePackagesHTTPResponse200Headers struct {
+	VippsmgmtNextCursor *string
+}
+
 type AdminListPricePackagesHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *[]PricePackage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *DefaultProblem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *AdminListPricePackagesHTTPResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r AdminListPricePackagesHTTPResponse) GetJSON200() *[]PricePackage {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AdminListPricePackagesHTTPResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -8025,6 +8486,11 @@ func (r AdminCreatePricePackageHTTPResponse) ContentType() string {
 	return ""
 }
 
+// AdminListProductOrdersHTTPResponse200Headers the declared response headers of an HTTP 200 response for AdminListProductOrders
+type AdminListProductOrdersHTTPResponse200Headers struct {
+	VippsmgmtNextCursor *string
+}
+
 type AdminListProductOrdersHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8036,6 +8502,8 @@ type AdminListProductOrdersHTTPResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *DefaultProblem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *AdminListProductOrdersHTTPResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8605,20 +9073,34 @@ func (r AdminGetReportHTTPResponse) ContentType() string {
 	return ""
 }
 
+// AdminListRequestsHTTPResponse200Headers the declared response headers of an HTTP 200 response for AdminListRequests
+type AdminListRequestsHTTPResponse200Headers struct {
+	VippsmgmtNextCursor *string
+}
+
 type AdminListRequestsHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *[]AdminRequest
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *DefaultProblem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *AdminListRequestsHTTPResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r AdminListRequestsHTTPResponse) GetJSON200() *[]AdminRequest {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AdminListRequestsHTTPResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -8660,6 +9142,11 @@ func (r AdminListRequestsHTTPResponse) ContentType() string {
 	return ""
 }
 
+// AdminListSalesUnitsHTTPResponse200Headers the declared response headers of an HTTP 200 response for AdminListSalesUnits
+type AdminListSalesUnitsHTTPResponse200Headers struct {
+	VippsmgmtNextCursor *string
+}
+
 type AdminListSalesUnitsHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8671,6 +9158,8 @@ type AdminListSalesUnitsHTTPResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *DefaultProblem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *AdminListSalesUnitsHTTPResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10351,8 +10840,8 @@ func (c *ClientWithResponses) AdminDeleteAutopilotWithResponse(ctx context.Conte
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /admin/v1/autopilot (the `AdminListAutopilot` operationId).
-func (c *ClientWithResponses) AdminListAutopilotWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AdminListAutopilotHTTPResponse, error) {
-	rsp, err := c.AdminListAutopilot(ctx, reqEditors...)
+func (c *ClientWithResponses) AdminListAutopilotWithResponse(ctx context.Context, params *AdminListAutopilotParams, reqEditors ...RequestEditorFn) (*AdminListAutopilotHTTPResponse, error) {
+	rsp, err := c.AdminListAutopilot(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10557,8 +11046,8 @@ func (c *ClientWithResponses) AdminCreateMerchantWithResponse(ctx context.Contex
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /admin/v1/notifications (the `AdminListNotifications` operationId).
-func (c *ClientWithResponses) AdminListNotificationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AdminListNotificationsHTTPResponse, error) {
-	rsp, err := c.AdminListNotifications(ctx, reqEditors...)
+func (c *ClientWithResponses) AdminListNotificationsWithResponse(ctx context.Context, params *AdminListNotificationsParams, reqEditors ...RequestEditorFn) (*AdminListNotificationsHTTPResponse, error) {
+	rsp, err := c.AdminListNotifications(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10570,8 +11059,8 @@ func (c *ClientWithResponses) AdminListNotificationsWithResponse(ctx context.Con
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /admin/v1/partners (the `AdminListPartners` operationId).
-func (c *ClientWithResponses) AdminListPartnersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AdminListPartnersHTTPResponse, error) {
-	rsp, err := c.AdminListPartners(ctx, reqEditors...)
+func (c *ClientWithResponses) AdminListPartnersWithResponse(ctx context.Context, params *AdminListPartnersParams, reqEditors ...RequestEditorFn) (*AdminListPartnersHTTPResponse, error) {
+	rsp, err := c.AdminListPartners(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10611,8 +11100,8 @@ func (c *ClientWithResponses) AdminCreatePartnerWithResponse(ctx context.Context
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /admin/v1/partners/{partnerId}/keys (the `AdminListPartnerKeys` operationId).
-func (c *ClientWithResponses) AdminListPartnerKeysWithResponse(ctx context.Context, partnerId PartnerId, reqEditors ...RequestEditorFn) (*AdminListPartnerKeysHTTPResponse, error) {
-	rsp, err := c.AdminListPartnerKeys(ctx, partnerId, reqEditors...)
+func (c *ClientWithResponses) AdminListPartnerKeysWithResponse(ctx context.Context, partnerId PartnerId, params *AdminListPartnerKeysParams, reqEditors ...RequestEditorFn) (*AdminListPartnerKeysHTTPResponse, error) {
+	rsp, err := c.AdminListPartnerKeys(ctx, partnerId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10654,8 +11143,8 @@ func (c *ClientWithResponses) AdminCreatePartnerKeysWithResponse(ctx context.Con
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /admin/v1/partners/{partnerId}/price-packages (the `AdminListPricePackages` operationId).
-func (c *ClientWithResponses) AdminListPricePackagesWithResponse(ctx context.Context, partnerId PartnerId, reqEditors ...RequestEditorFn) (*AdminListPricePackagesHTTPResponse, error) {
-	rsp, err := c.AdminListPricePackages(ctx, partnerId, reqEditors...)
+func (c *ClientWithResponses) AdminListPricePackagesWithResponse(ctx context.Context, partnerId PartnerId, params *AdminListPricePackagesParams, reqEditors ...RequestEditorFn) (*AdminListPricePackagesHTTPResponse, error) {
+	rsp, err := c.AdminListPricePackages(ctx, partnerId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10860,8 +11349,8 @@ func (c *ClientWithResponses) AdminGetReportWithResponse(ctx context.Context, pa
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /admin/v1/requests (the `AdminListRequests` operationId).
-func (c *ClientWithResponses) AdminListRequestsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AdminListRequestsHTTPResponse, error) {
-	rsp, err := c.AdminListRequests(ctx, reqEditors...)
+func (c *ClientWithResponses) AdminListRequestsWithResponse(ctx context.Context, params *AdminListRequestsParams, reqEditors ...RequestEditorFn) (*AdminListRequestsHTTPResponse, error) {
+	rsp, err := c.AdminListRequests(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -11402,6 +11891,13 @@ func ParseAdminListAutopilotHTTPResponse(rsp *http.Response) (*AdminListAutopilo
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11423,6 +11919,19 @@ func ParseAdminListAutopilotHTTPResponse(rsp *http.Response) (*AdminListAutopilo
 		}
 		response.ApplicationproblemJSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers AdminListAutopilotHTTPResponse200Headers
+		if values := rsp.Header.Values("Vippsmgmt-Next-Cursor"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vippsmgmt-Next-Cursor", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.VippsmgmtNextCursor = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
@@ -11867,6 +12376,19 @@ func ParseAdminListMerchantsHTTPResponse(rsp *http.Response) (*AdminListMerchant
 
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers AdminListMerchantsHTTPResponse200Headers
+		if values := rsp.Header.Values("Vippsmgmt-Next-Cursor"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vippsmgmt-Next-Cursor", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.VippsmgmtNextCursor = &value
+		}
+		response.Headers200 = &headers
+	}
+
 	return response, nil
 }
 
@@ -11952,6 +12474,13 @@ func ParseAdminListNotificationsHTTPResponse(rsp *http.Response) (*AdminListNoti
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11966,6 +12495,19 @@ func ParseAdminListNotificationsHTTPResponse(rsp *http.Response) (*AdminListNoti
 		}
 		response.ApplicationproblemJSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers AdminListNotificationsHTTPResponse200Headers
+		if values := rsp.Header.Values("Vippsmgmt-Next-Cursor"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vippsmgmt-Next-Cursor", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.VippsmgmtNextCursor = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
@@ -11992,6 +12534,13 @@ func ParseAdminListPartnersHTTPResponse(rsp *http.Response) (*AdminListPartnersH
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12006,6 +12555,19 @@ func ParseAdminListPartnersHTTPResponse(rsp *http.Response) (*AdminListPartnersH
 		}
 		response.ApplicationproblemJSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers AdminListPartnersHTTPResponse200Headers
+		if values := rsp.Header.Values("Vippsmgmt-Next-Cursor"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vippsmgmt-Next-Cursor", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.VippsmgmtNextCursor = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
@@ -12093,6 +12655,13 @@ func ParseAdminListPartnerKeysHTTPResponse(rsp *http.Response) (*AdminListPartne
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12114,6 +12683,19 @@ func ParseAdminListPartnerKeysHTTPResponse(rsp *http.Response) (*AdminListPartne
 		}
 		response.ApplicationproblemJSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers AdminListPartnerKeysHTTPResponse200Headers
+		if values := rsp.Header.Values("Vippsmgmt-Next-Cursor"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vippsmgmt-Next-Cursor", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.VippsmgmtNextCursor = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
@@ -12208,6 +12790,13 @@ func ParseAdminListPricePackagesHTTPResponse(rsp *http.Response) (*AdminListPric
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12229,6 +12818,19 @@ func ParseAdminListPricePackagesHTTPResponse(rsp *http.Response) (*AdminListPric
 		}
 		response.ApplicationproblemJSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers AdminListPricePackagesHTTPResponse200Headers
+		if values := rsp.Header.Values("Vippsmgmt-Next-Cursor"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vippsmgmt-Next-Cursor", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.VippsmgmtNextCursor = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
@@ -12344,6 +12946,19 @@ func ParseAdminListProductOrdersHTTPResponse(rsp *http.Response) (*AdminListProd
 		}
 		response.ApplicationproblemJSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers AdminListProductOrdersHTTPResponse200Headers
+		if values := rsp.Header.Values("Vippsmgmt-Next-Cursor"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vippsmgmt-Next-Cursor", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.VippsmgmtNextCursor = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
@@ -12783,6 +13398,13 @@ func ParseAdminListRequestsHTTPResponse(rsp *http.Response) (*AdminListRequestsH
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12797,6 +13419,19 @@ func ParseAdminListRequestsHTTPResponse(rsp *http.Response) (*AdminListRequestsH
 		}
 		response.ApplicationproblemJSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers AdminListRequestsHTTPResponse200Headers
+		if values := rsp.Header.Values("Vippsmgmt-Next-Cursor"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vippsmgmt-Next-Cursor", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.VippsmgmtNextCursor = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
@@ -12844,6 +13479,19 @@ func ParseAdminListSalesUnitsHTTPResponse(rsp *http.Response) (*AdminListSalesUn
 		}
 		response.ApplicationproblemJSONDefault = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers AdminListSalesUnitsHTTPResponse200Headers
+		if values := rsp.Header.Values("Vippsmgmt-Next-Cursor"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vippsmgmt-Next-Cursor", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.VippsmgmtNextCursor = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
