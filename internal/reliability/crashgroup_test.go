@@ -174,7 +174,7 @@ func TestCrashMidGroup(t *testing.T) {
 	p2 := startProc(t, bin, "sqlite:"+path)
 	b := api{t: t, base: p2.URL, client: newClient()}
 	listOrders := func() []adminOrder {
-		r := b.do("GET", "/admin/v1/product-orders?partnerId="+fixtures.DemoPartnerID, nil, procAdmin()...)
+		r := b.do("GET", "/admin/v1/product-orders?limit=1000&partnerId="+fixtures.DemoPartnerID, nil, procAdmin()...)
 		expect(t, r, 200, "")
 		var orders []adminOrder
 		r.json(t, &orders)
