@@ -68,9 +68,10 @@ func ErrorMessage(err error) string {
 }
 
 // InvalidFields returns an EINVALID error listing every field problem; nil when there is none.
-// The message names the first few fields; Fields holds them all, one entry per field, which the
-// HTTP layer sends as extraDetails.
+// The message names the first few fields; Fields holds them all, one entry per field (the problems
+// of a field named twice joined with "and"), which the HTTP layer sends as extraDetails.
 func InvalidFields(fields []FieldError) error {
+	fields = oneEntryPerField(fields)
 	const named = 3
 	parts := make([]string, 0, named+1)
 	for i, f := range fields {
@@ -87,4 +88,32 @@ func InvalidFields(fields []FieldError) error {
 		return &Error{Code: EINVALID, Message: parts[0] + ".", Fields: fields}
 	}
 	return &Error{Code: EINVALID, Message: fmt.Sprintf("%d fields are invalid: %s.", len(fields), strings.Join(parts, "; ")), Fields: fields}
+}
+
+// oneEntryPerField joins the problems of a field that occurs more than once into its first entry.
+func oneEntryPerField(fields []FieldError) []FieldError {
+	twice := false
+	for i := 1; i < len(fields) && !twice; i++ {
+		for j := range i {
+			if fields[j].Field == fields[i].Field {
+				twice = true
+				break
+			}
+		}
+	}
+	if !twice {
+		return fields
+	}
+	out := make([]FieldError, 0, len(fields))
+	at := map[string]int{}
+	for _, f := range fields {
+		i, seen := at[f.Field]
+		if !seen {
+			at[f.Field] = len(out)
+			out = append(out, f)
+		} else if !strings.Contains(out[i].Problem, f.Problem) {
+			out[i].Problem += " and " + f.Problem
+		}
+	}
+	return out
 }

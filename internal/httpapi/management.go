@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,7 +17,6 @@ import (
 
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/openapi"
-	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 )
 
 // callerFrom returns the authenticated caller; the authentication middleware guarantees one on
@@ -361,42 +363,67 @@ func pricePackageOut(p *vippsmgmt.PricePackage) openapi.PricePackage {
 	return out
 }
 
-// OrderProduct serves POST /management/v1/product-orders: the prefill.
+// routePrefill is the prefill, the one operation whose body its handler decodes itself.
+const routePrefill = "POST /management/v1/product-orders"
+
+// orderProduct serves POST /management/v1/product-orders in place of the generated strict handler.
+// The body is read once and decoded once, into the generated request type, by openapi.DecodeJSON,
+// which holds it to the contract's types, required members and names; it is converted once to the
+// domain's order, and the domain's rules judge its values once: in the store, in the prefill's
+// transaction, or here when the decoder has already refused the body, so that one answer names
+// every fault.
+func (s *Server) orderProduct(w http.ResponseWriter, r *http.Request, params openapi.OrderProductParams) {
+	raw, ok := s.spec.ReadBody(w, r)
+	if !ok {
+		return
+	}
+	var in openapi.ProductOrderRequest
+	faults, err := openapi.DecodeJSON(raw, &in)
+	var resp openapi.OrderProductResponseObject
+	if err == nil {
+		resp, err = s.prefill(r.Context(), params.IdempotencyKey, &in, faults)
+	}
+	if err == nil {
+		err = resp.VisitOrderProductResponse(w)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+	}
+}
+
+// OrderProduct serves POST /management/v1/product-orders for a body the generated strict handler
+// decoded. The server routes the prefill to orderProduct instead, which decodes it as strictly as
+// the contract reads; this serves the strict interface's other users.
 func (s *Server) OrderProduct(ctx context.Context, req openapi.OrderProductRequestObject) (openapi.OrderProductResponseObject, error) {
+	if req.Body == nil {
+		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "The request body is required.")
+	}
+	return s.prefill(ctx, req.Params.IdempotencyKey, req.Body, nil)
+}
+
+// prefill stores the prefill in for the calling partner, at most once per Idempotency-Key. faults
+// are what the decoder found wrong with the body; the prefill is then refused.
+func (s *Server) prefill(ctx context.Context, key string, in *openapi.ProductOrderRequest, faults []vippsmgmt.FieldError) (openapi.OrderProductResponseObject, error) {
 	c, err := partnerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if req.Body == nil {
-		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "The request body is required.")
+	order := prefillOrder(c.PartnerID, in)
+	if len(faults) > 0 {
+		return nil, s.refusedPrefill(ctx, order, faults, order.Validate())
 	}
 	// The hash of the decoded request identifies "the same request": the struct encodes in a fixed
 	// order, so formatting and key order of the sent JSON do not matter.
-	canonical, err := json.Marshal(req.Body)
+	canonical, err := json.Marshal(in)
 	if err != nil {
 		return nil, err
 	}
 	hash := sha256.Sum256(canonical)
 	notePrefill(ctx, hash[:], "")
 
-	var details vippsmgmt.OrderDetails
-	if err := convertJSON(req.Body, &details); err != nil {
-		return nil, err
-	}
-	order := &vippsmgmt.ProductOrder{
-		Type:               vippsmgmt.OrderPrefill,
-		PartnerID:          &c.PartnerID,
-		Status:             vippsmgmt.StatusReceived,
-		BusinessIdentifier: vippsmgmt.BusinessIdentifier{Scheme: req.Body.BusinessIdentifier.Scheme, ID: req.Body.BusinessIdentifier.Id},
-		ProductType:        string(req.Body.ProductType),
-		Details:            details,
-	}
-	if err := vippsmgmt.InvalidFields(s.prefillFieldErrors(ctx, c.PartnerID, &order.BusinessIdentifier, order.ProductType, &details)); err != nil {
-		return nil, err
-	}
 	var first []byte
 	idem := &vippsmgmt.Idempotency{
-		PartnerID: c.PartnerID, Key: req.Params.IdempotencyKey, RequestHash: hash[:],
+		PartnerID: c.PartnerID, Key: key, RequestHash: hash[:],
 		Answer: func(id string) ([]byte, error) {
 			var err error
 			first, err = s.prefillAnswer(id)
@@ -404,7 +431,9 @@ func (s *Server) OrderProduct(ctx context.Context, req openapi.OrderProductReque
 		},
 	}
 	id, replayed, err := s.store.CreateProductOrder(ctx, order, idem)
-	if err != nil {
+	if vippsmgmt.ErrorCode(err) == vippsmgmt.EINVALID {
+		return nil, s.refusedPrefill(ctx, order, nil, err)
+	} else if err != nil {
 		return nil, err
 	}
 	notePrefill(ctx, hash[:], id)
@@ -417,6 +446,89 @@ func (s *Server) OrderProduct(ctx context.Context, req openapi.OrderProductReque
 	// A key stored before answers were kept: rebuild the answer.
 	body, err := s.prefillAnswer(id)
 	return storedAnswer{body: body, replayed: true}, err
+}
+
+// prefillOrder is the domain's prefill of in for partnerID: every member but the business
+// identifier and the product type is a detail the merchant reviews. The details share in's values.
+func prefillOrder(partnerID string, in *openapi.ProductOrderRequest) *vippsmgmt.ProductOrder {
+	d := vippsmgmt.OrderDetails{
+		SalesUnitName:            in.SalesUnitName,
+		ProductUseCase:           (*string)(in.ProductUseCase),
+		AnnualTurnover:           in.AnnualTurnover,
+		AnnualTurnoverPercentage: in.AnnualTurnoverPercentage,
+		IntendedPurpose:          in.IntendedPurpose,
+		HasRecurring:             in.HasRecurring,
+		MerchantCategoryCode:     in.MerchantCategoryCode,
+	}
+	if in.SalesUnitLogo != nil {
+		logo := base64.StdEncoding.EncodeToString(*in.SalesUnitLogo)
+		d.SalesUnitLogo = &logo
+	}
+	if a := in.SettlementBankAccount; a != nil {
+		d.SettlementBankAccount = &vippsmgmt.BankAccount{Scheme: a.Scheme, ID: a.Id}
+	}
+	if in.PricePackageId != nil {
+		id := in.PricePackageId.String()
+		d.PricePackageID = &id
+	}
+	if in.App != nil {
+		d.App = &vippsmgmt.App{AppName: in.App.AppName}
+	}
+	if w := in.Website; w != nil {
+		d.Website = &vippsmgmt.Website{URL: w.Url, TermsURL: w.TermsUrl, TestWebsiteURL: w.TestWebsiteUrl,
+			TestWebsiteUsername: w.TestWebsiteUsername, TestWebsitePassword: w.TestWebsitePassword}
+	}
+	return &vippsmgmt.ProductOrder{
+		Type:               vippsmgmt.OrderPrefill,
+		PartnerID:          &partnerID,
+		Status:             vippsmgmt.StatusReceived,
+		BusinessIdentifier: vippsmgmt.BusinessIdentifier{Scheme: in.BusinessIdentifier.Scheme, ID: in.BusinessIdentifier.Id},
+		ProductType:        string(in.ProductType),
+		Details:            d,
+	}
+}
+
+// refusedPrefill names every fault of a refused prefill in one answer: first faults (the
+// decoder's), then those of invalid (the domain's rules, as o.Validate or the store answered
+// them), then the price package's, each only for a field no earlier one names, nor any field it is
+// part of. The store checks the price package after the other rules, so a prefill they refuse
+// would otherwise learn of its package only on the next try.
+func (s *Server) refusedPrefill(ctx context.Context, o *vippsmgmt.ProductOrder, faults []vippsmgmt.FieldError, invalid error) error {
+	var domain *vippsmgmt.Error
+	if invalid != nil && !errors.As(invalid, &domain) {
+		return invalid
+	}
+	fields := faults
+	if domain != nil {
+		if domain.Code != vippsmgmt.EINVALID {
+			return invalid
+		}
+		if len(domain.Fields) == 0 && len(faults) == 0 {
+			return invalid // an invalid request that names no field
+		}
+		fields = namedOnce(fields, domain.Fields)
+	}
+	if id := o.Details.PricePackageID; id != nil {
+		fields = namedOnce(fields, s.checkPricePackage(ctx, *o.PartnerID, o.ProductType, *id))
+	}
+	return vippsmgmt.InvalidFields(fields)
+}
+
+// namedOnce appends the entries of more whose fields are not named in fields, nor inside one named
+// there: a field faulted once keeps that reason alone.
+func namedOnce(fields, more []vippsmgmt.FieldError) []vippsmgmt.FieldError {
+	named := fields
+next:
+	for _, m := range more {
+		for _, f := range named {
+			if m.Field == f.Field || (strings.HasPrefix(m.Field, f.Field) &&
+				(m.Field[len(f.Field)] == '.' || m.Field[len(f.Field)] == '[')) {
+				continue next
+			}
+		}
+		fields = append(fields, m)
+	}
+	return fields
 }
 
 // prefillAnswer is the body of a prefill's 201, as the generated response type would write it.
@@ -441,50 +553,8 @@ func (a storedAnswer) VisitOrderProductResponse(w http.ResponseWriter) error {
 	return err
 }
 
-// prefillFieldErrors applies the domain's rules of a prefill beyond the contract's schema. A nil
-// business identifier or an empty product type is one the schema already faulted, left unchecked.
-func (s *Server) prefillFieldErrors(ctx context.Context, partnerID string, b *vippsmgmt.BusinessIdentifier, productType string, details *vippsmgmt.OrderDetails) []vippsmgmt.FieldError {
-	var fields []vippsmgmt.FieldError
-	if b != nil {
-		fields = b.Validate("businessIdentifier")
-	}
-	fields = append(fields, details.Validate()...)
-	if details.PricePackageID != nil {
-		fields = append(fields, s.checkPricePackage(ctx, partnerID, productType, *details.PricePackageID)...)
-	}
-	return fields
-}
-
-// prefillFieldRule runs prefillFieldErrors on a prefill body the validator refuses, so that the
-// answer names the schema's faults and the domain's together. body holds only fields the schema
-// accepted.
-func (s *Server) prefillFieldRule(ctx context.Context, body map[string]any) []problem.ExtraDetail {
-	c, err := partnerFrom(ctx)
-	if err != nil {
-		return nil
-	}
-	var details vippsmgmt.OrderDetails
-	if convertJSON(body, &details) != nil {
-		return nil
-	}
-	var b *vippsmgmt.BusinessIdentifier
-	if raw, ok := body["businessIdentifier"]; ok {
-		var wire openapi.BusinessIdentifier
-		if convertJSON(raw, &wire) != nil {
-			return nil
-		}
-		b = &vippsmgmt.BusinessIdentifier{Scheme: wire.Scheme, ID: wire.Id}
-	}
-	productType, _ := body["productType"].(string)
-	var out []problem.ExtraDetail
-	for _, f := range s.prefillFieldErrors(ctx, c.PartnerID, b, productType, &details) {
-		out = append(out, problem.ExtraDetail{Key: f.Field, Value: f.Problem})
-	}
-	return out
-}
-
-// checkPricePackage reports what vippsmgmt.PricePackageProblem finds, so that the answer names it
-// with the other fields; the store applies the same rule again inside the prefill's transaction.
+// checkPricePackage reports what vippsmgmt.PricePackageProblem finds in a prefill the store did
+// not reach the package of, so that the answer names it with the other fields.
 func (s *Server) checkPricePackage(ctx context.Context, partnerID, productType, id string) []vippsmgmt.FieldError {
 	p, err := s.store.FindPricePackageByID(ctx, id)
 	if err != nil {

@@ -22,7 +22,7 @@ func (s *Server) registerAPI() error {
 		return err
 	}
 	s.spec = v
-	v.FieldRules = map[string]openapi.FieldRule{"POST /management/v1/product-orders": s.prefillFieldRule}
+	v.Decoded = map[string]bool{routePrefill: true}
 	strict := openapi.NewStrictHandlerWithOptions(s, nil, openapi.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  openapi.RequestErrorHandler,
 		ResponseErrorHandlerFunc: s.writeError,
@@ -33,7 +33,7 @@ func (s *Server) registerAPI() error {
 	if fastRoutesOff {
 		clear(routes.fast)
 	}
-	openapi.HandlerWithOptions(strict, openapi.StdHTTPServerOptions{
+	openapi.HandlerWithOptions(selfDecoding{ServerInterface: strict, s: s}, openapi.StdHTTPServerOptions{
 		BaseRouter:       routes,
 		ErrorHandlerFunc: s.paramError,
 		// The last middleware runs first: merchant keys get their 403 before any body is judged.
@@ -81,6 +81,18 @@ func (s *Server) requirePartnerRole(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// selfDecoding is the generated server with the operations listed in openapi.Validator.Decoded
+// served by handlers that decode their own bodies, after the generated wrapper has bound the
+// parameters and the middlewares have run.
+type selfDecoding struct {
+	openapi.ServerInterface
+	s *Server
+}
+
+func (h selfDecoding) OrderProduct(w http.ResponseWriter, r *http.Request, params openapi.OrderProductParams) {
+	h.s.orderProduct(w, r, params)
 }
 
 // writeError answers a handler's error as a problem, in the content type the contract declares.

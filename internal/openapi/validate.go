@@ -2,12 +2,10 @@ package openapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"math"
 	"mime"
 	"net/http"
@@ -39,19 +37,14 @@ type Validator struct {
 	// MaxBodyBytes is the largest body accepted; larger ones get 413.
 	MaxBodyBytes int64
 
-	// FieldRules are the checks beyond the contract's schema, by ServeMux pattern ("POST
-	// /management/v1/product-orders"): the domain's rules,
-	// which the handler applies to a request the schema accepts. When the validator refuses a
-	// request it runs them too, on the body's fields the schema did not already fault, so that one
-	// answer names every invalid field instead of one layer's now and the other's on the next try.
-	FieldRules map[string]FieldRule
+	// Decoded lists the operations, by ServeMux pattern ("POST /management/v1/product-orders"),
+	// whose handlers read their bodies with ReadBody and decode them with DecodeJSON: once, into
+	// the generated type, with the domain's rules as the one judge of the values. Middleware checks
+	// only their parameters.
+	Decoded map[string]bool
 
 	ops map[string]*operation // by ServeMux pattern, "GET /management/v1/sales-units/{msn}"
 }
-
-// FieldRule checks a JSON object body against rules the schema cannot express. body holds only
-// the top-level fields the schema accepted. It returns one entry per invalid field.
-type FieldRule func(ctx context.Context, body map[string]any) []problem.ExtraDetail
 
 type operation struct {
 	id     string
@@ -265,11 +258,9 @@ func (v *Validator) validate(w http.ResponseWriter, r *http.Request, op *operati
 			fails = append(fails, problem.ExtraDetail{Key: p.name, Value: msg})
 		}
 	}
-	var value any
-	if op.body != nil {
-		var bodyFails []problem.ExtraDetail
-		var ok bool
-		if value, bodyFails, ok = v.validateBody(w, r, op.body); !ok {
+	if op.body != nil && !v.Decoded[r.Pattern] {
+		bodyFails, ok := v.validateBody(w, r, op.body)
+		if !ok {
 			return false
 		}
 		fails = append(fails, bodyFails...)
@@ -277,66 +268,46 @@ func (v *Validator) validate(w http.ResponseWriter, r *http.Request, op *operati
 	if len(fails) == 0 {
 		return true
 	}
-	if rule := v.FieldRules[r.Pattern]; rule != nil {
-		if obj, isObject := value.(map[string]any); isObject {
-			faulted := map[string]bool{}
-			for _, f := range fails {
-				faulted[f.Key] = true
-			}
-			// A field the schema faulted keeps the schema's reason alone.
-			for _, f := range rule(r.Context(), withoutFaulted(obj, fails)) {
-				if !faulted[f.Key] {
-					fails = append(fails, f)
-				}
-			}
-		}
-	}
 	writeInvalid(w, r, fails)
 	return false
 }
 
-// withoutFaulted returns a copy of obj without the values failures name, so that a rule never
-// sees a value of the wrong type. Only the objects on a faulted path are copied.
-func withoutFaulted(obj map[string]any, fails []problem.ExtraDetail) map[string]any {
-	out := maps.Clone(obj)
-	for _, f := range fails {
-		key, _, _ := strings.Cut(f.Key, "[") // a faulted array element takes its whole array
-		parts := strings.Split(key, ".")
-		m := out
-		for _, p := range parts[:len(parts)-1] {
-			child, ok := m[p].(map[string]any)
-			if !ok {
-				m = nil // the path ends early: nothing there to remove
-				break
-			}
-			child = maps.Clone(child)
-			m[p] = child
-			m = child
-		}
-		delete(m, parts[len(parts)-1])
+// ReadBody reads the body of r, a request to an operation listed in Decoded, as Middleware reads
+// the others: it answers 413 for a body over MaxBodyBytes, 415 for a media type the operation
+// does not take, and 400 for a missing required body or a charset other than UTF-8. ok is false
+// when it has answered; otherwise raw is the body, nil when there is none.
+func (v *Validator) ReadBody(w http.ResponseWriter, r *http.Request) (raw []byte, ok bool) {
+	op := v.ops[r.Pattern]
+	if op == nil || op.body == nil {
+		return nil, true
 	}
-	return out
+	raw, _, fails, ok := v.readBody(w, r, op.body)
+	if len(fails) > 0 {
+		writeInvalid(w, r, fails)
+		return nil, false
+	}
+	return raw, ok
 }
 
-// validateBody checks the body against the schema. It returns the decoded JSON and the fields the
-// schema faults; ok is false when it has already answered (413, 415, malformed JSON).
-func (v *Validator) validateBody(w http.ResponseWriter, r *http.Request, b *body) (value any, fails []problem.ExtraDetail, ok bool) {
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, v.MaxBodyBytes))
+// readBody reads the body and checks its size and media type. ok is false when it has answered
+// (413, 415); fails are the body's faults otherwise. raw is nil for an empty optional body.
+func (v *Validator) readBody(w http.ResponseWriter, r *http.Request, b *body) (raw []byte, base string, fails []problem.ExtraDetail, ok bool) {
+	raw, err := readAll(http.MaxBytesReader(w, r.Body, v.MaxBodyBytes), r.ContentLength)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			problem.Write(w, problem.New(r.Context(), http.StatusRequestEntityTooLarge, "request-too-large",
 				"Request body too large", fmt.Sprintf("The request body must be at most %d bytes.", tooLarge.Limit)))
-			return nil, nil, false
+			return nil, "", nil, false
 		}
-		return nil, []problem.ExtraDetail{{Key: "body", Value: "could not be read"}}, true
+		return nil, "", []problem.ExtraDetail{{Key: "body", Value: "could not be read"}}, true
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		if b.required {
-			return nil, []problem.ExtraDetail{{Key: "body", Value: "is required"}}, true
+			return nil, "", []problem.ExtraDetail{{Key: "body", Value: "is required"}}, true
 		}
 		r.Body = http.NoBody
-		return nil, nil, true
+		return nil, "", nil, true
 	}
 	ct := r.Header.Get("Content-Type")
 	base, ctParams, err := mime.ParseMediaType(ct)
@@ -347,36 +318,68 @@ func (v *Validator) validateBody(w http.ResponseWriter, r *http.Request, b *body
 		}
 		problem.Write(w, problem.New(r.Context(), http.StatusUnsupportedMediaType, "unsupported-media-type",
 			"Unsupported media type", detail))
-		return nil, nil, false
+		return nil, "", nil, false
 	}
 	if cs, ok := ctParams["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
 		// Bodies are read as UTF-8; another charset would be stored as something else than sent.
-		return nil, []problem.ExtraDetail{{Key: "Content-Type", Value: "charset must be UTF-8, not " + strconv.Quote(cs)}}, true
+		return nil, "", []problem.ExtraDetail{{Key: "Content-Type", Value: "charset must be UTF-8, not " + strconv.Quote(cs)}}, true
+	}
+	return raw, base, nil, true
+}
+
+// readAll reads a body whose announced length, when known, sizes the buffer at once.
+func readAll(body io.Reader, length int64) ([]byte, error) {
+	if length <= 0 || length > MaxBodyBytes {
+		return io.ReadAll(body)
+	}
+	buf := make([]byte, 0, length+1) // +1: the read that finds EOF needs no growth
+	for {
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		} else if err != nil {
+			return buf, err
+		}
+		if len(buf) == cap(buf) { // longer than announced: the limit reader still bounds it
+			buf = append(buf, 0)[:len(buf)]
+		}
+	}
+}
+
+// validateBody checks the body against the schema and returns the fields it faults; ok is false
+// when it has already answered (413, 415, malformed JSON).
+func (v *Validator) validateBody(w http.ResponseWriter, r *http.Request, b *body) (fails []problem.ExtraDetail, ok bool) {
+	raw, base, fails, ok := v.readBody(w, r, b)
+	if !ok || len(fails) > 0 || raw == nil {
+		return fails, ok
 	}
 	if !b.jsonBody || base != "application/json" {
 		r.Body = io.NopCloser(bytes.NewReader(raw))
-		return nil, nil, true
+		return nil, true
 	}
+	var value any
 	if err := json.Unmarshal(raw, &value); err != nil {
 		writeMalformed(w, r, err)
-		return nil, nil, false
+		return nil, false
 	}
 	if fails := strictBody(raw, value); len(fails) > 0 {
-		return nil, fails, true // an ambiguous body: no rule judges its values
+		return fails, true // an ambiguous body: no rule judges its values
 	}
 	if b.mcc && fixMCC(value) {
 		// The contract's own example sends the MCC as a number; hand the handler a string.
+		var err error
 		if raw, err = json.Marshal(value); err != nil {
 			writeMalformed(w, r, err)
-			return nil, nil, false
+			return nil, false
 		}
 	}
 	if err := b.schema.VisitJSON(value, schemaOptions...); err != nil {
-		return value, schemaFailures(err), true
+		return schemaFailures(err), true
 	}
 	r.Body = io.NopCloser(bytes.NewReader(raw))
 	r.ContentLength = int64(len(raw))
-	return value, nil, true
+	return nil, true
 }
 
 var schemaOptions = []openapi3.SchemaValidationOption{
@@ -392,11 +395,23 @@ func fixMCC(value any) bool {
 		return false
 	}
 	n, ok := obj["merchantCategoryCode"].(float64)
-	if !ok || n < 0 || n > 9999 || n != math.Trunc(n) {
+	if !ok {
 		return false
 	}
-	obj["merchantCategoryCode"] = fmt.Sprintf("%04d", int(n))
-	return true
+	mcc, ok := mccOfNumber(n)
+	if ok {
+		obj["merchantCategoryCode"] = mcc
+	}
+	return ok
+}
+
+// mccOfNumber is the merchant category code a JSON number stands for: the contract's own example
+// sends it as a number, which is read as its four digits.
+func mccOfNumber(n float64) (string, bool) {
+	if n < 0 || n > 9999 || n != math.Trunc(n) {
+		return "", false
+	}
+	return fmt.Sprintf("%04d", int(n)), true
 }
 
 // schemaFailures flattens kin-openapi's errors into field/rule pairs with short messages.
@@ -466,20 +481,12 @@ func reason(err error) string {
 	return se.Reason
 }
 
-// writeInvalid answers 400 with one extraDetails entry per field (the rules a field breaks joined)
-// and the domain's wording of the detail, the same as a handler's invalid-field error.
+// writeInvalid answers 400 with one extraDetails entry per field and the domain's wording of the
+// detail, the same as a handler's invalid-field error.
 func writeInvalid(w http.ResponseWriter, r *http.Request, fails []problem.ExtraDetail) {
-	var fields []vippsmgmt.FieldError
-	at := map[string]int{}
-	for _, f := range fails {
-		if i, seen := at[f.Key]; seen {
-			if !strings.Contains(fields[i].Problem, f.Value) {
-				fields[i].Problem += " and " + f.Value
-			}
-			continue
-		}
-		at[f.Key] = len(fields)
-		fields = append(fields, vippsmgmt.FieldError{Field: f.Key, Problem: f.Value})
+	fields := make([]vippsmgmt.FieldError, len(fails))
+	for i, f := range fails {
+		fields[i] = vippsmgmt.FieldError{Field: f.Key, Problem: f.Value}
 	}
 	problem.Write(w, problem.FromError(r.Context(), vippsmgmt.InvalidFields(fields)))
 }

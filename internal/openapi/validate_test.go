@@ -352,3 +352,25 @@ func TestPageParametersAgreeWithDomain(t *testing.T) {
 		t.Errorf("cursor: maxLength %v, want %d", c.MaxLength, vippsmgmt.MaxCursorBytes)
 	}
 }
+
+// An operation listed in Decoded keeps its parameter checks, but its body reaches the handler
+// unread: the handler reads it with ReadBody and decodes it once.
+func TestValidatorLeavesDecodedBodies(t *testing.T) {
+	v := mustValidator(t)
+	v.Decoded = map[string]bool{"POST /management/v1/product-orders": true}
+	h, s := newServer(t, v)
+	send := func(key, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/management/v1/product-orders", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", key)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := send("k1", `{"businessIdentifier":{"scheme":"x","id":"1"},"productType":"NOPE"}`); rec.Code != 201 || s.lastOrder == nil || s.lastOrder.ProductType != "NOPE" {
+		t.Errorf("a body the schema faults: %d %s, want it passed to the handler", rec.Code, rec.Body)
+	}
+	if rec := send("not_valid!", goodOrder); rec.Code != 400 || !strings.Contains(rec.Body.String(), "Idempotency-Key") {
+		t.Errorf("a bad parameter: %d %s, want 400 naming it", rec.Code, rec.Body)
+	}
+}

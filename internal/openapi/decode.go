@@ -1,0 +1,712 @@
+package openapi
+
+import (
+	"encoding/base64"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/vippsmgmt/vippsmgmt"
+)
+
+// DecodeJSON decodes raw, a request body, into v, a pointer to a generated request type, in one
+// pass and as strictly as the contract reads:
+//   - member names match exactly; a name given twice in one object, also in another case, and a
+//     case variant of a member's name are faults, never read as one value and stored as another;
+//   - a value of the wrong type, or null where the type allows none, is a fault at its JSON path
+//     ("website.url"), and so is a missing required member (the generated type's required members
+//     are its fields that are neither pointers nor omitempty);
+//   - members the type does not know are accepted, as the contract allows, but their strings and
+//     every member name must pass the domain's text rules, as the known values will in the domain.
+//
+// It returns the faults (at most maxDecodeFaults), with v set as far as the faults allow, so that
+// the domain can judge the rest. The error is EINVALID for a body that is malformed JSON or not an
+// object, and v is then left partly set.
+func DecodeJSON(raw []byte, v any) (faults []vippsmgmt.FieldError, err error) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return nil, fmt.Errorf("openapi.DecodeJSON: want a non-nil pointer, got %T", v)
+	}
+	dec, err := decoderFor(rv.Type().Elem())
+	if err != nil {
+		return nil, err
+	}
+	d := decoder{data: raw}
+	defer func() {
+		if p := recover(); p != nil {
+			m, ok := p.(malformed)
+			if !ok {
+				panic(p)
+			}
+			faults, err = nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "Malformed JSON: %s (at byte %d)", m.msg, m.offset)
+		}
+	}()
+	if rv.Elem().Kind() == reflect.Struct && d.peek() != '{' {
+		d.skip("", "", false)
+		d.trailer()
+		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "The request body must be a JSON object.")
+	}
+	dec(&d, "", "", rv.Elem())
+	d.trailer()
+	return d.faults, nil
+}
+
+// malformed is JSON that does not parse: what is wrong and the byte offset where it was found.
+// The decoder panics with it, and DecodeJSON recovers it.
+type malformed struct {
+	msg    string
+	offset int
+}
+
+// maxDecodeFaults bounds the faults one body can produce: a 2 MiB body of repeated names would
+// otherwise make an answer many times its size.
+const maxDecodeFaults = 100
+
+// maxDecodeDepth bounds the nesting of arrays and objects, which the decoder follows by recursion.
+const maxDecodeDepth = 64
+
+// decodeFunc decodes the value at d.pos, named name (the last member name on its path) at path,
+// into v, which is settable.
+type decodeFunc func(d *decoder, path, name string, v reflect.Value)
+
+type decoder struct {
+	data   []byte
+	pos    int
+	depth  int
+	faults []vippsmgmt.FieldError
+}
+
+func (d *decoder) fault(path, problem string) {
+	if len(d.faults) < maxDecodeFaults {
+		d.faults = append(d.faults, vippsmgmt.FieldError{Field: pathOrBody(path), Problem: problem})
+	}
+}
+
+func pathOrBody(path string) string {
+	if path == "" {
+		return "body"
+	}
+	return path
+}
+
+func (d *decoder) malformed(msg string) {
+	panic(malformed{msg: msg, offset: d.pos})
+}
+
+func (d *decoder) space() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the first byte of the next value, after white space.
+func (d *decoder) peek() byte {
+	d.space()
+	if d.pos >= len(d.data) {
+		d.malformed("unexpected end of JSON input")
+	}
+	return d.data[d.pos]
+}
+
+func (d *decoder) expect(c byte) {
+	if d.peek() != c {
+		d.malformed(fmt.Sprintf("invalid character %q, want %q", d.data[d.pos], c))
+	}
+	d.pos++
+}
+
+func (d *decoder) trailer() {
+	d.space()
+	if d.pos < len(d.data) {
+		d.malformed(fmt.Sprintf("invalid character %q after top-level value", d.data[d.pos]))
+	}
+}
+
+func (d *decoder) enter() {
+	if d.depth++; d.depth > maxDecodeDepth {
+		d.malformed(fmt.Sprintf("nested deeper than %d levels", maxDecodeDepth))
+	}
+}
+
+func (d *decoder) literal(word string) {
+	if len(d.data)-d.pos < len(word) || string(d.data[d.pos:d.pos+len(word)]) != word {
+		d.malformed(fmt.Sprintf("invalid character %q looking for %s", d.data[d.pos], word))
+	}
+	d.pos += len(word)
+}
+
+// null consumes a null if one comes next.
+func (d *decoder) null() bool {
+	if d.peek() != 'n' {
+		return false
+	}
+	d.literal("null")
+	return true
+}
+
+// number consumes a JSON number and returns its text.
+func (d *decoder) number() string {
+	start := d.pos
+	digits := func() int {
+		n := 0
+		for d.pos < len(d.data) && d.data[d.pos] >= '0' && d.data[d.pos] <= '9' {
+			d.pos++
+			n++
+		}
+		return n
+	}
+	if d.data[d.pos] == '-' {
+		d.pos++
+	}
+	if d.pos < len(d.data) && d.data[d.pos] == '0' {
+		d.pos++
+	} else if digits() == 0 {
+		d.malformed("invalid number")
+	}
+	if d.pos < len(d.data) && d.data[d.pos] == '.' {
+		d.pos++
+		if digits() == 0 {
+			d.malformed("invalid number")
+		}
+	}
+	if d.pos < len(d.data) && (d.data[d.pos] == 'e' || d.data[d.pos] == 'E') {
+		d.pos++
+		if d.pos < len(d.data) && (d.data[d.pos] == '+' || d.data[d.pos] == '-') {
+			d.pos++
+		}
+		if digits() == 0 {
+			d.malformed("invalid number")
+		}
+	}
+	return string(d.data[start:d.pos])
+}
+
+// str consumes a JSON string and returns its value. Bytes that are not UTF-8 are kept as sent, for
+// the text rule to refuse by name; an escaped lone surrogate becomes U+FFFD, as encoding/json has it.
+func (d *decoder) str() string {
+	if d.peek() != '"' {
+		d.malformed(fmt.Sprintf("invalid character %q, want a string", d.data[d.pos]))
+	}
+	d.pos++
+	start := d.pos
+	for d.pos < len(d.data) {
+		switch c := d.data[d.pos]; {
+		case c == '"':
+			s := string(d.data[start:d.pos])
+			d.pos++
+			return s
+		case c == '\\':
+			return d.escapedStr(start)
+		case c < 0x20:
+			d.malformed(fmt.Sprintf("invalid character %q in string literal", c))
+		default:
+			d.pos++
+		}
+	}
+	d.malformed("unexpected end of JSON input")
+	return ""
+}
+
+func (d *decoder) escapedStr(start int) string {
+	b := append(make([]byte, 0, d.pos-start+16), d.data[start:d.pos]...)
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		switch {
+		case c == '"':
+			d.pos++
+			return string(b)
+		case c < 0x20:
+			d.malformed(fmt.Sprintf("invalid character %q in string literal", c))
+		case c != '\\':
+			b = append(b, c)
+			d.pos++
+			continue
+		}
+		d.pos++
+		if d.pos >= len(d.data) {
+			break
+		}
+		switch e := d.data[d.pos]; e {
+		case '"', '\\', '/':
+			b = append(b, e)
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r := d.hex4()
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if d.pos+2 < len(d.data) && d.data[d.pos+1] == '\\' && d.data[d.pos+2] == 'u' {
+					save := d.pos
+					d.pos += 2
+					if r2 = d.hex4(); utf16.DecodeRune(r, r2) == utf8.RuneError {
+						d.pos, r2 = save, -1
+					}
+				}
+				r = utf16.DecodeRune(r, r2)
+			}
+			b = utf8.AppendRune(b, r)
+		default:
+			d.malformed(fmt.Sprintf("invalid character %q in string escape code", e))
+		}
+		d.pos++
+	}
+	d.malformed("unexpected end of JSON input")
+	return ""
+}
+
+// hex4 reads the four hex digits after a \u at d.pos and leaves d.pos on the last of them.
+func (d *decoder) hex4() rune {
+	if d.pos+4 >= len(d.data) {
+		d.malformed("unexpected end of JSON input")
+	}
+	n, err := strconv.ParseUint(string(d.data[d.pos+1:d.pos+5]), 16, 16)
+	if err != nil {
+		d.malformed("invalid \\u escape in string literal")
+	}
+	d.pos += 4
+	return rune(n)
+}
+
+// openObject consumes the '{' of an object and reports whether a member follows. Members are
+// read as: for more := d.openObject(); more; more = d.nextMember() { name := d.memberName(path) ... }.
+func (d *decoder) openObject() bool {
+	d.enter()
+	d.expect('{')
+	if d.peek() == '}' {
+		d.pos++
+		d.depth--
+		return false
+	}
+	return true
+}
+
+// memberName reads a member's name and its colon, leaving d.pos on the value. The name is
+// returned as sent when it has no escapes, without a copy: it is valid until the next read.
+func (d *decoder) memberName(path string) []byte {
+	var name []byte
+	if d.peek() == '"' {
+		if end := d.plainStrEnd(); end >= 0 {
+			name = d.data[d.pos+1 : end]
+			d.pos = end + 1
+		}
+	}
+	if name == nil {
+		name = []byte(d.str())
+	}
+	d.expect(':')
+	return name
+}
+
+// plainStrEnd returns the index of the closing quote of the string at d.pos when it has no escapes
+// or control characters, else -1.
+func (d *decoder) plainStrEnd() int {
+	for i := d.pos + 1; i < len(d.data); i++ {
+		switch c := d.data[i]; {
+		case c == '"':
+			return i
+		case c == '\\' || c < 0x20:
+			return -1
+		}
+	}
+	return -1
+}
+
+// nextMember consumes the ',' before another member (true) or the '}' that ends the object.
+func (d *decoder) nextMember() bool {
+	switch d.peek() {
+	case ',':
+		d.pos++
+		return true
+	case '}':
+		d.pos++
+		d.depth--
+		return false
+	}
+	d.malformed(fmt.Sprintf("invalid character %q after object key:value pair", d.data[d.pos]))
+	return false
+}
+
+// unknownName checks the name of a member nothing decodes into and returns it.
+func (d *decoder) unknownName(path string, raw []byte) string {
+	name := string(raw)
+	if p := vippsmgmt.TextProblem(name, false); p != "" {
+		d.fault(path, "has a member name that "+p)
+	}
+	return name
+}
+
+// skip consumes a value nothing decodes into. When check is set, its strings and the member names
+// of its objects are held to the same rules as those of values that are decoded: the text rule,
+// and no name twice.
+func (d *decoder) skip(path, name string, check bool) {
+	switch c := d.peek(); {
+	case c == '"':
+		s := d.str()
+		if check {
+			d.checkText(path, name, s)
+		}
+	case c == '{':
+		var seen []string
+		for more := d.openObject(); more; more = d.nextMember() {
+			raw := d.memberName(path)
+			if !check {
+				d.skip(path, "", false)
+				continue
+			}
+			member := d.unknownName(path, raw)
+			p := joinPath(path, member)
+			folded := strings.ToLower(member)
+			for _, s := range seen {
+				if s == folded {
+					d.fault(p, givenTwice)
+					break
+				}
+			}
+			seen = append(seen, folded)
+			d.skip(p, member, check)
+		}
+	case c == '[':
+		d.enter()
+		d.pos++
+		if d.peek() == ']' {
+			d.pos++
+			d.depth--
+			return
+		}
+		for i := 0; ; i++ {
+			d.skip(path+"["+strconv.Itoa(i)+"]", name, check)
+			switch d.peek() {
+			case ',':
+				d.pos++
+			case ']':
+				d.pos++
+				d.depth--
+				return
+			default:
+				d.malformed(fmt.Sprintf("invalid character %q after array element", d.data[d.pos]))
+			}
+		}
+	case c == 't':
+		d.literal("true")
+	case c == 'f':
+		d.literal("false")
+	case c == 'n':
+		d.literal("null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		d.number()
+	default:
+		d.malformed(fmt.Sprintf("invalid character %q looking for beginning of value", c))
+	}
+}
+
+// checkText applies the domain's text rule to a string the domain will not see.
+func (d *decoder) checkText(path, name, s string) {
+	if p := vippsmgmt.TextProblem(s, vippsmgmt.MultiLineField(name)); p != "" {
+		d.fault(path, p)
+	} else if p := vippsmgmt.LengthProblem(name, s); p != "" {
+		d.fault(path, p)
+	}
+}
+
+const givenTwice = "is given more than once (names are compared without regard to case)"
+
+// wrongType records that the value at path is not of the wanted kind and skips it.
+func (d *decoder) wrongType(path, want string) {
+	if d.null() {
+		d.fault(path, "must not be null")
+		return
+	}
+	d.fault(path, "must be "+want)
+	d.skip(path, "", false)
+}
+
+var decoders sync.Map // reflect.Type → decodeFunc
+
+// decoderFor returns the decoder of values of type t, built once per type.
+func decoderFor(t reflect.Type) (decodeFunc, error) {
+	if f, ok := decoders.Load(t); ok {
+		return f.(decodeFunc), nil
+	}
+	f, err := buildDecoder(t, map[reflect.Type]bool{})
+	if err != nil {
+		return nil, err
+	}
+	decoders.Store(t, f)
+	return f, nil
+}
+
+var (
+	uuidType  = reflect.TypeFor[uuid.UUID]()
+	bytesType = reflect.TypeFor[[]byte]()
+	// numberStrings are the string members that also take a JSON number, by name.
+	numberStrings = map[string]func(float64) (string, bool){"merchantCategoryCode": mccOfNumber}
+)
+
+func buildDecoder(t reflect.Type, building map[reflect.Type]bool) (decodeFunc, error) {
+	switch {
+	case t == uuidType:
+		return decodeUUID, nil
+	case t == bytesType || (t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8):
+		return decodeBytes, nil
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return decodeString, nil
+	case reflect.Bool:
+		return decodeBool, nil
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return decodeInt, nil
+	case reflect.Float32, reflect.Float64:
+		return decodeFloat, nil
+	case reflect.Pointer:
+		elem, err := buildDecoder(t.Elem(), building)
+		if err != nil {
+			return nil, err
+		}
+		return func(d *decoder, path, name string, v reflect.Value) {
+			if d.null() {
+				v.SetZero()
+				return
+			}
+			// Set even when the value is faulted: the fields of an object that are fine are
+			// still judged by the domain's rules, so that one answer names every fault.
+			p := reflect.New(t.Elem())
+			elem(d, path, name, p.Elem())
+			v.Set(p)
+		}, nil
+	case reflect.Slice:
+		elem, err := buildDecoder(t.Elem(), building)
+		if err != nil {
+			return nil, err
+		}
+		return func(d *decoder, path, name string, v reflect.Value) {
+			if d.peek() != '[' {
+				d.wrongType(path, "an array")
+				return
+			}
+			d.enter()
+			d.pos++
+			s := reflect.MakeSlice(t, 0, 0)
+			if d.peek() == ']' {
+				d.pos++
+				d.depth--
+				v.Set(s)
+				return
+			}
+			for i := 0; ; i++ {
+				s = reflect.Append(s, reflect.Zero(t.Elem()))
+				elem(d, path+"["+strconv.Itoa(i)+"]", name, s.Index(i))
+				switch d.peek() {
+				case ',':
+					d.pos++
+				case ']':
+					d.pos++
+					d.depth--
+					v.Set(s)
+					return
+				default:
+					d.malformed(fmt.Sprintf("invalid character %q after array element", d.data[d.pos]))
+				}
+			}
+		}, nil
+	case reflect.Struct:
+		if building[t] {
+			return nil, fmt.Errorf("openapi.DecodeJSON: %s refers to itself", t)
+		}
+		building[t] = true
+		defer delete(building, t)
+		return buildStructDecoder(t, building)
+	}
+	return nil, fmt.Errorf("openapi.DecodeJSON: cannot decode into %s", t)
+}
+
+type memberPlan struct {
+	name     string
+	field    int
+	required bool
+	decode   decodeFunc
+}
+
+func buildStructDecoder(t reflect.Type, building map[reflect.Type]bool) (decodeFunc, error) {
+	var plan []memberPlan
+	exact := map[string]int{}
+	folded := map[string]int{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("json")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" || name == "" || f.Anonymous {
+			return nil, fmt.Errorf("openapi.DecodeJSON: %s.%s has no JSON name", t, f.Name)
+		}
+		dec, err := buildDecoder(f.Type, building)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := folded[strings.ToLower(name)]; dup {
+			return nil, fmt.Errorf("openapi.DecodeJSON: %s has two members named %s without regard to case", t, name)
+		}
+		exact[name] = len(plan)
+		folded[strings.ToLower(name)] = len(plan)
+		plan = append(plan, memberPlan{
+			name: name, field: i, decode: dec,
+			// oapi-codegen makes a required member neither a pointer nor omitempty.
+			required: f.Type.Kind() != reflect.Pointer && !strings.Contains(","+opts+",", ",omitempty,"),
+		})
+	}
+	if len(plan) > 64 {
+		return nil, fmt.Errorf("openapi.DecodeJSON: %s has more than 64 members", t)
+	}
+	return func(d *decoder, path, _ string, v reflect.Value) {
+		if d.peek() != '{' {
+			d.wrongType(path, "an object")
+			return
+		}
+		var seen uint64
+		var others []string // unknown members' names, lower case
+		for more := d.openObject(); more; more = d.nextMember() {
+			raw := d.memberName(path)
+			if i, known := exact[string(raw)]; known {
+				m := &plan[i]
+				if seen&(1<<i) != 0 {
+					d.fault(joinPath(path, m.name), givenTwice)
+					d.skip(path, "", false)
+					continue
+				}
+				seen |= 1 << i
+				m.decode(d, joinPath(path, m.name), m.name, v.Field(m.field))
+				continue
+			}
+			name := d.unknownName(path, raw)
+			p := joinPath(path, name)
+			lower := strings.ToLower(name)
+			if i, variant := folded[lower]; variant {
+				if seen&(1<<i) != 0 {
+					d.fault(p, givenTwice)
+				} else {
+					d.fault(p, "is not a member: names are case-sensitive, this one is "+plan[i].name)
+				}
+				seen |= 1 << i
+				d.skip(p, name, false)
+				continue
+			}
+			for _, o := range others {
+				if o == lower {
+					d.fault(p, givenTwice)
+					break
+				}
+			}
+			others = append(others, lower)
+			d.skip(p, name, true)
+		}
+		for i := range plan {
+			if plan[i].required && seen&(1<<i) == 0 {
+				d.fault(joinPath(path, plan[i].name), "is required")
+			}
+		}
+	}, nil
+}
+
+func decodeString(d *decoder, path, name string, v reflect.Value) {
+	switch c := d.peek(); {
+	case c == '"':
+		v.SetString(d.str())
+	case numberStrings[name] != nil && (c == '-' || (c >= '0' && c <= '9')):
+		n, err := strconv.ParseFloat(d.number(), 64)
+		s, ok := numberStrings[name](n)
+		if err != nil || !ok {
+			d.fault(path, "must be a string")
+			return
+		}
+		v.SetString(s)
+	default:
+		d.wrongType(path, "a string")
+	}
+}
+
+func decodeBool(d *decoder, path, _ string, v reflect.Value) {
+	switch d.peek() {
+	case 't':
+		d.literal("true")
+		v.SetBool(true)
+	case 'f':
+		d.literal("false")
+		v.SetBool(false)
+	default:
+		d.wrongType(path, "true or false")
+	}
+}
+
+func decodeInt(d *decoder, path, _ string, v reflect.Value) {
+	if c := d.peek(); c != '-' && (c < '0' || c > '9') {
+		d.wrongType(path, "an integer")
+		return
+	}
+	n, err := strconv.ParseInt(d.number(), 10, v.Type().Bits())
+	if err != nil {
+		d.fault(path, fmt.Sprintf("must be an integer of at most %d bits", v.Type().Bits()))
+		return
+	}
+	v.SetInt(n)
+}
+
+func decodeFloat(d *decoder, path, _ string, v reflect.Value) {
+	if c := d.peek(); c != '-' && (c < '0' || c > '9') {
+		d.wrongType(path, "a number")
+		return
+	}
+	n, err := strconv.ParseFloat(d.number(), v.Type().Bits())
+	if err != nil {
+		d.fault(path, "must be a number in range")
+		return
+	}
+	v.SetFloat(n)
+}
+
+func decodeUUID(d *decoder, path, _ string, v reflect.Value) {
+	if d.peek() != '"' {
+		d.wrongType(path, "a UUID")
+		return
+	}
+	s := d.str()
+	u, err := uuid.Parse(s)
+	if err != nil || !uuidRE.MatchString(s) {
+		d.fault(path, "must be a UUID")
+		return
+	}
+	*v.Addr().Interface().(*uuid.UUID) = u
+}
+
+func decodeBytes(d *decoder, path, _ string, v reflect.Value) {
+	if d.peek() != '"' {
+		d.wrongType(path, "a base64 string")
+		return
+	}
+	b, err := base64.StdEncoding.DecodeString(d.str())
+	if err != nil {
+		d.fault(path, "must be base64")
+		return
+	}
+	v.SetBytes(b)
+}
