@@ -35,6 +35,7 @@ commands:
           only the callgrind count of scale: instructions per authenticated GET and per bare request
   prefill only the prefill figures of scale: prefills/s on SQLite against a bare loop of one
           transaction per insert, server CPU per prefill, PostgreSQL's rate (see prefill -h)
+  startup only the start-up figures of scale: time to a healthy server on a fresh database, idle RSS
 
 Exit status: 0 when every target is met, 1 when one is missed or a run fails, 2 for bad usage.
 `
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runInstructions(ctx, args[1:], stdout, stderr)
 	case "prefill":
 		err = runPrefill(ctx, args[1:], stdout, stderr)
+	case "startup":
+		err = runStartup(ctx, args[1:], stdout, stderr)
 	case "bare": // the baseline server of scale, in its own process
 		err = runBare(ctx, args[1:], stdout)
 	case "-h", "-help", "--help", "help":
@@ -386,6 +389,32 @@ func runBare(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	return loadtest.ServeBare(ctx, *ct, body, stdout)
+}
+
+func runStartup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("startup", flag.ContinueOnError)
+	var c common
+	c.flags(fs)
+	cfg := loadtest.ScaleConfig{}
+	fs.IntVar(&cfg.StartupRuns, "runs", 5, "starts on a fresh database")
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	if cfg.StartupRuns < 1 || cfg.StartupRuns > 50 {
+		return usageError{errors.New("bounds: 1 <= --runs <= 50")}
+	}
+	e, err := c.setup(ctx, false, stderr)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	cfg.Bin, cfg.Dir = e.bin, e.dir
+	cfg.Progress = c.progressWriter(stderr)
+	rep, err := loadtest.RunStartup(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return verdict(stdout, c.jsonOut, rep, rep.WriteText, rep.Pass && rep.PassRSS)
 }
 
 func instrFlags(fs *flag.FlagSet, cfg *loadtest.ScaleConfig) {

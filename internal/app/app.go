@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/api"
 	"github.com/vippsmgmt/vippsmgmt/internal/auth"
 	"github.com/vippsmgmt/vippsmgmt/internal/autopilot"
 	"github.com/vippsmgmt/vippsmgmt/internal/clock"
@@ -117,6 +118,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.TokenRate == 0 {
 		cfg.TokenRate, cfg.TokenBurst = 10, 60
 	}
+	// Parsing the contract (for the request validator and the fault catalog) is the largest part
+	// of start-up; it runs beside the database's opening and migrations, which mostly wait for the
+	// disk.
+	go func() { _, _ = api.Document() }()
 	a := &App{cfg: cfg, Clock: clock.New(), logger: cfg.Logger}
 	store, err := sqlstore.Open(ctx, cfg.DB, a.Clock)
 	if err != nil {
@@ -277,6 +282,9 @@ const headerHardLimit = 4
 // Background runs the periodic work until ctx ends: adopting clock moves of other processes,
 // recording expiries and forgetting old idempotency keys; with an SMTP URL it also sends the outbox.
 func (a *App) Background(ctx context.Context) {
+	// Generating a signing key (fresh database) is left until the server serves, so it does not
+	// compete with start-up for the CPU.
+	a.Auth.PrepareSigningKey()
 	var wg sync.WaitGroup
 	defer wg.Wait() // the outbox sender must be done before the caller closes the store
 	// The report's last flush happens when ctx ends, before the caller closes the store.

@@ -37,8 +37,10 @@ type signingKey struct {
 const keyGenerationTimeout = 30 * time.Second
 
 // loadSigningKey returns the key from override when given, otherwise the database's key. When the
-// database has none yet, it is generated in the background: RSA key generation takes a noticeable
-// fraction of a second that start-up need not wait for; the first token request waits instead.
+// database has none yet, it is generated later, in the background: RSA key generation takes a
+// noticeable fraction of a second of CPU that start-up need not spend; it begins with
+// Service.PrepareSigningKey (once the server serves) or the first request needing the key, and
+// token requests wait for it.
 func loadSigningKey(ctx context.Context, store KeyStore, override []byte) (*lazyKey, error) {
 	if len(override) > 0 {
 		priv, err := parseRSAPrivateKeyPEM(override)
@@ -53,9 +55,7 @@ func loadSigningKey(ctx context.Context, store KeyStore, override []byte) (*lazy
 	}
 	stored, err := store.Setting(ctx, signingKeySetting)
 	if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND {
-		l := &lazyKey{load: func(ctx context.Context) (*signingKey, error) { return generateSigningKey(ctx, store) }}
-		l.start()
-		return l, nil
+		return &lazyKey{load: func(ctx context.Context) (*signingKey, error) { return generateSigningKey(ctx, store) }}, nil
 	} else if err != nil {
 		return nil, fmt.Errorf("load signing key: %w", err)
 	}
@@ -106,7 +106,19 @@ func readyKey(k *signingKey) *lazyKey {
 	return l
 }
 
-// start begins an attempt; l.mu is held or l is not shared yet.
+// prepare begins the first attempt unless the key is there or an attempt began.
+func (l *lazyKey) prepare() {
+	if l.ready.Load() != nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.done == nil {
+		l.start()
+	}
+}
+
+// start begins an attempt; l.mu is held.
 func (l *lazyKey) start() {
 	done := make(chan struct{})
 	l.done = done
@@ -130,6 +142,9 @@ func (l *lazyKey) get(ctx context.Context) (*signingKey, error) {
 		return k, nil
 	}
 	l.mu.Lock()
+	if l.done == nil {
+		l.start()
+	}
 	done := l.done
 	l.mu.Unlock()
 	select {

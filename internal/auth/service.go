@@ -171,6 +171,10 @@ func (s *Service) signingKey(ctx context.Context) (*signingKey, error) {
 	return k, nil
 }
 
+// PrepareSigningKey starts generating the signing key in the background when the database has
+// none yet, so that the first token request finds it ready or nearly so.
+func (s *Service) PrepareSigningKey() { s.key.prepare() }
+
 // KeyID returns the kid of the active signing key ("" while it cannot be had).
 func (s *Service) KeyID() string {
 	k, err := s.signingKey(context.Background())

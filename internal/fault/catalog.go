@@ -11,8 +11,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/getkin/kin-openapi/openapi3"
-
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/api"
 )
@@ -41,7 +39,7 @@ type Catalog struct {
 
 // NewCatalog reads the operations from api/openapi.yaml.
 func NewCatalog() (*Catalog, error) {
-	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
+	doc, err := api.Document()
 	if err != nil {
 		return nil, fmt.Errorf("fault: load contract: %w", err)
 	}

@@ -27,7 +27,11 @@ func BuildServer(ctx context.Context, dir string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	bin := filepath.Join(dir, "vippsmgmt")
+	// Static, as a release is built (internal/release): a cgo build maps the C library too, 1.5 MiB
+	// more resident memory than what ships. Symbols are kept for callgrind_annotate; they are not
+	// loaded into memory.
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ServerPackage)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build %s (run inside the repository or pass the binary): %w\n%s", ServerPackage, err, out)
 	}

@@ -3,6 +3,7 @@ package loadtest
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"slices"
 	"time"
@@ -62,6 +63,25 @@ func measureStartup(ctx context.Context, cfg ScaleConfig, runs int, logf func(st
 	rep.PassRSS = rep.MedianIdleRSS < rep.TargetRSS
 	logf("start-up: median %.0f ms (CPU %.0f ms), idle RSS %.1f MiB", rep.MedianWallMs, rep.MedianCPUMs, mib(rep.MedianIdleRSS))
 	return rep, nil
+}
+
+// RunStartup is the start-up part of RunScale alone: cfg.StartupRuns starts on fresh databases.
+func RunStartup(ctx context.Context, cfg ScaleConfig) (*StartupReport, error) {
+	cfg.defaults()
+	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Progress, format+"\n", args...) }
+	rep, err := measureStartup(ctx, cfg, cfg.StartupRuns, logf)
+	if err != nil {
+		return nil, err
+	}
+	return &rep, nil
+}
+
+// WriteText writes the start-up time and idle RSS beside their targets.
+func (r *StartupReport) WriteText(w io.Writer) error {
+	_, err := fmt.Fprintf(w, "start-up on a fresh database: median %.0f ms (runs %s ms), CPU %.0f ms, target < %.0f ms: %s\n"+
+		"idle RSS after start-up: %.1f MiB, target < %.0f MiB: %s\n",
+		r.MedianWallMs, joinRates(r.WallMs), r.MedianCPUMs, r.Target, verdict(r.Pass), mib(r.MedianIdleRSS), mib(r.TargetRSS), verdict(r.PassRSS))
+	return err
 }
 
 func median(v []float64) float64 {

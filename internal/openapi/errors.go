@@ -10,6 +10,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/vippsmgmt/vippsmgmt/api"
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 )
 
@@ -96,7 +97,7 @@ func ParamErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 
 var paramRules = sync.OnceValue(func() map[string]string {
 	rules := map[string]string{}
-	doc, err := GetSwagger()
+	doc, err := api.Document()
 	if err != nil {
 		return rules
 	}

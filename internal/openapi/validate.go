@@ -19,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/api"
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 )
 
@@ -72,7 +73,7 @@ type body struct {
 
 // NewValidator compiles the checks of every operation of the embedded spec.
 func NewValidator() (*Validator, error) {
-	doc, err := GetSwagger()
+	doc, err := api.Document()
 	if err != nil {
 		return nil, fmt.Errorf("load embedded spec: %w", err)
 	}

