@@ -429,7 +429,12 @@ func schemaFailures(err error) []problem.ExtraDetail {
 		}
 		var se *openapi3.SchemaError
 		if errors.As(err, &se) {
-			out = append(out, problem.ExtraDetail{Key: fieldPath(se.JSONPointer()), Value: reason(se)})
+			path := se.JSONPointer()
+			// An unknown field is reported at its object; name the field itself.
+			if m := unsupportedRE.FindStringSubmatch(se.Reason); m != nil {
+				path = append(slices.Clip(path), m[1])
+			}
+			out = append(out, problem.ExtraDetail{Key: fieldPath(path), Value: reason(se)})
 			return
 		}
 		out = append(out, problem.ExtraDetail{Key: "body", Value: err.Error()})
@@ -456,7 +461,10 @@ func fieldPath(ptr []string) string {
 	return b.String()
 }
 
-var missingRE = regexp.MustCompile(`^property "[^"]*" is missing$`)
+var (
+	missingRE     = regexp.MustCompile(`^property "[^"]*" is missing$`)
+	unsupportedRE = regexp.MustCompile(`^property "([^"]*)" is unsupported$`)
+)
 
 // reason is the rule a value broke, without kin-openapi's path, schema and value dump.
 func reason(err error) string {
@@ -467,6 +475,8 @@ func reason(err error) string {
 	switch {
 	case missingRE.MatchString(se.Reason):
 		return "is required"
+	case unsupportedRE.MatchString(se.Reason):
+		return "is not a field of this request"
 	case se.SchemaField == "nullable":
 		return "must not be null"
 	case se.SchemaField == "format" && se.Schema != nil:

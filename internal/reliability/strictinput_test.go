@@ -134,8 +134,8 @@ func TestLongFreeTextIsRefused(t *testing.T) {
 }
 
 // TestWrongValuesAreRefusedByTheOperatorAPI: the same wrong values through the operator API's own
-// doors (a sales unit's name when created, renamed or submitted, a body in another charset) are
-// 400 problems naming the field, and nothing changes.
+// doors (a sales unit's name when created, renamed or submitted, a body in another charset), and
+// fields the operation does not have, are 400 problems naming the field, and nothing changes.
 func TestWrongValuesAreRefusedByTheOperatorAPI(t *testing.T) {
 	srv := testserver.Start(t, "sqlite", testserver.Options{})
 	a := api{t: t, base: srv.URL}
@@ -156,6 +156,10 @@ func TestWrongValuesAreRefusedByTheOperatorAPI(t *testing.T) {
 		{"rename with CR/LF", "PATCH", "/admin/v1/sales-units/" + fixtures.DemoMSN, `{"name":"Good\nUnit"}`, "name", adm},
 		{"IBAN account", "POST", "/admin/v1/sales-units", strings.Replace(unit("IBAN Unit"), `}}`, `},"settlementBankAccount":{"scheme":"IBAN:XX","id":"12345678903"}}`, 1), "settlementBankAccount.scheme", adm},
 		{"blank submitted name", "POST", "/admin/v1/product-orders/" + created.PrefilledOrderID + "/submit", `{"salesUnitName":"  "}`, "salesUnitName", adm},
+		// A misspelt field would otherwise be a silent success that changed nothing.
+		{"unknown field on rename", "PATCH", "/admin/v1/sales-units/" + fixtures.DemoMSN, `{"nmae":"Other Unit"}`, "nmae", adm},
+		{"field of another operation", "PATCH", "/admin/v1/sales-units/" + fixtures.DemoMSN, `{"name":"Other Unit","settlementBankAccount":{"scheme":"BBAN:NO","id":"12345678903"}}`, "settlementBankAccount", adm},
+		{"unknown nested field", "POST", "/admin/v1/faults", `{"match":{"operationId":"getMsn","stauts":1},"effect":{"status":503}}`, "match.stauts", adm},
 		{"Latin-1 merchant", "POST", "/admin/v1/merchants", "{\"businessIdentifier\":{\"scheme\":\"business:NO:ORG\",\"id\":\"923609016\"},\"name\":\"Gr\xc3\xb8nn AS\"}", "Content-Type",
 			append(adm, "Content-Type", "application/json; charset=ISO-8859-1")},
 	} {
