@@ -3,6 +3,7 @@ package vippsmgmt
 import (
 	"reflect"
 	"strconv"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -67,29 +68,57 @@ func BlankProblem(s string) string {
 // them), naming each field by its JSON name (or its Go name in lower camel case) under prefix.
 // Byte slices (hashes, images) are not text and are skipped.
 func CheckText(prefix string, v any) []FieldError {
-	var errs []FieldError
-	checkText(prefix, prefix, reflect.ValueOf(v), &errs)
-	return errs
+	c := textCheck{prefix: prefix}
+	c.check(prefix, reflect.ValueOf(v))
+	return c.errs
 }
 
-func checkText(path, name string, v reflect.Value, errs *[]FieldError) {
+// textCheck walks a value for CheckText. The path of the value at hand is kept in pieces and
+// joined only for a fault, as every write's validation walks every field.
+type textCheck struct {
+	prefix string
+	path   []textStep
+	errs   []FieldError
+}
+
+// textStep is a member name, or an element's index when name is "".
+type textStep struct {
+	name  string
+	index int
+}
+
+func (c *textCheck) fault(problem string) {
+	path := c.prefix
+	for _, s := range c.path {
+		if s.name == "" {
+			path += "[" + strconv.Itoa(s.index) + "]"
+		} else {
+			path = joinField(path, s.name)
+		}
+	}
+	c.errs = append(c.errs, FieldError{path, problem})
+}
+
+func (c *textCheck) check(name string, v reflect.Value) {
 	switch v.Kind() {
 	case reflect.String:
 		if p := TextProblem(v.String(), MultiLineField(name)); p != "" {
-			*errs = append(*errs, FieldError{path, p})
+			c.fault(p)
 		} else if p := LengthProblem(name, v.String()); p != "" {
-			*errs = append(*errs, FieldError{path, p})
+			c.fault(p)
 		}
 	case reflect.Pointer, reflect.Interface:
 		if !v.IsNil() {
-			checkText(path, name, v.Elem(), errs)
+			c.check(name, v.Elem())
 		}
 	case reflect.Slice, reflect.Array:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
 			return
 		}
 		for i := range v.Len() {
-			checkText(path+"["+strconv.Itoa(i)+"]", name, v.Index(i), errs)
+			c.path = append(c.path, textStep{index: i})
+			c.check(name, v.Index(i))
+			c.path = c.path[:len(c.path)-1]
 		}
 	case reflect.Map:
 		iter := v.MapRange()
@@ -97,29 +126,53 @@ func checkText(path, name string, v reflect.Value, errs *[]FieldError) {
 			k := iter.Key()
 			if k.Kind() == reflect.String {
 				if p := TextProblem(k.String(), false); p != "" {
-					*errs = append(*errs, FieldError{path, "has a key that " + p})
+					c.fault("has a key that " + p)
 				}
-				checkText(joinField(path, k.String()), k.String(), iter.Value(), errs)
+				c.path = append(c.path, textStep{name: k.String()})
+				c.check(k.String(), iter.Value())
+				c.path = c.path[:len(c.path)-1]
 			}
 		}
 	case reflect.Struct:
-		t := v.Type()
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if !f.IsExported() {
+		for _, f := range textFieldsOf(v.Type()) {
+			if f.embedded {
+				c.check(name, v.Field(f.index))
 				continue
 			}
-			fname := jsonName(f)
-			if fname == "-" {
-				continue
-			}
-			if f.Anonymous {
-				checkText(path, name, v.Field(i), errs)
-				continue
-			}
-			checkText(joinField(path, fname), fname, v.Field(i), errs)
+			c.path = append(c.path, textStep{name: f.name})
+			c.check(f.name, v.Field(f.index))
+			c.path = c.path[:len(c.path)-1]
 		}
 	}
+}
+
+type textField struct {
+	index    int
+	name     string // as on the wire
+	embedded bool
+}
+
+var textFields sync.Map // reflect.Type → []textField
+
+// textFieldsOf lists the exported fields of struct type t that CheckText walks, with their names.
+func textFieldsOf(t reflect.Type) []textField {
+	if fs, ok := textFields.Load(t); ok {
+		return fs.([]textField)
+	}
+	var fs []textField
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name := jsonName(f)
+		if name == "-" {
+			continue
+		}
+		fs = append(fs, textField{index: i, name: name, embedded: f.Anonymous})
+	}
+	textFields.Store(t, fs)
+	return fs
 }
 
 func joinField(path, name string) string {

@@ -3,6 +3,8 @@ package vippsmgmt
 import (
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestTextProblem(t *testing.T) {
@@ -51,5 +53,44 @@ func TestValidateRefusesControlCharactersInEveryString(t *testing.T) {
 	d = OrderDetails{SalesUnitName: &name}
 	if errs := d.Validate(); len(errs) == 0 {
 		t.Fatal("a sales unit name with CR/LF passed")
+	}
+}
+
+// TestCheckTextNamesPaths: every string is found, however deep, and named by its path of JSON
+// names, indexes and map keys under the prefix.
+func TestCheckTextNamesPaths(t *testing.T) {
+	type inner struct {
+		Note  string            `json:"note"`
+		Lines []string          `json:"lines"`
+		Tags  map[string]string `json:"tags"`
+	}
+	type Embedded struct {
+		Flat string `json:"flat"`
+	}
+	type outer struct {
+		Embedded
+		ID     string   `json:"id"`
+		Inner  *inner   `json:"inner"`
+		List   []inner  `json:"list"`
+		Hidden string   `json:"-"`
+		Raw    []byte   `json:"raw"`
+		Reason string   `json:"reason"`
+		Items  []*inner `json:"items"`
+		OrgID  string
+	}
+	bad := "a\x00b"
+	v := &outer{
+		Embedded: Embedded{Flat: bad}, ID: "ok", Inner: &inner{Note: bad, Lines: []string{"ok", bad}, Tags: map[string]string{"k": bad}},
+		List: []inner{{}, {Note: bad}}, Hidden: bad, Raw: []byte(bad), Reason: "line one\nline two", Items: []*inner{nil, {Lines: []string{bad}}},
+		OrgID: bad,
+	}
+	got := map[string]bool{}
+	for _, e := range CheckText("order", v) {
+		got[e.Field] = true
+	}
+	want := map[string]bool{"order.flat": true, "order.inner.note": true, "order.inner.lines[1]": true, "order.inner.tags.k": true,
+		"order.list[1].note": true, "order.items[1].lines[0]": true, "order.orgID": true}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("paths (-want +got):\n%s", diff)
 	}
 }

@@ -48,11 +48,11 @@ func DecodeJSON(raw []byte, v any) (faults []vippsmgmt.FieldError, err error) {
 		}
 	}()
 	if rv.Elem().Kind() == reflect.Struct && d.peek() != '{' {
-		d.skip("", "", false)
+		d.skip("", false)
 		d.trailer()
 		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "The request body must be a JSON object.")
 	}
-	dec(&d, "", "", rv.Elem())
+	dec(&d, "", rv.Elem())
 	d.trailer()
 	return d.faults, nil
 }
@@ -71,28 +71,47 @@ const maxDecodeFaults = 100
 // maxDecodeDepth bounds the nesting of arrays and objects, which the decoder follows by recursion.
 const maxDecodeDepth = 64
 
-// decodeFunc decodes the value at d.pos, named name (the last member name on its path) at path,
-// into v, which is settable.
-type decodeFunc func(d *decoder, path, name string, v reflect.Value)
+// decodeFunc decodes the value at d.pos, named name (the last member name on its path), into v,
+// which is settable.
+type decodeFunc func(d *decoder, name string, v reflect.Value)
 
 type decoder struct {
 	data   []byte
 	pos    int
 	depth  int
 	faults []vippsmgmt.FieldError
+	// path is where the value at hand is, in pieces, joined only for a fault.
+	path []pathStep
 }
 
-func (d *decoder) fault(path, problem string) {
-	if len(d.faults) < maxDecodeFaults {
-		d.faults = append(d.faults, vippsmgmt.FieldError{Field: pathOrBody(path), Problem: problem})
+// pathStep is a member name, or an element's index when name is "".
+type pathStep struct {
+	name  string
+	index int
+}
+
+func (d *decoder) push(name string) { d.path = append(d.path, pathStep{name: name}) }
+func (d *decoder) pushIndex(i int)  { d.path = append(d.path, pathStep{index: i}) }
+func (d *decoder) pop()             { d.path = d.path[:len(d.path)-1] }
+
+// fault records a problem of the value at hand, named by its JSON path ("website.url"), or
+// "body" for the body itself.
+func (d *decoder) fault(problem string) {
+	if len(d.faults) >= maxDecodeFaults {
+		return
 	}
-}
-
-func pathOrBody(path string) string {
+	path := ""
+	for _, s := range d.path {
+		if s.name == "" {
+			path += "[" + strconv.Itoa(s.index) + "]"
+		} else {
+			path = joinPath(path, s.name)
+		}
+	}
 	if path == "" {
-		return "body"
+		path = "body"
 	}
-	return path
+	d.faults = append(d.faults, vippsmgmt.FieldError{Field: path, Problem: problem})
 }
 
 func (d *decoder) malformed(msg string) {
@@ -287,7 +306,7 @@ func (d *decoder) hex4() rune {
 }
 
 // openObject consumes the '{' of an object and reports whether a member follows. Members are
-// read as: for more := d.openObject(); more; more = d.nextMember() { name := d.memberName(path) ... }.
+// read as: for more := d.openObject(); more; more = d.nextMember() { name := d.memberName(); ... }.
 func (d *decoder) openObject() bool {
 	d.enter()
 	d.expect('{')
@@ -301,7 +320,7 @@ func (d *decoder) openObject() bool {
 
 // memberName reads a member's name and its colon, leaving d.pos on the value. The name is
 // returned as sent when it has no escapes, without a copy: it is valid until the next read.
-func (d *decoder) memberName(path string) []byte {
+func (d *decoder) memberName() []byte {
 	var name []byte
 	if d.peek() == '"' {
 		if end := d.plainStrEnd(); end >= 0 {
@@ -346,10 +365,10 @@ func (d *decoder) nextMember() bool {
 }
 
 // unknownName checks the name of a member nothing decodes into and returns it.
-func (d *decoder) unknownName(path string, raw []byte) string {
+func (d *decoder) unknownName(raw []byte) string {
 	name := string(raw)
 	if p := vippsmgmt.TextProblem(name, false); p != "" {
-		d.fault(path, "has a member name that "+p)
+		d.fault("has a member name that " + p)
 	}
 	return name
 }
@@ -357,32 +376,33 @@ func (d *decoder) unknownName(path string, raw []byte) string {
 // skip consumes a value nothing decodes into. When check is set, its strings and the member names
 // of its objects are held to the same rules as those of values that are decoded: the text rule,
 // and no name twice.
-func (d *decoder) skip(path, name string, check bool) {
+func (d *decoder) skip(name string, check bool) {
 	switch c := d.peek(); {
 	case c == '"':
 		s := d.str()
 		if check {
-			d.checkText(path, name, s)
+			d.checkText(name, s)
 		}
 	case c == '{':
 		var seen []string
 		for more := d.openObject(); more; more = d.nextMember() {
-			raw := d.memberName(path)
+			raw := d.memberName()
 			if !check {
-				d.skip(path, "", false)
+				d.skip("", false)
 				continue
 			}
-			member := d.unknownName(path, raw)
-			p := joinPath(path, member)
+			member := d.unknownName(raw)
+			d.push(member)
 			folded := strings.ToLower(member)
 			for _, s := range seen {
 				if s == folded {
-					d.fault(p, givenTwice)
+					d.fault(givenTwice)
 					break
 				}
 			}
 			seen = append(seen, folded)
-			d.skip(p, member, check)
+			d.skip(member, check)
+			d.pop()
 		}
 	case c == '[':
 		d.enter()
@@ -393,7 +413,9 @@ func (d *decoder) skip(path, name string, check bool) {
 			return
 		}
 		for i := 0; ; i++ {
-			d.skip(path+"["+strconv.Itoa(i)+"]", name, check)
+			d.pushIndex(i)
+			d.skip(name, check)
+			d.pop()
 			switch d.peek() {
 			case ',':
 				d.pos++
@@ -419,24 +441,24 @@ func (d *decoder) skip(path, name string, check bool) {
 }
 
 // checkText applies the domain's text rule to a string the domain will not see.
-func (d *decoder) checkText(path, name, s string) {
+func (d *decoder) checkText(name, s string) {
 	if p := vippsmgmt.TextProblem(s, vippsmgmt.MultiLineField(name)); p != "" {
-		d.fault(path, p)
+		d.fault(p)
 	} else if p := vippsmgmt.LengthProblem(name, s); p != "" {
-		d.fault(path, p)
+		d.fault(p)
 	}
 }
 
 const givenTwice = "is given more than once (names are compared without regard to case)"
 
-// wrongType records that the value at path is not of the wanted kind and skips it.
-func (d *decoder) wrongType(path, want string) {
+// wrongType records that the value at hand is not of the wanted kind and skips it.
+func (d *decoder) wrongType(want string) {
 	if d.null() {
-		d.fault(path, "must not be null")
+		d.fault("must not be null")
 		return
 	}
-	d.fault(path, "must be "+want)
-	d.skip(path, "", false)
+	d.fault("must be " + want)
+	d.skip("", false)
 }
 
 var decoders sync.Map // reflect.Type → decodeFunc
@@ -482,7 +504,7 @@ func buildDecoder(t reflect.Type, building map[reflect.Type]bool) (decodeFunc, e
 		if err != nil {
 			return nil, err
 		}
-		return func(d *decoder, path, name string, v reflect.Value) {
+		return func(d *decoder, name string, v reflect.Value) {
 			if d.null() {
 				v.SetZero()
 				return
@@ -490,7 +512,7 @@ func buildDecoder(t reflect.Type, building map[reflect.Type]bool) (decodeFunc, e
 			// Set even when the value is faulted: the fields of an object that are fine are
 			// still judged by the domain's rules, so that one answer names every fault.
 			p := reflect.New(t.Elem())
-			elem(d, path, name, p.Elem())
+			elem(d, name, p.Elem())
 			v.Set(p)
 		}, nil
 	case reflect.Slice:
@@ -498,9 +520,9 @@ func buildDecoder(t reflect.Type, building map[reflect.Type]bool) (decodeFunc, e
 		if err != nil {
 			return nil, err
 		}
-		return func(d *decoder, path, name string, v reflect.Value) {
+		return func(d *decoder, name string, v reflect.Value) {
 			if d.peek() != '[' {
-				d.wrongType(path, "an array")
+				d.wrongType("an array")
 				return
 			}
 			d.enter()
@@ -514,7 +536,9 @@ func buildDecoder(t reflect.Type, building map[reflect.Type]bool) (decodeFunc, e
 			}
 			for i := 0; ; i++ {
 				s = reflect.Append(s, reflect.Zero(t.Elem()))
-				elem(d, path+"["+strconv.Itoa(i)+"]", name, s.Index(i))
+				d.pushIndex(i)
+				elem(d, name, s.Index(i))
+				d.pop()
 				switch d.peek() {
 				case ',':
 					d.pos++
@@ -578,57 +602,62 @@ func buildStructDecoder(t reflect.Type, building map[reflect.Type]bool) (decodeF
 	if len(plan) > 64 {
 		return nil, fmt.Errorf("openapi.DecodeJSON: %s has more than 64 members", t)
 	}
-	return func(d *decoder, path, _ string, v reflect.Value) {
+	return func(d *decoder, _ string, v reflect.Value) {
 		if d.peek() != '{' {
-			d.wrongType(path, "an object")
+			d.wrongType("an object")
 			return
 		}
 		var seen uint64
 		var others []string // unknown members' names, lower case
 		for more := d.openObject(); more; more = d.nextMember() {
-			raw := d.memberName(path)
+			raw := d.memberName()
 			if i, known := exact[string(raw)]; known {
 				m := &plan[i]
+				d.push(m.name)
 				if seen&(1<<i) != 0 {
-					d.fault(joinPath(path, m.name), givenTwice)
-					d.skip(path, "", false)
-					continue
+					d.fault(givenTwice)
+					d.skip("", false)
+				} else {
+					seen |= 1 << i
+					m.decode(d, m.name, v.Field(m.field))
 				}
-				seen |= 1 << i
-				m.decode(d, joinPath(path, m.name), m.name, v.Field(m.field))
+				d.pop()
 				continue
 			}
-			name := d.unknownName(path, raw)
-			p := joinPath(path, name)
+			name := d.unknownName(raw)
+			d.push(name)
 			lower := strings.ToLower(name)
 			if i, variant := folded[lower]; variant {
 				if seen&(1<<i) != 0 {
-					d.fault(p, givenTwice)
+					d.fault(givenTwice)
 				} else {
-					d.fault(p, "is not a member: names are case-sensitive, this one is "+plan[i].name)
+					d.fault("is not a member: names are case-sensitive, this one is " + plan[i].name)
 				}
 				seen |= 1 << i
-				d.skip(p, name, false)
-				continue
-			}
-			for _, o := range others {
-				if o == lower {
-					d.fault(p, givenTwice)
-					break
+				d.skip(name, false)
+			} else {
+				for _, o := range others {
+					if o == lower {
+						d.fault(givenTwice)
+						break
+					}
 				}
+				others = append(others, lower)
+				d.skip(name, true)
 			}
-			others = append(others, lower)
-			d.skip(p, name, true)
+			d.pop()
 		}
 		for i := range plan {
 			if plan[i].required && seen&(1<<i) == 0 {
-				d.fault(joinPath(path, plan[i].name), "is required")
+				d.push(plan[i].name)
+				d.fault("is required")
+				d.pop()
 			}
 		}
 	}, nil
 }
 
-func decodeString(d *decoder, path, name string, v reflect.Value) {
+func decodeString(d *decoder, name string, v reflect.Value) {
 	switch c := d.peek(); {
 	case c == '"':
 		v.SetString(d.str())
@@ -636,16 +665,16 @@ func decodeString(d *decoder, path, name string, v reflect.Value) {
 		n, err := strconv.ParseFloat(d.number(), 64)
 		s, ok := numberStrings[name](n)
 		if err != nil || !ok {
-			d.fault(path, "must be a string")
+			d.fault("must be a string")
 			return
 		}
 		v.SetString(s)
 	default:
-		d.wrongType(path, "a string")
+		d.wrongType("a string")
 	}
 }
 
-func decodeBool(d *decoder, path, _ string, v reflect.Value) {
+func decodeBool(d *decoder, _ string, v reflect.Value) {
 	switch d.peek() {
 	case 't':
 		d.literal("true")
@@ -654,58 +683,58 @@ func decodeBool(d *decoder, path, _ string, v reflect.Value) {
 		d.literal("false")
 		v.SetBool(false)
 	default:
-		d.wrongType(path, "true or false")
+		d.wrongType("true or false")
 	}
 }
 
-func decodeInt(d *decoder, path, _ string, v reflect.Value) {
+func decodeInt(d *decoder, _ string, v reflect.Value) {
 	if c := d.peek(); c != '-' && (c < '0' || c > '9') {
-		d.wrongType(path, "an integer")
+		d.wrongType("an integer")
 		return
 	}
 	n, err := strconv.ParseInt(d.number(), 10, v.Type().Bits())
 	if err != nil {
-		d.fault(path, fmt.Sprintf("must be an integer of at most %d bits", v.Type().Bits()))
+		d.fault(fmt.Sprintf("must be an integer of at most %d bits", v.Type().Bits()))
 		return
 	}
 	v.SetInt(n)
 }
 
-func decodeFloat(d *decoder, path, _ string, v reflect.Value) {
+func decodeFloat(d *decoder, _ string, v reflect.Value) {
 	if c := d.peek(); c != '-' && (c < '0' || c > '9') {
-		d.wrongType(path, "a number")
+		d.wrongType("a number")
 		return
 	}
 	n, err := strconv.ParseFloat(d.number(), v.Type().Bits())
 	if err != nil {
-		d.fault(path, "must be a number in range")
+		d.fault("must be a number in range")
 		return
 	}
 	v.SetFloat(n)
 }
 
-func decodeUUID(d *decoder, path, _ string, v reflect.Value) {
+func decodeUUID(d *decoder, _ string, v reflect.Value) {
 	if d.peek() != '"' {
-		d.wrongType(path, "a UUID")
+		d.wrongType("a UUID")
 		return
 	}
 	s := d.str()
 	u, err := uuid.Parse(s)
 	if err != nil || !uuidRE.MatchString(s) {
-		d.fault(path, "must be a UUID")
+		d.fault("must be a UUID")
 		return
 	}
 	*v.Addr().Interface().(*uuid.UUID) = u
 }
 
-func decodeBytes(d *decoder, path, _ string, v reflect.Value) {
+func decodeBytes(d *decoder, _ string, v reflect.Value) {
 	if d.peek() != '"' {
-		d.wrongType(path, "a base64 string")
+		d.wrongType("a base64 string")
 		return
 	}
 	b, err := base64.StdEncoding.DecodeString(d.str())
 	if err != nil {
-		d.fault(path, "must be base64")
+		d.fault("must be base64")
 		return
 	}
 	v.SetBytes(b)
