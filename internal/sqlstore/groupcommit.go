@@ -12,9 +12,9 @@ import (
 // Group commit of prefills on SQLite. SQLite has one writer, and with synchronous=FULL each commit
 // waits for an fsync, so one transaction per prefill bounds prefills/s by the disk's fsyncs.
 // Concurrent CreateProductOrder calls therefore queue; the first becomes the leader, waits a short
-// bounded time for more to arrive, stores the whole group in one transaction (each order behind a
-// savepoint of its own, so one order's error is that caller's answer only) and commits once. Every
-// caller returns after that commit, so its answer still means durably stored.
+// bounded time for more to arrive, stores the whole group in one transaction (each order's
+// refusals decided before it writes, so one order's error is that caller's answer only) and
+// commits once. Every caller returns after that commit, so its answer still means durably stored.
 //
 // PostgreSQL keeps one transaction per order: its commits from concurrent sessions already share
 // WAL flushes, and a group would hold row locks of unrelated orders.
@@ -24,13 +24,6 @@ import (
 const (
 	groupMaxSize = 32
 	groupMaxWait = time.Millisecond
-)
-
-// Savepoint statements of a grouped order, prepared at Open.
-const (
-	savepointSQL         = `SAVEPOINT prefill`
-	releaseSavepointSQL  = `RELEASE prefill`
-	rollbackSavepointSQL = `ROLLBACK TO prefill`
 )
 
 // pendingOrder is one CreateProductOrder call: its order, then its answer.
@@ -155,9 +148,9 @@ func (d *DB) PrefillGroups() (groups, orders int64) {
 }
 
 // storeGroup stores a group: alone when it is one order, else in one shared transaction. When
-// the shared transaction fails as a whole (BEGIN, a savepoint, a statement failing for another
-// reason than the order's own checks, or COMMIT), each order is stored again in a transaction of
-// its own, so no caller's answer depends on another caller's order.
+// the shared transaction fails as a whole (BEGIN, COMMIT, or an order failing for another reason
+// than its own refusal), each order is stored again in a transaction of its own, so no caller's
+// answer depends on another caller's order.
 func (d *DB) storeGroup(group []*pendingOrder) {
 	if len(group) == 1 {
 		d.storeAlone(group[0])
@@ -179,7 +172,7 @@ func (d *DB) storeAlone(p *pendingOrder) {
 	}
 	p.err = d.inTx(p.ctx, func(tx *sql.Tx) error {
 		var err error
-		p.id, p.replayed, err = d.createOrderTx(p.ctx, tx, p.o, p.idem, p.now)
+		p.id, p.replayed, _, err = d.createOrderTx(p.ctx, tx, p.o, p.idem, p.now)
 		return err
 	})
 	if p.err != nil {
@@ -187,11 +180,12 @@ func (d *DB) storeAlone(p *pendingOrder) {
 	}
 }
 
-// storeShared stores the group's orders in one transaction, in arrival order. A later order with
-// the same (partner, Idempotency-Key) as an earlier one of the group finds the earlier one's key
-// row in the transaction and is answered as its replay, exactly as if the two had committed one
-// after the other; if the earlier one was refused, its savepoint took its key row away and the
-// later one is stored as the first.
+// storeShared stores the group's orders in one transaction, in arrival order. createOrderTx
+// refuses an order before it writes anything, so a refused order needs no savepoint to leave the
+// others' work intact. A later order with the same (partner, Idempotency-Key) as an earlier one of
+// the group finds the earlier one's key row in the transaction and is answered as its replay,
+// exactly as if the two had committed one after the other; if the earlier one was refused, it
+// wrote no key row and the later one is stored as the first.
 func (d *DB) storeShared(group []*pendingOrder) error {
 	// The statements run without the callers' cancellation: SQLite answers an interrupted write
 	// by rolling back the whole transaction, which holds the other callers' orders too. A caller
@@ -202,36 +196,21 @@ func (d *DB) storeShared(group []*pendingOrder) error {
 		return err
 	}
 	defer tx.Rollback()
-	save := tx.StmtContext(ctx, d.savepointStmt)
-	release := tx.StmtContext(ctx, d.releaseSavepointStmt)
-	undo := tx.StmtContext(ctx, d.rollbackSavepointStmt)
 	for _, p := range group {
 		if err := p.ctx.Err(); err != nil {
 			p.err = err
 			continue
 		}
-		if _, err := save.ExecContext(ctx); err != nil {
-			return err
-		}
-		id, replayed, err := d.createOrderTx(context.WithoutCancel(p.ctx), tx, p.o, p.idem, p.now)
+		id, replayed, wrote, err := d.createOrderTx(context.WithoutCancel(p.ctx), tx, p.o, p.idem, p.now)
 		if err != nil {
-			if _, uerr := undo.ExecContext(ctx); uerr != nil {
-				return uerr
-			}
-			if _, rerr := release.ExecContext(ctx); rerr != nil {
-				return rerr
-			}
-			// The order's own refusals are its answer; anything else may be the transaction's
-			// trouble.
+			// The order's own refusals are its answer; anything else, or anything after a
+			// write, is the transaction's trouble.
 			err = d.formatError(err)
-			if vippsmgmt.ErrorCode(err) == vippsmgmt.EINTERNAL {
+			if wrote || vippsmgmt.ErrorCode(err) == vippsmgmt.EINTERNAL {
 				return err
 			}
 			p.err = err
 			continue
-		}
-		if _, err := release.ExecContext(ctx); err != nil {
-			return err
 		}
 		p.id, p.replayed = id, replayed
 	}

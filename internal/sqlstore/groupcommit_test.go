@@ -17,7 +17,7 @@ import (
 
 // groupDB opens a store on a SQLite file with two partners, acme owning a CHECKOUT price package
 // and other owning one too.
-func groupDB(t *testing.T) (d *DB, acmePackage, otherPackage string) {
+func groupDB(t testing.TB) (d *DB, acmePackage, otherPackage string) {
 	t.Helper()
 	ctx := context.Background()
 	d, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "group.db"), storetest.NewClock(storetest.Start))
@@ -226,6 +226,10 @@ func TestGroupCommitRefusedOrderInGroup(t *testing.T) {
 	key := func(k string, hash byte) *vippsmgmt.Idempotency {
 		return &vippsmgmt.Idempotency{PartnerID: "acme", Key: k, RequestHash: []byte{hash}, Answer: answerOf}
 	}
+	stored, _, err := d.CreateProductOrder(ctx, withPackage(9, own), key("g", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
 	calls := []*call{
@@ -238,11 +242,22 @@ func TestGroupCommitRefusedOrderInGroup(t *testing.T) {
 		{o: prefillOrder("acme", 6), idem: key("e", 2)},
 		{ctx: canceled, o: prefillOrder("acme", 7), idem: key("f", 1)},
 		{o: withPackage(8, own), idem: nil},
+		// A stored key is answered as before, even with an order refused now; another body
+		// under it is a conflict.
+		{o: withPackage(10, foreign), idem: key("g", 1)},
+		{o: withPackage(11, foreign), idem: key("g", 2)},
 	}
 	oneGroup(t, d, calls)
-	wantErr := map[int]string{1: vippsmgmt.EINVALID, 3: vippsmgmt.ENOTFOUND, 4: vippsmgmt.EINVALID, 6: vippsmgmt.EINTERNAL}
-	stored := 0
+	wantErr := map[int]string{1: vippsmgmt.EINVALID, 3: vippsmgmt.ENOTFOUND, 4: vippsmgmt.EINVALID, 6: vippsmgmt.EINTERNAL,
+		9: vippsmgmt.ECONFLICT}
+	if c := calls[8]; c.err != nil || !c.replayed || c.id != stored {
+		t.Errorf("stored key with an order refused now: %s %v %v, want a replay of %s", c.id, c.replayed, c.err, stored)
+	}
+	created := 1
 	for i, c := range calls {
+		if i == 8 {
+			continue
+		}
 		if code, bad := wantErr[i]; bad {
 			if got := vippsmgmt.ErrorCode(c.err); got != code || c.id != "" {
 				t.Errorf("call %d: %q %q (%v), want %q", i, c.id, got, c.err, code)
@@ -253,7 +268,7 @@ func TestGroupCommitRefusedOrderInGroup(t *testing.T) {
 			t.Errorf("call %d: %v, replayed %v", i, c.err, c.replayed)
 			continue
 		}
-		stored++
+		created++
 		if _, err := d.FindProductOrderByID(ctx, c.id); err != nil {
 			t.Errorf("call %d: %v", i, err)
 		}
@@ -261,8 +276,8 @@ func TestGroupCommitRefusedOrderInGroup(t *testing.T) {
 	if !errors.Is(calls[6].err, context.Canceled) {
 		t.Errorf("canceled caller: %v", calls[6].err)
 	}
-	if got := countOrders(t, d, "acme"); got != stored {
-		t.Errorf("%d orders stored, want %d", got, stored)
+	if got := countOrders(t, d, "acme"); got != created {
+		t.Errorf("%d orders stored, want %d", got, created)
 	}
 	// The refused orders' keys were not used up.
 	for _, k := range []string{"b", "f"} {
@@ -273,8 +288,8 @@ func TestGroupCommitRefusedOrderInGroup(t *testing.T) {
 }
 
 // TestGroupCommitFailureFallsBackToOneTransactionEach: an order that fails for a reason other
-// than its own checks makes the group store every order in a transaction of its own, so only that
-// order fails.
+// than its own checks, or after it wrote, makes the group store every order in a transaction of
+// its own, so only that order fails.
 func TestGroupCommitFailureFallsBackToOneTransactionEach(t *testing.T) {
 	d, _, _ := groupDB(t)
 	ctx := context.Background()
@@ -282,29 +297,43 @@ func TestGroupCommitFailureFallsBackToOneTransactionEach(t *testing.T) {
 		WHEN NEW.merchant_id = '`+storetest.OrgNumber(0)+`' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`); err != nil {
 		t.Fatal(err)
 	}
+	existing, _, err := d.CreateProductOrder(ctx, prefillOrder("acme", 99), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var calls []*call
 	for i := range 6 {
 		calls = append(calls, &call{o: prefillOrder("acme", i),
 			idem: &vippsmgmt.Idempotency{PartnerID: "acme", Key: fmt.Sprint("k", i), RequestHash: []byte{1}}})
 	}
-	oneGroup(t, d, calls)
+	oneGroup(t, d, calls[:3])
+	// Refused only by its insert, after its key row was written: the transaction must go.
+	calls[3].o.ID = existing
+	oneGroup(t, d, calls[3:])
 	for i, c := range calls {
-		if i == 0 {
+		switch i {
+		case 0:
 			if vippsmgmt.ErrorCode(c.err) != vippsmgmt.EINTERNAL {
 				t.Errorf("the failing order: %v", c.err)
 			}
-			continue
-		}
-		if c.err != nil || c.replayed {
-			t.Errorf("call %d: %v, replayed %v", i, c.err, c.replayed)
+		case 3:
+			if vippsmgmt.ErrorCode(c.err) != vippsmgmt.ECONFLICT {
+				t.Errorf("the order with a taken id: %v", c.err)
+			}
+		default:
+			if c.err != nil || c.replayed {
+				t.Errorf("call %d: %v, replayed %v", i, c.err, c.replayed)
+			}
 		}
 	}
 	if got := countOrders(t, d, "acme"); got != 5 {
 		t.Errorf("%d orders stored, want 5", got)
 	}
-	if _, replayed, err := d.CreateProductOrder(ctx, prefillOrder("acme", 100),
-		&vippsmgmt.Idempotency{PartnerID: "acme", Key: "k0", RequestHash: []byte{1}}); err != nil || replayed {
-		t.Errorf("key of the failed order: %v, replayed %v", err, replayed)
+	for _, k := range []string{"k0", "k3"} {
+		if _, replayed, err := d.CreateProductOrder(ctx, prefillOrder("acme", 100),
+			&vippsmgmt.Idempotency{PartnerID: "acme", Key: k, RequestHash: []byte{1}}); err != nil || replayed {
+			t.Errorf("key %s of a failed order: %v, replayed %v", k, err, replayed)
+		}
 	}
 }
 

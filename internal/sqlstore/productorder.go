@@ -82,49 +82,90 @@ func (d *DB) pendingOrder(ctx context.Context, o *vippsmgmt.ProductOrder, idem *
 }
 
 // createOrderTx stores o in tx, or finds the order an earlier call with the same idempotency key
-// stored and returns its id with replayed set.
-func (d *DB) createOrderTx(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOrder, idem *vippsmgmt.Idempotency, now time.Time) (id string, replayed bool, err error) {
+// stored and returns its id with replayed set. Every refusal of the order's own (its key used
+// with another request, an unknown partner, a price package it may not choose) is decided before
+// its first write, so a refused order leaves nothing behind in a transaction it shares with
+// others; wrote reports whether an error came after a write, which only the transaction's
+// rollback undoes.
+func (d *DB) createOrderTx(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOrder, idem *vippsmgmt.Idempotency, now time.Time) (id string, replayed, wrote bool, err error) {
+	refusal, err := d.prefillRefusal(ctx, tx, o)
+	if err != nil {
+		return "", false, false, err
+	}
 	if idem != nil {
+		if refusal != nil {
+			// A retry of a stored request is answered as the first was, even when the same
+			// order would be refused now (its price package was deleted since, say).
+			if id, err := d.findIdempotencyKey(ctx, tx, idem); !errors.Is(err, sql.ErrNoRows) {
+				return id, err == nil, false, err
+			}
+			return "", false, false, refusal
+		}
 		// On PostgreSQL a concurrent insert of the same key waits here for the first
 		// transaction and then inserts nothing, so only one order is ever created.
 		var answer []byte
 		if idem.Answer != nil {
 			if answer, err = idem.Answer(o.ID); err != nil {
-				return "", false, err
+				return "", false, false, err
 			}
 		}
 		res, err := tx.StmtContext(ctx, d.insertIdemKeyStmt).ExecContext(ctx,
 			idem.PartnerID, idem.Key, idem.RequestHash, o.ID, micros(now), answer)
 		if err != nil {
-			return "", false, err
+			return "", false, false, err
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return "", false, err
+			return "", false, true, err
 		}
 		if n == 0 {
-			var (
-				hash, stored []byte
-				orderID      string
-			)
-			if err := tx.QueryRowContext(ctx, `SELECT request_hash, order_id, response FROM idempotency_keys WHERE partner_id = $1 AND idem_key = $2`,
-				idem.PartnerID, idem.Key).Scan(&hash, &orderID, &stored); err != nil {
-				return "", false, err
-			}
-			if !bytes.Equal(hash, idem.RequestHash) {
-				return "", false, vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "Idempotency-Key was already used with another request body.")
-			}
-			idem.Replayed = stored
-			return orderID, true, nil
+			id, err := d.findIdempotencyKey(ctx, tx, idem)
+			return id, err == nil, false, err
+		}
+	} else if refusal != nil {
+		return "", false, false, refusal
+	}
+	if err := d.insertOrderRow(ctx, tx, o); err != nil {
+		return "", false, idem != nil, err
+	}
+	return o.ID, false, false, nil
+}
+
+// findIdempotencyKey returns the order stored under idem's key, with idem.Replayed set to the
+// stored answer; ECONFLICT when the key was used with another request, sql.ErrNoRows when unused.
+func (d *DB) findIdempotencyKey(ctx context.Context, tx *sql.Tx, idem *vippsmgmt.Idempotency) (string, error) {
+	var (
+		hash, stored []byte
+		orderID      string
+	)
+	if err := tx.QueryRowContext(ctx, `SELECT request_hash, order_id, response FROM idempotency_keys WHERE partner_id = $1 AND idem_key = $2`,
+		idem.PartnerID, idem.Key).Scan(&hash, &orderID, &stored); err != nil {
+		return "", err
+	}
+	if !bytes.Equal(hash, idem.RequestHash) {
+		return "", vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "Idempotency-Key was already used with another request body.")
+	}
+	idem.Replayed = stored
+	return orderID, nil
+}
+
+// prefillRefusal returns the domain error that refuses o (an unknown partner, a price package it
+// may not choose), or nil; err is a failure to find out.
+func (d *DB) prefillRefusal(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOrder) (refusal, err error) {
+	if o.PartnerID != nil {
+		var one int
+		if err := tx.StmtContext(ctx, d.partnerExistsStmt).QueryRowContext(ctx, *o.PartnerID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+			return notFound("Partner %s was not found.", *o.PartnerID), nil
+		} else if err != nil {
+			return nil, err
 		}
 	}
-	if err := d.checkPrefillPricePackage(ctx, tx, o); err != nil {
-		return "", false, err
+	if err := d.checkPrefillPricePackage(ctx, tx, o); vippsmgmt.ErrorCode(err) == vippsmgmt.EINVALID {
+		return err, nil
+	} else if err != nil {
+		return nil, err
 	}
-	if err := d.insertOrder(ctx, tx, o); err != nil {
-		return "", false, err
-	}
-	return o.ID, false, nil
+	return nil, nil
 }
 
 // checkPrefillPricePackage applies vippsmgmt.PricePackageProblem to a prefill's chosen package in
@@ -187,10 +228,6 @@ func orderArgs(o *vippsmgmt.ProductOrder) ([]any, error) {
 }
 
 func (d *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOrder) error {
-	args, err := orderArgs(o)
-	if err != nil {
-		return err
-	}
 	if o.PartnerID != nil {
 		var one int
 		if err := tx.StmtContext(ctx, d.partnerExistsStmt).QueryRowContext(ctx, *o.PartnerID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
@@ -198,6 +235,15 @@ func (d *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOr
 		} else if err != nil {
 			return err
 		}
+	}
+	return d.insertOrderRow(ctx, tx, o)
+}
+
+// insertOrderRow inserts o, whose partner exists.
+func (d *DB) insertOrderRow(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOrder) error {
+	args, err := orderArgs(o)
+	if err != nil {
+		return err
 	}
 	_, err = tx.StmtContext(ctx, d.insertOrderStmt).ExecContext(ctx, args...)
 	if vippsmgmt.ErrorCode(d.formatError(err)) == vippsmgmt.ECONFLICT {

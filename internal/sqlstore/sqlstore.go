@@ -49,8 +49,6 @@ type DB struct {
 	// The statements of a prefill's transaction, prepared once: parsing them took about a tenth
 	// of a prefill's time, and on SQLite inside the single write lock, which bounds prefills/s.
 	insertIdemKeyStmt, partnerExistsStmt, insertOrderStmt *sql.Stmt
-	// The savepoints around each order of a shared prefill transaction (SQLite only).
-	savepointStmt, releaseSavepointStmt, rollbackSavepointStmt *sql.Stmt
 	// prefills queues concurrent prefills into shared transactions on SQLite; nil on PostgreSQL.
 	prefills *commitQueue
 	// units caches FindSalesUnitByMSN on SQLite; nil on PostgreSQL (see unitCache).
@@ -127,21 +125,15 @@ func Open(ctx context.Context, dsn string, clock vippsmgmt.Clock) (*DB, error) {
 
 // prepare prepares the statements of the hot paths.
 func (d *DB) prepare(ctx context.Context) error {
-	type statement struct {
+	for _, p := range []struct {
 		stmt **sql.Stmt
 		sql  string
-	}
-	statements := []statement{
+	}{
 		{&d.findSalesUnit, selectSalesUnit + ` WHERE s.msn = $1`},
 		{&d.insertIdemKeyStmt, insertIdemKeySQL},
 		{&d.partnerExistsStmt, partnerExistsSQL},
 		{&d.insertOrderStmt, insertOrderSQL},
-	}
-	if d.prefills != nil {
-		statements = append(statements, statement{&d.savepointStmt, savepointSQL},
-			statement{&d.releaseSavepointStmt, releaseSavepointSQL}, statement{&d.rollbackSavepointStmt, rollbackSavepointSQL})
-	}
-	for _, p := range statements {
+	} {
 		var err error
 		if *p.stmt, err = d.db.PrepareContext(ctx, p.sql); err != nil {
 			return err
@@ -263,8 +255,7 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Close closes the pool.
 func (d *DB) Close() error {
-	for _, st := range []*sql.Stmt{d.findSalesUnit, d.insertIdemKeyStmt, d.partnerExistsStmt, d.insertOrderStmt,
-		d.savepointStmt, d.releaseSavepointStmt, d.rollbackSavepointStmt} {
+	for _, st := range []*sql.Stmt{d.findSalesUnit, d.insertIdemKeyStmt, d.partnerExistsStmt, d.insertOrderStmt} {
 		if st != nil {
 			st.Close()
 		}
