@@ -237,7 +237,7 @@ func (a *App) assemble(ctx context.Context) error {
 		return err
 	}
 	p, err := portal.New(portal.Deps{Store: a.Store, Clock: a.Clock, Hasher: hasher, AdminToken: cfg.AdminToken, AdminGuard: guard,
-		PublicURL: cfg.PublicURL, Requests: a.Server.Requests().Last, ForgetKey: a.Auth.Forget, Report: reporter, Faults: a.Faults, Logger: cfg.Logger})
+		PublicURL: cfg.PublicURL, Requests: a.Server.Requests().Page, ForgetKey: a.Auth.Forget, Report: reporter, Faults: a.Faults, Logger: cfg.Logger})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,20 +10,66 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 )
 
-// listLimit bounds the console's lists; the search box narrows them.
-const listLimit = 200
+// pageSize is how many rows a console list shows at a time; its "Next page" link shows the next
+// ones, and the search box narrows them.
+const pageSize = 200
 
-func contains(q string, fields ...string) bool {
-	if q == "" {
-		return true
+// pager is the navigation of a console list: the address of its next page ("" on the last page)
+// and, on a later page, of its first.
+type pager struct {
+	Next, First string
+}
+
+// partnerChoices reads the partners a form's drop-down offers: all of them, up to pageSize. With
+// more, typed is true and the form takes the partner id as text instead, so that no page grows
+// with the number of partners.
+func (p *Portal) partnerChoices(ctx context.Context) (ps []*vippsmgmt.Partner, typed bool, err error) {
+	ps, err = p.store.FindPartners(ctx, vippsmgmt.PartnerFilter{Limit: pageSize + 1})
+	if len(ps) > pageSize {
+		return nil, true, err
 	}
-	q = strings.ToLower(q)
-	for _, f := range fields {
-		if strings.Contains(strings.ToLower(f), q) {
-			return true
-		}
+	return ps, false, err
+}
+
+// firstRows keeps the first pageSize rows of a list shown inside another page, which has no pages
+// of its own, read with a limit of pageSize+1; more tells that rows were left out.
+func firstRows[T any](rows []T) (first []T, more bool) {
+	if len(rows) > pageSize {
+		return rows[:pageSize], true
 	}
-	return false
+	return rows, false
+}
+
+// listPage reads the page of list l that the request asks for with ?cursor=: pageSize rows after
+// the cursor. A cursor the list did not give out (a link cut short, edited) answers a 400 page,
+// and ok is false.
+func listPage[T any](p *Portal, w http.ResponseWriter, r *http.Request, s *session, nav string, l vippsmgmt.List[T]) (page vippsmgmt.Page, ok bool) {
+	limit, cursor := pageSize, r.URL.Query().Get("cursor")
+	page, err := l.ParsePage(&limit, &cursor)
+	if err != nil {
+		p.render(w, r, http.StatusBadRequest, "message", p.consoleView(s, nav, "Page link not valid",
+			message{Text: "This page link is not one the console made: it may have been cut short. Start again from the list's first page."}))
+		return page, false
+	}
+	return page, true
+}
+
+// pagerOf links the pages of the list on r: next is the cursor of the page after this one, as
+// List.Cut gives it. The links keep the list's other parameters (the search).
+func pagerOf(r *http.Request, next string) pager {
+	q := r.URL.Query()
+	q.Del("done")
+	later := q.Get("cursor") != ""
+	q.Del("cursor")
+	var pg pager
+	if later {
+		pg.First = "?" + q.Encode()
+	}
+	if next != "" {
+		q.Set("cursor", next)
+		pg.Next = "?" + q.Encode()
+	}
+	return pg
 }
 
 // failed reports a domain error on the page it came from, with its status; anything else is a 500.

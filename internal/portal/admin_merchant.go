@@ -11,6 +11,7 @@ import (
 type merchantsPage struct {
 	Q         string
 	Merchants []*vippsmgmt.Merchant
+	Pager     pager
 	Form      url.Values
 }
 
@@ -21,15 +22,20 @@ func (p *Portal) handleMerchants(w http.ResponseWriter, r *http.Request, s *sess
 
 func (p *Portal) showMerchants(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, form url.Values) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	ms, err := p.store.FindMerchants(r.Context(), vippsmgmt.MerchantFilter{Query: q, Limit: listLimit})
+	page, ok := listPage(p, w, r, s, "merchants", vippsmgmt.MerchantList)
+	if !ok {
+		return
+	}
+	ms, err := p.store.FindMerchants(r.Context(), vippsmgmt.MerchantFilter{Query: q, Limit: page.Fetch().Limit, After: page.After})
 	if err != nil {
 		p.serverError(w, r, err)
 		return
 	}
+	ms, next := vippsmgmt.MerchantList.Cut(page, ms)
 	if form == nil {
 		form = url.Values{"scheme": {"business:NO:ORG"}, "countryCode": {"NO"}}
 	}
-	v := p.consoleView(s, "merchants", "Merchants", merchantsPage{Q: q, Merchants: ms, Form: form})
+	v := p.consoleView(s, "merchants", "Merchants", merchantsPage{Q: q, Merchants: ms, Pager: pagerOf(r, next), Form: form})
 	v.Error, v.Flash = msg, doneText[r.URL.Query().Get("done")]
 	p.render(w, r, status, "merchants", v)
 }

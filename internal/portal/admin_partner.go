@@ -12,6 +12,7 @@ import (
 type partnersPage struct {
 	Q        string
 	Partners []*vippsmgmt.Partner
+	Pager    pager
 	Form     url.Values
 }
 
@@ -21,17 +22,19 @@ func (p *Portal) handlePartners(w http.ResponseWriter, r *http.Request, s *sessi
 }
 
 func (p *Portal) showPartners(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, form url.Values) {
-	all, err := p.store.FindPartners(r.Context(), vippsmgmt.PartnerFilter{})
+	page, ok := listPage(p, w, r, s, "partners", vippsmgmt.PartnerList)
+	if !ok {
+		return
+	}
+	pg := partnersPage{Q: strings.TrimSpace(r.URL.Query().Get("q")), Form: form}
+	ps, err := p.store.FindPartners(r.Context(), vippsmgmt.PartnerFilter{Query: pg.Q, Limit: page.Fetch().Limit, After: page.After})
 	if err != nil {
 		p.serverError(w, r, err)
 		return
 	}
-	pg := partnersPage{Q: strings.TrimSpace(r.URL.Query().Get("q")), Form: form}
-	for _, pa := range all {
-		if contains(pg.Q, pa.ID, pa.Name) {
-			pg.Partners = append(pg.Partners, pa)
-		}
-	}
+	var next string
+	pg.Partners, next = vippsmgmt.PartnerList.Cut(page, ps)
+	pg.Pager = pagerOf(r, next)
 	v := p.consoleView(s, "partners", "Partners", pg)
 	v.Error, v.Flash = msg, doneText[r.URL.Query().Get("done")]
 	p.render(w, r, status, "partners", v)
@@ -52,6 +55,8 @@ type partnerPage struct {
 	Partner       *vippsmgmt.Partner
 	Keys          []*vippsmgmt.APIKey
 	PricePackages []*vippsmgmt.PricePackage
+	MoreKeys      bool // more key sets than the page shows
+	MorePackages  bool // more price packages than the page shows
 	Issued        *credentials.Issued
 	Form          url.Values
 }
@@ -73,14 +78,16 @@ func (p *Portal) showPartner(w http.ResponseWriter, r *http.Request, s *session,
 		return
 	}
 	pg := partnerPage{Partner: pa, Issued: issued, Form: form}
-	if pg.Keys, err = p.store.FindAPIKeys(ctx, pa.ID, "", vippsmgmt.Page{}); err != nil {
+	if pg.Keys, err = p.store.FindAPIKeys(ctx, pa.ID, "", vippsmgmt.Page{Limit: pageSize + 1}); err != nil {
 		p.serverError(w, r, err)
 		return
 	}
-	if pg.PricePackages, err = p.store.FindPricePackages(ctx, vippsmgmt.PricePackageFilter{PartnerID: pa.ID}); err != nil {
+	pg.Keys, pg.MoreKeys = firstRows(pg.Keys)
+	if pg.PricePackages, err = p.store.FindPricePackages(ctx, vippsmgmt.PricePackageFilter{PartnerID: pa.ID, Limit: pageSize + 1}); err != nil {
 		p.serverError(w, r, err)
 		return
 	}
+	pg.PricePackages, pg.MorePackages = firstRows(pg.PricePackages)
 	v := p.consoleView(s, "partners", "Partner "+pa.Name, pg)
 	v.Error, v.Flash = msg, doneText[r.URL.Query().Get("done")]
 	p.render(w, r, status, "partner", v)

@@ -13,7 +13,9 @@ import (
 type pricePackagesPage struct {
 	Q             string
 	PricePackages []*vippsmgmt.PricePackage
+	Pager         pager
 	Partners      []*vippsmgmt.Partner
+	PartnerTyped  bool
 	ProductTypes  []string
 	Markets       []string
 	Form          url.Values
@@ -26,19 +28,21 @@ func (p *Portal) handlePricePackages(w http.ResponseWriter, r *http.Request, s *
 
 func (p *Portal) showPricePackages(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, form url.Values) {
 	ctx := r.Context()
-	all, err := p.store.FindPricePackages(ctx, vippsmgmt.PricePackageFilter{})
-	if err != nil {
-		p.serverError(w, r, err)
+	page, ok := listPage(p, w, r, s, "price-packages", vippsmgmt.PricePackageList)
+	if !ok {
 		return
 	}
 	pg := pricePackagesPage{Q: strings.TrimSpace(r.URL.Query().Get("q")), ProductTypes: vippsmgmt.ProductTypes,
 		Markets: vippsmgmt.Markets, Form: form}
-	for _, pp := range all {
-		if contains(pg.Q, pp.ID, pp.Name, pp.PartnerID, pp.Description) {
-			pg.PricePackages = append(pg.PricePackages, pp)
-		}
+	pkgs, err := p.store.FindPricePackages(ctx, vippsmgmt.PricePackageFilter{Query: pg.Q, Limit: page.Fetch().Limit, After: page.After})
+	if err != nil {
+		p.serverError(w, r, err)
+		return
 	}
-	if pg.Partners, err = p.store.FindPartners(ctx, vippsmgmt.PartnerFilter{}); err != nil {
+	var next string
+	pg.PricePackages, next = vippsmgmt.PricePackageList.Cut(page, pkgs)
+	pg.Pager = pagerOf(r, next)
+	if pg.Partners, pg.PartnerTyped, err = p.partnerChoices(ctx); err != nil {
 		p.serverError(w, r, err)
 		return
 	}

@@ -12,17 +12,24 @@ import (
 type salesUnitsPage struct {
 	Q          string
 	SalesUnits []*vippsmgmt.SalesUnit
+	Pager      pager
 }
 
 // handleSalesUnits serves GET /console/sales-units.
 func (p *Portal) handleSalesUnits(w http.ResponseWriter, r *http.Request, s *session) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	sus, err := p.store.FindSalesUnits(r.Context(), vippsmgmt.SalesUnitFilter{Query: q, Limit: listLimit})
+	page, ok := listPage(p, w, r, s, "sales-units", vippsmgmt.SalesUnitList)
+	if !ok {
+		return
+	}
+	sus, err := p.store.FindSalesUnits(r.Context(), vippsmgmt.SalesUnitFilter{Query: q, Limit: page.Fetch().Limit, After: page.After})
 	if err != nil {
 		p.serverError(w, r, err)
 		return
 	}
-	p.render(w, r, http.StatusOK, "sales_units", p.consoleView(s, "sales-units", "Sales units", salesUnitsPage{Q: q, SalesUnits: sus}))
+	sus, next := vippsmgmt.SalesUnitList.Cut(page, sus)
+	p.render(w, r, http.StatusOK, "sales_units", p.consoleView(s, "sales-units", "Sales units",
+		salesUnitsPage{Q: q, SalesUnits: sus, Pager: pagerOf(r, next)}))
 }
 
 // flag is a tri-state configuration flag on the sales unit form.
@@ -33,11 +40,14 @@ type flag struct {
 type salesUnitPage struct {
 	SalesUnit *vippsmgmt.SalesUnit
 	Partners  []*vippsmgmt.Partner
-	Flags     []flag
-	Capture   string
-	Captures  []string
-	Keys      []*vippsmgmt.APIKey
-	Issued    *credentials.Issued
+	// PartnerTyped asks for the partner id as text: there are too many for a drop-down.
+	PartnerTyped bool
+	MoreKeys     bool // more key sets than the page shows
+	Flags        []flag
+	Capture      string
+	Captures     []string
+	Keys         []*vippsmgmt.APIKey
+	Issued       *credentials.Issued
 }
 
 var flagLabels = []struct{ name, label string }{
@@ -78,14 +88,15 @@ func (p *Portal) showSalesUnit(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	pg := salesUnitPage{SalesUnit: su, Issued: issued,
 		Captures: []string{vippsmgmt.CaptureReserve, vippsmgmt.CaptureDirect, vippsmgmt.CaptureNotApplicable}}
-	if pg.Partners, err = p.store.FindPartners(ctx, vippsmgmt.PartnerFilter{}); err != nil {
+	if pg.Partners, pg.PartnerTyped, err = p.partnerChoices(ctx); err != nil {
 		p.serverError(w, r, err)
 		return
 	}
-	if pg.Keys, err = p.store.FindAPIKeys(ctx, "", su.MSN, vippsmgmt.Page{}); err != nil {
+	if pg.Keys, err = p.store.FindAPIKeys(ctx, "", su.MSN, vippsmgmt.Page{Limit: pageSize + 1}); err != nil {
 		p.serverError(w, r, err)
 		return
 	}
+	pg.Keys, pg.MoreKeys = firstRows(pg.Keys)
 	c := vippsmgmt.Configuration{}
 	if su.Configuration != nil {
 		c = *su.Configuration

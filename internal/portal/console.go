@@ -34,19 +34,21 @@ func (p *Portal) rows(r *http.Request, orders []*vippsmgmt.ProductOrder) ([]queu
 	ctx := r.Context()
 	now := p.clock.Now()
 	partners := map[string]string{}
-	ps, err := p.store.FindPartners(ctx, vippsmgmt.PartnerFilter{})
-	if err != nil {
-		return nil, err
-	}
-	for _, pa := range ps {
-		partners[pa.ID] = pa.Name
-	}
 	merchants := map[vippsmgmt.BusinessIdentifier]string{}
 	out := make([]queueRow, 0, len(orders))
 	for _, o := range orders {
 		row := queueRow{Order: o, Status: o.StatusAt(now)}
 		if o.PartnerID != nil {
-			row.PartnerName = partners[*o.PartnerID]
+			name, ok := partners[*o.PartnerID]
+			if !ok {
+				if pa, err := p.store.FindPartnerByID(ctx, *o.PartnerID); err == nil {
+					name = pa.Name
+				} else if vippsmgmt.ErrorCode(err) != vippsmgmt.ENOTFOUND {
+					return nil, err
+				}
+				partners[*o.PartnerID] = name
+			}
+			row.PartnerName = name
 		}
 		name, ok := merchants[o.BusinessIdentifier]
 		if !ok {
@@ -209,14 +211,29 @@ func (p *Portal) decisionFailed(w http.ResponseWriter, r *http.Request, s *sessi
 	p.showOrder(w, r, s, problem.Status(vippsmgmt.ErrorCode(err)), errorText(err), r.PostForm)
 }
 
+type outboxPage struct {
+	Notifications []*vippsmgmt.Notification
+	Pager         pager
+}
+
 // handleOutbox serves GET /console/outbox.
 func (p *Portal) handleOutbox(w http.ResponseWriter, r *http.Request, s *session) {
-	ns, err := p.store.FindNotifications(r.Context(), vippsmgmt.Page{Limit: 200})
+	page, ok := listPage(p, w, r, s, "outbox", vippsmgmt.NotificationList)
+	if !ok {
+		return
+	}
+	ns, err := p.store.FindNotifications(r.Context(), page.Fetch())
 	if err != nil {
 		p.serverError(w, r, err)
 		return
 	}
-	p.render(w, r, http.StatusOK, "outbox", p.consoleView(s, "outbox", "Outbox", ns))
+	ns, next := vippsmgmt.NotificationList.Cut(page, ns)
+	p.render(w, r, http.StatusOK, "outbox", p.consoleView(s, "outbox", "Outbox", outboxPage{Notifications: ns, Pager: pagerOf(r, next)}))
+}
+
+type requestsPage struct {
+	Records []httpapi.RequestRecord
+	Pager   pager
 }
 
 // handleRequests serves GET /console/requests: recent API requests, as the request log keeps them
@@ -225,17 +242,23 @@ func (p *Portal) handleOutbox(w http.ResponseWriter, r *http.Request, s *session
 func (p *Portal) handleRequests(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.URL.Query().Get("id")
 	if id == "" {
-		p.render(w, r, http.StatusOK, "requests", p.consoleView(s, "requests", "Recent API requests", p.requests(200)))
+		page, ok := listPage(p, w, r, s, "requests", httpapi.RequestList)
+		if !ok {
+			return
+		}
+		recs, next := httpapi.RequestList.Cut(page, p.requests(page.Fetch()))
+		p.render(w, r, http.StatusOK, "requests", p.consoleView(s, "requests", "Recent API requests", requestsPage{Records: recs, Pager: pagerOf(r, next)}))
 		return
 	}
-	var found []httpapi.RequestRecord
-	for _, rec := range p.requests(0) {
+	var found requestsPage
+	// The log is bounded (httpapi.DefaultRequestLogRecords), so reading all of it is too.
+	for _, rec := range p.requests(vippsmgmt.Page{}) {
 		if rec.RequestID == id {
-			found = append(found, rec)
+			found.Records = append(found.Records, rec)
 		}
 	}
 	v := p.consoleView(s, "requests", "Request "+id, found)
-	if len(found) == 0 {
+	if len(found.Records) == 0 {
 		v.Flash = "Request " + id + " is no longer in this server's request log, which keeps only the latest requests (or another server process answered it)."
 	}
 	p.render(w, r, http.StatusOK, "requests", v)

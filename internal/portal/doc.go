@@ -11,7 +11,7 @@
 // Typical wiring, after the API server is built:
 //
 //	p, err := portal.New(portal.Deps{Store: store, Clock: clk, Hasher: hasher, AdminToken: token,
-//		PublicURL: url, Requests: srv.Requests().Last, ForgetKey: auth.Forget, Logger: logger})
+//		PublicURL: url, Requests: srv.Requests().Page, ForgetKey: auth.Forget, Logger: logger})
 //	if err != nil {
 //		return err
 //	}

@@ -37,11 +37,11 @@ type Deps struct {
 	// AdminGuard checks sign-in attempts; share the operator API's so guesses count together.
 	// Default: a guard of its own for AdminToken.
 	AdminGuard *auth.AdminGuard
-	PublicURL  string // the server's public base URL; https here makes cookies Secure
-	Requests   func(n int) []httpapi.RequestRecord
-	ForgetKey  func(clientID string) // drops a revoked key from the auth cache
-	Report     Reporter              // the integration report; nil hides its page
-	Faults     *fault.Injector       // the sandbox's fault rules; nil hides the scenario page
+	PublicURL  string                                       // the server's public base URL; https here makes cookies Secure
+	Requests   func(vippsmgmt.Page) []httpapi.RequestRecord // a page of the request log (RequestLog.Page)
+	ForgetKey  func(clientID string)                        // drops a revoked key from the auth cache
+	Report     Reporter                                     // the integration report; nil hides its page
+	Faults     *fault.Injector                              // the sandbox's fault rules; nil hides the scenario page
 	Logger     *slog.Logger
 }
 
@@ -50,7 +50,7 @@ type Portal struct {
 	store     vippsmgmt.Store
 	clock     vippsmgmt.Clock
 	hasher    credentials.Hasher
-	requests  func(n int) []httpapi.RequestRecord
+	requests  func(vippsmgmt.Page) []httpapi.RequestRecord
 	forgetKey func(clientID string)
 	reporter  Reporter
 	faults    *fault.Injector
@@ -81,7 +81,7 @@ func New(d Deps) (*Portal, error) {
 		d.Logger = slog.Default()
 	}
 	if d.Requests == nil {
-		d.Requests = func(int) []httpapi.RequestRecord { return nil }
+		d.Requests = func(vippsmgmt.Page) []httpapi.RequestRecord { return nil }
 	}
 	if d.ForgetKey == nil {
 		d.ForgetKey = func(string) {}

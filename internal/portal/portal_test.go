@@ -34,11 +34,12 @@ func (shaHasher) Hash(s string) []byte { h := sha256.Sum256([]byte(s)); return h
 
 // env is a portal over a real SQLite store with a settable clock.
 type env struct {
-	t      *testing.T
-	store  *sqlstore.DB
-	clock  *storetest.Clock
-	portal *Portal
-	mux    *http.ServeMux
+	t        *testing.T
+	store    *sqlstore.DB
+	clock    *storetest.Clock
+	portal   *Portal
+	mux      *http.ServeMux
+	requests *httpapi.RequestLog
 
 	mu        sync.Mutex
 	forgotten []string
@@ -53,14 +54,13 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	e := &env{t: t, store: st, clock: clk, mux: http.NewServeMux()}
+	e := &env{t: t, store: st, clock: clk, mux: http.NewServeMux(), requests: httpapi.NewRequestLog(httpapi.DefaultRequestLogRecords)}
+	e.requests.Add(httpapi.RequestRecord{Time: storetest.Start, Caller: "partner acme", Method: "GET",
+		Route: "GET /management/v1/sales-units", Path: "/management/v1/sales-units", Status: 200, LatencyMs: 1.5,
+		SystemName: "acme-pos", SystemVersion: "2.1"})
 	e.portal, err = New(Deps{
 		Store: st, Clock: clk, Hasher: shaHasher{}, AdminToken: adminToken, PublicURL: "http://example.test",
-		Requests: func(n int) []httpapi.RequestRecord {
-			return []httpapi.RequestRecord{{Time: storetest.Start, Caller: "partner acme", Method: "GET",
-				Route: "GET /management/v1/sales-units", Path: "/management/v1/sales-units", Status: 200, LatencyMs: 1.5,
-				SystemName: "acme-pos", SystemVersion: "2.1"}}
-		},
+		Requests:  e.requests.Page,
 		ForgetKey: func(id string) { e.mu.Lock(); e.forgotten = append(e.forgotten, id); e.mu.Unlock() },
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

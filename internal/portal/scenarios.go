@@ -17,13 +17,16 @@ import (
 // /admin/v1/faults and /admin/v1/autopilot do. Outside sandbox mode the pages are not found.
 
 type scenariosPage struct {
-	Rules      []faultRow
-	Policies   []*vippsmgmt.AutopilotPolicy
-	Partners   []*vippsmgmt.Partner
-	Operations []fault.Operation
-	Statuses   []int
-	FaultForm  url.Values
-	PolicyForm url.Values
+	Rules    []faultRow
+	Policies []*vippsmgmt.AutopilotPolicy
+	Partners []*vippsmgmt.Partner
+	// PartnerTyped asks for partner ids as text: there are too many for a drop-down.
+	PartnerTyped bool
+	MorePolicies bool // more policies than the page shows
+	Operations   []fault.Operation
+	Statuses     []int
+	FaultForm    url.Values
+	PolicyForm   url.Values
 }
 
 type faultRow struct {
@@ -66,11 +69,12 @@ func (p *Portal) showScenarios(w http.ResponseWriter, r *http.Request, s *sessio
 	for _, rule := range rules {
 		pg.Rules = append(pg.Rules, faultRow{FaultRule: rule, Active: !rule.Exhausted(now), Budget: budgetText(rule)})
 	}
-	if pg.Policies, err = p.store.FindAutopilotPolicies(ctx, vippsmgmt.Page{}); err != nil {
+	if pg.Policies, err = p.store.FindAutopilotPolicies(ctx, vippsmgmt.Page{Limit: pageSize + 1}); err != nil {
 		p.serverError(w, r, err)
 		return
 	}
-	if pg.Partners, err = p.store.FindPartners(ctx, vippsmgmt.PartnerFilter{}); err != nil {
+	pg.Policies, pg.MorePolicies = firstRows(pg.Policies)
+	if pg.Partners, pg.PartnerTyped, err = p.partnerChoices(ctx); err != nil {
 		p.serverError(w, r, err)
 		return
 	}

@@ -1,0 +1,4 @@
+package portal
+
+// PageSize is the rows a console list page shows, for the browser tests.
+const PageSize = pageSize
