@@ -3,10 +3,12 @@ package openapi
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vippsmgmt/vippsmgmt"
@@ -188,4 +190,60 @@ func FuzzDecodeJSON(f *testing.F) {
 			t.Fatalf("%q: (-encoding/json +DecodeJSON)\n%s", body, diff)
 		}
 	})
+}
+
+// TestDecodeJSONAgreesWithContract: what DecodeJSON reads from the generated type (members,
+// required ones, which take null, unknown members accepted) is what api/openapi.yaml says of every
+// body an operation's handler decodes with it.
+func TestDecodeJSONAgreesWithContract(t *testing.T) {
+	doc, err := GetSwagger()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := map[string]any{"ProductOrderRequest": ProductOrderRequest{}}
+	for name, v := range bodies {
+		if _, err := decoderFor(reflect.TypeOf(v)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		agree(t, name, reflect.TypeOf(v), doc.Components.Schemas[name].Value)
+	}
+}
+
+func agree(t *testing.T, path string, typ reflect.Type, s *openapi3.Schema) {
+	t.Helper()
+	if typ.Kind() != reflect.Struct || !s.Type.Is(openapi3.TypeObject) {
+		return
+	}
+	if ap := s.AdditionalProperties.Has; ap != nil && !*ap {
+		t.Errorf("%s: the contract refuses unknown members, which DecodeJSON accepts", path)
+	}
+	members := map[string]bool{}
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		members[name] = true
+		p := path + "." + name
+		prop := s.Properties[name]
+		if prop == nil || prop.Value == nil {
+			t.Errorf("%s: not in the contract", p)
+			continue
+		}
+		required := f.Type.Kind() != reflect.Pointer && !strings.Contains(opts, "omitempty")
+		if required != slices.Contains(s.Required, name) {
+			t.Errorf("%s: required %v in the type, %v in the contract", p, required, !required)
+		}
+		if nullable := f.Type.Kind() == reflect.Pointer; nullable != prop.Value.Nullable {
+			t.Errorf("%s: takes null %v in the type, %v in the contract", p, nullable, prop.Value.Nullable)
+		}
+		elem := f.Type
+		if elem.Kind() == reflect.Pointer {
+			elem = elem.Elem()
+		}
+		agree(t, p, elem, prop.Value)
+	}
+	for name := range s.Properties {
+		if !members[name] {
+			t.Errorf("%s.%s: in the contract, not in the type", path, name)
+		}
+	}
 }

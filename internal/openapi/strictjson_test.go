@@ -16,17 +16,16 @@ func TestStrictBody(t *testing.T) {
 		{`{"a":1,"a":2}`, []string{"a"}},
 		{`{"a":{"b":1,"B":2},"c":[{"d":1},{"d":1,"D":{"x":[1,2]}}]}`, []string{"a.B", "c[1].D"}},
 		{`{"a":[{"b":1},{"b":2}],"b":{"a":1},"list":["x","x"]}`, nil},
-		{`{"name":"a\u0000b","items":["ok","\u001b"],"intendedPurpose":"x\ny"}`, []string{"items[1]", "name"}},
+		{`{"name":"a\u0000b","items":["ok","\u001b"],"intendedPurpose":"x\ny"}`, []string{"name", "items[1]"}},
 		{`{"name":"one\ntwo"}`, []string{"name"}},
 		{`{"bad\u0000key":1}`, []string{"body"}},
 		{`"\u0007"`, []string{"body"}},
 	} {
-		var v any
-		if err := json.Unmarshal([]byte(c.body), &v); err != nil {
-			t.Fatal(err)
+		if !json.Valid([]byte(c.body)) {
+			t.Fatalf("%s is not JSON", c.body)
 		}
 		var got []string
-		for _, f := range strictBody([]byte(c.body), v) {
+		for _, f := range strictBody([]byte(c.body)) {
 			got = append(got, f.Key)
 		}
 		if diff := cmp.Diff(c.want, got); diff != "" {

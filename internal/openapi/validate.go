@@ -364,7 +364,7 @@ func (v *Validator) validateBody(w http.ResponseWriter, r *http.Request, b *body
 		writeMalformed(w, r, err)
 		return nil, false
 	}
-	if fails := strictBody(raw, value); len(fails) > 0 {
+	if fails := strictBody(raw); len(fails) > 0 {
 		return fails, true // an ambiguous body: no rule judges its values
 	}
 	if b.mcc && fixMCC(value) {
