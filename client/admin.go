@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"net/http"
 	"time"
 
@@ -73,20 +74,50 @@ func adminPage[T any](ctx context.Context, a *Admin, p PageRequest, build pageBu
 // adminAll walks every page of an operator list and returns all its items.
 func adminAll[T any](ctx context.Context, a *Admin, build pageBuilder) ([]T, error) {
 	var all []T
-	var p PageRequest
-	for {
-		page, err := adminPage[T](ctx, a, p, build)
+	for item, err := range All(ctx, func(ctx context.Context, p PageRequest) (*Page[T], error) {
+		return adminPage[T](ctx, a, p, build)
+	}) {
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, page.Items...)
-		if page.NextCursor == "" {
-			return all, nil
+		all = append(all, item)
+	}
+	return all, nil
+}
+
+// All yields every item of an operator list, reading one page at a time, so it holds one page in
+// memory however long the list is. read is one of Admin's ListXPage methods, bound to its filter:
+//
+//	for o, err := range client.All(ctx, func(ctx context.Context, p client.PageRequest) (*client.Page[client.AdminProductOrder], error) {
+//		return adm.ListProductOrdersPage(ctx, filter, p)
+//	}) {
+//
+// An error ends the sequence.
+func All[T any](ctx context.Context, read func(context.Context, PageRequest) (*Page[T], error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var p PageRequest
+		for {
+			page, err := read(ctx, p)
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			for _, item := range page.Items {
+				if !yield(item, nil) {
+					return
+				}
+			}
+			if page.NextCursor == "" {
+				return
+			}
+			if page.NextCursor == p.Cursor {
+				var zero T
+				yield(zero, errors.New("client: the server answered the same cursor twice"))
+				return
+			}
+			p.Cursor = page.NextCursor
 		}
-		if page.NextCursor == p.Cursor {
-			return nil, errors.New("client: the server answered the same cursor twice")
-		}
-		p.Cursor = page.NextCursor
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -166,28 +167,72 @@ func (a *adminCmd) orders(ctx context.Context, args []string) error {
 		return err
 	}
 	f.Status = client.ProductOrderStatus(strings.ToUpper(*status))
-	orders, err := a.adm.ListProductOrders(ctx, f)
-	if err != nil {
-		return err
-	}
+	// The orders arrive a page at a time and are written as they come, so the command holds one
+	// page however many orders there are.
+	orders := client.All(ctx, func(ctx context.Context, p client.PageRequest) (*client.Page[client.AdminProductOrder], error) {
+		return a.adm.ListProductOrdersPage(ctx, f, p)
+	})
 	if a.cfg.json {
-		return a.print(orders, "")
+		return printStream(a.stdout, orders)
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tTYPE\tPRODUCT\tSTATUS\tBUSINESS ID\tPARTNER\tCREATED")
-	for _, o := range orders {
+	n := 0
+	for o, err := range orders {
+		if err != nil {
+			return err
+		}
 		partner := "-"
 		if o.PartnerId != nil {
 			partner = *o.PartnerId
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s %s\t%s\t%s\n", o.ProductOrderId, o.ProductOrderType, o.ProductType, o.Status,
 			o.BusinessIdentifier.Scheme, o.BusinessIdentifier.Id, partner, o.CreatedAt.UTC().Format(time.RFC3339))
+		if n++; n%pageRows == 0 {
+			// The columns are aligned within each block of rows, whose width tabwriter must hold.
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "%d product order(s)\n", len(orders))
+	fmt.Fprintf(a.stdout, "%d product order(s)\n", n)
 	return nil
+}
+
+// pageRows is how many rows of a long listing are aligned, and held, at a time.
+const pageRows = 100
+
+// printStream writes the items of seq as one indented JSON array, one item at a time.
+func printStream[T any](w io.Writer, seq iter.Seq2[T, error]) error {
+	if _, err := io.WriteString(w, "["); err != nil {
+		return err
+	}
+	first := true
+	for item, err := range seq {
+		if err != nil {
+			return err
+		}
+		b, err := json.MarshalIndent(item, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		sep := ",\n  "
+		if first {
+			sep, first = "\n  ", false
+		}
+		if _, err := fmt.Fprintf(w, "%s%s", sep, b); err != nil {
+			return err
+		}
+	}
+	end := "\n]\n"
+	if first {
+		end = "]\n"
+	}
+	_, err := io.WriteString(w, end)
+	return err
 }
 
 func describeOrder(o *client.AdminProductOrder) string {

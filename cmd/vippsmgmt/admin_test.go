@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/client"
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
+	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
 // TestAdminGolden drives the operator commands through an order's life and key issuance, and
@@ -116,5 +119,55 @@ func TestAdminUsage(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errOut, tc.code, tc.has)
 			}
 		})
+	}
+}
+
+// TestAdminOrdersEveryPage: `admin orders` lists every order of a list longer than a page, once,
+// in text and in JSON.
+func TestAdminOrdersEveryPage(t *testing.T) {
+	srv := testserver.Start(t, "sqlite", testserver.Options{NoDemo: true})
+	ctx := context.Background()
+	if err := srv.App.Store.CreatePartner(ctx, &vippsmgmt.Partner{ID: "many", Name: "Many orders"}); err != nil {
+		t.Fatal(err)
+	}
+	total := 2*vippsmgmt.DefaultPageLimit + 7
+	for range total {
+		o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: new("many"), ProductType: "CHECKOUT",
+			BusinessIdentifier: vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "912345688"}}
+		if _, _, err := srv.App.Store.CreateProductOrder(ctx, o, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"admin", "--base-url", srv.URL, "--admin-token", testserver.AdminToken}
+	out, errOut, code := runCLI(t, nil, append(args, "orders", "--partner", "many")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if ids := uuidRE.FindAllString(out, -1); len(ids) != total || len(slices.Compact(slices.Sorted(slices.Values(ids)))) != total {
+		t.Errorf("text: %d order ids, want %d distinct", len(ids), total)
+	}
+	if !strings.HasSuffix(out, fmt.Sprintf("\n%d product order(s)\n", total)) {
+		t.Errorf("text ends %q", out[max(0, len(out)-40):])
+	}
+	out, errOut, code = runCLI(t, nil, append(args, "--json", "orders", "--partner", "many")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var orders []client.AdminProductOrder
+	if err := json.Unmarshal([]byte(out), &orders); err != nil {
+		t.Fatalf("not JSON: %v\n%.300s", err, out)
+	}
+	seen := map[string]bool{}
+	for i, o := range orders {
+		if seen[o.ProductOrderId.String()] {
+			t.Errorf("%s listed twice", o.ProductOrderId)
+		}
+		seen[o.ProductOrderId.String()] = true
+		if i > 0 && o.CreatedAt.After(orders[i-1].CreatedAt) {
+			t.Errorf("order %d is newer than the one before", i)
+		}
+	}
+	if len(orders) != total {
+		t.Errorf("JSON: %d orders, want %d", len(orders), total)
 	}
 }
