@@ -692,8 +692,12 @@ func decodeInt(d *decoder, _ string, v reflect.Value) {
 		d.wrongType("an integer")
 		return
 	}
-	n, err := strconv.ParseInt(d.number(), 10, v.Type().Bits())
-	if err != nil {
+	text := d.number()
+	n, err := strconv.ParseInt(text, 10, v.Type().Bits())
+	if err != nil && strings.ContainsAny(text, ".eE") {
+		d.fault("must be an integer")
+		return
+	} else if err != nil {
 		d.fault(fmt.Sprintf("must be an integer of at most %d bits", v.Type().Bits()))
 		return
 	}
