@@ -19,9 +19,13 @@ type queueRow struct {
 }
 
 type queuePage struct {
-	Queue  []queueRow
-	Recent []queueRow
+	Queue     []queueRow
+	MoreQueue bool // more orders wait than the queue shows
+	Recent    []queueRow
 }
+
+// queueLimit bounds the orders the queue reads; past it the page says that more are waiting.
+const queueLimit = 500
 
 // awaitingDecision reports whether an operator decides the order next: a submitted prefill, or a
 // template or manual order that was received.
@@ -69,10 +73,14 @@ func (p *Portal) rows(r *http.Request, orders []*vippsmgmt.ProductOrder) ([]queu
 func (p *Portal) handleQueue(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
 	pending, err := p.store.FindProductOrders(ctx, vippsmgmt.ProductOrderFilter{
-		Statuses: []string{vippsmgmt.StatusOrderSubmitted, vippsmgmt.StatusReceived}, Limit: 500})
+		Statuses: []string{vippsmgmt.StatusOrderSubmitted, vippsmgmt.StatusReceived}, Limit: queueLimit + 1})
 	if err != nil {
 		p.serverError(w, r, err)
 		return
+	}
+	var pg queuePage
+	if len(pending) > queueLimit {
+		pending, pg.MoreQueue = pending[:queueLimit], true
 	}
 	now := p.clock.Now()
 	var waiting []*vippsmgmt.ProductOrder
@@ -86,7 +94,6 @@ func (p *Portal) handleQueue(w http.ResponseWriter, r *http.Request, s *session)
 		p.serverError(w, r, err)
 		return
 	}
-	var pg queuePage
 	if pg.Queue, err = p.rows(r, waiting); err != nil {
 		p.serverError(w, r, err)
 		return

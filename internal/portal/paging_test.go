@@ -179,3 +179,30 @@ func TestConsoleListsPage(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleQueueSaysWhenMoreWait: the queue reads a bounded number of orders and says when more
+// are waiting than it shows.
+func TestConsoleQueueSaysWhenMoreWait(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	hint := func() bool {
+		w, doc := e.get("/console", c)
+		wantStatus(t, w, http.StatusOK)
+		for _, p := range doc.Find("p.hint") {
+			if strings.Contains(p.Text(), "More orders are waiting") {
+				return true
+			}
+		}
+		return false
+	}
+	for range queueLimit {
+		e.prefill()
+	}
+	if hint() {
+		t.Error("the queue says more wait while it shows them all")
+	}
+	e.prefill()
+	if !hint() {
+		t.Errorf("%d orders wait and the queue does not say that it shows %d", queueLimit+1, queueLimit)
+	}
+}
