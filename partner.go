@@ -93,6 +93,17 @@ type Caller struct {
 	PartnerID string             // partner and management keys
 	MSN       string             // merchant keys: the key's own sales unit
 	Merchant  BusinessIdentifier // merchant keys: the organisation owning MSN
+	// Label is Kind + ":" + ClientID, the caller's name in the request log, made once per key set
+	// rather than on every request; empty when the authenticator did not set it.
+	Label string
+}
+
+// LogLabel returns c.Label, or makes it.
+func (c Caller) LogLabel() string {
+	if c.Label != "" {
+		return c.Label
+	}
+	return c.Kind + ":" + c.ClientID
 }
 
 // IsPartner reports whether the caller acts as a partner.

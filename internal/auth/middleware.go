@@ -36,6 +36,7 @@ type keyInfo struct {
 	// verifiedSub is the subscription key last seen to hash to subHash, so that the requests
 	// of this key set while the entry is cached compare strings rather than compute an HMAC.
 	verifiedSub atomic.Pointer[string]
+	label       string // the caller's vippsmgmt.Caller.Label
 }
 
 // subscriptionKeyMatches reports whether sub is the key set's subscription key.
@@ -139,6 +140,7 @@ func (s *Service) Authenticate(r *http.Request) (vippsmgmt.Caller, error) {
 		PartnerID: info.partnerID,
 		MSN:       info.msn,
 		Merchant:  info.merchant,
+		Label:     info.label,
 	}, nil
 }
 
@@ -258,7 +260,7 @@ func (s *Service) loadKeyInfo(ctx context.Context, clientID string) (*keyInfo, e
 	} else if err != nil {
 		return nil, fmt.Errorf("auth: find key set: %w", err)
 	}
-	ki := &keyInfo{kind: k.Kind, subHash: k.SubscriptionKeyHash, revoked: k.Revoked}
+	ki := &keyInfo{kind: k.Kind, subHash: k.SubscriptionKeyHash, revoked: k.Revoked, label: k.Kind + ":" + clientID}
 	if k.PartnerID != nil {
 		ki.partnerID = *k.PartnerID
 	}

@@ -75,10 +75,10 @@ func TestMiddlewareSuccess(t *testing.T) {
 		sub  string
 		want vippsmgmt.Caller
 	}{
-		{"classic partner", "Bearer " + partnerTok, partnerSub, vippsmgmt.Caller{ClientID: partnerID, Kind: vippsmgmt.KeyPartner, PartnerID: "acme"}},
-		{"classic merchant", "Bearer " + merchantTok, merchantSub, vippsmgmt.Caller{ClientID: merchantID, Kind: vippsmgmt.KeyMerchant, MSN: merchantMSN, Merchant: merchantBI}},
-		{"management", "Bearer " + mgmtTok, "", vippsmgmt.Caller{ClientID: mgmtID, Kind: vippsmgmt.KeyManagement, PartnerID: "acme"}},
-		{"management ignores a subscription key", "Bearer " + mgmtTok, "some-other-key", vippsmgmt.Caller{ClientID: mgmtID, Kind: vippsmgmt.KeyManagement, PartnerID: "acme"}},
+		{"classic partner", "Bearer " + partnerTok, partnerSub, vippsmgmt.Caller{ClientID: partnerID, Kind: vippsmgmt.KeyPartner, PartnerID: "acme", Label: "partner:" + partnerID}},
+		{"classic merchant", "Bearer " + merchantTok, merchantSub, vippsmgmt.Caller{ClientID: merchantID, Kind: vippsmgmt.KeyMerchant, MSN: merchantMSN, Merchant: merchantBI, Label: "merchant:" + merchantID}},
+		{"management", "Bearer " + mgmtTok, "", vippsmgmt.Caller{ClientID: mgmtID, Kind: vippsmgmt.KeyManagement, PartnerID: "acme", Label: "management:" + mgmtID}},
+		{"management ignores a subscription key", "Bearer " + mgmtTok, "some-other-key", vippsmgmt.Caller{ClientID: mgmtID, Kind: vippsmgmt.KeyManagement, PartnerID: "acme", Label: "management:" + mgmtID}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

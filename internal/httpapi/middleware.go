@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -210,13 +211,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		// The context, the writer, the exchange, the caller, a new request id and the answer's
+		// X-Request-Id header in one allocation.
+		st := &requestState{sw: statusWriter{ResponseWriter: w}}
 		id := header(r.Header, "X-Request-Id")
 		if !validRequestID(id) {
-			id = newRequestID()
+			fillRequestID(&st.newID)
+			// The bytes are never written again, and st lives as long as the string.
+			id = unsafe.String(&st.newID[0], len(st.newID))
 		}
-		// The context, the writer, the exchange, the caller and the answer's X-Request-Id header
-		// in one allocation.
-		st := &requestState{sw: statusWriter{ResponseWriter: w}, idHeader: [1]string{id}}
+		st.idHeader[0] = id
 		st.ctx = requestContext{Context: r.Context(), st: st}
 		sw, x := &st.sw, &st.x
 		ctx := context.Context(&st.ctx)
@@ -248,13 +252,19 @@ func (s *Server) observe(next http.Handler) http.Handler {
 // newRequestID returns a random (version 4) UUID. Request ids need to be unique, not secret, so
 // the runtime's per-thread generator serves instead of the operating system's.
 func newRequestID() string {
+	var b [36]byte
+	fillRequestID(&b)
+	return string(b[:])
+}
+
+// fillRequestID writes a new request id (newRequestID) into b.
+func fillRequestID(b *[36]byte) {
 	var u [16]byte
 	binary.LittleEndian.PutUint64(u[:8], rand.Uint64())
 	binary.LittleEndian.PutUint64(u[8:], rand.Uint64())
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
 	const hexDigits = "0123456789abcdef"
-	var b [36]byte
 	j := 0
 	for i, c := range u {
 		if i == 4 || i == 6 || i == 8 || i == 10 {
@@ -264,7 +274,6 @@ func newRequestID() string {
 		b[j], b[j+1] = hexDigits[c>>4], hexDigits[c&0xf]
 		j += 2
 	}
-	return string(b[:])
 }
 
 // requestState is what observe keeps about one request.
@@ -274,6 +283,7 @@ type requestState struct {
 	x        exchange
 	caller   vippsmgmt.CallerSlot
 	idHeader [1]string
+	newID    [36]byte // the request id, when the server made it
 }
 
 // requestContext is a request's context: it carries the request id, the exchange and a slot for
@@ -282,6 +292,9 @@ type requestContext struct {
 	context.Context
 	st *requestState
 }
+
+// RequestID makes problem.RequestID read the id without Value's boxing.
+func (c *requestContext) RequestID() string { return c.st.idHeader[0] }
 
 func (c *requestContext) Value(key any) any {
 	if _, ok := key.(exchangeKey); ok {
@@ -470,7 +483,7 @@ func noteCaller(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c, ok := vippsmgmt.CallerFromContext(r.Context()); ok {
 			if x := exchangeFrom(r); x != nil {
-				x.caller = c.Kind + ":" + c.ClientID
+				x.caller = c.LogLabel()
 			}
 		}
 		next.ServeHTTP(w, r)

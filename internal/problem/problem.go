@@ -127,8 +127,18 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, requestIDKey{}, id)
 }
 
+// RequestIDContext is a context that holds its request id itself; RequestID asks it directly,
+// which saves boxing the id into an interface on every call of Value.
+type RequestIDContext interface {
+	context.Context
+	RequestID() string
+}
+
 // RequestID returns the request id in ctx, or "".
 func RequestID(ctx context.Context) string {
+	if c, ok := ctx.(RequestIDContext); ok {
+		return c.RequestID()
+	}
 	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -87,5 +88,61 @@ func TestUnitCacheNeverServesAWrittenUnitStale(t *testing.T) {
 	time.Sleep(unitCacheTTL + 50*time.Millisecond)
 	if again, _ := d.FindSalesUnitByMSN(ctx, "555001"); again.Name != "Elsewhere" {
 		t.Fatalf("outside write not seen after the cache lifetime: %q", again.Name)
+	}
+}
+
+// TestCloneSalesUnit fills every pointer of a sales unit and its configuration (by reflection, so
+// a field added later is covered) and checks that the copy is equal and shares none of them.
+func TestCloneSalesUnit(t *testing.T) {
+	fill := func(v reflect.Value) {
+		for i := range v.NumField() {
+			f := v.Field(i)
+			if f.Kind() != reflect.Pointer || v.Type().Field(i).Name == "Configuration" {
+				continue
+			}
+			p := reflect.New(f.Type().Elem())
+			switch p.Elem().Kind() {
+			case reflect.Bool:
+				p.Elem().SetBool(i%2 == 0)
+			case reflect.String:
+				p.Elem().SetString("value " + v.Type().Field(i).Name)
+			case reflect.Struct:
+				p.Elem().Field(0).SetString("scheme")
+			default:
+				t.Fatalf("field %s: unexpected type %s: cloneSalesUnit needs updating", v.Type().Field(i).Name, f.Type())
+			}
+			f.Set(p)
+		}
+	}
+	su := &vippsmgmt.SalesUnit{MSN: "123456", Name: "Clone AS", Configuration: &vippsmgmt.Configuration{}}
+	fill(reflect.ValueOf(su).Elem())
+	fill(reflect.ValueOf(su.Configuration).Elem())
+	got := cloneSalesUnit(su)
+	if !reflect.DeepEqual(got, su) {
+		t.Fatalf("got %+v, want %+v", got, su)
+	}
+	var shared func(path string, a, b reflect.Value)
+	shared = func(path string, a, b reflect.Value) {
+		for i := range a.NumField() {
+			fa, fb := a.Field(i), b.Field(i)
+			name := path + a.Type().Field(i).Name
+			if fa.Kind() != reflect.Pointer {
+				continue
+			}
+			if fa.IsNil() {
+				t.Errorf("%s is nil in the copy", name)
+				continue
+			}
+			if fa.Pointer() == fb.Pointer() {
+				t.Errorf("%s is shared with the original", name)
+			}
+			if fa.Elem().Kind() == reflect.Struct {
+				shared(name+".", fa.Elem(), fb.Elem())
+			}
+		}
+	}
+	shared("", reflect.ValueOf(got).Elem(), reflect.ValueOf(su).Elem())
+	if nilCopy := cloneSalesUnit(&vippsmgmt.SalesUnit{MSN: "1"}); nilCopy.Configuration != nil || nilCopy.PartnerID != nil {
+		t.Errorf("nil pointers came back set: %+v", nilCopy)
 	}
 }
