@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt"
@@ -55,6 +56,8 @@ type commitQueue struct {
 	groups    int64           // groups stored
 	orders    int64           // orders in them
 	full      chan struct{}   // signals a collecting leader that maxSize callers wait
+
+	fallbacks atomic.Int64 // groups whose shared transaction failed, stored one order at a time
 }
 
 func newCommitQueue(run func([]*pendingOrder)) *commitQueue {
@@ -159,6 +162,7 @@ func (d *DB) storeGroup(group []*pendingOrder) {
 	if err := d.storeShared(group); err == nil {
 		return
 	}
+	d.prefills.fallbacks.Add(1)
 	for _, p := range group {
 		d.storeAlone(p)
 	}
@@ -172,7 +176,7 @@ func (d *DB) storeAlone(p *pendingOrder) {
 	}
 	p.err = d.inTx(p.ctx, func(tx *sql.Tx) error {
 		var err error
-		p.id, p.replayed, _, err = d.createOrderTx(p.ctx, tx, p.o, p.idem, p.now)
+		p.id, p.replayed, _, err = d.createOrderTx(p.ctx, d.prefillTx(p.ctx, tx), p.o, p.idem, p.now)
 		return err
 	})
 	if p.err != nil {
@@ -196,12 +200,13 @@ func (d *DB) storeShared(group []*pendingOrder) error {
 		return err
 	}
 	defer tx.Rollback()
+	ptx := d.prefillTx(ctx, tx)
 	for _, p := range group {
 		if err := p.ctx.Err(); err != nil {
 			p.err = err
 			continue
 		}
-		id, replayed, wrote, err := d.createOrderTx(context.WithoutCancel(p.ctx), tx, p.o, p.idem, p.now)
+		id, replayed, wrote, err := d.createOrderTx(context.WithoutCancel(p.ctx), ptx, p.o, p.idem, p.now)
 		if err != nil {
 			// The order's own refusals are its answer; anything else, or anything after a
 			// write, is the transaction's trouble.

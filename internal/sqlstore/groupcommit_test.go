@@ -236,7 +236,7 @@ func TestGroupCommitRefusedOrderInGroup(t *testing.T) {
 		{o: withPackage(1, own), idem: key("a", 1)},
 		{o: withPackage(2, foreign), idem: key("b", 1)}, // another partner's package
 		{o: prefillOrder("acme", 3), idem: key("c", 1)},
-		{o: prefillOrder("ghost", 4), idem: &vippsmgmt.Idempotency{PartnerID: "ghost", Key: "d", RequestHash: []byte{1}}},
+		{o: prefillOrder("ghost", 4), idem: nil}, // refused by its only write
 		// Refused first, so the same key with another body is stored as the first use.
 		{o: withPackage(5, uuid.NewString()), idem: key("e", 1)},
 		{o: prefillOrder("acme", 6), idem: key("e", 2)},
@@ -248,6 +248,9 @@ func TestGroupCommitRefusedOrderInGroup(t *testing.T) {
 		{o: withPackage(11, foreign), idem: key("g", 2)},
 	}
 	oneGroup(t, d, calls)
+	if n := d.prefills.fallbacks.Load(); n != 0 {
+		t.Errorf("%d groups were stored one order at a time, want the group shared", n)
+	}
 	wantErr := map[int]string{1: vippsmgmt.EINVALID, 3: vippsmgmt.ENOTFOUND, 4: vippsmgmt.EINVALID, 6: vippsmgmt.EINTERNAL,
 		9: vippsmgmt.ECONFLICT}
 	if c := calls[8]; c.err != nil || !c.replayed || c.id != stored {
@@ -307,27 +310,31 @@ func TestGroupCommitFailureFallsBackToOneTransactionEach(t *testing.T) {
 			idem: &vippsmgmt.Idempotency{PartnerID: "acme", Key: fmt.Sprint("k", i), RequestHash: []byte{1}}})
 	}
 	oneGroup(t, d, calls[:3])
-	// Refused only by its insert, after its key row was written: the transaction must go.
+	// Refused only by their inserts, after their key rows were written: the transaction must go.
 	calls[3].o.ID = existing
-	oneGroup(t, d, calls[3:])
+	oneGroup(t, d, calls[3:6])
+	calls = append(calls, &call{o: prefillOrder("acme", 6), idem: &vippsmgmt.Idempotency{PartnerID: "acme", Key: "k6", RequestHash: []byte{1}}},
+		// A partner deleted after its caller was authenticated.
+		&call{o: prefillOrder("ghost", 7), idem: &vippsmgmt.Idempotency{PartnerID: "ghost", Key: "k7", RequestHash: []byte{1}}})
+	oneGroup(t, d, calls[6:])
+	if n := d.prefills.fallbacks.Load(); n != 3 {
+		t.Errorf("%d groups were stored one order at a time, want 3", n)
+	}
+	wantErr := map[int]string{0: vippsmgmt.EINTERNAL, 3: vippsmgmt.ECONFLICT, 7: vippsmgmt.ENOTFOUND}
 	for i, c := range calls {
-		switch i {
-		case 0:
-			if vippsmgmt.ErrorCode(c.err) != vippsmgmt.EINTERNAL {
-				t.Errorf("the failing order: %v", c.err)
+		if code, bad := wantErr[i]; bad {
+			if got := vippsmgmt.ErrorCode(c.err); got != code {
+				t.Errorf("call %d: %q (%v), want %q", i, got, c.err, code)
 			}
-		case 3:
-			if vippsmgmt.ErrorCode(c.err) != vippsmgmt.ECONFLICT {
-				t.Errorf("the order with a taken id: %v", c.err)
-			}
-		default:
-			if c.err != nil || c.replayed {
-				t.Errorf("call %d: %v, replayed %v", i, c.err, c.replayed)
-			}
+		} else if c.err != nil || c.replayed {
+			t.Errorf("call %d: %v, replayed %v", i, c.err, c.replayed)
 		}
 	}
-	if got := countOrders(t, d, "acme"); got != 5 {
-		t.Errorf("%d orders stored, want 5", got)
+	if msg := vippsmgmt.ErrorMessage(calls[7].err); msg != "Partner ghost was not found." {
+		t.Errorf("unknown partner: %q", msg)
+	}
+	if got := countOrders(t, d, "acme"); got != 6 {
+		t.Errorf("%d orders stored, want 6", got)
 	}
 	for _, k := range []string{"k0", "k3"} {
 		if _, replayed, err := d.CreateProductOrder(ctx, prefillOrder("acme", 100),

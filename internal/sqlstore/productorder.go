@@ -27,8 +27,7 @@ var selectOrderSummary = strings.Replace(selectOrder, "product_type, details,", 
 const (
 	insertIdemKeySQL = `INSERT INTO idempotency_keys (partner_id, idem_key, request_hash, order_id, created_at, response)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (partner_id, idem_key) DO NOTHING`
-	partnerExistsSQL = `SELECT 1 FROM partners WHERE id = $1`
-	insertOrderSQL   = `INSERT INTO product_orders (id, type, partner_id, status, merchant_scheme, merchant_id,
+	insertOrderSQL = `INSERT INTO product_orders (id, type, partner_id, status, merchant_scheme, merchant_id,
 		product_type, details, rejection_reason, result_msn, result_name, created_at, updated_at, viewed_at,
 		submitted_at, decided_at, expired_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`
@@ -81,22 +80,32 @@ func (d *DB) pendingOrder(ctx context.Context, o *vippsmgmt.ProductOrder, idem *
 	return &pendingOrder{ctx: ctx, o: o, idem: idem, now: now}, nil
 }
 
+// prefillTx is a transaction storing prefills, with the statements of a prefill bound to it once.
+type prefillTx struct {
+	*sql.Tx
+	insertIdemKey, insertOrder *sql.Stmt
+}
+
+func (d *DB) prefillTx(ctx context.Context, tx *sql.Tx) *prefillTx {
+	return &prefillTx{Tx: tx, insertIdemKey: tx.StmtContext(ctx, d.insertIdemKeyStmt), insertOrder: tx.StmtContext(ctx, d.insertOrderStmt)}
+}
+
 // createOrderTx stores o in tx, or finds the order an earlier call with the same idempotency key
-// stored and returns its id with replayed set. Every refusal of the order's own (its key used
-// with another request, an unknown partner, a price package it may not choose) is decided before
-// its first write, so a refused order leaves nothing behind in a transaction it shares with
-// others; wrote reports whether an error came after a write, which only the transaction's
-// rollback undoes.
-func (d *DB) createOrderTx(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOrder, idem *vippsmgmt.Idempotency, now time.Time) (id string, replayed, wrote bool, err error) {
-	refusal, err := d.prefillRefusal(ctx, tx, o)
-	if err != nil {
-		return "", false, false, err
+// stored and returns its id with replayed set. The order's refusals (its key used with another
+// request, a price package it may not choose) are decided before its first write, so a refused
+// order leaves nothing behind in a transaction it shares with others. wrote reports an error that
+// came after a write, which only the transaction's rollback undoes: an order id taken already, or
+// a partner deleted since its caller was authenticated, which the order's foreign key finds.
+func (d *DB) createOrderTx(ctx context.Context, tx *prefillTx, o *vippsmgmt.ProductOrder, idem *vippsmgmt.Idempotency, now time.Time) (id string, replayed, wrote bool, err error) {
+	refusal := d.checkPrefillPricePackage(ctx, tx.Tx, o)
+	if refusal != nil && vippsmgmt.ErrorCode(refusal) != vippsmgmt.EINVALID {
+		return "", false, false, refusal
 	}
 	if idem != nil {
 		if refusal != nil {
 			// A retry of a stored request is answered as the first was, even when the same
 			// order would be refused now (its price package was deleted since, say).
-			if id, err := d.findIdempotencyKey(ctx, tx, idem); !errors.Is(err, sql.ErrNoRows) {
+			if id, err := d.findIdempotencyKey(ctx, tx.Tx, idem); !errors.Is(err, sql.ErrNoRows) {
 				return id, err == nil, false, err
 			}
 			return "", false, false, refusal
@@ -109,8 +118,7 @@ func (d *DB) createOrderTx(ctx context.Context, tx *sql.Tx, o *vippsmgmt.Product
 				return "", false, false, err
 			}
 		}
-		res, err := tx.StmtContext(ctx, d.insertIdemKeyStmt).ExecContext(ctx,
-			idem.PartnerID, idem.Key, idem.RequestHash, o.ID, micros(now), answer)
+		res, err := tx.insertIdemKey.ExecContext(ctx, idem.PartnerID, idem.Key, idem.RequestHash, o.ID, micros(now), answer)
 		if err != nil {
 			return "", false, false, err
 		}
@@ -119,13 +127,13 @@ func (d *DB) createOrderTx(ctx context.Context, tx *sql.Tx, o *vippsmgmt.Product
 			return "", false, true, err
 		}
 		if n == 0 {
-			id, err := d.findIdempotencyKey(ctx, tx, idem)
+			id, err := d.findIdempotencyKey(ctx, tx.Tx, idem)
 			return id, err == nil, false, err
 		}
 	} else if refusal != nil {
 		return "", false, false, refusal
 	}
-	if err := d.insertOrderRow(ctx, tx, o); err != nil {
+	if err := d.insertOrderRow(ctx, tx.insertOrder, o); err != nil {
 		return "", false, idem != nil, err
 	}
 	return o.ID, false, false, nil
@@ -147,25 +155,6 @@ func (d *DB) findIdempotencyKey(ctx context.Context, tx *sql.Tx, idem *vippsmgmt
 	}
 	idem.Replayed = stored
 	return orderID, nil
-}
-
-// prefillRefusal returns the domain error that refuses o (an unknown partner, a price package it
-// may not choose), or nil; err is a failure to find out.
-func (d *DB) prefillRefusal(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOrder) (refusal, err error) {
-	if o.PartnerID != nil {
-		var one int
-		if err := tx.StmtContext(ctx, d.partnerExistsStmt).QueryRowContext(ctx, *o.PartnerID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-			return notFound("Partner %s was not found.", *o.PartnerID), nil
-		} else if err != nil {
-			return nil, err
-		}
-	}
-	if err := d.checkPrefillPricePackage(ctx, tx, o); vippsmgmt.ErrorCode(err) == vippsmgmt.EINVALID {
-		return err, nil
-	} else if err != nil {
-		return nil, err
-	}
-	return nil, nil
 }
 
 // checkPrefillPricePackage applies vippsmgmt.PricePackageProblem to a prefill's chosen package in
@@ -228,26 +217,23 @@ func orderArgs(o *vippsmgmt.ProductOrder) ([]any, error) {
 }
 
 func (d *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOrder) error {
-	if o.PartnerID != nil {
-		var one int
-		if err := tx.StmtContext(ctx, d.partnerExistsStmt).QueryRowContext(ctx, *o.PartnerID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-			return notFound("Partner %s was not found.", *o.PartnerID)
-		} else if err != nil {
-			return err
-		}
-	}
-	return d.insertOrderRow(ctx, tx, o)
+	return d.insertOrderRow(ctx, tx.StmtContext(ctx, d.insertOrderStmt), o)
 }
 
-// insertOrderRow inserts o, whose partner exists.
-func (d *DB) insertOrderRow(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOrder) error {
+// insertOrderRow inserts o with insert, the prepared insertOrderSQL of a transaction.
+func (d *DB) insertOrderRow(ctx context.Context, insert *sql.Stmt, o *vippsmgmt.ProductOrder) error {
 	args, err := orderArgs(o)
 	if err != nil {
 		return err
 	}
-	_, err = tx.StmtContext(ctx, d.insertOrderStmt).ExecContext(ctx, args...)
-	if vippsmgmt.ErrorCode(d.formatError(err)) == vippsmgmt.ECONFLICT {
+	_, err = insert.ExecContext(ctx, args...)
+	switch vippsmgmt.ErrorCode(d.formatError(err)) {
+	case vippsmgmt.ECONFLICT:
 		return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "Product order %s already exists.", o.ID)
+	case vippsmgmt.ENOTFOUND: // the partner is the order's only reference
+		if o.PartnerID != nil {
+			return notFound("Partner %s was not found.", *o.PartnerID)
+		}
 	}
 	return err
 }

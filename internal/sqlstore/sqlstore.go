@@ -48,7 +48,7 @@ type DB struct {
 	findSalesUnit *sql.Stmt
 	// The statements of a prefill's transaction, prepared once: parsing them took about a tenth
 	// of a prefill's time, and on SQLite inside the single write lock, which bounds prefills/s.
-	insertIdemKeyStmt, partnerExistsStmt, insertOrderStmt *sql.Stmt
+	insertIdemKeyStmt, insertOrderStmt *sql.Stmt
 	// prefills queues concurrent prefills into shared transactions on SQLite; nil on PostgreSQL.
 	prefills *commitQueue
 	// units caches FindSalesUnitByMSN on SQLite; nil on PostgreSQL (see unitCache).
@@ -131,7 +131,6 @@ func (d *DB) prepare(ctx context.Context) error {
 	}{
 		{&d.findSalesUnit, selectSalesUnit + ` WHERE s.msn = $1`},
 		{&d.insertIdemKeyStmt, insertIdemKeySQL},
-		{&d.partnerExistsStmt, partnerExistsSQL},
 		{&d.insertOrderStmt, insertOrderSQL},
 	} {
 		var err error
@@ -255,7 +254,7 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Close closes the pool.
 func (d *DB) Close() error {
-	for _, st := range []*sql.Stmt{d.findSalesUnit, d.insertIdemKeyStmt, d.partnerExistsStmt, d.insertOrderStmt} {
+	for _, st := range []*sql.Stmt{d.findSalesUnit, d.insertIdemKeyStmt, d.insertOrderStmt} {
 		if st != nil {
 			st.Close()
 		}
