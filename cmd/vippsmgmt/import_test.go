@@ -25,6 +25,7 @@ import (
 
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/client"
+	"github.com/vippsmgmt/vippsmgmt/internal/cputime"
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
@@ -858,10 +859,10 @@ func TestImportLarge(t *testing.T) {
 	seeded := time.Since(t0)
 	out := filepath.Join(t.TempDir(), "account.yaml")
 	before := servedRequests(t, prod.URL)
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	t1 := time.Now()
 	stdout, stderr, code := runCLI(t, nil, importArgs(prod.URL, out, prodPartnerKeys)...)
-	took, cpu := time.Since(t1), processCPU()-cpu0
+	took, cpu := time.Since(t1), cputime.Process()-cpu0
 	if code != 0 {
 		t.Fatalf("import: exit %d\n%s%s", code, stdout, stderr)
 	}

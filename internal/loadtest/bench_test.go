@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vippsmgmt/vippsmgmt/internal/cputime"
 	"github.com/vippsmgmt/vippsmgmt/internal/logsink"
 	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
@@ -159,7 +160,7 @@ func BenchmarkPrefill(b *testing.B) {
 			var cpu time.Duration
 			for i := 0; b.Loop(); i++ {
 				if i == 0 {
-					cpu = -processCPU()
+					cpu = -cputime.Process()
 				}
 				req := httptest.NewRequest(http.MethodPost, "/management/v1/product-orders", bytes.NewReader(bc.body))
 				req.Header = hdr.Clone()
@@ -170,7 +171,7 @@ func BenchmarkPrefill(b *testing.B) {
 					b.Fatalf("status %d, want %d", st, bc.status)
 				}
 			}
-			cpu += processCPU()
+			cpu += cputime.Process()
 			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,23 +39,36 @@ func DecodeJSON(raw []byte, v any) (faults []vippsmgmt.FieldError, err error) {
 		return nil, err
 	}
 	d := decoder{data: raw}
+	object := true
+	if bad := d.walk(func() {
+		if object = rv.Elem().Kind() != reflect.Struct || d.peek() == '{'; object {
+			dec(&d, "", rv.Elem())
+		} else {
+			d.skip("", false)
+		}
+		d.trailer()
+	}); bad != nil {
+		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "Malformed JSON: %s (at byte %d)", bad.msg, bad.offset)
+	}
+	if !object {
+		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "The request body must be a JSON object.")
+	}
+	return d.faults, nil
+}
+
+// walk runs read, which reads d, and returns what made the JSON malformed, nil when nothing did.
+func (d *decoder) walk(read func()) (bad *malformed) {
 	defer func() {
 		if p := recover(); p != nil {
 			m, ok := p.(malformed)
 			if !ok {
 				panic(p)
 			}
-			faults, err = nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "Malformed JSON: %s (at byte %d)", m.msg, m.offset)
+			bad = &m
 		}
 	}()
-	if rv.Elem().Kind() == reflect.Struct && d.peek() != '{' {
-		d.skip("", false)
-		d.trailer()
-		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "The request body must be a JSON object.")
-	}
-	dec(&d, "", rv.Elem())
-	d.trailer()
-	return d.faults, nil
+	read()
+	return nil
 }
 
 // malformed is JSON that does not parse: what is wrong and the byte offset where it was found.
@@ -256,20 +270,10 @@ func (d *decoder) escapedStr(start int) string {
 		if d.pos >= len(d.data) {
 			break
 		}
-		switch e := d.data[d.pos]; e {
-		case '"', '\\', '/':
-			b = append(b, e)
-		case 'b':
-			b = append(b, '\b')
-		case 'f':
-			b = append(b, '\f')
-		case 'n':
-			b = append(b, '\n')
-		case 'r':
-			b = append(b, '\r')
-		case 't':
-			b = append(b, '\t')
-		case 'u':
+		switch e := d.data[d.pos]; {
+		case unescaped[e] != 0:
+			b = append(b, unescaped[e])
+		case e == 'u':
 			r := d.hex4()
 			if utf16.IsSurrogate(r) {
 				r2 := rune(-1)
@@ -291,6 +295,9 @@ func (d *decoder) escapedStr(start int) string {
 	d.malformed("unexpected end of JSON input")
 	return ""
 }
+
+// unescaped maps the letter after a backslash to the byte it stands for, 0 for \u and the others.
+var unescaped = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
 // hex4 reads the four hex digits after a \u at d.pos and leaves d.pos on the last of them.
 func (d *decoder) hex4() rune {
@@ -393,40 +400,12 @@ func (d *decoder) skip(name string, check bool) {
 			}
 			member := d.unknownName(raw)
 			d.push(member)
-			folded := strings.ToLower(member)
-			for _, s := range seen {
-				if s == folded {
-					d.fault(givenTwice)
-					break
-				}
-			}
-			seen = append(seen, folded)
+			d.once(&seen, strings.ToLower(member))
 			d.skip(member, check)
 			d.pop()
 		}
 	case c == '[':
-		d.enter()
-		d.pos++
-		if d.peek() == ']' {
-			d.pos++
-			d.depth--
-			return
-		}
-		for i := 0; ; i++ {
-			d.pushIndex(i)
-			d.skip(name, check)
-			d.pop()
-			switch d.peek() {
-			case ',':
-				d.pos++
-			case ']':
-				d.pos++
-				d.depth--
-				return
-			default:
-				d.malformed(fmt.Sprintf("invalid character %q after array element", d.data[d.pos]))
-			}
-		}
+		d.elements(func(int) { d.skip(name, check) })
 	case c == 't':
 		d.literal("true")
 	case c == 'f':
@@ -438,6 +417,41 @@ func (d *decoder) skip(name string, check bool) {
 	default:
 		d.malformed(fmt.Sprintf("invalid character %q looking for beginning of value", c))
 	}
+}
+
+// elements reads an array, calling each with d.pos on element i, which it names by its index.
+func (d *decoder) elements(each func(i int)) {
+	d.enter()
+	d.expect('[')
+	if d.peek() == ']' {
+		d.pos++
+		d.depth--
+		return
+	}
+	for i := 0; ; i++ {
+		d.pushIndex(i)
+		each(i)
+		d.pop()
+		switch d.peek() {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			d.depth--
+			return
+		default:
+			d.malformed(fmt.Sprintf("invalid character %q after array element", d.data[d.pos]))
+		}
+	}
+}
+
+// once records lower, the lower-case name of the member at hand, among the names seen in its object,
+// and faults the member when its name was seen before.
+func (d *decoder) once(seen *[]string, lower string) {
+	if slices.Contains(*seen, lower) {
+		d.fault(givenTwice)
+	}
+	*seen = append(*seen, lower)
 }
 
 // checkText applies the domain's text rule to a string the domain will not see.
@@ -525,32 +539,12 @@ func buildDecoder(t reflect.Type, building map[reflect.Type]bool) (decodeFunc, e
 				d.wrongType("an array")
 				return
 			}
-			d.enter()
-			d.pos++
 			s := reflect.MakeSlice(t, 0, 0)
-			if d.peek() == ']' {
-				d.pos++
-				d.depth--
-				v.Set(s)
-				return
-			}
-			for i := 0; ; i++ {
+			d.elements(func(i int) {
 				s = reflect.Append(s, reflect.Zero(t.Elem()))
-				d.pushIndex(i)
 				elem(d, name, s.Index(i))
-				d.pop()
-				switch d.peek() {
-				case ',':
-					d.pos++
-				case ']':
-					d.pos++
-					d.depth--
-					v.Set(s)
-					return
-				default:
-					d.malformed(fmt.Sprintf("invalid character %q after array element", d.data[d.pos]))
-				}
-			}
+			})
+			v.Set(s)
 		}, nil
 	case reflect.Struct:
 		if building[t] {
@@ -636,13 +630,7 @@ func buildStructDecoder(t reflect.Type, building map[reflect.Type]bool) (decodeF
 				seen |= 1 << i
 				d.skip(name, false)
 			} else {
-				for _, o := range others {
-					if o == lower {
-						d.fault(givenTwice)
-						break
-					}
-				}
-				others = append(others, lower)
+				d.once(&others, lower)
 				d.skip(name, true)
 			}
 			d.pop()

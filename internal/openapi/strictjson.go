@@ -9,19 +9,13 @@ import (
 // another case (Go's decoder keeps the last of duplicates and matches names case-insensitively, so
 // {"productType":"CHECKOUT","PRODUCTTYPE":"LOGIN"} would be validated as one value and stored as
 // the other), and strings or member names that break the domain's text rules.
-func strictBody(raw []byte) (fails []problem.ExtraDetail) {
+func strictBody(raw []byte) []problem.ExtraDetail {
 	d := decoder{data: raw}
-	defer func() {
-		if p := recover(); p != nil {
-			m, ok := p.(malformed)
-			if !ok {
-				panic(p)
-			}
-			// raw is valid JSON: only its depth can stop the walk.
-			fails = []problem.ExtraDetail{{Key: "body", Value: "is " + m.msg}}
-		}
-	}()
-	d.skip("", true)
+	if bad := d.walk(func() { d.skip("", true) }); bad != nil {
+		// raw is valid JSON: only its depth can stop the walk.
+		return []problem.ExtraDetail{{Key: "body", Value: "is " + bad.msg}}
+	}
+	var fails []problem.ExtraDetail
 	for _, f := range d.faults {
 		fails = append(fails, problem.ExtraDetail{Key: f.Field, Value: f.Problem})
 	}

@@ -7,21 +7,11 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/cputime"
 )
-
-// processCPU is the user and system CPU time this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkCreateProductOrder stores prefills with an idempotency key each on a SQLite file:
 // "alone" one after the other in a transaction each (the load tool's bare loop), "grouped-N" from
@@ -54,7 +44,7 @@ func BenchmarkCreateProductOrder(b *testing.B) {
 			g0, o0 := d.PrefillGroups()
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu := processCPU()
+			cpu := cputime.Process()
 			var wg sync.WaitGroup
 			var left atomic.Int64
 			left.Store(int64(b.N))
@@ -73,7 +63,7 @@ func BenchmarkCreateProductOrder(b *testing.B) {
 			}
 			wg.Wait()
 			b.StopTimer()
-			b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+			b.ReportMetric(float64((cputime.Process()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
 			if g1, o1 := d.PrefillGroups(); g1 > g0 {
 				b.ReportMetric(float64(o1-o0)/float64(g1-g0), "prefills/tx")
 			}
