@@ -37,6 +37,20 @@ const MaxClientString = 128
 // clip makes a client-chosen string fit for a log line or record: at most MaxClientString bytes,
 // valid UTF-8, without control characters.
 func clip(s string) string {
+	if len(s) > MaxClientString {
+		return clipSlow(s)
+	}
+	// Every request clips several strings, nearly always printable ASCII: one pass over the
+	// bytes decides those; anything else takes the full check.
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return clipSlow(s)
+		}
+	}
+	return s
+}
+
+func clipSlow(s string) string {
 	clean := len(s) <= MaxClientString && utf8.ValidString(s) &&
 		!strings.ContainsFunc(s, func(c rune) bool { return c < 0x20 || c == 0x7f })
 	if clean {

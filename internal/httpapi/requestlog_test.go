@@ -51,13 +51,15 @@ func TestRequestLogIsBoundedInBytes(t *testing.T) {
 }
 
 func TestClipBoundsClientStrings(t *testing.T) {
-	for _, in := range []string{strings.Repeat("é", 1000), strings.Repeat("a", 5000), "a\x00b\nc", "\xff\xfe" + strings.Repeat("z", 200)} {
+	for _, in := range []string{strings.Repeat("é", 1000), strings.Repeat("a", 5000), "a\x00b\nc", "\xff\xfe" + strings.Repeat("z", 200), "del\x7f", "\xff", "kasse\u00e9\x1b"} {
 		got := clip(in)
-		if len(got) > MaxClientString || !utf8.ValidString(got) || strings.ContainsFunc(got, func(c rune) bool { return c < 0x20 }) {
+		if len(got) > MaxClientString || !utf8.ValidString(got) || strings.ContainsFunc(got, func(c rune) bool { return c < 0x20 || c == 0x7f }) || got == in {
 			t.Errorf("clip(%.20q…) = %q (%d bytes)", in, got, len(got))
 		}
 	}
-	if got := clip("acme-pos"); got != "acme-pos" {
-		t.Errorf("clip changed a short value: %q", got)
+	for _, in := range []string{"acme-pos", "Kasse på Bryggen ✓", strings.Repeat("a", MaxClientString), ""} {
+		if got := clip(in); got != in {
+			t.Errorf("clip changed a short printable value: %q became %q", in, got)
+		}
 	}
 }

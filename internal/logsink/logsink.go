@@ -168,7 +168,7 @@ func (l *Line) start(t time.Time, msg string) {
 	t = t.Round(0)
 	if l.json {
 		l.b = append(l.b, `{"time":"`...)
-		l.b = t.AppendFormat(l.b, time.RFC3339Nano)
+		l.b = appendRFC3339Nano(l.b, t)
 		l.b = append(l.b, `","level":"INFO","msg":`...)
 	} else {
 		l.b = append(l.b, "time="...)
@@ -281,6 +281,63 @@ func plainKey(k string) bool {
 }
 
 // appendRFC3339Millis is the text handler's time: RFC 3339 with exactly three fractional digits.
+// appendRFC3339Nano appends what t.AppendFormat(b, time.RFC3339Nano) would (the fraction without
+// trailing zeros, Z for UTC) without the general layout interpreter: every JSON line starts with it.
+func appendRFC3339Nano(b []byte, t time.Time) []byte {
+	_, offset := t.Zone()
+	u := t.UTC().Add(time.Duration(offset) * time.Second) // the wall clock of t's zone, zone lookups once
+	year, month, day := u.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, time.RFC3339Nano)
+	}
+	hour, minute, second := u.Clock()
+	b = appendDigits(b, year, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(month), 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, hour, 2)
+	b = append(b, ':')
+	b = appendDigits(b, minute, 2)
+	b = append(b, ':')
+	b = appendDigits(b, second, 2)
+	if ns := u.Nanosecond(); ns != 0 {
+		b = append(b, '.')
+		b = appendDigits(b, ns, 9)
+		for b[len(b)-1] == '0' {
+			b = b[:len(b)-1]
+		}
+	}
+	if offset == 0 {
+		return append(b, 'Z')
+	}
+	zone := offset / 60 // minutes, as the time package rounds them
+	sign := byte('+')
+	if zone < 0 {
+		sign, zone = '-', -zone
+	}
+	b = append(b, sign)
+	b = appendDigits(b, zone/60, 2)
+	b = append(b, ':')
+	return appendDigits(b, zone%60, 2)
+}
+
+// appendDigits appends v, not negative, with at least width digits.
+func appendDigits(b []byte, v, width int) []byte {
+	var buf [20]byte
+	i := len(buf)
+	for v >= 10 || width > 1 {
+		i--
+		buf[i] = byte('0' + v%10)
+		v /= 10
+		width--
+	}
+	i--
+	buf[i] = byte('0' + v)
+	return append(b, buf[i:]...)
+}
+
 func appendRFC3339Millis(b []byte, t time.Time) []byte {
 	const prefixLen = len("2006-01-02T15:04:05.000")
 	n := len(b)

@@ -116,3 +116,22 @@ func TestBufferIsBounded(t *testing.T) {
 		t.Fatalf("%d lines written, want 1000", got)
 	}
 }
+
+// TestRFC3339NanoIsTimeFormat holds the JSON lines' time to what time.RFC3339Nano formats, over
+// fractions with and without trailing zeros and zones east, west and at UTC (with odd minutes).
+func TestRFC3339NanoIsTimeFormat(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.Local, time.FixedZone("CET", 3600), time.FixedZone("NST", -(3*3600 + 30*60)),
+		time.FixedZone("NPT", 5*3600+45*60), time.FixedZone("LMT", -(17*60 + 30)), time.FixedZone("odd", 59)}
+	base := time.Date(2026, 12, 3, 23, 59, 59, 0, time.UTC)
+	for i, ns := range []int{0, 1, 10, 120, 999999999, 500000000, 123456789, 100000} {
+		for _, z := range zones {
+			for _, at := range []time.Time{base, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 0, 0, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)} {
+				tm := at.Add(time.Duration(ns) + time.Duration(i)*time.Hour).In(z)
+				want := tm.AppendFormat([]byte("x"), time.RFC3339Nano)
+				if got := appendRFC3339Nano([]byte("x"), tm); !bytes.Equal(got, want) {
+					t.Errorf("%v: got %s, want %s", tm, got, want)
+				}
+			}
+		}
+	}
+}
