@@ -37,9 +37,9 @@ func BenchmarkCreateProductOrder(b *testing.B) {
 			d, _, _ := groupDB(b)
 			ctx := context.Background()
 			var key atomic.Int64
-			create := d.CreateProductOrder
+			create, callers := d.CreateProductOrder, workers
 			if workers == 0 {
-				create, workers = d.CreateProductOrderAlone, 1
+				create, callers = d.CreateProductOrderAlone, 1
 			}
 			g0, o0 := d.PrefillGroups()
 			b.ReportAllocs()
@@ -48,7 +48,7 @@ func BenchmarkCreateProductOrder(b *testing.B) {
 			var wg sync.WaitGroup
 			var left atomic.Int64
 			left.Store(int64(b.N))
-			for range workers {
+			for range callers {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
