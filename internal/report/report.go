@@ -162,7 +162,7 @@ func (c *Collector) facts(o *Observation) vippsmgmt.RequestFacts {
 		switch {
 		case f.Route == vippsmgmt.RouteMiamiToken:
 			f.TokenExpires = issued.Add(c.cfg.ManagementTTL)
-		case strings.HasPrefix(strings.ToLower(f.Route), "post /accesstoken/get"):
+		case hasPrefixFold(f.Route, "post /accesstoken/get"):
 			f.TokenExpires = issued.Add(c.cfg.ClassicTTL)
 		}
 	}
@@ -176,6 +176,12 @@ func (c *Collector) facts(o *Observation) vippsmgmt.RequestFacts {
 		f.Problem, f.Detail = ProblemOf(o.ErrorBody)
 	}
 	return f
+}
+
+// hasPrefixFold is strings.HasPrefix ignoring case, without lower-casing (and copying) s for every
+// observation.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // orderIDOf takes the order id out of .../product-orders/{id}.

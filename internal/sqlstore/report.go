@@ -72,9 +72,10 @@ func (r *reportStatements) closeLocked() {
 // locked first, so batches of several processes and a reset run one after another; callers are
 // then locked in client id order, so two batches never wait for each other crosswise.
 func (d *DB) RecordRequests(ctx context.Context, batch []vippsmgmt.RequestFacts) error {
-	byCaller := map[string][]vippsmgmt.RequestFacts{}
-	for _, f := range batch {
-		if f.ClientID != "" {
+	// Pointers into batch: grouping thousands of facts by caller copies none of them.
+	byCaller := map[string][]*vippsmgmt.RequestFacts{}
+	for i := range batch {
+		if f := &batch[i]; f.ClientID != "" {
 			byCaller[f.ClientID] = append(byCaller[f.ClientID], f)
 		}
 	}
@@ -96,11 +97,11 @@ func (d *DB) RecordRequests(ctx context.Context, batch []vippsmgmt.RequestFacts)
 			return err
 		}
 		for _, id := range ids {
-			facts := slices.DeleteFunc(byCaller[id], func(f vippsmgmt.RequestFacts) bool { return micros(f.Time) < start })
+			facts := slices.DeleteFunc(byCaller[id], func(f *vippsmgmt.RequestFacts) bool { return micros(f.Time) < start })
 			if len(facts) == 0 {
 				continue
 			}
-			slices.SortStableFunc(facts, func(a, b vippsmgmt.RequestFacts) int { return a.Time.Compare(b.Time) })
+			slices.SortStableFunc(facts, func(a, b *vippsmgmt.RequestFacts) int { return a.Time.Compare(b.Time) })
 			if err := d.recordCaller(ctx, tx, stmts, id, facts); err != nil {
 				return err
 			}
@@ -124,7 +125,7 @@ type problemAgg struct {
 }
 
 // recordCaller continues one caller's state with facts (in time order) and adds the aggregates.
-func (d *DB) recordCaller(ctx context.Context, tx *sql.Tx, stmts *reportStatements, clientID string, facts []vippsmgmt.RequestFacts) error {
+func (d *DB) recordCaller(ctx context.Context, tx *sql.Tx, stmts *reportStatements, clientID string, facts []*vippsmgmt.RequestFacts) error {
 	first := micros(facts[0].Time)
 	if _, err := tx.StmtContext(ctx, stmts.insertCaller).ExecContext(ctx, clientID, clientID, clientID, first, first); err != nil {
 		return err
@@ -145,7 +146,7 @@ func (d *DB) recordCaller(ctx context.Context, tx *sql.Tx, stmts *reportStatemen
 	signals := map[signalKey]*vippsmgmt.SignalCount{}
 	routes := map[string]*routeAgg{}
 	for _, f := range facts {
-		for _, s := range state.Observe(f) {
+		for _, s := range state.Observe(*f) {
 			k := signalKey{s.Code, s.Route}
 			c := signals[k]
 			if c == nil {
@@ -161,7 +162,7 @@ func (d *DB) recordCaller(ctx context.Context, tx *sql.Tx, stmts *reportStatemen
 			routes[f.Route] = r
 		}
 		r.requests++
-		if isClientError(f) {
+		if isClientError(*f) {
 			if r.errors == 0 {
 				r.firstError = f.Time
 			}
