@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -112,7 +114,7 @@ func (q *commitQueue) lead() {
 	q.waiting = append([]*pendingOrder(nil), q.waiting[n:]...)
 	q.mu.Unlock()
 
-	q.run(group)
+	q.runSafely(group)
 
 	q.mu.Lock()
 	q.lastGroup = n
@@ -132,6 +134,22 @@ func (q *commitQueue) lead() {
 	for _, p := range group[1:] {
 		p.turn <- false
 	}
+}
+
+// runSafely runs a group. A panic while storing it (a bug) becomes every member's error instead
+// of leaving the other callers, and every later prefill, waiting for a leader that is gone. No
+// member is answered as stored: a shared transaction that panicked was rolled back (an order
+// stored alone before the panic is answered as failed too, the safe side of the two).
+func (q *commitQueue) runSafely(group []*pendingOrder) {
+	defer func() {
+		if r := recover(); r != nil {
+			err := fmt.Errorf("sqlstore: storing a group of prefills: panic: %v\n%s", r, debug.Stack())
+			for _, p := range group {
+				p.id, p.replayed, p.err = "", false, err
+			}
+		}
+	}()
+	q.run(group)
 }
 
 // stats returns the number of groups stored and of orders in them.

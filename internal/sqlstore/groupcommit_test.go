@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -340,6 +341,36 @@ func TestGroupCommitFailureFallsBackToOneTransactionEach(t *testing.T) {
 		if _, replayed, err := d.CreateProductOrder(ctx, prefillOrder("acme", 100),
 			&vippsmgmt.Idempotency{PartnerID: "acme", Key: k, RequestHash: []byte{1}}); err != nil || replayed {
 			t.Errorf("key %s of a failed order: %v, replayed %v", k, err, replayed)
+		}
+	}
+}
+
+// TestGroupCommitPanicFailsOnlyItsGroup: a panic while storing a group (here in a handler's answer
+// builder) answers every caller of the group with an error, stores none of them, and the next
+// prefills are stored.
+func TestGroupCommitPanicFailsOnlyItsGroup(t *testing.T) {
+	d, _, _ := groupDB(t)
+	ctx := context.Background()
+	var calls []*call
+	for i := range 4 {
+		idem := &vippsmgmt.Idempotency{PartnerID: "acme", Key: fmt.Sprint("p", i), RequestHash: []byte{1}, Answer: answerOf}
+		if i == 2 {
+			idem.Answer = func(string) ([]byte, error) { panic("answer builder broke") }
+		}
+		calls = append(calls, &call{o: prefillOrder("acme", i), idem: idem})
+	}
+	oneGroup(t, d, calls)
+	for i, c := range calls {
+		if c.err == nil || c.id != "" || !strings.Contains(c.err.Error(), "answer builder broke") {
+			t.Errorf("call %d: %q %v, want the panic as its error", i, c.id, c.err)
+		}
+	}
+	if got := countOrders(t, d, "acme"); got != 0 {
+		t.Errorf("%d orders stored by the group that panicked", got)
+	}
+	for i := range 2 {
+		if _, _, err := d.CreateProductOrder(ctx, prefillOrder("acme", 10+i), nil); err != nil {
+			t.Errorf("prefill after the panic: %v", err)
 		}
 	}
 }
