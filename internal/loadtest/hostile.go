@@ -503,11 +503,7 @@ func (r *HostileReport) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "  %-12s %6d: %s\n", k, total, strings.Join(parts, ", "))
 	}
 	fmt.Fprintf(&b, "server log: %.1f MiB\n", mib(uint64(r.ServerLogBytes)))
-	verdict := "PASS"
-	if !r.Pass {
-		verdict = "FAIL"
-	}
-	fmt.Fprintf(&b, "%s: every legitimate request answered normally and RSS under the bound\n", verdict)
+	fmt.Fprintf(&b, "target: every legitimate request answered normally and RSS under the bound: %s\n", verdict(r.Pass))
 	_, err := io.WriteString(w, b.String())
 	return err
 }

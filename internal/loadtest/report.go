@@ -13,11 +13,12 @@ func kernel() string {
 	return strings.TrimSpace(string(b))
 }
 
+// verdict is the word printed beside a figure and its target.
 func verdict(ok bool) string {
 	if ok {
-		return "PASS"
+		return "met"
 	}
-	return "FAIL"
+	return "missed"
 }
 
 func (m Machine) String() string {
