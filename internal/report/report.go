@@ -48,9 +48,14 @@ type Config struct {
 
 // Collector buffers observations and flushes them to the store.
 type Collector struct {
-	cfg     Config
-	mu      sync.Mutex
-	buf     []Observation
+	cfg Config
+	mu  sync.Mutex
+	buf []Observation
+	// spare is the buffer of the last flush that succeeded, emptied, for the next one to fill:
+	// requests append into room that is already there instead of growing (and copying) a buffer
+	// every cycle. Only flushMu's holder touches it.
+	spare   []Observation
+	scratch []vippsmgmt.RequestFacts // a flush's facts, kept for the next flush under flushMu
 	kick    chan struct{}
 	flushMu sync.Mutex
 	dropped atomic.Int64
@@ -123,19 +128,32 @@ func (c *Collector) Run(ctx context.Context) {
 func (c *Collector) Flush(ctx context.Context) error {
 	c.flushMu.Lock()
 	defer c.flushMu.Unlock()
+	next := c.spare
+	c.spare = nil
 	c.mu.Lock()
 	batch := c.buf
-	c.buf = make([]Observation, 0, min(max(len(batch), 64), c.cfg.MaxBuffered))
-	c.mu.Unlock()
 	if len(batch) == 0 {
+		c.mu.Unlock()
+		c.spare = next
 		return nil
 	}
-	facts := make([]vippsmgmt.RequestFacts, len(batch))
+	if cap(next) < len(batch) {
+		// Room for twice the last batch: requests keep arriving while this one is written.
+		next = make([]Observation, 0, min(max(2*len(batch), 64), c.cfg.MaxBuffered))
+	}
+	c.buf = next
+	c.mu.Unlock()
+	facts := slices.Grow(c.scratch[:0], len(batch))[:len(batch)]
 	for i := range batch {
 		facts[i] = c.facts(&batch[i])
 	}
 	err := c.cfg.Store.RecordRequests(ctx, facts)
-	if err != nil {
+	clear(facts)
+	c.scratch = facts[:0]
+	if err == nil {
+		clear(batch) // what the observations point to may go
+		c.spare = batch[:0]
+	} else {
 		c.mu.Lock()
 		room := c.cfg.MaxBuffered - len(c.buf)
 		if room < len(batch) {
