@@ -201,7 +201,9 @@ func TestAutopilotPaths(t *testing.T) {
 
 func TestAutopilotBadInput(t *testing.T) {
 	srv := testserver.Start(t, "sqlite", testserver.Options{})
-	put := func(body string) (int, string) { return sendAdminJSON(t, "PUT", srv.URL+"/admin/v1/autopilot", body) }
+	put := func(body string) (int, string) {
+		return testserver.AdminJSON(t, "PUT", srv.URL+"/admin/v1/autopilot", body)
+	}
 	tests := []struct{ body, field string }{
 		{`{"view":"1m","decision":"maybe"}`, "decision"},
 		{`{"view":"-1m","decision":"approve"}`, "view"},

@@ -435,7 +435,9 @@ func TestFaultBudgetsAndCallers(t *testing.T) {
 
 func TestFaultBadInput(t *testing.T) {
 	srv := testserver.Start(t, "sqlite", testserver.Options{})
-	post := func(body string) (int, string) { return sendAdminJSON(t, "POST", srv.URL+"/admin/v1/faults", body) }
+	post := func(body string) (int, string) {
+		return testserver.AdminJSON(t, "POST", srv.URL+"/admin/v1/faults", body)
+	}
 	tests := []struct{ body, field string }{
 		{`{"match":{"operationId":"orderProducts"},"effect":{"status":503}}`, "match.operationId"},
 		{`{"match":{"operationId":"adminListFaults"},"effect":{"status":503}}`, "match.operationId"},
@@ -564,20 +566,4 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// sendAdminJSON sends a JSON body to the operator API with the test admin token, bypassing the
-// SDK's own checks, and answers the status and body.
-func sendAdminJSON(t *testing.T, method, url, body string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+testAdminToken)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode, string(b)
 }

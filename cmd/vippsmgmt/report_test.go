@@ -2,18 +2,18 @@ package main
 
 import (
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
+	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
 // TestReportCommand: an integration that sends no Vipps-System-* headers gets a warning, which
 // fails the command with --fail-on warning but not with --fail-on error.
 func TestReportCommand(t *testing.T) {
 	base := startCLITestServer(t)
-	env := map[string]string{"VIPPSMGMT_BASE_URL": base, "VIPPSMGMT_ADMIN_TOKEN": cliAdminToken}
+	env := operatorEnv(base)
 	k := fixtures.DemoPartnerKeys
 
 	out, errOut, code := runCLI(t, env, "report")
@@ -21,16 +21,7 @@ func TestReportCommand(t *testing.T) {
 		t.Fatalf("empty report: exit %d, %q %q", code, out, errOut)
 	}
 
-	req, _ := http.NewRequest("POST", base+"/accesstoken/get", nil)
-	req.Header.Set("client_id", k.ClientID)
-	req.Header.Set("client_secret", k.ClientSecret)
-	req.Header.Set("Ocp-Apim-Subscription-Key", k.SubscriptionKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	requestID := resp.Header.Get("X-Request-Id")
+	requestID := testserver.RequestToken(t, base, k).Header.Get("X-Request-Id")
 
 	out, errOut, code = runCLI(t, env, "report")
 	if code != 0 || !strings.Contains(out, k.ClientID+" (partner keys of "+fixtures.DemoPartnerID+"): 1 request, 1 finding") ||
@@ -91,7 +82,7 @@ func TestQuickstartLeavesACleanReport(t *testing.T) {
 			t.Fatalf("%v: exit %d, %s", args, code, errOut)
 		}
 	}
-	env := map[string]string{"VIPPSMGMT_BASE_URL": base, "VIPPSMGMT_ADMIN_TOKEN": cliAdminToken}
+	env := operatorEnv(base)
 	out, errOut, code := runCLI(t, env, "report", "--fail-on", "warning")
 	if code != 0 || !strings.Contains(out, p.ClientID) || !strings.Contains(out, m.ClientID) {
 		t.Errorf("report after the quick start: exit %d\n%s%s", code, out, errOut)

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"path/filepath"
@@ -21,22 +20,10 @@ func TestClockMoveReachesOtherServers(t *testing.T) {
 	b := testserver.Start(t, "sqlite", testserver.Options{DSN: a.DSN})
 	k := fixtures.DemoPartnerKeys
 
-	req, _ := http.NewRequest("POST", b.URL+"/accesstoken/get", nil)
-	req.Header.Set("client_id", k.ClientID)
-	req.Header.Set("client_secret", k.ClientSecret)
-	req.Header.Set("Ocp-Apim-Subscription-Key", k.SubscriptionKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
+	tok := testserver.ClassicToken(t, b.URL, k)
 	list := func() int {
 		req, _ := http.NewRequest("GET", b.URL+"/management/v1/sales-units", nil)
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		req.Header.Set("Authorization", "Bearer "+tok)
 		req.Header.Set("Ocp-Apim-Subscription-Key", k.SubscriptionKey)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -52,7 +39,7 @@ func TestClockMoveReachesOtherServers(t *testing.T) {
 	adv, _ := http.NewRequest("POST", a.URL+"/admin/v1/clock", strings.NewReader(`{"advance":"25h"}`))
 	adv.Header.Set("Authorization", "Bearer "+testserver.AdminToken)
 	adv.Header.Set("Content-Type", "application/json")
-	resp, err = http.DefaultClient.Do(adv)
+	resp, err := http.DefaultClient.Do(adv)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("advance on a: %v %v", resp, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/secretkey"
 	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
+	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
 func testKey(t *testing.T, n byte) *secretkey.Key {
@@ -35,17 +35,7 @@ func mintToken(t *testing.T, a *app.App) int {
 	t.Helper()
 	srv := httptest.NewServer(a.Handler())
 	defer srv.Close()
-	k := fixtures.DemoPartnerKeys
-	req, _ := http.NewRequest("POST", srv.URL+"/accesstoken/get", nil)
-	req.Header.Set("client_id", k.ClientID)
-	req.Header.Set("client_secret", k.ClientSecret)
-	req.Header.Set("Ocp-Apim-Subscription-Key", k.SubscriptionKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	return testserver.RequestToken(t, srv.URL, fixtures.DemoPartnerKeys).Status
 }
 
 func settings(t *testing.T, dsn string) (pepper, signingKey string) {

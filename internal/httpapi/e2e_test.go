@@ -39,28 +39,14 @@ func (r reply) json(t *testing.T, v any) {
 
 func (r reply) problem(t *testing.T) map[string]any {
 	t.Helper()
-	var p map[string]any
-	r.json(t, &p)
-	for _, f := range []string{"type", "title", "status", "detail", "instance"} {
-		if _, ok := p[f]; !ok {
-			t.Errorf("problem lacks %q: %s", f, r.body)
-		}
-	}
-	return p
+	return testserver.ProblemFields(t, r.body)
 }
 
 func (a api) do(method, path string, body any, headers ...string) reply {
 	a.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		j, _ := json.Marshal(b)
-		rd = bytes.NewReader(j)
+	rd, err := testserver.Body(body)
+	if err != nil {
+		a.t.Fatal(err)
 	}
 	req, err := http.NewRequest(method, a.base+path, rd)
 	if err != nil {

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -93,20 +92,6 @@ func getPath(t *testing.T, base, path string, headers ...map[string][]string) an
 // classicHeaders fetches a classic token for k and returns the headers of a Management API call.
 func classicHeaders(t *testing.T, base string, k fixtures.Keys) map[string][]string {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, base+"/accesstoken/get", nil)
-	req.Header.Set("client_id", k.ClientID)
-	req.Header.Set("client_secret", k.ClientSecret)
-	req.Header.Set("Ocp-Apim-Subscription-Key", k.SubscriptionKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		t.Fatalf("token for %s: %d %v", k.ClientID, resp.StatusCode, err)
-	}
-	return map[string][]string{"Authorization": {"Bearer " + tok.AccessToken}, "Ocp-Apim-Subscription-Key": {k.SubscriptionKey}}
+	tok := testserver.ClassicToken(t, base, k)
+	return map[string][]string{"Authorization": {"Bearer " + tok}, "Ocp-Apim-Subscription-Key": {k.SubscriptionKey}}
 }

@@ -1,7 +1,6 @@
 package reliability
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -56,13 +54,7 @@ func (r reply) json(t testing.TB, v any) {
 // problem decodes a problem body and checks the contract's required fields and its status.
 func (r reply) problem(t testing.TB) problemBody {
 	t.Helper()
-	var raw map[string]any
-	r.json(t, &raw)
-	for _, f := range []string{"type", "title", "status", "detail", "instance"} {
-		if _, ok := raw[f]; !ok {
-			t.Errorf("problem lacks %q: %s", f, r.body)
-		}
-	}
+	testserver.ProblemFields(t, r.body)
 	var p problemBody
 	r.json(t, &p)
 	if p.Status != r.status {
@@ -85,21 +77,9 @@ type problemBody struct {
 
 // send performs one request; it is safe from any goroutine.
 func (a api) send(method, path string, body any, headers ...string) (reply, error) {
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	case io.Reader:
-		rd = b // of unknown length: sent chunked
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			return reply{}, err
-		}
-		rd = bytes.NewReader(j)
+	rd, err := testserver.Body(body)
+	if err != nil {
+		return reply{}, err
 	}
 	req, err := http.NewRequest(method, a.base+path, rd)
 	if err != nil {
@@ -155,6 +135,12 @@ func (a api) classicToken(k fixtures.Keys) string {
 	a.t.Helper()
 	r := a.do("POST", "/accesstoken/get", "", "client_id", k.ClientID, "client_secret", k.ClientSecret,
 		"Ocp-Apim-Subscription-Key", k.SubscriptionKey)
+	return a.accessToken(r)
+}
+
+// accessToken is the token of a token endpoint's answer, which must be a 200.
+func (a api) accessToken(r reply) string {
+	a.t.Helper()
 	expect(a.t, r, 200, jsonUTF8)
 	var tok struct {
 		AccessToken string `json:"access_token"`
@@ -179,12 +165,7 @@ func (a api) managementToken(k fixtures.Keys) string {
 	a.t.Helper()
 	r := a.do("POST", "/miami/v1/token", "grant_type=client_credentials", "Authorization", basic(k),
 		"Content-Type", "application/x-www-form-urlencoded")
-	expect(a.t, r, 200, jsonUTF8)
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	r.json(a.t, &tok)
-	return tok.AccessToken
+	return a.accessToken(r)
 }
 
 // management returns the headers of a Management API call with a management token.
@@ -256,24 +237,6 @@ func (a api) adminOrders(query string) []adminOrder {
 		}
 		page = query + sep + "cursor=" + url.QueryEscape(cursor)
 	}
-}
-
-// syncBuffer is a bytes.Buffer several goroutines may write (a logger's sink).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // prefillBody is a valid prefill for the business identifier with a unique sales unit name.

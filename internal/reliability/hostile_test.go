@@ -17,6 +17,7 @@ import (
 
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/httpapi"
+	"github.com/vippsmgmt/vippsmgmt/internal/syncbuf"
 	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
@@ -24,7 +25,7 @@ import (
 // limit. Oversized requests are answered 431 (as a problem while the HTTP layer still reads them),
 // and what fits is cut to MaxClientString bytes in every log line and request-log record.
 func TestHugeHeadersAreBounded(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	srv := testserver.Start(t, "sqlite", testserver.Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	a := api{t: t, base: srv.URL}
 	token := a.classicToken(fixtures.DemoPartnerKeys)
@@ -161,7 +162,7 @@ func TestEmptyPathSegmentIsAProblem(t *testing.T) {
 // TestClientDisconnectIsNotAnError: a request whose client has gone (its context cancelled) while
 // the store works is logged as 499, not as an internal error.
 func TestClientDisconnectIsNotAnError(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	prev := slog.Default()
 	slog.SetDefault(logger)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
+	"github.com/vippsmgmt/vippsmgmt/internal/syncbuf"
 	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
@@ -21,7 +22,7 @@ import (
 // the client id, a token as the admin token), then searches the captured log, /metrics, the
 // request log and every error body for each of them. None may appear.
 func TestSecretsNeverLeak(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// Some packages log through the default logger (internal errors); capture it too.
 	prev := slog.Default()

@@ -14,11 +14,12 @@ import (
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/storetest"
+	"github.com/vippsmgmt/vippsmgmt/internal/syncbuf"
 	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
 // expiredCounted sums the counts of the sweep's "expired product orders" log lines.
-func expiredCounted(t *testing.T, logs *syncBuffer) int {
+func expiredCounted(t *testing.T, logs *syncbuf.Buffer) int {
 	t.Helper()
 	total := 0
 	sc := bufio.NewScanner(strings.NewReader(logs.String()))
@@ -39,7 +40,7 @@ func expiredCounted(t *testing.T, logs *syncBuffer) int {
 // tokens, see each other's writes at once, honour each other's revocations, share the sandbox
 // clock, and their concurrent expiry sweeps expire each order exactly once.
 func TestTwoServersOnePostgres(t *testing.T) {
-	logsA, logsB := &syncBuffer{}, &syncBuffer{}
+	logsA, logsB := &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	srvA := testserver.Start(t, "postgres", testserver.Options{Logger: slog.New(slog.NewJSONHandler(logsA, nil))})
 	srvB := testserver.Start(t, "postgres", testserver.Options{DSN: srvA.DSN, Logger: slog.New(slog.NewJSONHandler(logsB, nil))})
 	a, b := api{t: t, base: srvA.URL}, api{t: t, base: srvB.URL}

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vippsmgmt/vippsmgmt/internal/syncbuf"
 )
 
 // procAdminToken is the operator token of the server processes the tests start.
@@ -43,7 +45,7 @@ type proc struct {
 	cmd    *exec.Cmd
 	URL    string
 	Addr   string // HOST:PORT
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	exited chan struct{}
 	state  *os.ProcessState
 }
@@ -57,7 +59,7 @@ func startProc(t testing.TB, bin, db string, extra ...string) *proc {
 	cmd := exec.Command(bin, args...)
 	// The child dies with the test process even if the test binary is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	p := &proc{t: t, cmd: cmd, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p := &proc{t: t, cmd: cmd, stderr: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

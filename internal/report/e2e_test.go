@@ -412,17 +412,8 @@ func TestInjectedFaults(t *testing.T) {
 	s := &sloppy{t: t, base: srv.URL, ids: map[string]bool{}}
 	partner := fixtures.DemoPartnerKeys
 	rule := func(body string) {
-		req, _ := http.NewRequest("POST", srv.URL+"/admin/v1/faults", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+testserver.AdminToken)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 201 {
-			t.Fatalf("fault rule %s: %d %s", body, resp.StatusCode, b)
+		if status, b := testserver.AdminJSON(t, "POST", srv.URL+"/admin/v1/faults", body); status != 201 {
+			t.Fatalf("fault rule %s: %d %s", body, status, b)
 		}
 	}
 	status, tok := s.token(partner)

@@ -1,0 +1,122 @@
+package testserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
+)
+
+// Body turns a test's request body into a reader: nil is no body, a string or []byte is sent as
+// it is, an io.Reader as it comes (of unknown length: sent chunked), anything else as JSON.
+func Body(body any) (io.Reader, error) {
+	switch b := body.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return strings.NewReader(b), nil
+	case []byte:
+		return bytes.NewReader(b), nil
+	case io.Reader:
+		return b, nil
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			return nil, fmt.Errorf("encode body: %w", err)
+		}
+		return bytes.NewReader(j), nil
+	}
+}
+
+// ProblemFields decodes a problem body (application/problem+json) and checks that it has every
+// field the contract requires of one.
+func ProblemFields(t testing.TB, body []byte) map[string]any {
+	t.Helper()
+	var p map[string]any
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatalf("decode problem %q: %v", body, err)
+	}
+	for _, f := range []string{"type", "title", "status", "detail", "instance"} {
+		if _, ok := p[f]; !ok {
+			t.Errorf("problem lacks %q: %s", f, body)
+		}
+	}
+	return p
+}
+
+// TokenAnswer is the answer to POST /accesstoken/get.
+type TokenAnswer struct {
+	Status      int
+	Header      http.Header
+	AccessToken string // empty unless the answer is a token
+}
+
+// RequestToken asks the server at base for an access token with the key set k, as step 2 of the
+// quick start does, and answers whatever the server said.
+func RequestToken(t testing.TB, base string, k fixtures.Keys) TokenAnswer {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, base+"/accesstoken/get", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("client_id", k.ClientID)
+	req.Header.Set("client_secret", k.ClientSecret)
+	req.Header.Set("Ocp-Apim-Subscription-Key", k.SubscriptionKey)
+	resp, b := send(t, req)
+	a := TokenAnswer{Status: resp.StatusCode, Header: resp.Header}
+	if resp.StatusCode == http.StatusOK {
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		if err := json.Unmarshal(b, &tok); err != nil {
+			t.Fatalf("token for %s: %v: %s", k.ClientID, err, b)
+		}
+		a.AccessToken = tok.AccessToken
+	}
+	return a
+}
+
+// ClassicToken is an access token for the key set k from the server at base; the test fails if
+// the server does not give one.
+func ClassicToken(t testing.TB, base string, k fixtures.Keys) string {
+	t.Helper()
+	a := RequestToken(t, base, k)
+	if a.AccessToken == "" {
+		t.Fatalf("token for %s: status %d, no access token", k.ClientID, a.Status)
+	}
+	return a.AccessToken
+}
+
+// AdminJSON sends a JSON body to the operator API at url with the test servers' admin token,
+// bypassing the SDK's own checks, and answers the status and body.
+func AdminJSON(t testing.TB, method, url, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+AdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, b := send(t, req)
+	return resp.StatusCode, string(b)
+}
+
+// send sends req and reads the whole answer.
+func send(t testing.TB, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read answer: %v", req.Method, req.URL, err)
+	}
+	return resp, b
+}
