@@ -230,6 +230,23 @@ func importArgs(base, out string, keys fixtures.KeyDoc, extra ...string) []strin
 	return append(args, extra...)
 }
 
+// importOK runs `vippsmgmt import` with args, which must succeed and print no secret, and
+// answers its output and the file it wrote to out.
+func importOK(t *testing.T, args []string, out string) (stdout, stderr string, file []byte) {
+	t.Helper()
+	stdout, stderr, code := runCLI(t, nil, args...)
+	if code != 0 {
+		t.Fatalf("import: exit %d\n%s%s", code, stdout, stderr)
+	}
+	file, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkNoSecrets(t, "stdout", stdout)
+	checkNoSecrets(t, "stderr", stderr)
+	return stdout, stderr, file
+}
+
 // importedKeys reads the local keys from an imported file.
 func importedKeys(t testing.TB, path string) (partner, management fixtures.KeyDoc) {
 	t.Helper()
@@ -370,16 +387,7 @@ func TestImport(t *testing.T) {
 func testImportTwin(t *testing.T, acc *prodAccount, prod *testserver.Server, dir string) string {
 	out := filepath.Join(dir, "account.yaml")
 
-	stdout, stderr, code := runCLI(t, nil, importArgs(prod.URL, out, prodPartnerKeys)...)
-	if code != 0 {
-		t.Fatalf("import: exit %d\n%s%s", code, stdout, stderr)
-	}
-	file, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkNoSecrets(t, "stdout", stdout)
-	checkNoSecrets(t, "stderr", stderr)
+	stdout, stderr, file := importOK(t, importArgs(prod.URL, out, prodPartnerKeys), out)
 	checkNoSecrets(t, "the imported file", string(file))
 	if stderr != "" {
 		t.Errorf("stderr is not a terminal, yet the import wrote to it: %q", stderr)
@@ -448,15 +456,7 @@ func stripKeysAndComments(t *testing.T, path string) string {
 
 func testImportAnonymized(t *testing.T, acc *prodAccount, prod *testserver.Server) {
 	out := filepath.Join(t.TempDir(), "anon.yaml")
-	stdout, stderr, code := runCLI(t, nil, importArgs(prod.URL, out, prodMgmtKeys, "--anonymize", "--concurrency", "8")...)
-	if code != 0 {
-		t.Fatalf("import: exit %d\n%s%s", code, stdout, stderr)
-	}
-	file, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkNoSecrets(t, "stdout", stdout)
+	_, _, file := importOK(t, importArgs(prod.URL, out, prodMgmtKeys, "--anonymize", "--concurrency", "8"), out)
 	checkNoSecrets(t, "the anonymized file", string(file))
 	// No name, business identifier or address of the source is left.
 	for _, m := range acc.doc.Merchants {
