@@ -233,18 +233,28 @@ func TestServerExpiredTokenIsRenewed(t *testing.T) {
 	}
 }
 
+// salesUnits lists the sales units c sees, and reads the first in full.
+func salesUnits(t *testing.T, c *client.Client) ([]client.MsnInfo, *client.SalesUnit) {
+	t.Helper()
+	units, err := c.GetAllSalesUnits(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(units) == 0 {
+		t.Fatal("no sales units")
+	}
+	su, err := c.GetMsn(t.Context(), units[0].Msn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return units, su
+}
+
 func TestServerIdempotency(t *testing.T) {
 	base := startServer(t)
 	ctx := context.Background()
 	c := partnerClient(t, base)
-	units, err := c.GetAllSalesUnits(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	su, err := c.GetMsn(ctx, units[0].Msn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, su := salesUnits(t, c)
 	order := client.ProductOrderRequest{BusinessIdentifier: su.BusinessIdentifier, ProductType: client.ProductTypeCheckout}
 	a, err := c.OrderProduct(ctx, order, client.WithIdempotencyKey("client-test-1"))
 	if err != nil {
@@ -275,14 +285,7 @@ func TestServerAdminLifecycle(t *testing.T) {
 	ctx := context.Background()
 	c := partnerClient(t, base)
 	adm := c.Admin()
-	units, err := c.GetAllSalesUnits(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	su, err := c.GetMsn(ctx, units[0].Msn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	units, su := salesUnits(t, c)
 	bi := su.BusinessIdentifier
 	prefill := func() client.UUID {
 		t.Helper()

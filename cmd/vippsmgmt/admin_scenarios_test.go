@@ -15,7 +15,7 @@ import (
 // fails a partner's prefill, and a policy completes an order when the clock moves.
 func TestAdminScenariosGolden(t *testing.T) {
 	base := startCLITestServer(t)
-	env := map[string]string{"VIPPSMGMT_BASE_URL": base, "VIPPSMGMT_ADMIN_TOKEN": cliAdminToken}
+	env := operatorEnv(base)
 	ctx := context.Background()
 	var transcript strings.Builder
 	step := func(wantCode int, args ...string) string {

@@ -19,7 +19,7 @@ import (
 // compares the transcript with a golden file.
 func TestAdminGolden(t *testing.T) {
 	base := startCLITestServer(t)
-	env := map[string]string{"VIPPSMGMT_BASE_URL": base, "VIPPSMGMT_ADMIN_TOKEN": cliAdminToken}
+	env := operatorEnv(base)
 	ctx := context.Background()
 
 	// A prefill to submit and reject, made the way a partner would.

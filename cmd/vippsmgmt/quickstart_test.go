@@ -22,6 +22,11 @@ var updateGolden = flag.Bool("update", false, "rewrite the golden files in testd
 
 const cliAdminToken = testserver.AdminToken
 
+// operatorEnv is the environment of operator commands against the test server at base.
+func operatorEnv(base string) map[string]string {
+	return map[string]string{"VIPPSMGMT_BASE_URL": base, "VIPPSMGMT_ADMIN_TOKEN": cliAdminToken}
+}
+
 // startCLITestServer runs a complete server with the demo data on loopback and returns its URL.
 func startCLITestServer(t *testing.T) string {
 	t.Helper()

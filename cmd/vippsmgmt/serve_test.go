@@ -158,21 +158,33 @@ func TestServeStartsAndStops(t *testing.T) {
 	}
 }
 
+// startServe runs `vippsmgmt serve` on a free loopback port and the database db until ctx ends;
+// done receives what run returned.
+func startServe(ctx context.Context, db string) (stdout *syncbuf.Buffer, done <-chan error) {
+	stdout = &syncbuf.Buffer{}
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, envOf(nil), stdout, io.Discard)
+	}()
+	return stdout, errc
+}
+
+// waitForOutput waits up to 15 s until out holds want, which a starting server prints.
+func waitForOutput(out *syncbuf.Buffer, want string) {
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(out.String(), want) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // TestServeRepeatsDemoCredentials: a restart on the same database prints the demo credentials
 // again (they still work), saying the data was already there.
 func TestServeRepeatsDemoCredentials(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "db")
 	for _, want := range []string{"Demo data loaded. Credentials:", "Demo data present. Credentials:"} {
 		ctx, cancel := context.WithCancel(context.Background())
-		var stdout, stderr syncbuf.Buffer
-		done := make(chan error, 1)
-		go func() {
-			done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, envOf(nil), &stdout, &stderr)
-		}()
-		deadline := time.Now().Add(15 * time.Second)
-		for !strings.Contains(stdout.String(), "Credentials:") && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
+		stdout, done := startServe(ctx, db)
+		waitForOutput(stdout, "Credentials:")
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatalf("serve: %v", err)
@@ -189,15 +201,8 @@ func TestServeRefusesASecondProcessOnOneSQLiteFile(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "db")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncbuf.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, envOf(nil), &stdout, &stderr)
-	}()
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(stdout.String(), "listening") && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	stdout, done := startServe(ctx, db)
+	waitForOutput(stdout, "listening")
 	var out2, err2 syncbuf.Buffer
 	// Bounded, so that a second server that does start stops by itself and fails the test.
 	ctxSecond, cancelSecond := context.WithTimeout(context.Background(), 5*time.Second)
@@ -218,10 +223,7 @@ func TestServeRefusesASecondProcessOnOneSQLiteFile(t *testing.T) {
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	var out3, err3 syncbuf.Buffer
 	go func() {
-		deadline := time.Now().Add(15 * time.Second)
-		for !strings.Contains(out3.String(), "listening") && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
+		waitForOutput(&out3, "listening")
 		cancel2()
 	}()
 	if err := run(ctx2, []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, envOf(nil), &out3, &err3); err != nil {

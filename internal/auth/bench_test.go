@@ -10,10 +10,7 @@ import (
 // token lookup, key set lookup and the subscription key comparison.
 func BenchmarkAuthenticate(b *testing.B) {
 	f := newFixture(b, Config{})
-	tok := f.classicToken(b, merchantID, merchantSecret, merchantSub)
-	r := httptest.NewRequest(http.MethodGet, "/management/v1/sales-units", nil)
-	r.Header.Set("Authorization", "Bearer "+tok)
-	r.Header.Set("Ocp-Apim-Subscription-Key", merchantSub)
+	r, _ := f.merchantListRequest(b)
 	if _, err := f.svc.Authenticate(r); err != nil {
 		b.Fatal(err)
 	}
@@ -29,10 +26,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 // costs on its first use.
 func BenchmarkAuthenticateCold(b *testing.B) {
 	f := newFixture(b, Config{})
-	tok := f.classicToken(b, merchantID, merchantSecret, merchantSub)
-	r := httptest.NewRequest(http.MethodGet, "/management/v1/sales-units", nil)
-	r.Header.Set("Authorization", "Bearer "+tok)
-	r.Header.Set("Ocp-Apim-Subscription-Key", merchantSub)
+	r, tok := f.merchantListRequest(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		f.svc.tokens.delete(tok)
@@ -40,6 +34,16 @@ func BenchmarkAuthenticateCold(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// merchantListRequest is GET /management/v1/sales-units with a new classic token of the merchant
+// keys; it also answers the token.
+func (f *fixture) merchantListRequest(b *testing.B) (*http.Request, string) {
+	tok := f.classicToken(b, merchantID, merchantSecret, merchantSub)
+	r := httptest.NewRequest(http.MethodGet, "/management/v1/sales-units", nil)
+	r.Header.Set("Authorization", "Bearer "+tok)
+	r.Header.Set("Ocp-Apim-Subscription-Key", merchantSub)
+	return r, tok
 }
 
 // BenchmarkIssueClassicToken measures signing one /accesstoken/get token.

@@ -11,15 +11,22 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
 )
 
-func TestAdvanceIsSharedThroughTheStore(t *testing.T) {
-	ctx := context.Background()
-	dsn := "sqlite:" + filepath.Join(t.TempDir(), "db")
-	a, b := clock.New(), clock.New()
-	store, err := sqlstore.Open(ctx, dsn, a)
+// openStore opens a store on a new SQLite file that the clocks of several processes share; it is
+// closed when the test ends.
+func openStore(t *testing.T, c *clock.Clock) *sqlstore.DB {
+	t.Helper()
+	store, err := sqlstore.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db"), c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+func TestAdvanceIsSharedThroughTheStore(t *testing.T) {
+	ctx := context.Background()
+	a, b := clock.New(), clock.New()
+	store := openStore(t, a)
 
 	if err := b.Refresh(ctx, store); err != nil {
 		t.Fatalf("refresh before any advance: %v", err)
@@ -57,13 +64,8 @@ func TestAdvanceIsSharedThroughTheStore(t *testing.T) {
 // still holds the old offset adopts the reset instead of writing its larger offset back.
 func TestResetReachesEveryProcess(t *testing.T) {
 	ctx := context.Background()
-	dsn := "sqlite:" + filepath.Join(t.TempDir(), "db")
 	a, b := clock.New(), clock.New()
-	store, err := sqlstore.Open(ctx, dsn, a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := openStore(t, a)
 
 	// A value written before resets existed is a plain offset.
 	if err := store.SetSetting(ctx, clock.SettingName, fmt.Sprint(int64(48*time.Hour))); err != nil {
@@ -100,12 +102,7 @@ func TestResetReachesEveryProcess(t *testing.T) {
 // the stored offset and write their own; none of the advances may be lost.
 func TestConcurrentAdvancesAllCount(t *testing.T) {
 	ctx := context.Background()
-	dsn := "sqlite:" + filepath.Join(t.TempDir(), "db")
-	store, err := sqlstore.Open(ctx, dsn, clock.New())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := openStore(t, clock.New())
 
 	const processes, advances = 4, 10
 	errs := make(chan error, processes)

@@ -181,6 +181,13 @@ func wantStatus(t testing.TB, w *httptest.ResponseRecorder, want int) {
 	}
 }
 
+// orderForm opens the merchant's form of order id and reads the values it would submit.
+func (e *env) orderForm(id string) url.Values {
+	e.t.Helper()
+	_, doc := e.get("/register/prefilled/"+id, nil)
+	return formValues(doc.One(e.t, "form.order-form"))
+}
+
 // formValues reads the current values of a rendered form, like a browser would submit them.
 func formValues(form *node) url.Values {
 	v := url.Values{}
@@ -299,8 +306,7 @@ func TestPrefillSubmit(t *testing.T) {
 func TestPrefillSubmitMultipartLogo(t *testing.T) {
 	e := newEnv(t)
 	id := e.prefill()
-	_, doc := e.get("/register/prefilled/"+id, nil)
-	v := formValues(doc.One(t, "form.order-form"))
+	v := e.orderForm(id)
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	for k := range v {
@@ -315,7 +321,7 @@ func TestPrefillSubmitMultipartLogo(t *testing.T) {
 	w := httptest.NewRecorder()
 	e.mux.ServeHTTP(w, hr)
 	wantStatus(t, w, http.StatusBadRequest)
-	doc = parseHTML(t, w.Body.String())
+	doc := parseHTML(t, w.Body.String())
 	if got := doc.One(t, ".field.invalid #f-salesUnitLogo-error").Text(); !strings.Contains(got, "PNG") {
 		t.Errorf("logo error %q", got)
 	}
@@ -326,8 +332,7 @@ func TestPrefillSubmitMultipartLogo(t *testing.T) {
 func TestPrefillFormRefusesWhatTheAPIRefuses(t *testing.T) {
 	e := newEnv(t)
 	id := e.prefill()
-	_, doc := e.get("/register/prefilled/"+id, nil)
-	v := formValues(doc.One(t, "form.order-form"))
+	v := e.orderForm(id)
 	// Sent in Latin-1 by a hand-made client: refused as a whole, not read as UTF-8.
 	latin1 := url.Values{}
 	for k := range v {
@@ -351,7 +356,7 @@ func TestPrefillFormRefusesWhatTheAPIRefuses(t *testing.T) {
 	v.Set("website.termsUrl", "https://shop.example/<terms>")
 	w = e.do(req{method: "POST", path: "/register/prefilled/" + id, form: v})
 	wantStatus(t, w, http.StatusBadRequest)
-	doc = parseHTML(t, w.Body.String())
+	doc := parseHTML(t, w.Body.String())
 	for _, name := range []string{"hasRecurring", "salesUnitName", "settlementBankAccount.scheme", "website.url", "website.termsUrl"} {
 		fid := "f-" + strings.ReplaceAll(name, ".", "-")
 		if len(doc.Find(".field.invalid #"+fid)) != 1 {
@@ -366,8 +371,7 @@ func TestPrefillFormRefusesWhatTheAPIRefuses(t *testing.T) {
 func TestPrefillFieldErrors(t *testing.T) {
 	e := newEnv(t)
 	id := e.prefill()
-	_, doc := e.get("/register/prefilled/"+id, nil)
-	v := formValues(doc.One(t, "form.order-form"))
+	v := e.orderForm(id)
 	v.Set("salesUnitName", "Acme!")
 	v.Set("intendedPurpose", "<script>alert(1)</script>")
 	v.Set("settlementBankAccount.id", "12")
@@ -376,7 +380,7 @@ func TestPrefillFieldErrors(t *testing.T) {
 	v.Set("merchantCategoryCode", "79")
 	w := e.do(req{method: "POST", path: "/register/prefilled/" + id, form: v})
 	wantStatus(t, w, http.StatusBadRequest)
-	doc = parseHTML(t, w.Body.String())
+	doc := parseHTML(t, w.Body.String())
 	checkPage(t, doc)
 	doc.One(t, "p.alert")
 	for _, name := range []string{"salesUnitName", "settlementBankAccount.id", "website.url", "annualTurnover", "merchantCategoryCode"} {
@@ -410,8 +414,7 @@ func TestPrefillFieldErrors(t *testing.T) {
 func TestPrefillCSRF(t *testing.T) {
 	e := newEnv(t)
 	id := e.prefill()
-	_, doc := e.get("/register/prefilled/"+id, nil)
-	v := formValues(doc.One(t, "form.order-form"))
+	v := e.orderForm(id)
 
 	tests := []struct {
 		name   string
@@ -458,8 +461,7 @@ func TestPrefillExpiredUnknownDeleted(t *testing.T) {
 	e := newEnv(t)
 	id := e.prefill()
 	gone := e.prefill()
-	_, doc := e.get("/register/prefilled/"+id, nil)
-	v := formValues(doc.One(t, "form.order-form"))
+	v := e.orderForm(id)
 	must(t, e.store.DeleteProductOrder(context.Background(), partnerID, gone))
 
 	for _, path := range []string{"/register/prefilled/" + gone, "/register/prefilled/no-such-order", "/register/nothing"} {
@@ -586,8 +588,7 @@ func TestConsoleApprove(t *testing.T) {
 	e := newEnv(t)
 	c := e.login()
 	id := e.prefill()
-	_, doc := e.get("/register/prefilled/"+id, nil)
-	wantStatus(t, e.do(req{method: "POST", path: "/register/prefilled/" + id, form: formValues(doc.One(t, "form.order-form"))}), http.StatusOK)
+	wantStatus(t, e.do(req{method: "POST", path: "/register/prefilled/" + id, form: e.orderForm(id)}), http.StatusOK)
 
 	w, doc := e.get("/console", c)
 	wantStatus(t, w, http.StatusOK)
@@ -933,8 +934,7 @@ func TestDecidedOrderLinkShowsTheOutcomeOnly(t *testing.T) {
 	ctx := context.Background()
 	for _, decide := range []string{"approve", "reject"} {
 		id := e.prefill()
-		_, doc := e.get("/register/prefilled/"+id, nil)
-		v := formValues(doc.One(t, "form.order-form"))
+		v := e.orderForm(id)
 		v.Set("website.testWebsiteUrl", "https://test.acme.example")
 		v.Set("website.testWebsiteUsername", "reviewer")
 		v.Set("website.testWebsitePassword", "s3cret-Passw0rd")

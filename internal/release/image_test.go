@@ -227,20 +227,13 @@ func unpackDockerArchive(t *testing.T, archive, root string) imageConfig {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
+	eachTarEntry(t, f, func(h *tar.Header, body io.Reader) {
 		if h.Typeflag == tar.TypeReg {
-			if members[h.Name], err = io.ReadAll(tr); err != nil {
+			if members[h.Name], err = io.ReadAll(body); err != nil {
 				t.Fatal(err)
 			}
 		}
-	}
+	})
 	var manifest []struct {
 		Config string
 		Layers []string

@@ -37,6 +37,21 @@ func testSource(t *testing.T, version string) Source {
 // TestDistReproducible builds the linux/amd64 release twice into different directories: the
 // archives and SHA256SUMS must be byte-identical, hold the binary, README.md and LICENSE with
 // fixed owners, times and modes, and the binary must be static and report the stamped release.
+// eachTarEntry calls f with the header and contents of each entry of the tar stream r, in order.
+func eachTarEntry(t *testing.T, r io.Reader, f func(h *tar.Header, body io.Reader)) {
+	t.Helper()
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		f(h, tr)
+	}
+}
+
 func TestDistReproducible(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a release binary")
@@ -88,21 +103,14 @@ func TestDistReproducible(t *testing.T) {
 	if zr.Name != "" || !zr.ModTime.IsZero() {
 		t.Errorf("gzip header records name %q, time %v", zr.Name, zr.ModTime)
 	}
-	tr := tar.NewReader(zr)
 	var entries []string
 	var binary []byte
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
+	eachTarEntry(t, zr, func(h *tar.Header, body io.Reader) {
 		entries = append(entries, fmt.Sprintf("%s %o %d:%d %s", h.Name, h.Mode, h.Uid, h.Gid, h.ModTime.UTC().Format(time.RFC3339)))
 		if h.Name == "vippsmgmt" {
-			binary, _ = io.ReadAll(tr)
+			binary, _ = io.ReadAll(body)
 		}
-	}
+	})
 	want := []string{
 		"LICENSE 644 0:0 2026-11-24T16:54:39Z",
 		"README.md 644 0:0 2026-11-24T16:54:39Z",

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -86,20 +85,14 @@ func testApproveConcurrent(t *testing.T, e *env) {
 		orders[i] = e.submitted("acme", "912345688")
 	}
 	got := make([]string, n)
-	var wg sync.WaitGroup
-	for i, o := range orders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, su, err := e.s.ApproveProductOrder(e.ctx, o.ID, vippsmgmt.Approval{})
-			if err != nil {
-				t.Errorf("approval %d: %v", i, err)
-				return
-			}
-			got[i] = su.MSN
-		}()
-	}
-	wg.Wait()
+	race(n, func(i int) {
+		_, su, err := e.s.ApproveProductOrder(e.ctx, orders[i].ID, vippsmgmt.Approval{})
+		if err != nil {
+			t.Errorf("approval %d: %v", i, err)
+			return
+		}
+		got[i] = su.MSN
+	})
 	seen := map[string]bool{}
 	for _, msn := range got {
 		if seen[msn] {
@@ -123,24 +116,13 @@ func testDecideConcurrent(t *testing.T, e *env) {
 	for round := range rounds {
 		o := e.submitted("acme", "912345688")
 		errs := make([]error, n)
-		var (
-			wg    sync.WaitGroup
-			start = make(chan struct{})
-		)
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				if i%2 == 0 {
-					_, _, errs[i] = e.s.ApproveProductOrder(e.ctx, o.ID, vippsmgmt.Approval{})
-				} else {
-					_, errs[i] = e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepReject, nil, "race")
-				}
-			}()
-		}
-		close(start)
-		wg.Wait()
+		race(n, func(i int) {
+			if i%2 == 0 {
+				_, _, errs[i] = e.s.ApproveProductOrder(e.ctx, o.ID, vippsmgmt.Approval{})
+			} else {
+				_, errs[i] = e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepReject, nil, "race")
+			}
+		})
 		ok := 0
 		for i, err := range errs {
 			switch vippsmgmt.ErrorCode(err) {

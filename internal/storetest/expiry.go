@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"sync"
 	"testing"
 	"time"
 
@@ -104,28 +103,17 @@ func testConcurrentSweeps(t *testing.T, e *env) {
 			e.prefill("acme", OrgNumber(i))
 		}
 		e.clock.Advance(vippsmgmt.PrefillLifetime)
-		var (
-			wg    sync.WaitGroup
-			mu    sync.Mutex
-			total int
-			start = make(chan struct{})
-		)
-		for range sweepers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				n, err := e.s.ExpireProductOrders(e.ctx)
-				if err != nil {
-					t.Error(err)
-				}
-				mu.Lock()
-				total += n
-				mu.Unlock()
-			}()
+		expired := make([]int, sweepers)
+		race(sweepers, func(i int) {
+			var err error
+			if expired[i], err = e.s.ExpireProductOrders(e.ctx); err != nil {
+				t.Error(err)
+			}
+		})
+		total := 0
+		for _, n := range expired {
+			total += n
 		}
-		close(start)
-		wg.Wait()
 		if total != orders {
 			t.Errorf("round %d: concurrent sweeps expired %d orders in total, want %d", round, total, orders)
 		}

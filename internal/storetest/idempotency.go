@@ -3,7 +3,6 @@ package storetest
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -64,25 +63,14 @@ func testIdempotencyConcurrent(t *testing.T, e *env) {
 		key := fmt.Sprintf("key-%d", round)
 		ids := make([]string, n)
 		replays := make([]bool, n)
-		var (
-			wg    sync.WaitGroup
-			start = make(chan struct{})
-		)
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345688"), ProductType: "CHECKOUT"}
-				id, replayed, err := e.s.CreateProductOrder(e.ctx, o, &vippsmgmt.Idempotency{PartnerID: "acme", Key: key, RequestHash: []byte("body")})
-				if err != nil {
-					t.Errorf("round %d, goroutine %d: %v", round, i, err)
-				}
-				ids[i], replays[i] = id, replayed
-			}()
-		}
-		close(start)
-		wg.Wait()
+		race(n, func(i int) {
+			o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345688"), ProductType: "CHECKOUT"}
+			id, replayed, err := e.s.CreateProductOrder(e.ctx, o, &vippsmgmt.Idempotency{PartnerID: "acme", Key: key, RequestHash: []byte("body")})
+			if err != nil {
+				t.Errorf("round %d, goroutine %d: %v", round, i, err)
+			}
+			ids[i], replays[i] = id, replayed
+		})
 		firsts := 0
 		for i := range ids {
 			if ids[i] != ids[0] {

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/vippsmgmt/vippsmgmt"
@@ -59,19 +58,13 @@ func testSettings(t *testing.T, e *env) {
 func testSettingsConcurrent(t *testing.T, e *env) {
 	const n = 10
 	got := make([]string, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			v, err := e.s.EnsureSetting(e.ctx, "instance-id", fmt.Sprintf("candidate-%d", i))
-			if err != nil {
-				t.Error(err)
-			}
-			got[i] = v
-		}()
-	}
-	wg.Wait()
+	race(n, func(i int) {
+		v, err := e.s.EnsureSetting(e.ctx, "instance-id", fmt.Sprintf("candidate-%d", i))
+		if err != nil {
+			t.Error(err)
+		}
+		got[i] = v
+	})
 	for i := range got {
 		if got[i] != got[0] || got[i] == "" {
 			t.Fatalf("racing EnsureSetting calls got different values: %q", got)

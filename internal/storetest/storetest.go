@@ -4,6 +4,7 @@ package storetest
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -88,6 +89,21 @@ func wantCode(t *testing.T, err error, code string) {
 	if got := vippsmgmt.ErrorCode(err); got != code {
 		t.Fatalf("got error code %q (%v), want %q", got, err, code)
 	}
+}
+
+// race runs f(0) … f(n-1) in n goroutines released together, so that their store calls overlap
+// as far as the connection pool lets them, and returns when all have returned.
+func race(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			f(i)
+		})
+	}
+	close(start)
+	wg.Wait()
 }
 
 func must(t *testing.T, err error) {
