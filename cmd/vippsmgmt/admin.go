@@ -40,20 +40,19 @@ global flags:
 `
 
 type adminConfig struct {
-	baseURL, token string
-	json           bool
+	operatorFlags
+	json bool
 }
 
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg := adminConfig{baseURL: envOr(getenv, "VIPPSMGMT_BASE_URL", "http://localhost:8080")}
+	var cfg adminConfig
 	fs := flag.NewFlagSet("admin", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), adminUsage)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&cfg.baseURL, "base-url", cfg.baseURL, "vippsmgmt server (VIPPSMGMT_BASE_URL)")
-	fs.StringVar(&cfg.token, "admin-token", "", "operator token the server was started with (VIPPSMGMT_ADMIN_TOKEN)")
+	cfg.register(fs, getenv)
 	fs.BoolVar(&cfg.json, "json", false, "print the API's answer as JSON")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -61,7 +60,6 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return usageError{err}
 	}
-	secretFromEnv(getenv, map[*string]string{&cfg.token: "VIPPSMGMT_ADMIN_TOKEN"})
 	if fs.NArg() == 0 {
 		fs.Usage()
 		return usagef("admin: no command given")
@@ -71,14 +69,11 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	// Help needs no server and no credentials: the subcommand prints its usage while parsing its
 	// flags, before it would call the server.
 	if !askedForHelp(rest) {
-		if cfg.token == "" {
-			return usagef("admin needs --admin-token (or VIPPSMGMT_ADMIN_TOKEN)")
-		}
-		c, err := client.New(cfg.baseURL, client.WithAdminToken(cfg.token), client.WithSystem("vippsmgmt-admin", cliVersion()))
+		adm, err := cfg.admin(getenv, "admin")
 		if err != nil {
-			return usageError{err}
+			return err
 		}
-		cmd.adm = c.Admin()
+		cmd.adm = adm
 	}
 	run, ok := map[string]func(context.Context, []string) error{
 		"orders": cmd.orders, "order": cmd.order, "view": cmd.view, "submit": cmd.submit,

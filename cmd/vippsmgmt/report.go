@@ -23,8 +23,9 @@ flags:
 `
 
 type reportConfig struct {
-	baseURL, token, clientID, failOn string
-	json                             bool
+	operatorFlags
+	clientID, failOn string
+	json             bool
 }
 
 // severityRank orders the report's severities; 0 is unknown.
@@ -41,15 +42,14 @@ func severityRank(s client.ReportSeverity) int {
 }
 
 func runReport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg := reportConfig{baseURL: envOr(getenv, "VIPPSMGMT_BASE_URL", "http://localhost:8080")}
+	var cfg reportConfig
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), reportUsage)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&cfg.baseURL, "base-url", cfg.baseURL, "vippsmgmt server (VIPPSMGMT_BASE_URL)")
-	fs.StringVar(&cfg.token, "admin-token", "", "operator token the server was started with (VIPPSMGMT_ADMIN_TOKEN)")
+	cfg.register(fs, getenv)
 	fs.StringVar(&cfg.clientID, "client-id", "", "only this caller (key set)")
 	fs.StringVar(&cfg.failOn, "fail-on", "", "exit 1 when a finding of this severity or worse exists: info, warning or error")
 	fs.BoolVar(&cfg.json, "json", false, "print the API's answer as JSON")
@@ -57,7 +57,6 @@ func runReport(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return flagError(err)
 	}
-	secretFromEnv(getenv, map[*string]string{&cfg.token: "VIPPSMGMT_ADMIN_TOKEN"})
 	if len(pos) > 0 {
 		return usagef("report takes no arguments, got %q", pos[0])
 	}
@@ -67,14 +66,11 @@ func runReport(ctx context.Context, args []string, getenv func(string) string, s
 			return usagef("--fail-on %q: use info, warning or error", cfg.failOn)
 		}
 	}
-	if cfg.token == "" {
-		return usagef("report needs --admin-token (or VIPPSMGMT_ADMIN_TOKEN)")
-	}
-	c, err := client.New(cfg.baseURL, client.WithAdminToken(cfg.token), client.WithSystem("vippsmgmt-report", cliVersion()))
+	adm, err := cfg.admin(getenv, "report")
 	if err != nil {
-		return usageError{err}
+		return err
 	}
-	rep, err := c.Admin().Report(ctx, cfg.clientID)
+	rep, err := adm.Report(ctx, cfg.clientID)
 	if err != nil {
 		return err
 	}

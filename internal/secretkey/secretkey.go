@@ -183,31 +183,20 @@ func (s *Store) SetSetting(ctx context.Context, name, value string) error {
 // encrypted (a database from before the key was given) and the others must open with it; without
 // one, none may be encrypted. It returns how many it encrypted.
 func Prepare(ctx context.Context, store SettingStore, key *Key, names []string) (int, error) {
-	encrypted := 0
-	for _, name := range names {
-		v, err := store.Setting(ctx, name)
-		if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND {
-			continue
-		} else if err != nil {
-			return encrypted, err
-		}
+	return rewrite(ctx, store, names, func(name, v string) (string, bool, error) {
 		id, sealed := Sealed(v)
 		switch {
 		case key == nil && sealed:
-			return encrypted, fmt.Errorf("setting %s is encrypted with key %s: the secret key file is required", name, id)
+			return "", false, fmt.Errorf("setting %s is encrypted with key %s: the secret key file is required", name, id)
 		case key == nil:
+			return "", false, nil
 		case sealed:
-			if _, err := key.Open(name, v); err != nil {
-				return encrypted, err
-			}
+			_, err := key.Open(name, v)
+			return "", false, err
 		default:
-			if err := store.SetSetting(ctx, name, key.Seal(name, v)); err != nil {
-				return encrypted, err
-			}
-			encrypted++
+			return key.Seal(name, v), true, nil
 		}
-	}
-	return encrypted, nil
+	})
 }
 
 // Rotate re-encrypts the secret settings from old to new. Values already under new are checked
@@ -217,29 +206,44 @@ func Rotate(ctx context.Context, store SettingStore, old, new *Key, names []stri
 	if old == nil || new == nil {
 		return 0, errors.New("both keys are required")
 	}
-	rotated := 0
+	return rewrite(ctx, store, names, func(name, v string) (string, bool, error) {
+		plain := v
+		if id, sealed := Sealed(v); sealed && id == new.ID() {
+			_, err := new.Open(name, v)
+			return "", false, err
+		} else if sealed {
+			var err error
+			if plain, err = old.Open(name, v); err != nil {
+				return "", false, err
+			}
+		}
+		return new.Seal(name, plain), true, nil
+	})
+}
+
+// rewrite passes each stored setting of names to next, which answers the value to store in its
+// place and whether to store it, and returns how many it stored. Settings never stored are
+// skipped; the first error stops it.
+func rewrite(ctx context.Context, store SettingStore, names []string, next func(name, v string) (string, bool, error)) (int, error) {
+	written := 0
 	for _, name := range names {
 		v, err := store.Setting(ctx, name)
 		if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND {
 			continue
 		} else if err != nil {
-			return rotated, err
+			return written, err
 		}
-		plain := v
-		if id, sealed := Sealed(v); sealed && id == new.ID() {
-			if _, err := new.Open(name, v); err != nil {
-				return rotated, err
-			}
+		nv, write, err := next(name, v)
+		if err != nil {
+			return written, err
+		}
+		if !write {
 			continue
-		} else if sealed {
-			if plain, err = old.Open(name, v); err != nil {
-				return rotated, err
-			}
 		}
-		if err := store.SetSetting(ctx, name, new.Seal(name, plain)); err != nil {
-			return rotated, err
+		if err := store.SetSetting(ctx, name, nv); err != nil {
+			return written, err
 		}
-		rotated++
+		written++
 	}
-	return rotated, nil
+	return written, nil
 }

@@ -104,12 +104,19 @@ func sameSalesUnit(a, b *vippsmgmt.SalesUnit) bool {
 		reflect.DeepEqual(a.Configuration, b.Configuration)
 }
 
-func (d *DB) insertSalesUnit(ctx context.Context, tx *sql.Tx, s *vippsmgmt.SalesUnit) error {
-	acct, err := jsonArg(s.SettlementBankAccount)
-	if err != nil {
-		return err
+// salesUnitJSON encodes the columns of a sales unit that are stored as JSON.
+func salesUnitJSON(s *vippsmgmt.SalesUnit) (account, configuration any, err error) {
+	if account, err = jsonArg(s.SettlementBankAccount); err != nil {
+		return nil, nil, err
 	}
-	conf, err := jsonArg(s.Configuration)
+	if configuration, err = jsonArg(s.Configuration); err != nil {
+		return nil, nil, err
+	}
+	return account, configuration, nil
+}
+
+func (d *DB) insertSalesUnit(ctx context.Context, tx *sql.Tx, s *vippsmgmt.SalesUnit) error {
+	acct, conf, err := salesUnitJSON(s)
 	if err != nil {
 		return err
 	}
@@ -125,11 +132,7 @@ func (d *DB) insertSalesUnit(ctx context.Context, tx *sql.Tx, s *vippsmgmt.Sales
 }
 
 func (d *DB) updateSalesUnit(ctx context.Context, tx *sql.Tx, s *vippsmgmt.SalesUnit) error {
-	acct, err := jsonArg(s.SettlementBankAccount)
-	if err != nil {
-		return err
-	}
-	conf, err := jsonArg(s.Configuration)
+	acct, conf, err := salesUnitJSON(s)
 	if err != nil {
 		return err
 	}
