@@ -36,14 +36,9 @@ func TestClockMoveReachesOtherServers(t *testing.T) {
 		t.Fatalf("fresh token on b: %d", got)
 	}
 
-	adv, _ := http.NewRequest("POST", a.URL+"/admin/v1/clock", strings.NewReader(`{"advance":"25h"}`))
-	adv.Header.Set("Authorization", "Bearer "+testserver.AdminToken)
-	adv.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(adv)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("advance on a: %v %v", resp, err)
+	if status, body := testserver.AdminJSON(t, "POST", a.URL+"/admin/v1/clock", `{"advance":"25h"}`); status != 200 {
+		t.Fatalf("advance on a: %d %s", status, body)
 	}
-	resp.Body.Close()
 
 	deadline := time.Now().Add(3 * time.Second)
 	for list() != http.StatusUnauthorized {
