@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,14 +20,8 @@ func runHealthcheck(ctx context.Context, args []string, getenv func(string) stri
 	target := fs.String("url", "", "URL to check; default /readyz on the address of VIPPSMGMT_ADDR (else localhost:8080)")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
 	quiet := fs.Bool("quiet", false, "print nothing when the server is ready")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usagef("healthcheck takes no arguments, got %q", fs.Arg(0))
+	if done, err := parseNoArgs(fs, args); done {
+		return err
 	}
 	if *timeout <= 0 {
 		return usagef("--timeout %s: must be positive", *timeout)

@@ -72,6 +72,21 @@ func flagError(err error) error {
 	return usageError{err}
 }
 
+// parseNoArgs parses the flags of a command that takes no other arguments. It answers done when
+// the command ends here with err: nil after --help (the usage is printed), else a usage error for
+// a bad flag or an argument.
+func parseNoArgs(fs *flag.FlagSet, args []string) (done bool, err error) {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return true, nil
+	} else if err != nil {
+		return true, usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return true, usagef("%s takes no arguments, got %q", fs.Name(), fs.Arg(0))
+	}
+	return false, nil
+}
+
 type quickstartConfig struct {
 	baseURL, clientID, clientSecret, subscriptionKey string
 	management, merchant                             bool

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,15 +21,10 @@ func runRotateSecretKey(ctx context.Context, args []string, getenv func(string) 
 	db := fs.String("db", getenv("VIPPSMGMT_DB"), "sqlite:PATH or a postgres:// URL (VIPPSMGMT_DB)")
 	oldFile := fs.String("old-key-file", getenv("VIPPSMGMT_SECRET_KEY_FILE"), "the secret key file the database is encrypted with now (VIPPSMGMT_SECRET_KEY_FILE)")
 	newFile := fs.String("new-key-file", "", "the new secret key file")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err}
+	if done, err := parseNoArgs(fs, args); done {
+		return err
 	}
 	switch {
-	case fs.NArg() > 0:
-		return usagef("rotate-secret-key takes no arguments, got %q", fs.Arg(0))
 	case *db == "":
 		return usagef("--db is required")
 	case *oldFile == "" || *newFile == "":
