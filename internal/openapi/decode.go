@@ -10,6 +10,7 @@ import (
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/google/uuid"
 
@@ -228,6 +229,12 @@ func (d *decoder) number() string {
 // str consumes a JSON string and returns its value. Bytes that are not UTF-8 are kept as sent, for
 // the text rule to refuse by name; an escaped lone surrogate becomes U+FFFD, as encoding/json has it.
 func (d *decoder) str() string {
+	return string(d.strBytes())
+}
+
+// strBytes is str without the copy for a string without escapes: the bytes are the body's own, to
+// be judged before anything keeps them, so an oversized value is refused without being copied.
+func (d *decoder) strBytes() []byte {
 	if d.peek() != '"' {
 		d.malformed(fmt.Sprintf("invalid character %q, want a string", d.data[d.pos]))
 	}
@@ -236,9 +243,8 @@ func (d *decoder) str() string {
 	for d.pos < len(d.data) {
 		switch c := d.data[d.pos]; {
 		case c == '"':
-			s := string(d.data[start:d.pos])
 			d.pos++
-			return s
+			return d.data[start : d.pos-1 : d.pos-1]
 		case c == '\\':
 			return d.escapedStr(start)
 		case c < 0x20:
@@ -248,17 +254,17 @@ func (d *decoder) str() string {
 		}
 	}
 	d.malformed("unexpected end of JSON input")
-	return ""
+	return nil
 }
 
-func (d *decoder) escapedStr(start int) string {
+func (d *decoder) escapedStr(start int) []byte {
 	b := append(make([]byte, 0, d.pos-start+16), d.data[start:d.pos]...)
 	for d.pos < len(d.data) {
 		c := d.data[d.pos]
 		switch {
 		case c == '"':
 			d.pos++
-			return string(b)
+			return b
 		case c < 0x20:
 			d.malformed(fmt.Sprintf("invalid character %q in string literal", c))
 		case c != '\\':
@@ -293,7 +299,7 @@ func (d *decoder) escapedStr(start int) string {
 		d.pos++
 	}
 	d.malformed("unexpected end of JSON input")
-	return ""
+	return nil
 }
 
 // unescaped maps the letter after a backslash to the byte it stands for, 0 for \u and the others.
@@ -386,9 +392,9 @@ func (d *decoder) unknownName(raw []byte) string {
 func (d *decoder) skip(name string, check bool) {
 	switch c := d.peek(); {
 	case c == '"':
-		s := d.str()
+		s := d.strBytes()
 		if check {
-			d.checkText(name, s)
+			d.checkText(name, unsafe.String(unsafe.SliceData(s), len(s)))
 		}
 	case c == '{':
 		var seen []string
@@ -648,7 +654,12 @@ func buildStructDecoder(t reflect.Type, building map[reflect.Type]bool) (decodeF
 func decodeString(d *decoder, name string, v reflect.Value) {
 	switch c := d.peek(); {
 	case c == '"':
-		v.SetString(d.str())
+		s := d.strBytes()
+		if p := vippsmgmt.LengthProblem(name, unsafe.String(unsafe.SliceData(s), len(s))); p != "" {
+			d.fault(p)
+			return
+		}
+		v.SetString(string(s))
 	case numberStrings[name] != nil && (c == '-' || (c >= '0' && c <= '9')):
 		n, err := strconv.ParseFloat(d.number(), 64)
 		s, ok := numberStrings[name](n)

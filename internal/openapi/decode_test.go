@@ -86,6 +86,8 @@ func TestDecodeJSONFaults(t *testing.T) {
 		{"control character in unknown", `{` + base + `,"extra":{"note":"a\u0000b"}}`, map[string]string{"extra.note": "control"}},
 		{"line break in unknown one-line", `{` + base + `,"extra":"a\nb"}`, map[string]string{"extra": "one line"}},
 		{"long unknown", `{` + base + `,"extra":"` + strings.Repeat("x", vippsmgmt.MaxTextBytes+1) + `"}`, map[string]string{"extra": "at most"}},
+		// Refused before it is copied, so a flood of them costs only their bodies.
+		{"long known", `{` + base + `,"intendedPurpose":"` + strings.Repeat("x", vippsmgmt.MaxTextBytes+1) + `"}`, map[string]string{"intendedPurpose": "at most"}},
 		{"control character in a name", `{` + base + `,"website":{"url":"https://a.example","termsUrl":"https://a.example/t","x\u0007":1}}`,
 			map[string]string{"website": "member name"}},
 		{"invalid UTF-8 in a name", "{" + base + ",\"\xff\":1}", map[string]string{"body": "member name"}},

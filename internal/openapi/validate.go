@@ -329,11 +329,17 @@ func (v *Validator) readBody(w http.ResponseWriter, r *http.Request, b *body) (r
 }
 
 // readAll reads a body whose announced length, when known, sizes the buffer at once.
+// preallocBytes is the most readAll sets aside before the bytes arrive: a prefill with a logo fits.
+const preallocBytes = 256 << 10
+
 func readAll(body io.Reader, length int64) ([]byte, error) {
 	if length <= 0 || length > MaxBodyBytes {
 		return io.ReadAll(body)
 	}
-	buf := make([]byte, 0, length+1) // +1: the read that finds EOF needs no growth
+	// +1: the read that finds EOF needs no growth. Only up to preallocBytes is taken on the
+	// announced length's word, so a client that announces megabytes and trickles them holds
+	// no more than what it has sent.
+	buf := make([]byte, 0, min(length+1, preallocBytes))
 	for {
 		n, err := body.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]

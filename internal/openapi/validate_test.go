@@ -374,3 +374,19 @@ func TestValidatorLeavesDecodedBodies(t *testing.T) {
 		t.Errorf("a bad parameter: %d %s, want 400 naming it", rec.Code, rec.Body)
 	}
 }
+
+// TestReadAllTakesNoMoreThanSent: a client announcing the largest body and sending a little holds
+// a bounded buffer, not the announced size; a body longer than the first buffer still reads whole.
+func TestReadAllTakesNoMoreThanSent(t *testing.T) {
+	raw, err := readAll(strings.NewReader(`{"a":1}`), MaxBodyBytes)
+	if err != nil || string(raw) != `{"a":1}` {
+		t.Fatalf("readAll: %q, %v", raw, err)
+	}
+	if cap(raw) > preallocBytes {
+		t.Errorf("a 7-byte body announced as %d bytes took a %d-byte buffer", MaxBodyBytes, cap(raw))
+	}
+	long := strings.Repeat("x", 3*preallocBytes+5)
+	if raw, err := readAll(strings.NewReader(long), int64(len(long))); err != nil || string(raw) != long {
+		t.Fatalf("a %d-byte body read as %d bytes, %v", len(long), len(raw), err)
+	}
+}
