@@ -36,6 +36,9 @@ commands:
   prefill only the prefill figures of scale: prefills/s on SQLite against a bare loop of one
           transaction per insert, server CPU per prefill, PostgreSQL's rate (see prefill -h)
   startup only the start-up figures of scale: time to a healthy server on a fresh database, idle RSS
+  scaleout
+          only the scale-out figures of scale: server CPU and instructions per request with one and
+          two server processes on one PostgreSQL database (see scaleout -h)
 
 Exit status: 0 when every target is met, 1 when one is missed or a run fails, 2 for bad usage.
 `
@@ -69,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runPrefill(ctx, args[1:], stdout, stderr)
 	case "startup":
 		err = runStartup(ctx, args[1:], stdout, stderr)
+	case "scaleout":
+		err = runScaleOut(ctx, args[1:], stdout, stderr)
 	case "bare": // the baseline server of scale, in its own process
 		err = runBare(ctx, args[1:], stdout)
 	case "-h", "-help", "--help", "help":
@@ -415,6 +420,42 @@ func runStartup(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	return verdict(stdout, c.jsonOut, rep, rep.WriteText, rep.Pass && rep.PassRSS)
+}
+
+func runScaleOut(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("scaleout", flag.ContinueOnError)
+	var c common
+	c.flags(fs)
+	cfg := loadtest.ScaleConfig{}
+	fs.IntVar(&cfg.PrefillWorkers, "workers", 16, "concurrent callers, spread evenly over the processes")
+	fs.DurationVar(&cfg.Prefill, "phase", 5*time.Second, "length of the GET and of the prefill measurement")
+	fs.IntVar(&cfg.Rounds, "rounds", 2, "rounds of each way of running the processes, alternating")
+	fs.IntVar(&cfg.InstrRequests, "instr-requests", 10000, "sizes the callgrind count (half as many GETs, a tenth as many prefills); 0 skips it")
+	fs.IntVar(&cfg.InstrConns, "instr-conns", 4, "connections of the callgrind count")
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	if cfg.PrefillWorkers < 1 || cfg.PrefillWorkers > 256 || cfg.Prefill > time.Minute || cfg.Rounds < 1 || cfg.Rounds > 10 {
+		return usageError{errors.New("bounds: 1 <= --workers <= 256, --phase <= 1m, 1 <= --rounds <= 10")}
+	}
+	if err := checkInstr(&cfg); err != nil {
+		return err
+	}
+	if c.noPostgres {
+		return usageError{errors.New("scaleout needs PostgreSQL: drop --no-postgres")}
+	}
+	e, err := c.setup(ctx, true, stderr)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	cfg.Bin, cfg.Dir, cfg.PostgresDSN, cfg.DiscardLog = e.bin, e.dir, e.postgres, c.discardLog
+	cfg.Progress = c.progressWriter(stderr)
+	rep, err := loadtest.RunScaleOutOnly(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return verdict(stdout, c.jsonOut, rep, rep.WriteText, rep.Pass())
 }
 
 func instrFlags(fs *flag.FlagSet, cfg *loadtest.ScaleConfig) {

@@ -70,7 +70,11 @@ func underCallgrind(cmd *exec.Cmd, dir string) *exec.Cmd {
 	args := append([]string{"--tool=callgrind", "--dump-instr=no", "--collect-jumps=no",
 		"--callgrind-out-file=" + filepath.Join(dir, "callgrind.%p"), cmd.Path}, cmd.Args[1:]...)
 	c := exec.Command("valgrind", args...)
-	c.Env = append(os.Environ(), callgrindEnv)
+	env := cmd.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	c.Env = append(env, callgrindEnv)
 	return c
 }
 
@@ -166,8 +170,16 @@ type count struct {
 // second (clock refresh, report flush, expiry sweep) falls on 50 times fewer requests than it would
 // in real time; the idle count is that share.
 func countRequests(ctx context.Context, s *countedServer, conns, n int, do func(worker int) error, errs *errorLog) (count, error) {
-	if err := callgrindControl(ctx, s.PID, "-z"); err != nil {
-		return count{}, err
+	return countRequestsAcross(ctx, []*countedServer{s}, conns, n, do, errs)
+}
+
+// countRequestsAcross is countRequests over several processes serving the same requests between
+// them: the counts are the sums of the processes'.
+func countRequestsAcross(ctx context.Context, servers []*countedServer, conns, n int, do func(worker int) error, errs *errorLog) (count, error) {
+	for _, s := range servers {
+		if err := callgrindControl(ctx, s.PID, "-z"); err != nil {
+			return count{}, err
+		}
 	}
 	start := time.Now()
 	var left atomic.Int64
@@ -187,23 +199,25 @@ func countRequests(ctx context.Context, s *countedServer, conns, n int, do func(
 	if err := ctx.Err(); err != nil {
 		return count{}, err
 	}
-	total, err := zeroAndDump(ctx, s, 0)
+	total, err := zeroAndDump(ctx, servers, 0)
 	if err != nil {
 		return count{}, err
 	}
-	idle, err := zeroAndDump(ctx, s, took)
+	idle, err := zeroAndDump(ctx, servers, took)
 	if err != nil {
 		return count{}, err
 	}
 	return count{raw: float64(total) / float64(n), idle: float64(idle) / float64(n)}, nil
 }
 
-// zeroAndDump dumps the counters of s after wait (zeroing them first when wait > 0) and returns
-// the instructions counted.
-func zeroAndDump(ctx context.Context, s *countedServer, wait time.Duration) (uint64, error) {
+// zeroAndDump dumps the counters of the servers after wait (zeroing them first when wait > 0) and
+// returns the instructions they counted in all.
+func zeroAndDump(ctx context.Context, servers []*countedServer, wait time.Duration) (uint64, error) {
 	if wait > 0 {
-		if err := callgrindControl(ctx, s.PID, "-z"); err != nil {
-			return 0, err
+		for _, s := range servers {
+			if err := callgrindControl(ctx, s.PID, "-z"); err != nil {
+				return 0, err
+			}
 		}
 		select {
 		case <-time.After(wait):
@@ -211,10 +225,18 @@ func zeroAndDump(ctx context.Context, s *countedServer, wait time.Duration) (uin
 			return 0, ctx.Err()
 		}
 	}
-	if err := callgrindControl(ctx, s.PID, "-d"); err != nil {
-		return 0, err
+	var sum uint64
+	for _, s := range servers {
+		if err := callgrindControl(ctx, s.PID, "-d"); err != nil {
+			return 0, err
+		}
+		n, err := dumpTotal(s.dir, s.PID)
+		if err != nil {
+			return 0, err
+		}
+		sum += n
 	}
-	return dumpTotal(s.dir, s.PID)
+	return sum, nil
 }
 
 // measureInstructions counts instructions per request of the authenticated GET on a server over

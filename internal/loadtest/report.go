@@ -72,14 +72,7 @@ func (r *ScaleReport) WriteText(w io.Writer) error {
 	writePrefills(p, r.Prefill)
 	if so := r.ScaleOut; so != nil {
 		p("")
-		p("scale-out on PostgreSQL\t%d workers, %.1f s per phase, load spread over the processes", so.Workers, so.Seconds)
-		p("  GET sales unit, server CPU per request\tone process %.1f µs (%.0f/s), two %.1f µs (%.0f/s)\tratio %.3f, target <= %.2f\t%s",
-			so.ReadCPU1, so.ReadRPS1, so.ReadCPU2, so.ReadRPS2, so.ReadRatio, TargetScaleOutRead, verdict(so.PassRead))
-		p("  prefill, server CPU per request\tone process %.1f µs (%.0f/s), two %.1f µs (%.0f/s)\tratio %.3f, target <= %.2f\t%s",
-			so.PrefillCPU1, so.PrefillRPS1, so.PrefillCPU2, so.PrefillRPS2, so.PrefillRatio, TargetScaleOutPrefill, verdict(so.PassPrefill))
-		if so.Errors > 0 {
-			p("  errors\t%d\tfirst: %s", so.Errors, strings.Join(so.FirstErrors, "; "))
-		}
+		so.write(p)
 	}
 	p("")
 	p("overall\t%s", verdict(r.Pass()))

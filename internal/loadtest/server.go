@@ -47,6 +47,7 @@ type ServerConfig struct {
 	// ServerThrottle keeps the server's own token rate and burst (TokenRate is then unused), for
 	// runs that test the throttle rather than measure throughput.
 	ServerThrottle bool
+	Env            []string // added to this process's environment, e.g. GOMAXPROCS=1
 }
 
 // Process is a running `vippsmgmt serve`, a child of this process so its memory can be read apart
@@ -89,7 +90,11 @@ func serverCommand(cfg ServerConfig) (*exec.Cmd, string) {
 	if !cfg.ServerThrottle {
 		args = append(args, "--token-rate", rate, "--token-burst", rate)
 	}
-	return exec.Command(cfg.Bin, args...), admin
+	cmd := exec.Command(cfg.Bin, args...)
+	if len(cfg.Env) > 0 {
+		cmd.Env = append(os.Environ(), cfg.Env...)
+	}
+	return cmd, admin
 }
 
 // StartProcess starts cmd, a server that prints "listening on http://ADDR" on its standard output
@@ -243,25 +248,54 @@ func ReadMem(pid int) (Mem, error) {
 // ReadCPU returns the CPU time (user and system) a process has used. /proc counts it in clock
 // ticks, which are 1/100 s on Linux whatever the kernel's HZ.
 func ReadCPU(pid int) (time.Duration, error) {
+	user, sys, err := readCPUSplit(pid)
+	return user + sys, err
+}
+
+// readCPUSplit returns the user and the system CPU time a process has used.
+func readCPUSplit(pid int) (user, sys time.Duration, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	// The command name may hold spaces; the fields after its closing parenthesis do not.
 	i := strings.LastIndexByte(string(b), ')')
 	if i < 0 {
-		return 0, fmt.Errorf("unexpected /proc/%d/stat", pid)
+		return 0, 0, fmt.Errorf("unexpected /proc/%d/stat", pid)
 	}
 	f := strings.Fields(string(b[i+1:]))
 	if len(f) < 13 {
-		return 0, fmt.Errorf("unexpected /proc/%d/stat", pid)
+		return 0, 0, fmt.Errorf("unexpected /proc/%d/stat", pid)
 	}
 	utime, err1 := strconv.ParseUint(f[11], 10, 64)
 	stime, err2 := strconv.ParseUint(f[12], 10, 64)
 	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("unexpected /proc/%d/stat", pid)
+		return 0, 0, fmt.Errorf("unexpected /proc/%d/stat", pid)
 	}
-	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+	return time.Duration(utime) * 10 * time.Millisecond, time.Duration(stime) * 10 * time.Millisecond, nil
+}
+
+// contextSwitches returns how often the threads of a process have been switched off a core,
+// voluntarily (waiting) or not, from /proc/PID/task/*/status.
+func contextSwitches(pid int) int64 {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", pid))
+	var n int64
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue // the thread has exited
+		}
+		for line := range strings.Lines(string(b)) {
+			if v, ok := strings.CutPrefix(line, "voluntary_ctxt_switches:"); ok {
+				c, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				n += c
+			} else if v, ok := strings.CutPrefix(line, "nonvoluntary_ctxt_switches:"); ok {
+				c, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				n += c
+			}
+		}
+	}
+	return n
 }
 
 // logTail returns the end of a server log for error messages.
