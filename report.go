@@ -187,8 +187,11 @@ type Signal struct {
 
 // Observe applies the report's rules to one request of the caller and returns the findings it
 // shows. Requests must come in time order per caller.
-func (st *CallerState) Observe(o RequestFacts) []Signal {
-	var out []Signal
+func (st *CallerState) Observe(o RequestFacts) []Signal { return st.AppendObserved(nil, &o) }
+
+// AppendObserved is Observe appending the findings to out: a flush reuses one slice for all its
+// requests instead of allocating for each request that shows a finding.
+func (st *CallerState) AppendObserved(out []Signal, o *RequestFacts) []Signal {
 	add := func(code, route string) { out = append(out, Signal{code, route}) }
 
 	isToken := o.Route == RouteMiamiToken || strings.HasPrefix(o.Route, "POST /accesstoken/get") ||
@@ -246,7 +249,7 @@ func (st *CallerState) Observe(o RequestFacts) []Signal {
 
 // notePrefill remembers the prefill and reports whether the same body came under another key
 // within RandomRetryWindow.
-func (st *CallerState) notePrefill(o RequestFacts) bool {
+func (st *CallerState) notePrefill(o *RequestFacts) bool {
 	st.Prefills = slices.DeleteFunc(st.Prefills, func(m PrefillMemo) bool { return o.Time.Sub(m.Time) > RandomRetryWindow })
 	retry := false
 	for i, m := range st.Prefills {
@@ -273,7 +276,11 @@ func (st *CallerState) notePrefill(o RequestFacts) bool {
 
 // noteRetry reports whether the request repeats one that got a 429 or 5xx sooner than that
 // answer allowed, and remembers this answer if it is one.
-func (st *CallerState) noteRetry(o RequestFacts) bool {
+func (st *CallerState) noteRetry(o *RequestFacts) bool {
+	failed := o.Status == 429 || o.Status >= 500 || o.NoAnswer
+	if len(st.Failures) == 0 && !failed {
+		return false // nothing to compare with or remember: no hash needed
+	}
 	req := Hash64(o.Method, o.Path)
 	tooFast := false
 	// Another process's batch may bring earlier requests after later ones: a request from before
@@ -283,7 +290,7 @@ func (st *CallerState) noteRetry(o RequestFacts) bool {
 		tooFast = o.Time.Sub(m.Time) < m.Wait
 		st.Failures = slices.Delete(st.Failures, i, i+1)
 	}
-	if o.Status == 429 || o.Status >= 500 || o.NoAnswer {
+	if failed {
 		wait := RetryFloor
 		if o.Status == 429 && o.RetryAfter > 0 {
 			wait = o.RetryAfter
@@ -298,7 +305,7 @@ func (st *CallerState) noteRetry(o RequestFacts) bool {
 
 // notePoll reports whether the request reads a product order (or the list) more than PollBurst
 // times in a row with less than PollInterval between reads.
-func (st *CallerState) notePoll(o RequestFacts) bool {
+func (st *CallerState) notePoll(o *RequestFacts) bool {
 	var target uint64
 	switch o.Route {
 	case RouteOrderDetails, RouteOrderDetailsV1:

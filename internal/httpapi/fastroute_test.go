@@ -45,6 +45,12 @@ func TestFastGetMsnAnswersAsTheGeneratedHandler(t *testing.T) {
 		{"merchant keys, own unit", fixtures.DemoMerchantKeysMSN, merchant, nil},
 		{"merchant keys, other unit", fixtures.DemoMSN, merchant, nil},
 		{"no token", fixtures.DemoMSN, nil, nil},
+		// Paths the fast route leaves to the ServeMux, which must answer as the generated handler.
+		{"escaped digits", "%3" + fixtures.DemoMSN[:1] + fixtures.DemoMSN[1:], partner, nil},
+		{"escaped slash", fixtures.DemoMSN + "%2Fx", partner, nil},
+		{"space", "12 34", partner, nil},
+		{"trailing slash", fixtures.DemoMSN + "/", partner, nil},
+		{"empty", "", partner, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -52,6 +58,11 @@ func TestFastGetMsnAnswersAsTheGeneratedHandler(t *testing.T) {
 			got := getMsn(t, fast.URL, c.msn, c.auth, c.extra)
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("fast path differs (-generated +fast):\n%s", diff)
+			}
+			// The request log and the metrics name the same route.
+			wantRoute := generated.App.Server.Requests().Last(1)[0].Route
+			if gotRoute := fast.App.Server.Requests().Last(1)[0].Route; gotRoute != wantRoute {
+				t.Errorf("fast path logs route %q, generated %q", gotRoute, wantRoute)
 			}
 		})
 	}

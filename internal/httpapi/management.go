@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -115,55 +114,77 @@ func appendMsnInfo(b []byte, m vippsmgmt.MsnInfo) []byte {
 
 // GetMsn serves GET /management/v1/sales-units/{msn}.
 func (s *Server) GetMsn(ctx context.Context, req openapi.GetMsnRequestObject) (openapi.GetMsnResponseObject, error) {
-	resp, err := s.salesUnit(ctx, req.Msn)
+	a, err := s.salesUnit(ctx, req.Msn)
 	if err != nil {
 		return nil, err
 	}
-	return resp, nil
+	return a, nil
+}
+
+// derivedUnitStore is a store that keeps a value derived from each sales unit it caches
+// (sqlstore.DB): GetMsn keeps its answer there, so a read of a cached unit writes stored bytes.
+type derivedUnitStore interface {
+	FindSalesUnitDerived(ctx context.Context, msn string, derive func(*vippsmgmt.SalesUnit) any) (any, error)
 }
 
 // salesUnit is GetMsn's answer, unboxed for fastGetMsn.
-func (s *Server) salesUnit(ctx context.Context, msn string) (salesUnitResponse, error) {
+func (s *Server) salesUnit(ctx context.Context, msn string) (*salesUnitAnswer, error) {
 	c, err := callerFrom(ctx)
 	if err != nil {
-		return salesUnitResponse{}, err
+		return nil, err
 	}
-	su, err := s.store.FindSalesUnitByMSN(ctx, msn)
-	if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND || (err == nil && !c.CanSee(su)) {
-		return salesUnitResponse{}, salesUnitNotFound(msn)
+	var a *salesUnitAnswer
+	if s.derivedUnits != nil {
+		var v any
+		v, err = s.derivedUnits.FindSalesUnitDerived(ctx, msn, newSalesUnitAnswer)
+		a, _ = v.(*salesUnitAnswer)
+	} else {
+		var su *vippsmgmt.SalesUnit
+		if su, err = s.store.FindSalesUnitByMSN(ctx, msn); err == nil {
+			a = newSalesUnitAnswer(su).(*salesUnitAnswer)
+		}
+	}
+	if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND || (err == nil && a != nil && !c.CanSee(a.unit)) {
+		return nil, salesUnitNotFound(msn)
 	} else if err != nil {
-		return salesUnitResponse{}, err
+		return nil, err
+	} else if a == nil {
+		return nil, errors.New("sales unit answer of an unexpected type")
 	}
-	return salesUnitResponse{
+	return a, nil
+}
+
+// salesUnitAnswer is GetMsn's answer, made once per cached unit and then shared by every read of
+// it until the unit changes: nothing may change it.
+type salesUnitAnswer struct {
+	unit *vippsmgmt.SalesUnit // who may see it: Caller.CanSee
+	body []byte               // the JSON answer
+}
+
+func newSalesUnitAnswer(su *vippsmgmt.SalesUnit) any {
+	r := salesUnitResponse{
 		Msn: su.MSN, Name: su.Name,
 		BusinessIdentifier: openapi.BusinessIdentifier{Scheme: su.Merchant.Scheme, Id: su.Merchant.ID},
 		Configuration:      configurationOut(su.Configuration),
-	}, nil
+	}
+	return &salesUnitAnswer{unit: su, body: r.appendJSON(nil)}
 }
-
-// salesUnitResponse is GetMsn's answer: the bytes json.Encoder writes for
-// openapi.GetMsn200ApplicationJSONCharsetUTF8Response (TestSalesUnitResponseJSON holds it to that),
-// written without reflection or a fresh buffer, as this is the API's most frequent read.
-type salesUnitResponse openapi.SalesUnit
 
 // jsonUTF8ContentType is set as the header's value without a copy: nothing changes a header
 // value in place, and appending to it copies.
 var jsonUTF8ContentType = []string{"application/json;charset=UTF-8"}
 
-var jsonBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
-
-func (r salesUnitResponse) VisitGetMsnResponse(w http.ResponseWriter) error {
-	bp := jsonBuffers.Get().(*[]byte)
-	b := r.appendJSON((*bp)[:0])
+func (a *salesUnitAnswer) VisitGetMsnResponse(w http.ResponseWriter) error {
 	w.Header()["Content-Type"] = jsonUTF8ContentType
 	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(b)
-	if cap(b) <= 64<<10 {
-		*bp = b
-		jsonBuffers.Put(bp)
-	}
+	_, err := w.Write(a.body)
 	return err
 }
+
+// salesUnitResponse is GetMsn's answer: the bytes json.Encoder writes for
+// openapi.GetMsn200ApplicationJSONCharsetUTF8Response (TestSalesUnitResponseJSON holds it to that),
+// written without reflection, as this is the API's most frequent read.
+type salesUnitResponse openapi.SalesUnit
 
 // appendJSON appends r as encoding/json does: fields in declaration order, omitempty pointers
 // left out, a newline at the end.

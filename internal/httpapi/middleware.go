@@ -332,6 +332,13 @@ func header(h http.Header, canonicalName string) string {
 	return ""
 }
 
+// The request line's keys, made once.
+var (
+	keyMethod, keyRoute, keyStatus, keyDuration = logsink.NewKey("method"), logsink.NewKey("route"), logsink.NewKey("status"), logsink.NewKey("duration")
+	keyRequestID, keyCaller                     = logsink.NewKey("request_id"), logsink.NewKey("caller")
+	keySystemName, keySystemVersion             = logsink.NewKey("system_name"), logsink.NewKey("system_version")
+)
+
 func (s *Server) finish(r *http.Request, status int, x *exchange, start time.Time) {
 	if status == 0 {
 		status = http.StatusOK
@@ -358,14 +365,14 @@ func (s *Server) finish(r *http.Request, status int, x *exchange, start time.Tim
 	systemName, systemVersion := clip(header(h, "Vipps-System-Name")), clip(header(h, "Vipps-System-Version"))
 	if s.lines != nil {
 		s.lines.Append(now, "request", func(l *logsink.Line) {
-			l.String("method", method)
-			l.String("route", route)
-			l.Int("status", status)
-			l.Duration("duration", elapsed)
-			l.String("request_id", id)
-			l.String("caller", caller)
-			l.String("system_name", systemName)
-			l.String("system_version", systemVersion)
+			l.KeyString(keyMethod, method)
+			l.KeyString(keyRoute, route)
+			l.KeyInt(keyStatus, status)
+			l.KeyDuration(keyDuration, elapsed)
+			l.KeyString(keyRequestID, id)
+			l.KeyString(keyCaller, caller)
+			l.KeyString(keySystemName, systemName)
+			l.KeyString(keySystemVersion, systemVersion)
 			if x.injected {
 				l.Bool("injected", true)
 				l.String("fault_rule", x.fault)

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/api"
@@ -127,6 +128,9 @@ func (m *fastRoutes) HandleFunc(pattern string, h func(http.ResponseWriter, *htt
 // routeGetMsn is the API's most frequent read.
 const routeGetMsn = "GET /management/v1/sales-units/{msn}"
 
+// salesUnitPathPrefix is the path of routeGetMsn up to its one parameter.
+const salesUnitPathPrefix = "/management/v1/sales-units/"
+
 // fastGetMsn serves GET /management/v1/sales-units/{msn} when its parameters are all valid, as the
 // generated wrapper, the validator and the strict handler would, without what they cost per
 // request: binding by reflection, a closure per middleware, boxing the request and the answer.
@@ -135,17 +139,42 @@ func (s *Server) fastGetMsn(v *openapi.Validator, generated http.HandlerFunc) ht
 	if v.PartnerOnly(routeGetMsn) {
 		panic("fastGetMsn: the route is partner-only; its fast path would skip that check")
 	}
+	s.getMsnParams = v
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !v.ParamsValid(routeGetMsn, r) {
+		if !s.serveGetMsn(w, r, r.PathValue("msn")) {
 			generated(w, r)
-			return
-		}
-		resp, err := s.salesUnit(r.Context(), r.PathValue("msn"))
-		if err == nil {
-			err = resp.VisitGetMsnResponse(w)
-		}
-		if err != nil {
-			s.writeError(w, r, err)
 		}
 	}
+}
+
+// serveGetMsn answers a GET of the sales unit msn and returns true when every parameter is valid;
+// otherwise it writes nothing and returns false.
+func (s *Server) serveGetMsn(w http.ResponseWriter, r *http.Request, msn string) bool {
+	if !s.getMsnParams.ParamsValidWith(routeGetMsn, r, func(string) string { return msn }) {
+		return false
+	}
+	resp, err := s.salesUnit(r.Context(), msn)
+	if err == nil {
+		err = resp.VisitGetMsnResponse(w)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+	}
+	return true
+}
+
+// getMsnPath returns the msn of a request the ServeMux would match to routeGetMsn with that path
+// value: a GET (not HEAD, which the mux also gives GET routes) of a canonical path with one
+// segment after salesUnitPathPrefix, sent without escapes the mux would read differently (its
+// URL.RawPath is empty, so the segment is the path value as it stands). No other route of the
+// table has a path of that form.
+func getMsnPath(r *http.Request) (string, bool) {
+	if r.Method != http.MethodGet || r.URL.RawPath != "" {
+		return "", false
+	}
+	msn, ok := strings.CutPrefix(r.URL.Path, salesUnitPathPrefix)
+	if !ok || msn == "" || strings.IndexByte(msn, '/') >= 0 {
+		return "", false
+	}
+	return msn, true
 }

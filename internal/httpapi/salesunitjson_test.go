@@ -51,7 +51,8 @@ func TestSalesUnitResponseJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := httptest.NewRecorder()
-		if err := salesUnitResponse(su).VisitGetMsnResponse(got); err != nil {
+		answer := &salesUnitAnswer{body: salesUnitResponse(su).appendJSON(nil)}
+		if err := answer.VisitGetMsnResponse(got); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {

@@ -147,6 +147,11 @@ func (h flushingHandler) WithGroup(name string) slog.Handler {
 type Line struct {
 	b    []byte
 	json bool
+	// The JSON time up to its seconds ("2006-01-02T15:04:05") of the last line, for the second
+	// and zone offset it was made for: most lines share their second with the line before.
+	second       int64
+	secondOffset int
+	secondText   []byte
 }
 
 // Append adds one Info-level line with message msg at time t, whose attributes fill appends. The
@@ -168,7 +173,7 @@ func (l *Line) start(t time.Time, msg string) {
 	t = t.Round(0)
 	if l.json {
 		l.b = append(l.b, `{"time":"`...)
-		l.b = appendRFC3339Nano(l.b, t)
+		l.b = l.appendTime(l.b, t)
 		l.b = append(l.b, `","level":"INFO","msg":`...)
 	} else {
 		l.b = append(l.b, "time="...)
@@ -206,6 +211,49 @@ func (l *Line) key(k string) {
 		l.b = append(l.b, ' ')
 		l.b = l.appendString(l.b, k)
 		l.b = append(l.b, '=')
+	}
+}
+
+// Key is an attribute key whose JSON and text forms are made once, so that a line naming its keys
+// by Key neither checks nor escapes them again.
+type Key struct{ json, text string }
+
+// NewKey returns k as a Key.
+func NewKey(k string) Key {
+	j := Line{json: true}
+	j.key(k)
+	t := Line{}
+	t.key(k)
+	return Key{json: string(j.b), text: string(t.b)}
+}
+
+func (l *Line) putKey(k Key) {
+	if l.json {
+		l.b = append(l.b, k.json...)
+	} else {
+		l.b = append(l.b, k.text...)
+	}
+}
+
+// KeyString appends a string attribute of key k.
+func (l *Line) KeyString(k Key, v string) {
+	l.putKey(k)
+	l.b = l.appendString(l.b, v)
+}
+
+// KeyInt appends an integer attribute of key k.
+func (l *Line) KeyInt(k Key, v int) {
+	l.putKey(k)
+	l.b = strconv.AppendInt(l.b, int64(v), 10)
+}
+
+// KeyDuration appends a duration attribute of key k, as Duration does.
+func (l *Line) KeyDuration(k Key, d time.Duration) {
+	l.putKey(k)
+	if l.json {
+		l.b = strconv.AppendInt(l.b, int64(d), 10)
+	} else {
+		l.b = append(l.b, d.String()...)
 	}
 }
 
@@ -280,6 +328,30 @@ func plainKey(k string) bool {
 	return true
 }
 
+// appendTime is appendRFC3339Nano with the part up to the seconds taken from the line before when
+// it had the same second and zone offset.
+func (l *Line) appendTime(b []byte, t time.Time) []byte {
+	_, offset := t.Zone()
+	sec := t.Unix()
+	if l.secondText == nil || sec != l.second || offset != l.secondOffset {
+		if y := t.Year(); y < 0 || y > 9999 {
+			return appendRFC3339Nano(b, t) // the layout interpreter's years, not cached
+		}
+		const secondsLen = len("2006-01-02T15:04:05")
+		l.secondText = appendRFC3339Nano(l.secondText[:0], t.Truncate(time.Second))[:secondsLen]
+		l.second, l.secondOffset = sec, offset
+	}
+	b = append(b, l.secondText...)
+	if ns := t.Nanosecond(); ns != 0 {
+		b = append(b, '.')
+		b = appendDigits(b, ns, 9)
+		for b[len(b)-1] == '0' {
+			b = b[:len(b)-1]
+		}
+	}
+	return appendZone(b, offset)
+}
+
 // appendRFC3339Millis is the text handler's time: RFC 3339 with exactly three fractional digits.
 // appendRFC3339Nano appends what t.AppendFormat(b, time.RFC3339Nano) would (the fraction without
 // trailing zeros, Z for UTC) without the general layout interpreter: every JSON line starts with it.
@@ -309,6 +381,11 @@ func appendRFC3339Nano(b []byte, t time.Time) []byte {
 			b = b[:len(b)-1]
 		}
 	}
+	return appendZone(b, offset)
+}
+
+// appendZone appends RFC 3339's zone of offset seconds east of UTC: Z or ±hh:mm.
+func appendZone(b []byte, offset int) []byte {
 	if offset == 0 {
 		return append(b, 'Z')
 	}

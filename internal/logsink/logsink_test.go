@@ -48,11 +48,20 @@ func TestLineIsWhatSlogWrites(t *testing.T) {
 					l.String2("caller", v, w)
 					l.String(v, "key")
 				})
+				// The same line with its keys made once.
+				s.Append(at, "request", func(l *Line) {
+					l.KeyString(NewKey("method"), v)
+					l.KeyInt(NewKey("status"), -201)
+					l.KeyDuration(NewKey("duration"), 1234567*time.Nanosecond)
+					l.Bool("injected", len(v)%2 == 0)
+					l.String2("caller", v, w)
+					l.KeyString(NewKey(v), "key")
+				})
 				if err := s.Close(); err != nil {
 					t.Fatal(err)
 				}
-				if got.String() != want.String() {
-					t.Errorf("%s, %q + %q:\ngot  %s\nwant %s", format, v, w, got.String(), want.String())
+				if got.String() != want.String()+want.String() {
+					t.Errorf("%s, %q + %q:\ngot  %s\nwant %s (twice)", format, v, w, got.String(), want.String())
 				}
 			}
 		}
@@ -123,6 +132,7 @@ func TestRFC3339NanoIsTimeFormat(t *testing.T) {
 	zones := []*time.Location{time.UTC, time.Local, time.FixedZone("CET", 3600), time.FixedZone("NST", -(3*3600 + 30*60)),
 		time.FixedZone("NPT", 5*3600+45*60), time.FixedZone("LMT", -(17*60 + 30)), time.FixedZone("odd", 59)}
 	base := time.Date(2026, 12, 3, 23, 59, 59, 0, time.UTC)
+	var cached Line // keeps its second from one call to the next
 	for i, ns := range []int{0, 1, 10, 120, 999999999, 500000000, 123456789, 100000} {
 		for _, z := range zones {
 			for _, at := range []time.Time{base, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 0, 0, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)} {
@@ -131,6 +141,19 @@ func TestRFC3339NanoIsTimeFormat(t *testing.T) {
 				if got := appendRFC3339Nano([]byte("x"), tm); !bytes.Equal(got, want) {
 					t.Errorf("%v: got %s, want %s", tm, got, want)
 				}
+				if got := cached.appendTime([]byte("x"), tm); !bytes.Equal(got, want) {
+					t.Errorf("%v (second kept from the line before): got %s, want %s", tm, got, want)
+				}
+			}
+		}
+	}
+	// Lines 300 ms apart: most share their second with the line before, some start a new one.
+	for _, z := range zones {
+		for k := range 12 {
+			tm := base.Add(time.Duration(k) * 300 * time.Millisecond).In(z)
+			want := tm.AppendFormat([]byte("x"), time.RFC3339Nano)
+			if got := cached.appendTime([]byte("x"), tm); !bytes.Equal(got, want) {
+				t.Errorf("%v (second kept from the line before): got %s, want %s", tm, got, want)
 			}
 		}
 	}

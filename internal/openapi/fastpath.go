@@ -15,6 +15,12 @@ import (
 // handler, which answers them as it always does. Operations with a body or query parameters
 // are never valid here.
 func (v *Validator) ParamsValid(pattern string, r *http.Request) bool {
+	return v.ParamsValidWith(pattern, r, r.PathValue)
+}
+
+// ParamsValidWith is ParamsValid with the path parameters read from pathValue, for a request a
+// hand-written route took before the ServeMux matched it.
+func (v *Validator) ParamsValidWith(pattern string, r *http.Request, pathValue func(name string) string) bool {
 	op := v.ops[pattern]
 	if op == nil || op.body != nil || op.query {
 		return false
@@ -24,7 +30,7 @@ func (v *Validator) ParamsValid(pattern string, r *http.Request) bool {
 		var value string
 		switch p.in {
 		case openapi3.ParameterInPath:
-			value = r.PathValue(p.name)
+			value = pathValue(p.name)
 			if value == "" {
 				return false
 			}

@@ -145,21 +145,38 @@ func (d *DB) recordCaller(ctx context.Context, tx *sql.Tx, stmts *reportStatemen
 
 	signals := map[signalKey]*vippsmgmt.SignalCount{}
 	routes := map[string]*routeAgg{}
+	// A caller's requests mostly repeat one route and its findings: the last route and finding
+	// looked up are kept, so a run of alike requests hashes no map key.
+	var (
+		found     []vippsmgmt.Signal
+		lastRoute string
+		r         *routeAgg
+		lastKey   signalKey
+		last      *vippsmgmt.SignalCount
+	)
 	for _, f := range facts {
-		for _, s := range state.Observe(*f) {
+		found = state.AppendObserved(found[:0], f)
+		for _, s := range found {
 			k := signalKey{s.Code, s.Route}
-			c := signals[k]
-			if c == nil {
-				c = &vippsmgmt.SignalCount{Code: s.Code, Route: s.Route, FirstSeen: f.Time}
-				signals[k] = c
+			c := last
+			if c == nil || k != lastKey {
+				c = signals[k]
+				if c == nil {
+					c = &vippsmgmt.SignalCount{Code: s.Code, Route: s.Route, FirstSeen: f.Time}
+					signals[k] = c
+				}
+				lastKey, last = k, c
 			}
 			c.Count++
 			c.LastSeen, c.ExampleRequestID = f.Time, f.RequestID
 		}
-		r := routes[f.Route]
-		if r == nil {
-			r = &routeAgg{problems: map[string]*problemAgg{}}
-			routes[f.Route] = r
+		if r == nil || f.Route != lastRoute {
+			r = routes[f.Route]
+			if r == nil {
+				r = &routeAgg{problems: map[string]*problemAgg{}}
+				routes[f.Route] = r
+			}
+			lastRoute = f.Route
 		}
 		r.requests++
 		if isClientError(*f) {

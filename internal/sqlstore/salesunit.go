@@ -163,6 +163,33 @@ func (d *DB) FindSalesUnitByMSN(ctx context.Context, msn string) (*vippsmgmt.Sal
 	return s, nil
 }
 
+// FindSalesUnitDerived returns derive(unit) for the sales unit msn; ENOTFOUND if unknown. Where
+// units are cached (SQLite), the value is kept with the cached unit: until the unit changes or its
+// cache entry expires, later calls return the same value without copying the unit or calling
+// derive. derive may keep the unit it is given, which no one else holds; its value must depend
+// on nothing but the unit and is shared, so no one may change it. Every caller must pass a derive
+// giving the same kind of value: the API's GET of a sales unit keeps its answer's bytes.
+func (d *DB) FindSalesUnitDerived(ctx context.Context, msn string, derive func(*vippsmgmt.SalesUnit) any) (any, error) {
+	if d.units == nil {
+		su, err := d.FindSalesUnitByMSN(ctx, msn)
+		if err != nil {
+			return nil, err
+		}
+		return derive(su), nil
+	}
+	if v, ok := d.units.getDerived(msn); ok {
+		return v, nil
+	}
+	gen := d.units.gen.Load()
+	su, err := d.FindSalesUnitByMSN(ctx, msn)
+	if err != nil {
+		return nil, err
+	}
+	v := derive(su)
+	d.units.putDerived(gen, msn, v)
+	return v, nil
+}
+
 // salesUnitQuery builds the WHERE clause of f, combining filters with AND.
 func salesUnitQuery(q *query, f vippsmgmt.SalesUnitFilter) {
 	q.add(` WHERE 1 = 1`)

@@ -18,12 +18,16 @@ import (
 type unitCache struct {
 	gen atomic.Uint64
 	mu  sync.RWMutex
-	m   map[string]cachedUnit
+	m   map[string]*cachedUnit
 }
 
+// cachedUnit is never changed once in the map, except for derived, which is written under the
+// cache's write lock.
 type cachedUnit struct {
 	su      vippsmgmt.SalesUnit
 	expires time.Time
+	// derived is what FindSalesUnitDerived made of su; nil until it is asked for.
+	derived any
 }
 
 const (
@@ -31,14 +35,14 @@ const (
 	unitCacheMax = 200_000 // past it the cache starts over
 )
 
-func newUnitCache() *unitCache { return &unitCache{m: map[string]cachedUnit{}} }
+func newUnitCache() *unitCache { return &unitCache{m: map[string]*cachedUnit{}} }
 
 // get returns a copy of the cached unit; callers may change it freely.
 func (c *unitCache) get(msn string) (*vippsmgmt.SalesUnit, bool) {
 	c.mu.RLock()
-	e, ok := c.m[msn]
+	e := c.m[msn]
 	c.mu.RUnlock()
-	if !ok || time.Now().After(e.expires) {
+	if e == nil || time.Now().After(e.expires) {
 		return nil, false
 	}
 	return cloneSalesUnit(&e.su), true
@@ -54,7 +58,33 @@ func (c *unitCache) put(gen uint64, su *vippsmgmt.SalesUnit) {
 	if len(c.m) >= unitCacheMax {
 		clear(c.m)
 	}
-	c.m[su.MSN] = cachedUnit{su: *cloneSalesUnit(su), expires: time.Now().Add(unitCacheTTL)}
+	c.m[su.MSN] = &cachedUnit{su: *cloneSalesUnit(su), expires: time.Now().Add(unitCacheTTL)}
+}
+
+// getDerived returns what was derived from the cached unit msn, while the unit is cached.
+func (c *unitCache) getDerived(msn string) (any, bool) {
+	c.mu.RLock()
+	e := c.m[msn]
+	var v any
+	var expires time.Time
+	if e != nil {
+		v, expires = e.derived, e.expires
+	}
+	c.mu.RUnlock()
+	if v == nil || time.Now().After(expires) {
+		return nil, false
+	}
+	return v, true
+}
+
+// putDerived keeps v, derived from unit msn as read at generation gen, with the cached unit,
+// unless a write has come since.
+func (c *unitCache) putDerived(gen uint64, msn string, v any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.m[msn]; e != nil && c.gen.Load() == gen {
+		e.derived = v
+	}
 }
 
 // invalidate forgets everything; called after a write to sales units or merchants commits.

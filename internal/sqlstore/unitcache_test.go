@@ -36,9 +36,19 @@ func TestUnitCacheNeverServesAWrittenUnitStale(t *testing.T) {
 	must(d.UpsertMerchant(ctx, m))
 	must(d.UpsertSalesUnit(ctx, &vippsmgmt.SalesUnit{MSN: "555001", Name: "Name 0", Status: vippsmgmt.SalesUnitActive, Merchant: b}))
 
+	// What FindSalesUnitDerived keeps must follow every write as the unit does.
+	nameOf := func(su *vippsmgmt.SalesUnit) any { return su.Name + "/" + string(su.MerchantStatus) }
+	derived := func() string {
+		t.Helper()
+		v, err := d.FindSalesUnitDerived(ctx, "555001", nameOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.(string)
+	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	for range 4 {
+	for w := range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -47,7 +57,11 @@ func TestUnitCacheNeverServesAWrittenUnitStale(t *testing.T) {
 				case <-stop:
 					return
 				default:
-					if _, err := d.FindSalesUnitByMSN(ctx, "555001"); err != nil {
+					read := func() error { _, err := d.FindSalesUnitByMSN(ctx, "555001"); return err }
+					if w%2 == 1 {
+						read = func() error { _, err := d.FindSalesUnitDerived(ctx, "555001", nameOf); return err }
+					}
+					if err := read(); err != nil {
 						t.Error(err)
 						return
 					}
@@ -66,11 +80,17 @@ func TestUnitCacheNeverServesAWrittenUnitStale(t *testing.T) {
 		if got, err := d.FindSalesUnitByMSN(ctx, "555001"); err != nil || got.Name != name {
 			t.Fatalf("write %d: read %v %v, want name %q", i, got, err, name)
 		}
+		if got, want := derived(), name+"/"+string(vippsmgmt.MerchantActive); got != want {
+			t.Fatalf("write %d: derived %q, want %q", i, got, want)
+		}
 	}
 	m.Status = vippsmgmt.MerchantDeactivated
 	must(d.UpsertMerchant(ctx, m))
 	if got, _ := d.FindSalesUnitByMSN(ctx, "555001"); got.MerchantStatus != vippsmgmt.MerchantDeactivated {
 		t.Fatalf("merchant status after deactivation: %s", got.MerchantStatus)
+	}
+	if got := derived(); got[len(got)-len(vippsmgmt.MerchantDeactivated):] != string(vippsmgmt.MerchantDeactivated) {
+		t.Fatalf("derived after deactivation: %q", got)
 	}
 	close(stop)
 	wg.Wait()
