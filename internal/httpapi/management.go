@@ -71,36 +71,64 @@ type salesUnitStream struct {
 }
 
 func (l salesUnitStream) VisitGetAllSalesUnitsResponse(w http.ResponseWriter) error {
-	bw := bufio.NewWriterSize(w, 32<<10)
-	started := false
+	a := newArrayStream(w, nil)
 	var b []byte // one item, reused: a list of 100,000 costs no garbage per item here
 	err := l.store.EachSalesUnit(l.ctx, l.filter, func(m vippsmgmt.MsnInfo) error {
 		b = appendMsnInfo(b[:0], m)
-		if !started {
-			w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-			w.WriteHeader(http.StatusOK)
-			bw.WriteByte('[')
-			started = true
-		} else {
-			bw.WriteByte(',')
-		}
-		_, err := bw.Write(b)
-		return err
+		return a.item(b)
 	})
+	return a.end(err)
+}
+
+// arrayStream writes a 200 answer holding a JSON array item by item while a list is read. The
+// status goes out with the first item (or at the end of an empty list), so that an error before
+// it is still answered with a problem.
+type arrayStream struct {
+	w       http.ResponseWriter
+	bw      *bufio.Writer
+	header  func(http.Header) // adds the list's own headers to the answer; may be nil
+	started bool
+}
+
+func newArrayStream(w http.ResponseWriter, header func(http.Header)) *arrayStream {
+	return &arrayStream{w: w, bw: bufio.NewWriterSize(w, 32<<10), header: header}
+}
+
+func (a *arrayStream) start() {
+	a.w.Header()["Content-Type"] = jsonUTF8ContentType
+	if a.header != nil {
+		a.header(a.w.Header())
+	}
+	a.w.WriteHeader(http.StatusOK)
+	a.bw.WriteByte('[')
+	a.started = true
+}
+
+// item writes one JSON-encoded item.
+func (a *arrayStream) item(b []byte) error {
+	if !a.started {
+		a.start()
+	} else {
+		a.bw.WriteByte(',')
+	}
+	_, err := a.bw.Write(b)
+	return err
+}
+
+// end closes the array once the list's read returned err.
+func (a *arrayStream) end(err error) error {
 	if err != nil {
-		if !started {
+		if !a.started {
 			return err // nothing written yet: the error handler answers with a problem
 		}
 		// Half a JSON array must not look complete: cut the connection.
 		panic(http.ErrAbortHandler)
 	}
-	if !started {
-		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-		w.WriteHeader(http.StatusOK)
-		bw.WriteByte('[')
+	if !a.started {
+		a.start()
 	}
-	bw.WriteString("]\n")
-	return bw.Flush()
+	a.bw.WriteString("]\n")
+	return a.bw.Flush()
 }
 
 // appendMsnInfo appends m as json.Marshal(openapi.MsnInfo) does.
@@ -259,42 +287,37 @@ func configurationOut(c *vippsmgmt.Configuration) openapi.SalesUnitConfiguration
 	return out
 }
 
-// visibleUnitsOf lists the units of merchant b the caller may see.
-func (s *Server) visibleUnitsOf(ctx context.Context, c vippsmgmt.Caller, b vippsmgmt.BusinessIdentifier, limit int) ([]openapi.MsnInfo, error) {
+// visibleUnitsAt lists the units the caller may see of the merchant a lookup's path names. An
+// identifier that no merchant can have (a wrong check digit, a malformed number) is a 400 naming
+// the parameter rather than a 404, so a typing mistake is told apart from a merchant the caller
+// may not see.
+func (s *Server) visibleUnitsAt(ctx context.Context, scheme, id string, limit int) (vippsmgmt.BusinessIdentifier, []openapi.MsnInfo, error) {
+	b := vippsmgmt.BusinessIdentifier{Scheme: scheme, ID: id}
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return b, nil, err
+	}
+	if err := vippsmgmt.InvalidFields(b.Validate("")); err != nil {
+		return b, nil, err
+	}
 	out := []openapi.MsnInfo{}
 	f := c.SalesUnitScope()
 	if f.Merchant != nil && *f.Merchant != b {
-		return out, nil // merchant keys see their own organisation only
+		return b, out, nil // merchant keys see their own organisation only
 	}
 	f.Merchant, f.Limit = &b, limit
-	err := s.store.EachSalesUnit(ctx, f, func(m vippsmgmt.MsnInfo) error {
+	err = s.store.EachSalesUnit(ctx, f, func(m vippsmgmt.MsnInfo) error {
 		out = append(out, openapi.MsnInfo{Msn: m.MSN, Name: m.Name})
 		return nil
 	})
-	return out, err
-}
-
-// lookupIdentifier is the business identifier of a merchant lookup's path. One that no merchant
-// can have (a wrong check digit, a malformed number) is a 400 naming the parameter rather than a
-// 404, so a typing mistake is told apart from a merchant the caller may not see.
-func lookupIdentifier(scheme, id string) (vippsmgmt.BusinessIdentifier, error) {
-	b := vippsmgmt.BusinessIdentifier{Scheme: scheme, ID: id}
-	return b, vippsmgmt.InvalidFields(b.Validate(""))
+	return b, out, err
 }
 
 // GetMerchantByBusinessIdentifier serves GET /management/v1/merchants/{scheme}/{id}. A partner
 // sees a merchant only while one of its active sales units is connected to the partner.
 func (s *Server) GetMerchantByBusinessIdentifier(ctx context.Context, req openapi.GetMerchantByBusinessIdentifierRequestObject) (openapi.GetMerchantByBusinessIdentifierResponseObject, error) {
-	c, err := callerFrom(ctx)
-	if err != nil {
-		return nil, err
-	}
-	b, err := lookupIdentifier(req.Scheme, req.Id)
-	if err != nil {
-		return nil, err
-	}
 	// Both queries always run, so an unknown merchant and another partner's answer alike.
-	units, err := s.visibleUnitsOf(ctx, c, b, 1)
+	b, units, err := s.visibleUnitsAt(ctx, req.Scheme, req.Id, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -333,15 +356,7 @@ func addressOut(a *vippsmgmt.Address) *openapi.Address {
 
 // GetSalesUnitsByBusinessIdentifier serves GET /management/v1/merchants/{scheme}/{id}/sales-units.
 func (s *Server) GetSalesUnitsByBusinessIdentifier(ctx context.Context, req openapi.GetSalesUnitsByBusinessIdentifierRequestObject) (openapi.GetSalesUnitsByBusinessIdentifierResponseObject, error) {
-	c, err := callerFrom(ctx)
-	if err != nil {
-		return nil, err
-	}
-	b, err := lookupIdentifier(req.Scheme, req.Id)
-	if err != nil {
-		return nil, err
-	}
-	units, err := s.visibleUnitsOf(ctx, c, b, 0)
+	b, units, err := s.visibleUnitsAt(ctx, req.Scheme, req.Id, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -628,17 +643,11 @@ func (l productOrderStream) VisitGetProductOrdersV1Response(w http.ResponseWrite
 }
 
 func (l productOrderStream) VisitGetProductOrdersResponse(w http.ResponseWriter) error {
-	bw := bufio.NewWriterSize(w, 32<<10)
-	started := false
-	start := func() {
-		w.Header()["Content-Type"] = jsonUTF8ContentType
-		if l.v1 {
-			w.Header().Set("Deprecation", "true")
-		}
-		w.WriteHeader(http.StatusOK)
-		bw.WriteByte('[')
-		started = true
+	var deprecated func(http.Header)
+	if l.v1 {
+		deprecated = func(h http.Header) { h.Set("Deprecation", "true") }
 	}
+	a := newArrayStream(w, deprecated)
 	now := l.s.clock.Now()
 	err := l.s.store.EachProductOrder(l.ctx, l.filter, func(o *vippsmgmt.ProductOrder) error {
 		if l.v1 && o.Type != vippsmgmt.OrderPrefill {
@@ -648,26 +657,9 @@ func (l productOrderStream) VisitGetProductOrdersResponse(w http.ResponseWriter)
 		if err != nil {
 			return err
 		}
-		if !started {
-			start()
-		} else {
-			bw.WriteByte(',')
-		}
-		_, err = bw.Write(b)
-		return err
+		return a.item(b)
 	})
-	if err != nil {
-		if !started {
-			return err // nothing written yet: the error handler answers with a problem
-		}
-		// Half a JSON array must not look complete: cut the connection.
-		panic(http.ErrAbortHandler)
-	}
-	if !started {
-		start()
-	}
-	bw.WriteString("]\n")
-	return bw.Flush()
+	return a.end(err)
 }
 
 // GetProductOrdersV1 serves the deprecated GET /management/v1/product-orders: the v2 list of
