@@ -68,62 +68,70 @@ func (s *Server) AdminAdvanceClock(ctx context.Context, req openapi.AdminAdvance
 	return openapi.AdminAdvanceClock200JSONResponse(s.clockOut()), nil
 }
 
-// nextCursor is the Vippsmgmt-Next-Cursor header of a page: absent on the last page.
-func nextCursor(c string) *string {
-	if c == "" {
-		return nil
+// listPage answers one page of an operator list: it checks the limit and cursor the client sent,
+// reads from find one item more than the page (which tells whether another page follows) and
+// converts the items of the page with out. next is the Vippsmgmt-Next-Cursor header, nil on the
+// last page. Handlers return the error beside their response: the strict wrapper answers the
+// error and never writes a response that comes with one.
+func listPage[T, W any](l vippsmgmt.List[T], limit *int, cursor *string, find func(vippsmgmt.Page) ([]T, error), out func(T) (W, error)) (body []W, next *string, err error) {
+	p, err := l.ParsePage(limit, cursor)
+	if err != nil {
+		return nil, nil, err
 	}
-	return &c
+	items, err := find(p.Fetch())
+	if err != nil {
+		return nil, nil, err
+	}
+	items, c := l.Cut(p, items)
+	body = make([]W, 0, len(items))
+	for _, item := range items {
+		w, err := out(item)
+		if err != nil {
+			return nil, nil, err
+		}
+		body = append(body, w)
+	}
+	if c != "" {
+		next = &c
+	}
+	return body, next, nil
+}
+
+// infallible adapts a conversion that cannot fail to listPage.
+func infallible[T, W any](f func(T) W) func(T) (W, error) {
+	return func(t T) (W, error) { return f(t), nil }
+}
+
+func notificationOut(n *vippsmgmt.Notification) openapi.AdminNotification {
+	w := openapi.AdminNotification{
+		Id: n.ID, ProductOrderId: uuid.MustParse(n.OrderID), Recipient: openapi.AdminNotificationRecipient(n.Recipient),
+		RecipientName: n.RecipientName, Subject: n.Subject, Body: n.Body, CreatedAt: n.CreatedAt, SentAt: n.SentAt,
+	}
+	if n.LastError != "" {
+		w.LastError = &n.LastError
+	}
+	return w
 }
 
 // AdminListNotifications serves GET /admin/v1/notifications.
 func (s *Server) AdminListNotifications(ctx context.Context, req openapi.AdminListNotificationsRequestObject) (openapi.AdminListNotificationsResponseObject, error) {
-	p, err := vippsmgmt.NotificationList.ParsePage(req.Params.Limit, req.Params.Cursor)
-	if err != nil {
-		return nil, err
+	find := func(p vippsmgmt.Page) ([]*vippsmgmt.Notification, error) { return s.store.FindNotifications(ctx, p) }
+	body, next, err := listPage(vippsmgmt.NotificationList, req.Params.Limit, req.Params.Cursor, find, infallible(notificationOut))
+	return openapi.AdminListNotifications200JSONResponse{Body: body, Headers: openapi.AdminListNotifications200ResponseHeaders{VippsmgmtNextCursor: next}}, err
+}
+
+func requestOut(r RequestRecord) openapi.AdminRequest {
+	return openapi.AdminRequest{
+		Time: r.Time, RequestId: r.RequestID, Caller: r.Caller, Method: r.Method, Route: r.Route, Status: r.Status,
+		LatencyMs: r.LatencyMs, SystemName: nonEmpty(r.SystemName), SystemVersion: nonEmpty(r.SystemVersion),
+		PluginName: nonEmpty(r.PluginName), PluginVersion: nonEmpty(r.PluginVersion),
+		Injected: injectedOut(r.Injected), FaultRule: nonEmpty(r.FaultRule),
 	}
-	ns, err := s.store.FindNotifications(ctx, p.Fetch())
-	if err != nil {
-		return nil, err
-	}
-	ns, next := vippsmgmt.NotificationList.Cut(p, ns)
-	out := openapi.AdminListNotifications200JSONResponse{Body: make([]openapi.AdminNotification, 0, len(ns))}
-	out.Headers.VippsmgmtNextCursor = nextCursor(next)
-	for _, n := range ns {
-		w := openapi.AdminNotification{
-			Id: n.ID, ProductOrderId: uuid.MustParse(n.OrderID), Recipient: openapi.AdminNotificationRecipient(n.Recipient),
-			RecipientName: n.RecipientName, Subject: n.Subject, Body: n.Body, CreatedAt: n.CreatedAt, SentAt: n.SentAt,
-		}
-		if n.LastError != "" {
-			w.LastError = &n.LastError
-		}
-		out.Body = append(out.Body, w)
-	}
-	return out, nil
 }
 
 // AdminListRequests serves GET /admin/v1/requests: the request log.
 func (s *Server) AdminListRequests(ctx context.Context, req openapi.AdminListRequestsRequestObject) (openapi.AdminListRequestsResponseObject, error) {
-	p, err := RequestList.ParsePage(req.Params.Limit, req.Params.Cursor)
-	if err != nil {
-		return nil, err
-	}
-	recs, next := RequestList.Cut(p, s.requests.Page(p.Fetch()))
-	out := openapi.AdminListRequests200JSONResponse{Body: make([]openapi.AdminRequest, 0, len(recs))}
-	out.Headers.VippsmgmtNextCursor = nextCursor(next)
-	opt := func(s string) *string {
-		if s == "" {
-			return nil
-		}
-		return &s
-	}
-	for _, r := range recs {
-		out.Body = append(out.Body, openapi.AdminRequest{
-			Time: r.Time, RequestId: r.RequestID, Caller: r.Caller, Method: r.Method, Route: r.Route, Status: r.Status,
-			LatencyMs: r.LatencyMs, SystemName: opt(r.SystemName), SystemVersion: opt(r.SystemVersion),
-			PluginName: opt(r.PluginName), PluginVersion: opt(r.PluginVersion),
-			Injected: injectedOut(r.Injected), FaultRule: opt(r.FaultRule),
-		})
-	}
-	return out, nil
+	find := func(p vippsmgmt.Page) ([]RequestRecord, error) { return s.requests.Page(p), nil }
+	body, next, err := listPage(RequestList, req.Params.Limit, req.Params.Cursor, find, infallible(requestOut))
+	return openapi.AdminListRequests200JSONResponse{Body: body, Headers: openapi.AdminListRequests200ResponseHeaders{VippsmgmtNextCursor: next}}, err
 }

@@ -28,24 +28,14 @@ func issuedOut(is *credentials.Issued) openapi.AdminKeyCreated {
 
 // AdminListPartnerKeys serves GET /admin/v1/partners/{partnerId}/keys.
 func (s *Server) AdminListPartnerKeys(ctx context.Context, req openapi.AdminListPartnerKeysRequestObject) (openapi.AdminListPartnerKeysResponseObject, error) {
-	p, err := vippsmgmt.APIKeyList.ParsePage(req.Params.Limit, req.Params.Cursor)
-	if err != nil {
-		return nil, err
+	find := func(p vippsmgmt.Page) ([]*vippsmgmt.APIKey, error) {
+		if _, err := s.store.FindPartnerByID(ctx, req.PartnerId); err != nil {
+			return nil, err
+		}
+		return s.store.FindAPIKeys(ctx, req.PartnerId, "", p)
 	}
-	if _, err := s.store.FindPartnerByID(ctx, req.PartnerId); err != nil {
-		return nil, err
-	}
-	keys, err := s.store.FindAPIKeys(ctx, req.PartnerId, "", p.Fetch())
-	if err != nil {
-		return nil, err
-	}
-	keys, next := vippsmgmt.APIKeyList.Cut(p, keys)
-	out := openapi.AdminListPartnerKeys200JSONResponse{Body: make([]openapi.AdminKey, 0, len(keys))}
-	out.Headers.VippsmgmtNextCursor = nextCursor(next)
-	for _, k := range keys {
-		out.Body = append(out.Body, keyOut(k))
-	}
-	return out, nil
+	body, next, err := listPage(vippsmgmt.APIKeyList, req.Params.Limit, req.Params.Cursor, find, infallible(keyOut))
+	return openapi.AdminListPartnerKeys200JSONResponse{Body: body, Headers: openapi.AdminListPartnerKeys200ResponseHeaders{VippsmgmtNextCursor: next}}, err
 }
 
 // AdminCreatePartnerKeys serves POST /admin/v1/partners/{partnerId}/keys; the answer is the only

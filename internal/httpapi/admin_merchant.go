@@ -9,25 +9,11 @@ import (
 
 // AdminListMerchants serves GET /admin/v1/merchants.
 func (s *Server) AdminListMerchants(ctx context.Context, req openapi.AdminListMerchantsRequestObject) (openapi.AdminListMerchantsResponseObject, error) {
-	p, err := vippsmgmt.MerchantList.ParsePage(req.Params.Limit, req.Params.Cursor)
-	if err != nil {
-		return nil, err
+	find := func(p vippsmgmt.Page) ([]*vippsmgmt.Merchant, error) {
+		return s.store.FindMerchants(ctx, vippsmgmt.MerchantFilter{Query: deref(req.Params.Q), Limit: p.Limit, After: p.After})
 	}
-	f := vippsmgmt.MerchantFilter{Limit: p.Fetch().Limit, After: p.After}
-	if req.Params.Q != nil {
-		f.Query = *req.Params.Q
-	}
-	ms, err := s.store.FindMerchants(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	ms, next := vippsmgmt.MerchantList.Cut(p, ms)
-	out := openapi.AdminListMerchants200JSONResponse{Body: make([]openapi.Merchant, 0, len(ms))}
-	out.Headers.VippsmgmtNextCursor = nextCursor(next)
-	for _, m := range ms {
-		out.Body = append(out.Body, merchantOut(m))
-	}
-	return out, nil
+	body, next, err := listPage(vippsmgmt.MerchantList, req.Params.Limit, req.Params.Cursor, find, infallible(merchantOut))
+	return openapi.AdminListMerchants200JSONResponse{Body: body, Headers: openapi.AdminListMerchants200ResponseHeaders{VippsmgmtNextCursor: next}}, err
 }
 
 // AdminCreateMerchant serves POST /admin/v1/merchants.

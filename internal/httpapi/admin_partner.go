@@ -9,21 +9,15 @@ import (
 
 // AdminListPartners serves GET /admin/v1/partners.
 func (s *Server) AdminListPartners(ctx context.Context, req openapi.AdminListPartnersRequestObject) (openapi.AdminListPartnersResponseObject, error) {
-	page, err := vippsmgmt.PartnerList.ParsePage(req.Params.Limit, req.Params.Cursor)
-	if err != nil {
-		return nil, err
+	find := func(p vippsmgmt.Page) ([]*vippsmgmt.Partner, error) {
+		return s.store.FindPartners(ctx, vippsmgmt.PartnerFilter{Limit: p.Limit, After: p.After})
 	}
-	ps, err := s.store.FindPartners(ctx, vippsmgmt.PartnerFilter{Limit: page.Fetch().Limit, After: page.After})
-	if err != nil {
-		return nil, err
-	}
-	ps, next := vippsmgmt.PartnerList.Cut(page, ps)
-	out := openapi.AdminListPartners200JSONResponse{Body: make([]openapi.AdminPartner, 0, len(ps))}
-	out.Headers.VippsmgmtNextCursor = nextCursor(next)
-	for _, p := range ps {
-		out.Body = append(out.Body, openapi.AdminPartner{PartnerId: p.ID, Name: p.Name, CreatedAt: p.CreatedAt})
-	}
-	return out, nil
+	body, next, err := listPage(vippsmgmt.PartnerList, req.Params.Limit, req.Params.Cursor, find, infallible(partnerOut))
+	return openapi.AdminListPartners200JSONResponse{Body: body, Headers: openapi.AdminListPartners200ResponseHeaders{VippsmgmtNextCursor: next}}, err
+}
+
+func partnerOut(p *vippsmgmt.Partner) openapi.AdminPartner {
+	return openapi.AdminPartner{PartnerId: p.ID, Name: p.Name, CreatedAt: p.CreatedAt}
 }
 
 // AdminCreatePartner serves POST /admin/v1/partners.
@@ -35,5 +29,5 @@ func (s *Server) AdminCreatePartner(ctx context.Context, req openapi.AdminCreate
 	if err := s.store.CreatePartner(ctx, p); err != nil {
 		return nil, err
 	}
-	return openapi.AdminCreatePartner201JSONResponse{PartnerId: p.ID, Name: p.Name, CreatedAt: p.CreatedAt}, nil
+	return openapi.AdminCreatePartner201JSONResponse(partnerOut(p)), nil
 }

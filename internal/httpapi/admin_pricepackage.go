@@ -11,24 +11,14 @@ import (
 
 // AdminListPricePackages serves GET /admin/v1/partners/{partnerId}/price-packages.
 func (s *Server) AdminListPricePackages(ctx context.Context, req openapi.AdminListPricePackagesRequestObject) (openapi.AdminListPricePackagesResponseObject, error) {
-	page, err := vippsmgmt.PricePackageList.ParsePage(req.Params.Limit, req.Params.Cursor)
-	if err != nil {
-		return nil, err
+	find := func(p vippsmgmt.Page) ([]*vippsmgmt.PricePackage, error) {
+		if _, err := s.store.FindPartnerByID(ctx, req.PartnerId); err != nil {
+			return nil, err
+		}
+		return s.store.FindPricePackages(ctx, vippsmgmt.PricePackageFilter{PartnerID: req.PartnerId, Limit: p.Limit, After: p.After})
 	}
-	if _, err := s.store.FindPartnerByID(ctx, req.PartnerId); err != nil {
-		return nil, err
-	}
-	pkgs, err := s.store.FindPricePackages(ctx, vippsmgmt.PricePackageFilter{PartnerID: req.PartnerId, Limit: page.Fetch().Limit, After: page.After})
-	if err != nil {
-		return nil, err
-	}
-	pkgs, next := vippsmgmt.PricePackageList.Cut(page, pkgs)
-	out := openapi.AdminListPricePackages200JSONResponse{Body: make([]openapi.PricePackage, 0, len(pkgs))}
-	out.Headers.VippsmgmtNextCursor = nextCursor(next)
-	for _, p := range pkgs {
-		out.Body = append(out.Body, pricePackageOut(p))
-	}
-	return out, nil
+	body, next, err := listPage(vippsmgmt.PricePackageList, req.Params.Limit, req.Params.Cursor, find, infallible(pricePackageOut))
+	return openapi.AdminListPricePackages200JSONResponse{Body: body, Headers: openapi.AdminListPricePackages200ResponseHeaders{VippsmgmtNextCursor: next}}, err
 }
 
 // AdminCreatePricePackage serves POST /admin/v1/partners/{partnerId}/price-packages.

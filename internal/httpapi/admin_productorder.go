@@ -34,29 +34,15 @@ func (s *Server) adminOrderOut(o *vippsmgmt.ProductOrder) (openapi.AdminProductO
 
 // AdminListProductOrders serves GET /admin/v1/product-orders.
 func (s *Server) AdminListProductOrders(ctx context.Context, req openapi.AdminListProductOrdersRequestObject) (openapi.AdminListProductOrdersResponseObject, error) {
-	p, err := vippsmgmt.ProductOrderList.ParsePage(req.Params.Limit, req.Params.Cursor)
-	if err != nil {
-		return nil, err
-	}
-	f := vippsmgmt.ProductOrderFilter{IncludeExpired: true, PartnerID: req.Params.PartnerId, Limit: p.Fetch().Limit, After: p.After}
-	if req.Params.Status != nil {
-		f.Statuses = []string{string(*req.Params.Status)}
-	}
-	orders, err := s.store.FindProductOrders(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	orders, next := vippsmgmt.ProductOrderList.Cut(p, orders)
-	out := openapi.AdminListProductOrders200JSONResponse{Body: make([]openapi.AdminProductOrder, 0, len(orders))}
-	out.Headers.VippsmgmtNextCursor = nextCursor(next)
-	for _, o := range orders {
-		w, err := s.adminOrderOut(o)
-		if err != nil {
-			return nil, err
+	find := func(p vippsmgmt.Page) ([]*vippsmgmt.ProductOrder, error) {
+		f := vippsmgmt.ProductOrderFilter{IncludeExpired: true, PartnerID: req.Params.PartnerId, Limit: p.Limit, After: p.After}
+		if req.Params.Status != nil {
+			f.Statuses = []string{string(*req.Params.Status)}
 		}
-		out.Body = append(out.Body, w)
+		return s.store.FindProductOrders(ctx, f)
 	}
-	return out, nil
+	body, next, err := listPage(vippsmgmt.ProductOrderList, req.Params.Limit, req.Params.Cursor, find, s.adminOrderOut)
+	return openapi.AdminListProductOrders200JSONResponse{Body: body, Headers: openapi.AdminListProductOrders200ResponseHeaders{VippsmgmtNextCursor: next}}, err
 }
 
 // AdminGetProductOrder serves GET /admin/v1/product-orders/{productOrderId}.

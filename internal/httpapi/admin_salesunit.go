@@ -30,25 +30,13 @@ func (s *Server) adminSalesUnitOut(su *vippsmgmt.SalesUnit) openapi.AdminSalesUn
 
 // AdminListSalesUnits serves GET /admin/v1/sales-units.
 func (s *Server) AdminListSalesUnits(ctx context.Context, req openapi.AdminListSalesUnitsRequestObject) (openapi.AdminListSalesUnitsResponseObject, error) {
-	p, err := vippsmgmt.SalesUnitList.ParsePage(req.Params.Limit, req.Params.Cursor)
-	if err != nil {
-		return nil, err
+	find := func(p vippsmgmt.Page) ([]*vippsmgmt.SalesUnit, error) {
+		return s.store.FindSalesUnits(ctx, vippsmgmt.SalesUnitFilter{
+			PartnerID: req.Params.PartnerId, Query: deref(req.Params.Q), Limit: p.Limit, After: p.After,
+		})
 	}
-	f := vippsmgmt.SalesUnitFilter{PartnerID: req.Params.PartnerId, Limit: p.Fetch().Limit, After: p.After}
-	if req.Params.Q != nil {
-		f.Query = *req.Params.Q
-	}
-	units, err := s.store.FindSalesUnits(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	units, next := vippsmgmt.SalesUnitList.Cut(p, units)
-	out := openapi.AdminListSalesUnits200JSONResponse{Body: make([]openapi.AdminSalesUnit, 0, len(units))}
-	out.Headers.VippsmgmtNextCursor = nextCursor(next)
-	for _, su := range units {
-		out.Body = append(out.Body, s.adminSalesUnitOut(su))
-	}
-	return out, nil
+	body, next, err := listPage(vippsmgmt.SalesUnitList, req.Params.Limit, req.Params.Cursor, find, infallible(s.adminSalesUnitOut))
+	return openapi.AdminListSalesUnits200JSONResponse{Body: body, Headers: openapi.AdminListSalesUnits200ResponseHeaders{VippsmgmtNextCursor: next}}, err
 }
 
 // AdminGetSalesUnit serves GET /admin/v1/sales-units/{msn}.

@@ -216,21 +216,11 @@ func (s *Server) AdminListAutopilot(ctx context.Context, req openapi.AdminListAu
 	if err := s.sandboxFeature("Autopilot policies"); err != nil {
 		return nil, err
 	}
-	page, err := vippsmgmt.AutopilotPolicyList.ParsePage(req.Params.Limit, req.Params.Cursor)
-	if err != nil {
-		return nil, err
+	find := func(p vippsmgmt.Page) ([]*vippsmgmt.AutopilotPolicy, error) {
+		return s.store.FindAutopilotPolicies(ctx, p)
 	}
-	ps, err := s.store.FindAutopilotPolicies(ctx, page.Fetch())
-	if err != nil {
-		return nil, err
-	}
-	ps, next := vippsmgmt.AutopilotPolicyList.Cut(page, ps)
-	out := openapi.AdminListAutopilot200JSONResponse{Body: make([]openapi.AdminAutopilotPolicy, 0, len(ps))}
-	out.Headers.VippsmgmtNextCursor = nextCursor(next)
-	for _, p := range ps {
-		out.Body = append(out.Body, autopilotOut(p))
-	}
-	return out, nil
+	body, next, err := listPage(vippsmgmt.AutopilotPolicyList, req.Params.Limit, req.Params.Cursor, find, infallible(autopilotOut))
+	return openapi.AdminListAutopilot200JSONResponse{Body: body, Headers: openapi.AdminListAutopilot200ResponseHeaders{VippsmgmtNextCursor: next}}, err
 }
 
 // AdminPutAutopilot serves PUT /admin/v1/autopilot.
