@@ -40,18 +40,23 @@ func firstRows[T any](rows []T) (first []T, more bool) {
 	return rows, false
 }
 
-// listPage reads the page of list l that the request asks for with ?cursor=: pageSize rows after
-// the cursor. A cursor the list did not give out (a link cut short, edited) answers a 400 page,
-// and ok is false.
-func listPage[T any](p *Portal, w http.ResponseWriter, r *http.Request, s *session, nav string, l vippsmgmt.List[T]) (page vippsmgmt.Page, ok bool) {
+// listPage reads with find the page of list l that the request asks for with ?cursor=: pageSize
+// rows after the cursor, and the links to the pages around it. A cursor the list did not give out
+// (a link cut short, edited) answers a 400 page, a failed read a 500 page, and ok is false.
+func listPage[T any](p *Portal, w http.ResponseWriter, r *http.Request, s *session, nav string, l vippsmgmt.List[T], find func(vippsmgmt.Page) ([]T, error)) (rows []T, links pager, ok bool) {
 	limit, cursor := pageSize, r.URL.Query().Get("cursor")
 	page, err := l.ParsePage(&limit, &cursor)
 	if err != nil {
 		p.render(w, r, http.StatusBadRequest, "message", p.consoleView(s, nav, "Page link not valid",
 			message{Text: "This page link is not one the console made: it may have been cut short. Start again from the list's first page."}))
-		return page, false
+		return nil, links, false
 	}
-	return page, true
+	if rows, err = find(page.Fetch()); err != nil {
+		p.serverError(w, r, err)
+		return nil, links, false
+	}
+	rows, next := l.Cut(page, rows)
+	return rows, pagerOf(r, next), true
 }
 
 // pagerOf links the pages of the list on r: next is the cursor of the page after this one, as

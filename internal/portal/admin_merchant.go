@@ -22,20 +22,17 @@ func (p *Portal) handleMerchants(w http.ResponseWriter, r *http.Request, s *sess
 
 func (p *Portal) showMerchants(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, form url.Values) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	page, ok := listPage(p, w, r, s, "merchants", vippsmgmt.MerchantList)
+	find := func(page vippsmgmt.Page) ([]*vippsmgmt.Merchant, error) {
+		return p.store.FindMerchants(r.Context(), vippsmgmt.MerchantFilter{Query: q, Limit: page.Limit, After: page.After})
+	}
+	ms, links, ok := listPage(p, w, r, s, "merchants", vippsmgmt.MerchantList, find)
 	if !ok {
 		return
 	}
-	ms, err := p.store.FindMerchants(r.Context(), vippsmgmt.MerchantFilter{Query: q, Limit: page.Fetch().Limit, After: page.After})
-	if err != nil {
-		p.serverError(w, r, err)
-		return
-	}
-	ms, next := vippsmgmt.MerchantList.Cut(page, ms)
 	if form == nil {
 		form = url.Values{"scheme": {"business:NO:ORG"}, "countryCode": {"NO"}}
 	}
-	v := p.consoleView(s, "merchants", "Merchants", merchantsPage{Q: q, Merchants: ms, Pager: pagerOf(r, next), Form: form})
+	v := p.consoleView(s, "merchants", "Merchants", merchantsPage{Q: q, Merchants: ms, Pager: links, Form: form})
 	v.Error, v.Flash = msg, doneText[r.URL.Query().Get("done")]
 	p.render(w, r, status, "merchants", v)
 }

@@ -22,19 +22,14 @@ func (p *Portal) handlePartners(w http.ResponseWriter, r *http.Request, s *sessi
 }
 
 func (p *Portal) showPartners(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, form url.Values) {
-	page, ok := listPage(p, w, r, s, "partners", vippsmgmt.PartnerList)
-	if !ok {
-		return
-	}
 	pg := partnersPage{Q: strings.TrimSpace(r.URL.Query().Get("q")), Form: form}
-	ps, err := p.store.FindPartners(r.Context(), vippsmgmt.PartnerFilter{Query: pg.Q, Limit: page.Fetch().Limit, After: page.After})
-	if err != nil {
-		p.serverError(w, r, err)
+	find := func(page vippsmgmt.Page) ([]*vippsmgmt.Partner, error) {
+		return p.store.FindPartners(r.Context(), vippsmgmt.PartnerFilter{Query: pg.Q, Limit: page.Limit, After: page.After})
+	}
+	var ok bool
+	if pg.Partners, pg.Pager, ok = listPage(p, w, r, s, "partners", vippsmgmt.PartnerList, find); !ok {
 		return
 	}
-	var next string
-	pg.Partners, next = vippsmgmt.PartnerList.Cut(page, ps)
-	pg.Pager = pagerOf(r, next)
 	v := p.consoleView(s, "partners", "Partners", pg)
 	v.Error, v.Flash = msg, doneText[r.URL.Query().Get("done")]
 	p.render(w, r, status, "partners", v)

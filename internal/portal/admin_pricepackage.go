@@ -28,20 +28,16 @@ func (p *Portal) handlePricePackages(w http.ResponseWriter, r *http.Request, s *
 
 func (p *Portal) showPricePackages(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, form url.Values) {
 	ctx := r.Context()
-	page, ok := listPage(p, w, r, s, "price-packages", vippsmgmt.PricePackageList)
-	if !ok {
-		return
-	}
 	pg := pricePackagesPage{Q: strings.TrimSpace(r.URL.Query().Get("q")), ProductTypes: vippsmgmt.ProductTypes,
 		Markets: vippsmgmt.Markets, Form: form}
-	pkgs, err := p.store.FindPricePackages(ctx, vippsmgmt.PricePackageFilter{Query: pg.Q, Limit: page.Fetch().Limit, After: page.After})
-	if err != nil {
-		p.serverError(w, r, err)
+	find := func(page vippsmgmt.Page) ([]*vippsmgmt.PricePackage, error) {
+		return p.store.FindPricePackages(ctx, vippsmgmt.PricePackageFilter{Query: pg.Q, Limit: page.Limit, After: page.After})
+	}
+	var ok bool
+	if pg.PricePackages, pg.Pager, ok = listPage(p, w, r, s, "price-packages", vippsmgmt.PricePackageList, find); !ok {
 		return
 	}
-	var next string
-	pg.PricePackages, next = vippsmgmt.PricePackageList.Cut(page, pkgs)
-	pg.Pager = pagerOf(r, next)
+	var err error
 	if pg.Partners, pg.PartnerTyped, err = p.partnerChoices(ctx); err != nil {
 		p.serverError(w, r, err)
 		return

@@ -18,18 +18,15 @@ type salesUnitsPage struct {
 // handleSalesUnits serves GET /console/sales-units.
 func (p *Portal) handleSalesUnits(w http.ResponseWriter, r *http.Request, s *session) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	page, ok := listPage(p, w, r, s, "sales-units", vippsmgmt.SalesUnitList)
+	find := func(page vippsmgmt.Page) ([]*vippsmgmt.SalesUnit, error) {
+		return p.store.FindSalesUnits(r.Context(), vippsmgmt.SalesUnitFilter{Query: q, Limit: page.Limit, After: page.After})
+	}
+	sus, links, ok := listPage(p, w, r, s, "sales-units", vippsmgmt.SalesUnitList, find)
 	if !ok {
 		return
 	}
-	sus, err := p.store.FindSalesUnits(r.Context(), vippsmgmt.SalesUnitFilter{Query: q, Limit: page.Fetch().Limit, After: page.After})
-	if err != nil {
-		p.serverError(w, r, err)
-		return
-	}
-	sus, next := vippsmgmt.SalesUnitList.Cut(page, sus)
 	p.render(w, r, http.StatusOK, "sales_units", p.consoleView(s, "sales-units", "Sales units",
-		salesUnitsPage{Q: q, SalesUnits: sus, Pager: pagerOf(r, next)}))
+		salesUnitsPage{Q: q, SalesUnits: sus, Pager: links}))
 }
 
 // flag is a tri-state configuration flag on the sales unit form.

@@ -225,17 +225,14 @@ type outboxPage struct {
 
 // handleOutbox serves GET /console/outbox.
 func (p *Portal) handleOutbox(w http.ResponseWriter, r *http.Request, s *session) {
-	page, ok := listPage(p, w, r, s, "outbox", vippsmgmt.NotificationList)
+	find := func(page vippsmgmt.Page) ([]*vippsmgmt.Notification, error) {
+		return p.store.FindNotifications(r.Context(), page)
+	}
+	ns, links, ok := listPage(p, w, r, s, "outbox", vippsmgmt.NotificationList, find)
 	if !ok {
 		return
 	}
-	ns, err := p.store.FindNotifications(r.Context(), page.Fetch())
-	if err != nil {
-		p.serverError(w, r, err)
-		return
-	}
-	ns, next := vippsmgmt.NotificationList.Cut(page, ns)
-	p.render(w, r, http.StatusOK, "outbox", p.consoleView(s, "outbox", "Outbox", outboxPage{Notifications: ns, Pager: pagerOf(r, next)}))
+	p.render(w, r, http.StatusOK, "outbox", p.consoleView(s, "outbox", "Outbox", outboxPage{Notifications: ns, Pager: links}))
 }
 
 type requestsPage struct {
@@ -249,12 +246,12 @@ type requestsPage struct {
 func (p *Portal) handleRequests(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.URL.Query().Get("id")
 	if id == "" {
-		page, ok := listPage(p, w, r, s, "requests", httpapi.RequestList)
+		find := func(page vippsmgmt.Page) ([]httpapi.RequestRecord, error) { return p.requests(page), nil }
+		recs, links, ok := listPage(p, w, r, s, "requests", httpapi.RequestList, find)
 		if !ok {
 			return
 		}
-		recs, next := httpapi.RequestList.Cut(page, p.requests(page.Fetch()))
-		p.render(w, r, http.StatusOK, "requests", p.consoleView(s, "requests", "Recent API requests", requestsPage{Records: recs, Pager: pagerOf(r, next)}))
+		p.render(w, r, http.StatusOK, "requests", p.consoleView(s, "requests", "Recent API requests", requestsPage{Records: recs, Pager: links}))
 		return
 	}
 	var found requestsPage
