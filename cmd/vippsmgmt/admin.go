@@ -134,10 +134,15 @@ func (a *adminCmd) parse(fs *flag.FlagSet, args []string, n int) ([]string, erro
 	return pos, nil
 }
 
-func parseOrderID(s string) (client.UUID, error) {
-	id, err := client.ParseUUID(s)
+// parseOrder parses args into fs; they must name one product order, whose id it returns.
+func (a *adminCmd) parseOrder(fs *flag.FlagSet, args []string) (client.UUID, error) {
+	pos, err := a.parse(fs, args, 1)
 	if err != nil {
-		return id, usagef("%q is not a product order id (a UUID)", s)
+		return client.UUID{}, err
+	}
+	id, err := client.ParseUUID(pos[0])
+	if err != nil {
+		return id, usagef("%q is not a product order id (a UUID)", pos[0])
 	}
 	return id, nil
 }
@@ -243,19 +248,7 @@ func describeOrder(o *client.AdminProductOrder) string {
 }
 
 func (a *adminCmd) order(ctx context.Context, args []string) error {
-	pos, err := a.parse(a.flags("order", "ORDER"), args, 1)
-	if err != nil {
-		return err
-	}
-	id, err := parseOrderID(pos[0])
-	if err != nil {
-		return err
-	}
-	o, err := a.adm.GetProductOrder(ctx, id)
-	if err != nil {
-		return err
-	}
-	return a.print(o, "%s", describeOrder(o))
+	return a.step(ctx, "order", args, a.adm.GetProductOrder)
 }
 
 func (a *adminCmd) view(ctx context.Context, args []string) error {
@@ -268,13 +261,10 @@ func (a *adminCmd) submit(ctx context.Context, args []string) error {
 	})
 }
 
-// step runs a lifecycle step that takes only the order id.
+// step runs a command that takes only the order id and answers the order: showing it or a
+// lifecycle step.
 func (a *adminCmd) step(ctx context.Context, name string, args []string, do func(context.Context, client.UUID) (*client.AdminProductOrder, error)) error {
-	pos, err := a.parse(a.flags(name, "ORDER"), args, 1)
-	if err != nil {
-		return err
-	}
-	id, err := parseOrderID(pos[0])
+	id, err := a.parseOrder(a.flags(name, "ORDER"), args)
 	if err != nil {
 		return err
 	}
@@ -289,11 +279,7 @@ func (a *adminCmd) approve(ctx context.Context, args []string) error {
 	fs := a.flags("approve", "ORDER [--msn M] [--merchant-name N]")
 	msn := fs.String("msn", "", "MSN of the new sales unit (default: the next free one)")
 	name := fs.String("merchant-name", "", "name of the merchant if it does not exist yet (default: the sales unit's name)")
-	pos, err := a.parse(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	id, err := parseOrderID(pos[0])
+	id, err := a.parseOrder(fs, args)
 	if err != nil {
 		return err
 	}
@@ -319,17 +305,13 @@ func (a *adminCmd) approve(ctx context.Context, args []string) error {
 func (a *adminCmd) reject(ctx context.Context, args []string) error {
 	fs := a.flags("reject", "ORDER --reason R")
 	reason := fs.String("reason", "", "why; shown to operators and the merchant, never to the partner")
-	pos, err := a.parse(fs, args, 1)
+	id, err := a.parseOrder(fs, args)
 	if err != nil {
 		return err
 	}
 	if *reason == "" {
 		fs.Usage()
 		return usagef("admin reject: --reason is required")
-	}
-	id, err := parseOrderID(pos[0])
-	if err != nil {
-		return err
 	}
 	o, err := a.adm.RejectProductOrder(ctx, id, *reason)
 	if err != nil {
