@@ -117,23 +117,18 @@ func (d *DB) findNotifications(ctx context.Context, q string, args ...any) ([]*v
 // MarkNotification records a send attempt: sent at sentAt, or failed with errText.
 func (d *DB) MarkNotification(ctx context.Context, id int64, sentAt *time.Time, errText string) error {
 	var (
-		res sql.Result
+		n   int64
 		err error
 	)
 	if sentAt != nil {
-		res, err = d.db.ExecContext(ctx, `UPDATE notifications SET sent_at = $2, last_error = '', attempts = attempts + 1
+		n, err = d.exec(ctx, `UPDATE notifications SET sent_at = $2, last_error = '', attempts = attempts + 1
 			WHERE id = $1`, id, micros(sentAt.UTC()))
 	} else {
-		res, err = d.db.ExecContext(ctx, `UPDATE notifications SET last_error = $2, attempts = attempts + 1
+		n, err = d.exec(ctx, `UPDATE notifications SET last_error = $2, attempts = attempts + 1
 			WHERE id = $1`, id, errText)
 	}
-	if err != nil {
-		return d.formatError(err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return d.formatError(err)
-	} else if n == 0 {
+	if err == nil && n == 0 {
 		return notFound("Notification %d was not found.", id)
 	}
-	return nil
+	return err
 }

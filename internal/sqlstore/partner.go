@@ -34,19 +34,15 @@ func (d *DB) SetSetting(ctx context.Context, name, value string) error {
 // one statement, so two processes that read the same value cannot both change it. It reports
 // whether it stored.
 func (d *DB) SwapSetting(ctx context.Context, name, old, value string) (bool, error) {
-	var res sql.Result
+	var n int64
 	var err error
 	if old == "" {
-		res, err = d.db.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2)
+		n, err = d.exec(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2)
 			ON CONFLICT (name) DO NOTHING`, name, value)
 	} else {
-		res, err = d.db.ExecContext(ctx, `UPDATE settings SET value = $1 WHERE name = $2 AND value = $3`, value, name, old)
+		n, err = d.exec(ctx, `UPDATE settings SET value = $1 WHERE name = $2 AND value = $3`, value, name, old)
 	}
-	if err != nil {
-		return false, d.formatError(err)
-	}
-	n, err := res.RowsAffected()
-	return n == 1, d.formatError(err)
+	return n == 1, err
 }
 
 // Setting returns the value of name; ENOTFOUND if unset.
@@ -258,16 +254,11 @@ func (d *DB) FindAPIKeys(ctx context.Context, partnerID, msn string, p vippsmgmt
 
 // RevokeAPIKey marks the key set revoked; ENOTFOUND if unknown.
 func (d *DB) RevokeAPIKey(ctx context.Context, clientID string) error {
-	res, err := d.db.ExecContext(ctx, `UPDATE api_keys SET revoked = $2 WHERE client_id = $1`, clientID, true)
-	if err != nil {
-		return d.formatError(err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return d.formatError(err)
-	} else if n == 0 {
+	n, err := d.exec(ctx, `UPDATE api_keys SET revoked = $2 WHERE client_id = $1`, clientID, true)
+	if err == nil && n == 0 {
 		return notFound("API key %s was not found.", clientID)
 	}
-	return nil
+	return err
 }
 
 func scanAPIKey(s scanner) (*vippsmgmt.APIKey, error) {

@@ -486,24 +486,16 @@ func (d *DB) DeleteProductOrder(ctx context.Context, partnerID, id string) error
 // re-checks the status of each row it changes, so concurrent sweeps never count an order twice.
 func (d *DB) ExpireProductOrders(ctx context.Context) (int, error) {
 	now := d.now()
-	res, err := d.db.ExecContext(ctx, `UPDATE product_orders SET status = '`+vippsmgmt.StatusExpired+`', updated_at = $1,
+	n, err := d.exec(ctx, `UPDATE product_orders SET status = '`+vippsmgmt.StatusExpired+`', updated_at = $1,
 		expired_at = created_at + $2 WHERE `+expiringPrefill+`$3`,
 		micros(now), vippsmgmt.PrefillLifetime.Microseconds(), micros(vippsmgmt.ExpiryCutoff(now)))
-	if err != nil {
-		return 0, d.formatError(err)
-	}
-	n, err := res.RowsAffected()
-	return int(n), d.formatError(err)
+	return int(n), err
 }
 
 // PurgeIdempotencyKeys forgets keys older than before.
 func (d *DB) PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int, error) {
-	res, err := d.db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, micros(before))
-	if err != nil {
-		return 0, d.formatError(err)
-	}
-	n, err := res.RowsAffected()
-	return int(n), d.formatError(err)
+	n, err := d.exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, micros(before))
+	return int(n), err
 }
 
 func scanOrder(s scanner) (*vippsmgmt.ProductOrder, error) {

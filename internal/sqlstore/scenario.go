@@ -115,30 +115,21 @@ func (d *DB) FindFaultRules(ctx context.Context) ([]*vippsmgmt.FaultRule, error)
 
 // DeleteFaultRule removes a rule.
 func (d *DB) DeleteFaultRule(ctx context.Context, id string) error {
-	res, err := d.db.ExecContext(ctx, `DELETE FROM fault_rules WHERE id = $1`, id)
-	if err != nil {
-		return d.formatError(err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return d.formatError(err)
-	} else if n == 0 {
+	n, err := d.exec(ctx, `DELETE FROM fault_rules WHERE id = $1`, id)
+	if err == nil && n == 0 {
 		return notFound("Fault rule %s was not found.", id)
 	}
-	return nil
+	return err
 }
 
 // FireFaultRule counts one firing. One UPDATE checks and takes from the budget, so concurrent
 // requests in any number of processes never take more than the count.
 func (d *DB) FireFaultRule(ctx context.Context, id string) (bool, error) {
-	res, err := d.db.ExecContext(ctx, `UPDATE fault_rules SET fired = fired + 1,
+	n, err := d.exec(ctx, `UPDATE fault_rules SET fired = fired + 1,
 		remaining = CASE WHEN remaining IS NULL THEN NULL ELSE remaining - 1 END
 		WHERE id = $1 AND (remaining IS NULL OR remaining > 0) AND (until_at IS NULL OR until_at > $2)`,
 		id, micros(d.now()))
-	if err != nil {
-		return false, d.formatError(err)
-	}
-	n, err := res.RowsAffected()
-	return n == 1, d.formatError(err)
+	return n == 1, err
 }
 
 func scanFaultRule(s scanner) (*vippsmgmt.FaultRule, error) {
@@ -211,19 +202,14 @@ func (d *DB) FindAutopilotPolicies(ctx context.Context, p vippsmgmt.Page) ([]*vi
 
 // DeleteAutopilotPolicy removes the policy of partnerID.
 func (d *DB) DeleteAutopilotPolicy(ctx context.Context, partnerID string) error {
-	res, err := d.db.ExecContext(ctx, `DELETE FROM autopilot_policies WHERE partner_id = $1`, partnerID)
-	if err != nil {
-		return d.formatError(err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return d.formatError(err)
-	} else if n == 0 {
+	n, err := d.exec(ctx, `DELETE FROM autopilot_policies WHERE partner_id = $1`, partnerID)
+	if err == nil && n == 0 {
 		if partnerID == "" {
 			return notFound("There is no autopilot policy for every partner.")
 		}
 		return notFound("Partner %s has no autopilot policy of its own.", partnerID)
 	}
-	return nil
+	return err
 }
 
 func scanAutopilot(s scanner) (*vippsmgmt.AutopilotPolicy, error) {

@@ -313,6 +313,17 @@ func (d *DB) formatError(err error) error {
 	return formatSQLiteError(err)
 }
 
+// exec runs one statement outside a transaction and returns how many rows it changed, driver
+// errors mapped by formatError.
+func (d *DB) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := d.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, d.formatError(err)
+	}
+	n, err := res.RowsAffected()
+	return n, d.formatError(err)
+}
+
 // Time columns hold Unix microseconds in UTC.
 
 func micros(t time.Time) int64 { return t.UnixMicro() }
