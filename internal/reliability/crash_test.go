@@ -6,10 +6,8 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -33,6 +31,52 @@ func crashBody(key string, n int) string {
 		`"settlementBankAccount":{"scheme":"BBAN:NO","id":"1%010d"},"annualTurnover":%d,"intendedPurpose":%q,`+
 		`"website":{"url":"https://%s.example","termsUrl":"https://%s.example/terms"},"merchantCategoryCode":"%04d"}`,
 		storetest.OrgNumber(n), types[n%len(types)], key, n, 1000+n, "purpose of "+key, key, key, 1000+n%9000)
+}
+
+// demoOrders lists the demo partner's product orders on the server b talks to.
+func demoOrders(t *testing.T, b api) []adminOrder {
+	t.Helper()
+	r := b.do("GET", "/admin/v1/product-orders?limit=1000&partnerId="+fixtures.DemoPartnerID, nil, procAdmin()...)
+	expect(t, r, 200, "")
+	var orders []adminOrder
+	r.json(t, &orders)
+	return orders
+}
+
+// streamOrders lists the orders a prefill stream left on the server b talks to and checks that
+// no key made two orders and that each order holds every field sent. bodyOf gives the body sent
+// under a key, "" for an order that is not of the stream. It returns the order id of each key.
+func streamOrders(t *testing.T, b api, bodyOf func(key string) string) map[string]string {
+	t.Helper()
+	idOf := map[string]string{}
+	for _, o := range demoOrders(t, b) {
+		name, _ := o.Details["salesUnitName"].(string)
+		body := bodyOf(name)
+		if body == "" {
+			continue
+		}
+		if prev, dup := idOf[name]; dup {
+			t.Errorf("key %s made two orders: %s and %s", name, prev, o.ProductOrderID)
+		}
+		idOf[name] = o.ProductOrderID
+		checkAsSent(t, o, name, body)
+	}
+	return idOf
+}
+
+// checkAsSent checks that stored order o holds every field of the crashBody sent for key name.
+func checkAsSent(t *testing.T, o adminOrder, name, body string) {
+	t.Helper()
+	var sent map[string]any
+	_ = json.Unmarshal([]byte(body), &sent)
+	if o.ProductType != sent["productType"] || o.BusinessIdentifier["id"] != sent["businessIdentifier"].(map[string]any)["id"] {
+		t.Errorf("order %s of %s: productType %s, businessIdentifier %v; sent %s", o.ProductOrderID, name, o.ProductType, o.BusinessIdentifier, body)
+	}
+	for _, f := range []string{"salesUnitName", "settlementBankAccount", "annualTurnover", "intendedPurpose", "website", "merchantCategoryCode"} {
+		if fmt.Sprint(o.Details[f]) != fmt.Sprint(sent[f]) {
+			t.Errorf("order %s of %s: %s is %v, sent %v", o.ProductOrderID, name, f, o.Details[f], sent[f])
+		}
+	}
 }
 
 // TestCrashSafety streams prefills from several workers into a server process, kills it with
@@ -113,10 +157,7 @@ func testCrash(t *testing.T, bin, db string) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the stream did not reach the kill point in 30 s")
 	}
-	p.signal(syscall.SIGKILL)
-	if _, err := p.wait(10 * time.Second); err == nil {
-		t.Fatal("SIGKILL did not kill the server")
-	}
+	p.crash()
 	close(stop)
 	wg.Wait()
 
@@ -155,33 +196,12 @@ func testCrash(t *testing.T, bin, db string) {
 
 	// Every visible order of the stream is complete: all fields as sent.
 	checkComplete := func() map[string]string {
-		r := b.do("GET", "/admin/v1/product-orders?limit=1000&partnerId="+fixtures.DemoPartnerID, nil, procAdmin()...)
-		expect(t, r, 200, "")
-		var orders []adminOrder
-		r.json(t, &orders)
-		idOf := map[string]string{}
-		for _, o := range orders {
-			name, _ := o.Details["salesUnitName"].(string)
-			at := byName[name]
-			if !strings.HasPrefix(name, "crash-") || at == nil {
-				continue
+		return streamOrders(t, b, func(key string) string {
+			if at := byName[key]; at != nil {
+				return at.body
 			}
-			if prev, dup := idOf[name]; dup {
-				t.Errorf("key %s made two orders: %s and %s", name, prev, o.ProductOrderID)
-			}
-			idOf[name] = o.ProductOrderID
-			var sent map[string]any
-			_ = json.Unmarshal([]byte(at.body), &sent)
-			if o.ProductType != sent["productType"] || o.BusinessIdentifier["id"] != sent["businessIdentifier"].(map[string]any)["id"] {
-				t.Errorf("order %s of %s: productType %s, businessIdentifier %v; sent %s", o.ProductOrderID, name, o.ProductType, o.BusinessIdentifier, at.body)
-			}
-			for _, f := range []string{"salesUnitName", "settlementBankAccount", "annualTurnover", "intendedPurpose", "website", "merchantCategoryCode"} {
-				if fmt.Sprint(o.Details[f]) != fmt.Sprint(sent[f]) {
-					t.Errorf("order %s of %s: %s is %v, sent %v", o.ProductOrderID, name, f, o.Details[f], sent[f])
-				}
-			}
-		}
-		return idOf
+			return ""
+		})
 	}
 	before := checkComplete()
 	for _, at := range attempts {

@@ -114,6 +114,16 @@ func (p *proc) signal(sig syscall.Signal) {
 	}
 }
 
+// crash kills the process with SIGKILL, as a power cut or the kernel's OOM killer would, and waits
+// until it is gone.
+func (p *proc) crash() {
+	p.t.Helper()
+	p.signal(syscall.SIGKILL)
+	if _, err := p.wait(10 * time.Second); err == nil {
+		p.t.Fatal("SIGKILL did not kill the server")
+	}
+}
+
 // wait waits up to d for the process to exit and returns its exit code, or an error.
 func (p *proc) wait(d time.Duration) (int, error) {
 	select {
