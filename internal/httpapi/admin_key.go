@@ -44,11 +44,7 @@ func (s *Server) AdminCreatePartnerKeys(ctx context.Context, req openapi.AdminCr
 	if req.Body == nil {
 		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "kind: is required")
 	}
-	clientID := ""
-	if req.Body.ClientId != nil {
-		clientID = *req.Body.ClientId
-	}
-	is, err := credentials.Issue(ctx, s.store, s.hasher, string(req.Body.Kind), req.PartnerId, "", clientID)
+	is, err := credentials.Issue(ctx, s.store, s.hasher, string(req.Body.Kind), req.PartnerId, "", deref(req.Body.ClientId))
 	if err != nil {
 		return nil, err
 	}

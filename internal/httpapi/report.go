@@ -78,11 +78,7 @@ func (s *Server) AdminGetReport(ctx context.Context, req openapi.AdminGetReportR
 	if s.report == nil {
 		return nil, vippsmgmt.Errorf(vippsmgmt.ENOTFOUND, "This server keeps no integration report.")
 	}
-	clientID := ""
-	if req.Params.ClientId != nil {
-		clientID = *req.Params.ClientId
-	}
-	rep, err := s.report.Report(ctx, clientID)
+	rep, err := s.report.Report(ctx, deref(req.Params.ClientId))
 	if err != nil {
 		return nil, err
 	}
