@@ -37,6 +37,17 @@ func LengthProblem(name, s string) string {
 // line feeds, carriage returns and tabs. The rule is the same for every input, so both databases
 // store the same strings (PostgreSQL cannot store a NUL at all).
 func TextProblem(s string, multiLine bool) string {
+	// Nearly every text is printable ASCII: one pass over its bytes settles it.
+	printable := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			printable = false
+			break
+		}
+	}
+	if printable {
+		return ""
+	}
 	if !utf8.ValidString(s) {
 		return "must be valid UTF-8"
 	}

@@ -179,7 +179,7 @@ func TestSigningKeyGeneratedOffTheStartPath(t *testing.T) {
 	if a.KeyID() == "" || a.KeyID() != b.KeyID() {
 		t.Fatalf("two processes sign with different keys: %q and %q", a.KeyID(), b.KeyID())
 	}
-	if _, err := b.verify(tok.AccessToken); err != nil {
+	if _, err := b.verify(tok.AccessToken, b.clock.Now()); err != nil {
 		t.Errorf("the other process refused the token: %v", err)
 	}
 }

@@ -108,11 +108,12 @@ func (s *Service) Authenticate(r *http.Request) (vippsmgmt.Caller, error) {
 	if err != nil {
 		return vippsmgmt.Caller{}, err
 	}
-	claims, err := s.verify(raw)
+	now := s.clock.Now() // read once: the token's times and the key cache's lifetimes
+	claims, err := s.verify(raw, now)
 	if err != nil {
 		return vippsmgmt.Caller{}, err
 	}
-	info, err := s.keyInfo(r.Context(), claims.Subject)
+	info, err := s.keyInfo(r.Context(), claims.Subject, now)
 	if err != nil {
 		return vippsmgmt.Caller{}, err
 	}
@@ -183,8 +184,7 @@ func bearerToken(h string) (string, error) {
 // verify checks the token's signature and claims, remembering successes for the token's remaining
 // lifetime so repeated use of a token skips the RSA work. Only tokens that verified are cached, so
 // a forged token is never served from the cache; times are checked again on every hit.
-func (s *Service) verify(raw string) (*Claims, error) {
-	now := s.clock.Now()
+func (s *Service) verify(raw string, now time.Time) (*Claims, error) {
 	if v, ok := s.tokens.get(raw, now); ok {
 		if now.Before(v.nbf) {
 			return nil, unauthorized("The access token is not valid yet.")
@@ -233,8 +233,8 @@ func (s *Service) keyFunc(t *jwt.Token) (any, error) {
 
 // keyInfo returns what the request needs about clientID's key set, from the cache when fresh.
 // Concurrent misses for one client id share a single store round trip.
-func (s *Service) keyInfo(ctx context.Context, clientID string) (*keyInfo, error) {
-	if ki, ok := s.keys.get(clientID, s.clock.Now()); ok {
+func (s *Service) keyInfo(ctx context.Context, clientID string, now time.Time) (*keyInfo, error) {
+	if ki, ok := s.keys.get(clientID, now); ok {
 		return ki, nil
 	}
 	v, err, _ := s.lookups.Do(clientID, func() (any, error) {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -167,7 +168,10 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 
 	mu     sync.RWMutex
-	series map[metricKey]metricSeries
+	series map[metricKey]*metricSeries
+	// last is the series the request before used: traffic mostly repeats a route, whose series
+	// is then found without hashing its labels or taking the lock.
+	last atomic.Pointer[metricSeries]
 }
 
 type metricKey struct {
@@ -176,6 +180,7 @@ type metricKey struct {
 }
 
 type metricSeries struct {
+	key      metricKey
 	requests prometheus.Counter
 	duration prometheus.Observer
 }
@@ -187,19 +192,24 @@ const maxMetricSeries = 1000
 // each call; the few method, route and status combinations a server sees are looked up once.
 func (m *metrics) observeRequest(method, route string, status int, elapsed time.Duration) {
 	k := metricKey{method, route, status}
-	m.mu.RLock()
-	s, ok := m.series[k]
-	m.mu.RUnlock()
-	if !ok {
-		s = metricSeries{
-			requests: m.requests.WithLabelValues(method, route, strconv.Itoa(status)),
-			duration: m.duration.WithLabelValues(method, route),
+	s := m.last.Load()
+	if s == nil || s.key != k {
+		m.mu.RLock()
+		s = m.series[k]
+		m.mu.RUnlock()
+		if s == nil {
+			s = &metricSeries{
+				key:      k,
+				requests: m.requests.WithLabelValues(method, route, strconv.Itoa(status)),
+				duration: m.duration.WithLabelValues(method, route),
+			}
+			m.mu.Lock()
+			if len(m.series) < maxMetricSeries {
+				m.series[k] = s
+			}
+			m.mu.Unlock()
 		}
-		m.mu.Lock()
-		if len(m.series) < maxMetricSeries {
-			m.series[k] = s
-		}
-		m.mu.Unlock()
+		m.last.Store(s)
 	}
 	s.requests.Inc()
 	s.duration.Observe(elapsed.Seconds())
@@ -207,7 +217,7 @@ func (m *metrics) observeRequest(method, route string, status int, elapsed time.
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
-		series: map[metricKey]metricSeries{},
+		series: map[metricKey]*metricSeries{},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vippsmgmt_http_requests_total", Help: "HTTP requests by method, route and status.",
 		}, []string{"method", "route", "status"}),
@@ -251,8 +261,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 					problem.Write(sw, problem.FromError(ctx, errors.New("panic")))
 				}
 			}
-			s.finish(r, sw.status, x, start)
-			s.observeForReport(r, sw, x, start)
+			sys := systemHeadersOf(r.Header)
+			s.finish(r, sw.status, x, start, &sys)
+			s.observeForReport(r, sw, x, start, &sys)
 		}()
 		if headerBytes(r) > s.maxHeaderBytes {
 			problem.Write(sw, problem.New(ctx, http.StatusRequestHeaderFieldsTooLarge, "request-header-fields-too-large",
@@ -339,7 +350,20 @@ var (
 	keySystemName, keySystemVersion             = logsink.NewKey("system_name"), logsink.NewKey("system_version")
 )
 
-func (s *Server) finish(r *http.Request, status int, x *exchange, start time.Time) {
+// systemHeaders are the Vipps-System-* headers of a request, read once for the log, the request
+// log and the integration report.
+type systemHeaders struct {
+	name, version, pluginName, pluginVersion string
+}
+
+func systemHeadersOf(h http.Header) systemHeaders {
+	return systemHeaders{
+		name: header(h, "Vipps-System-Name"), version: header(h, "Vipps-System-Version"),
+		pluginName: header(h, "Vipps-System-Plugin-Name"), pluginVersion: header(h, "Vipps-System-Plugin-Version"),
+	}
+}
+
+func (s *Server) finish(r *http.Request, status int, x *exchange, start time.Time, sys *systemHeaders) {
 	if status == 0 {
 		status = http.StatusOK
 	}
@@ -356,13 +380,12 @@ func (s *Server) finish(r *http.Request, status int, x *exchange, start time.Tim
 	}
 	s.metrics.observeRequest(metricMethod(r.Method), route, status, elapsed)
 	id := problem.RequestID(r.Context())
-	h := r.Header
 	token := isTokenPath(r.URL.Path)
 	if x.caller == "" && token {
 		x.caller = s.tokenClient(r, status)
 	}
 	method, caller := clip(r.Method), clip(x.caller)
-	systemName, systemVersion := clip(header(h, "Vipps-System-Name")), clip(header(h, "Vipps-System-Version"))
+	systemName, systemVersion := clip(sys.name), clip(sys.version)
 	if s.lines != nil {
 		s.lines.Append(now, "request", func(l *logsink.Line) {
 			l.KeyString(keyMethod, method)
@@ -407,7 +430,7 @@ func (s *Server) finish(r *http.Request, status int, x *exchange, start time.Tim
 			Time: start.UTC(), RequestID: id, Caller: caller, Method: method, Route: route,
 			Path: clip(r.URL.Path), Status: status, LatencyMs: float64(elapsed.Microseconds()) / 1000,
 			SystemName: systemName, SystemVersion: systemVersion,
-			PluginName: clip(header(h, "Vipps-System-Plugin-Name")), PluginVersion: clip(header(h, "Vipps-System-Plugin-Version")),
+			PluginName: clip(sys.pluginName), PluginVersion: clip(sys.pluginVersion),
 			Injected: x.injected, FaultRule: x.fault,
 		})
 	}

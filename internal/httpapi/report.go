@@ -16,7 +16,7 @@ import (
 
 // observeForReport hands an answered request of a known caller to the integration report. It
 // only copies a few fields: the rules run later, off the request's path.
-func (s *Server) observeForReport(r *http.Request, sw *statusWriter, x *exchange, start time.Time) {
+func (s *Server) observeForReport(r *http.Request, sw *statusWriter, x *exchange, start time.Time, sys *systemHeaders) {
 	if s.report == nil {
 		return
 	}
@@ -37,8 +37,8 @@ func (s *Server) observeForReport(r *http.Request, sw *statusWriter, x *exchange
 		ClientID: clientID, Kind: kind, Method: clip(r.Method), Route: x.route, Path: clip(r.URL.Path),
 		// A rule that only delayed the request leaves the real answer, which is the caller's.
 		Status: status, Injected: x.injected && sw.Header().Get(FaultHeader) != "", NoAnswer: status == StatusConnectionDropped,
-		SystemName: header(h, "Vipps-System-Name") != "", SystemVersion: header(h, "Vipps-System-Version") != "",
-		PluginName: header(h, "Vipps-System-Plugin-Name") != "", PluginVersion: header(h, "Vipps-System-Plugin-Version") != "",
+		SystemName: sys.name != "", SystemVersion: sys.version != "",
+		PluginName: sys.pluginName != "", PluginVersion: sys.pluginVersion != "",
 		SubscriptionKey: header(h, "Ocp-Apim-Subscription-Key") != "",
 		BodyHash:        x.prefillHash, OrderID: x.prefillOrder,
 	}}

@@ -193,6 +193,11 @@ func canonicalPath(p string) bool {
 	if p == "" || p[0] != '/' {
 		return false
 	}
+	// Every segment follows a '/': without "//" and "/." there is no empty, "." or ".." segment,
+	// and path.Clean, which copies, is needed only for the rest.
+	if !strings.Contains(p, "//") && !strings.Contains(p, "/.") {
+		return true
+	}
 	c := path.Clean(p)
 	if strings.HasSuffix(p, "/") && c != "/" {
 		c += "/"

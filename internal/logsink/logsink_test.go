@@ -158,3 +158,29 @@ func TestRFC3339NanoIsTimeFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestEscapingEightBytesAtOnce puts each kind of byte the JSON escaping must see at every place
+// of a string long enough for the eight-byte test, and holds the line to slog's.
+func TestEscapingEightBytesAtOnce(t *testing.T) {
+	const letters = "abcdefghijklmnopqrstuvwxyz"
+	for _, special := range []string{"\x00", "\x1f", " ", "!", "\"", "#", "\\", "]", "\x7f", "\x80", "\xff", "é", "\u2028", "~"} {
+		for pos := 0; pos <= 18; pos++ {
+			v := letters[:pos] + special + "0123456789"
+			var want bytes.Buffer
+			slog.New(slog.NewJSONHandler(&want, nil)).Info("m", "v", v)
+			var got bytes.Buffer
+			s, err := New(&got, "json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Append(time.Now(), "m", func(l *Line) { l.String("v", v) })
+			_ = s.Close()
+			// The times differ; what follows them must not.
+			_, wantRest, _ := strings.Cut(want.String(), `","level"`)
+			_, gotRest, _ := strings.Cut(got.String(), `","level"`)
+			if gotRest != wantRest {
+				t.Errorf("%q: got %s, want %s", v, gotRest, wantRest)
+			}
+		}
+	}
+}

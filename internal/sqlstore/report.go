@@ -101,7 +101,10 @@ func (d *DB) RecordRequests(ctx context.Context, batch []vippsmgmt.RequestFacts)
 			if len(facts) == 0 {
 				continue
 			}
-			slices.SortStableFunc(facts, func(a, b *vippsmgmt.RequestFacts) int { return a.Time.Compare(b.Time) })
+			byTime := func(a, b *vippsmgmt.RequestFacts) int { return a.Time.Compare(b.Time) }
+			if !slices.IsSortedFunc(facts, byTime) { // they nearly always come in order
+				slices.SortStableFunc(facts, byTime)
+			}
 			if err := d.recordCaller(ctx, tx, stmts, id, facts); err != nil {
 				return err
 			}
