@@ -37,7 +37,7 @@ type ScaleConfig struct {
 	Units          int           // sales units of the seeded partner (100,000)
 	Conns          int           // connections of the GET comparison (32)
 	Phase          time.Duration // length of one measured round (5 s)
-	Rounds         int           // rounds per side, alternating bare and authenticated (2)
+	Rounds         int           // rounds per side, alternating bare and authenticated, and of each scale-out way (2)
 	ListRuns       int           // full list downloads (3)
 	PrefillWorkers int           // concurrent prefill callers (16)
 	Prefill        time.Duration // length of each prefill measurement (5 s)
