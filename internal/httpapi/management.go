@@ -615,15 +615,21 @@ func convertJSON(src, dst any) error {
 
 // GetProductOrders serves GET /management/v2/product-orders.
 func (s *Server) GetProductOrders(ctx context.Context, req openapi.GetProductOrdersRequestObject) (openapi.GetProductOrdersResponseObject, error) {
-	c, err := partnerFrom(ctx)
+	l, err := s.orderStream(ctx, req.Params.IncludeExpired, false)
 	if err != nil {
 		return nil, err
 	}
-	f := vippsmgmt.ProductOrderFilter{PartnerID: &c.PartnerID, WithoutDetails: true}
-	if req.Params.IncludeExpired != nil {
-		f.IncludeExpired = *req.Params.IncludeExpired
+	return l, nil
+}
+
+// orderStream is the caller's list of orders: v2, or v1 for the deprecated list.
+func (s *Server) orderStream(ctx context.Context, includeExpired *bool, v1 bool) (productOrderStream, error) {
+	c, err := partnerFrom(ctx)
+	if err != nil {
+		return productOrderStream{}, err
 	}
-	return productOrderStream{ctx: ctx, s: s, filter: f}, nil
+	f := vippsmgmt.ProductOrderFilter{PartnerID: &c.PartnerID, WithoutDetails: true, IncludeExpired: deref(includeExpired)}
+	return productOrderStream{ctx: ctx, s: s, filter: f, v1: v1}, nil
 }
 
 // productOrderStream writes the list as it reads it, so a partner's growing list of orders costs
@@ -665,15 +671,11 @@ func (l productOrderStream) VisitGetProductOrdersResponse(w http.ResponseWriter)
 // GetProductOrdersV1 serves the deprecated GET /management/v1/product-orders: the v2 list of
 // the orders the partner prefilled, without template and manual orders.
 func (s *Server) GetProductOrdersV1(ctx context.Context, req openapi.GetProductOrdersV1RequestObject) (openapi.GetProductOrdersV1ResponseObject, error) {
-	c, err := partnerFrom(ctx)
+	l, err := s.orderStream(ctx, req.Params.IncludeExpired, true)
 	if err != nil {
 		return nil, err
 	}
-	f := vippsmgmt.ProductOrderFilter{PartnerID: &c.PartnerID, WithoutDetails: true}
-	if req.Params.IncludeExpired != nil {
-		f.IncludeExpired = *req.Params.IncludeExpired
-	}
-	return productOrderStream{ctx: ctx, s: s, filter: f, v1: true}, nil
+	return l, nil
 }
 
 func (s *Server) orderOut(o *vippsmgmt.ProductOrder, now time.Time) openapi.ProductOrderDetailsResponseV2 {
