@@ -46,12 +46,7 @@ type adminConfig struct {
 
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var cfg adminConfig
-	fs := flag.NewFlagSet("admin", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), adminUsage)
-		fs.PrintDefaults()
-	}
+	fs := usageFlags("admin", adminUsage, stderr)
 	cfg.register(fs, getenv)
 	fs.BoolVar(&cfg.json, "json", false, "print the API's answer as JSON")
 	if err := fs.Parse(args); err != nil {
@@ -112,13 +107,7 @@ type adminCmd struct {
 
 // flags returns the flag set of a subcommand.
 func (a *adminCmd) flags(name, usage string) *flag.FlagSet {
-	fs := flag.NewFlagSet("admin "+name, flag.ContinueOnError)
-	fs.SetOutput(a.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: vippsmgmt admin %s %s\n", name, usage)
-		fs.PrintDefaults()
-	}
-	return fs
+	return usageFlags("admin "+name, fmt.Sprintf("usage: vippsmgmt admin %s %s\n", name, usage), a.stderr)
 }
 
 // parse parses a subcommand's flags and checks it got exactly n positional arguments.

@@ -40,10 +40,7 @@ const maxImportConcurrency = 32
 
 func parseImport(args []string, getenv func(string) string, stderr io.Writer) (importConfig, error) {
 	c := importConfig{baseURL: envOr(getenv, "VIPPSMGMT_BASE_URL", client.ProductionURL), concurrency: 4, partnerID: "imported-partner"}
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `usage: vippsmgmt import --out FILE [flags]
+	fs := usageFlags("import", `usage: vippsmgmt import --out FILE [flags]
 
 Reads a partner's account through the Management API (price packages, sales units with their
 details, their merchants, product orders with expired ones) and writes a fixture file that
@@ -51,9 +48,7 @@ details, their merchants, product orders with expired ones) and writes a fixture
 keys, printed at the end. It only reads; the keys it is given are never written anywhere.
 
 flags:
-`)
-		fs.PrintDefaults()
-	}
+`, stderr)
 	fs.StringVar(&c.baseURL, "base-url", c.baseURL, "API to read from (VIPPSMGMT_BASE_URL)")
 	fs.StringVar(&c.clientID, "client-id", "", "client_id of partner or management keys (VIPPSMGMT_CLIENT_ID)")
 	fs.StringVar(&c.clientSecret, "client-secret", "", "client_secret of the keys (VIPPSMGMT_CLIENT_SECRET)")

@@ -48,6 +48,18 @@ func envOr(getenv func(string) string, name, def string) string {
 	return def
 }
 
+// usageFlags is the flag set of a command whose help is usage followed by the flags' defaults;
+// errors and help go to stderr.
+func usageFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
 // parseInterleaved parses flags that may come before, between or after positional arguments
 // (the flag package alone stops at the first positional one) and returns the positional ones.
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
@@ -101,19 +113,14 @@ func parseQuickstart(args []string, getenv func(string) string, stderr io.Writer
 		productType: string(client.ProductTypeCheckout),
 		timeout:     2 * time.Minute,
 	}
-	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `usage: vippsmgmt quickstart [flags]
+	fs := usageFlags("quickstart", `usage: vippsmgmt quickstart [flags]
 
 Runs steps 2 to 11 of the Management API quick start against a server: access token, sales
 units, one sales unit, its merchant and the merchant's sales units, product orders, a prefill
 that is read and deleted again, and price packages.
 
 flags:
-`)
-		fs.PrintDefaults()
-	}
+`, stderr)
 	fs.StringVar(&c.baseURL, "base-url", c.baseURL, "server to talk to, e.g. https://api.vipps.no (VIPPSMGMT_BASE_URL)")
 	fs.StringVar(&c.clientID, "client-id", "", "client_id of the key set (VIPPSMGMT_CLIENT_ID)")
 	fs.StringVar(&c.clientSecret, "client-secret", "", "client_secret of the key set (VIPPSMGMT_CLIENT_SECRET)")

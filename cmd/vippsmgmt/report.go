@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -43,12 +42,7 @@ func severityRank(s client.ReportSeverity) int {
 
 func runReport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var cfg reportConfig
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), reportUsage)
-		fs.PrintDefaults()
-	}
+	fs := usageFlags("report", reportUsage, stderr)
 	cfg.register(fs, getenv)
 	fs.StringVar(&cfg.clientID, "client-id", "", "only this caller (key set)")
 	fs.StringVar(&cfg.failOn, "fail-on", "", "exit 1 when a finding of this severity or worse exists: info, warning or error")
