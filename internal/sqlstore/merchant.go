@@ -202,7 +202,7 @@ func insertPricePackage(ctx context.Context, tx *sql.Tx, p *vippsmgmt.PricePacka
 	_, err := tx.ExecContext(ctx, `INSERT INTO price_packages
 		(id, partner_id, name, description, visible_in_signup_form, product_type, market, commission)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		p.ID, p.PartnerID, p.Name, p.Description, nullBool(p.VisibleInSignupForm), nullStr(p.ProductType), nullStr(p.Market), nullStr(p.Commission))
+		p.ID, p.PartnerID, p.Name, p.Description, nullable(p.VisibleInSignupForm), nullable(p.ProductType), nullable(p.Market), nullable(p.Commission))
 	return err
 }
 
@@ -225,7 +225,7 @@ func (d *DB) UpsertPricePackage(ctx context.Context, p *vippsmgmt.PricePackage) 
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE price_packages SET name = $2, description = $3, visible_in_signup_form = $4,
 			product_type = $5, market = $6, commission = $7 WHERE id = $1`,
-			p.ID, p.Name, p.Description, nullBool(p.VisibleInSignupForm), nullStr(p.ProductType), nullStr(p.Market), nullStr(p.Commission))
+			p.ID, p.Name, p.Description, nullable(p.VisibleInSignupForm), nullable(p.ProductType), nullable(p.Market), nullable(p.Commission))
 		return err
 	})
 }
@@ -261,12 +261,12 @@ func (d *DB) FindPricePackageByID(ctx context.Context, id string) (*vippsmgmt.Pr
 func scanPricePackage(s scanner) (*vippsmgmt.PricePackage, error) {
 	var (
 		p                    vippsmgmt.PricePackage
-		visible              sql.NullBool
-		product, market, com sql.NullString
+		visible              sql.Null[bool]
+		product, market, com sql.Null[string]
 	)
 	if err := s.Scan(&p.ID, &p.PartnerID, &p.Name, &p.Description, &visible, &product, &market, &com); err != nil {
 		return nil, err
 	}
-	p.VisibleInSignupForm, p.ProductType, p.Market, p.Commission = boolPtr(visible), strPtr(product), strPtr(market), strPtr(com)
+	p.VisibleInSignupForm, p.ProductType, p.Market, p.Commission = ptrOf(visible), ptrOf(product), ptrOf(market), ptrOf(com)
 	return &p, nil
 }

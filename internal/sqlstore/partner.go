@@ -188,7 +188,7 @@ func (d *DB) UpsertAPIKey(ctx context.Context, k *vippsmgmt.APIKey) error {
 			_, err := tx.ExecContext(ctx, `INSERT INTO api_keys
 				(client_id, kind, partner_id, msn, secret_hash, subscription_key_hash, revoked, created_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-				k.ClientID, k.Kind, nullStr(k.PartnerID), nullStr(k.MSN), k.SecretHash, nullBytes(k.SubscriptionKeyHash), k.Revoked, micros(created))
+				k.ClientID, k.Kind, nullable(k.PartnerID), nullable(k.MSN), k.SecretHash, nullBytes(k.SubscriptionKeyHash), k.Revoked, micros(created))
 			if err != nil {
 				return subscriptionKeyConflict(d.formatError(err))
 			}
@@ -264,15 +264,15 @@ func (d *DB) RevokeAPIKey(ctx context.Context, clientID string) error {
 func scanAPIKey(s scanner) (*vippsmgmt.APIKey, error) {
 	var (
 		k          vippsmgmt.APIKey
-		partner    sql.NullString
-		msn        sql.NullString
+		partner    sql.Null[string]
+		msn        sql.Null[string]
 		subscripti []byte
 		at         int64
 	)
 	if err := s.Scan(&k.ClientID, &k.Kind, &partner, &msn, &k.SecretHash, &subscripti, &k.Revoked, &at); err != nil {
 		return nil, err
 	}
-	k.PartnerID, k.MSN, k.CreatedAt = strPtr(partner), strPtr(msn), fromMicros(at)
+	k.PartnerID, k.MSN, k.CreatedAt = ptrOf(partner), ptrOf(msn), fromMicros(at)
 	if len(subscripti) > 0 {
 		k.SubscriptionKeyHash = subscripti
 	}

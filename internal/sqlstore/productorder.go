@@ -211,7 +211,7 @@ func orderArgs(o *vippsmgmt.ProductOrder) ([]any, error) {
 	if o.SalesUnit != nil {
 		msn, name = o.SalesUnit.MSN, o.SalesUnit.Name
 	}
-	return []any{o.ID, o.Type, nullStr(o.PartnerID), o.Status, o.BusinessIdentifier.Scheme, o.BusinessIdentifier.ID,
+	return []any{o.ID, o.Type, nullable(o.PartnerID), o.Status, o.BusinessIdentifier.Scheme, o.BusinessIdentifier.ID,
 		o.ProductType, string(details), o.RejectionReason, msn, name, micros(o.CreatedAt.UTC()), micros(o.UpdatedAt.UTC()),
 		microsPtr(o.ViewedAt), microsPtr(o.SubmittedAt), microsPtr(o.DecidedAt), microsPtr(o.ExpiredAt)}, nil
 }
@@ -501,7 +501,8 @@ func (d *DB) PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int, e
 func scanOrder(s scanner) (*vippsmgmt.ProductOrder, error) {
 	var (
 		o                                 vippsmgmt.ProductOrder
-		partner, msn, name                sql.NullString
+		partner                           sql.Null[string]
+		msn, name                         sql.NullString
 		details                           string
 		created, updated                  int64
 		viewed, submitted, decided, expir sql.NullInt64
@@ -514,7 +515,7 @@ func scanOrder(s scanner) (*vippsmgmt.ProductOrder, error) {
 	if err := json.Unmarshal([]byte(details), &o.Details); err != nil {
 		return nil, fmt.Errorf("order %s details: %w", o.ID, err)
 	}
-	o.PartnerID = strPtr(partner)
+	o.PartnerID = ptrOf(partner)
 	if msn.Valid {
 		o.SalesUnit = &vippsmgmt.MsnInfo{MSN: msn.String, Name: name.String}
 	}

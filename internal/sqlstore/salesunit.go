@@ -123,8 +123,8 @@ func (d *DB) insertSalesUnit(ctx context.Context, tx *sql.Tx, s *vippsmgmt.Sales
 	_, err = tx.ExecContext(ctx, `INSERT INTO sales_units
 		(msn, name, status, merchant_scheme, merchant_id, partner_id, settlement_bank_account, configuration,
 		price_package_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		s.MSN, s.Name, s.Status, s.Merchant.Scheme, s.Merchant.ID, nullStr(s.PartnerID), acct, conf,
-		nullStr(s.PricePackageID), micros(s.CreatedAt), micros(s.UpdatedAt))
+		s.MSN, s.Name, s.Status, s.Merchant.Scheme, s.Merchant.ID, nullable(s.PartnerID), acct, conf,
+		nullable(s.PricePackageID), micros(s.CreatedAt), micros(s.UpdatedAt))
 	if vippsmgmt.ErrorCode(d.formatError(err)) == vippsmgmt.ECONFLICT {
 		return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "MSN %s is already taken.", s.MSN)
 	}
@@ -138,7 +138,7 @@ func (d *DB) updateSalesUnit(ctx context.Context, tx *sql.Tx, s *vippsmgmt.Sales
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE sales_units SET name = $2, status = $3, partner_id = $4,
 		settlement_bank_account = $5, configuration = $6, price_package_id = $7, updated_at = $8 WHERE msn = $1`,
-		s.MSN, s.Name, s.Status, nullStr(s.PartnerID), acct, conf, nullStr(s.PricePackageID), micros(s.UpdatedAt))
+		s.MSN, s.Name, s.Status, nullable(s.PartnerID), acct, conf, nullable(s.PricePackageID), micros(s.UpdatedAt))
 	return err
 }
 
@@ -274,7 +274,7 @@ func (d *DB) UpdateSalesUnit(ctx context.Context, msn string, upd vippsmgmt.Sale
 func scanSalesUnit(sc scanner) (*vippsmgmt.SalesUnit, error) {
 	var (
 		s              vippsmgmt.SalesUnit
-		partner, pp    sql.NullString
+		partner, pp    sql.Null[string]
 		acct, conf     sql.NullString
 		created, updat int64
 		err            error
@@ -289,7 +289,7 @@ func scanSalesUnit(sc scanner) (*vippsmgmt.SalesUnit, error) {
 	if s.Configuration, err = scanConfiguration(conf); err != nil {
 		return nil, err
 	}
-	s.PartnerID, s.PricePackageID = strPtr(partner), strPtr(pp)
+	s.PartnerID, s.PricePackageID = ptrOf(partner), ptrOf(pp)
 	s.CreatedAt, s.UpdatedAt = fromMicros(created), fromMicros(updat)
 	return &s, nil
 }

@@ -345,34 +345,20 @@ func fromNullMicros(v sql.NullInt64) *time.Time {
 	return &t
 }
 
-func strPtr(v sql.NullString) *string {
+// ptrOf is a nullable column's value as the domain holds it: nil for NULL.
+func ptrOf[T any](v sql.Null[T]) *T {
 	if !v.Valid {
 		return nil
 	}
-	s := v.String
-	return &s
+	return &v.V
 }
 
-func nullStr(s *string) any {
-	if s == nil {
+// nullable is the argument that stores p: NULL for nil.
+func nullable[T any](p *T) any {
+	if p == nil {
 		return nil
 	}
-	return *s
-}
-
-func boolPtr(v sql.NullBool) *bool {
-	if !v.Valid {
-		return nil
-	}
-	b := v.Bool
-	return &b
-}
-
-func nullBool(b *bool) any {
-	if b == nil {
-		return nil
-	}
-	return *b
+	return *p
 }
 
 // jsonArg encodes v as JSON TEXT; a nil pointer is stored as NULL.
