@@ -24,10 +24,8 @@ func (d *DB) CreateFaultRule(ctx context.Context, r *vippsmgmt.FaultRule) error 
 		if err := d.lockFaultRules(ctx, tx); err != nil {
 			return err
 		}
-		err := exists(ctx, tx, `SELECT 1 FROM fault_rules WHERE id = $1`, r.ID)
-		if err == nil {
-			return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "A fault rule with the id %s already exists.", r.ID)
-		} else if !errors.Is(err, sql.ErrNoRows) {
+		if err := mustBeNew(ctx, tx, `SELECT 1 FROM fault_rules WHERE id = $1`, r.ID,
+			vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "A fault rule with the id %s already exists.", r.ID)); err != nil {
 			return err
 		}
 		return d.insertFaultRule(ctx, tx, r)
