@@ -194,9 +194,8 @@ func (d *DB) CreatePricePackage(ctx context.Context, p *vippsmgmt.PricePackage) 
 
 // insertPricePackage inserts a price package of a partner that must exist.
 func insertPricePackage(ctx context.Context, tx *sql.Tx, p *vippsmgmt.PricePackage) error {
-	if err := exists(ctx, tx, `SELECT 1 FROM partners WHERE id = $1`, p.PartnerID); errors.Is(err, sql.ErrNoRows) {
-		return notFound("Partner %s was not found.", p.PartnerID)
-	} else if err != nil {
+	if err := mustExist(ctx, tx, `SELECT 1 FROM partners WHERE id = $1`, p.PartnerID,
+		notFound("Partner %s was not found.", p.PartnerID)); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO price_packages

@@ -172,13 +172,15 @@ func (d *DB) UpsertAPIKey(ctx context.Context, k *vippsmgmt.APIKey) error {
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			if k.PartnerID != nil {
-				if err := exists(ctx, tx, `SELECT 1 FROM partners WHERE id = $1`, *k.PartnerID); err != nil {
-					return notFound("Partner %s was not found.", *k.PartnerID)
+				if err := mustExist(ctx, tx, `SELECT 1 FROM partners WHERE id = $1`, *k.PartnerID,
+					notFound("Partner %s was not found.", *k.PartnerID)); err != nil {
+					return err
 				}
 			}
 			if k.MSN != nil {
-				if err := exists(ctx, tx, `SELECT 1 FROM sales_units WHERE msn = $1`, *k.MSN); err != nil {
-					return notFound("Sales unit %s was not found.", *k.MSN)
+				if err := mustExist(ctx, tx, `SELECT 1 FROM sales_units WHERE msn = $1`, *k.MSN,
+					notFound("Sales unit %s was not found.", *k.MSN)); err != nil {
+					return err
 				}
 			}
 			created := k.CreatedAt
@@ -297,6 +299,16 @@ func sameStr(a, b *string) bool {
 func exists(ctx context.Context, tx *sql.Tx, q string, args ...any) error {
 	var one int
 	return tx.QueryRowContext(ctx, q, args...).Scan(&one)
+}
+
+// mustExist answers missing when the row q selects by key does not exist, nil when it does.
+func mustExist(ctx context.Context, tx *sql.Tx, q string, key any, missing error) error {
+	if err := exists(ctx, tx, q, key); errors.Is(err, sql.ErrNoRows) {
+		return missing
+	} else if err != nil {
+		return err
+	}
+	return nil
 }
 
 // mustBeNew answers taken when the row q selects by key exists, nil when it does not.

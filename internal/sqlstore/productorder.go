@@ -414,9 +414,8 @@ func (d *DB) ApproveProductOrder(ctx context.Context, id string, a vippsmgmt.App
 			if msn, err = d.nextMSN(ctx, tx); err != nil {
 				return err
 			}
-		} else if err := exists(ctx, tx, `SELECT 1 FROM sales_units WHERE msn = $1`, msn); err == nil {
-			return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "MSN %s is already taken.", msn)
-		} else if !errors.Is(err, sql.ErrNoRows) {
+		} else if err := mustBeNew(ctx, tx, `SELECT 1 FROM sales_units WHERE msn = $1`, msn,
+			vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "MSN %s is already taken.", msn)); err != nil {
 			return err
 		}
 

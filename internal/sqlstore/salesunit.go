@@ -82,16 +82,14 @@ func (d *DB) checkSalesUnitRefs(ctx context.Context, tx *sql.Tx, s *vippsmgmt.Sa
 	}
 	s.MerchantStatus = status
 	if s.PartnerID != nil {
-		if err := exists(ctx, tx, `SELECT 1 FROM partners WHERE id = $1`, *s.PartnerID); errors.Is(err, sql.ErrNoRows) {
-			return notFound("Partner %s was not found.", *s.PartnerID)
-		} else if err != nil {
+		if err := mustExist(ctx, tx, `SELECT 1 FROM partners WHERE id = $1`, *s.PartnerID,
+			notFound("Partner %s was not found.", *s.PartnerID)); err != nil {
 			return err
 		}
 	}
 	if s.PricePackageID != nil {
-		if err := exists(ctx, tx, `SELECT 1 FROM price_packages WHERE id = $1`, *s.PricePackageID); errors.Is(err, sql.ErrNoRows) {
-			return notFound("Price package %s was not found.", *s.PricePackageID)
-		} else if err != nil {
+		if err := mustExist(ctx, tx, `SELECT 1 FROM price_packages WHERE id = $1`, *s.PricePackageID,
+			notFound("Price package %s was not found.", *s.PricePackageID)); err != nil {
 			return err
 		}
 	}

@@ -173,10 +173,8 @@ func (d *DB) PutAutopilotPolicy(ctx context.Context, p *vippsmgmt.AutopilotPolic
 	}
 	return d.inTx(ctx, func(tx *sql.Tx) error {
 		if p.PartnerID != "" {
-			err := exists(ctx, tx, `SELECT 1 FROM partners WHERE id = $1`, p.PartnerID)
-			if errors.Is(err, sql.ErrNoRows) {
-				return vippsmgmt.InvalidFields([]vippsmgmt.FieldError{{Field: "partnerId", Problem: "no partner " + p.PartnerID + " exists"}})
-			} else if err != nil {
+			if err := mustExist(ctx, tx, `SELECT 1 FROM partners WHERE id = $1`, p.PartnerID,
+				vippsmgmt.InvalidFields([]vippsmgmt.FieldError{{Field: "partnerId", Problem: "no partner " + p.PartnerID + " exists"}})); err != nil {
 				return err
 			}
 		}
