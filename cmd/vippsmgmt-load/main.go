@@ -122,6 +122,14 @@ func (c *common) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.quiet, "q", false, "no progress lines on stderr")
 }
 
+// newCommand is a subcommand's flag set holding the flags every measuring subcommand shares.
+func newCommand(name string) (*flag.FlagSet, *common) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	c := &common{}
+	c.flags(fs)
+	return fs, c
+}
+
 func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	if err := fs.Parse(args); err != nil {
@@ -183,6 +191,13 @@ func (c *common) setup(ctx context.Context, wantPostgres bool, stderr io.Writer)
 	return e, nil
 }
 
+// fill gives a measurement of scale's family the environment and the shared flags' choices.
+func (e *env) fill(cfg *loadtest.ScaleConfig, c *common, stderr io.Writer) {
+	cfg.Bin, cfg.Dir, cfg.PostgresDSN, cfg.PostgresNote = e.bin, e.dir, e.postgres, e.postgresNote
+	cfg.DiscardLog = c.discardLog
+	cfg.Progress = c.progressWriter(stderr)
+}
+
 func (e *env) close() {
 	for i := len(e.cleanup) - 1; i >= 0; i-- {
 		e.cleanup[i]()
@@ -203,9 +218,7 @@ func (c *common) progressWriter(stderr io.Writer) io.Writer {
 }
 
 func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("scale", flag.ContinueOnError)
-	var c common
-	c.flags(fs)
+	fs, c := newCommand("scale")
 	cfg := loadtest.ScaleConfig{}
 	fs.IntVar(&cfg.Units, "units", 100000, "sales units of the seeded partner")
 	fs.IntVar(&cfg.Conns, "conns", 32, "connections of the GET comparison")
@@ -235,23 +248,16 @@ func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer e.close()
-	cfg.Bin, cfg.Dir, cfg.PostgresDSN, cfg.DiscardLog = e.bin, e.dir, e.postgres, c.discardLog
-	cfg.PostgresNote = e.postgresNote
-	cfg.Progress = c.progressWriter(stderr)
+	e.fill(&cfg, c, stderr)
 	if !*inProcess {
 		cfg.Bare = bareCommand
 	}
 	rep, err := loadtest.RunScale(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	return verdict(stdout, c.jsonOut, rep, rep.WriteText, rep.Pass())
+	return report(stdout, c.jsonOut, rep, err, (*loadtest.ScaleReport).Pass)
 }
 
 func runPrefill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("prefill", flag.ContinueOnError)
-	var c common
-	c.flags(fs)
+	fs, c := newCommand("prefill")
 	cfg := loadtest.ScaleConfig{}
 	fs.IntVar(&cfg.PrefillWorkers, "prefill-workers", 16, "concurrent prefill callers")
 	fs.DurationVar(&cfg.Prefill, "prefill", 5*time.Second, "length of each prefill round")
@@ -267,20 +273,13 @@ func runPrefill(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer e.close()
-	cfg.Bin, cfg.Dir, cfg.PostgresDSN, cfg.DiscardLog = e.bin, e.dir, e.postgres, c.discardLog
-	cfg.PostgresNote = e.postgresNote
-	cfg.Progress = c.progressWriter(stderr)
+	e.fill(&cfg, c, stderr)
 	rep, err := loadtest.RunPrefillOnly(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	return verdict(stdout, c.jsonOut, rep, rep.WriteText, rep.Pass())
+	return report(stdout, c.jsonOut, rep, err, (*loadtest.PrefillRunReport).Pass)
 }
 
 func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("soak", flag.ContinueOnError)
-	var c common
-	c.flags(fs)
+	fs, c := newCommand("soak")
 	cfg := loadtest.SoakConfig{}
 	fs.DurationVar(&cfg.Duration, "duration", 60*time.Second, "measured time, after a warm-up of a tenth of it (at most 5 s)")
 	fs.IntVar(&cfg.Rate, "rate", 200, "requests per second over the mix")
@@ -308,16 +307,11 @@ func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cfg.Bin, cfg.Dir, cfg.PostgresDSN, cfg.DiscardLog = e.bin, e.dir, e.postgres, c.discardLog
 	cfg.Progress = c.progressWriter(stderr)
 	rep, err := loadtest.RunSoak(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	return verdict(stdout, c.jsonOut, rep, rep.WriteText, rep.Pass)
+	return report(stdout, c.jsonOut, rep, err, func(r *loadtest.SoakReport) bool { return r.Pass })
 }
 
 func runHostile(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("hostile", flag.ContinueOnError)
-	var c common
-	c.flags(fs)
+	fs, c := newCommand("hostile")
 	cfg := loadtest.HostileConfig{}
 	fs.DurationVar(&cfg.Duration, "duration", 60*time.Second, "length of the hostile mix")
 	fs.IntVar(&cfg.Workers, "workers", 4, "senders of each hostile request kind")
@@ -342,30 +336,29 @@ func runHostile(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cfg.Bin, cfg.Dir, cfg.RSSBound = e.bin, e.dir, uint64(*bound)<<20
 	cfg.Progress = c.progressWriter(stderr)
 	rep, err := loadtest.RunHostile(ctx, cfg)
+	return report(stdout, c.jsonOut, rep, err, func(r *loadtest.HostileReport) bool { return r.Pass })
+}
+
+// report prints what a run measured, unless it failed, and answers errMissed when pass says a
+// target in it was missed.
+func report[R interface{ WriteText(io.Writer) error }](w io.Writer, asJSON bool, rep R, err error, pass func(R) bool) error {
 	if err != nil {
 		return err
 	}
-	return verdict(stdout, c.jsonOut, rep, rep.WriteText, rep.Pass)
-}
-
-// verdict prints a report and answers errMissed when a target in it was missed.
-func verdict(w io.Writer, asJSON bool, rep any, text func(io.Writer) error, pass bool) error {
-	if err := write(w, asJSON, rep, text); err != nil {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(rep)
+	} else {
+		err = rep.WriteText(w)
+	}
+	if err != nil {
 		return err
 	}
-	if !pass {
+	if !pass(rep) {
 		return errMissed
 	}
 	return nil
-}
-
-func write(w io.Writer, asJSON bool, v any, text func(io.Writer) error) error {
-	if !asJSON {
-		return text(w)
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // bareCommand runs this program's bare subcommand: the baseline gets its own process, as the
@@ -397,9 +390,7 @@ func runBare(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func runStartup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("startup", flag.ContinueOnError)
-	var c common
-	c.flags(fs)
+	fs, c := newCommand("startup")
 	cfg := loadtest.ScaleConfig{}
 	fs.IntVar(&cfg.StartupRuns, "runs", 5, "starts on a fresh database")
 	if err := parse(fs, args, stderr); err != nil {
@@ -413,19 +404,13 @@ func runStartup(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer e.close()
-	cfg.Bin, cfg.Dir = e.bin, e.dir
-	cfg.Progress = c.progressWriter(stderr)
+	e.fill(&cfg, c, stderr)
 	rep, err := loadtest.RunStartup(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	return verdict(stdout, c.jsonOut, rep, rep.WriteText, rep.Pass && rep.PassRSS)
+	return report(stdout, c.jsonOut, rep, err, func(r *loadtest.StartupReport) bool { return r.Pass && r.PassRSS })
 }
 
 func runScaleOut(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("scaleout", flag.ContinueOnError)
-	var c common
-	c.flags(fs)
+	fs, c := newCommand("scaleout")
 	cfg := loadtest.ScaleConfig{}
 	fs.IntVar(&cfg.PrefillWorkers, "workers", 16, "concurrent callers, spread evenly over the processes")
 	fs.DurationVar(&cfg.Prefill, "phase", 5*time.Second, "length of the GET and of the prefill measurement")
@@ -449,13 +434,9 @@ func runScaleOut(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer e.close()
-	cfg.Bin, cfg.Dir, cfg.PostgresDSN, cfg.DiscardLog = e.bin, e.dir, e.postgres, c.discardLog
-	cfg.Progress = c.progressWriter(stderr)
+	e.fill(&cfg, c, stderr)
 	rep, err := loadtest.RunScaleOutOnly(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	return verdict(stdout, c.jsonOut, rep, rep.WriteText, rep.Pass())
+	return report(stdout, c.jsonOut, rep, err, (*loadtest.ScaleOutReport).Pass)
 }
 
 func instrFlags(fs *flag.FlagSet, cfg *loadtest.ScaleConfig) {
@@ -474,9 +455,7 @@ func checkInstr(cfg *loadtest.ScaleConfig) error {
 }
 
 func runInstructions(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("instructions", flag.ContinueOnError)
-	var c common
-	c.flags(fs)
+	fs, c := newCommand("instructions")
 	cfg := loadtest.ScaleConfig{}
 	fs.IntVar(&cfg.Units, "units", 1000, "sales units of the seeded partner")
 	instrFlags(fs, &cfg)
@@ -497,17 +476,8 @@ func runInstructions(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	defer e.close()
-	cfg.Bin, cfg.Dir, cfg.DiscardLog, cfg.Bare = e.bin, e.dir, c.discardLog, bareCommand
-	cfg.Progress = c.progressWriter(stderr)
+	e.fill(&cfg, c, stderr)
+	cfg.Bare = bareCommand
 	rep, err := loadtest.RunInstructions(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	if err := write(stdout, c.jsonOut, rep, rep.WriteText); err != nil {
-		return err
-	}
-	if rep.Skipped != "" || !rep.Pass {
-		return errMissed
-	}
-	return nil
+	return report(stdout, c.jsonOut, rep, err, func(r *loadtest.InstructionReport) bool { return r.Skipped == "" && r.Pass })
 }
