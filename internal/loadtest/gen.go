@@ -57,6 +57,16 @@ func classicToken(ctx context.Context, c *http.Client, base string, k *credentia
 	return tok.AccessToken, nil
 }
 
+// classicAuth fetches a token as classicToken does and returns the headers of Management API
+// calls made with it.
+func classicAuth(ctx context.Context, c *http.Client, base string, k *credentials.Issued) (http.Header, error) {
+	tok, err := classicToken(ctx, c, base, k)
+	if err != nil {
+		return nil, err
+	}
+	return authHeader(tok, k), nil
+}
+
 // authHeader returns the headers of a classic-flow Management API call.
 func authHeader(token string, k *credentials.Issued) http.Header {
 	return http.Header{

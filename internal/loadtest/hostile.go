@@ -56,27 +56,13 @@ type HostileConfig struct {
 }
 
 func (c *HostileConfig) defaults() {
-	if c.Duration <= 0 {
-		c.Duration = 60 * time.Second
-	}
-	if c.Workers <= 0 {
-		c.Workers = 4
-	}
-	if c.SlowConns <= 0 {
-		c.SlowConns = 50
-	}
-	if c.IdleConns <= 0 {
-		c.IdleConns = 300
-	}
-	if c.LegitEvery <= 0 {
-		c.LegitEvery = 100 * time.Millisecond
-	}
-	if c.RSSBound == 0 {
-		c.RSSBound = TargetHostileRSS
-	}
-	if c.SampleEvery <= 0 {
-		c.SampleEvery = time.Second
-	}
+	orDefault(&c.Duration, 60*time.Second)
+	orDefault(&c.Workers, 4)
+	orDefault(&c.SlowConns, 50)
+	orDefault(&c.IdleConns, 300)
+	orDefault(&c.LegitEvery, 100*time.Millisecond)
+	orDefault(&c.RSSBound, TargetHostileRSS)
+	orDefault(&c.SampleEvery, time.Second)
 	if c.Progress == nil {
 		c.Progress = io.Discard
 	}
@@ -152,11 +138,10 @@ func RunHostile(ctx context.Context, cfg HostileConfig) (*HostileReport, error) 
 	rep.RSSIdle = idle.RSS
 	attackClient := newClient(4 * cfg.Workers)
 	defer attackClient.CloseIdleConnections()
-	tok, err := classicToken(ctx, attackClient, srv.URL, attacker.Keys)
+	attackHdr, err := classicAuth(ctx, attackClient, srv.URL, attacker.Keys)
 	if err != nil {
 		return nil, err
 	}
-	attackHdr := authHeader(tok, attacker.Keys)
 	logf("hostile mix for %s against %s; server RSS %.1f MiB", cfg.Duration, srv.URL, mib(idle.RSS))
 
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
@@ -259,11 +244,10 @@ func runLegit(ctx context.Context, base string, s *Seeded, pause time.Duration) 
 	}
 	for i := 0; ctx.Err() == nil; i++ {
 		at := time.Now()
-		tok, err := classicToken(reqCtx, client, base, s.Keys)
+		hdr, err := classicAuth(reqCtx, client, base, s.Keys)
 		if !record(KindToken, at, err) {
 			continue
 		}
-		hdr := authHeader(tok, s.Keys)
 		at = time.Now()
 		record(KindList, at, legitList(reqCtx, client, base, hdr, s.Units))
 		at = time.Now()

@@ -269,11 +269,10 @@ func measureInstructions(ctx context.Context, cfg ScaleConfig, dsn string, seed 
 	defer srv.kill()
 	client := newClient(cfg.InstrConns + 1)
 	defer client.CloseIdleConnections()
-	tok, err := classicToken(ctx, client, srv.URL, seed.Keys)
+	hdr, err := classicAuth(ctx, client, srv.URL, seed.Keys)
 	if err != nil {
 		return rep, err
 	}
-	hdr := authHeader(tok, seed.Keys)
 	path := "/management/v1/sales-units/" + seed.FirstMSN
 	body, contentType, err := getOnce(ctx, client, srv.URL+path, hdr)
 	if err != nil {

@@ -52,29 +52,27 @@ type ScaleConfig struct {
 	Progress       io.Writer     // one line per step; nil: silent
 }
 
-func (c *ScaleConfig) defaults() {
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
+// orDefault gives a config field left zero (or negative) its default.
+func orDefault[T int | uint64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
 	}
-	def(&c.Units, 100000)
-	def(&c.Conns, 32)
-	def(&c.Rounds, 2)
-	def(&c.ListRuns, 3)
-	def(&c.PrefillWorkers, 16)
-	if c.InstrRequests == 0 {
+}
+
+func (c *ScaleConfig) defaults() {
+	orDefault(&c.Units, 100000)
+	orDefault(&c.Conns, 32)
+	orDefault(&c.Rounds, 2)
+	orDefault(&c.ListRuns, 3)
+	orDefault(&c.PrefillWorkers, 16)
+	if c.InstrRequests == 0 { // negative skips the count
 		c.InstrRequests = 10000
 	}
-	def(&c.InstrConns, 4)
-	def(&c.Orders, 100000)
-	def(&c.StartupRuns, 5)
-	if c.Phase <= 0 {
-		c.Phase = 5 * time.Second
-	}
-	if c.Prefill <= 0 {
-		c.Prefill = 5 * time.Second
-	}
+	orDefault(&c.InstrConns, 4)
+	orDefault(&c.Orders, 100000)
+	orDefault(&c.StartupRuns, 5)
+	orDefault(&c.Phase, 5*time.Second)
+	orDefault(&c.Prefill, 5*time.Second)
 	if c.Progress == nil {
 		c.Progress = io.Discard
 	}
@@ -217,11 +215,10 @@ func RunScale(ctx context.Context, cfg ScaleConfig) (*ScaleReport, error) {
 	defer srv.Stop()
 	client := newClient(max(cfg.Conns, cfg.PrefillWorkers) + 2)
 	defer client.CloseIdleConnections()
-	tok, err := classicToken(ctx, client, srv.URL, seed.Keys)
+	hdr, err := classicAuth(ctx, client, srv.URL, seed.Keys)
 	if err != nil {
 		return nil, err
 	}
-	hdr := authHeader(tok, seed.Keys)
 
 	if rep.Get, err = measureGet(ctx, cfg, client, srv.URL, srv.PID, hdr, seed.FirstMSN, logf); err != nil {
 		return nil, err
@@ -302,18 +299,13 @@ func RunPrefillOnly(ctx context.Context, cfg ScaleConfig) (*PrefillRunReport, er
 	if err != nil {
 		return nil, err
 	}
-	srv, err := StartServer(ctx, ServerConfig{Bin: cfg.Bin, DB: dsn, LogPath: cfg.logPath("prefill-sqlite")})
+	srv, client, hdr, err := startPrefillServer(ctx, cfg, dsn, "sqlite", seed)
 	if err != nil {
 		return nil, err
 	}
 	defer srv.Stop()
-	client := newClient(cfg.PrefillWorkers + 2)
 	defer client.CloseIdleConnections()
-	tok, err := classicToken(ctx, client, srv.URL, seed.Keys)
-	if err != nil {
-		return nil, err
-	}
-	p, err := measureSQLitePrefill(ctx, cfg, client, srv, authHeader(tok, seed.Keys), logf)
+	p, err := measureSQLitePrefill(ctx, cfg, client, srv, hdr, logf)
 	if err != nil {
 		return nil, err
 	}
@@ -341,24 +333,36 @@ func RunPrefill(ctx context.Context, cfg ScaleConfig, dsn, backend string) (*Pre
 	if err != nil {
 		return nil, err
 	}
-	srv, err := StartServer(ctx, ServerConfig{Bin: cfg.Bin, DB: dsn, LogPath: cfg.logPath("prefill-" + backend)})
+	srv, client, hdr, err := startPrefillServer(ctx, cfg, dsn, backend, seed)
 	if err != nil {
 		return nil, err
 	}
 	defer srv.Stop()
-	client := newClient(cfg.PrefillWorkers + 2)
 	defer client.CloseIdleConnections()
-	tok, err := classicToken(ctx, client, srv.URL, seed.Keys)
-	if err != nil {
-		return nil, err
-	}
-	p, err := measurePrefill(ctx, cfg, client, srv.URL, srv.PID, authHeader(tok, seed.Keys), backend, nil, logf)
+	p, err := measurePrefill(ctx, cfg, client, srv.URL, srv.PID, hdr, backend, nil, logf)
 	if err != nil {
 		return nil, err
 	}
 	p.Pass = p.Errors == 0
 	p.Note = cfg.PostgresNote
 	return &p, nil
+}
+
+// startPrefillServer starts the server on dsn with a client for cfg.PrefillWorkers callers and the
+// headers of seed's partner; the caller stops the server and closes the client's connections.
+func startPrefillServer(ctx context.Context, cfg ScaleConfig, dsn, backend string, seed *Seeded) (*Process, *http.Client, http.Header, error) {
+	srv, err := StartServer(ctx, ServerConfig{Bin: cfg.Bin, DB: dsn, LogPath: cfg.logPath("prefill-" + backend)})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	client := newClient(cfg.PrefillWorkers + 2)
+	hdr, err := classicAuth(ctx, client, srv.URL, seed.Keys)
+	if err != nil {
+		client.CloseIdleConnections()
+		srv.Stop()
+		return nil, nil, nil, err
+	}
+	return srv, client, hdr, nil
 }
 
 func (c *ScaleConfig) logPath(name string) string {

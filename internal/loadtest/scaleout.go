@@ -165,11 +165,10 @@ func RunScaleOut(ctx context.Context, cfg ScaleConfig, dsn string) (*ScaleOutRep
 		}
 		client := newClient(cfg.PrefillWorkers + 2)
 		defer client.CloseIdleConnections()
-		tok, err := classicToken(ctx, client, procs[0].URL, seed.Keys)
+		hdr, err := classicAuth(ctx, client, procs[0].URL, seed.Keys)
 		if err != nil {
 			return err
 		}
-		hdr := authHeader(tok, seed.Keys)
 		bases := make([]string, n)
 		for i, p := range procs {
 			bases[i] = p.URL
@@ -304,7 +303,7 @@ func countScaleOut(ctx context.Context, cfg ScaleConfig, dsn string, seed *Seede
 		}
 		client := newClient(cfg.InstrConns + 1)
 		defer client.CloseIdleConnections()
-		tok, err := classicToken(ctx, client, servers[0].URL, seed.Keys)
+		hdr, err := classicAuth(ctx, client, servers[0].URL, seed.Keys)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -312,7 +311,7 @@ func countScaleOut(ctx context.Context, cfg ScaleConfig, dsn string, seed *Seede
 		for i, s := range servers {
 			bases[i] = s.URL
 		}
-		get, post := scaleOutCalls(ctx, client, bases, authHeader(tok, seed.Keys), seed.FirstMSN, fmt.Sprintf("instr-%d", n))
+		get, post := scaleOutCalls(ctx, client, bases, hdr, seed.FirstMSN, fmt.Sprintf("instr-%d", n))
 		var warmErrs errorLog
 		if _, err := countRequestsAcross(ctx, servers, cfg.InstrConns, rep.Reads/5, get, &warmErrs); err != nil {
 			return 0, 0, err

@@ -28,24 +28,12 @@ type SoakConfig struct {
 }
 
 func (c *SoakConfig) defaults() {
-	if c.Duration <= 0 {
-		c.Duration = 60 * time.Second
-	}
-	if c.Rate <= 0 {
-		c.Rate = 200
-	}
-	if c.Partners <= 0 {
-		c.Partners = 10
-	}
-	if c.Units <= 0 {
-		c.Units = 1000
-	}
-	if c.MaxInFlight <= 0 {
-		c.MaxInFlight = 256
-	}
-	if c.SampleEvery <= 0 {
-		c.SampleEvery = 5 * time.Second
-	}
+	orDefault(&c.Duration, 60*time.Second)
+	orDefault(&c.Rate, 200)
+	orDefault(&c.Partners, 10)
+	orDefault(&c.Units, 1000)
+	orDefault(&c.MaxInFlight, 256)
+	orDefault(&c.SampleEvery, 5*time.Second)
 	if c.Progress == nil {
 		c.Progress = io.Discard
 	}
@@ -163,11 +151,10 @@ func (s *soakState) do(ctx context.Context, kind string, r *rand.Rand) error {
 	}
 	switch kind {
 	case KindToken:
-		tok, err := classicToken(ctx, s.client, s.base, p.seed.Keys)
+		h, err := classicAuth(ctx, s.client, s.base, p.seed.Keys)
 		if err != nil {
 			return err
 		}
-		h := authHeader(tok, p.seed.Keys)
 		p.header.Store(&h)
 		return nil
 	case KindList:
@@ -225,11 +212,10 @@ func RunSoak(ctx context.Context, cfg SoakConfig) (*SoakReport, error) {
 	defer st.client.CloseIdleConnections()
 	for _, seed := range seeds {
 		p := &soakPartner{seed: seed}
-		tok, err := classicToken(ctx, st.client, srv.URL, seed.Keys)
+		h, err := classicAuth(ctx, st.client, srv.URL, seed.Keys)
 		if err != nil {
 			return nil, err
 		}
-		h := authHeader(tok, seed.Keys)
 		p.header.Store(&h)
 		for i := 0; i < 3; i++ {
 			id, err := prefill(ctx, st.client, srv.URL, h, fmt.Sprintf("%s-soak-seed-%s-%d", runID, seed.PartnerID, i))
