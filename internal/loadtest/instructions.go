@@ -244,24 +244,19 @@ func zeroAndDump(ctx context.Context, servers []*countedServer, wait time.Durati
 // Both get the same warm-up and the same requests over the same connections.
 func measureInstructions(ctx context.Context, cfg ScaleConfig, dsn string, seed *Seeded, logf func(string, ...any)) (InstructionReport, error) {
 	rep := InstructionReport{Requests: cfg.InstrRequests, Conns: cfg.InstrConns, Target: TargetInstructionRatio}
-	version, ok := CallgrindVersion()
-	if !ok {
-		rep.Skipped = "valgrind (callgrind) is not installed"
-		return rep, nil
-	}
 	if cfg.Bare == nil {
 		rep.Skipped = "the bare handler runs in this process (--bare-in-process)"
 		return rep, nil
 	}
-	rep.Tool = "callgrind, " + version + ", " + callgrindEnv
-	dir := filepath.Join(cfg.Dir, "callgrind")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	dir, tool, skipped, err := prepareCallgrind(cfg.Dir, "callgrind")
+	if err != nil || skipped != "" {
+		rep.Skipped = skipped
 		return rep, err
 	}
+	rep.Tool = tool
 	logf("starting the server under callgrind (slow)")
 	srv, err := startCounted(ctx, dir, func() (*exec.Cmd, string) {
-		cmd, admin := serverCommand(ServerConfig{Bin: cfg.Bin, DB: dsn})
-		return cmd, admin
+		return serverCommand(ServerConfig{Bin: cfg.Bin, DB: dsn})
 	}, cfg.logPath("instructions-server"))
 	if err != nil {
 		return rep, err
@@ -350,6 +345,20 @@ func measureInstructions(ctx context.Context, cfg ScaleConfig, dsn string, seed 
 	rep.Pass = rep.Errors == 0 && rep.Ratio > 0 && rep.Ratio <= rep.Target
 	logf("callgrind: authenticated %.0f, bare %.0f instructions per request (%.3f)", rep.Auth, rep.Bare, rep.Ratio)
 	return rep, nil
+}
+
+// prepareCallgrind makes the directory name under parent for callgrind's output and names the
+// tool for a report; skipped, when not empty, says why nothing can be counted on this machine.
+func prepareCallgrind(parent, name string) (dir, tool, skipped string, err error) {
+	version, ok := CallgrindVersion()
+	if !ok {
+		return "", "", "valgrind (callgrind) is not installed", nil
+	}
+	dir = filepath.Join(parent, name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", "", "", err
+	}
+	return dir, "callgrind, " + version + ", " + callgrindEnv, "", nil
 }
 
 // startCounted starts the command build returns under callgrind and waits for it to serve.

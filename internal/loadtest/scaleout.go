@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -274,16 +272,12 @@ func perRequestUs(d time.Duration, n int64) float64 {
 // execute in as long a time without requests.
 func countScaleOut(ctx context.Context, cfg ScaleConfig, dsn string, seed *Seeded, errs *errorLog, logf func(string, ...any)) (ScaleOutInstr, error) {
 	rep := ScaleOutInstr{Reads: max(cfg.InstrRequests/2, 200), Prefills: max(cfg.InstrRequests/10, 100)}
-	version, ok := CallgrindVersion()
-	if !ok {
-		rep.Skipped = "valgrind (callgrind) is not installed"
-		return rep, nil
-	}
-	rep.Tool = "callgrind, " + version + ", " + callgrindEnv
-	dir := filepath.Join(cfg.Dir, "callgrind-scaleout")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	dir, tool, skipped, err := prepareCallgrind(cfg.Dir, "callgrind-scaleout")
+	if err != nil || skipped != "" {
+		rep.Skipped = skipped
 		return rep, err
 	}
+	rep.Tool = tool
 	countWith := func(n int) (read, pre float64, err error) {
 		var servers []*countedServer
 		defer func() {
@@ -335,7 +329,6 @@ func countScaleOut(ctx context.Context, cfg ScaleConfig, dsn string, seed *Seede
 			n, read, r.raw, pre, p.raw)
 		return read, pre, nil
 	}
-	var err error
 	if rep.Read1, rep.Prefill1, err = countWith(1); err != nil {
 		return rep, err
 	}
