@@ -287,29 +287,8 @@ func measureInstructions(ctx context.Context, cfg ScaleConfig, dsn string, seed 
 	defer bareClient.CloseIdleConnections()
 
 	var errs errorLog
-	get := func(c *http.Client, reqs []*http.Request) func(int) error {
-		return func(w int) error {
-			resp, err := c.Do(reqs[w])
-			if err != nil {
-				return err
-			}
-			n := drain(resp)
-			if resp.StatusCode != http.StatusOK || n != int64(len(body)) {
-				return fmt.Errorf("GET %s: status %d, %d bytes", path, resp.StatusCode, n)
-			}
-			return nil
-		}
-	}
-	requests := func(base string, h http.Header) []*http.Request {
-		reqs := make([]*http.Request, cfg.InstrConns)
-		for i := range reqs {
-			reqs[i], _ = http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
-			reqs[i].Header = h.Clone()
-		}
-		return reqs
-	}
-	authDo := get(client, requests(srv.URL, hdr))
-	bareDo := get(bareClient, requests(bare.URL, hdr))
+	authDo := getExpecting(client, getPerConn(ctx, srv.URL+path, hdr, cfg.InstrConns), len(body))
+	bareDo := getExpecting(bareClient, getPerConn(ctx, bare.URL+path, hdr, cfg.InstrConns), len(body))
 	// The bare handler is sent the very same requests, token and subscription key included:
 	// reading them is part of what any handler of this API costs.
 	// Warm-up: connections, caches, the heap's steady size.

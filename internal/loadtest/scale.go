@@ -403,22 +403,8 @@ func measureGet(ctx context.Context, cfg ScaleConfig, client *http.Client, base 
 		return d
 	}
 	run := func(url string, h http.Header, d time.Duration) closedLoopResult {
-		reqs := make([]*http.Request, cfg.Conns)
-		for i := range reqs {
-			reqs[i], _ = http.NewRequestWithContext(ctx, http.MethodGet, url+path, nil)
-			reqs[i].Header = h.Clone()
-		}
-		return closedLoop(cfg.Conns, d, func(w, _ int) error {
-			resp, err := client.Do(reqs[w])
-			if err != nil {
-				return err
-			}
-			n := drain(resp)
-			if resp.StatusCode != http.StatusOK || n != int64(len(body)) {
-				return fmt.Errorf("GET %s: status %d, %d bytes", path, resp.StatusCode, n)
-			}
-			return nil
-		})
+		get := getExpecting(client, getPerConn(ctx, url+path, h, cfg.Conns), len(body))
+		return closedLoop(cfg.Conns, d, func(w, _ int) error { return get(w) })
 	}
 	// Both get the same requests, headers included: reading a request's token and subscription
 	// key is part of any handler of this API. Warm both: connections, caches, the runtime's heap.
@@ -487,6 +473,32 @@ func measureOrderList(ctx context.Context, cfg ScaleConfig, client *http.Client,
 	}
 	logf("seeded in %.2f s", took.Seconds())
 	return watchList(ctx, cfg, client, srv, hdr, "/management/v2/product-orders", cfg.Orders, checkOrderList, logf)
+}
+
+// getPerConn makes one GET of url per connection, each with its own copy of the headers.
+func getPerConn(ctx context.Context, url string, h http.Header, conns int) []*http.Request {
+	reqs := make([]*http.Request, conns)
+	for i := range reqs {
+		reqs[i], _ = http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		reqs[i].Header = h.Clone()
+	}
+	return reqs
+}
+
+// getExpecting sends connection w's request and checks the answer is 200 with size bytes, as
+// every answer of a GET compared against the bare handler must be.
+func getExpecting(c *http.Client, reqs []*http.Request, size int) func(w int) error {
+	return func(w int) error {
+		resp, err := c.Do(reqs[w])
+		if err != nil {
+			return err
+		}
+		n := drain(resp)
+		if resp.StatusCode != http.StatusOK || n != int64(size) {
+			return fmt.Errorf("GET %s: status %d, %d bytes", reqs[w].URL.Path, resp.StatusCode, n)
+		}
+		return nil
+	}
 }
 
 // checkOrderList verifies a v2 order list: a complete JSON array of n distinct orders.
