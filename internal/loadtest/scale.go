@@ -501,20 +501,29 @@ func getExpecting(c *http.Client, reqs []*http.Request, size int) func(w int) er
 	}
 }
 
-// checkOrderList verifies a v2 order list: a complete JSON array of n distinct orders.
-func checkOrderList(resp *http.Response, body []byte, n int) error {
+// decodeList reads a list answer of route: 200 and a complete JSON array of n items.
+func decodeList[T any](route, items string, resp *http.Response, body []byte, n int) ([]T, error) {
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /management/v2/product-orders: %d %.200s", resp.StatusCode, body)
+		return nil, fmt.Errorf("%s: %d %.200s", route, resp.StatusCode, body)
 	}
-	var list []struct {
-		ID     string `json:"productOrderId"`
-		Status string `json:"status"`
-	}
+	var list []T
 	if err := json.Unmarshal(body, &list); err != nil {
-		return fmt.Errorf("GET /management/v2/product-orders: not a complete JSON array (%d bytes): %w", len(body), err)
+		return nil, fmt.Errorf("%s: not a complete JSON array (%d bytes): %w", route, len(body), err)
 	}
 	if len(list) != n {
-		return fmt.Errorf("GET /management/v2/product-orders: %d orders, want %d", len(list), n)
+		return nil, fmt.Errorf("%s: %d %s, want %d", route, len(list), items, n)
+	}
+	return list, nil
+}
+
+// checkOrderList verifies a v2 order list: a complete JSON array of n distinct orders.
+func checkOrderList(resp *http.Response, body []byte, n int) error {
+	list, err := decodeList[struct {
+		ID     string `json:"productOrderId"`
+		Status string `json:"status"`
+	}]("GET /management/v2/product-orders", "orders", resp, body, n)
+	if err != nil {
+		return err
 	}
 	seen := make(map[string]bool, n)
 	for i, o := range list {
@@ -606,21 +615,15 @@ func watchList(ctx context.Context, cfg ScaleConfig, client *http.Client, srv *P
 // checkList verifies a list answer: the right content type, a complete JSON array, every unit
 // once, in MSN order.
 func checkList(resp *http.Response, body []byte, units int) error {
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /management/v1/sales-units: %d %.200s", resp.StatusCode, body)
+	list, err := decodeList[struct {
+		MSN  string `json:"msn"`
+		Name string `json:"name"`
+	}]("GET /management/v1/sales-units", "units", resp, body, units)
+	if err != nil {
+		return err
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json;charset=UTF-8" {
 		return fmt.Errorf("GET /management/v1/sales-units: Content-Type %q", ct)
-	}
-	var list []struct {
-		MSN  string `json:"msn"`
-		Name string `json:"name"`
-	}
-	if err := json.Unmarshal(body, &list); err != nil {
-		return fmt.Errorf("GET /management/v1/sales-units: not a complete JSON array (%d bytes): %w", len(body), err)
-	}
-	if len(list) != units {
-		return fmt.Errorf("GET /management/v1/sales-units: %d units, want %d", len(list), units)
 	}
 	for i, u := range list {
 		if u.MSN != unitMSN(i) || u.Name != "Shop "+strconv.Itoa(i) {
