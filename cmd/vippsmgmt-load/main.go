@@ -191,13 +191,6 @@ func (c *common) setup(ctx context.Context, wantPostgres bool, stderr io.Writer)
 	return e, nil
 }
 
-// fill gives a measurement of scale's family the environment and the shared flags' choices.
-func (e *env) fill(cfg *loadtest.ScaleConfig, c *common, stderr io.Writer) {
-	cfg.Bin, cfg.Dir, cfg.PostgresDSN, cfg.PostgresNote = e.bin, e.dir, e.postgres, e.postgresNote
-	cfg.DiscardLog = c.discardLog
-	cfg.Progress = c.progressWriter(stderr)
-}
-
 func (e *env) close() {
 	for i := len(e.cleanup) - 1; i >= 0; i-- {
 		e.cleanup[i]()
@@ -243,17 +236,10 @@ func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cfg.Orders < 1 || cfg.Orders > 1000000 || cfg.StartupRuns < 1 || cfg.StartupRuns > 50 {
 		return usageError{errors.New("bounds: 1 <= --orders <= 1000000, 1 <= --startup-runs <= 50")}
 	}
-	e, err := c.setup(ctx, true, stderr)
-	if err != nil {
-		return err
-	}
-	defer e.close()
-	e.fill(&cfg, c, stderr)
 	if !*inProcess {
 		cfg.Bare = bareCommand
 	}
-	rep, err := loadtest.RunScale(ctx, cfg)
-	return report(stdout, c.jsonOut, rep, err, (*loadtest.ScaleReport).Pass)
+	return measureScale(ctx, c, true, cfg, stdout, stderr, loadtest.RunScale, (*loadtest.ScaleReport).Pass)
 }
 
 func runPrefill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -268,14 +254,7 @@ func runPrefill(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if cfg.PrefillWorkers < 1 || cfg.PrefillWorkers > 256 || cfg.Prefill > time.Minute || cfg.Rounds > 10 {
 		return usageError{errors.New("bounds: 1 <= --prefill-workers <= 256, --prefill <= 1m, --rounds <= 10")}
 	}
-	e, err := c.setup(ctx, true, stderr)
-	if err != nil {
-		return err
-	}
-	defer e.close()
-	e.fill(&cfg, c, stderr)
-	rep, err := loadtest.RunPrefillOnly(ctx, cfg)
-	return report(stdout, c.jsonOut, rep, err, (*loadtest.PrefillRunReport).Pass)
+	return measureScale(ctx, c, true, cfg, stdout, stderr, loadtest.RunPrefillOnly, (*loadtest.PrefillRunReport).Pass)
 }
 
 func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -339,6 +318,22 @@ func runHostile(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return report(stdout, c.jsonOut, rep, err, func(r *loadtest.HostileReport) bool { return r.Pass })
 }
 
+// measureScale runs one measurement of scale's family in a fresh environment, with the shared
+// flags' choices, and prints its report.
+func measureScale[R interface{ WriteText(io.Writer) error }](ctx context.Context, c *common, wantPostgres bool, cfg loadtest.ScaleConfig,
+	stdout, stderr io.Writer, run func(context.Context, loadtest.ScaleConfig) (R, error), pass func(R) bool) error {
+	e, err := c.setup(ctx, wantPostgres, stderr)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	cfg.Bin, cfg.Dir, cfg.PostgresDSN, cfg.PostgresNote = e.bin, e.dir, e.postgres, e.postgresNote
+	cfg.DiscardLog = c.discardLog
+	cfg.Progress = c.progressWriter(stderr)
+	rep, err := run(ctx, cfg)
+	return report(stdout, c.jsonOut, rep, err, pass)
+}
+
 // report prints what a run measured, unless it failed, and answers errMissed when pass says a
 // target in it was missed.
 func report[R interface{ WriteText(io.Writer) error }](w io.Writer, asJSON bool, rep R, err error, pass func(R) bool) error {
@@ -399,14 +394,7 @@ func runStartup(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if cfg.StartupRuns < 1 || cfg.StartupRuns > 50 {
 		return usageError{errors.New("bounds: 1 <= --runs <= 50")}
 	}
-	e, err := c.setup(ctx, false, stderr)
-	if err != nil {
-		return err
-	}
-	defer e.close()
-	e.fill(&cfg, c, stderr)
-	rep, err := loadtest.RunStartup(ctx, cfg)
-	return report(stdout, c.jsonOut, rep, err, func(r *loadtest.StartupReport) bool { return r.Pass && r.PassRSS })
+	return measureScale(ctx, c, false, cfg, stdout, stderr, loadtest.RunStartup, func(r *loadtest.StartupReport) bool { return r.Pass && r.PassRSS })
 }
 
 func runScaleOut(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -429,14 +417,7 @@ func runScaleOut(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if c.noPostgres {
 		return usageError{errors.New("scaleout needs PostgreSQL: drop --no-postgres")}
 	}
-	e, err := c.setup(ctx, true, stderr)
-	if err != nil {
-		return err
-	}
-	defer e.close()
-	e.fill(&cfg, c, stderr)
-	rep, err := loadtest.RunScaleOutOnly(ctx, cfg)
-	return report(stdout, c.jsonOut, rep, err, (*loadtest.ScaleOutReport).Pass)
+	return measureScale(ctx, c, true, cfg, stdout, stderr, loadtest.RunScaleOutOnly, (*loadtest.ScaleOutReport).Pass)
 }
 
 func instrFlags(fs *flag.FlagSet, cfg *loadtest.ScaleConfig) {
@@ -471,13 +452,6 @@ func runInstructions(ctx context.Context, args []string, stdout, stderr io.Write
 	if cfg.InstrRequests < 0 {
 		return usageError{errors.New("--instr-requests 0: nothing to count")}
 	}
-	e, err := c.setup(ctx, false, stderr)
-	if err != nil {
-		return err
-	}
-	defer e.close()
-	e.fill(&cfg, c, stderr)
 	cfg.Bare = bareCommand
-	rep, err := loadtest.RunInstructions(ctx, cfg)
-	return report(stdout, c.jsonOut, rep, err, func(r *loadtest.InstructionReport) bool { return r.Skipped == "" && r.Pass })
+	return measureScale(ctx, c, false, cfg, stdout, stderr, loadtest.RunInstructions, func(r *loadtest.InstructionReport) bool { return r.Skipped == "" && r.Pass })
 }
