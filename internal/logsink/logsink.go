@@ -342,17 +342,10 @@ func (l *Line) appendTime(b []byte, t time.Time) []byte {
 		l.second, l.secondOffset = sec, offset
 	}
 	b = append(b, l.secondText...)
-	if ns := t.Nanosecond(); ns != 0 {
-		b = append(b, '.')
-		b = appendDigits(b, ns, 9)
-		for b[len(b)-1] == '0' {
-			b = b[:len(b)-1]
-		}
-	}
+	b = appendFraction(b, t.Nanosecond())
 	return appendZone(b, offset)
 }
 
-// appendRFC3339Millis is the text handler's time: RFC 3339 with exactly three fractional digits.
 // appendRFC3339Nano appends what t.AppendFormat(b, time.RFC3339Nano) would (the fraction without
 // trailing zeros, Z for UTC) without the general layout interpreter: every JSON line starts with it.
 func appendRFC3339Nano(b []byte, t time.Time) []byte {
@@ -374,13 +367,7 @@ func appendRFC3339Nano(b []byte, t time.Time) []byte {
 	b = appendDigits(b, minute, 2)
 	b = append(b, ':')
 	b = appendDigits(b, second, 2)
-	if ns := u.Nanosecond(); ns != 0 {
-		b = append(b, '.')
-		b = appendDigits(b, ns, 9)
-		for b[len(b)-1] == '0' {
-			b = b[:len(b)-1]
-		}
-	}
+	b = appendFraction(b, u.Nanosecond())
 	return appendZone(b, offset)
 }
 
@@ -415,6 +402,21 @@ func appendDigits(b []byte, v, width int) []byte {
 	return append(b, buf[i:]...)
 }
 
+// appendFraction appends RFC3339Nano's fraction of ns nanoseconds: nothing for none, else a dot and
+// the digits without trailing zeros.
+func appendFraction(b []byte, ns int) []byte {
+	if ns == 0 {
+		return b
+	}
+	b = append(b, '.')
+	b = appendDigits(b, ns, 9)
+	for b[len(b)-1] == '0' {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// appendRFC3339Millis is the text handler's time: RFC 3339 with exactly three fractional digits.
 func appendRFC3339Millis(b []byte, t time.Time) []byte {
 	const prefixLen = len("2006-01-02T15:04:05.000")
 	n := len(b)
