@@ -61,6 +61,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 }
 
+// newFlags is the flag set of a command: parsing stops at an error, which it answers as help
+// does, on stderr.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
@@ -72,8 +80,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 }
 
 func runDist(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("dist", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("dist", stderr)
 	version := fs.String("version", "", "release version, such as 1.2.3 (required)")
 	out := fs.String("out", "dist", "directory the archives and SHA256SUMS are written to")
 	var all []string
@@ -113,8 +120,7 @@ func runDist(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func runImage(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("image", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("image", stderr)
 	version := fs.String("version", "", "release version stamped into the binary; empty: devel")
 	tag := fs.String("tag", "", "image name; default localhost/vippsmgmt:VERSION, or :dev without a version")
 	arch := fs.String("arch", "", "linux architecture of the image; default this machine's")

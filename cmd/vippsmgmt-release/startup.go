@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -19,8 +18,7 @@ import (
 // loopback port; --prepare runs before each start (to remove the database, so each run is a
 // first start that migrates it and loads the demo data).
 func runStartup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("startup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("startup", stderr)
 	runs := fs.Int("n", 10, "number of runs")
 	prepare := fs.String("prepare", "", "shell command run before each start")
 	timeout := fs.Duration("timeout", 2*time.Minute, "give up on a run after this long")

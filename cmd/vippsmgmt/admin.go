@@ -253,60 +253,62 @@ func (a *adminCmd) submit(ctx context.Context, args []string) error {
 // step runs a command that takes only the order id and answers the order: showing it or a
 // lifecycle step.
 func (a *adminCmd) step(ctx context.Context, name string, args []string, do func(context.Context, client.UUID) (*client.AdminProductOrder, error)) error {
-	id, err := a.parseOrder(a.flags(name, "ORDER"), args)
+	return onOrder(ctx, a, a.flags(name, "ORDER"), args, do, func(_ client.UUID, o *client.AdminProductOrder) string {
+		return describeOrder(o)
+	})
+}
+
+// onOrder runs a command on one product order: it parses args into fs, calls do with the order's
+// id and prints what do answers, as JSON with --json or else as describe's line.
+func onOrder[T any](ctx context.Context, a *adminCmd, fs *flag.FlagSet, args []string, do func(context.Context, client.UUID) (T, error), describe func(client.UUID, T) string) error {
+	id, err := a.parseOrder(fs, args)
 	if err != nil {
 		return err
 	}
-	o, err := do(ctx, id)
+	v, err := do(ctx, id)
 	if err != nil {
 		return err
 	}
-	return a.print(o, "%s", describeOrder(o))
+	return a.print(v, "%s", describe(id, v))
 }
 
 func (a *adminCmd) approve(ctx context.Context, args []string) error {
 	fs := a.flags("approve", "ORDER [--msn M] [--merchant-name N]")
 	msn := fs.String("msn", "", "MSN of the new sales unit (default: the next free one)")
 	name := fs.String("merchant-name", "", "name of the merchant if it does not exist yet (default: the sales unit's name)")
-	id, err := a.parseOrder(fs, args)
-	if err != nil {
-		return err
+	approve := func(ctx context.Context, id client.UUID) (*client.AdminSalesUnit, error) {
+		var ap client.AdminApproval
+		if *msn != "" {
+			ap.Msn = msn
+		}
+		if *name != "" {
+			ap.MerchantName = name
+		}
+		return a.adm.ApproveProductOrder(ctx, id, ap)
 	}
-	var ap client.AdminApproval
-	if *msn != "" {
-		ap.Msn = msn
-	}
-	if *name != "" {
-		ap.MerchantName = name
-	}
-	su, err := a.adm.ApproveProductOrder(ctx, id, ap)
-	if err != nil {
-		return err
-	}
-	partner := "no partner"
-	if su.PartnerId != nil {
-		partner = "partner " + *su.PartnerId
-	}
-	return a.print(su, "approved %s: sales unit %s %q of %s %s, connected to %s", id, su.Msn, su.Name,
-		su.BusinessIdentifier.Scheme, su.BusinessIdentifier.Id, partner)
+	return onOrder(ctx, a, fs, args, approve, func(id client.UUID, su *client.AdminSalesUnit) string {
+		partner := "no partner"
+		if su.PartnerId != nil {
+			partner = "partner " + *su.PartnerId
+		}
+		return fmt.Sprintf("approved %s: sales unit %s %q of %s %s, connected to %s", id, su.Msn, su.Name,
+			su.BusinessIdentifier.Scheme, su.BusinessIdentifier.Id, partner)
+	})
 }
 
 func (a *adminCmd) reject(ctx context.Context, args []string) error {
 	fs := a.flags("reject", "ORDER --reason R")
 	reason := fs.String("reason", "", "why; shown to operators and the merchant, never to the partner")
-	id, err := a.parseOrder(fs, args)
-	if err != nil {
-		return err
+	reject := func(ctx context.Context, id client.UUID) (*client.AdminProductOrder, error) {
+		if *reason == "" {
+			fs.Usage()
+			return nil, usagef("admin reject: --reason is required")
+		}
+		return a.adm.RejectProductOrder(ctx, id, *reason)
 	}
-	if *reason == "" {
-		fs.Usage()
-		return usagef("admin reject: --reason is required")
-	}
-	o, err := a.adm.RejectProductOrder(ctx, id, *reason)
-	if err != nil {
-		return err
-	}
-	return a.print(o, "rejected %s", describeOrder(o))
+	return onOrder(ctx, a, fs, args, reject, func(_ client.UUID, o *client.AdminProductOrder) string {
+		return "rejected " + describeOrder(o)
+	})
 }
 
 func (a *adminCmd) createKeys(ctx context.Context, args []string) error {

@@ -13,34 +13,63 @@ import (
 
 // fault runs `admin fault add|list|delete`.
 func (a *adminCmd) fault(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usagef("admin fault: want add, list or delete")
+	return a.group(ctx, "fault", args, []subcommand{
+		{"add", a.faultAdd},
+		{"list", a.withoutArgs("fault list", a.faultList)},
+		{"delete", a.faultDelete},
+	})
+}
+
+// subcommand is one command of a group such as `admin fault`.
+type subcommand struct {
+	name string
+	run  func(ctx context.Context, args []string) error
+}
+
+// group runs the subcommand of `admin name` that args name; -h prints the help of each.
+func (a *adminCmd) group(ctx context.Context, name string, args []string, subs []subcommand) error {
+	names := make([]string, len(subs))
+	for i, sub := range subs {
+		names[i] = sub.name
 	}
-	switch args[0] {
-	case "add":
-		return a.faultAdd(ctx, args[1:])
-	case "list":
-		if _, err := a.parse(a.flags("fault list", ""), args[1:], 0); err != nil {
-			return err
+	want := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	if len(args) == 0 {
+		return usagef("admin %s: want %s", name, want)
+	}
+	for _, sub := range subs {
+		if sub.name == args[0] {
+			return sub.run(ctx, args[1:])
 		}
-		return a.faultList(ctx)
-	case "delete":
-		pos, err := a.parse(a.flags("fault delete", "RULE_ID"), args[1:], 1)
-		if err != nil {
-			return err
-		}
-		if err := a.adm.DeleteFault(ctx, pos[0]); err != nil {
-			return err
-		}
-		return a.print(map[string]string{"deleted": pos[0]}, "deleted fault rule %s", pos[0])
 	}
 	if isHelp(args[0]) {
-		_ = a.faultAdd(ctx, []string{"-h"})
-		_, _ = a.parse(a.flags("fault list", ""), []string{"-h"}, 0)
-		_, _ = a.parse(a.flags("fault delete", "RULE_ID"), []string{"-h"}, 1)
+		// Each subcommand prints its help and stops while parsing its flags.
+		for _, sub := range subs {
+			_ = sub.run(ctx, []string{"-h"})
+		}
 		return nil
 	}
-	return usagef("admin fault: unknown subcommand %q (want add, list or delete)", args[0])
+	return usagef("admin %s: unknown subcommand %q (want %s)", name, args[0], want)
+}
+
+// withoutArgs is a subcommand that takes no arguments and no flags of its own.
+func (a *adminCmd) withoutArgs(name string, run func(context.Context) error) func(context.Context, []string) error {
+	return func(ctx context.Context, args []string) error {
+		if _, err := a.parse(a.flags(name, ""), args, 0); err != nil {
+			return err
+		}
+		return run(ctx)
+	}
+}
+
+func (a *adminCmd) faultDelete(ctx context.Context, args []string) error {
+	pos, err := a.parse(a.flags("fault delete", "RULE_ID"), args, 1)
+	if err != nil {
+		return err
+	}
+	if err := a.adm.DeleteFault(ctx, pos[0]); err != nil {
+		return err
+	}
+	return a.print(map[string]string{"deleted": pos[0]}, "deleted fault rule %s", pos[0])
 }
 
 func (a *adminCmd) faultAdd(ctx context.Context, args []string) error {
@@ -173,27 +202,11 @@ func faultBudget(r client.AdminFaultRule) string {
 
 // autopilot runs `admin autopilot set|list|delete`.
 func (a *adminCmd) autopilot(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usagef("admin autopilot: want set, list or delete")
-	}
-	switch args[0] {
-	case "set":
-		return a.autopilotSet(ctx, args[1:])
-	case "list":
-		if _, err := a.parse(a.flags("autopilot list", ""), args[1:], 0); err != nil {
-			return err
-		}
-		return a.autopilotList(ctx)
-	case "delete":
-		return a.autopilotDelete(ctx, args[1:])
-	}
-	if isHelp(args[0]) {
-		_ = a.autopilotSet(ctx, []string{"-h"})
-		_, _ = a.parse(a.flags("autopilot list", ""), []string{"-h"}, 0)
-		_ = a.autopilotDelete(ctx, []string{"-h"})
-		return nil
-	}
-	return usagef("admin autopilot: unknown subcommand %q (want set, list or delete)", args[0])
+	return a.group(ctx, "autopilot", args, []subcommand{
+		{"set", a.autopilotSet},
+		{"list", a.withoutArgs("autopilot list", a.autopilotList)},
+		{"delete", a.autopilotDelete},
+	})
 }
 
 func (a *adminCmd) autopilotDelete(ctx context.Context, args []string) error {

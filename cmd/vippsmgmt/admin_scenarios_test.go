@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -14,38 +12,18 @@ import (
 // TestAdminScenariosGolden drives fault rules and the autopilot from the command line: a rule
 // fails a partner's prefill, and a policy completes an order when the clock moves.
 func TestAdminScenariosGolden(t *testing.T) {
-	base := startCLITestServer(t)
-	env := operatorEnv(base)
-	ctx := context.Background()
-	var transcript strings.Builder
-	step := func(wantCode int, args ...string) string {
-		t.Helper()
-		out, errOut, code := runCLI(t, env, append([]string{"admin"}, args...)...)
-		if code != wantCode {
-			t.Fatalf("admin %s: exit %d, want %d; stderr %q", strings.Join(args, " "), code, wantCode, errOut)
-		}
-		fmt.Fprintf(&transcript, "$ vippsmgmt admin %s\n%s%s", strings.Join(args, " "), out, errOut)
-		return out
-	}
+	s := startAdminSession(t)
+	step := s.step
 	step(0, "fault", "add", "--id", "two-503s", "--operation", "orderProduct", "--status", "503", "--retry-after", "2", "--count", "2")
 	step(0, "fault", "add", "--id", "slow-units", "--method", "GET", "--path", "/management/v1/sales-units/{msn}",
 		"--partner", fixtures.DemoPartnerID, "--delay", "10ms", "--probability", "0.5")
 	step(1, "fault", "add", "--operation", "adminListFaults", "--status", "503")
 	step(1, "fault", "add", "--operation", "*", "--status", "418")
 
-	k := fixtures.DemoPartnerKeys
-	pc, err := client.New(base, client.WithPartnerKeys(k.ClientID, k.ClientSecret, k.SubscriptionKey),
-		client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 1}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := client.ProductOrderRequest{
-		BusinessIdentifier: client.BusinessIdentifier{Scheme: fixtures.DemoMerchant.Scheme, Id: fixtures.DemoMerchant.ID},
-		ProductType:        client.ProductTypeCheckout,
-	}
+	pc := demoPartnerClient(t, s.base, client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 1}))
 	for range 2 {
 		var p *client.Problem
-		if _, err := pc.OrderProduct(ctx, req); !errors.As(err, &p) || p.Status != 503 {
+		if _, err := pc.OrderProduct(t.Context(), demoPrefill); !errors.As(err, &p) || p.Status != 503 {
 			t.Fatalf("prefill under the rule: %v", err)
 		}
 	}
@@ -57,7 +35,7 @@ func TestAdminScenariosGolden(t *testing.T) {
 	step(0, "autopilot", "set", "--partner", fixtures.DemoOtherPartnerID, "--decide", "1h", "--decision", "reject", "--reject-reason", "No licence.")
 	step(1, "autopilot", "set", "--decision", "reject", "--view", "1m")
 	step(0, "autopilot", "list")
-	o, err := pc.OrderProduct(ctx, req)
+	o, err := pc.OrderProduct(t.Context(), demoPrefill)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,5 +47,5 @@ func TestAdminScenariosGolden(t *testing.T) {
 	step(0, "autopilot", "delete", "--partner", fixtures.DemoOtherPartnerID)
 	step(0, "autopilot", "delete")
 	step(1, "autopilot", "delete")
-	golden(t, "admin-scenarios.golden", normalise(transcript.String(), base))
+	s.golden("admin-scenarios.golden")
 }

@@ -15,38 +15,68 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
-// TestAdminGolden drives the operator commands through an order's life and key issuance, and
-// compares the transcript with a golden file.
-func TestAdminGolden(t *testing.T) {
-	base := startCLITestServer(t)
-	env := operatorEnv(base)
-	ctx := context.Background()
+// adminSession is a server with the demo data and a transcript of the `vippsmgmt admin` commands
+// run against it, for a golden file.
+type adminSession struct {
+	t          *testing.T
+	base       string
+	env        map[string]string
+	transcript strings.Builder
+}
 
-	// A prefill to submit and reject, made the way a partner would.
+func startAdminSession(t *testing.T) *adminSession {
+	base := startCLITestServer(t)
+	return &adminSession{t: t, base: base, env: operatorEnv(base)}
+}
+
+// step runs `vippsmgmt admin args...`, fails the test unless it exits with wantCode, adds the
+// command and its output to the transcript and returns its stdout.
+func (s *adminSession) step(wantCode int, args ...string) string {
+	s.t.Helper()
+	out, errOut, code := runCLI(s.t, s.env, append([]string{"admin"}, args...)...)
+	if code != wantCode {
+		s.t.Fatalf("admin %s: exit %d, want %d; stderr %q", strings.Join(args, " "), code, wantCode, errOut)
+	}
+	fmt.Fprintf(&s.transcript, "$ vippsmgmt admin %s\n%s%s", strings.Join(args, " "), out, errOut)
+	return out
+}
+
+// golden compares the transcript with testdata/name.
+func (s *adminSession) golden(name string) {
+	s.t.Helper()
+	golden(s.t, name, normalise(s.transcript.String(), s.base))
+}
+
+// demoPrefill is a prefill for the demo merchant, as its partner would send it.
+var demoPrefill = client.ProductOrderRequest{
+	BusinessIdentifier: client.BusinessIdentifier{Scheme: fixtures.DemoMerchant.Scheme, Id: fixtures.DemoMerchant.ID},
+	ProductType:        client.ProductTypeCheckout,
+}
+
+// demoPartnerClient is a client of the server at base with the demo partner's keys.
+func demoPartnerClient(t *testing.T, base string, opts ...client.Option) *client.Client {
+	t.Helper()
 	k := fixtures.DemoPartnerKeys
-	pc, err := client.New(base, client.WithPartnerKeys(k.ClientID, k.ClientSecret, k.SubscriptionKey))
+	c, err := client.New(base, append([]client.Option{client.WithPartnerKeys(k.ClientID, k.ClientSecret, k.SubscriptionKey)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := pc.OrderProduct(ctx, client.ProductOrderRequest{
-		BusinessIdentifier: client.BusinessIdentifier{Scheme: fixtures.DemoMerchant.Scheme, Id: fixtures.DemoMerchant.ID},
-		ProductType:        client.ProductTypeCheckout,
-	})
+	return c
+}
+
+// TestAdminGolden drives the operator commands through an order's life and key issuance, and
+// compares the transcript with a golden file.
+func TestAdminGolden(t *testing.T) {
+	s := startAdminSession(t)
+	step := s.step
+
+	// A prefill to submit and reject, made the way a partner would.
+	res, err := demoPartnerClient(t, s.base).OrderProduct(t.Context(), demoPrefill)
 	if err != nil {
 		t.Fatal(err)
 	}
 	prefill := res.PrefilledOrderId.String()
 
-	var transcript strings.Builder
-	step := func(wantCode int, args ...string) string {
-		t.Helper()
-		out, errOut, code := runCLI(t, env, append([]string{"admin"}, args...)...)
-		if code != wantCode {
-			t.Fatalf("admin %s: exit %d, want %d; stderr %q", strings.Join(args, " "), code, wantCode, errOut)
-		}
-		fmt.Fprintf(&transcript, "$ vippsmgmt admin %s\n%s%s", strings.Join(args, " "), out, errOut)
-		return out
-	}
 	step(0, "orders")
 	step(0, "approve", fixtures.DemoReceivedOrderID, "--msn", "5555555", "--merchant-name", "Fjordkjøkken AS")
 	step(1, "approve", fixtures.DemoReceivedOrderID)
@@ -65,16 +95,16 @@ func TestAdminGolden(t *testing.T) {
 	}
 	step(0, "revoke-keys", m[1])
 	step(1, "revoke-keys", "no-such-client")
-	golden(t, "admin.golden", normalise(transcript.String(), base))
+	s.golden("admin.golden")
 
 	// The revoked keys no longer get tokens.
 	sub := regexp.MustCompile(`Ocp-Apim-Subscription-Key +(\S+)`).FindStringSubmatch(created)
 	secret := regexp.MustCompile(`client_secret +(\S+)`).FindStringSubmatch(created)
-	rc, err := client.New(base, client.WithPartnerKeys(m[1], secret[1], sub[1]))
+	rc, err := client.New(s.base, client.WithPartnerKeys(m[1], secret[1], sub[1]))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rc.Token(ctx); err == nil {
+	if _, err := rc.Token(t.Context()); err == nil {
 		t.Error("revoked keys still get a token")
 	}
 }

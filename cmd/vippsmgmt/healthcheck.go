@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -15,8 +14,7 @@ import (
 // It exists for container HEALTHCHECKs, as the image has no curl: exit status 0 when the server
 // answers 2xx, 1 otherwise.
 func runHealthcheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("healthcheck", stderr)
 	target := fs.String("url", "", "URL to check; default /readyz on the address of VIPPSMGMT_ADDR (else localhost:8080)")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
 	quiet := fs.Bool("quiet", false, "print nothing when the server is ready")

@@ -10,7 +10,7 @@ import (
 // TestAdminHelpNeedsNoCredentials: help of every operator command works with no admin token and
 // no server, and prints that command's usage.
 func TestAdminHelpNeedsNoCredentials(t *testing.T) {
-	for _, name := range []string{"orders", "order", "view", "submit", "approve", "reject", "create-keys", "revoke-keys", "clock"} {
+	for _, name := range []string{"orders", "order", "view", "submit", "approve", "reject", "create-keys", "revoke-keys", "clock", "fault", "autopilot"} {
 		for _, help := range []string{"--help", "-h"} {
 			out, errOut, code := runCLI(t, map[string]string{"VIPPSMGMT_BASE_URL": "http://127.0.0.1:1"}, "admin", name, help)
 			if code != 0 {

@@ -48,11 +48,18 @@ func envOr(getenv func(string) string, name, def string) string {
 	return def
 }
 
+// newFlags is the flag set of a command: parsing stops at an error, which it answers as help
+// does, on stderr.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
 // usageFlags is the flag set of a command whose help is usage followed by the flags' defaults;
 // errors and help go to stderr.
 func usageFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags(name, stderr)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
@@ -349,14 +356,18 @@ func deref[T ~string](p *T) string {
 func listUnits(units []client.MsnInfo) string {
 	const show = 4
 	parts := make([]string, 0, show+1)
-	for i, u := range units {
-		if i == show {
-			parts = append(parts, fmt.Sprintf("and %d more", len(units)-show))
-			break
-		}
+	for _, u := range units[:min(show, len(units))] {
 		parts = append(parts, fmt.Sprintf("%s %q", u.Msn, u.Name))
 	}
-	s := fmt.Sprintf("%d found", len(units))
+	if len(units) > show {
+		parts = append(parts, fmt.Sprintf("and %d more", len(units)-show))
+	}
+	return found(len(units), parts)
+}
+
+// found says how many items were found, then shows them.
+func found(n int, parts []string) string {
+	s := fmt.Sprintf("%d found", n)
 	if len(parts) > 0 {
 		s += ": " + strings.Join(parts, ", ")
 	}
@@ -414,11 +425,7 @@ func listPackages(pkgs []client.PricePackage) string {
 	for i, p := range pkgs {
 		parts[i] = fmt.Sprintf("%q (%s)", p.Name, p.Description)
 	}
-	s := fmt.Sprintf("%d found", len(pkgs))
-	if len(parts) > 0 {
-		s += ": " + strings.Join(parts, ", ")
-	}
-	return s
+	return found(len(pkgs), parts)
 }
 
 // tokenKeyKind reads the key_kind claim of a vippsmgmt access token: partner, merchant or

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -16,8 +15,7 @@ import (
 // secret key to the new one. Servers on the database are stopped first and started again with the
 // new key file. Plain-text values (a database that never had a key) are encrypted too.
 func runRotateSecretKey(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("rotate-secret-key", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("rotate-secret-key", stderr)
 	db := fs.String("db", getenv("VIPPSMGMT_DB"), "sqlite:PATH or a postgres:// URL (VIPPSMGMT_DB)")
 	oldFile := fs.String("old-key-file", getenv("VIPPSMGMT_SECRET_KEY_FILE"), "the secret key file the database is encrypted with now (VIPPSMGMT_SECRET_KEY_FILE)")
 	newFile := fs.String("new-key-file", "", "the new secret key file")

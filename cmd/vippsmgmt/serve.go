@@ -102,8 +102,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return c, envErr
 	}
 
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("serve", stderr)
 	fs.StringVar(&c.addr, "addr", c.addr, "listen address (VIPPSMGMT_ADDR)")
 	fs.StringVar(&c.db, "db", c.db, "sqlite:PATH or a postgres:// URL (VIPPSMGMT_DB)")
 	var files listFlag

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 
@@ -12,8 +11,7 @@ import (
 
 // runVersion prints which build this is: `vippsmgmt version [--json]`, also `vippsmgmt --version`.
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("version", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("version", stderr)
 	asJSON := fs.Bool("json", false, "print the build description as one JSON object")
 	if done, err := parseNoArgs(fs, args); done {
 		return err
