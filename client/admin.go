@@ -23,11 +23,7 @@ func (c *Client) Admin() *Admin { return &Admin{c: c} }
 // adminDo runs an operator call. GETs may be retried; the POSTs change state and are repeated
 // only for 429 or a connection that was never made.
 func adminDo[T any](ctx context.Context, a *Admin, method string, build func(base string) (*http.Request, error)) (*T, error) {
-	var out T
-	if err := a.c.do(ctx, call{method: method, auth: authAdmin, retryable: method == http.MethodGet, build: build}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return decoded[T](ctx, a.c, call{method: method, auth: authAdmin, retryable: method == http.MethodGet, build: build})
 }
 
 // PageRequest asks for one page of an operator list: up to Limit items (0: the server's default,

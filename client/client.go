@@ -245,6 +245,15 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	return nil
 }
 
+// decoded runs a call and returns its answer decoded into a new T; nil with any error.
+func decoded[T any](ctx context.Context, c *Client, cl call) (*T, error) {
+	var out T
+	if err := c.do(ctx, cl, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // send runs the attempts of a call and returns a 2xx response with its body read, or an error
 // (a *Problem for any other status).
 func (c *Client) send(ctx context.Context, cl call) (*http.Response, []byte, error) {

@@ -51,6 +51,16 @@ func (f *fake) handle(route string, h http.HandlerFunc) {
 	f.mu.Unlock()
 }
 
+// failing answers route with a problem of status every time, and counts the calls it answers.
+func (f *fake) failing(route string, status int, detail string) *atomic.Int32 {
+	calls := new(atomic.Int32)
+	f.handle(route, func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		problem(w, status, detail)
+	})
+	return calls
+}
+
 func (f *fake) requests() []*http.Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -198,15 +208,12 @@ func TestUnauthorizedRefetchesTokenOnce(t *testing.T) {
 	f.handle("GET /management/v1/sales-units/123456", func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
 		if r.Header.Get("Authorization") == "Bearer classic-1" { // the first token "expired" on the server
-			problem(w, http.StatusUnauthorized, "Unauthorized", "token expired")
+			problem(w, http.StatusUnauthorized, "token expired")
 			return
 		}
 		jsonOK(`{"msn":"123456","name":"Shop","businessIdentifier":{"scheme":"business:NO:ORG","id":"987654317"},"configuration":{}}`)(w, r)
 	})
-	f.handle("GET /management/v1/sales-units/999999", func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		problem(w, http.StatusUnauthorized, "Unauthorized", "never")
-	})
+	never := f.failing("GET /management/v1/sales-units/999999", http.StatusUnauthorized, "never")
 	c := newClient(t, srv.URL, client.WithPartnerKeys("cid", "secret", "sub"))
 	su, err := c.GetMsn(context.Background(), "123456")
 	if err != nil {
@@ -220,18 +227,19 @@ func TestUnauthorizedRefetchesTokenOnce(t *testing.T) {
 	}
 
 	// A 401 that persists is retried exactly once, then returned.
-	calls.Store(0)
 	_, err = c.GetMsn(context.Background(), "999999")
 	var p *client.Problem
 	if !errors.As(err, &p) || p.Status != http.StatusUnauthorized || p.Detail != "never" {
 		t.Fatalf("err = %v, want 401 Problem", err)
 	}
-	if calls.Load() != 2 {
-		t.Errorf("API calls = %d, want 2 (one retry after a new token)", calls.Load())
+	if never.Load() != 2 {
+		t.Errorf("API calls = %d, want 2 (one retry after a new token)", never.Load())
 	}
 }
 
-func problem(w http.ResponseWriter, status int, title, detail string) {
+// problem answers with a problem of status, titled by its standard text.
+func problem(w http.ResponseWriter, status int, detail string) {
+	title := http.StatusText(status)
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
 	fmt.Fprintf(w, `{"type":"https://vippsmgmt.dev/problems/x","title":%q,"status":%d,"detail":%q,"instance":"urn:uuid:1"}`, title, status, detail)
@@ -248,7 +256,7 @@ func TestRetryAfter429(t *testing.T) {
 		mu.Unlock()
 		if calls.Add(1) == 1 {
 			w.Header().Set("Retry-After", "1")
-			problem(w, http.StatusTooManyRequests, "Too Many Requests", "slow down")
+			problem(w, http.StatusTooManyRequests, "slow down")
 			return
 		}
 		jsonOK(`[]`)(w, r)
@@ -267,11 +275,7 @@ func TestRetryAfter429(t *testing.T) {
 
 func TestRetryGivesUp(t *testing.T) {
 	f, srv := newFake(t)
-	var calls atomic.Int32
-	f.handle("GET /management/v1/sales-units", func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		problem(w, http.StatusBadGateway, "Bad Gateway", "upstream down")
-	})
+	calls := f.failing("GET /management/v1/sales-units", http.StatusBadGateway, "upstream down")
 	c := newClient(t, srv.URL, client.WithPartnerKeys("cid", "secret", "sub"))
 	_, err := c.GetAllSalesUnits(context.Background())
 	var p *client.Problem
@@ -285,7 +289,7 @@ func TestRetryGivesUp(t *testing.T) {
 	// A Retry-After beyond the time budget is not waited for.
 	f.handle("GET /management/v1/sales-units", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "3600")
-		problem(w, http.StatusTooManyRequests, "Too Many Requests", "later")
+		problem(w, http.StatusTooManyRequests, "later")
 	})
 	start := time.Now()
 	_, err = c.GetAllSalesUnits(context.Background())
@@ -299,11 +303,7 @@ func TestRetryGivesUp(t *testing.T) {
 
 func TestNoRetryFor5xxOnDelete(t *testing.T) {
 	f, srv := newFake(t)
-	var calls atomic.Int32
-	f.handle("DELETE /management/v1/product-orders/0190b1f4-6a3e-7c1d-9c2a-5d1e8f7a6b43", func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		problem(w, http.StatusServiceUnavailable, "Service Unavailable", "try later")
-	})
+	calls := f.failing("DELETE /management/v1/product-orders/0190b1f4-6a3e-7c1d-9c2a-5d1e8f7a6b43", http.StatusServiceUnavailable, "try later")
 	c := newClient(t, srv.URL, client.WithPartnerKeys("cid", "secret", "sub"))
 	id, _ := client.ParseUUID("0190b1f4-6a3e-7c1d-9c2a-5d1e8f7a6b43")
 	if err := c.DeleteProductOrder(context.Background(), id); err == nil {
@@ -330,10 +330,10 @@ func TestPrefillRetriesReuseIdempotencyKey(t *testing.T) {
 			conn, _, _ := w.(http.Hijacker).Hijack()
 			conn.Close()
 		case 2:
-			problem(w, http.StatusServiceUnavailable, "Service Unavailable", "busy")
+			problem(w, http.StatusServiceUnavailable, "busy")
 		case 3:
 			w.Header().Set("Retry-After", "0")
-			problem(w, http.StatusTooManyRequests, "Too Many Requests", "slow down")
+			problem(w, http.StatusTooManyRequests, "slow down")
 		default:
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusCreated)
@@ -385,7 +385,7 @@ func TestContextEndsRetries(t *testing.T) {
 	f, srv := newFake(t)
 	f.handle("GET /management/v1/sales-units", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "2")
-		problem(w, http.StatusTooManyRequests, "Too Many Requests", "later")
+		problem(w, http.StatusTooManyRequests, "later")
 	})
 	c := newClient(t, srv.URL, client.WithPartnerKeys("cid", "secret", "sub"))
 	if _, err := c.Token(context.Background()); err != nil {

@@ -16,44 +16,32 @@ import (
 // GetAllSalesUnits lists the sales units the caller may see: for partner keys every active sales
 // unit connected to the partner (GET /management/v1/sales-units).
 func (c *Client) GetAllSalesUnits(ctx context.Context) ([]MsnInfo, error) {
-	var out []MsnInfo
-	err := c.do(ctx, c.get(func(base string) (*http.Request, error) {
+	return getList[MsnInfo](ctx, c, func(base string) (*http.Request, error) {
 		return openapi.NewGetAllSalesUnitsRequest(base, nil)
-	}), &out)
-	return out, err
+	})
 }
 
 // GetMsn reads one sales unit by its merchant serial number, including its business identifier
 // (GET /management/v1/sales-units/{msn}).
 func (c *Client) GetMsn(ctx context.Context, msn string) (*SalesUnit, error) {
-	var out SalesUnit
-	if err := c.do(ctx, c.get(func(base string) (*http.Request, error) {
+	return getOne[SalesUnit](ctx, c, func(base string) (*http.Request, error) {
 		return openapi.NewGetMsnRequest(base, msn, nil)
-	}), &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	})
 }
 
 // GetSalesUnitsByBusinessIdentifier lists a merchant's sales units that the caller may see
 // (GET /management/v1/merchants/{scheme}/{id}/sales-units).
 func (c *Client) GetSalesUnitsByBusinessIdentifier(ctx context.Context, bi BusinessIdentifier) ([]MsnInfo, error) {
-	var out []MsnInfo
-	err := c.do(ctx, c.get(func(base string) (*http.Request, error) {
+	return getList[MsnInfo](ctx, c, func(base string) (*http.Request, error) {
 		return openapi.NewGetSalesUnitsByBusinessIdentifierRequest(base, bi.Scheme, bi.Id, nil)
-	}), &out)
-	return out, err
+	})
 }
 
 // GetMerchantByBusinessIdentifier reads a merchant (GET /management/v1/merchants/{scheme}/{id}).
 func (c *Client) GetMerchantByBusinessIdentifier(ctx context.Context, bi BusinessIdentifier) (*Merchant, error) {
-	var out Merchant
-	if err := c.do(ctx, c.get(func(base string) (*http.Request, error) {
+	return getOne[Merchant](ctx, c, func(base string) (*http.Request, error) {
 		return openapi.NewGetMerchantByBusinessIdentifierRequest(base, bi.Scheme, bi.Id, nil)
-	}), &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	})
 }
 
 // CallOption adjusts one call.
@@ -100,17 +88,12 @@ func (c *Client) OrderProduct(ctx context.Context, order ProductOrderRequest, op
 	} else if !idempotencyKeyRE.MatchString(key) {
 		return nil, fmt.Errorf("client: idempotency key %q: must be 1 to 50 letters, digits or dashes", key)
 	}
-	var out ProductOrderResponse
-	err := c.do(ctx, call{
+	return decoded[ProductOrderResponse](ctx, c, call{
 		method: http.MethodPost, auth: authKeys, retryable: true,
 		build: func(base string) (*http.Request, error) {
 			return openapi.NewOrderProductRequest(base, &openapi.OrderProductParams{IdempotencyKey: key}, order)
 		},
-	}, &out)
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	})
 }
 
 // GetProductOrders lists the product orders that name the partner (or, for merchant keys, the
@@ -123,23 +106,17 @@ func (c *Client) GetProductOrders(ctx context.Context, opts ...CallOption) ([]Pr
 		t := true
 		params = &openapi.GetProductOrdersParams{IncludeExpired: &t}
 	}
-	var out []ProductOrderDetails
-	err := c.do(ctx, c.get(func(base string) (*http.Request, error) {
+	return getList[ProductOrderDetails](ctx, c, func(base string) (*http.Request, error) {
 		return openapi.NewGetProductOrdersRequest(base, params)
-	}), &out)
-	return out, err
+	})
 }
 
 // GetProductOrderDetails reads one product order
 // (GET /management/v2/product-orders/{productOrderId}/details).
 func (c *Client) GetProductOrderDetails(ctx context.Context, productOrderID UUID) (*ProductOrderDetails, error) {
-	var out ProductOrderDetails
-	if err := c.do(ctx, c.get(func(base string) (*http.Request, error) {
+	return getOne[ProductOrderDetails](ctx, c, func(base string) (*http.Request, error) {
 		return openapi.NewGetProductOrderDetailsRequest(base, productOrderID, nil)
-	}), &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	})
 }
 
 // DeleteProductOrder withdraws a prefilled product order the merchant has not submitted
@@ -154,16 +131,26 @@ func (c *Client) DeleteProductOrder(ctx context.Context, productOrderID UUID) er
 // GetPartnerPricePackages lists the partner's price packages; it needs partner or management
 // keys (GET /management/v1/partners/price-packages).
 func (c *Client) GetPartnerPricePackages(ctx context.Context) ([]PricePackage, error) {
-	var out []PricePackage
-	err := c.do(ctx, c.get(func(base string) (*http.Request, error) {
+	return getList[PricePackage](ctx, c, func(base string) (*http.Request, error) {
 		return openapi.NewGetPartnerPricePackagesRequest(base, nil)
-	}), &out)
-	return out, err
+	})
 }
 
 // get is a Management API GET: authenticated with the keys and safe to retry.
 func (c *Client) get(build func(base string) (*http.Request, error)) call {
 	return call{method: http.MethodGet, auth: authKeys, retryable: true, build: build}
+}
+
+// getOne is a Management API GET of one resource.
+func getOne[T any](ctx context.Context, c *Client, build func(base string) (*http.Request, error)) (*T, error) {
+	return decoded[T](ctx, c, c.get(build))
+}
+
+// getList is a Management API GET of a list.
+func getList[T any](ctx context.Context, c *Client, build func(base string) (*http.Request, error)) ([]T, error) {
+	var out []T
+	err := c.do(ctx, c.get(build), &out)
+	return out, err
 }
 
 // Ready reports whether the server answers its readiness check (GET /readyz; a vippsmgmt

@@ -55,7 +55,7 @@ func TestCleanConsumerModule(t *testing.T) {
 		}
 	}
 	copyFile("go.mod", gomod)
-	for _, f := range []string{"testdata/consumer/consumer_test.go", "../go.sum"} {
+	for _, f := range []string{"testdata/consumer/consumer_test.go", "testdata/consumer/fixtures.yaml", "../go.sum"} {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

@@ -36,10 +36,7 @@ func TestNewServerWithDemo(t *testing.T) {
 		t.Errorf("key sets (-want +got):\n%s", diff)
 	}
 
-	c, err := client.New(srv.URL, client.WithPartnerKeys(partner.ClientID, partner.ClientSecret, partner.SubscriptionKey))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := clientFor(t, srv, partner)
 	units, err := c.GetAllSalesUnits(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -72,29 +69,56 @@ func TestNewServerWithDemo(t *testing.T) {
 
 	// The landing page through the whole server: HTML for a browser, the 404 problem for the API.
 	for accept, want := range map[string]string{"text/html": "200 text/html; charset=utf-8", "application/json": "404 application/problem+json"} {
-		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/", nil)
-		req.Header.Set("Accept", accept)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp := get(t, srv.URL+"/", "Accept", accept)
 		if got := fmt.Sprint(resp.StatusCode, " ", resp.Header.Get("Content-Type")); got != want {
 			t.Errorf("GET / with Accept %s: %s, want %s", accept, got, want)
 		}
 	}
 
 	// The admin token works on the operator API, with plain net/http.
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/admin/v1/clock", nil)
-	req.Header.Set("Authorization", "Bearer "+srv.AdminToken)
+	if resp := get(t, srv.URL+"/admin/v1/clock", "Authorization", "Bearer "+srv.AdminToken); resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /admin/v1/clock with the admin token: %s", resp.Status)
+	}
+}
+
+// get sends GET url with the headers given as name, value pairs and returns the answer, its body
+// closed.
+func get(t *testing.T, url string, header ...string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("GET /admin/v1/clock with the admin token: %s", resp.Status)
+	return resp
+}
+
+// clientFor is a client of srv with the key set k.
+func clientFor(t *testing.T, srv *vippsmgmttest.Server, k vippsmgmttest.KeySet) *client.Client {
+	t.Helper()
+	var opt client.Option
+	switch k.Kind {
+	case "partner":
+		opt = client.WithPartnerKeys(k.ClientID, k.ClientSecret, k.SubscriptionKey)
+	case "management":
+		opt = client.WithManagementKeys(k.ClientID, k.ClientSecret)
+	case "merchant":
+		opt = client.WithMerchantKeys(k.ClientID, k.ClientSecret, k.SubscriptionKey)
+	default:
+		t.Fatalf("key set of kind %q", k.Kind)
 	}
+	c, err := client.New(srv.URL, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 const vendorFixture = `
@@ -138,20 +162,7 @@ func TestNewServerWithFixtures(t *testing.T) {
 		t.Errorf("admin token %q", srv.AdminToken)
 	}
 	for _, k := range srv.KeySets() {
-		var opt client.Option
-		switch k.Kind {
-		case "partner":
-			opt = client.WithPartnerKeys(k.ClientID, k.ClientSecret, k.SubscriptionKey)
-		case "management":
-			opt = client.WithManagementKeys(k.ClientID, k.ClientSecret)
-		case "merchant":
-			opt = client.WithMerchantKeys(k.ClientID, k.ClientSecret, k.SubscriptionKey)
-		}
-		c, err := client.New(srv.URL, opt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		su, err := c.GetMsn(t.Context(), "555555")
+		su, err := clientFor(t, srv, k).GetMsn(t.Context(), "555555")
 		if err != nil {
 			t.Errorf("%s keys: %v", k.Kind, err)
 		} else if su.Name != "Kaffebaren Grünerløkka" {
@@ -172,11 +183,7 @@ func TestServerStopsWithTheTest(t *testing.T) {
 	var url string
 	t.Run("sub", func(t *testing.T) {
 		url = vippsmgmttest.NewServer(t).URL
-		resp, err := http.Get(url + "/readyz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		get(t, url+"/readyz")
 	})
 	if resp, err := http.Get(url + "/readyz"); err == nil {
 		resp.Body.Close()

@@ -9,21 +9,8 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/vippsmgmttest"
 )
 
-const fixtures = `
-partners:
-  - partnerId: pos-vendor
-    name: POS Vendor AS
-    keys:
-      - {kind: partner, clientId: pos-client, clientSecret: pos-secret, subscriptionKey: pos-sub}
-merchants:
-  - businessIdentifier: {scheme: "business:NO:ORG", id: "987654317"}
-    name: Kaffebaren AS
-    salesUnits:
-      - {msn: "555555", name: Kaffebaren Grünerløkka, partnerId: pos-vendor}
-`
-
 func TestOnboarding(t *testing.T) {
-	srv := vippsmgmttest.NewServer(t, vippsmgmttest.WithFixtures(fixtures))
+	srv := vippsmgmttest.NewServer(t, vippsmgmttest.WithFixtureFile("fixtures.yaml"))
 	k := srv.KeySets()[0]
 	c, err := client.New(srv.URL, client.WithPartnerKeys(k.ClientID, k.ClientSecret, k.SubscriptionKey),
 		client.WithSystem("pos-vendor-ci", "1.0.0"))
