@@ -22,10 +22,11 @@ func partnerOut(p *vippsmgmt.Partner) openapi.AdminPartner {
 
 // AdminCreatePartner serves POST /admin/v1/partners.
 func (s *Server) AdminCreatePartner(ctx context.Context, req openapi.AdminCreatePartnerRequestObject) (openapi.AdminCreatePartnerResponseObject, error) {
-	if req.Body == nil {
-		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "The request body is required.")
+	b, err := requiredBody(req.Body)
+	if err != nil {
+		return nil, err
 	}
-	p := &vippsmgmt.Partner{ID: req.Body.PartnerId, Name: req.Body.Name}
+	p := &vippsmgmt.Partner{ID: b.PartnerId, Name: b.Name}
 	if err := s.store.CreatePartner(ctx, p); err != nil {
 		return nil, err
 	}

@@ -50,10 +50,10 @@ func (s *Server) AdminGetSalesUnit(ctx context.Context, req openapi.AdminGetSale
 
 // AdminCreateSalesUnit serves POST /admin/v1/sales-units.
 func (s *Server) AdminCreateSalesUnit(ctx context.Context, req openapi.AdminCreateSalesUnitRequestObject) (openapi.AdminCreateSalesUnitResponseObject, error) {
-	if req.Body == nil {
-		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "The request body is required.")
+	b, err := requiredBody(req.Body)
+	if err != nil {
+		return nil, err
 	}
-	b := req.Body
 	su := &vippsmgmt.SalesUnit{
 		MSN: b.Msn, Name: b.Name, Status: vippsmgmt.SalesUnitActive, PartnerID: b.PartnerId,
 		Merchant: vippsmgmt.BusinessIdentifier{Scheme: b.BusinessIdentifier.Scheme, ID: b.BusinessIdentifier.Id},
@@ -78,10 +78,10 @@ func (s *Server) AdminCreateSalesUnit(ctx context.Context, req openapi.AdminCrea
 
 // AdminUpdateSalesUnit serves PATCH /admin/v1/sales-units/{msn}.
 func (s *Server) AdminUpdateSalesUnit(ctx context.Context, req openapi.AdminUpdateSalesUnitRequestObject) (openapi.AdminUpdateSalesUnitResponseObject, error) {
-	if req.Body == nil {
-		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "The request body is required.")
+	b, err := requiredBody(req.Body)
+	if err != nil {
+		return nil, err
 	}
-	b := req.Body
 	var upd vippsmgmt.SalesUnitUpdate
 	upd.Name = b.Name
 	if b.Status != nil {

@@ -250,11 +250,7 @@ func (l *Line) KeyInt(k Key, v int) {
 // KeyDuration appends a duration attribute of key k, as Duration does.
 func (l *Line) KeyDuration(k Key, d time.Duration) {
 	l.putKey(k)
-	if l.json {
-		l.b = strconv.AppendInt(l.b, int64(d), 10)
-	} else {
-		l.b = append(l.b, d.String()...)
-	}
+	l.appendDuration(d)
 }
 
 // String appends a string attribute.
@@ -296,6 +292,10 @@ func (l *Line) Bool(k string, v bool) {
 // Duration appends a duration attribute: nanoseconds in JSON, Duration.String in text.
 func (l *Line) Duration(k string, d time.Duration) {
 	l.key(k)
+	l.appendDuration(d)
+}
+
+func (l *Line) appendDuration(d time.Duration) {
 	if l.json {
 		l.b = strconv.AppendInt(l.b, int64(d), 10)
 	} else {

@@ -77,6 +77,45 @@ func pagerOf(r *http.Request, next string) pager {
 	return pg
 }
 
+// searchPage is listPage for a list with a search box: q is the request's ?q=, trimmed, and find
+// reads a page of the rows it matches.
+func searchPage[T any](p *Portal, w http.ResponseWriter, r *http.Request, s *session, nav string, l vippsmgmt.List[T], find func(q string, page vippsmgmt.Page) ([]T, error)) (q string, rows []T, links pager, ok bool) {
+	q = strings.TrimSpace(r.URL.Query().Get("q"))
+	rows, links, ok = listPage(p, w, r, s, nav, l, func(page vippsmgmt.Page) ([]T, error) { return find(q, page) })
+	return q, rows, links, ok
+}
+
+// formView is the console view of a page that holds forms: msg is the error that sent a form back
+// to it, and the request's ?done= says what the last form did.
+func (p *Portal) formView(r *http.Request, s *session, msg, nav, title string, data any) view {
+	v := p.consoleView(s, nav, title, data)
+	v.Error, v.Flash = msg, doneText[r.URL.Query().Get("done")]
+	return v
+}
+
+// found reports whether a read of the one thing a page shows succeeded. If not, it has answered:
+// a 404 page titled missing saying text for ENOTFOUND, a 500 page for any other error.
+func (p *Portal) found(w http.ResponseWriter, r *http.Request, s *session, err error, nav, missing, text string) bool {
+	switch {
+	case vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND:
+		p.render(w, r, http.StatusNotFound, "message", p.consoleView(s, nav, missing, message{Text: text}))
+		return false
+	case err != nil:
+		p.serverError(w, r, err)
+		return false
+	}
+	return true
+}
+
+// formPage shows a console page that holds forms. After a form failed, status and msg say why and
+// form keeps the values sent; else they are http.StatusOK, "" and nil.
+type formPage func(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, form url.Values)
+
+// serve answers the page's GET route: the page with no form failed.
+func (f formPage) serve(w http.ResponseWriter, r *http.Request, s *session) {
+	f(w, r, s, http.StatusOK, "", nil)
+}
+
 // failed reports a domain error on the page it came from, with its status; anything else is a 500.
 func (p *Portal) failed(w http.ResponseWriter, r *http.Request, err error, retry func(status int, msg string)) {
 	if !isDomain(err) {

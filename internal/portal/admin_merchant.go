@@ -15,26 +15,19 @@ type merchantsPage struct {
 	Form      url.Values
 }
 
-// handleMerchants serves GET /console/merchants.
-func (p *Portal) handleMerchants(w http.ResponseWriter, r *http.Request, s *session) {
-	p.showMerchants(w, r, s, http.StatusOK, "", nil)
-}
-
+// showMerchants serves GET /console/merchants, and shows the list again after a failed form.
 func (p *Portal) showMerchants(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, form url.Values) {
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	find := func(page vippsmgmt.Page) ([]*vippsmgmt.Merchant, error) {
+	q, ms, links, ok := searchPage(p, w, r, s, "merchants", vippsmgmt.MerchantList, func(q string, page vippsmgmt.Page) ([]*vippsmgmt.Merchant, error) {
 		return p.store.FindMerchants(r.Context(), vippsmgmt.MerchantFilter{Query: q, Limit: page.Limit, After: page.After})
-	}
-	ms, links, ok := listPage(p, w, r, s, "merchants", vippsmgmt.MerchantList, find)
+	})
 	if !ok {
 		return
 	}
 	if form == nil {
 		form = url.Values{"scheme": {"business:NO:ORG"}, "countryCode": {"NO"}}
 	}
-	v := p.consoleView(s, "merchants", "Merchants", merchantsPage{Q: q, Merchants: ms, Pager: links, Form: form})
-	v.Error, v.Flash = msg, doneText[r.URL.Query().Get("done")]
-	p.render(w, r, status, "merchants", v)
+	p.render(w, r, status, "merchants", p.formView(r, s, msg, "merchants", "Merchants",
+		merchantsPage{Q: q, Merchants: ms, Pager: links, Form: form}))
 }
 
 // handleMerchantCreate serves POST /console/merchants.

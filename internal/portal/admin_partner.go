@@ -16,23 +16,17 @@ type partnersPage struct {
 	Form     url.Values
 }
 
-// handlePartners serves GET /console/partners.
-func (p *Portal) handlePartners(w http.ResponseWriter, r *http.Request, s *session) {
-	p.showPartners(w, r, s, http.StatusOK, "", nil)
-}
-
+// showPartners serves GET /console/partners, and shows the list again after a failed form.
 func (p *Portal) showPartners(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, form url.Values) {
-	pg := partnersPage{Q: strings.TrimSpace(r.URL.Query().Get("q")), Form: form}
-	find := func(page vippsmgmt.Page) ([]*vippsmgmt.Partner, error) {
-		return p.store.FindPartners(r.Context(), vippsmgmt.PartnerFilter{Query: pg.Q, Limit: page.Limit, After: page.After})
-	}
+	pg := partnersPage{Form: form}
 	var ok bool
-	if pg.Partners, pg.Pager, ok = listPage(p, w, r, s, "partners", vippsmgmt.PartnerList, find); !ok {
+	pg.Q, pg.Partners, pg.Pager, ok = searchPage(p, w, r, s, "partners", vippsmgmt.PartnerList, func(q string, page vippsmgmt.Page) ([]*vippsmgmt.Partner, error) {
+		return p.store.FindPartners(r.Context(), vippsmgmt.PartnerFilter{Query: q, Limit: page.Limit, After: page.After})
+	})
+	if !ok {
 		return
 	}
-	v := p.consoleView(s, "partners", "Partners", pg)
-	v.Error, v.Flash = msg, doneText[r.URL.Query().Get("done")]
-	p.render(w, r, status, "partners", v)
+	p.render(w, r, status, "partners", p.formView(r, s, msg, "partners", "Partners", pg))
 }
 
 // handlePartnerCreate serves POST /console/partners.
@@ -64,12 +58,7 @@ func (p *Portal) handlePartner(w http.ResponseWriter, r *http.Request, s *sessio
 func (p *Portal) showPartner(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, form url.Values, issued *credentials.Issued) {
 	ctx := r.Context()
 	pa, err := p.store.FindPartnerByID(ctx, r.PathValue("id"))
-	if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND {
-		p.render(w, r, http.StatusNotFound, "message", p.consoleView(s, "partners", "Partner not found",
-			message{Text: "There is no partner " + r.PathValue("id") + "."}))
-		return
-	} else if err != nil {
-		p.serverError(w, r, err)
+	if !p.found(w, r, s, err, "partners", "Partner not found", "There is no partner "+r.PathValue("id")+".") {
 		return
 	}
 	pg := partnerPage{Partner: pa, Issued: issued, Form: form}
@@ -83,9 +72,7 @@ func (p *Portal) showPartner(w http.ResponseWriter, r *http.Request, s *session,
 		return
 	}
 	pg.PricePackages, pg.MorePackages = firstRows(pg.PricePackages)
-	v := p.consoleView(s, "partners", "Partner "+pa.Name, pg)
-	v.Error, v.Flash = msg, doneText[r.URL.Query().Get("done")]
-	p.render(w, r, status, "partner", v)
+	p.render(w, r, status, "partner", p.formView(r, s, msg, "partners", "Partner "+pa.Name, pg))
 }
 
 // handlePartnerRename serves POST /console/partners/{id}.

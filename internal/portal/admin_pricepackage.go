@@ -21,20 +21,16 @@ type pricePackagesPage struct {
 	Form          url.Values
 }
 
-// handlePricePackages serves GET /console/price-packages.
-func (p *Portal) handlePricePackages(w http.ResponseWriter, r *http.Request, s *session) {
-	p.showPricePackages(w, r, s, http.StatusOK, "", nil)
-}
-
+// showPricePackages serves GET /console/price-packages, and shows the list again after a failed
+// form.
 func (p *Portal) showPricePackages(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, form url.Values) {
 	ctx := r.Context()
-	pg := pricePackagesPage{Q: strings.TrimSpace(r.URL.Query().Get("q")), ProductTypes: vippsmgmt.ProductTypes,
-		Markets: vippsmgmt.Markets, Form: form}
-	find := func(page vippsmgmt.Page) ([]*vippsmgmt.PricePackage, error) {
-		return p.store.FindPricePackages(ctx, vippsmgmt.PricePackageFilter{Query: pg.Q, Limit: page.Limit, After: page.After})
-	}
+	pg := pricePackagesPage{ProductTypes: vippsmgmt.ProductTypes, Markets: vippsmgmt.Markets, Form: form}
 	var ok bool
-	if pg.PricePackages, pg.Pager, ok = listPage(p, w, r, s, "price-packages", vippsmgmt.PricePackageList, find); !ok {
+	pg.Q, pg.PricePackages, pg.Pager, ok = searchPage(p, w, r, s, "price-packages", vippsmgmt.PricePackageList, func(q string, page vippsmgmt.Page) ([]*vippsmgmt.PricePackage, error) {
+		return p.store.FindPricePackages(ctx, vippsmgmt.PricePackageFilter{Query: q, Limit: page.Limit, After: page.After})
+	})
+	if !ok {
 		return
 	}
 	var err error
@@ -42,9 +38,7 @@ func (p *Portal) showPricePackages(w http.ResponseWriter, r *http.Request, s *se
 		p.serverError(w, r, err)
 		return
 	}
-	v := p.consoleView(s, "price-packages", "Price packages", pg)
-	v.Error, v.Flash = msg, doneText[r.URL.Query().Get("done")]
-	p.render(w, r, status, "price_packages", v)
+	p.render(w, r, status, "price_packages", p.formView(r, s, msg, "price-packages", "Price packages", pg))
 }
 
 // handlePricePackageCreate serves POST /console/price-packages.

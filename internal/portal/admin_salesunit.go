@@ -17,11 +17,9 @@ type salesUnitsPage struct {
 
 // handleSalesUnits serves GET /console/sales-units.
 func (p *Portal) handleSalesUnits(w http.ResponseWriter, r *http.Request, s *session) {
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	find := func(page vippsmgmt.Page) ([]*vippsmgmt.SalesUnit, error) {
+	q, sus, links, ok := searchPage(p, w, r, s, "sales-units", vippsmgmt.SalesUnitList, func(q string, page vippsmgmt.Page) ([]*vippsmgmt.SalesUnit, error) {
 		return p.store.FindSalesUnits(r.Context(), vippsmgmt.SalesUnitFilter{Query: q, Limit: page.Limit, After: page.After})
-	}
-	sus, links, ok := listPage(p, w, r, s, "sales-units", vippsmgmt.SalesUnitList, find)
+	})
 	if !ok {
 		return
 	}
@@ -75,12 +73,7 @@ func (p *Portal) handleSalesUnit(w http.ResponseWriter, r *http.Request, s *sess
 func (p *Portal) showSalesUnit(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, issued *credentials.Issued) {
 	ctx := r.Context()
 	su, err := p.store.FindSalesUnitByMSN(ctx, r.PathValue("msn"))
-	if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND {
-		p.render(w, r, http.StatusNotFound, "message", p.consoleView(s, "sales-units", "Sales unit not found",
-			message{Text: "There is no sales unit with MSN " + r.PathValue("msn") + "."}))
-		return
-	} else if err != nil {
-		p.serverError(w, r, err)
+	if !p.found(w, r, s, err, "sales-units", "Sales unit not found", "There is no sales unit with MSN "+r.PathValue("msn")+".") {
 		return
 	}
 	pg := salesUnitPage{SalesUnit: su, Issued: issued,
@@ -109,9 +102,7 @@ func (p *Portal) showSalesUnit(w http.ResponseWriter, r *http.Request, s *sessio
 	if c.CaptureType != nil {
 		pg.Capture = *c.CaptureType
 	}
-	v := p.consoleView(s, "sales-units", "Sales unit "+su.MSN, pg)
-	v.Error, v.Flash = msg, doneText[r.URL.Query().Get("done")]
-	p.render(w, r, status, "sales_unit", v)
+	p.render(w, r, status, "sales_unit", p.formView(r, s, msg, "sales-units", "Sales unit "+su.MSN, pg))
 }
 
 // handleSalesUnitUpdate serves POST /console/sales-units/{msn}: name, status, configuration flags

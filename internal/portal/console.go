@@ -126,22 +126,12 @@ var flashes = map[string]string{
 	"rejected": "The order was rejected. The partner and the merchant are notified.",
 }
 
-// handleOrder serves GET /console/orders/{id}.
-func (p *Portal) handleOrder(w http.ResponseWriter, r *http.Request, s *session) {
-	p.showOrder(w, r, s, http.StatusOK, "", nil)
-}
-
-// showOrder renders an order with its decision forms; msg reports a failed decision, whose form
-// values are kept.
+// showOrder serves GET /console/orders/{id}: an order with its decision forms; msg reports a
+// failed decision, whose form values are kept.
 func (p *Portal) showOrder(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, form url.Values) {
 	ctx := r.Context()
 	o, err := p.store.FindProductOrderByID(ctx, r.PathValue("id"))
-	if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND {
-		v := p.consoleView(s, "queue", "Order not found", message{Text: "There is no product order " + r.PathValue("id") + "."})
-		p.render(w, r, http.StatusNotFound, "message", v)
-		return
-	} else if err != nil {
-		p.serverError(w, r, err)
+	if !p.found(w, r, s, err, "queue", "Order not found", "There is no product order "+r.PathValue("id")+".") {
 		return
 	}
 	rows, err := p.rows(r, []*vippsmgmt.ProductOrder{o})

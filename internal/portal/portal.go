@@ -119,6 +119,7 @@ func New(d Deps) (*Portal, error) {
 func (p *Portal) Register(mux *http.ServeMux) {
 	h := func(pattern string, f http.HandlerFunc) { mux.Handle(pattern, p.cop.Handler(p.headers(f))) }
 	c := func(pattern string, f consoleHandler) { h(pattern, p.console(f)) }
+	page := func(pattern string, f formPage) { c(pattern, f.serve) }
 
 	h("GET /static/style.css", p.handleStyle)
 	h("GET /{$}", p.handleLanding)
@@ -135,7 +136,7 @@ func (p *Portal) Register(mux *http.ServeMux) {
 	c("GET /console/{$}", func(w http.ResponseWriter, r *http.Request, _ *session) {
 		http.Redirect(w, r, "/console", http.StatusSeeOther)
 	})
-	c("GET /console/orders/{id}", p.handleOrder)
+	page("GET /console/orders/{id}", p.showOrder)
 	c("GET /console/orders/{id}/logo.png", p.handleOrderLogo)
 	c("POST /console/orders/{id}/approve", p.handleApprove)
 	c("POST /console/orders/{id}/reject", p.handleReject)
@@ -148,20 +149,20 @@ func (p *Portal) Register(mux *http.ServeMux) {
 	c("POST /console/faults/{id}/delete", p.handleFaultDelete)
 	c("POST /console/autopilot", p.handleAutopilotSet)
 	c("POST /console/autopilot/delete", p.handleAutopilotDelete)
-	c("GET /console/partners", p.handlePartners)
+	page("GET /console/partners", p.showPartners)
 	c("POST /console/partners", p.handlePartnerCreate)
 	c("GET /console/partners/{id}", p.handlePartner)
 	c("POST /console/partners/{id}", p.handlePartnerRename)
 	c("POST /console/partners/{id}/keys", p.handlePartnerKeyIssue)
 	c("POST /console/keys/{clientId}/revoke", p.handleKeyRevoke)
-	c("GET /console/merchants", p.handleMerchants)
+	page("GET /console/merchants", p.showMerchants)
 	c("POST /console/merchants", p.handleMerchantCreate)
 	c("POST /console/merchants/status", p.handleMerchantStatus)
 	c("GET /console/sales-units", p.handleSalesUnits)
 	c("GET /console/sales-units/{msn}", p.handleSalesUnit)
 	c("POST /console/sales-units/{msn}", p.handleSalesUnitUpdate)
 	c("POST /console/sales-units/{msn}/keys", p.handleSalesUnitKeyIssue)
-	c("GET /console/price-packages", p.handlePricePackages)
+	page("GET /console/price-packages", p.showPricePackages)
 	c("POST /console/price-packages", p.handlePricePackageCreate)
 	c("/console/", func(w http.ResponseWriter, r *http.Request, _ *session) { p.handleNotFound(w, r) })
 }

@@ -1,10 +1,9 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/vippsmgmt/vippsmgmt"
 )
@@ -26,14 +25,10 @@ func testAPIKeys(t *testing.T, e *env) {
 
 	got, err := e.s.FindAPIKeyByClientID(e.ctx, "client-a")
 	must(t, err)
-	if diff := cmp.Diff(partnerKey, got); diff != "" {
-		t.Errorf("FindAPIKeyByClientID (-want +got):\n%s", diff)
-	}
+	wantSame(t, "FindAPIKeyByClientID", partnerKey, got)
 	got, err = e.s.FindAPIKeyBySubscriptionKeyHash(e.ctx, []byte("sub-u"))
 	must(t, err)
-	if diff := cmp.Diff(merchantKey, got); diff != "" {
-		t.Errorf("FindAPIKeyBySubscriptionKeyHash (-want +got):\n%s", diff)
-	}
+	wantSame(t, "FindAPIKeyBySubscriptionKeyHash", merchantKey, got)
 	got, err = e.s.FindAPIKeyByClientID(e.ctx, "client-m")
 	must(t, err)
 	if got.SubscriptionKeyHash != nil {
@@ -49,11 +44,7 @@ func testAPIKeys(t *testing.T, e *env) {
 		wantCode(t, err, vippsmgmt.ENOTFOUND)
 		ids := func(keys []*vippsmgmt.APIKey, err error) []string {
 			must(t, err)
-			out := []string{}
-			for _, k := range keys {
-				out = append(out, k.ClientID)
-			}
-			return out
+			return keysOf(keys, func(k *vippsmgmt.APIKey) string { return k.ClientID })
 		}
 		for _, c := range []struct {
 			partner, msn string
@@ -64,9 +55,7 @@ func testAPIKeys(t *testing.T, e *env) {
 			{"beta", "", []string{}},
 			{"", "", []string{"client-a", "client-m", "client-u"}},
 		} {
-			if diff := cmp.Diff(c.want, ids(e.s.FindAPIKeys(e.ctx, c.partner, c.msn, vippsmgmt.Page{}))); diff != "" {
-				t.Errorf("FindAPIKeys(%q, %q) (-want +got):\n%s", c.partner, c.msn, diff)
-			}
+			wantSame(t, fmt.Sprintf("FindAPIKeys(%q, %q)", c.partner, c.msn), c.want, ids(e.s.FindAPIKeys(e.ctx, c.partner, c.msn, vippsmgmt.Page{})))
 		}
 	})
 

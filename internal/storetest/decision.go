@@ -22,8 +22,7 @@ func testApproveNewMerchant(t *testing.T, e *env) {
 
 	done, su, err := e.s.ApproveProductOrder(e.ctx, o.ID, vippsmgmt.Approval{MerchantName: "Nyhandel AS"})
 	must(t, err)
-	m, err := e.s.FindMerchant(e.ctx, bid("933333329"))
-	must(t, err)
+	m := stored(e, e.s.FindMerchant, bid("933333329"))
 	if m.Name != "Nyhandel AS" || m.Status != vippsmgmt.MerchantActive || m.CountryCode != "NO" {
 		t.Errorf("created merchant: got %+v", m)
 	}
@@ -101,9 +100,7 @@ func testApproveConcurrent(t *testing.T, e *env) {
 		seen[msn] = true
 	}
 	want := []string{"100001", "100002", "100003", "100004", "100005", "100006", "100007", "100008"}
-	if diff := cmp.Diff(want, e.each(vippsmgmt.SalesUnitFilter{})); diff != "" {
-		t.Errorf("units after concurrent approvals (-want +got):\n%s", diff)
-	}
+	wantSame(t, "units after concurrent approvals", want, e.each(vippsmgmt.SalesUnitFilter{}))
 }
 
 // testDecideConcurrent races approvals and rejections of one order: the row lock must let exactly
@@ -210,7 +207,5 @@ func testReject(t *testing.T, e *env) {
 			t.Errorf("%s notification carries the reason: %v, want %v:\n%s", n.Recipient, got, want, n.Body)
 		}
 	}
-	if diff := cmp.Diff(map[string]string{"partner": "Partner acme", "merchant": bid("912345688").String()}, names); diff != "" {
-		t.Errorf("recipients (-want +got):\n%s", diff)
-	}
+	wantSame(t, "recipients", map[string]string{"partner": "Partner acme", "merchant": bid("912345688").String()}, names)
 }

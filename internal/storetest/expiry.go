@@ -20,30 +20,17 @@ func testExpiry(t *testing.T, e *env) {
 	e.clock.Advance(time.Hour)
 	young := e.prefill("acme", "944444440")
 
-	visible := func() []string {
-		t.Helper()
-		os, err := e.s.FindProductOrders(e.ctx, vippsmgmt.ProductOrderFilter{PartnerID: ptr("acme")})
-		must(t, err)
-		out := []string{}
-		for _, o := range os {
-			out = append(out, o.ID)
-		}
-		return out
-	}
+	visible := func() []string { return e.orderIDs(vippsmgmt.ProductOrderFilter{PartnerID: ptr("acme")}) }
 	all := []string{young.ID, submitted.ID, viewed.ID, received.ID}
 	e.clock.Set(Start.Add(vippsmgmt.PrefillLifetime - time.Microsecond))
-	if diff := cmp.Diff(all, visible()); diff != "" {
-		t.Errorf("just before expiry (-want +got):\n%s", diff)
-	}
+	wantSame(t, "just before expiry", all, visible())
 	if n, err := e.s.ExpireProductOrders(e.ctx); err != nil || n != 0 {
 		t.Errorf("sweep before expiry: got %d, %v, want 0", n, err)
 	}
 
 	// At ExpiresAt the orders are EXPIRED for callers although no sweep has written it.
 	e.clock.Set(Start.Add(vippsmgmt.PrefillLifetime))
-	if diff := cmp.Diff([]string{young.ID, submitted.ID}, visible()); diff != "" {
-		t.Errorf("expired but not swept (-want +got):\n%s", diff)
-	}
+	wantSame(t, "expired but not swept", []string{young.ID, submitted.ID}, visible())
 	if got := e.order(received.ID); got.Status != vippsmgmt.StatusReceived || got.StatusAt(e.clock.Now()) != vippsmgmt.StatusExpired {
 		t.Errorf("unswept order: stored %s, StatusAt %s", got.Status, got.StatusAt(e.clock.Now()))
 	}
@@ -84,9 +71,7 @@ func testExpiry(t *testing.T, e *env) {
 	if got := e.order(submitted.ID); got.Status != vippsmgmt.StatusOrderSubmitted {
 		t.Errorf("submitted order: got %s", got.Status)
 	}
-	if diff := cmp.Diff([]string{young.ID, submitted.ID}, visible()); diff != "" {
-		t.Errorf("after sweep (-want +got):\n%s", diff)
-	}
+	wantSame(t, "after sweep", []string{young.ID, submitted.ID}, visible())
 	expired, err := e.s.FindProductOrders(e.ctx, vippsmgmt.ProductOrderFilter{Statuses: []string{vippsmgmt.StatusExpired}, IncludeExpired: true})
 	must(t, err)
 	if len(expired) != 2 {

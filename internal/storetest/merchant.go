@@ -1,10 +1,9 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/vippsmgmt/vippsmgmt"
 )
@@ -17,35 +16,26 @@ func testMerchants(t *testing.T, e *env) {
 	m := &vippsmgmt.Merchant{BusinessIdentifier: bid("912345688"), Name: "Fjordkaffe AS", Status: vippsmgmt.MerchantActive,
 		CountryCode: "NO", BusinessAddress: &vippsmgmt.Address{Lines: []string{"Storgata 1"}, PostCode: ptr("0155"), City: ptr("Oslo"), CountryCode: ptr("NO")}}
 	must(t, e.s.UpsertMerchant(e.ctx, m))
-	got, err := e.s.FindMerchant(e.ctx, m.BusinessIdentifier)
-	must(t, err)
-	if diff := cmp.Diff(m, got); diff != "" {
-		t.Errorf("FindMerchant (-want +got):\n%s", diff)
-	}
+	got := stored(e, e.s.FindMerchant, m.BusinessIdentifier)
+	wantSame(t, "FindMerchant", m, got)
 
 	// Same data again changes nothing, not even UpdatedAt.
 	e.clock.Advance(time.Hour)
 	again := *m
 	again.CreatedAt, again.UpdatedAt = time.Time{}, time.Time{}
 	must(t, e.s.UpsertMerchant(e.ctx, &again))
-	got, err = e.s.FindMerchant(e.ctx, m.BusinessIdentifier)
-	must(t, err)
-	if diff := cmp.Diff(m, got); diff != "" {
-		t.Errorf("after same upsert (-want +got):\n%s", diff)
-	}
+	got = stored(e, e.s.FindMerchant, m.BusinessIdentifier)
+	wantSame(t, "after same upsert", m, got)
 
 	changed := again
 	changed.Status = vippsmgmt.MerchantDeactivated
 	changed.BusinessPostAddress = &vippsmgmt.Address{Lines: []string{}}
 	must(t, e.s.UpsertMerchant(e.ctx, &changed))
-	got, err = e.s.FindMerchant(e.ctx, m.BusinessIdentifier)
-	must(t, err)
+	got = stored(e, e.s.FindMerchant, m.BusinessIdentifier)
 	if !got.UpdatedAt.Equal(Start.Add(time.Hour)) || !got.CreatedAt.Equal(Start) {
 		t.Errorf("after change: got created %v updated %v, want %v and %v", got.CreatedAt, got.UpdatedAt, Start, Start.Add(time.Hour))
 	}
-	if diff := cmp.Diff(&changed, got); diff != "" {
-		t.Errorf("after change (-want +got):\n%s", diff)
-	}
+	wantSame(t, "after change", &changed, got)
 
 	e.merchant("987654317", vippsmgmt.MerchantActive)
 	e.merchant("955555554", vippsmgmt.MerchantActive)
@@ -62,13 +52,7 @@ func testMerchants(t *testing.T, e *env) {
 	} {
 		ms, err := e.s.FindMerchants(e.ctx, c.f)
 		must(t, err)
-		ids := []string{}
-		for _, m := range ms {
-			ids = append(ids, m.BusinessIdentifier.ID)
-		}
-		if diff := cmp.Diff(c.want, ids); diff != "" {
-			t.Errorf("FindMerchants(%+v) (-want +got):\n%s", c.f, diff)
-		}
+		wantSame(t, fmt.Sprintf("FindMerchants(%+v)", c.f), c.want, keysOf(ms, func(m *vippsmgmt.Merchant) string { return m.BusinessIdentifier.ID }))
 	}
 
 	// A new merchant keeps the times it is given (a fixture recreating an account); a later
@@ -76,16 +60,12 @@ func testMerchants(t *testing.T, e *env) {
 	dated := &vippsmgmt.Merchant{BusinessIdentifier: bid("923609016"), Name: "Dated AS", Status: vippsmgmt.MerchantActive,
 		CountryCode: "NO", CreatedAt: Start.Add(-48 * time.Hour), UpdatedAt: Start.Add(-24 * time.Hour)}
 	must(t, e.s.UpsertMerchant(e.ctx, dated))
-	got, err = e.s.FindMerchant(e.ctx, dated.BusinessIdentifier)
-	must(t, err)
-	if diff := cmp.Diff(dated, got); diff != "" {
-		t.Errorf("merchant with given times (-want +got):\n%s", diff)
-	}
+	got = stored(e, e.s.FindMerchant, dated.BusinessIdentifier)
+	wantSame(t, "merchant with given times", dated, got)
 	renamed := *dated
 	renamed.Name = "Dated Renamed AS"
 	must(t, e.s.UpsertMerchant(e.ctx, &renamed))
-	got, err = e.s.FindMerchant(e.ctx, dated.BusinessIdentifier)
-	must(t, err)
+	got = stored(e, e.s.FindMerchant, dated.BusinessIdentifier)
 	if !got.CreatedAt.Equal(dated.CreatedAt) || !got.UpdatedAt.Equal(Start.Add(time.Hour)) {
 		t.Errorf("after renaming: got created %v updated %v, want %v and %v", got.CreatedAt, got.UpdatedAt, dated.CreatedAt, Start.Add(time.Hour))
 	}
@@ -103,14 +83,10 @@ func testCreateMerchant(t *testing.T, e *env) {
 	again.Name = "Other AS"
 	wantCode(t, e.s.CreateMerchant(e.ctx, &again), vippsmgmt.ECONFLICT)
 	wantCode(t, e.s.CreateMerchant(e.ctx, &vippsmgmt.Merchant{BusinessIdentifier: bid("1"), Name: "x", Status: vippsmgmt.MerchantActive, CountryCode: "NO"}), vippsmgmt.EINVALID)
-	got, err := e.s.FindMerchant(e.ctx, m.BusinessIdentifier)
-	must(t, err)
-	if diff := cmp.Diff(m, got); diff != "" {
-		t.Errorf("after a refused create (-want +got):\n%s", diff)
-	}
+	wantSame(t, "after a refused create", m, stored(e, e.s.FindMerchant, m.BusinessIdentifier))
 
 	e.clock.Advance(time.Hour)
-	_, err = e.s.SetMerchantStatus(e.ctx, m.BusinessIdentifier, "PAUSED")
+	_, err := e.s.SetMerchantStatus(e.ctx, m.BusinessIdentifier, "PAUSED")
 	wantCode(t, err, vippsmgmt.EINVALID)
 	_, err = e.s.SetMerchantStatus(e.ctx, bid("923609016"), vippsmgmt.MerchantDeactivated)
 	wantCode(t, err, vippsmgmt.ENOTFOUND)
@@ -123,9 +99,7 @@ func testCreateMerchant(t *testing.T, e *env) {
 	must(t, err)
 	want := *m
 	want.Status, want.UpdatedAt = vippsmgmt.MerchantDeactivated, Start.Add(time.Hour)
-	if diff := cmp.Diff(&want, off); diff != "" {
-		t.Errorf("SetMerchantStatus (-want +got):\n%s", diff)
-	}
+	wantSame(t, "SetMerchantStatus", &want, off)
 	if got, _ := e.s.FindMerchant(e.ctx, m.BusinessIdentifier); got.Status != vippsmgmt.MerchantDeactivated {
 		t.Errorf("stored status %s", got.Status)
 	}

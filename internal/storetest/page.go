@@ -61,9 +61,7 @@ func onceEach(t *testing.T, what string, want, got []string) {
 			kept = append(kept, id)
 		}
 	}
-	if diff := cmp.Diff(want, kept); diff != "" {
-		t.Errorf("%s: the rows that existed before the walk (-want +got):\n%s", what, diff)
-	}
+	wantSame(t, fmt.Sprintf("%s: the rows that existed before the walk", what), want, kept)
 }
 
 // testPageProductOrders walks the newest-first order list in pages while orders are created
@@ -245,9 +243,7 @@ func testPageNotifications(t *testing.T, e *env) {
 	for _, n := range got {
 		ids = append(ids, fmt.Sprint(n.ID))
 	}
-	if diff := cmp.Diff(want, ids); diff != "" {
-		t.Errorf("notifications (-want +got):\n%s", diff)
-	}
+	wantSame(t, "notifications", want, ids)
 }
 
 // orgNumber is the i-th of a series of distinct Norwegian organisation numbers with valid check

@@ -4,8 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/vippsmgmt/vippsmgmt"
 )
 
@@ -30,14 +28,10 @@ func testPartners(t *testing.T, e *env) {
 	}
 	got, err := e.s.FindPartnerByID(e.ctx, "acme")
 	must(t, err)
-	if diff := cmp.Diff(renamed, got); diff != "" {
-		t.Errorf("FindPartnerByID (-want +got):\n%s", diff)
-	}
+	wantSame(t, "FindPartnerByID", renamed, got)
 	all, err := e.s.FindPartners(e.ctx, vippsmgmt.PartnerFilter{})
 	must(t, err)
-	if diff := cmp.Diff([]*vippsmgmt.Partner{renamed, b}, all); diff != "" {
-		t.Errorf("FindPartners (-want +got):\n%s", diff)
-	}
+	wantSame(t, "FindPartners", []*vippsmgmt.Partner{renamed, b}, all)
 	if n, err := e.s.CountPartners(e.ctx); err != nil || n != 2 {
 		t.Errorf("CountPartners: got %d, %v, want 2", n, err)
 	}
@@ -61,17 +55,13 @@ func testCreateAndRenamePartner(t *testing.T, e *env) {
 	wantCode(t, err, vippsmgmt.ENOTFOUND)
 	got, err := e.s.FindPartnerByID(e.ctx, "acme")
 	must(t, err)
-	if diff := cmp.Diff(p, got); diff != "" {
-		t.Errorf("after refused writes (-want +got):\n%s", diff)
-	}
+	wantSame(t, "after refused writes", p, got)
 
 	e.clock.Advance(time.Hour)
 	renamed, err := e.s.RenamePartner(e.ctx, "acme", "Acme Payments AS")
 	must(t, err)
 	want := &vippsmgmt.Partner{ID: "acme", Name: "Acme Payments AS", CreatedAt: Start}
-	if diff := cmp.Diff(want, renamed); diff != "" {
-		t.Errorf("RenamePartner (-want +got):\n%s", diff)
-	}
+	wantSame(t, "RenamePartner", want, renamed)
 	if got, _ := e.s.FindPartnerByID(e.ctx, "acme"); got.Name != want.Name {
 		t.Errorf("stored name %q, want %q", got.Name, want.Name)
 	}

@@ -3,7 +3,6 @@ package storetest
 import (
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 
 	"github.com/vippsmgmt/vippsmgmt"
@@ -19,14 +18,10 @@ func testPricePackages(t *testing.T, e *env) {
 
 	got, err := e.s.FindPricePackages(e.ctx, vippsmgmt.PricePackageFilter{PartnerID: "acme"})
 	must(t, err)
-	if diff := cmp.Diff([]*vippsmgmt.PricePackage{a2, a1}, got); diff != "" {
-		t.Errorf("FindPricePackages(acme) (-want +got):\n%s", diff)
-	}
+	wantSame(t, "FindPricePackages(acme)", []*vippsmgmt.PricePackage{a2, a1}, got)
 	got, err = e.s.FindPricePackages(e.ctx, vippsmgmt.PricePackageFilter{PartnerID: "beta"})
 	must(t, err)
-	if diff := cmp.Diff([]*vippsmgmt.PricePackage{b1}, got); diff != "" {
-		t.Errorf("FindPricePackages(beta) (-want +got):\n%s", diff)
-	}
+	wantSame(t, "FindPricePackages(beta)", []*vippsmgmt.PricePackage{b1}, got)
 	if got, err := e.s.FindPricePackages(e.ctx, vippsmgmt.PricePackageFilter{}); err != nil || len(got) != 3 {
 		t.Errorf("FindPricePackages(\"\"): got %d, %v, want 3", len(got), err)
 	}
@@ -34,22 +29,16 @@ func testPricePackages(t *testing.T, e *env) {
 		t.Errorf("FindPricePackages(ghost): got %d, %v, want 0", len(got), err)
 	}
 
-	one, err := e.s.FindPricePackageByID(e.ctx, b1.ID)
-	must(t, err)
-	if diff := cmp.Diff(b1, one); diff != "" {
-		t.Errorf("FindPricePackageByID (-want +got):\n%s", diff)
-	}
+	one := stored(e, e.s.FindPricePackageByID, b1.ID)
+	wantSame(t, "FindPricePackageByID", b1, one)
 	_, err = e.s.FindPricePackageByID(e.ctx, uuid.NewString())
 	wantCode(t, err, vippsmgmt.ENOTFOUND)
 
 	a1.Name, a1.Commission = "Renamed", nil
 	must(t, e.s.UpsertPricePackage(e.ctx, a1))
 	must(t, e.s.UpsertPricePackage(e.ctx, a1))
-	one, err = e.s.FindPricePackageByID(e.ctx, a1.ID)
-	must(t, err)
-	if diff := cmp.Diff(a1, one); diff != "" {
-		t.Errorf("after update (-want +got):\n%s", diff)
-	}
+	one = stored(e, e.s.FindPricePackageByID, a1.ID)
+	wantSame(t, "after update", a1, one)
 
 	stolen := *b1
 	stolen.PartnerID = "acme"
@@ -68,11 +57,8 @@ func testCreatePricePackage(t *testing.T, e *env) {
 	wantCode(t, e.s.CreatePricePackage(e.ctx, &again), vippsmgmt.ECONFLICT)
 	wantCode(t, e.s.CreatePricePackage(e.ctx, &vippsmgmt.PricePackage{ID: uuid.NewString(), PartnerID: "nobody", Name: "x", Description: "1%"}), vippsmgmt.ENOTFOUND)
 	wantCode(t, e.s.CreatePricePackage(e.ctx, &vippsmgmt.PricePackage{ID: "not a uuid", PartnerID: "acme", Name: "x", Description: "1%"}), vippsmgmt.EINVALID)
-	got, err := e.s.FindPricePackageByID(e.ctx, p.ID)
-	must(t, err)
-	if diff := cmp.Diff(p, got); diff != "" {
-		t.Errorf("after a refused create (-want +got):\n%s", diff)
-	}
+	got := stored(e, e.s.FindPricePackageByID, p.ID)
+	wantSame(t, "after a refused create", p, got)
 }
 
 // testPrefillPricePackage: the prefill's transaction refuses a package the partner may not choose.

@@ -20,9 +20,7 @@ func testPrefillLifecycle(t *testing.T, e *env) {
 		t.Errorf("id %q: want a version 7 UUID (%v)", o.ID, err)
 	}
 	got := e.order(o.ID)
-	if diff := cmp.Diff(o, got); diff != "" {
-		t.Errorf("created order (-want +got):\n%s", diff)
-	}
+	wantSame(t, "created order", o, got)
 	if got.Status != vippsmgmt.StatusReceived || !got.CreatedAt.Equal(Start) || !got.UpdatedAt.Equal(Start) {
 		t.Errorf("new order: got status %s created %v updated %v", got.Status, got.CreatedAt, got.UpdatedAt)
 	}
@@ -52,9 +50,7 @@ func testPrefillLifecycle(t *testing.T, e *env) {
 	if diff := cmp.Diff(sub, e.order(o.ID)); diff != "" {
 		t.Errorf("returned and stored differ (-returned +stored):\n%s", diff)
 	}
-	if diff := cmp.Diff(details, e.order(o.ID).Details); diff != "" {
-		t.Errorf("submitted details (-want +got):\n%s", diff)
-	}
+	wantSame(t, "submitted details", details, e.order(o.ID).Details)
 	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepView, nil, "")), vippsmgmt.ECONFLICT)
 	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepSubmit, nil, "")), vippsmgmt.ECONFLICT)
 
@@ -72,14 +68,9 @@ func testPrefillLifecycle(t *testing.T, e *env) {
 		MerchantStatus: vippsmgmt.MerchantActive, PartnerID: ptr("acme"), SettlementBankAccount: details.SettlementBankAccount,
 		Configuration:  &vippsmgmt.Configuration{PaymentAllowed: ptr(true), CaptureType: ptr(vippsmgmt.CaptureReserve), RecurringAllowed: ptr(true)},
 		PricePackageID: &pp.ID, CreatedAt: decideAt, UpdatedAt: decideAt}
-	if diff := cmp.Diff(wantSU, su); diff != "" {
-		t.Errorf("created sales unit (-want +got):\n%s", diff)
-	}
-	stored, err := e.s.FindSalesUnitByMSN(e.ctx, "4321")
-	must(t, err)
-	if diff := cmp.Diff(wantSU, stored); diff != "" {
-		t.Errorf("stored sales unit (-want +got):\n%s", diff)
-	}
+	wantSame(t, "created sales unit", wantSU, su)
+	stored := stored(e, e.s.FindSalesUnitByMSN, "4321")
+	wantSame(t, "stored sales unit", wantSU, stored)
 	if got := e.each(vippsmgmt.SalesUnitFilter{PartnerID: ptr("acme"), Visible: true}); !cmp.Equal(got, []string{"4321"}) {
 		t.Errorf("partner's visible units after approval: got %v", got)
 	}
@@ -217,16 +208,6 @@ func testFindProductOrders(t *testing.T, e *env) {
 	e.clock.Advance(time.Second)
 	a3 := e.prefill("acme", "955555554")
 
-	ids := func(f vippsmgmt.ProductOrderFilter) []string {
-		t.Helper()
-		os, err := e.s.FindProductOrders(e.ctx, f)
-		must(t, err)
-		out := []string{}
-		for _, o := range os {
-			out = append(out, o.ID)
-		}
-		return out
-	}
 	for _, c := range []struct {
 		name string
 		f    vippsmgmt.ProductOrderFilter
@@ -239,15 +220,11 @@ func testFindProductOrders(t *testing.T, e *env) {
 		{"statuses", vippsmgmt.ProductOrderFilter{Statuses: []string{vippsmgmt.StatusReceived, vippsmgmt.StatusCompleted}}, []string{a3.ID, b1.ID, a1.ID}},
 		{"limit", vippsmgmt.ProductOrderFilter{Limit: 2}, []string{a3.ID, a2.ID}},
 	} {
-		if diff := cmp.Diff(c.want, ids(c.f)); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", c.name, diff)
-		}
+		wantSame(t, c.name, c.want, e.orderIDs(c.f))
 	}
 	got, err := e.s.FindProductOrders(e.ctx, vippsmgmt.ProductOrderFilter{PartnerID: ptr("acme"), Statuses: []string{vippsmgmt.StatusOrderSubmitted}})
 	must(t, err)
-	if diff := cmp.Diff([]*vippsmgmt.ProductOrder{e.order(a2.ID)}, got); diff != "" {
-		t.Errorf("full order (-want +got):\n%s", diff)
-	}
+	wantSame(t, "full order", []*vippsmgmt.ProductOrder{e.order(a2.ID)}, got)
 	// WithoutDetails reads everything but the details.
 	summary, err := e.s.FindProductOrders(e.ctx, vippsmgmt.ProductOrderFilter{PartnerID: ptr("acme"), Statuses: []string{vippsmgmt.StatusOrderSubmitted}, WithoutDetails: true})
 	must(t, err)
@@ -256,9 +233,7 @@ func testFindProductOrders(t *testing.T, e *env) {
 		t.Fatal("the submitted order has no details to leave out")
 	}
 	want.Details = vippsmgmt.OrderDetails{}
-	if diff := cmp.Diff([]*vippsmgmt.ProductOrder{want}, summary); diff != "" {
-		t.Errorf("order without details (-want +got):\n%s", diff)
-	}
+	wantSame(t, "order without details", []*vippsmgmt.ProductOrder{want}, summary)
 }
 
 func testUpsertProductOrder(t *testing.T, e *env) {
@@ -272,14 +247,10 @@ func testUpsertProductOrder(t *testing.T, e *env) {
 		ViewedAt: &created, SubmittedAt: &created, DecidedAt: &decided}
 	must(t, e.s.UpsertProductOrder(e.ctx, o))
 	must(t, e.s.UpsertProductOrder(e.ctx, o))
-	if diff := cmp.Diff(o, e.order(o.ID)); diff != "" {
-		t.Errorf("fixture (-want +got):\n%s", diff)
-	}
+	wantSame(t, "fixture", o, e.order(o.ID))
 	o.RejectionReason, o.Status, o.SalesUnit = "changed", vippsmgmt.StatusRejected, nil
 	must(t, e.s.UpsertProductOrder(e.ctx, o))
-	if diff := cmp.Diff(o, e.order(o.ID)); diff != "" {
-		t.Errorf("updated fixture (-want +got):\n%s", diff)
-	}
+	wantSame(t, "updated fixture", o, e.order(o.ID))
 	bad := *o
 	bad.Status = vippsmgmt.StatusCompleted
 	wantCode(t, e.s.UpsertProductOrder(e.ctx, &bad), vippsmgmt.EINVALID)

@@ -7,37 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/vippsmgmt/vippsmgmt"
 )
-
-// RunReport runs the behaviour suite of vippsmgmt.ReportStore; open must return a store that also
-// implements it.
-func RunReport(t *testing.T, open func(t *testing.T, clock vippsmgmt.Clock) vippsmgmt.Store) {
-	tests := []struct {
-		name string
-		fn   func(*testing.T, *env, vippsmgmt.ReportStore)
-	}{
-		{"Aggregates", testReportAggregates},
-		{"StateContinues", testReportStateContinues},
-		{"Reset", testReportReset},
-		{"Concurrent", testReportConcurrent},
-		{"ProblemsBounded", testReportProblemsBounded},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			clock := NewClock(Start)
-			s := open(t, clock)
-			rs, ok := s.(vippsmgmt.ReportStore)
-			if !ok {
-				t.Fatalf("%T does not implement vippsmgmt.ReportStore", s)
-			}
-			tt.fn(t, &env{t: t, ctx: context.Background(), s: s, clock: clock}, rs)
-		})
-	}
-}
 
 // reportKeys registers a partner key set and a merchant key set, so callers have owners.
 func (e *env) reportKeys() {
@@ -109,9 +80,7 @@ func testReportAggregates(t *testing.T, e *env, rs vippsmgmt.ReportStore) {
 				Problems: []vippsmgmt.ProblemCount{{Problem: "Forbidden", Detail: "Partner keys only.", Count: 1}}}},
 		},
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("ReportCallers (-want +got):\n%s", diff)
-	}
+	wantSame(t, "ReportCallers", want, got)
 	if got := reportOf(t, e.ctx, rs, "shop-client"); len(got) != 1 || got[0].ClientID != "shop-client" {
 		t.Errorf("ReportCallers(shop-client) = %+v, want only shop-client", got)
 	}

@@ -24,34 +24,26 @@ func testSalesUnits(t *testing.T, e *env) {
 		PartnerID: ptr("acme"), SettlementBankAccount: &vippsmgmt.BankAccount{Scheme: "BBAN:NO", ID: "12345678903"},
 		Configuration: &vippsmgmt.Configuration{PaymentAllowed: ptr(true), CaptureType: ptr(vippsmgmt.CaptureReserve)}, PricePackageID: &pp.ID}
 	must(t, e.s.UpsertSalesUnit(e.ctx, su))
-	got, err := e.s.FindSalesUnitByMSN(e.ctx, "123456")
-	must(t, err)
+	got := stored(e, e.s.FindSalesUnitByMSN, "123456")
 	want := *su
 	want.MerchantStatus = vippsmgmt.MerchantActive
-	if diff := cmp.Diff(&want, got); diff != "" {
-		t.Errorf("FindSalesUnitByMSN (-want +got):\n%s", diff)
-	}
+	wantSame(t, "FindSalesUnitByMSN", &want, got)
 
 	e.clock.Advance(time.Hour)
 	again := *su
 	again.CreatedAt, again.UpdatedAt = time.Time{}, time.Time{}
 	must(t, e.s.UpsertSalesUnit(e.ctx, &again))
-	got, err = e.s.FindSalesUnitByMSN(e.ctx, "123456")
-	must(t, err)
-	if diff := cmp.Diff(&want, got); diff != "" {
-		t.Errorf("same upsert twice changed the unit (-want +got):\n%s", diff)
-	}
+	got = stored(e, e.s.FindSalesUnitByMSN, "123456")
+	wantSame(t, "same upsert twice changed the unit", &want, got)
 	again.Name = "Fjordkaffe Torget"
 	must(t, e.s.UpsertSalesUnit(e.ctx, &again))
-	got, err = e.s.FindSalesUnitByMSN(e.ctx, "123456")
-	must(t, err)
+	got = stored(e, e.s.FindSalesUnitByMSN, "123456")
 	if got.Name != "Fjordkaffe Torget" || !got.UpdatedAt.Equal(Start.Add(time.Hour)) || !got.CreatedAt.Equal(Start) {
 		t.Errorf("after rename: got %q created %v updated %v", got.Name, got.CreatedAt, got.UpdatedAt)
 	}
 
 	e.unit("654321", "987654317", nil, vippsmgmt.SalesUnitActive)
-	got, err = e.s.FindSalesUnitByMSN(e.ctx, "654321")
-	must(t, err)
+	got = stored(e, e.s.FindSalesUnitByMSN, "654321")
 	if got.MerchantStatus != vippsmgmt.MerchantDeactivated || got.PartnerID != nil {
 		t.Errorf("unit of deactivated merchant: got MerchantStatus %q partner %v", got.MerchantStatus, got.PartnerID)
 	}
@@ -97,8 +89,7 @@ func testUpdateSalesUnit(t *testing.T, e *env) {
 		!got.UpdatedAt.Equal(Start.Add(time.Minute)) || got.MerchantStatus != vippsmgmt.MerchantActive {
 		t.Errorf("UpdateSalesUnit: got %+v", got)
 	}
-	stored, err := e.s.FindSalesUnitByMSN(e.ctx, "123456")
-	must(t, err)
+	stored := stored(e, e.s.FindSalesUnitByMSN, "123456")
 	if diff := cmp.Diff(got, stored); diff != "" {
 		t.Errorf("returned and stored differ (-returned +stored):\n%s", diff)
 	}
@@ -148,12 +139,8 @@ func testVisibility(t *testing.T, e *env) {
 		{"limit", vippsmgmt.SalesUnitFilter{Limit: 2}, []string{"100001", "100002"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if diff := cmp.Diff(c.want, e.each(c.f)); diff != "" {
-				t.Errorf("EachSalesUnit (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(c.want, e.find(c.f)); diff != "" {
-				t.Errorf("FindSalesUnits (-want +got):\n%s", diff)
-			}
+			wantSame(t, "EachSalesUnit", c.want, e.each(c.f))
+			wantSame(t, "FindSalesUnits", c.want, e.find(c.f))
 		})
 	}
 	// The store's view must agree with the domain rule the handlers apply to single units.
@@ -182,9 +169,7 @@ func testEachSalesUnitStreams(t *testing.T, e *env) {
 	if !errors.Is(err, stop) {
 		t.Fatalf("got %v, want fn's error", err)
 	}
-	if diff := cmp.Diff([]string{"100001", "100002"}, calls); diff != "" {
-		t.Errorf("calls before stop (-want +got):\n%s", diff)
-	}
+	wantSame(t, "calls before stop", []string{"100001", "100002"}, calls)
 	// fn may use the store while rows are still arriving.
 	var names []string
 	must(t, e.s.EachSalesUnit(e.ctx, vippsmgmt.SalesUnitFilter{PartnerID: ptr("acme"), Visible: true}, func(i vippsmgmt.MsnInfo) error {
@@ -198,9 +183,7 @@ func testEachSalesUnitStreams(t *testing.T, e *env) {
 		names = append(names, i.Name)
 		return nil
 	}))
-	if diff := cmp.Diff([]string{"Unit 100001", "Unit 2000"}, names); diff != "" {
-		t.Errorf("names (-want +got):\n%s", diff)
-	}
+	wantSame(t, "names", []string{"Unit 100001", "Unit 2000"}, names)
 }
 
 // testCreateSalesUnit: creating never updates, and names what is missing.
@@ -212,11 +195,8 @@ func testCreateSalesUnit(t *testing.T, e *env) {
 	if su.MerchantStatus != vippsmgmt.MerchantActive || !su.CreatedAt.Equal(Start) {
 		t.Errorf("created unit: merchant status %q, created %v", su.MerchantStatus, su.CreatedAt)
 	}
-	got, err := e.s.FindSalesUnitByMSN(e.ctx, "123456")
-	must(t, err)
-	if diff := cmp.Diff(su, got); diff != "" {
-		t.Errorf("FindSalesUnitByMSN (-want +got):\n%s", diff)
-	}
+	got := stored(e, e.s.FindSalesUnitByMSN, "123456")
+	wantSame(t, "FindSalesUnitByMSN", su, got)
 	again := *su
 	again.Name = "Other"
 	wantCode(t, e.s.CreateSalesUnit(e.ctx, &again), vippsmgmt.ECONFLICT)

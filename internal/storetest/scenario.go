@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/vippsmgmt/vippsmgmt"
 )
 
@@ -41,9 +39,7 @@ func testFaultRules(t *testing.T, e *env) {
 	must(t, e.s.CreateFaultRule(e.ctx, &vippsmgmt.FaultRule{ID: "a-third", Match: vippsmgmt.FaultMatch{OperationID: "*", PartnerID: "acme"},
 		Effect: vippsmgmt.FaultEffect{Status: 401}, Until: &until}))
 	// Oldest first, whatever the ids.
-	if diff := cmp.Diff([]string{"b-first", "slow", "a-third"}, e.faultIDs()); diff != "" {
-		t.Errorf("order (-want +got):\n%s", diff)
-	}
+	wantSame(t, "order", []string{"b-first", "slow", "a-third"}, e.faultIDs())
 	wantCode(t, e.s.CreateFaultRule(e.ctx, faultRule("slow", 1)), vippsmgmt.ECONFLICT)
 	wantCode(t, e.s.CreateFaultRule(e.ctx, &vippsmgmt.FaultRule{ID: "bad", Match: vippsmgmt.FaultMatch{OperationID: "*"}}), vippsmgmt.EINVALID)
 
@@ -52,9 +48,7 @@ func testFaultRules(t *testing.T, e *env) {
 	got := rules[1]
 	want := *delay
 	want.CreatedAt = Start.Add(time.Second)
-	if diff := cmp.Diff(&want, got); diff != "" {
-		t.Errorf("stored rule (-want +got):\n%s", diff)
-	}
+	wantSame(t, "stored rule", &want, got)
 	if r := rules[0]; r.Remaining == nil || *r.Remaining != 2 || r.Fired != 0 {
 		t.Errorf("count rule: remaining %v fired %d, want 2 and 0", r.Remaining, r.Fired)
 	}
@@ -64,9 +58,7 @@ func testFaultRules(t *testing.T, e *env) {
 
 	must(t, e.s.DeleteFaultRule(e.ctx, "slow"))
 	wantCode(t, e.s.DeleteFaultRule(e.ctx, "slow"), vippsmgmt.ENOTFOUND)
-	if diff := cmp.Diff([]string{"b-first", "a-third"}, e.faultIDs()); diff != "" {
-		t.Errorf("after delete (-want +got):\n%s", diff)
-	}
+	wantSame(t, "after delete", []string{"b-first", "a-third"}, e.faultIDs())
 	fired, err := e.s.FireFaultRule(e.ctx, "slow")
 	if err != nil || fired {
 		t.Errorf("firing a deleted rule: got %v, %v, want false", fired, err)
@@ -105,9 +97,7 @@ func testFaultBudgets(t *testing.T, e *env) {
 	for range 5 {
 		got = append(got, fire("count"))
 	}
-	if diff := cmp.Diff([]bool{true, true, true, false, false}, got); diff != "" {
-		t.Errorf("count 3 (-want +got):\n%s", diff)
-	}
+	wantSame(t, "count 3", []bool{true, true, true, false, false}, got)
 	if r := find("count"); *r.Remaining != 0 || r.Fired != 3 || !r.Exhausted(e.clock.Now()) {
 		t.Errorf("spent count rule: remaining %d fired %d exhausted %v", *r.Remaining, r.Fired, r.Exhausted(e.clock.Now()))
 	}
@@ -209,9 +199,7 @@ func testAutopilotPolicies(t *testing.T, e *env) {
 		{View: d("1m"), Submit: d("5m"), Decide: d("10m"), Decision: "approve", UpdatedAt: Start},
 		{PartnerID: "acme", Submit: d("1h"), Decision: "reject", RejectReason: "Missing documents.", UpdatedAt: Start},
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("policies (-want +got):\n%s", diff)
-	}
+	wantSame(t, "policies", want, got)
 
 	// PUT replaces.
 	e.clock.Advance(time.Minute)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 
 	"github.com/vippsmgmt/vippsmgmt"
@@ -15,10 +16,7 @@ import (
 // Run runs the suite. Each subtest calls open for a new, empty store using its own Clock at Start;
 // open should close the store when the test ends. Subtests run in parallel.
 func Run(t *testing.T, open func(t *testing.T, clock vippsmgmt.Clock) vippsmgmt.Store) {
-	tests := []struct {
-		name string
-		fn   func(*testing.T, *env)
-	}{
+	runSuite(t, open, []suiteTest{
 		{"Ping", testPing},
 		{"Settings", testSettings},
 		{"SettingsConcurrent", testSettingsConcurrent},
@@ -63,7 +61,39 @@ func Run(t *testing.T, open func(t *testing.T, clock vippsmgmt.Clock) vippsmgmt.
 		{"PageProductOrders", testPageProductOrders},
 		{"PageLists", testPageLists},
 		{"PageNotifications", testPageNotifications},
+	})
+}
+
+// RunReport runs the behaviour suite of vippsmgmt.ReportStore; open must return a store that also
+// implements it.
+func RunReport(t *testing.T, open func(t *testing.T, clock vippsmgmt.Clock) vippsmgmt.Store) {
+	runSuite(t, open, []suiteTest{
+		{"Aggregates", withReportStore(testReportAggregates)},
+		{"StateContinues", withReportStore(testReportStateContinues)},
+		{"Reset", withReportStore(testReportReset)},
+		{"Concurrent", withReportStore(testReportConcurrent)},
+		{"ProblemsBounded", withReportStore(testReportProblemsBounded)},
+	})
+}
+
+// withReportStore hands fn the store under test as the vippsmgmt.ReportStore it must also be.
+func withReportStore(fn func(*testing.T, *env, vippsmgmt.ReportStore)) func(*testing.T, *env) {
+	return func(t *testing.T, e *env) {
+		rs, ok := e.s.(vippsmgmt.ReportStore)
+		if !ok {
+			t.Fatalf("%T does not implement vippsmgmt.ReportStore", e.s)
+		}
+		fn(t, e, rs)
 	}
+}
+
+type suiteTest struct {
+	name string
+	fn   func(*testing.T, *env)
+}
+
+// runSuite runs each test in parallel on a new store that open makes with the test's own Clock.
+func runSuite(t *testing.T, open func(t *testing.T, clock vippsmgmt.Clock) vippsmgmt.Store, tests []suiteTest) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -104,6 +134,14 @@ func race(n int, f func(i int)) {
 	}
 	close(start)
 	wg.Wait()
+}
+
+// wantSame fails the test unless got equals want, showing under the heading what how they differ.
+func wantSame[T any](t *testing.T, what string, want, got T) {
+	t.Helper()
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", what, diff)
+	}
 }
 
 func must(t *testing.T, err error) {
@@ -168,19 +206,39 @@ func (e *env) submitted(partnerID, merchantID string) *vippsmgmt.ProductOrder {
 	return o
 }
 
+// stored reads with find the row of key k, which must exist.
+func stored[K, V any](e *env, find func(context.Context, K) (V, error), k K) V {
+	e.t.Helper()
+	v, err := find(e.ctx, k)
+	must(e.t, err)
+	return v
+}
+
 func (e *env) order(id string) *vippsmgmt.ProductOrder {
 	e.t.Helper()
-	o, err := e.s.FindProductOrderByID(e.ctx, id)
-	must(e.t, err)
-	return o
+	return stored(e, e.s.FindProductOrderByID, id)
+}
+
+// keysOf lists key(row) for each row, in order; with no rows it is empty, not nil, so that it
+// compares equal to []string{}.
+func keysOf[T any](rows []T, key func(T) string) []string {
+	out := []string{}
+	for _, r := range rows {
+		out = append(out, key(r))
+	}
+	return out
 }
 
 func msns(infos []vippsmgmt.MsnInfo) []string {
-	out := []string{}
-	for _, i := range infos {
-		out = append(out, i.MSN)
-	}
-	return out
+	return keysOf(infos, func(i vippsmgmt.MsnInfo) string { return i.MSN })
+}
+
+// orderIDs lists the ids of the orders FindProductOrders finds with f, in its order.
+func (e *env) orderIDs(f vippsmgmt.ProductOrderFilter) []string {
+	e.t.Helper()
+	os, err := e.s.FindProductOrders(e.ctx, f)
+	must(e.t, err)
+	return keysOf(os, func(o *vippsmgmt.ProductOrder) string { return o.ID })
 }
 
 func (e *env) each(f vippsmgmt.SalesUnitFilter) []string {
@@ -194,9 +252,5 @@ func (e *env) find(f vippsmgmt.SalesUnitFilter) []string {
 	e.t.Helper()
 	units, err := e.s.FindSalesUnits(e.ctx, f)
 	must(e.t, err)
-	out := []string{}
-	for _, u := range units {
-		out = append(out, u.MSN)
-	}
-	return out
+	return keysOf(units, func(u *vippsmgmt.SalesUnit) string { return u.MSN })
 }
