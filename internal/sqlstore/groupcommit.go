@@ -192,11 +192,15 @@ func (d *DB) storeAlone(p *pendingOrder) {
 	if p.idem != nil {
 		p.idem.Replayed = nil
 	}
-	p.err = d.inTx(p.ctx, func(tx *sql.Tx) error {
-		var err error
-		p.id, p.replayed, _, err = d.createOrderTx(p.ctx, d.prefillTx(p.ctx, tx), p.o, p.idem, p.now)
-		return err
-	})
+	if d.storeKeyedOrderStmt != nil && !choosesPricePackage(p.o) {
+		p.id, p.replayed, p.err = d.storeOrderAtOnce(p.ctx, p.o, p.idem, p.now)
+	} else {
+		p.err = d.inTx(p.ctx, func(tx *sql.Tx) error {
+			var err error
+			p.id, p.replayed, _, err = d.createOrderTx(p.ctx, d.prefillTx(p.ctx, tx), p.o, p.idem, p.now)
+			return err
+		})
+	}
 	if p.err != nil {
 		p.id, p.replayed = "", false
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -130,14 +131,21 @@ type problemAgg struct {
 // recordCaller continues one caller's state with facts (in time order) and adds the aggregates.
 func (d *DB) recordCaller(ctx context.Context, tx *sql.Tx, stmts *reportStatements, clientID string, facts []*vippsmgmt.RequestFacts) error {
 	first := micros(facts[0].Time)
-	if _, err := tx.StmtContext(ctx, stmts.insertCaller).ExecContext(ctx, clientID, clientID, clientID, first, first); err != nil {
-		return err
-	}
 	var (
 		requests, firstSeen, lastSeen int64
 		stateJSON                     string
 	)
-	if err := tx.StmtContext(ctx, stmts.selectCaller).QueryRowContext(ctx, clientID).Scan(&requests, &firstSeen, &lastSeen, &stateJSON); err != nil {
+	selectCaller := tx.StmtContext(ctx, stmts.selectCaller)
+	err := selectCaller.QueryRowContext(ctx, clientID).Scan(&requests, &firstSeen, &lastSeen, &stateJSON)
+	if errors.Is(err, sql.ErrNoRows) {
+		// The caller's first flush: its row is made (or, when another process made it meanwhile,
+		// waited for) and then read and locked. Every later flush reads it at once.
+		if _, err := tx.StmtContext(ctx, stmts.insertCaller).ExecContext(ctx, clientID, clientID, clientID, first, first); err != nil {
+			return err
+		}
+		err = selectCaller.QueryRowContext(ctx, clientID).Scan(&requests, &firstSeen, &lastSeen, &stateJSON)
+	}
+	if err != nil {
 		return err
 	}
 	var state vippsmgmt.CallerState

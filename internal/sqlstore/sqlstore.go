@@ -49,6 +49,9 @@ type DB struct {
 	// The statements of a prefill's transaction, prepared once: parsing them took about a tenth
 	// of a prefill's time, and on SQLite inside the single write lock, which bounds prefills/s.
 	insertIdemKeyStmt, insertOrderStmt *sql.Stmt
+	// storeKeyedOrderStmt stores an order with its Idempotency-Key in one statement
+	// (storeKeyedOrderSQL); PostgreSQL only, nil on SQLite.
+	storeKeyedOrderStmt *sql.Stmt
 	// prefills queues concurrent prefills into shared transactions on SQLite; nil on PostgreSQL.
 	prefills *commitQueue
 	// units caches FindSalesUnitByMSN on SQLite; nil on PostgreSQL (see unitCache).
@@ -132,7 +135,11 @@ func (d *DB) prepare(ctx context.Context) error {
 		{&d.findSalesUnit, selectSalesUnit + ` WHERE s.msn = $1`},
 		{&d.insertIdemKeyStmt, insertIdemKeySQL},
 		{&d.insertOrderStmt, insertOrderSQL},
+		{&d.storeKeyedOrderStmt, storeKeyedOrderSQL},
 	} {
+		if p.stmt == &d.storeKeyedOrderStmt && d.dialect != DialectPostgres {
+			continue // SQLite has no data-modifying WITH
+		}
 		var err error
 		if *p.stmt, err = d.db.PrepareContext(ctx, p.sql); err != nil {
 			return err
@@ -254,7 +261,7 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Close closes the pool.
 func (d *DB) Close() error {
-	for _, st := range []*sql.Stmt{d.findSalesUnit, d.insertIdemKeyStmt, d.insertOrderStmt} {
+	for _, st := range []*sql.Stmt{d.findSalesUnit, d.insertIdemKeyStmt, d.insertOrderStmt, d.storeKeyedOrderStmt} {
 		if st != nil {
 			st.Close()
 		}

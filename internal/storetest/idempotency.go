@@ -52,6 +52,16 @@ func testIdempotency(t *testing.T, e *env) {
 	if replayed {
 		t.Error("key of a failed request: got replayed true")
 	}
+	// Nor must a create that failed on its write: the key's row goes back with the order.
+	ghostKey := &vippsmgmt.Idempotency{PartnerID: "ghost", Key: "key-3", RequestHash: []byte{5}}
+	_, _, err = e.s.CreateProductOrder(e.ctx, newOrder("ghost"), ghostKey)
+	wantCode(t, err, vippsmgmt.ENOTFOUND)
+	e.partner("ghost")
+	_, replayed, err = e.s.CreateProductOrder(e.ctx, newOrder("ghost"), ghostKey)
+	must(t, err)
+	if replayed {
+		t.Error("key of a request whose order was not stored: got replayed true")
+	}
 }
 
 // testIdempotencyConcurrent races 20 creates with one key, in several rounds so the later ones
