@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/time/rate"
 
 	"github.com/vippsmgmt/vippsmgmt"
@@ -25,6 +23,7 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/httpapi"
 	"github.com/vippsmgmt/vippsmgmt/internal/logsink"
+	"github.com/vippsmgmt/vippsmgmt/internal/metrics"
 	"github.com/vippsmgmt/vippsmgmt/internal/notify"
 	"github.com/vippsmgmt/vippsmgmt/internal/portal"
 	"github.com/vippsmgmt/vippsmgmt/internal/report"
@@ -195,18 +194,16 @@ func (a *App) assemble(ctx context.Context) error {
 	}
 	// One guard for the operator API and the console sign-in: wrong guesses count together.
 	guard := auth.NewAdminGuard(cfg.AdminToken)
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(a.Store.SQL(), a.Store.Dialect()))
+	reg := metrics.NewRegistry()
+	reg.Collect(metrics.GoRuntime)
+	reg.Collect(metrics.Process)
+	reg.Collect(metrics.DBStats(a.Store.SQL(), a.Store.Dialect()))
 	if a.Store.Dialect() == sqlstore.DialectSQLite {
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "vippsmgmt_sqlite_prefill_transactions_total",
-			Help: "Transactions (each one fsync) that stored prefills; concurrent prefills share one.",
-		}, func() float64 { n, _ := a.Store.PrefillGroups(); return float64(n) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name: "vippsmgmt_sqlite_prefills_total",
-				Help: "Prefills answered by those transactions, refused ones included.",
-			}, func() float64 { _, n := a.Store.PrefillGroups(); return float64(n) }))
+		reg.CounterFunc("vippsmgmt_sqlite_prefill_transactions_total",
+			"Transactions (each one fsync) that stored prefills; concurrent prefills share one.",
+			func() float64 { n, _ := a.Store.PrefillGroups(); return float64(n) })
+		reg.CounterFunc("vippsmgmt_sqlite_prefills_total", "Prefills answered by those transactions, refused ones included.",
+			func() float64 { _, n := a.Store.PrefillGroups(); return float64(n) })
 	}
 	if cfg.Sandbox {
 		catalog, err := fault.DefaultCatalog()
@@ -223,15 +220,14 @@ func (a *App) assemble(ctx context.Context) error {
 	if !cfg.NoReport {
 		a.Report = report.New(report.Config{Store: a.Store, Logger: cfg.Logger, ClassicTTL: cfg.TokenTTL, ManagementTTL: auth.ManagementTTL})
 		reporter = a.Report
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "vippsmgmt_report_dropped_total",
-			Help: "Requests the integration report did not count because its buffer was full (the database kept it from flushing).",
-		}, func() float64 { return float64(a.Report.Dropped()) }))
+		reg.CounterFunc("vippsmgmt_report_dropped_total",
+			"Requests the integration report did not count because its buffer was full (the database kept it from flushing).",
+			func() float64 { return float64(a.Report.Dropped()) })
 	}
 	a.Server, err = httpapi.NewServer(
 		httpapi.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken, Sandbox: cfg.Sandbox, MaxHeaderBytes: cfg.MaxHeaderBytes},
 		httpapi.Deps{Logger: cfg.Logger, Lines: cfg.Lines, Store: a.Store, Clock: a.Clock, Auth: a.Auth, Hasher: hasher,
-			AdminAuth: guard.Middleware, Registerer: reg, Gatherer: reg, Report: a.Report,
+			AdminAuth: guard.Middleware, Metrics: reg, Report: a.Report,
 			Faults: a.Faults, Autopilot: a.Autopilot})
 	if err != nil {
 		return err

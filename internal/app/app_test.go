@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/vippsmgmt/vippsmgmt/internal/app"
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
+	"github.com/vippsmgmt/vippsmgmt/internal/metrics"
 	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
@@ -102,5 +104,44 @@ func TestSandboxClockIgnoredOutsideTheSandbox(t *testing.T) {
 	defer a.Close()
 	if off := a.Clock.Offset(); off != 400*time.Hour {
 		t.Errorf("back in the sandbox the clock is %v ahead, want the stored 400h", off)
+	}
+}
+
+// TestMetricsText: GET /metrics of a running server is valid text exposition with the server's
+// own families, the runtime's and the process's, and counts the requests it served.
+func TestMetricsText(t *testing.T) {
+	s := testserver.Start(t, "sqlite", testserver.Options{})
+	for range 3 {
+		resp, err := http.Get(s.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	resp, err := http.Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != metrics.ContentType {
+		t.Fatalf("GET /metrics: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if err := metrics.Lint(body); err != nil {
+		t.Fatalf("Lint: %v\n%s", err, body)
+	}
+	for _, want := range []string{
+		`vippsmgmt_http_requests_total{method="GET",route="GET /healthz",status="200"} 3`,
+		`vippsmgmt_http_request_duration_seconds_count{method="GET",route="GET /healthz"} 3`,
+		`vippsmgmt_http_request_duration_seconds_bucket{method="GET",route="GET /healthz",le="+Inf"} 3`,
+		`vippsmgmt_sqlite_prefills_total 0`,
+		`vippsmgmt_report_dropped_total 0`,
+		`go_sql_max_open_connections{db_name="sqlite"} 8`,
+		"# TYPE go_goroutines gauge",
+		"# TYPE process_resident_memory_bytes gauge",
+	} {
+		if !strings.Contains(string(body), want+"\n") {
+			t.Errorf("no line %s", want)
+		}
 	}
 }

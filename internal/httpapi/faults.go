@@ -5,11 +5,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/auth"
 	"github.com/vippsmgmt/vippsmgmt/internal/fault"
+	"github.com/vippsmgmt/vippsmgmt/internal/metrics"
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 )
 
@@ -21,13 +20,9 @@ const StatusConnectionDropped = 444
 // injected failure from a real one; the real service never sends it.
 const FaultHeader = "Vippsmgmt-Fault-Rule"
 
-func newFaultMetric(reg prometheus.Registerer) *prometheus.CounterVec {
-	c := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "vippsmgmt_injected_faults_total",
-		Help: "Requests answered by an operator's fault rule, by route and effect (a status, delay or drop).",
-	}, []string{"route", "effect"})
-	reg.MustRegister(c)
-	return c
+func newFaultMetric(reg *metrics.Registry) *metrics.CounterVec {
+	return reg.NewCounterVec("vippsmgmt_injected_faults_total",
+		"Requests answered by an operator's fault rule, by route and effect (a status, delay or drop).", "route", "effect")
 }
 
 // accessTokenFaultWriter answers /accesstoken/get in its own error shapes (internal/auth).
@@ -83,7 +78,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, rule *vippsm
 	case e.Status != 0:
 		effect = strconv.Itoa(e.Status)
 	}
-	s.faultMetric.WithLabelValues(pattern, effect).Inc()
+	s.faultMetric.With(pattern, effect).Inc()
 
 	if e.Delay > 0 {
 		t := time.NewTimer(e.Delay)

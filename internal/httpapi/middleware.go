@@ -17,10 +17,9 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/logsink"
+	"github.com/vippsmgmt/vippsmgmt/internal/metrics"
 	"github.com/vippsmgmt/vippsmgmt/internal/openapi"
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 	"github.com/vippsmgmt/vippsmgmt/internal/report"
@@ -163,9 +162,9 @@ func (w *statusWriter) Flush() {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-type metrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+type requestMetrics struct {
+	requests *metrics.CounterVec
+	duration *metrics.HistogramVec
 
 	mu     sync.RWMutex
 	series map[metricKey]*metricSeries
@@ -181,16 +180,16 @@ type metricKey struct {
 
 type metricSeries struct {
 	key      metricKey
-	requests prometheus.Counter
-	duration prometheus.Observer
+	requests *metrics.Counter
+	duration *metrics.Histogram
 }
 
 // maxMetricSeries bounds the series kept by observeRequest; odd methods past it are still counted.
 const maxMetricSeries = 1000
 
-// observeRequest counts a request and records its latency. WithLabelValues hashes every label on
+// observeRequest counts a request and records its latency. With joins and hashes the labels on
 // each call; the few method, route and status combinations a server sees are looked up once.
-func (m *metrics) observeRequest(method, route string, status int, elapsed time.Duration) {
+func (m *requestMetrics) observeRequest(method, route string, status int, elapsed time.Duration) {
 	k := metricKey{method, route, status}
 	s := m.last.Load()
 	if s == nil || s.key != k {
@@ -200,8 +199,8 @@ func (m *metrics) observeRequest(method, route string, status int, elapsed time.
 		if s == nil {
 			s = &metricSeries{
 				key:      k,
-				requests: m.requests.WithLabelValues(method, route, strconv.Itoa(status)),
-				duration: m.duration.WithLabelValues(method, route),
+				requests: m.requests.With(method, route, strconv.Itoa(status)),
+				duration: m.duration.With(method, route),
 			}
 			m.mu.Lock()
 			if len(m.series) < maxMetricSeries {
@@ -215,19 +214,14 @@ func (m *metrics) observeRequest(method, route string, status int, elapsed time.
 	s.duration.Observe(elapsed.Seconds())
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
-	m := &metrics{
+func newRequestMetrics(reg *metrics.Registry) *requestMetrics {
+	return &requestMetrics{
 		series: map[metricKey]*metricSeries{},
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vippsmgmt_http_requests_total", Help: "HTTP requests by method, route and status.",
-		}, []string{"method", "route", "status"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "vippsmgmt_http_request_duration_seconds", Help: "HTTP request latency by method and route.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
-		}, []string{"method", "route"}),
+		requests: reg.NewCounterVec("vippsmgmt_http_requests_total", "HTTP requests by method, route and status.",
+			"method", "route", "status"),
+		duration: reg.NewHistogramVec("vippsmgmt_http_request_duration_seconds", "HTTP request latency by method and route.",
+			[]float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}, "method", "route"),
 	}
-	reg.MustRegister(m.requests, m.duration)
-	return m
 }
 
 // observe is the outermost layer: request id, panic recovery, one log line, metrics and the

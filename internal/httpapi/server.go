@@ -14,14 +14,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/autopilot"
 	"github.com/vippsmgmt/vippsmgmt/internal/clock"
 	"github.com/vippsmgmt/vippsmgmt/internal/fault"
 	"github.com/vippsmgmt/vippsmgmt/internal/logsink"
+	"github.com/vippsmgmt/vippsmgmt/internal/metrics"
 	"github.com/vippsmgmt/vippsmgmt/internal/openapi"
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 	"github.com/vippsmgmt/vippsmgmt/internal/report"
@@ -59,7 +57,7 @@ type Server struct {
 	auth     Authenticator
 	hasher   KeyHasher
 	admin    func(http.Handler) http.Handler
-	metrics  *metrics
+	metrics  *requestMetrics
 	requests *RequestLog
 	report   *report.Collector
 	faults   *fault.Injector // nil outside sandbox mode
@@ -77,7 +75,7 @@ type Server struct {
 	derivedUnits derivedUnitStore
 
 	maxHeaderBytes int
-	faultMetric    *prometheus.CounterVec
+	faultMetric    *metrics.CounterVec
 }
 
 // Deps are the parts a Server is built from.
@@ -85,15 +83,15 @@ type Deps struct {
 	Logger *slog.Logger
 	// Lines, when set, receives the request log lines, formatted without slog's generic path;
 	// Logger should then write to the same sink so that lines keep their order.
-	Lines      *logsink.Sink
-	Store      vippsmgmt.Store
-	Clock      *clock.Clock
-	Auth       Authenticator
-	Hasher     KeyHasher
-	AdminAuth  func(http.Handler) http.Handler
-	Registerer prometheus.Registerer
-	Gatherer   prometheus.Gatherer
-	Report     *report.Collector // the integration report; nil leaves it out
+	Lines     *logsink.Sink
+	Store     vippsmgmt.Store
+	Clock     *clock.Clock
+	Auth      Authenticator
+	Hasher    KeyHasher
+	AdminAuth func(http.Handler) http.Handler
+	// Metrics receives the server's families and is what GET /metrics shows.
+	Metrics *metrics.Registry
+	Report  *report.Collector // the integration report; nil leaves it out
 	// Faults injects the operator's fault rules; used only in sandbox mode, nil leaves them out.
 	Faults *fault.Injector
 	// Autopilot applies autopilot policies when the clock moves; used only in sandbox mode.
@@ -104,9 +102,9 @@ type Deps struct {
 func NewServer(cfg Config, d Deps) (*Server, error) {
 	s := &Server{
 		cfg: cfg, logger: d.Logger, lines: d.Lines, store: d.Store, clock: d.Clock, auth: d.Auth, hasher: d.Hasher,
-		admin: d.AdminAuth, metrics: newMetrics(d.Registerer), requests: NewRequestLog(1000), report: d.Report,
+		admin: d.AdminAuth, metrics: newRequestMetrics(d.Metrics), requests: NewRequestLog(1000), report: d.Report,
 		mux: http.NewServeMux(), maxHeaderBytes: cmp.Or(cfg.MaxHeaderBytes, DefaultMaxHeaderBytes),
-		faultMetric: newFaultMetric(d.Registerer),
+		faultMetric: newFaultMetric(d.Metrics),
 	}
 	s.derivedUnits, _ = d.Store.(derivedUnitStore)
 	if cfg.Sandbox {
@@ -114,7 +112,7 @@ func NewServer(cfg Config, d Deps) (*Server, error) {
 	}
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{}))
+	s.mux.Handle("GET /metrics", d.Metrics.Handler())
 	s.mux.HandleFunc("/", s.handleUnmatched)
 	s.auth.Routes(s.mux)
 	if err := s.registerAPI(); err != nil {
