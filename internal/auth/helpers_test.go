@@ -36,19 +36,24 @@ func newMemStore() *memStore {
 	return &memStore{keys: map[string]*vippsmgmt.APIKey{}, units: map[string]*vippsmgmt.SalesUnit{}, settings: map[string]string{}}
 }
 
-func (m *memStore) FindAPIKeyByClientID(_ context.Context, id string) (*vippsmgmt.APIKey, error) {
-	m.lookups.Add(1)
+// find returns a copy of rows[key], so that callers cannot change the store: ENOTFOUND saying
+// missing if there is none, or m.fail when set.
+func find[T any](m *memStore, rows map[string]*T, key, missing string) (*T, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.fail != nil {
 		return nil, m.fail
 	}
-	k, ok := m.keys[id]
+	r, ok := rows[key]
 	if !ok {
-		return nil, vippsmgmt.Errorf(vippsmgmt.ENOTFOUND, "unknown client id")
+		return nil, vippsmgmt.Errorf(vippsmgmt.ENOTFOUND, "%s", missing)
 	}
-	c := *k
-	return &c, nil
+	return new(*r), nil
+}
+
+func (m *memStore) FindAPIKeyByClientID(_ context.Context, id string) (*vippsmgmt.APIKey, error) {
+	m.lookups.Add(1)
+	return find(m, m.keys, id, "unknown client id")
 }
 
 func (m *memStore) FindAPIKeyBySubscriptionKeyHash(_ context.Context, h []byte) (*vippsmgmt.APIKey, error) {
@@ -67,17 +72,7 @@ func (m *memStore) FindAPIKeyBySubscriptionKeyHash(_ context.Context, h []byte) 
 }
 
 func (m *memStore) FindSalesUnitByMSN(_ context.Context, msn string) (*vippsmgmt.SalesUnit, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.fail != nil {
-		return nil, m.fail
-	}
-	su, ok := m.units[msn]
-	if !ok {
-		return nil, vippsmgmt.Errorf(vippsmgmt.ENOTFOUND, "unknown sales unit")
-	}
-	c := *su
-	return &c, nil
+	return find(m, m.units, msn, "unknown sales unit")
 }
 
 func (m *memStore) Setting(_ context.Context, name string) (string, error) {
@@ -213,6 +208,16 @@ func newFixture(t testing.TB, cfg Config) *fixture {
 func (f *fixture) do(req *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	f.mux.ServeHTTP(rec, req)
+	return rec
+}
+
+// answer serves req, failing t on a 5xx answer, which no input may cause.
+func (f *fixture) answer(t *testing.T, req *http.Request) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := f.do(req)
+	if rec.Code >= 500 {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
 	return rec
 }
 

@@ -71,35 +71,33 @@ func TestWithSQLStore(t *testing.T) {
 	mux := http.NewServeMux()
 	a.Routes(mux)
 
+	// issue serves a token request r, which must succeed, and decodes the answer into body.
+	issue := func(r *http.Request, body any) {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, r)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d %s", r.URL.Path, rec.Code, rec.Body)
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), body); err != nil {
+			t.Fatal(err)
+		}
+	}
 	classic := func(k *credentials.Issued) string {
 		t.Helper()
 		r := httptest.NewRequest(http.MethodPost, "/accesstoken/get", nil)
 		r.Header.Set("client_id", k.ClientID)
 		r.Header.Set("client_secret", k.ClientSecret)
 		r.Header.Set("Ocp-Apim-Subscription-Key", k.SubscriptionKey)
-		rec := httptest.NewRecorder()
-		mux.ServeHTTP(rec, r)
-		if rec.Code != http.StatusOK {
-			t.Fatalf("accesstoken/get: %d %s", rec.Code, rec.Body)
-		}
 		var body auth.AuthorizationTokenResponse
-		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
-			t.Fatal(err)
-		}
+		issue(r, &body)
 		return body.AccessToken
 	}
 	r := httptest.NewRequest(http.MethodPost, "/miami/v1/token", strings.NewReader("grant_type=client_credentials"))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(mgmt.ClientID+":"+mgmt.ClientSecret)))
-	rec := httptest.NewRecorder()
-	mux.ServeHTTP(rec, r)
-	if rec.Code != http.StatusOK {
-		t.Fatalf("miami: %d %s", rec.Code, rec.Body)
-	}
 	var mgmtBody auth.TokenResponse
-	if err := json.Unmarshal(rec.Body.Bytes(), &mgmtBody); err != nil {
-		t.Fatal(err)
-	}
+	issue(r, &mgmtBody)
 
 	var got vippsmgmt.Caller
 	handler := b.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -31,10 +31,8 @@ func FuzzAccessTokenHeaders(f *testing.F) {
 		r.Header["Ocp-Apim-Subscription-Key"] = []string{sub}
 		r.Header["Merchant-Serial-Number"] = []string{msn}
 		r.Header["Vipps-System-Name"] = []string{system}
-		rec := fx.do(r)
+		rec := fx.answer(t, r)
 		switch {
-		case rec.Code >= 500:
-			t.Fatalf("status %d: %s", rec.Code, rec.Body)
 		case rec.Code == http.StatusOK:
 			if !valid[[3]string{clientID, secret, sub}] {
 				t.Fatalf("token issued for %q %q %q", clientID, secret, sub)
@@ -76,10 +74,8 @@ func FuzzMiamiForm(f *testing.F) {
 		if sub != "" {
 			r.Header["Ocp-Apim-Subscription-Key"] = []string{sub}
 		}
-		rec := fx.do(r)
+		rec := fx.answer(t, r)
 		switch {
-		case rec.Code >= 500:
-			t.Fatalf("status %d: %s", rec.Code, rec.Body)
 		case rec.Code == http.StatusOK:
 			// The server reads the Basic user as sent or form-decoded (RFC 6749 section 2.3.1).
 			got, _, _ := r.BasicAuth()

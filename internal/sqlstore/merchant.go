@@ -14,10 +14,7 @@ const selectMerchant = `SELECT scheme, id, name, status, country_code, business_
 
 // CreateMerchant stores a new merchant; ECONFLICT if its business identifier is taken.
 func (d *DB) CreateMerchant(ctx context.Context, m *vippsmgmt.Merchant) error {
-	if err := m.Validate(); err != nil {
-		return err
-	}
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.validInTx(ctx, m, func(tx *sql.Tx) error {
 		inserted, err := d.insertMerchant(ctx, tx, m)
 		if err == nil && !inserted {
 			return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "The merchant %s already exists.", m.BusinessIdentifier)
@@ -96,10 +93,7 @@ func (d *DB) SetMerchantStatus(ctx context.Context, id vippsmgmt.BusinessIdentif
 // account as it was); an existing one keeps its CreatedAt, and a change sets UpdatedAt to now.
 func (d *DB) UpsertMerchant(ctx context.Context, m *vippsmgmt.Merchant) error {
 	defer d.unitsChanged()
-	if err := m.Validate(); err != nil {
-		return err
-	}
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.validInTx(ctx, m, func(tx *sql.Tx) error {
 		if inserted, err := d.insertMerchant(ctx, tx, m); err != nil || inserted {
 			return err
 		}
@@ -132,11 +126,7 @@ func (d *DB) UpsertMerchant(ctx context.Context, m *vippsmgmt.Merchant) error {
 
 // FindMerchant returns ENOTFOUND for an unknown business identifier.
 func (d *DB) FindMerchant(ctx context.Context, id vippsmgmt.BusinessIdentifier) (*vippsmgmt.Merchant, error) {
-	m, err := scanMerchant(d.db.QueryRowContext(ctx, selectMerchant+` WHERE scheme = $1 AND id = $2`, id.Scheme, id.ID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("Merchant %s was not found.", id)
-	}
-	return m, d.formatError(err)
+	return findOne(d, d.db.QueryRowContext(ctx, selectMerchant+` WHERE scheme = $1 AND id = $2`, id.Scheme, id.ID), scanMerchant, "Merchant", id)
 }
 
 // FindMerchants lists merchants by name; Query matches name or business id, case-insensitive.
@@ -180,10 +170,7 @@ func (d *DB) findMerchantTx(ctx context.Context, tx *sql.Tx, id vippsmgmt.Busine
 // CreatePricePackage stores a new price package; ENOTFOUND if its partner is unknown, ECONFLICT
 // if the id is taken.
 func (d *DB) CreatePricePackage(ctx context.Context, p *vippsmgmt.PricePackage) error {
-	if err := p.Validate(); err != nil {
-		return err
-	}
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.validInTx(ctx, p, func(tx *sql.Tx) error {
 		if err := mustBeNew(ctx, tx, `SELECT 1 FROM price_packages WHERE id = $1`, p.ID,
 			vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "A price package with the id %s already exists.", p.ID)); err != nil {
 			return err
@@ -194,8 +181,7 @@ func (d *DB) CreatePricePackage(ctx context.Context, p *vippsmgmt.PricePackage) 
 
 // insertPricePackage inserts a price package of a partner that must exist.
 func insertPricePackage(ctx context.Context, tx *sql.Tx, p *vippsmgmt.PricePackage) error {
-	if err := mustExist(ctx, tx, `SELECT 1 FROM partners WHERE id = $1`, p.PartnerID,
-		notFound("Partner %s was not found.", p.PartnerID)); err != nil {
+	if err := referencesExist(ctx, tx, partnerRef(&p.PartnerID)); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO price_packages
@@ -208,10 +194,7 @@ func insertPricePackage(ctx context.Context, tx *sql.Tx, p *vippsmgmt.PricePacka
 // UpsertPricePackage creates or updates a price package; ECONFLICT if the id belongs to another
 // partner, ENOTFOUND if the partner is unknown.
 func (d *DB) UpsertPricePackage(ctx context.Context, p *vippsmgmt.PricePackage) error {
-	if err := p.Validate(); err != nil {
-		return err
-	}
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.validInTx(ctx, p, func(tx *sql.Tx) error {
 		var owner string
 		err := tx.QueryRowContext(ctx, `SELECT partner_id FROM price_packages WHERE id = $1`+d.forUpdate(), p.ID).Scan(&owner)
 		switch {
@@ -250,11 +233,7 @@ func (d *DB) FindPricePackages(ctx context.Context, f vippsmgmt.PricePackageFilt
 
 // FindPricePackageByID returns ENOTFOUND for an unknown id.
 func (d *DB) FindPricePackageByID(ctx context.Context, id string) (*vippsmgmt.PricePackage, error) {
-	p, err := scanPricePackage(d.db.QueryRowContext(ctx, selectPricePackage+` WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("Price package %s was not found.", id)
-	}
-	return p, d.formatError(err)
+	return findOne(d, d.db.QueryRowContext(ctx, selectPricePackage+` WHERE id = $1`, id), scanPricePackage, "Price package", id)
 }
 
 func scanPricePackage(s scanner) (*vippsmgmt.PricePackage, error) {

@@ -120,11 +120,7 @@ func (d *DB) UpsertPartner(ctx context.Context, p *vippsmgmt.Partner) error {
 
 // FindPartnerByID returns ENOTFOUND for an unknown partner.
 func (d *DB) FindPartnerByID(ctx context.Context, id string) (*vippsmgmt.Partner, error) {
-	p, err := scanPartner(d.db.QueryRowContext(ctx, `SELECT id, name, created_at FROM partners WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("Partner %s was not found.", id)
-	}
-	return p, d.formatError(err)
+	return findOne(d, d.db.QueryRowContext(ctx, `SELECT id, name, created_at FROM partners WHERE id = $1`, id), scanPartner, "Partner", id)
 }
 
 // FindPartners lists the partners matching f by id.
@@ -148,6 +144,17 @@ func (d *DB) CountPartners(ctx context.Context) (int, error) {
 
 type scanner interface{ Scan(dest ...any) error }
 
+// findOne scans the one row a query selected; without one it is ENOTFOUND, saying that the what
+// of that key was not found.
+func findOne[T, K any](d *DB, row *sql.Row, scan func(scanner) (T, error), what string, key K) (T, error) {
+	v, err := scan(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		var none T
+		return none, notFound("%s %v was not found.", what, key)
+	}
+	return v, d.formatError(err)
+}
+
 func scanPartner(s scanner) (*vippsmgmt.Partner, error) {
 	var (
 		p  vippsmgmt.Partner
@@ -164,24 +171,12 @@ const selectAPIKey = `SELECT client_id, kind, partner_id, msn, secret_hash, subs
 
 // UpsertAPIKey creates a key set or replaces its hashes and revocation.
 func (d *DB) UpsertAPIKey(ctx context.Context, k *vippsmgmt.APIKey) error {
-	if err := k.Validate(); err != nil {
-		return err
-	}
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.validInTx(ctx, k, func(tx *sql.Tx) error {
 		old, err := scanAPIKey(tx.QueryRowContext(ctx, selectAPIKey+` WHERE client_id = $1`+d.forUpdate(), k.ClientID))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			if k.PartnerID != nil {
-				if err := mustExist(ctx, tx, `SELECT 1 FROM partners WHERE id = $1`, *k.PartnerID,
-					notFound("Partner %s was not found.", *k.PartnerID)); err != nil {
-					return err
-				}
-			}
-			if k.MSN != nil {
-				if err := mustExist(ctx, tx, `SELECT 1 FROM sales_units WHERE msn = $1`, *k.MSN,
-					notFound("Sales unit %s was not found.", *k.MSN)); err != nil {
-					return err
-				}
+			if err := referencesExist(ctx, tx, partnerRef(k.PartnerID), salesUnitRef(k.MSN)); err != nil {
+				return err
 			}
 			created := k.CreatedAt
 			if created.IsZero() {
@@ -221,11 +216,7 @@ func subscriptionKeyConflict(err error) error {
 
 // FindAPIKeyByClientID returns ENOTFOUND for an unknown client id.
 func (d *DB) FindAPIKeyByClientID(ctx context.Context, clientID string) (*vippsmgmt.APIKey, error) {
-	k, err := scanAPIKey(d.db.QueryRowContext(ctx, selectAPIKey+` WHERE client_id = $1`, clientID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("API key %s was not found.", clientID)
-	}
-	return k, d.formatError(err)
+	return findOne(d, d.db.QueryRowContext(ctx, selectAPIKey+` WHERE client_id = $1`, clientID), scanAPIKey, "API key", clientID)
 }
 
 // FindAPIKeyBySubscriptionKeyHash returns ENOTFOUND when no key set has that subscription key.
@@ -307,6 +298,39 @@ func mustExist(ctx context.Context, tx *sql.Tx, q string, key any, missing error
 		return missing
 	} else if err != nil {
 		return err
+	}
+	return nil
+}
+
+// reference is a row's optional reference to a row of another table: key is nil when it makes none.
+type reference struct {
+	query string // selects the row by $1
+	what  string // names the row in the answer when it is missing
+	key   *string
+}
+
+func partnerRef(id *string) reference {
+	return reference{`SELECT 1 FROM partners WHERE id = $1`, "Partner", id}
+}
+
+func salesUnitRef(msn *string) reference {
+	return reference{`SELECT 1 FROM sales_units WHERE msn = $1`, "Sales unit", msn}
+}
+
+func pricePackageRef(id *string) reference {
+	return reference{`SELECT 1 FROM price_packages WHERE id = $1`, "Price package", id}
+}
+
+// referencesExist answers ENOTFOUND naming the first reference made whose row does not exist,
+// which a foreign key violation cannot name.
+func referencesExist(ctx context.Context, tx *sql.Tx, refs ...reference) error {
+	for _, r := range refs {
+		if r.key == nil {
+			continue
+		}
+		if err := mustExist(ctx, tx, r.query, *r.key, notFound("%s %s was not found.", r.what, *r.key)); err != nil {
+			return err
+		}
 	}
 	return nil
 }

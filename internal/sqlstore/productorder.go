@@ -257,10 +257,7 @@ func (d *DB) UpsertProductOrder(ctx context.Context, o *vippsmgmt.ProductOrder) 
 	if o.UpdatedAt.IsZero() {
 		o.UpdatedAt = now
 	}
-	if err := o.Validate(); err != nil {
-		return err
-	}
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.validInTx(ctx, o, func(tx *sql.Tx) error {
 		err := exists(ctx, tx, `SELECT 1 FROM product_orders WHERE id = $1`+d.forUpdate(), o.ID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return d.insertOrder(ctx, tx, o)
@@ -327,11 +324,7 @@ func (d *DB) updateOrder(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOr
 
 // FindProductOrderByID returns ENOTFOUND for an unknown or deleted order.
 func (d *DB) FindProductOrderByID(ctx context.Context, id string) (*vippsmgmt.ProductOrder, error) {
-	o, err := scanOrder(d.db.QueryRowContext(ctx, selectOrder+` WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("Product order %s was not found.", id)
-	}
-	return o, d.formatError(err)
+	return findOne(d, d.db.QueryRowContext(ctx, selectOrder+` WHERE id = $1`, id), scanOrder, "Product order", id)
 }
 
 // lockOrder reads the order for a lifecycle write, locked until commit.

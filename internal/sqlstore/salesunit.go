@@ -18,10 +18,7 @@ const selectSalesUnit = `SELECT s.msn, s.name, s.status, s.merchant_scheme, s.me
 // merchant, partner or price package is unknown.
 func (d *DB) CreateSalesUnit(ctx context.Context, s *vippsmgmt.SalesUnit) error {
 	defer d.unitsChanged()
-	if err := s.Validate(); err != nil {
-		return err
-	}
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.validInTx(ctx, s, func(tx *sql.Tx) error {
 		if err := mustBeNew(ctx, tx, `SELECT 1 FROM sales_units WHERE msn = $1`, s.MSN,
 			vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "MSN %s is already in use.", s.MSN)); err != nil {
 			return err
@@ -39,10 +36,7 @@ func (d *DB) CreateSalesUnit(ctx context.Context, s *vippsmgmt.SalesUnit) error 
 // merchant, ENOTFOUND if its merchant, partner or price package is unknown.
 func (d *DB) UpsertSalesUnit(ctx context.Context, s *vippsmgmt.SalesUnit) error {
 	defer d.unitsChanged()
-	if err := s.Validate(); err != nil {
-		return err
-	}
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.validInTx(ctx, s, func(tx *sql.Tx) error {
 		old, err := scanSalesUnit(tx.QueryRowContext(ctx, selectSalesUnit+` WHERE s.msn = $1`+d.forUpdateOf("s"), s.MSN))
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -81,19 +75,7 @@ func (d *DB) checkSalesUnitRefs(ctx context.Context, tx *sql.Tx, s *vippsmgmt.Sa
 		return err
 	}
 	s.MerchantStatus = status
-	if s.PartnerID != nil {
-		if err := mustExist(ctx, tx, `SELECT 1 FROM partners WHERE id = $1`, *s.PartnerID,
-			notFound("Partner %s was not found.", *s.PartnerID)); err != nil {
-			return err
-		}
-	}
-	if s.PricePackageID != nil {
-		if err := mustExist(ctx, tx, `SELECT 1 FROM price_packages WHERE id = $1`, *s.PricePackageID,
-			notFound("Price package %s was not found.", *s.PricePackageID)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return referencesExist(ctx, tx, partnerRef(s.PartnerID), pricePackageRef(s.PricePackageID))
 }
 
 func sameSalesUnit(a, b *vippsmgmt.SalesUnit) bool {

@@ -17,10 +17,7 @@ const selectFaultRule = `SELECT id, match_operation, match_method, match_path, m
 
 // CreateFaultRule stores a new rule with its full budget.
 func (d *DB) CreateFaultRule(ctx context.Context, r *vippsmgmt.FaultRule) error {
-	if err := r.Validate(); err != nil {
-		return err
-	}
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.validInTx(ctx, r, func(tx *sql.Tx) error {
 		if err := d.lockFaultRules(ctx, tx); err != nil {
 			return err
 		}
@@ -34,10 +31,7 @@ func (d *DB) CreateFaultRule(ctx context.Context, r *vippsmgmt.FaultRule) error 
 
 // PutFaultRule stores r under its id; the same definition again leaves the stored rule alone.
 func (d *DB) PutFaultRule(ctx context.Context, r *vippsmgmt.FaultRule) error {
-	if err := r.Validate(); err != nil {
-		return err
-	}
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.validInTx(ctx, r, func(tx *sql.Tx) error {
 		if err := d.lockFaultRules(ctx, tx); err != nil {
 			return err
 		}

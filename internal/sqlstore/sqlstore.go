@@ -292,6 +292,15 @@ func queryAll[T any](ctx context.Context, d *DB, q string, args []any, scan func
 	return out, d.formatError(rows.Err())
 }
 
+// validInTx runs fn in a transaction once v passes its domain rules; an invalid v is refused
+// before the database is asked anything.
+func (d *DB) validInTx(ctx context.Context, v interface{ Validate() error }, fn func(tx *sql.Tx) error) error {
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	return d.inTx(ctx, fn)
+}
+
 // inTx runs fn in a read-write transaction and commits when it returns nil.
 func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := d.db.BeginTx(ctx, nil)
