@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -50,10 +49,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	cfg.register(fs, getenv)
 	fs.BoolVar(&cfg.json, "json", false, "print the API's answer as JSON")
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err}
+		return flagError(err)
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
@@ -79,11 +75,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		fs.Usage()
 		return usagef("admin: unknown command %q", name)
 	}
-	err := run(ctx, rest)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	return err
+	return run(ctx, rest)
 }
 
 // askedForHelp reports whether args ask for help before any "--".

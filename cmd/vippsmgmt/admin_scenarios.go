@@ -115,13 +115,23 @@ func (a *adminCmd) faultAdd(ctx context.Context, args []string) error {
 }
 
 func (a *adminCmd) faultList(ctx context.Context) error {
-	rules, err := a.adm.ListFaults(ctx)
+	return printList(ctx, a, a.adm.ListFaults, a.printFaults)
+}
+
+// printList runs a list command: it prints the items fetch answers as JSON with --json, or else
+// as text prints them.
+func printList[T any](ctx context.Context, a *adminCmd, fetch func(context.Context) ([]T, error), text func([]T) error) error {
+	items, err := fetch(ctx)
 	if err != nil {
 		return err
 	}
 	if a.cfg.json {
-		return a.print(rules, "")
+		return a.print(items, "")
 	}
+	return text(items)
+}
+
+func (a *adminCmd) printFaults(rules []client.AdminFaultRule) error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tROUTE\tCALLER\tEFFECT\tBUDGET\tFIRED\tACTIVE")
 	for _, r := range rules {
@@ -285,13 +295,10 @@ func describePolicy(p client.AdminAutopilotPolicy) string {
 }
 
 func (a *adminCmd) autopilotList(ctx context.Context) error {
-	ps, err := a.adm.ListAutopilot(ctx)
-	if err != nil {
-		return err
-	}
-	if a.cfg.json {
-		return a.print(ps, "")
-	}
+	return printList(ctx, a, a.adm.ListAutopilot, a.printPolicies)
+}
+
+func (a *adminCmd) printPolicies(ps []client.AdminAutopilotPolicy) error {
 	for _, p := range ps {
 		fmt.Fprintf(a.stdout, "%s: %s\n", policyScope(optional(p.PartnerId)), describePolicy(p))
 	}

@@ -18,7 +18,7 @@ func runHealthcheck(ctx context.Context, args []string, getenv func(string) stri
 	target := fs.String("url", "", "URL to check; default /readyz on the address of VIPPSMGMT_ADDR (else localhost:8080)")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
 	quiet := fs.Bool("quiet", false, "print nothing when the server is ready")
-	if done, err := parseNoArgs(fs, args); done {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *timeout <= 0 {

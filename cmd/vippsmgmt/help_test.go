@@ -1,11 +1,26 @@
 package main
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 )
+
+// TestEveryCommandsHelp: -h and --help of every command print its usage and exit 0, with no
+// error line.
+func TestEveryCommandsHelp(t *testing.T) {
+	usage := regexp.MustCompile(`^([Uu]sage of |usage: vippsmgmt )`)
+	for _, name := range []string{"serve", "quickstart", "admin", "report", "healthcheck", "version", "import", "rotate-secret-key"} {
+		for _, help := range []string{"-h", "--help"} {
+			out, errOut, code := runCLI(t, nil, name, help)
+			if code != 0 || strings.Contains(errOut, "vippsmgmt: ") || !usage.MatchString(out+errOut) || !strings.Contains(out+errOut, name) {
+				t.Errorf("%s %s: exit %d, output %q", name, help, code, out+errOut)
+			}
+		}
+	}
+}
 
 // TestAdminHelpNeedsNoCredentials: help of every operator command works with no admin token and
 // no server, and prints that command's usage.

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,12 +27,10 @@ import (
 )
 
 type importConfig struct {
-	baseURL, clientID, clientSecret, subscriptionKey string
-	management                                       bool
-	out                                              string
-	anonymize                                        bool
-	concurrency                                      int
-	partnerID                                        string
+	keyFlags
+	baseURL, out, partnerID string
+	anonymize               bool
+	concurrency             int
 }
 
 const maxImportConcurrency = 32
@@ -50,28 +47,22 @@ keys, printed at the end. It only reads; the keys it is given are never written 
 flags:
 `, stderr)
 	fs.StringVar(&c.baseURL, "base-url", c.baseURL, "API to read from (VIPPSMGMT_BASE_URL)")
-	fs.StringVar(&c.clientID, "client-id", "", "client_id of partner or management keys (VIPPSMGMT_CLIENT_ID)")
-	fs.StringVar(&c.clientSecret, "client-secret", "", "client_secret of the keys (VIPPSMGMT_CLIENT_SECRET)")
-	fs.StringVar(&c.subscriptionKey, "subscription-key", "", "Ocp-Apim-Subscription-Key of partner keys (VIPPSMGMT_SUBSCRIPTION_KEY)")
-	fs.BoolVar(&c.management, "management", false, "the keys are management keys: token from /miami/v1/token, no subscription key")
+	c.register(fs, "client_id of partner or management keys", "client_secret of the keys", "Ocp-Apim-Subscription-Key of partner keys")
 	fs.StringVar(&c.out, "out", "", "fixture file to write (replaced only once the import is complete)")
 	fs.BoolVar(&c.anonymize, "anonymize", false, "replace names, business identifiers and addresses with consistent fake ones")
 	fs.IntVar(&c.concurrency, "concurrency", c.concurrency, fmt.Sprintf("requests in flight at once (1 to %d)", maxImportConcurrency))
 	fs.StringVar(&c.partnerID, "partner-id", c.partnerID, "partnerId of the account in the written file")
-	if err := fs.Parse(args); err != nil {
-		return c, flagError(err)
+	if err := parseNoArgs(fs, args); err != nil {
+		return c, err
 	}
-	secretFromEnv(getenv, map[*string]string{&c.clientID: "VIPPSMGMT_CLIENT_ID", &c.clientSecret: "VIPPSMGMT_CLIENT_SECRET", &c.subscriptionKey: "VIPPSMGMT_SUBSCRIPTION_KEY"})
-	switch {
-	case fs.NArg() > 0:
-		return c, usagef("import takes no arguments, got %q", fs.Arg(0))
-	case c.out == "":
+	c.fromEnv(getenv)
+	if c.out == "" {
 		return c, usagef("import needs --out, the fixture file to write")
-	case c.clientID == "" || c.clientSecret == "":
-		return c, usagef("import needs --client-id and --client-secret (or VIPPSMGMT_CLIENT_ID and VIPPSMGMT_CLIENT_SECRET)")
-	case !c.management && c.subscriptionKey == "":
-		return c, usagef("import needs --subscription-key (or VIPPSMGMT_SUBSCRIPTION_KEY), or --management for management keys")
-	case c.concurrency < 1 || c.concurrency > maxImportConcurrency:
+	}
+	if err := c.check("import"); err != nil {
+		return c, err
+	}
+	if c.concurrency < 1 || c.concurrency > maxImportConcurrency {
 		return c, usagef("--concurrency must be 1 to %d", maxImportConcurrency)
 	}
 	if err := (&vippsmgmt.Partner{ID: c.partnerID, Name: "x"}).Validate(); err != nil {
@@ -86,9 +77,7 @@ var importRetryPolicy = client.RetryPolicy{MaxAttempts: 8, BaseDelay: 500 * time
 
 func runImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := parseImport(args, getenv, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
+	if err != nil {
 		return err
 	}
 	start := time.Now()
@@ -99,10 +88,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	defer out.discard()
 	base := strings.TrimRight(cfg.baseURL, "/")
-	keys, keyOpt := "partner", client.WithPartnerKeys(cfg.clientID, cfg.clientSecret, cfg.subscriptionKey)
-	if cfg.management {
-		keys, keyOpt = "management", client.WithManagementKeys(cfg.clientID, cfg.clientSecret)
-	}
+	keys, keyOpt := cfg.option()
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = cfg.concurrency + 2 // keep-alive for every worker and the token fetch
 	counter := &countingTransport{next: transport}

@@ -48,6 +48,47 @@ func envOr(getenv func(string) string, name, def string) string {
 	return def
 }
 
+// keyFlags is the key set a client command calls the Management API with: from its flags, or
+// else from the environment.
+type keyFlags struct {
+	clientID, clientSecret, subscriptionKey string
+	management                              bool
+}
+
+// register adds the key flags to fs, each with its help and the environment variable it falls
+// back to, and --management.
+func (k *keyFlags) register(fs *flag.FlagSet, idHelp, secretHelp, subscriptionHelp string) {
+	fs.StringVar(&k.clientID, "client-id", "", idHelp+" (VIPPSMGMT_CLIENT_ID)")
+	fs.StringVar(&k.clientSecret, "client-secret", "", secretHelp+" (VIPPSMGMT_CLIENT_SECRET)")
+	fs.StringVar(&k.subscriptionKey, "subscription-key", "", subscriptionHelp+" (VIPPSMGMT_SUBSCRIPTION_KEY)")
+	fs.BoolVar(&k.management, "management", false, "the keys are management keys: token from /miami/v1/token, no subscription key")
+}
+
+// fromEnv fills the keys the flags left empty from the environment.
+func (k *keyFlags) fromEnv(getenv func(string) string) {
+	secretFromEnv(getenv, map[*string]string{&k.clientID: "VIPPSMGMT_CLIENT_ID", &k.clientSecret: "VIPPSMGMT_CLIENT_SECRET", &k.subscriptionKey: "VIPPSMGMT_SUBSCRIPTION_KEY"})
+}
+
+// check says what command lacks: a client id and secret always, a subscription key unless the
+// keys are management keys.
+func (k *keyFlags) check(command string) error {
+	switch {
+	case k.clientID == "" || k.clientSecret == "":
+		return usagef("%s needs --client-id and --client-secret (or VIPPSMGMT_CLIENT_ID and VIPPSMGMT_CLIENT_SECRET)", command)
+	case !k.management && k.subscriptionKey == "":
+		return usagef("%s needs --subscription-key (or VIPPSMGMT_SUBSCRIPTION_KEY), or --management for management keys", command)
+	}
+	return nil
+}
+
+// option is the client option of the keys, partner or management keys, and their kind.
+func (k *keyFlags) option() (kind string, opt client.Option) {
+	if k.management {
+		return "management", client.WithManagementKeys(k.clientID, k.clientSecret)
+	}
+	return "partner", client.WithPartnerKeys(k.clientID, k.clientSecret, k.subscriptionKey)
+}
+
 // newFlags is the flag set of a command: parsing stops at an error, which it answers as help
 // does, on stderr.
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
@@ -83,7 +124,8 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// flagError turns a flag parsing failure into the command's result: help is not an error.
+// flagError turns a flag parsing failure into the command's result: flag.ErrHelp after --help,
+// which run answers as success, or else a usage error.
 func flagError(err error) error {
 	if errors.Is(err, flag.ErrHelp) {
 		return err
@@ -91,27 +133,23 @@ func flagError(err error) error {
 	return usageError{err}
 }
 
-// parseNoArgs parses the flags of a command that takes no other arguments. It answers done when
-// the command ends here with err: nil after --help (the usage is printed), else a usage error for
-// a bad flag or an argument.
-func parseNoArgs(fs *flag.FlagSet, args []string) (done bool, err error) {
-	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return true, nil
-	} else if err != nil {
-		return true, usageError{err}
+// parseNoArgs parses the flags of a command that takes no other arguments: flag.ErrHelp after
+// --help (the usage is printed), a usage error for a bad flag or an argument.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return flagError(err)
 	}
 	if fs.NArg() > 0 {
-		return true, usagef("%s takes no arguments, got %q", fs.Name(), fs.Arg(0))
+		return usagef("%s takes no arguments, got %q", fs.Name(), fs.Arg(0))
 	}
-	return false, nil
+	return nil
 }
 
 type quickstartConfig struct {
-	baseURL, clientID, clientSecret, subscriptionKey string
-	management, merchant                             bool
-	msn, productType                                 string
-	json                                             bool
-	timeout                                          time.Duration
+	keyFlags
+	baseURL, msn, productType string
+	merchant, json            bool
+	timeout                   time.Duration
 }
 
 func parseQuickstart(args []string, getenv func(string) string, stderr io.Writer) (quickstartConfig, error) {
@@ -129,28 +167,22 @@ that is read and deleted again, and price packages.
 flags:
 `, stderr)
 	fs.StringVar(&c.baseURL, "base-url", c.baseURL, "server to talk to, e.g. https://api.vipps.no (VIPPSMGMT_BASE_URL)")
-	fs.StringVar(&c.clientID, "client-id", "", "client_id of the key set (VIPPSMGMT_CLIENT_ID)")
-	fs.StringVar(&c.clientSecret, "client-secret", "", "client_secret of the key set (VIPPSMGMT_CLIENT_SECRET)")
-	fs.StringVar(&c.subscriptionKey, "subscription-key", "", "Ocp-Apim-Subscription-Key of partner or merchant keys (VIPPSMGMT_SUBSCRIPTION_KEY)")
-	fs.BoolVar(&c.management, "management", false, "the keys are management keys: token from /miami/v1/token, no subscription key")
+	c.register(fs, "client_id of the key set", "client_secret of the key set", "Ocp-Apim-Subscription-Key of partner or merchant keys")
 	fs.BoolVar(&c.merchant, "merchant", false, "the keys are a sales unit's merchant keys (price packages are then not available)")
 	fs.StringVar(&c.msn, "msn", "", "sales unit to use in step 4 and after (default: the first one listed)")
 	fs.StringVar(&c.productType, "product-type", c.productType, "product to prefill in step 8")
 	fs.BoolVar(&c.json, "json", false, "print one JSON document instead of a line per step")
 	fs.DurationVar(&c.timeout, "timeout", c.timeout, "give up after this long")
-	if err := fs.Parse(args); err != nil {
-		return c, flagError(err)
+	if err := parseNoArgs(fs, args); err != nil {
+		return c, err
 	}
-	secretFromEnv(getenv, map[*string]string{&c.clientID: "VIPPSMGMT_CLIENT_ID", &c.clientSecret: "VIPPSMGMT_CLIENT_SECRET", &c.subscriptionKey: "VIPPSMGMT_SUBSCRIPTION_KEY"})
+	c.fromEnv(getenv)
+	if err := c.check("quickstart"); err != nil {
+		return c, err
+	}
 	switch {
-	case fs.NArg() > 0:
-		return c, usagef("quickstart takes no arguments, got %q", fs.Arg(0))
-	case c.clientID == "" || c.clientSecret == "":
-		return c, usagef("quickstart needs --client-id and --client-secret (or VIPPSMGMT_CLIENT_ID and VIPPSMGMT_CLIENT_SECRET)")
 	case c.management && c.merchant:
 		return c, usagef("--management and --merchant exclude each other")
-	case !c.management && c.subscriptionKey == "":
-		return c, usagef("quickstart needs --subscription-key (or VIPPSMGMT_SUBSCRIPTION_KEY), or --management for management keys")
 	case c.timeout <= 0:
 		return c, usagef("--timeout must be positive")
 	}
@@ -187,16 +219,11 @@ type quickstartToken struct {
 
 func runQuickstart(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := parseQuickstart(args, getenv, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
+	if err != nil {
 		return err
 	}
-	keys, opt := "partner", client.WithPartnerKeys(cfg.clientID, cfg.clientSecret, cfg.subscriptionKey)
-	switch {
-	case cfg.management:
-		keys, opt = "management", client.WithManagementKeys(cfg.clientID, cfg.clientSecret)
-	case cfg.merchant:
+	keys, opt := cfg.option()
+	if cfg.merchant {
 		keys, opt = "merchant", client.WithMerchantKeys(cfg.clientID, cfg.clientSecret, cfg.subscriptionKey)
 	}
 	c, err := client.New(cfg.baseURL, opt, client.WithSystem("vippsmgmt-quickstart", cliVersion()))

@@ -19,7 +19,7 @@ func runRotateSecretKey(ctx context.Context, args []string, getenv func(string) 
 	db := fs.String("db", getenv("VIPPSMGMT_DB"), "sqlite:PATH or a postgres:// URL (VIPPSMGMT_DB)")
 	oldFile := fs.String("old-key-file", getenv("VIPPSMGMT_SECRET_KEY_FILE"), "the secret key file the database is encrypted with now (VIPPSMGMT_SECRET_KEY_FILE)")
 	newFile := fs.String("new-key-file", "", "the new secret key file")
-	if done, err := parseNoArgs(fs, args); done {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	switch {

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -122,14 +121,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.smtpFrom, "smtp-from", c.smtpFrom, "sender address of notification e-mails (VIPPSMGMT_SMTP_FROM)")
 	fs.IntVar(&c.maxHeader, "max-header-bytes", c.maxHeader, "largest request line and headers accepted, in bytes; larger ones get 431 (VIPPSMGMT_MAX_HEADER_BYTES)")
 	fs.BoolVar(&c.report, "report", c.report, "keep the integration report of callers' habits (VIPPSMGMT_REPORT)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return c, err
-		}
-		return c, usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return c, usagef("serve takes no arguments, got %q", fs.Arg(0))
+	if err := parseNoArgs(fs, args); err != nil {
+		return c, err
 	}
 	if len(files) > 0 {
 		c.fixtures = files
@@ -163,9 +156,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := parseServe(args, getenv, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
+	if err != nil {
 		return err
 	}
 	// Every log line goes through one buffer, written a few times a second and on the way out.

@@ -13,7 +13,7 @@ import (
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("version", stderr)
 	asJSON := fs.Bool("json", false, "print the build description as one JSON object")
-	if done, err := parseNoArgs(fs, args); done {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	info := buildinfo.Get()
