@@ -63,9 +63,7 @@ func (c *HostileConfig) defaults() {
 	orDefault(&c.LegitEvery, 100*time.Millisecond)
 	orDefault(&c.RSSBound, TargetHostileRSS)
 	orDefault(&c.SampleEvery, time.Second)
-	if c.Progress == nil {
-		c.Progress = io.Discard
-	}
+	silentIfNil(&c.Progress)
 }
 
 // HostileReport is the result of a hostile run.

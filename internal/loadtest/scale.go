@@ -59,6 +59,13 @@ func orDefault[T int | uint64 | time.Duration](v *T, d T) {
 	}
 }
 
+// silentIfNil makes a progress writer left nil write nowhere.
+func silentIfNil(w *io.Writer) {
+	if *w == nil {
+		*w = io.Discard
+	}
+}
+
 func (c *ScaleConfig) defaults() {
 	orDefault(&c.Units, 100000)
 	orDefault(&c.Conns, 32)
@@ -73,9 +80,7 @@ func (c *ScaleConfig) defaults() {
 	orDefault(&c.StartupRuns, 5)
 	orDefault(&c.Phase, 5*time.Second)
 	orDefault(&c.Prefill, 5*time.Second)
-	if c.Progress == nil {
-		c.Progress = io.Discard
-	}
+	silentIfNil(&c.Progress)
 }
 
 // Machine says where figures were measured.
@@ -501,38 +506,41 @@ func getExpecting(c *http.Client, reqs []*http.Request, size int) func(w int) er
 	}
 }
 
-// decodeList reads a list answer of route: 200 and a complete JSON array of n items.
-func decodeList[T any](route, items string, resp *http.Response, body []byte, n int) ([]T, error) {
+// checkItems verifies a list answer of route: 200, a complete JSON array of n items, each of
+// which passes check (given its index).
+func checkItems[T any](route, items string, resp *http.Response, body []byte, n int, check func(int, T) bool) error {
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %d %.200s", route, resp.StatusCode, body)
+		return fmt.Errorf("%s: %d %.200s", route, resp.StatusCode, body)
 	}
 	var list []T
 	if err := json.Unmarshal(body, &list); err != nil {
-		return nil, fmt.Errorf("%s: not a complete JSON array (%d bytes): %w", route, len(body), err)
+		return fmt.Errorf("%s: not a complete JSON array (%d bytes): %w", route, len(body), err)
 	}
 	if len(list) != n {
-		return nil, fmt.Errorf("%s: %d %s, want %d", route, len(list), items, n)
+		return fmt.Errorf("%s: %d %s, want %d", route, len(list), items, n)
 	}
-	return list, nil
+	for i, item := range list {
+		if !check(i, item) {
+			return fmt.Errorf("%s: item %d is %+v", route, i, item)
+		}
+	}
+	return nil
+}
+
+// listedOrder is what checkOrderList reads of an order in the list.
+type listedOrder struct {
+	ID     string `json:"productOrderId"`
+	Status string `json:"status"`
 }
 
 // checkOrderList verifies a v2 order list: a complete JSON array of n distinct orders.
 func checkOrderList(resp *http.Response, body []byte, n int) error {
-	list, err := decodeList[struct {
-		ID     string `json:"productOrderId"`
-		Status string `json:"status"`
-	}]("GET /management/v2/product-orders", "orders", resp, body, n)
-	if err != nil {
-		return err
-	}
 	seen := make(map[string]bool, n)
-	for i, o := range list {
-		if o.ID == "" || seen[o.ID] || o.Status != "RECEIVED" {
-			return fmt.Errorf("GET /management/v2/product-orders: item %d is %+v", i, o)
-		}
+	return checkItems("GET /management/v2/product-orders", "orders", resp, body, n, func(_ int, o listedOrder) bool {
+		ok := o.ID != "" && !seen[o.ID] && o.Status == "RECEIVED"
 		seen[o.ID] = true
-	}
-	return nil
+		return ok
+	})
 }
 
 // watchList downloads path cfg.ListRuns times, checking each answer, and reads the server's peak
@@ -612,23 +620,23 @@ func watchList(ctx context.Context, cfg ScaleConfig, client *http.Client, srv *P
 	return rep, nil
 }
 
-// checkList verifies a list answer: the right content type, a complete JSON array, every unit
-// once, in MSN order.
+// listedUnit is what checkList reads of a sales unit in the list.
+type listedUnit struct {
+	MSN  string `json:"msn"`
+	Name string `json:"name"`
+}
+
+// checkList verifies a sales-unit list answer: a complete JSON array with every unit once, in
+// MSN order, and the right content type.
 func checkList(resp *http.Response, body []byte, units int) error {
-	list, err := decodeList[struct {
-		MSN  string `json:"msn"`
-		Name string `json:"name"`
-	}]("GET /management/v1/sales-units", "units", resp, body, units)
+	err := checkItems("GET /management/v1/sales-units", "units", resp, body, units, func(i int, u listedUnit) bool {
+		return u.MSN == unitMSN(i) && u.Name == "Shop "+strconv.Itoa(i)
+	})
 	if err != nil {
 		return err
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json;charset=UTF-8" {
 		return fmt.Errorf("GET /management/v1/sales-units: Content-Type %q", ct)
-	}
-	for i, u := range list {
-		if u.MSN != unitMSN(i) || u.Name != "Shop "+strconv.Itoa(i) {
-			return fmt.Errorf("GET /management/v1/sales-units: item %d is %+v, want MSN %s", i, u, unitMSN(i))
-		}
 	}
 	return nil
 }

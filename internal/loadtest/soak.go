@@ -34,9 +34,7 @@ func (c *SoakConfig) defaults() {
 	orDefault(&c.Units, 1000)
 	orDefault(&c.MaxInFlight, 256)
 	orDefault(&c.SampleEvery, 5*time.Second)
-	if c.Progress == nil {
-		c.Progress = io.Discard
-	}
+	silentIfNil(&c.Progress)
 }
 
 // The request kinds of the mix and their weights in percent.
