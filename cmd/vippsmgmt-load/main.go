@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vippsmgmt/vippsmgmt/internal/cli"
 	"github.com/vippsmgmt/vippsmgmt/internal/loadtest"
 	"github.com/vippsmgmt/vippsmgmt/internal/pgtest"
 )
@@ -58,48 +59,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	var err error
 	switch args[0] {
-	case "scale":
-		err = runScale(ctx, args[1:], stdout, stderr)
-	case "soak":
-		err = runSoak(ctx, args[1:], stdout, stderr)
-	case "hostile":
-		err = runHostile(ctx, args[1:], stdout, stderr)
-	case "instructions":
-		err = runInstructions(ctx, args[1:], stdout, stderr)
-	case "prefill":
-		err = runPrefill(ctx, args[1:], stdout, stderr)
-	case "startup":
-		err = runStartup(ctx, args[1:], stdout, stderr)
-	case "scaleout":
-		err = runScaleOut(ctx, args[1:], stdout, stderr)
-	case "bare": // the baseline server of scale, in its own process
-		err = runBare(ctx, args[1:], stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
-	default:
+	}
+	command, ok := map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+		"scale": runScale, "soak": runSoak, "hostile": runHostile, "instructions": runInstructions,
+		"prefill": runPrefill, "startup": runStartup, "scaleout": runScaleOut,
+		"bare": runBare, // the baseline server of scale, in its own process
+	}[args[0]]
+	if !ok {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
+	err := command(ctx, args[1:], stdout, stderr)
 	switch {
-	case err == nil:
-		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errMissed):
 		return 1
 	}
-	fmt.Fprintln(stderr, "vippsmgmt-load:", err)
-	var ue usageError
-	if errors.As(err, &ue) {
-		return 2
-	}
-	return 1
+	return cli.ExitCode("vippsmgmt-load", err, stderr)
 }
-
-type usageError struct{ error }
 
 // common are the flags of both commands.
 type common struct {
@@ -130,18 +112,10 @@ func newCommand(name string) (*flag.FlagSet, *common) {
 	return fs, c
 }
 
+// parse parses a subcommand's flags, which take no arguments; errors and help go to stderr.
 func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("%s takes no arguments, got %q", fs.Name(), fs.Arg(0))}
-	}
-	return nil
+	return cli.ParseNoArgs(fs, args)
 }
 
 // env is the temp dir, the server binary and, when asked for, a PostgreSQL database.
@@ -228,13 +202,13 @@ func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if cfg.Units < 1 || cfg.Units > 1000000 || cfg.Phase > time.Minute || cfg.Prefill > time.Minute || cfg.Rounds > 10 {
-		return usageError{errors.New("bounds: 1 <= --units <= 1000000, --phase and --prefill <= 1m, --rounds <= 10")}
+		return cli.Usagef("bounds: 1 <= --units <= 1000000, --phase and --prefill <= 1m, --rounds <= 10")
 	}
 	if err := checkInstr(&cfg); err != nil {
 		return err
 	}
 	if cfg.Orders < 1 || cfg.Orders > 1000000 || cfg.StartupRuns < 1 || cfg.StartupRuns > 50 {
-		return usageError{errors.New("bounds: 1 <= --orders <= 1000000, 1 <= --startup-runs <= 50")}
+		return cli.Usagef("bounds: 1 <= --orders <= 1000000, 1 <= --startup-runs <= 50")
 	}
 	if !*inProcess {
 		cfg.Bare = bareCommand
@@ -252,7 +226,7 @@ func runPrefill(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if cfg.PrefillWorkers < 1 || cfg.PrefillWorkers > 256 || cfg.Prefill > time.Minute || cfg.Rounds > 10 {
-		return usageError{errors.New("bounds: 1 <= --prefill-workers <= 256, --prefill <= 1m, --rounds <= 10")}
+		return cli.Usagef("bounds: 1 <= --prefill-workers <= 256, --prefill <= 1m, --rounds <= 10")
 	}
 	return measureScale(ctx, c, true, cfg, stdout, stderr, loadtest.RunPrefillOnly, (*loadtest.PrefillRunReport).Pass)
 }
@@ -270,10 +244,10 @@ func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if cfg.Duration > time.Hour || cfg.Rate < 1 || cfg.Rate > 5000 || cfg.Units < 1 || cfg.Partners < 1 ||
 		cfg.Partners*cfg.Units > 1000000 {
-		return usageError{errors.New("bounds: --duration <= 1h, 1 <= --rate <= 5000, 1 <= --partners x --units <= 1000000")}
+		return cli.Usagef("bounds: --duration <= 1h, 1 <= --rate <= 5000, 1 <= --partners x --units <= 1000000")
 	}
 	if *backend != "sqlite" && *backend != "postgres" {
-		return usageError{fmt.Errorf("--backend %q: must be sqlite or postgres", *backend)}
+		return cli.Usagef("--backend %q: must be sqlite or postgres", *backend)
 	}
 	e, err := c.setup(ctx, *backend == "postgres", stderr)
 	if err != nil {
@@ -281,7 +255,7 @@ func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer e.close()
 	if *backend == "postgres" && e.postgres == "" {
-		return usageError{errors.New("--backend postgres with --no-postgres")}
+		return cli.Usagef("--backend postgres with --no-postgres")
 	}
 	cfg.Bin, cfg.Dir, cfg.PostgresDSN, cfg.DiscardLog = e.bin, e.dir, e.postgres, c.discardLog
 	cfg.Progress = c.progressWriter(stderr)
@@ -302,10 +276,10 @@ func runHostile(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if cfg.Duration > time.Hour || cfg.Workers < 1 || cfg.Workers > 64 || cfg.SlowConns < 1 || cfg.SlowConns > 1000 ||
 		cfg.IdleConns < 1 || cfg.IdleConns > 5000 || *bound < 1 {
-		return usageError{errors.New("bounds: --duration <= 1h, 1 <= --workers <= 64, 1 <= --slow-conns <= 1000, 1 <= --idle-conns <= 5000, --rss-bound-mib >= 1")}
+		return cli.Usagef("bounds: --duration <= 1h, 1 <= --workers <= 64, 1 <= --slow-conns <= 1000, 1 <= --idle-conns <= 5000, --rss-bound-mib >= 1")
 	}
 	if c.postgres != "" {
-		return usageError{errors.New("hostile runs on SQLite only")}
+		return cli.Usagef("hostile runs on SQLite only")
 	}
 	e, err := c.setup(ctx, false, stderr)
 	if err != nil {
@@ -370,7 +344,7 @@ func bareCommand(contentType string, body []byte, dir string) (*exec.Cmd, error)
 	return exec.Command(self, "bare", "--content-type", contentType, "--body-file", f), nil
 }
 
-func runBare(ctx context.Context, args []string, stdout io.Writer) error {
+func runBare(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	fs := flag.NewFlagSet("bare", flag.ContinueOnError)
 	ct := fs.String("content-type", "application/json", "Content-Type of the answer")
 	file := fs.String("body-file", "", "file holding the answer's body")
@@ -392,7 +366,7 @@ func runStartup(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if cfg.StartupRuns < 1 || cfg.StartupRuns > 50 {
-		return usageError{errors.New("bounds: 1 <= --runs <= 50")}
+		return cli.Usagef("bounds: 1 <= --runs <= 50")
 	}
 	return measureScale(ctx, c, false, cfg, stdout, stderr, loadtest.RunStartup, func(r *loadtest.StartupReport) bool { return r.Pass && r.PassRSS })
 }
@@ -409,13 +383,13 @@ func runScaleOut(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	if cfg.PrefillWorkers < 1 || cfg.PrefillWorkers > 256 || cfg.Prefill > time.Minute || cfg.Rounds < 1 || cfg.Rounds > 10 {
-		return usageError{errors.New("bounds: 1 <= --workers <= 256, --phase <= 1m, 1 <= --rounds <= 10")}
+		return cli.Usagef("bounds: 1 <= --workers <= 256, --phase <= 1m, 1 <= --rounds <= 10")
 	}
 	if err := checkInstr(&cfg); err != nil {
 		return err
 	}
 	if c.noPostgres {
-		return usageError{errors.New("scaleout needs PostgreSQL: drop --no-postgres")}
+		return cli.Usagef("scaleout needs PostgreSQL: drop --no-postgres")
 	}
 	return measureScale(ctx, c, true, cfg, stdout, stderr, loadtest.RunScaleOutOnly, (*loadtest.ScaleOutReport).Pass)
 }
@@ -427,7 +401,7 @@ func instrFlags(fs *flag.FlagSet, cfg *loadtest.ScaleConfig) {
 
 func checkInstr(cfg *loadtest.ScaleConfig) error {
 	if cfg.InstrRequests < 0 || cfg.InstrRequests > 1000000 || cfg.InstrConns < 1 || cfg.InstrConns > 64 {
-		return usageError{errors.New("bounds: 0 <= --instr-requests <= 1000000, 1 <= --instr-conns <= 64")}
+		return cli.Usagef("bounds: 0 <= --instr-requests <= 1000000, 1 <= --instr-conns <= 64")
 	}
 	if cfg.InstrRequests == 0 {
 		cfg.InstrRequests = -1
@@ -444,13 +418,13 @@ func runInstructions(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	if cfg.Units < 1 || cfg.Units > 1000000 {
-		return usageError{errors.New("bounds: 1 <= --units <= 1000000")}
+		return cli.Usagef("bounds: 1 <= --units <= 1000000")
 	}
 	if err := checkInstr(&cfg); err != nil {
 		return err
 	}
 	if cfg.InstrRequests < 0 {
-		return usageError{errors.New("--instr-requests 0: nothing to count")}
+		return cli.Usagef("--instr-requests 0: nothing to count")
 	}
 	cfg.Bare = bareCommand
 	return measureScale(ctx, c, false, cfg, stdout, stderr, loadtest.RunInstructions, func(r *loadtest.InstructionReport) bool { return r.Skipped == "" && r.Pass })

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/vippsmgmt/vippsmgmt/internal/cli"
 	"github.com/vippsmgmt/vippsmgmt/internal/release"
 )
 
@@ -33,16 +34,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "vippsmgmt-release:", err)
-		if errors.Is(err, errUsage) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
+	os.Exit(cli.ExitCode("vippsmgmt-release", err, os.Stderr))
 }
 
-var errUsage = errors.New("usage")
+// errUsage, wrapped, says what was wrong with the command line: the exit status is then 2.
+var errUsage = cli.UsageError{Err: errors.New("usage")}
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -61,14 +57,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 }
 
-// newFlags is the flag set of a command: parsing stops at an error, which it answers as help
-// does, on stderr.
-func newFlags(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
-
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
@@ -80,7 +68,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 }
 
 func runDist(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("dist", stderr)
+	fs := cli.NewFlags("dist", stderr)
 	version := fs.String("version", "", "release version, such as 1.2.3 (required)")
 	out := fs.String("out", "dist", "directory the archives and SHA256SUMS are written to")
 	var all []string
@@ -120,7 +108,7 @@ func runDist(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func runImage(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("image", stderr)
+	fs := cli.NewFlags("image", stderr)
 	version := fs.String("version", "", "release version stamped into the binary; empty: devel")
 	tag := fs.String("tag", "", "image name; default localhost/vippsmgmt:VERSION, or :dev without a version")
 	arch := fs.String("arch", "", "linux architecture of the image; default this machine's")

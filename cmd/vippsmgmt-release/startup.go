@@ -11,6 +11,8 @@ import (
 	"slices"
 	"syscall"
 	"time"
+
+	"github.com/vippsmgmt/vippsmgmt/internal/cli"
 )
 
 // runStartup measures start-to-first-200: how long a command that starts a vippsmgmt server takes
@@ -18,7 +20,7 @@ import (
 // loopback port; --prepare runs before each start (to remove the database, so each run is a
 // first start that migrates it and loads the demo data).
 func runStartup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("startup", stderr)
+	fs := cli.NewFlags("startup", stderr)
 	runs := fs.Int("n", 10, "number of runs")
 	prepare := fs.String("prepare", "", "shell command run before each start")
 	timeout := fs.Duration("timeout", 2*time.Minute, "give up on a run after this long")

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt/client"
+	"github.com/vippsmgmt/vippsmgmt/internal/cli"
 )
 
 const adminUsage = `usage: vippsmgmt admin [--base-url URL] [--admin-token T] [--json] <command> [flags]
@@ -49,11 +50,11 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	cfg.register(fs, getenv)
 	fs.BoolVar(&cfg.json, "json", false, "print the API's answer as JSON")
 	if err := fs.Parse(args); err != nil {
-		return flagError(err)
+		return cli.FlagError(err)
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
-		return usagef("admin: no command given")
+		return cli.Usagef("admin: no command given")
 	}
 	name, rest := fs.Arg(0), fs.Args()[1:]
 	cmd := &adminCmd{cfg: cfg, stdout: stdout, stderr: stderr}
@@ -73,7 +74,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	}[name]
 	if !ok {
 		fs.Usage()
-		return usagef("admin: unknown command %q", name)
+		return cli.Usagef("admin: unknown command %q", name)
 	}
 	return run(ctx, rest)
 }
@@ -106,11 +107,11 @@ func (a *adminCmd) flags(name, usage string) *flag.FlagSet {
 func (a *adminCmd) parse(fs *flag.FlagSet, args []string, n int) ([]string, error) {
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
-		return nil, flagError(err)
+		return nil, cli.FlagError(err)
 	}
 	if len(pos) != n {
 		fs.Usage()
-		return nil, usagef("%s: want %d argument(s), got %d", fs.Name(), n, len(pos))
+		return nil, cli.Usagef("%s: want %d argument(s), got %d", fs.Name(), n, len(pos))
 	}
 	return pos, nil
 }
@@ -123,7 +124,7 @@ func (a *adminCmd) parseOrder(fs *flag.FlagSet, args []string) (client.UUID, err
 	}
 	id, err := client.ParseUUID(pos[0])
 	if err != nil {
-		return id, usagef("%q is not a product order id (a UUID)", pos[0])
+		return id, cli.Usagef("%q is not a product order id (a UUID)", pos[0])
 	}
 	return id, nil
 }
@@ -294,7 +295,7 @@ func (a *adminCmd) reject(ctx context.Context, args []string) error {
 	reject := func(ctx context.Context, id client.UUID) (*client.AdminProductOrder, error) {
 		if *reason == "" {
 			fs.Usage()
-			return nil, usagef("admin reject: --reason is required")
+			return nil, cli.Usagef("admin reject: --reason is required")
 		}
 		return a.adm.RejectProductOrder(ctx, id, *reason)
 	}
@@ -316,11 +317,11 @@ func (a *adminCmd) createKeys(ctx context.Context, args []string) error {
 	switch {
 	case (*partner == "") == (*msn == ""):
 		fs.Usage()
-		return usagef("admin create-keys: give either --partner or --msn")
+		return cli.Usagef("admin create-keys: give either --partner or --msn")
 	case *msn != "":
 		k, err = a.adm.CreateMerchantKeys(ctx, *msn)
 	case *kind != string(client.KeyKindPartner) && *kind != string(client.KeyKindManagement):
-		return usagef("admin create-keys: --kind must be partner or management, not %q", *kind)
+		return cli.Usagef("admin create-keys: --kind must be partner or management, not %q", *kind)
 	default:
 		k, err = a.adm.CreatePartnerKeys(ctx, *partner, client.KeyKind(*kind))
 	}
@@ -359,7 +360,7 @@ func (a *adminCmd) clock(ctx context.Context, args []string) error {
 	fs := a.flags("clock", "[advance DURATION | reset]")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
-		return flagError(err)
+		return cli.FlagError(err)
 	}
 	var clk *client.AdminClock
 	switch {
@@ -368,14 +369,14 @@ func (a *adminCmd) clock(ctx context.Context, args []string) error {
 	case len(pos) == 2 && pos[0] == "advance":
 		d, perr := time.ParseDuration(pos[1])
 		if perr != nil || d <= 0 {
-			return usagef("admin clock advance: %q is not a positive duration such as 337h", pos[1])
+			return cli.Usagef("admin clock advance: %q is not a positive duration such as 337h", pos[1])
 		}
 		clk, err = a.adm.AdvanceClock(ctx, d)
 	case len(pos) == 1 && pos[0] == "reset":
 		clk, err = a.adm.ResetClock(ctx)
 	default:
 		fs.Usage()
-		return usagef("admin clock: want no arguments, advance DURATION or reset")
+		return cli.Usagef("admin clock: want no arguments, advance DURATION or reset")
 	}
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt/client"
+	"github.com/vippsmgmt/vippsmgmt/internal/cli"
 )
 
 // fault runs `admin fault add|list|delete`.
@@ -34,7 +35,7 @@ func (a *adminCmd) group(ctx context.Context, name string, args []string, subs [
 	}
 	want := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 	if len(args) == 0 {
-		return usagef("admin %s: want %s", name, want)
+		return cli.Usagef("admin %s: want %s", name, want)
 	}
 	for _, sub := range subs {
 		if sub.name == args[0] {
@@ -48,7 +49,7 @@ func (a *adminCmd) group(ctx context.Context, name string, args []string, subs [
 		}
 		return nil
 	}
-	return usagef("admin %s: unknown subcommand %q (want %s)", name, args[0], want)
+	return cli.Usagef("admin %s: unknown subcommand %q (want %s)", name, args[0], want)
 }
 
 // withoutArgs is a subcommand that takes no arguments and no flags of its own.
@@ -96,14 +97,14 @@ func (a *adminCmd) faultAdd(ctx context.Context, args []string) error {
 	if *prob != "" {
 		p, err := strconv.ParseFloat(*prob, 64)
 		if err != nil {
-			return usagef("admin fault add: --probability %q is not a number", *prob)
+			return cli.Usagef("admin fault add: --probability %q is not a number", *prob)
 		}
 		r.Probability = &p
 	}
 	if *until != "" {
 		t, err := time.Parse(time.RFC3339, *until)
 		if err != nil {
-			return usagef("admin fault add: --until %q is not an RFC 3339 time such as 2026-12-03T10:00:00Z", *until)
+			return cli.Usagef("admin fault add: --until %q is not an RFC 3339 time such as 2026-12-03T10:00:00Z", *until)
 		}
 		r.Until = t
 	}

@@ -8,34 +8,36 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/vippsmgmt/vippsmgmt/internal/cli"
 )
 
 // runHealthcheck asks a running server whether it is ready: `vippsmgmt healthcheck [--url U]`.
 // It exists for container HEALTHCHECKs, as the image has no curl: exit status 0 when the server
 // answers 2xx, 1 otherwise.
 func runHealthcheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlags("healthcheck", stderr)
+	fs := cli.NewFlags("healthcheck", stderr)
 	target := fs.String("url", "", "URL to check; default /readyz on the address of VIPPSMGMT_ADDR (else localhost:8080)")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
 	quiet := fs.Bool("quiet", false, "print nothing when the server is ready")
-	if err := parseNoArgs(fs, args); err != nil {
+	if err := cli.ParseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *timeout <= 0 {
-		return usagef("--timeout %s: must be positive", *timeout)
+		return cli.Usagef("--timeout %s: must be positive", *timeout)
 	}
 	if *target == "" {
 		*target = "http://" + dialAddr(getenv("VIPPSMGMT_ADDR")) + "/readyz"
 	}
 	u, err := url.Parse(*target)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usagef("--url %q: must be an http or https URL", *target)
+		return cli.Usagef("--url %q: must be an http or https URL", *target)
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return usagef("--url %q: %v", *target, err)
+		return cli.Usagef("--url %q: %v", *target, err)
 	}
 	// A health check must not follow a redirect to somewhere else and call that healthy.
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

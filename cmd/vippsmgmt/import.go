@@ -23,6 +23,7 @@ import (
 
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/client"
+	"github.com/vippsmgmt/vippsmgmt/internal/cli"
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 )
 
@@ -52,21 +53,21 @@ flags:
 	fs.BoolVar(&c.anonymize, "anonymize", false, "replace names, business identifiers and addresses with consistent fake ones")
 	fs.IntVar(&c.concurrency, "concurrency", c.concurrency, fmt.Sprintf("requests in flight at once (1 to %d)", maxImportConcurrency))
 	fs.StringVar(&c.partnerID, "partner-id", c.partnerID, "partnerId of the account in the written file")
-	if err := parseNoArgs(fs, args); err != nil {
+	if err := cli.ParseNoArgs(fs, args); err != nil {
 		return c, err
 	}
 	c.fromEnv(getenv)
 	if c.out == "" {
-		return c, usagef("import needs --out, the fixture file to write")
+		return c, cli.Usagef("import needs --out, the fixture file to write")
 	}
 	if err := c.check("import"); err != nil {
 		return c, err
 	}
 	if c.concurrency < 1 || c.concurrency > maxImportConcurrency {
-		return c, usagef("--concurrency must be 1 to %d", maxImportConcurrency)
+		return c, cli.Usagef("--concurrency must be 1 to %d", maxImportConcurrency)
 	}
 	if err := (&vippsmgmt.Partner{ID: c.partnerID, Name: "x"}).Validate(); err != nil {
-		return c, usagef("--partner-id %q: must be 1 to 64 letters, digits, dots, dashes or underscores", c.partnerID)
+		return c, cli.Usagef("--partner-id %q: must be 1 to 64 letters, digits, dots, dashes or underscores", c.partnerID)
 	}
 	return c, nil
 }
@@ -99,14 +100,14 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	// that is not the API are reported within seconds.
 	probe, err := client.New(base, keyOpt, system, client.WithHTTPClient(hc))
 	if err != nil {
-		return usageError{err}
+		return cli.UsageError{Err: err}
 	}
 	if _, err := probe.Token(ctx); err != nil {
 		return importFailure(ctx, cfg, base, "the access token", err)
 	}
 	c, err := client.New(base, keyOpt, system, client.WithHTTPClient(hc), client.WithRetryPolicy(importRetryPolicy))
 	if err != nil {
-		return usageError{err}
+		return cli.UsageError{Err: err}
 	}
 	acc, err := readAccount(ctx, c, cfg.concurrency, progressWriter(stderr))
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/vippsmgmt/vippsmgmt/internal/cli"
 )
 
 func main() {
@@ -20,25 +22,9 @@ func main() {
 	os.Exit(exitCode(err, os.Stderr))
 }
 
-// usageError is a bad flag value or an unusable configuration: start-up stops with status 2.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
-
-func exitCode(err error, stderr io.Writer) int {
-	if err == nil {
-		return 0
-	}
-	fmt.Fprintln(stderr, "vippsmgmt:", err)
-	var ue usageError
-	if errors.As(err, &ue) {
-		return 2
-	}
-	return 1
-}
+// exitCode is the exit status after err, which it prints: 2 for bad usage or an unusable
+// configuration, 1 for any other failure.
+func exitCode(err error, stderr io.Writer) int { return cli.ExitCode("vippsmgmt", err, stderr) }
 
 const usage = `usage: vippsmgmt <command> [flags]
 
@@ -66,7 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 func runCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return usagef("no command given")
+		return cli.Usagef("no command given")
 	}
 	switch args[0] {
 	case "serve":
@@ -90,5 +76,5 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string, 
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
-	return usagef("unknown command %q", args[0])
+	return cli.Usagef("unknown command %q", args[0])
 }

@@ -4,6 +4,7 @@ import (
 	"flag"
 
 	"github.com/vippsmgmt/vippsmgmt/client"
+	"github.com/vippsmgmt/vippsmgmt/internal/cli"
 )
 
 // operatorFlags are what every operator command needs to reach the operator API: the server and
@@ -24,11 +25,11 @@ func (o *operatorFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 func (o *operatorFlags) admin(getenv func(string) string, command string) (*client.Admin, error) {
 	secretFromEnv(getenv, map[*string]string{&o.token: "VIPPSMGMT_ADMIN_TOKEN"})
 	if o.token == "" {
-		return nil, usagef("%s needs --admin-token (or VIPPSMGMT_ADMIN_TOKEN)", command)
+		return nil, cli.Usagef("%s needs --admin-token (or VIPPSMGMT_ADMIN_TOKEN)", command)
 	}
 	c, err := client.New(o.baseURL, client.WithAdminToken(o.token), client.WithSystem("vippsmgmt-"+command, cliVersion()))
 	if err != nil {
-		return nil, usageError{err}
+		return nil, cli.UsageError{Err: err}
 	}
 	return c.Admin(), nil
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt/client"
+	"github.com/vippsmgmt/vippsmgmt/internal/cli"
 )
 
 // cliVersion is sent as Vipps-System-Version, so a server's request log tells CLI builds apart.
@@ -74,9 +75,9 @@ func (k *keyFlags) fromEnv(getenv func(string) string) {
 func (k *keyFlags) check(command string) error {
 	switch {
 	case k.clientID == "" || k.clientSecret == "":
-		return usagef("%s needs --client-id and --client-secret (or VIPPSMGMT_CLIENT_ID and VIPPSMGMT_CLIENT_SECRET)", command)
+		return cli.Usagef("%s needs --client-id and --client-secret (or VIPPSMGMT_CLIENT_ID and VIPPSMGMT_CLIENT_SECRET)", command)
 	case !k.management && k.subscriptionKey == "":
-		return usagef("%s needs --subscription-key (or VIPPSMGMT_SUBSCRIPTION_KEY), or --management for management keys", command)
+		return cli.Usagef("%s needs --subscription-key (or VIPPSMGMT_SUBSCRIPTION_KEY), or --management for management keys", command)
 	}
 	return nil
 }
@@ -89,18 +90,10 @@ func (k *keyFlags) option() (kind string, opt client.Option) {
 	return "partner", client.WithPartnerKeys(k.clientID, k.clientSecret, k.subscriptionKey)
 }
 
-// newFlags is the flag set of a command: parsing stops at an error, which it answers as help
-// does, on stderr.
-func newFlags(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
-
 // usageFlags is the flag set of a command whose help is usage followed by the flags' defaults;
 // errors and help go to stderr.
 func usageFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
-	fs := newFlags(name, stderr)
+	fs := cli.NewFlags(name, stderr)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
@@ -122,27 +115,6 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-}
-
-// flagError turns a flag parsing failure into the command's result: flag.ErrHelp after --help,
-// which run answers as success, or else a usage error.
-func flagError(err error) error {
-	if errors.Is(err, flag.ErrHelp) {
-		return err
-	}
-	return usageError{err}
-}
-
-// parseNoArgs parses the flags of a command that takes no other arguments: flag.ErrHelp after
-// --help (the usage is printed), a usage error for a bad flag or an argument.
-func parseNoArgs(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return flagError(err)
-	}
-	if fs.NArg() > 0 {
-		return usagef("%s takes no arguments, got %q", fs.Name(), fs.Arg(0))
-	}
-	return nil
 }
 
 type quickstartConfig struct {
@@ -173,7 +145,7 @@ flags:
 	fs.StringVar(&c.productType, "product-type", c.productType, "product to prefill in step 8")
 	fs.BoolVar(&c.json, "json", false, "print one JSON document instead of a line per step")
 	fs.DurationVar(&c.timeout, "timeout", c.timeout, "give up after this long")
-	if err := parseNoArgs(fs, args); err != nil {
+	if err := cli.ParseNoArgs(fs, args); err != nil {
 		return c, err
 	}
 	c.fromEnv(getenv)
@@ -182,9 +154,9 @@ flags:
 	}
 	switch {
 	case c.management && c.merchant:
-		return c, usagef("--management and --merchant exclude each other")
+		return c, cli.Usagef("--management and --merchant exclude each other")
 	case c.timeout <= 0:
-		return c, usagef("--timeout must be positive")
+		return c, cli.Usagef("--timeout must be positive")
 	}
 	return c, nil
 }
@@ -228,7 +200,7 @@ func runQuickstart(ctx context.Context, args []string, getenv func(string) strin
 	}
 	c, err := client.New(cfg.baseURL, opt, client.WithSystem("vippsmgmt-quickstart", cliVersion()))
 	if err != nil {
-		return usageError{err}
+		return cli.UsageError{Err: err}
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()

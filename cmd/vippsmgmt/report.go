@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt/client"
+	"github.com/vippsmgmt/vippsmgmt/internal/cli"
 )
 
 const reportUsage = `usage: vippsmgmt report [--base-url URL] [--admin-token T] [--client-id C] [--fail-on warning|error] [--json]
@@ -49,15 +50,15 @@ func runReport(ctx context.Context, args []string, getenv func(string) string, s
 	fs.BoolVar(&cfg.json, "json", false, "print the API's answer as JSON")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
-		return flagError(err)
+		return cli.FlagError(err)
 	}
 	if len(pos) > 0 {
-		return usagef("report takes no arguments, got %q", pos[0])
+		return cli.Usagef("report takes no arguments, got %q", pos[0])
 	}
 	failRank := 0
 	if cfg.failOn != "" {
 		if failRank = severityRank(client.ReportSeverity(cfg.failOn)); failRank == 0 {
-			return usagef("--fail-on %q: use info, warning or error", cfg.failOn)
+			return cli.Usagef("--fail-on %q: use info, warning or error", cfg.failOn)
 		}
 	}
 	adm, err := cfg.admin(getenv, "report")

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/vippsmgmt/vippsmgmt/internal/auth"
+	"github.com/vippsmgmt/vippsmgmt/internal/cli"
 	"github.com/vippsmgmt/vippsmgmt/internal/clock"
 	"github.com/vippsmgmt/vippsmgmt/internal/secretkey"
 	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
@@ -15,35 +16,35 @@ import (
 // secret key to the new one. Servers on the database are stopped first and started again with the
 // new key file. Plain-text values (a database that never had a key) are encrypted too.
 func runRotateSecretKey(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlags("rotate-secret-key", stderr)
+	fs := cli.NewFlags("rotate-secret-key", stderr)
 	db := fs.String("db", getenv("VIPPSMGMT_DB"), "sqlite:PATH or a postgres:// URL (VIPPSMGMT_DB)")
 	oldFile := fs.String("old-key-file", getenv("VIPPSMGMT_SECRET_KEY_FILE"), "the secret key file the database is encrypted with now (VIPPSMGMT_SECRET_KEY_FILE)")
 	newFile := fs.String("new-key-file", "", "the new secret key file")
-	if err := parseNoArgs(fs, args); err != nil {
+	if err := cli.ParseNoArgs(fs, args); err != nil {
 		return err
 	}
 	switch {
 	case *db == "":
-		return usagef("--db is required")
+		return cli.Usagef("--db is required")
 	case *oldFile == "" || *newFile == "":
-		return usagef("--old-key-file and --new-key-file are required")
+		return cli.Usagef("--old-key-file and --new-key-file are required")
 	}
 	oldKey, err := secretkey.Load(*oldFile)
 	if err != nil {
-		return usagef("--old-key-file: %v", err)
+		return cli.Usagef("--old-key-file: %v", err)
 	}
 	newKey, err := secretkey.Load(*newFile)
 	if err != nil {
-		return usagef("--new-key-file: %v", err)
+		return cli.Usagef("--new-key-file: %v", err)
 	}
 	release, err := sqlstore.ClaimSQLite(*db)
 	if err != nil {
-		return usagef("--db: %v", err)
+		return cli.Usagef("--db: %v", err)
 	}
 	defer release()
 	store, err := sqlstore.Open(ctx, *db, clock.New())
 	if err != nil {
-		return usagef("--db: %v", err)
+		return cli.Usagef("--db: %v", err)
 	}
 	defer store.Close()
 	n, err := secretkey.Rotate(ctx, store, oldKey, newKey, auth.SecretSettings)

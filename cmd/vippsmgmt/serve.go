@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt/internal/app"
+	"github.com/vippsmgmt/vippsmgmt/internal/cli"
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/httpapi"
 	"github.com/vippsmgmt/vippsmgmt/internal/logsink"
@@ -70,7 +71,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	parse := func(name string, set func(string) error) {
 		if v := getenv(name); v != "" && envErr == nil {
 			if err := set(v); err != nil {
-				envErr = usagef("%s=%q: %v", name, v, err)
+				envErr = cli.Usagef("%s=%q: %v", name, v, err)
 			}
 		}
 	}
@@ -101,7 +102,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return c, envErr
 	}
 
-	fs := newFlags("serve", stderr)
+	fs := cli.NewFlags("serve", stderr)
 	fs.StringVar(&c.addr, "addr", c.addr, "listen address (VIPPSMGMT_ADDR)")
 	fs.StringVar(&c.db, "db", c.db, "sqlite:PATH or a postgres:// URL (VIPPSMGMT_DB)")
 	var files listFlag
@@ -121,7 +122,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.smtpFrom, "smtp-from", c.smtpFrom, "sender address of notification e-mails (VIPPSMGMT_SMTP_FROM)")
 	fs.IntVar(&c.maxHeader, "max-header-bytes", c.maxHeader, "largest request line and headers accepted, in bytes; larger ones get 431 (VIPPSMGMT_MAX_HEADER_BYTES)")
 	fs.BoolVar(&c.report, "report", c.report, "keep the integration report of callers' habits (VIPPSMGMT_REPORT)")
-	if err := parseNoArgs(fs, args); err != nil {
+	if err := cli.ParseNoArgs(fs, args); err != nil {
 		return c, err
 	}
 	if len(files) > 0 {
@@ -129,26 +130,26 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	switch {
 	case c.logFormat != "text" && c.logFormat != "json":
-		return c, usagef("--log-format %q: must be text or json", c.logFormat)
+		return c, cli.Usagef("--log-format %q: must be text or json", c.logFormat)
 	case c.tokenTTL < time.Minute:
-		return c, usagef("--token-ttl %s: must be at least 1m", c.tokenTTL)
+		return c, cli.Usagef("--token-ttl %s: must be at least 1m", c.tokenTTL)
 	case c.shutdownWait <= 0:
-		return c, usagef("--shutdown-timeout %s: must be positive", c.shutdownWait)
+		return c, cli.Usagef("--shutdown-timeout %s: must be positive", c.shutdownWait)
 	case c.tokenRate <= 0 || c.tokenBurst < 1:
-		return c, usagef("--token-rate and --token-burst must be positive")
+		return c, cli.Usagef("--token-rate and --token-burst must be positive")
 	case c.maxHeader < 4<<10 || c.maxHeader > 1<<20:
-		return c, usagef("--max-header-bytes %d: must be between 4096 and 1048576", c.maxHeader)
+		return c, cli.Usagef("--max-header-bytes %d: must be between 4096 and 1048576", c.maxHeader)
 	}
 	if c.publicURL != "" {
 		u, err := url.Parse(c.publicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return c, usagef("--public-url %q: must be an http or https URL", c.publicURL)
+			return c, cli.Usagef("--public-url %q: must be an http or https URL", c.publicURL)
 		}
 		c.publicURL = strings.TrimRight(c.publicURL, "/")
 	}
 	if c.smtpURL != "" {
 		if u, err := url.Parse(c.smtpURL); err != nil || u.Scheme != "smtp" || u.Host == "" {
-			return c, usagef("--smtp-url %q: must be smtp://host:port", c.smtpURL)
+			return c, cli.Usagef("--smtp-url %q: must be smtp://host:port", c.smtpURL)
 		}
 	}
 	return c, nil
@@ -162,7 +163,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// Every log line goes through one buffer, written a few times a second and on the way out.
 	sink, err := logsink.New(stderr, cfg.logFormat)
 	if err != nil {
-		return usagef("--log-format: %v", err)
+		return cli.Usagef("--log-format: %v", err)
 	}
 	defer sink.Close()
 	logger := sink.Logger()
@@ -174,13 +175,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var signingKey []byte
 	if cfg.signingKey != "" {
 		if signingKey, err = os.ReadFile(cfg.signingKey); err != nil {
-			return usagef("--signing-key: %v", err)
+			return cli.Usagef("--signing-key: %v", err)
 		}
 	}
 	var secretKey *secretkey.Key
 	if cfg.secretKey != "" {
 		if secretKey, err = secretkey.Load(cfg.secretKey); err != nil {
-			return usagef("--secret-key-file: %v", err)
+			return cli.Usagef("--secret-key-file: %v", err)
 		}
 	}
 	adminToken, generated := cfg.adminToken, false
@@ -192,7 +193,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// Listen first: the public URL defaults to the address actually bound (also for port 0).
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
-		return usagef("--addr: %v", err)
+		return cli.Usagef("--addr: %v", err)
 	}
 	defer ln.Close()
 	base := "http://" + displayAddr(ln.Addr().String())
@@ -201,7 +202,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	release, err := sqlstore.ClaimSQLite(cfg.db)
 	if err != nil {
-		return usagef("--db: %v", err)
+		return cli.Usagef("--db: %v", err)
 	}
 	defer release()
 	a, err := app.New(ctx, app.Config{
@@ -212,7 +213,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	})
 	var ce *app.ConfigError
 	if errors.As(err, &ce) {
-		return usageError{err}
+		return cli.UsageError{Err: err}
 	} else if err != nil {
 		return err
 	}

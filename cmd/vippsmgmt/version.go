@@ -7,13 +7,14 @@ import (
 	"io"
 
 	"github.com/vippsmgmt/vippsmgmt/internal/buildinfo"
+	"github.com/vippsmgmt/vippsmgmt/internal/cli"
 )
 
 // runVersion prints which build this is: `vippsmgmt version [--json]`, also `vippsmgmt --version`.
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("version", stderr)
+	fs := cli.NewFlags("version", stderr)
 	asJSON := fs.Bool("json", false, "print the build description as one JSON object")
-	if err := parseNoArgs(fs, args); err != nil {
+	if err := cli.ParseNoArgs(fs, args); err != nil {
 		return err
 	}
 	info := buildinfo.Get()
