@@ -249,18 +249,13 @@ func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *backend != "sqlite" && *backend != "postgres" {
 		return cli.Usagef("--backend %q: must be sqlite or postgres", *backend)
 	}
-	e, err := c.setup(ctx, *backend == "postgres", stderr)
-	if err != nil {
-		return err
-	}
-	defer e.close()
-	if *backend == "postgres" && e.postgres == "" {
-		return cli.Usagef("--backend postgres with --no-postgres")
-	}
-	cfg.Bin, cfg.Dir, cfg.PostgresDSN, cfg.DiscardLog = e.bin, e.dir, e.postgres, c.discardLog
-	cfg.Progress = c.progressWriter(stderr)
-	rep, err := loadtest.RunSoak(ctx, cfg)
-	return report(stdout, c.jsonOut, rep, err, func(r *loadtest.SoakReport) bool { return r.Pass })
+	return measure(ctx, c, *backend == "postgres", stdout, stderr, func(ctx context.Context, e *env, progress io.Writer) (*loadtest.SoakReport, error) {
+		if *backend == "postgres" && e.postgres == "" {
+			return nil, cli.Usagef("--backend postgres with --no-postgres")
+		}
+		cfg.Bin, cfg.Dir, cfg.PostgresDSN, cfg.DiscardLog, cfg.Progress = e.bin, e.dir, e.postgres, c.discardLog, progress
+		return loadtest.RunSoak(ctx, cfg)
+	}, func(r *loadtest.SoakReport) bool { return r.Pass })
 }
 
 func runHostile(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -281,30 +276,33 @@ func runHostile(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if c.postgres != "" {
 		return cli.Usagef("hostile runs on SQLite only")
 	}
-	e, err := c.setup(ctx, false, stderr)
-	if err != nil {
-		return err
-	}
-	defer e.close()
-	cfg.Bin, cfg.Dir, cfg.RSSBound = e.bin, e.dir, uint64(*bound)<<20
-	cfg.Progress = c.progressWriter(stderr)
-	rep, err := loadtest.RunHostile(ctx, cfg)
-	return report(stdout, c.jsonOut, rep, err, func(r *loadtest.HostileReport) bool { return r.Pass })
+	return measure(ctx, c, false, stdout, stderr, func(ctx context.Context, e *env, progress io.Writer) (*loadtest.HostileReport, error) {
+		cfg.Bin, cfg.Dir, cfg.RSSBound, cfg.Progress = e.bin, e.dir, uint64(*bound)<<20, progress
+		return loadtest.RunHostile(ctx, cfg)
+	}, func(r *loadtest.HostileReport) bool { return r.Pass })
 }
 
 // measureScale runs one measurement of scale's family in a fresh environment, with the shared
 // flags' choices, and prints its report.
 func measureScale[R interface{ WriteText(io.Writer) error }](ctx context.Context, c *common, wantPostgres bool, cfg loadtest.ScaleConfig,
 	stdout, stderr io.Writer, run func(context.Context, loadtest.ScaleConfig) (R, error), pass func(R) bool) error {
+	return measure(ctx, c, wantPostgres, stdout, stderr, func(ctx context.Context, e *env, progress io.Writer) (R, error) {
+		cfg.Bin, cfg.Dir, cfg.PostgresDSN, cfg.PostgresNote = e.bin, e.dir, e.postgres, e.postgresNote
+		cfg.DiscardLog, cfg.Progress = c.discardLog, progress
+		return run(ctx, cfg)
+	}, pass)
+}
+
+// measure runs one measurement in a fresh environment (a temp dir, the server binary and, when
+// wanted, PostgreSQL) and prints its report; run fills the environment into its configuration.
+func measure[R interface{ WriteText(io.Writer) error }](ctx context.Context, c *common, wantPostgres bool, stdout, stderr io.Writer,
+	run func(ctx context.Context, e *env, progress io.Writer) (R, error), pass func(R) bool) error {
 	e, err := c.setup(ctx, wantPostgres, stderr)
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	cfg.Bin, cfg.Dir, cfg.PostgresDSN, cfg.PostgresNote = e.bin, e.dir, e.postgres, e.postgresNote
-	cfg.DiscardLog = c.discardLog
-	cfg.Progress = c.progressWriter(stderr)
-	rep, err := run(ctx, cfg)
+	rep, err := run(ctx, e, c.progressWriter(stderr))
 	return report(stdout, c.jsonOut, rep, err, pass)
 }
 

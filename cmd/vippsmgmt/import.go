@@ -539,11 +539,8 @@ func addressDoc(a *client.Address) *fixtures.AddressDoc {
 	if a == nil {
 		return nil
 	}
-	lines := a.Lines
-	if lines == nil {
-		lines = []string{}
-	}
-	return &fixtures.AddressDoc{Lines: append([]string{}, lines...), PostCode: a.PostCode, City: a.City, CountryCode: a.CountryCode}
+	// A copy, never nil: an address without lines is written as an empty list.
+	return &fixtures.AddressDoc{Lines: append([]string{}, a.Lines...), PostCode: a.PostCode, City: a.City, CountryCode: a.CountryCode}
 }
 
 func configurationDoc(c client.SalesUnitConfiguration) *fixtures.ConfigurationDoc {
