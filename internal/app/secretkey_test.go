@@ -38,6 +38,21 @@ func mintToken(t *testing.T, a *app.App) int {
 	return testserver.RequestToken(t, srv.URL, fixtures.DemoPartnerKeys).Status
 }
 
+// secretsAfterAToken starts a server with cfg, mints a token with it (which must work: what names
+// the case), stops it and returns the pepper and signing key the database then holds.
+func secretsAfterAToken(t *testing.T, what string, cfg app.Config) (pepper, signingKey string) {
+	t.Helper()
+	a, err := app.New(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mintToken(t, a); got != 200 {
+		t.Fatalf("token %s: %d", what, got)
+	}
+	a.Close()
+	return settings(t, cfg.DB)
+}
+
 func settings(t *testing.T, dsn string) (pepper, signingKey string) {
 	t.Helper()
 	st, err := sqlstore.Open(context.Background(), dsn, clock.New())
@@ -58,15 +73,7 @@ func settings(t *testing.T, dsn string) (pepper, signingKey string) {
 // the pepper; without the key file a copy of it does not start, so it cannot mint tokens.
 func TestSecretsEncryptedAtRest(t *testing.T) {
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "db")
-	a, err := app.New(t.Context(), app.Config{DB: dsn, Demo: true, AdminToken: prodToken, SecretKey: testKey(t, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := mintToken(t, a); got != 200 {
-		t.Fatalf("token with the key: %d", got)
-	}
-	a.Close()
-	pepper, signing := settings(t, dsn)
+	pepper, signing := secretsAfterAToken(t, "with the key", app.Config{DB: dsn, Demo: true, AdminToken: prodToken, SecretKey: testKey(t, 1)})
 	if block, _ := pem.Decode([]byte(signing)); block != nil || strings.Contains(signing, "PRIVATE KEY") {
 		t.Error("the stored signing key is a PEM key")
 	}
@@ -77,7 +84,7 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 	}
 
 	// The copy in the sandbox without a key, and with a wrong key: refused at start.
-	_, err = app.New(t.Context(), app.Config{DB: dsn, AdminToken: prodToken, Sandbox: true})
+	_, err := app.New(t.Context(), app.Config{DB: dsn, AdminToken: prodToken, Sandbox: true})
 	var ce *app.ConfigError
 	if !errors.As(err, &ce) || ce.Setting != "secret-key-file" || !strings.Contains(err.Error(), "required") {
 		t.Errorf("start without the key: %v", err)
@@ -96,27 +103,11 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 // working once a key is given; its secrets are encrypted then, and tokens of before stay valid.
 func TestPlainSecretsEncryptedOnFirstStartWithAKey(t *testing.T) {
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "db")
-	a, err := app.New(t.Context(), app.Config{DB: dsn, Demo: true, AdminToken: prodToken, Sandbox: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := mintToken(t, a); got != 200 {
-		t.Fatalf("token without a key: %d", got)
-	}
-	a.Close()
-	plainPepper, plainSigning := settings(t, dsn)
+	plainPepper, plainSigning := secretsAfterAToken(t, "without a key", app.Config{DB: dsn, Demo: true, AdminToken: prodToken, Sandbox: true})
 	if block, _ := pem.Decode([]byte(plainSigning)); block == nil {
 		t.Fatal("without a key the signing key is expected in plain text")
 	}
-	a, err = app.New(t.Context(), app.Config{DB: dsn, AdminToken: prodToken, SecretKey: testKey(t, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := mintToken(t, a); got != 200 {
-		t.Fatalf("token after encrypting: %d", got)
-	}
-	a.Close()
-	pepper, signing := settings(t, dsn)
+	pepper, signing := secretsAfterAToken(t, "after encrypting", app.Config{DB: dsn, AdminToken: prodToken, SecretKey: testKey(t, 1)})
 	k := testKey(t, 1)
 	if p, err := k.Open("secret_pepper", pepper); err != nil || p != plainPepper {
 		t.Errorf("pepper after the first start with a key: %v", err)

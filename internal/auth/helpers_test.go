@@ -247,28 +247,25 @@ func miamiRequest(clientID, secret, body string) *http.Request {
 // classicToken fetches a token through the real endpoint.
 func (f *fixture) classicToken(t testing.TB, clientID, secret, sub string) string {
 	t.Helper()
-	rec := f.do(standardRequest(clientID, secret, sub))
-	if rec.Code != http.StatusOK {
-		t.Fatalf("accesstoken/get: status %d, body %s", rec.Code, rec.Body)
-	}
-	var body AuthorizationTokenResponse
-	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
-		t.Fatal(err)
-	}
-	return body.AccessToken
+	return okBody[AuthorizationTokenResponse](t, f.do(standardRequest(clientID, secret, sub))).AccessToken
 }
 
 func (f *fixture) managementToken(t testing.TB) string {
 	t.Helper()
-	rec := f.do(miamiRequest(mgmtID, mgmtSecret, "grant_type=client_credentials"))
+	return okBody[TokenResponse](t, f.do(miamiRequest(mgmtID, mgmtSecret, "grant_type=client_credentials"))).AccessToken
+}
+
+// okBody decodes the body of an answer that must be a 200.
+func okBody[T any](t testing.TB, rec *httptest.ResponseRecorder) T {
+	t.Helper()
+	var body T
 	if rec.Code != http.StatusOK {
-		t.Fatalf("miami: status %d, body %s", rec.Code, rec.Body)
+		t.Fatalf("status %d, body %s", rec.Code, rec.Body)
 	}
-	var body TokenResponse
 	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
 		t.Fatal(err)
 	}
-	return body.AccessToken
+	return body
 }
 
 var errStoreDown = errors.New("connection refused")

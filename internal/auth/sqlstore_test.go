@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +13,7 @@ import (
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/auth"
 	"github.com/vippsmgmt/vippsmgmt/internal/credentials"
-	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
+	"github.com/vippsmgmt/vippsmgmt/internal/sqlitetest"
 	"github.com/vippsmgmt/vippsmgmt/internal/storetest"
 )
 
@@ -23,11 +22,7 @@ import (
 func TestWithSQLStore(t *testing.T) {
 	ctx := context.Background()
 	clk := storetest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	store, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "auth.db"), clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := sqlitetest.Open(t, clk)
 
 	hasher, err := auth.LoadHasher(ctx, store)
 	if err != nil {

@@ -3,11 +3,11 @@ package clock_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt/internal/clock"
+	"github.com/vippsmgmt/vippsmgmt/internal/sqlitetest"
 	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
 )
 
@@ -15,12 +15,7 @@ import (
 // closed when the test ends.
 func openStore(t *testing.T, c *clock.Clock) *sqlstore.DB {
 	t.Helper()
-	store, err := sqlstore.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db"), c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	return store
+	return sqlitetest.Open(t, c)
 }
 
 func TestAdvanceIsSharedThroughTheStore(t *testing.T) {

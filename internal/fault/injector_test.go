@@ -2,14 +2,13 @@ package fault_test
 
 import (
 	"context"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/fault"
-	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
+	"github.com/vippsmgmt/vippsmgmt/internal/sqlitetest"
 	"github.com/vippsmgmt/vippsmgmt/internal/storetest"
 )
 
@@ -32,11 +31,7 @@ func (s *countingStore) FireFaultRule(ctx context.Context, id string) (bool, err
 func TestInjector(t *testing.T) {
 	ctx := context.Background()
 	clock := storetest.NewClock(storetest.Start)
-	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "db"), clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqlitetest.Open(t, clock)
 	store := &countingStore{Store: db}
 	catalog, err := fault.DefaultCatalog()
 	if err != nil {

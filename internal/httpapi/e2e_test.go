@@ -24,6 +24,17 @@ type api struct {
 	client *http.Client // default http.DefaultClient
 }
 
+// startAPI starts a server on a new SQLite database with the demo data and returns its client.
+func startAPI(t *testing.T) api {
+	return api{t: t, base: testserver.Start(t, "sqlite", testserver.Options{}).URL}
+}
+
+// startPartner is startAPI with the demo partner's classic token headers.
+func startPartner(t *testing.T) (api, []string) {
+	a := startAPI(t)
+	return a, a.classic(fixtures.DemoPartnerKeys)
+}
+
 type reply struct {
 	status int
 	header http.Header
@@ -126,178 +137,170 @@ type msnInfo struct {
 
 // TestQuickStart walks steps 2 to 11 of the quick start on both databases with both token flows.
 func TestQuickStart(t *testing.T) {
-	for _, backend := range testserver.Backends {
-		t.Run(backend, func(t *testing.T) {
-			srv := testserver.Start(t, backend, testserver.Options{})
-			a := api{t: t, base: srv.URL}
-			for flow, auth := range map[string][]string{"classic": a.classic(fixtures.DemoPartnerKeys), "management": a.management(fixtures.DemoManagementKeys)} {
-				t.Run(flow, func(t *testing.T) {
-					a := api{t: t, base: srv.URL}
-					// Step 3.
-					r := a.do("GET", "/management/v1/sales-units", nil, auth...)
-					expect(t, r, 200, jsonUTF8)
-					var units []msnInfo
-					r.json(t, &units)
-					if len(units) == 0 {
-						t.Fatal("no sales units")
-					}
-					// Step 4.
-					r = a.do("GET", "/management/v1/sales-units/"+units[0].MSN, nil, auth...)
-					expect(t, r, 200, jsonUTF8)
-					var su struct {
-						MSN                string            `json:"msn"`
-						BusinessIdentifier map[string]string `json:"businessIdentifier"`
-						Configuration      map[string]any    `json:"configuration"`
-					}
-					r.json(t, &su)
-					scheme, id := su.BusinessIdentifier["scheme"], su.BusinessIdentifier["id"]
-					if su.MSN != units[0].MSN || scheme == "" || id == "" || su.Configuration == nil {
-						t.Fatalf("sales unit %s", r.body)
-					}
-					// Steps 5 and 6.
-					r = a.do("GET", "/management/v1/merchants/"+scheme+"/"+id+"/sales-units", nil, auth...)
-					expect(t, r, 200, jsonUTF8)
-					r = a.do("GET", "/management/v1/merchants/"+scheme+"/"+id, nil, auth...)
-					expect(t, r, 200, jsonUTF8)
-					var m map[string]any
-					r.json(t, &m)
-					if m["name"] == "" || m["status"] != "ACTIVE" || m["createdAt"] == nil {
-						t.Fatalf("merchant %s", r.body)
-					}
-					// Step 7.
-					r = a.do("GET", "/management/v2/product-orders", nil, auth...)
-					expect(t, r, 200, jsonUTF8)
-					// Step 8, with the quick start's lower-case k.
-					key := "qs-" + backend + "-" + flow
-					body := fmt.Sprintf(`{"businessIdentifier":{"scheme":%q,"id":%q},"productType":"CHECKOUT"}`, scheme, id)
-					r = a.do("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-key", key)...)
-					expect(t, r, 201, "application/json")
-					var created struct{ PrefilledOrderID, PrefillURL string }
-					r.json(t, &created)
-					if created.PrefillURL != srv.URL+"/register/prefilled/"+created.PrefilledOrderID {
-						t.Fatalf("prefill answer %s", r.body)
-					}
-					// A retry with the same key and body replays; another body conflicts.
-					again := a.do("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", key)...)
-					expect(t, again, 201, "application/json")
-					if !bytes.Equal(again.body, r.body) {
-						t.Fatalf("replay %s, first %s", again.body, r.body)
-					}
-					other := strings.Replace(body, "CHECKOUT", "LOGIN", 1)
-					expect(t, a.do("POST", "/management/v1/product-orders", other, append(auth, "Idempotency-Key", key)...), 409, "application/problem+json")
-					// Step 9.
-					r = a.do("GET", "/management/v2/product-orders/"+created.PrefilledOrderID+"/details", nil, auth...)
-					expect(t, r, 200, jsonUTF8)
-					var details map[string]any
-					r.json(t, &details)
-					if details["status"] != "RECEIVED" || details["productOrderType"] != "PREFILL" || details["productOrderUrl"] != created.PrefillURL {
-						t.Fatalf("details %s", r.body)
-					}
-					// Step 10, then the order is gone.
-					expect(t, a.do("DELETE", "/management/v1/product-orders/"+created.PrefilledOrderID, nil, auth...), 200, "")
-					gone := a.do("GET", "/management/v2/product-orders/"+created.PrefilledOrderID+"/details", nil, auth...)
-					expect(t, gone, 404, jsonUTF8)
-					gone.problem(t)
-					expect(t, a.do("DELETE", "/management/v1/product-orders/"+created.PrefilledOrderID, nil, auth...), 404, jsonUTF8)
-					// Step 11.
-					r = a.do("GET", "/management/v1/partners/price-packages", nil, auth...)
-					expect(t, r, 200, jsonUTF8)
-					var pkgs []map[string]any
-					r.json(t, &pkgs)
-					if len(pkgs) != 2 {
-						t.Fatalf("price packages %s", r.body)
-					}
-				})
-			}
-		})
-	}
+	testserver.OnEachBackend(t, func(t *testing.T, backend string, srv *testserver.Server) {
+		a := api{t: t, base: srv.URL}
+		for flow, auth := range map[string][]string{"classic": a.classic(fixtures.DemoPartnerKeys), "management": a.management(fixtures.DemoManagementKeys)} {
+			t.Run(flow, func(t *testing.T) {
+				a := api{t: t, base: srv.URL}
+				// Step 3.
+				r := a.do("GET", "/management/v1/sales-units", nil, auth...)
+				expect(t, r, 200, jsonUTF8)
+				var units []msnInfo
+				r.json(t, &units)
+				if len(units) == 0 {
+					t.Fatal("no sales units")
+				}
+				// Step 4.
+				r = a.do("GET", "/management/v1/sales-units/"+units[0].MSN, nil, auth...)
+				expect(t, r, 200, jsonUTF8)
+				var su struct {
+					MSN                string            `json:"msn"`
+					BusinessIdentifier map[string]string `json:"businessIdentifier"`
+					Configuration      map[string]any    `json:"configuration"`
+				}
+				r.json(t, &su)
+				scheme, id := su.BusinessIdentifier["scheme"], su.BusinessIdentifier["id"]
+				if su.MSN != units[0].MSN || scheme == "" || id == "" || su.Configuration == nil {
+					t.Fatalf("sales unit %s", r.body)
+				}
+				// Steps 5 and 6.
+				r = a.do("GET", "/management/v1/merchants/"+scheme+"/"+id+"/sales-units", nil, auth...)
+				expect(t, r, 200, jsonUTF8)
+				r = a.do("GET", "/management/v1/merchants/"+scheme+"/"+id, nil, auth...)
+				expect(t, r, 200, jsonUTF8)
+				var m map[string]any
+				r.json(t, &m)
+				if m["name"] == "" || m["status"] != "ACTIVE" || m["createdAt"] == nil {
+					t.Fatalf("merchant %s", r.body)
+				}
+				// Step 7.
+				r = a.do("GET", "/management/v2/product-orders", nil, auth...)
+				expect(t, r, 200, jsonUTF8)
+				// Step 8, with the quick start's lower-case k.
+				key := "qs-" + backend + "-" + flow
+				body := fmt.Sprintf(`{"businessIdentifier":{"scheme":%q,"id":%q},"productType":"CHECKOUT"}`, scheme, id)
+				r = a.do("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-key", key)...)
+				expect(t, r, 201, "application/json")
+				var created struct{ PrefilledOrderID, PrefillURL string }
+				r.json(t, &created)
+				if created.PrefillURL != srv.URL+"/register/prefilled/"+created.PrefilledOrderID {
+					t.Fatalf("prefill answer %s", r.body)
+				}
+				// A retry with the same key and body replays; another body conflicts.
+				again := a.do("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", key)...)
+				expect(t, again, 201, "application/json")
+				if !bytes.Equal(again.body, r.body) {
+					t.Fatalf("replay %s, first %s", again.body, r.body)
+				}
+				other := strings.Replace(body, "CHECKOUT", "LOGIN", 1)
+				expect(t, a.do("POST", "/management/v1/product-orders", other, append(auth, "Idempotency-Key", key)...), 409, "application/problem+json")
+				// Step 9.
+				r = a.do("GET", "/management/v2/product-orders/"+created.PrefilledOrderID+"/details", nil, auth...)
+				expect(t, r, 200, jsonUTF8)
+				var details map[string]any
+				r.json(t, &details)
+				if details["status"] != "RECEIVED" || details["productOrderType"] != "PREFILL" || details["productOrderUrl"] != created.PrefillURL {
+					t.Fatalf("details %s", r.body)
+				}
+				// Step 10, then the order is gone.
+				expect(t, a.do("DELETE", "/management/v1/product-orders/"+created.PrefilledOrderID, nil, auth...), 200, "")
+				gone := a.do("GET", "/management/v2/product-orders/"+created.PrefilledOrderID+"/details", nil, auth...)
+				expect(t, gone, 404, jsonUTF8)
+				gone.problem(t)
+				expect(t, a.do("DELETE", "/management/v1/product-orders/"+created.PrefilledOrderID, nil, auth...), 404, jsonUTF8)
+				// Step 11.
+				r = a.do("GET", "/management/v1/partners/price-packages", nil, auth...)
+				expect(t, r, 200, jsonUTF8)
+				var pkgs []map[string]any
+				r.json(t, &pkgs)
+				if len(pkgs) != 2 {
+					t.Fatalf("price packages %s", r.body)
+				}
+			})
+		}
+	})
 }
 
 // TestLifecycle takes prefills through the portal steps, the operator's decision and expiry.
 func TestLifecycle(t *testing.T) {
-	for _, backend := range testserver.Backends {
-		t.Run(backend, func(t *testing.T) {
-			srv := testserver.Start(t, backend, testserver.Options{})
-			a := api{t: t, base: srv.URL}
-			auth := a.classic(fixtures.DemoPartnerKeys)
-			prefill := func(key, body string) string {
-				r := a.do("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", key)...)
-				expect(t, r, 201, "application/json")
-				var c struct{ PrefilledOrderID string }
-				r.json(t, &c)
-				return c.PrefilledOrderID
-			}
-			status := func(id string) map[string]any {
-				r := a.do("GET", "/management/v2/product-orders/"+id+"/details", nil, auth...)
-				expect(t, r, 200, jsonUTF8)
-				var d map[string]any
-				r.json(t, &d)
-				return d
-			}
-			newMerchant := `{"businessIdentifier":{"scheme":"business:NO:ORG","id":"912345688"},"productType":"PAYMENT_INTEGRATION",` +
-				`"salesUnitName":"Kiosk & Cafe Storgata","settlementBankAccount":{"scheme":"BBAN:NO","id":"12345678903"},` +
-				`"website":{"url":"https://kiosk.example","termsUrl":"https://kiosk.example/terms"},"merchantCategoryCode":"5812"}`
-			newMerchant = strings.Replace(newMerchant, " & ", " and ", 1)
-			id := prefill("life-1", newMerchant)
+	testserver.OnEachBackend(t, func(t *testing.T, _ string, srv *testserver.Server) {
+		a := api{t: t, base: srv.URL}
+		auth := a.classic(fixtures.DemoPartnerKeys)
+		prefill := func(key, body string) string {
+			r := a.do("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", key)...)
+			expect(t, r, 201, "application/json")
+			var c struct{ PrefilledOrderID string }
+			r.json(t, &c)
+			return c.PrefilledOrderID
+		}
+		status := func(id string) map[string]any {
+			r := a.do("GET", "/management/v2/product-orders/"+id+"/details", nil, auth...)
+			expect(t, r, 200, jsonUTF8)
+			var d map[string]any
+			r.json(t, &d)
+			return d
+		}
+		newMerchant := `{"businessIdentifier":{"scheme":"business:NO:ORG","id":"912345688"},"productType":"PAYMENT_INTEGRATION",` +
+			`"salesUnitName":"Kiosk & Cafe Storgata","settlementBankAccount":{"scheme":"BBAN:NO","id":"12345678903"},` +
+			`"website":{"url":"https://kiosk.example","termsUrl":"https://kiosk.example/terms"},"merchantCategoryCode":"5812"}`
+		newMerchant = strings.Replace(newMerchant, " & ", " and ", 1)
+		id := prefill("life-1", newMerchant)
 
-			expect(t, a.do("POST", "/admin/v1/product-orders/"+id+"/approve", `{}`, admin()...), 409, "application/problem+json")
-			expect(t, a.do("POST", "/admin/v1/product-orders/"+id+"/view", nil, admin()...), 200, "")
-			if s := status(id)["status"]; s != "MERCHANT_VIEWED" {
-				t.Fatalf("after view: %v", s)
-			}
-			expect(t, a.do("POST", "/admin/v1/product-orders/"+id+"/submit", `{"salesUnitName":"Kiosk Storgata"}`, admin()...), 200, "")
-			if s := status(id)["status"]; s != "ORDER_SUBMITTED" {
-				t.Fatalf("after submit: %v", s)
-			}
-			expect(t, a.do("DELETE", "/management/v1/product-orders/"+id, nil, auth...), 400, "application/problem+json")
-			// The merchant is new, so approving needs its name.
-			expect(t, a.do("POST", "/admin/v1/product-orders/"+id+"/approve", `{}`, admin()...), 400, "application/problem+json")
-			r := a.do("POST", "/admin/v1/product-orders/"+id+"/approve", `{"merchantName":"Kiosk Storgata AS"}`, admin()...)
-			expect(t, r, 200, "")
-			var unit struct{ Msn, Name string }
-			r.json(t, &unit)
-			d := status(id)
-			su, _ := d["salesUnit"].(map[string]any)
-			if d["status"] != "COMPLETED" || su["msn"] != unit.Msn || su["name"] != "Kiosk Storgata" {
-				t.Fatalf("completed details %v, unit %+v", d, unit)
-			}
-			expect(t, a.do("POST", "/admin/v1/product-orders/"+id+"/reject", `{"reason":"late"}`, admin()...), 409, "application/problem+json")
-			expect(t, a.do("GET", "/management/v1/sales-units/"+unit.Msn, nil, auth...), 200, jsonUTF8)
-			expect(t, a.do("GET", "/management/v1/merchants/business:NO:ORG/912345688", nil, auth...), 200, jsonUTF8)
-			r = a.do("GET", "/admin/v1/notifications", nil, admin()...)
-			expect(t, r, 200, "")
-			if n := strings.Count(string(r.body), `"productOrderId":"`+id+`"`); n != 2 {
-				t.Fatalf("%d notifications for the order: %s", n, r.body)
-			}
+		expect(t, a.do("POST", "/admin/v1/product-orders/"+id+"/approve", `{}`, admin()...), 409, "application/problem+json")
+		expect(t, a.do("POST", "/admin/v1/product-orders/"+id+"/view", nil, admin()...), 200, "")
+		if s := status(id)["status"]; s != "MERCHANT_VIEWED" {
+			t.Fatalf("after view: %v", s)
+		}
+		expect(t, a.do("POST", "/admin/v1/product-orders/"+id+"/submit", `{"salesUnitName":"Kiosk Storgata"}`, admin()...), 200, "")
+		if s := status(id)["status"]; s != "ORDER_SUBMITTED" {
+			t.Fatalf("after submit: %v", s)
+		}
+		expect(t, a.do("DELETE", "/management/v1/product-orders/"+id, nil, auth...), 400, "application/problem+json")
+		// The merchant is new, so approving needs its name.
+		expect(t, a.do("POST", "/admin/v1/product-orders/"+id+"/approve", `{}`, admin()...), 400, "application/problem+json")
+		r := a.do("POST", "/admin/v1/product-orders/"+id+"/approve", `{"merchantName":"Kiosk Storgata AS"}`, admin()...)
+		expect(t, r, 200, "")
+		var unit struct{ Msn, Name string }
+		r.json(t, &unit)
+		d := status(id)
+		su, _ := d["salesUnit"].(map[string]any)
+		if d["status"] != "COMPLETED" || su["msn"] != unit.Msn || su["name"] != "Kiosk Storgata" {
+			t.Fatalf("completed details %v, unit %+v", d, unit)
+		}
+		expect(t, a.do("POST", "/admin/v1/product-orders/"+id+"/reject", `{"reason":"late"}`, admin()...), 409, "application/problem+json")
+		expect(t, a.do("GET", "/management/v1/sales-units/"+unit.Msn, nil, auth...), 200, jsonUTF8)
+		expect(t, a.do("GET", "/management/v1/merchants/business:NO:ORG/912345688", nil, auth...), 200, jsonUTF8)
+		r = a.do("GET", "/admin/v1/notifications", nil, admin()...)
+		expect(t, r, 200, "")
+		if n := strings.Count(string(r.body), `"productOrderId":"`+id+`"`); n != 2 {
+			t.Fatalf("%d notifications for the order: %s", n, r.body)
+		}
 
-			// Expiry: 336 hours after creation, visible at once, before any sweep.
-			old := prefill("life-2", `{"businessIdentifier":{"scheme":"business:NO:ORG","id":"912345688"},"productType":"LOGIN"}`)
-			expect(t, a.do("POST", "/admin/v1/clock", `{"advance":"337h"}`, admin()...), 200, "")
-			// Token lifetimes follow the same clock: the 24-hour token has expired too.
-			expect(t, a.do("GET", "/management/v1/sales-units", nil, auth...), 401, "application/problem+json")
-			auth = a.classic(fixtures.DemoPartnerKeys)
-			if s := status(old)["status"]; s != "EXPIRED" {
-				t.Fatalf("after 337h: %v", s)
-			}
-			r = a.do("GET", "/management/v2/product-orders", nil, auth...)
-			if strings.Contains(string(r.body), old) {
-				t.Fatal("expired order listed without includeExpired")
-			}
-			r = a.do("GET", "/management/v2/product-orders?includeExpired=true", nil, auth...)
-			if !strings.Contains(string(r.body), old) {
-				t.Fatal("expired order missing with includeExpired=true")
-			}
-			expect(t, a.do("GET", "/management/v2/product-orders?includeExpired=yes", nil, auth...), 400, "application/problem+json")
-			expect(t, a.do("POST", "/admin/v1/product-orders/"+old+"/submit", nil, admin()...), 409, "application/problem+json")
-		})
-	}
+		// Expiry: 336 hours after creation, visible at once, before any sweep.
+		old := prefill("life-2", `{"businessIdentifier":{"scheme":"business:NO:ORG","id":"912345688"},"productType":"LOGIN"}`)
+		expect(t, a.do("POST", "/admin/v1/clock", `{"advance":"337h"}`, admin()...), 200, "")
+		// Token lifetimes follow the same clock: the 24-hour token has expired too.
+		expect(t, a.do("GET", "/management/v1/sales-units", nil, auth...), 401, "application/problem+json")
+		auth = a.classic(fixtures.DemoPartnerKeys)
+		if s := status(old)["status"]; s != "EXPIRED" {
+			t.Fatalf("after 337h: %v", s)
+		}
+		r = a.do("GET", "/management/v2/product-orders", nil, auth...)
+		if strings.Contains(string(r.body), old) {
+			t.Fatal("expired order listed without includeExpired")
+		}
+		r = a.do("GET", "/management/v2/product-orders?includeExpired=true", nil, auth...)
+		if !strings.Contains(string(r.body), old) {
+			t.Fatal("expired order missing with includeExpired=true")
+		}
+		expect(t, a.do("GET", "/management/v2/product-orders?includeExpired=yes", nil, auth...), 400, "application/problem+json")
+		expect(t, a.do("POST", "/admin/v1/product-orders/"+old+"/submit", nil, admin()...), 409, "application/problem+json")
+	})
 }
 
 // TestErrors checks the problem answers of the HTTP layer.
 func TestErrors(t *testing.T) {
-	srv := testserver.Start(t, "sqlite", testserver.Options{})
-	a := api{t: t, base: srv.URL}
-	auth := a.classic(fixtures.DemoPartnerKeys)
+	a, auth := startPartner(t)
 	merchant := a.classic(fixtures.DemoMerchantKeys)
 	cases := []struct {
 		name, method, path string

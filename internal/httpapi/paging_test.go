@@ -11,6 +11,7 @@ import (
 
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/client"
+	"github.com/vippsmgmt/vippsmgmt/internal/storetest"
 	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
@@ -60,25 +61,6 @@ func walkPages(t *testing.T, a api, path string, limit int, field string, betwee
 	}
 }
 
-// onceInOrder fails unless got lists every id of want once, in want's order, and no id twice.
-func onceInOrder(t *testing.T, what string, want, got []string) {
-	t.Helper()
-	seen := map[string]bool{}
-	var kept []string
-	for _, id := range got {
-		if seen[id] {
-			t.Errorf("%s: %s listed twice", what, id)
-		}
-		seen[id] = true
-		if slices.Contains(want, id) {
-			kept = append(kept, id)
-		}
-	}
-	if !slices.Equal(want, kept) {
-		t.Errorf("%s: got %v, want %v in this order", what, kept, want)
-	}
-}
-
 // TestAdminListsWalkWhileRowsAreAdded walks the operator lists page by page over HTTP, on both
 // databases, while rows are added between the pages: every row that existed is listed once, in
 // the list's order.
@@ -106,7 +88,7 @@ func TestAdminListsWalkWhileRowsAreAdded(t *testing.T) {
 					}
 				}
 			})
-			onceInOrder(t, "partners", []string{"b", "d", "f", "h", "j", "l", "n"}, got)
+			storetest.OnceInOrder(t, "partners", []string{"b", "d", "f", "h", "j", "l", "n"}, got)
 			if !slices.IsSorted(got) {
 				t.Errorf("partners not by id: %v", got)
 			}
@@ -140,7 +122,7 @@ func TestAdminListsWalkWhileRowsAreAdded(t *testing.T) {
 			if len(want) != len(orders) {
 				t.Fatalf("%d orders listed at once, want %d", len(want), len(orders))
 			}
-			onceInOrder(t, "product orders", want, got)
+			storetest.OnceInOrder(t, "product orders", want, got)
 			for _, id := range during {
 				if slices.Contains(got, id) {
 					t.Errorf("order %s, created after the first page, is newer than it and was listed", id)
@@ -159,7 +141,7 @@ func TestAdminListsWalkWhileRowsAreAdded(t *testing.T) {
 			}
 			n := 0
 			got = walkPages(t, a, "/admin/v1/requests", 4, "requestId", func() { n++; call(fmt.Sprintf("during-%d", n)) })
-			onceInOrder(t, "requests", wantRequests, got)
+			storetest.OnceInOrder(t, "requests", wantRequests, got)
 			for _, id := range got {
 				if strings.HasPrefix(id, "during-") {
 					t.Errorf("request %s, made after the first page, was listed", id)
@@ -230,8 +212,7 @@ func TestAdminListAnswersAtMostAPage(t *testing.T) {
 // TestAdminListBadPage: a limit outside 1..MaxPageLimit or not an integer, and a cursor the list
 // did not give out, are 400 problems naming the parameter, on every paged list.
 func TestAdminListBadPage(t *testing.T) {
-	srv := testserver.Start(t, "sqlite", testserver.Options{})
-	a := api{t: t, base: srv.URL}
+	a := startAPI(t)
 	b64 := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 	lists := []string{
 		"/admin/v1/product-orders", "/admin/v1/partners", "/admin/v1/partners/acme/keys",

@@ -13,8 +13,7 @@ import (
 // content type, application/json;charset=UTF-8, and a client that branches on it must see the same
 // for every answer of an endpoint, whichever layer (gateway, identity provider, OAuth) refused.
 func TestTokenErrorsHaveTheContractsContentType(t *testing.T) {
-	srv := testserver.Start(t, "sqlite", testserver.Options{})
-	a := api{t: t, base: srv.URL}
+	a := startAPI(t)
 	p, m := fixtures.DemoPartnerKeys, fixtures.DemoManagementKeys
 	basic := func(id, secret string) string {
 		return "Basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+secret))

@@ -5,15 +5,12 @@ import (
 	"testing"
 
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
-	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
 // TestDeprecatedV1ProductOrderList: GET /management/v1/product-orders lists only the partner's
 // prefilled orders, in the v2 shape, with a Deprecation header; merchant keys get 403.
 func TestDeprecatedV1ProductOrderList(t *testing.T) {
-	srv := testserver.Start(t, "sqlite", testserver.Options{})
-	a := api{t: t, base: srv.URL}
-	auth := a.classic(fixtures.DemoPartnerKeys)
+	a, auth := startPartner(t)
 	body := fmt.Sprintf(`{"businessIdentifier":{"scheme":%q,"id":%q},"productType":"CHECKOUT"}`, fixtures.DemoMerchant.Scheme, fixtures.DemoMerchant.ID)
 	created := a.do("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", "v1-list")...)
 	expect(t, created, 201, "application/json")
@@ -68,8 +65,7 @@ func TestDeprecatedV1ProductOrderList(t *testing.T) {
 // TestSandboxClockReset: the clock goes back to real time on {"reset":true}; tokens fetched
 // while it was ahead are refused afterwards (their not_before lies ahead), fresh ones work.
 func TestSandboxClockReset(t *testing.T) {
-	srv := testserver.Start(t, "sqlite", testserver.Options{})
-	a := api{t: t, base: srv.URL}
+	a := startAPI(t)
 	var clk struct{ Now, Offset string }
 	r := a.do("POST", "/admin/v1/clock", `{"advance":"48h"}`, admin()...)
 	expect(t, r, 200, "application/json")

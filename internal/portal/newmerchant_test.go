@@ -13,8 +13,7 @@ import (
 // console offers the given name for approval, where it may still be changed.
 func TestUnknownMerchantGivesItsLegalName(t *testing.T) {
 	for _, override := range []string{"", "Acme Fitness Holding AS"} {
-		e := newEnv(t)
-		c := e.login()
+		e, c := newConsole(t)
 		id := e.prefill()
 		_, doc := e.get("/register/prefilled/"+id, nil)
 		form := doc.One(t, "form.order-form")

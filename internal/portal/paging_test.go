@@ -10,6 +10,7 @@ import (
 
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/httpapi"
+	"github.com/vippsmgmt/vippsmgmt/internal/storetest"
 )
 
 // walkConsole follows a console list's "Next page" links from path, running between after each
@@ -52,33 +53,13 @@ func (e *env) walkConsole(c *http.Cookie, path string, key func(row *node) strin
 	}
 }
 
-// onceEach fails unless got lists every key of want once, in want's order, and no key twice.
-func onceEach(t *testing.T, what string, want, got []string) {
-	t.Helper()
-	seen := map[string]bool{}
-	var kept []string
-	for _, k := range got {
-		if seen[k] {
-			t.Errorf("%s: %s listed twice", what, k)
-		}
-		seen[k] = true
-		if slices.Contains(want, k) {
-			kept = append(kept, k)
-		}
-	}
-	if !slices.Equal(want, kept) {
-		t.Errorf("%s: %d of the %d rows that existed, or not in order; first shown %q, first wanted %q", what, len(kept), len(want), got[0], want[0])
-	}
-}
-
 func firstCell(row *node) string { return row.Find("td")[0].Text() }
 
 // TestConsoleListsPage walks the console's lists when they hold more than a page, adding rows
 // between pages: every row is shown once, no page holds more than pageSize rows, and the search
 // stays with the pages.
 func TestConsoleListsPage(t *testing.T) {
-	e := newEnv(t)
-	c := e.login()
+	e, c := newConsole(t)
 	ctx := context.Background()
 	n := 2*pageSize + 3
 
@@ -93,7 +74,7 @@ func TestConsoleListsPage(t *testing.T) {
 		added++
 		must(t, e.store.CreatePartner(ctx, &vippsmgmt.Partner{ID: fmt.Sprintf("p%04d-late", added), Name: "Paged partner"}))
 	})
-	onceEach(t, "partners", partners, got)
+	storetest.OnceInOrder(t, "partners", partners, got)
 	if slices.Contains(got, partnerID) {
 		t.Errorf("the search was lost on a later page: %s listed", partnerID)
 	}
@@ -105,7 +86,7 @@ func TestConsoleListsPage(t *testing.T) {
 		packages = append(packages, p.ID)
 	}
 	got = e.walkConsole(c, "/console/price-packages?q=paged", func(r *node) string { return r.Find("td small")[0].Text() }, nil)
-	onceEach(t, "price packages", packages, got)
+	storetest.OnceInOrder(t, "price packages", packages, got)
 
 	var merchants, units []string
 	for i := range n {
@@ -123,9 +104,9 @@ func TestConsoleListsPage(t *testing.T) {
 	}
 	slices.Sort(merchants) // one name, so the id orders them
 	got = e.walkConsole(c, "/console/merchants?q=paged", func(r *node) string { return r.Find("input[name=id]")[0].Attr["value"] }, nil)
-	onceEach(t, "merchants", merchants, got)
+	storetest.OnceInOrder(t, "merchants", merchants, got)
 	got = e.walkConsole(c, "/console/sales-units?q=paged", firstCell, nil)
-	onceEach(t, "sales units", units, got)
+	storetest.OnceInOrder(t, "sales units", units, got)
 
 	// Each rejection queues two notifications, newest first in the outbox.
 	reject := func() {
@@ -147,7 +128,7 @@ func TestConsoleListsPage(t *testing.T) {
 	got = e.walkConsole(c, "/console/outbox", func(r *node) string {
 		return r.Find("td a")[0].Attr["href"] + " " + r.Find("td")[1].Text()
 	}, reject)
-	onceEach(t, "outbox", outbox, got)
+	storetest.OnceInOrder(t, "outbox", outbox, got)
 
 	var recs []string
 	for i := range n {
@@ -160,7 +141,7 @@ func TestConsoleListsPage(t *testing.T) {
 		late++
 		e.requests.Add(httpapi.RequestRecord{RequestID: fmt.Sprintf("late-%d", late), Method: "GET", Status: 200})
 	})
-	onceEach(t, "requests", recs, got)
+	storetest.OnceInOrder(t, "requests", recs, got)
 	for _, id := range got {
 		if strings.HasPrefix(id, "late-") {
 			t.Errorf("request %s, newer than the first page, was listed", id)
@@ -183,8 +164,7 @@ func TestConsoleListsPage(t *testing.T) {
 // TestConsoleQueueSaysWhenMoreWait: the queue reads a bounded number of orders and says when more
 // are waiting than it shows.
 func TestConsoleQueueSaysWhenMoreWait(t *testing.T) {
-	e := newEnv(t)
-	c := e.login()
+	e, c := newConsole(t)
 	hint := func() bool {
 		w, doc := e.get("/console", c)
 		wantStatus(t, w, http.StatusOK)

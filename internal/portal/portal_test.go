@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/httpapi"
+	"github.com/vippsmgmt/vippsmgmt/internal/sqlitetest"
 	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
 	"github.com/vippsmgmt/vippsmgmt/internal/storetest"
 )
@@ -47,17 +47,13 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
 	clk := storetest.NewClock(storetest.Start)
-	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "db"), clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t, clk)
 	e := &env{t: t, store: st, clock: clk, mux: http.NewServeMux(), requests: httpapi.NewRequestLog(httpapi.DefaultRequestLogRecords)}
 	e.requests.Add(httpapi.RequestRecord{Time: storetest.Start, Caller: "partner acme", Method: "GET",
 		Route: "GET /management/v1/sales-units", Path: "/management/v1/sales-units", Status: 200, LatencyMs: 1.5,
 		SystemName: "acme-pos", SystemVersion: "2.1"})
+	var err error
 	e.portal, err = New(Deps{
 		Store: st, Clock: clk, Hasher: shaHasher{}, AdminToken: adminToken, PublicURL: "http://example.test",
 		Requests:  e.requests.Page,
@@ -484,6 +480,13 @@ func TestPrefillExpiredUnknownDeleted(t *testing.T) {
 }
 
 // login signs in and returns the session cookie.
+// newConsole is newEnv with the operator signed in to the console: c is the session cookie.
+func newConsole(t *testing.T) (e *env, c *http.Cookie) {
+	t.Helper()
+	e = newEnv(t)
+	return e, e.login()
+}
+
 func (e *env) login() *http.Cookie {
 	e.t.Helper()
 	_, doc := e.get("/console/login", nil)
@@ -585,8 +588,7 @@ func TestConsolePagesRequireSession(t *testing.T) {
 }
 
 func TestConsoleApprove(t *testing.T) {
-	e := newEnv(t)
-	c := e.login()
+	e, c := newConsole(t)
 	id := e.prefill()
 	wantStatus(t, e.do(req{method: "POST", path: "/register/prefilled/" + id, form: e.orderForm(id)}), http.StatusOK)
 
@@ -646,8 +648,7 @@ func TestConsoleApprove(t *testing.T) {
 }
 
 func TestConsoleApproveTakenMSNAndReject(t *testing.T) {
-	e := newEnv(t)
-	c := e.login()
+	e, c := newConsole(t)
 	ctx := context.Background()
 	must(t, e.store.UpsertMerchant(ctx, &vippsmgmt.Merchant{BusinessIdentifier: bi, Name: "Acme Fitness AS",
 		Status: vippsmgmt.MerchantActive, CountryCode: "NO"}))
@@ -683,8 +684,7 @@ func TestConsoleApproveTakenMSNAndReject(t *testing.T) {
 }
 
 func TestConsolePartnersAndKeys(t *testing.T) {
-	e := newEnv(t)
-	c := e.login()
+	e, c := newConsole(t)
 	w, doc := e.get("/console/partners?q=acme", c)
 	wantStatus(t, w, http.StatusOK)
 	checkPage(t, doc)
@@ -759,8 +759,7 @@ func TestConsolePartnersAndKeys(t *testing.T) {
 }
 
 func TestConsoleMerchantsSalesUnitsPricePackages(t *testing.T) {
-	e := newEnv(t)
-	c := e.login()
+	e, c := newConsole(t)
 	_, doc := e.get("/console/merchants", c)
 	checkPage(t, doc)
 	v := formValues(doc.One(t, "form[action=/console/merchants]"))
@@ -856,8 +855,7 @@ func TestConsoleMerchantsSalesUnitsPricePackages(t *testing.T) {
 }
 
 func TestConsoleRequestsAndNotFound(t *testing.T) {
-	e := newEnv(t)
-	c := e.login()
+	e, c := newConsole(t)
 	w, doc := e.get("/console/requests", c)
 	wantStatus(t, w, http.StatusOK)
 	checkPage(t, doc)

@@ -16,8 +16,7 @@ import (
 // TestConsoleWithoutReport: without the integration report the console neither links to it nor
 // serves it.
 func TestConsoleWithoutReport(t *testing.T) {
-	e := newEnv(t)
-	c := e.login()
+	e, c := newConsole(t)
 	w, doc := e.get("/console", c)
 	wantStatus(t, w, http.StatusOK)
 	for _, a := range doc.Find("nav a") {

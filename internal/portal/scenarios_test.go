@@ -11,8 +11,7 @@ import (
 )
 
 func TestConsoleScenarios(t *testing.T) {
-	e := newEnv(t)
-	c := e.login()
+	e, c := newConsole(t)
 	ctx := context.Background()
 
 	// Outside sandbox mode the page does not exist and the navigation does not offer it.

@@ -15,43 +15,40 @@ import (
 // and query strings of the Management and operator APIs: each is a 400 naming the field, the same
 // on both databases, and nothing is stored.
 func TestControlCharactersAreRefused(t *testing.T) {
-	for _, backend := range testserver.Backends {
-		t.Run(backend, func(t *testing.T) {
-			srv := testserver.Start(t, backend, testserver.Options{})
-			a := api{t: t, base: srv.URL}
-			mgmt := append(a.classic(fixtures.DemoPartnerKeys), "Idempotency-Key", "ctl-1")
-			adm := adminHeaders(testserver.AdminToken)
-			field := func(name string, r reply, want string) {
-				t.Helper()
-				expect(t, r, http.StatusBadRequest, problemJSON)
-				p := r.problem(t)
-				if !strings.Contains(p.Detail, want) {
-					t.Errorf("%s: detail %q does not name %s", name, p.Detail, want)
-				}
+	testserver.OnEachBackend(t, func(t *testing.T, _ string, srv *testserver.Server) {
+		a := api{t: t, base: srv.URL}
+		mgmt := append(a.classic(fixtures.DemoPartnerKeys), "Idempotency-Key", "ctl-1")
+		adm := adminHeaders(testserver.AdminToken)
+		field := func(name string, r reply, want string) {
+			t.Helper()
+			expect(t, r, http.StatusBadRequest, problemJSON)
+			p := r.problem(t)
+			if !strings.Contains(p.Detail, want) {
+				t.Errorf("%s: detail %q does not name %s", name, p.Detail, want)
 			}
-			before := len(a.adminOrders(""))
-			field("NUL in scheme", a.do("POST", "/management/v1/product-orders",
-				strings.Replace(prefillBody("business:NO:ORG", "987654325", "CHECKOUT", "Nul Shop"), `ORG"`, `ORG\u0000"`, 1), mgmt...), "businessIdentifier.scheme")
-			field("escape in name", a.do("POST", "/management/v1/product-orders",
-				strings.Replace(prefillBody("business:NO:ORG", "987654325", "CHECKOUT", "Shop"), `"Shop"`, `"Shop\u001b[31m"`, 1), mgmt...), "salesUnitName")
-			field("NUL in intendedPurpose", a.do("POST", "/management/v1/product-orders",
-				strings.Replace(prefillBody("business:NO:ORG", "987654325", "CHECKOUT", "Shop"), `"productType"`, `"intendedPurpose":"a\u0000b","productType"`, 1), mgmt...), "intendedPurpose")
-			if n := len(a.adminOrders("")); n != before {
-				t.Fatalf("%d orders after refused prefills, want %d", n, before)
-			}
-			// Line breaks are fine in free text.
-			r := a.do("POST", "/management/v1/product-orders",
-				strings.Replace(prefillBody("business:NO:ORG", "987654325", "CHECKOUT", "Shop"), `"productType"`, `"intendedPurpose":"line one\nline two","productType"`, 1),
-				append(mgmt[:len(mgmt)-1:len(mgmt)-1], "ctl-2")...)
-			expect(t, r, http.StatusCreated, "")
+		}
+		before := len(a.adminOrders(""))
+		field("NUL in scheme", a.do("POST", "/management/v1/product-orders",
+			strings.Replace(prefillBody("business:NO:ORG", "987654325", "CHECKOUT", "Nul Shop"), `ORG"`, `ORG\u0000"`, 1), mgmt...), "businessIdentifier.scheme")
+		field("escape in name", a.do("POST", "/management/v1/product-orders",
+			strings.Replace(prefillBody("business:NO:ORG", "987654325", "CHECKOUT", "Shop"), `"Shop"`, `"Shop\u001b[31m"`, 1), mgmt...), "salesUnitName")
+		field("NUL in intendedPurpose", a.do("POST", "/management/v1/product-orders",
+			strings.Replace(prefillBody("business:NO:ORG", "987654325", "CHECKOUT", "Shop"), `"productType"`, `"intendedPurpose":"a\u0000b","productType"`, 1), mgmt...), "intendedPurpose")
+		if n := len(a.adminOrders("")); n != before {
+			t.Fatalf("%d orders after refused prefills, want %d", n, before)
+		}
+		// Line breaks are fine in free text.
+		r := a.do("POST", "/management/v1/product-orders",
+			strings.Replace(prefillBody("business:NO:ORG", "987654325", "CHECKOUT", "Shop"), `"productType"`, `"intendedPurpose":"line one\nline two","productType"`, 1),
+			append(mgmt[:len(mgmt)-1:len(mgmt)-1], "ctl-2")...)
+		expect(t, r, http.StatusCreated, "")
 
-			field("NUL in merchant name", a.do("POST", "/admin/v1/merchants",
-				`{"businessIdentifier":{"scheme":"business:NO:ORG","id":"123456785"},"name":"Null\u0000 AS"}`, adm...), "name")
-			field("NUL in path", a.do("GET", "/management/v1/sales-units/"+url.PathEscape("1234\x00"), nil, mgmt...), "path")
-			field("NUL in path parameter", a.do("GET", "/admin/v1/sales-units/"+url.PathEscape("12\x0034"), nil, adm...), "")
-			field("NUL in business id path", a.do("GET", "/management/v1/merchants/"+url.PathEscape("business:NO:ORG\x00")+"/987654325/sales-units", nil, mgmt...), "")
-		})
-	}
+		field("NUL in merchant name", a.do("POST", "/admin/v1/merchants",
+			`{"businessIdentifier":{"scheme":"business:NO:ORG","id":"123456785"},"name":"Null\u0000 AS"}`, adm...), "name")
+		field("NUL in path", a.do("GET", "/management/v1/sales-units/"+url.PathEscape("1234\x00"), nil, mgmt...), "path")
+		field("NUL in path parameter", a.do("GET", "/admin/v1/sales-units/"+url.PathEscape("12\x0034"), nil, adm...), "")
+		field("NUL in business id path", a.do("GET", "/management/v1/merchants/"+url.PathEscape("business:NO:ORG\x00")+"/987654325/sales-units", nil, mgmt...), "")
+	})
 }
 
 // TestDuplicateJSONNamesAreRefused: a body naming one member twice, or in two spellings that

@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/vippsmgmt/vippsmgmt/internal/clock"
-	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
+	"github.com/vippsmgmt/vippsmgmt/internal/sqlitetest"
 )
 
 func TestParseForms(t *testing.T) {
@@ -55,11 +54,7 @@ func TestSealOpen(t *testing.T) {
 
 func TestRotate(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "db"), clock.New())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := sqlitetest.Open(t, clock.New())
 	old, _ := Parse(bytes.Repeat([]byte{1}, KeySize))
 	next, _ := Parse(bytes.Repeat([]byte{2}, KeySize))
 	names := []string{"a", "b", "missing"}

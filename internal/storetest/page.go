@@ -44,24 +44,24 @@ func walk[T any](t *testing.T, l vippsmgmt.List[T], limit int, find func(vippsmg
 	}
 }
 
-// onceEach fails unless got holds every id of want exactly once, in want's order, and nothing
-// twice.
-func onceEach(t *testing.T, what string, want, got []string) {
+// OnceInOrder fails t unless got lists every key of want exactly once, in want's order, and no key
+// twice. got may hold other keys among them: rows added while a list was walked page by page.
+func OnceInOrder(t testing.TB, what string, want, got []string) {
 	t.Helper()
-	seen := map[string]int{}
-	for _, id := range got {
-		seen[id]++
-		if seen[id] > 1 {
-			t.Errorf("%s: %s listed twice", what, id)
-		}
-	}
+	seen := map[string]bool{}
 	var kept []string
-	for _, id := range got {
-		if slices.Contains(want, id) {
-			kept = append(kept, id)
+	for _, k := range got {
+		if seen[k] {
+			t.Errorf("%s: %s listed twice", what, k)
+		}
+		seen[k] = true
+		if slices.Contains(want, k) {
+			kept = append(kept, k)
 		}
 	}
-	wantSame(t, fmt.Sprintf("%s: the rows that existed before the walk", what), want, kept)
+	if diff := cmp.Diff(want, kept); diff != "" {
+		t.Errorf("%s: the rows wanted, once each and in order (-want +got):\n%s", what, diff)
+	}
 }
 
 // testPageProductOrders walks the newest-first order list in pages while orders are created
@@ -97,7 +97,7 @@ func testPageProductOrders(t *testing.T, e *env) {
 				t.Errorf("limit %d: order %s created during the walk is newer than the first page, yet listed", limit, o.ID)
 			}
 		}
-		onceEach(t, fmt.Sprintf("limit %d", limit), want, ids)
+		OnceInOrder(t, fmt.Sprintf("limit %d", limit), want, ids)
 		// The next walk starts from a list that includes what this one added.
 		all, err := e.s.FindProductOrders(e.ctx, vippsmgmt.ProductOrderFilter{IncludeExpired: true})
 		must(t, err)
@@ -125,7 +125,7 @@ func testPageLists(t *testing.T, e *env) {
 	for _, p := range partners {
 		ids = append(ids, p.ID)
 	}
-	onceEach(t, "partners", []string{"p10", "p20", "p30", "p40", "p50", "p60", "p70"}, ids)
+	OnceInOrder(t, "partners", []string{"p10", "p20", "p30", "p40", "p50", "p60", "p70"}, ids)
 	if !slices.IsSorted(ids) {
 		t.Errorf("partners: not in id order: %v", ids)
 	}
@@ -159,7 +159,7 @@ func testPageLists(t *testing.T, e *env) {
 	for _, m := range merchants {
 		ids = append(ids, m.BusinessIdentifier.ID)
 	}
-	onceEach(t, "merchants", wantMerchants, ids)
+	OnceInOrder(t, "merchants", wantMerchants, ids)
 
 	var wantUnits []string
 	for i := range 6 {
@@ -172,7 +172,7 @@ func testPageLists(t *testing.T, e *env) {
 	for _, u := range units {
 		ids = append(ids, u.MSN)
 	}
-	onceEach(t, "sales units", wantUnits, ids)
+	OnceInOrder(t, "sales units", wantUnits, ids)
 
 	var wantPackages []string
 	for range 5 {
@@ -186,7 +186,7 @@ func testPageLists(t *testing.T, e *env) {
 	for _, p := range packages {
 		ids = append(ids, p.ID)
 	}
-	onceEach(t, "price packages", wantPackages, ids)
+	OnceInOrder(t, "price packages", wantPackages, ids)
 
 	var wantKeys []string
 	for i := range 5 {
@@ -202,7 +202,7 @@ func testPageLists(t *testing.T, e *env) {
 	for _, k := range keys {
 		ids = append(ids, k.ClientID)
 	}
-	onceEach(t, "keys", wantKeys, ids)
+	OnceInOrder(t, "keys", wantKeys, ids)
 
 	wantPolicies := []string{"", "p10", "p20", "p30"}
 	for _, id := range wantPolicies {
@@ -215,7 +215,7 @@ func testPageLists(t *testing.T, e *env) {
 	for _, p := range policies {
 		ids = append(ids, p.PartnerID)
 	}
-	onceEach(t, "autopilot policies", wantPolicies, ids)
+	OnceInOrder(t, "autopilot policies", wantPolicies, ids)
 }
 
 // testPageNotifications walks the newest-first outbox while decisions queue more e-mails.

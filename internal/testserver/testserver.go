@@ -46,6 +46,13 @@ type Options struct {
 // Backends are the databases end-to-end tests run on.
 var Backends = []string{"sqlite", "postgres"}
 
+// OnEachBackend runs f as a subtest for each of Backends, with a server started on it.
+func OnEachBackend(t *testing.T, f func(t *testing.T, backend string, srv *Server)) {
+	for _, backend := range Backends {
+		t.Run(backend, func(t *testing.T) { f(t, backend, Start(t, backend, Options{})) })
+	}
+}
+
 // NewDSN returns a fresh database of the backend: a SQLite file in the test's temp dir, or a new
 // PostgreSQL database (pgtest: fails in CI, skips elsewhere, when PostgreSQL is missing).
 func NewDSN(t testing.TB, backend string) string {
