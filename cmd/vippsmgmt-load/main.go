@@ -74,10 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	err := command(ctx, args[1:], stdout, stderr)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.Is(err, errMissed):
+	if errors.Is(err, errMissed) {
 		return 1
 	}
 	return cli.ExitCode("vippsmgmt-load", err, stderr)

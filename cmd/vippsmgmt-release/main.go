@@ -9,7 +9,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -52,19 +51,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runImage(ctx, args[1:], stdout, stderr)
 	case "startup":
 		return runStartup(ctx, args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
-}
-
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	return nil
 }
 
 func runDist(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -76,7 +68,7 @@ func runDist(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		all = append(all, t.String())
 	}
 	targets := fs.String("targets", strings.Join(all, ","), "comma-separated os/arch list")
-	if err := parse(fs, args); err != nil {
+	if err := cli.ParseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *version == "" {
@@ -114,7 +106,7 @@ func runImage(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	arch := fs.String("arch", "", "linux architecture of the image; default this machine's")
 	save := fs.String("save", "", "also write the image to this file as a docker-archive tar")
 	toolFlags := fs.String("tool-flags", "", "global flags for buildah or podman, such as \"--storage-driver vfs\"")
-	if err := parse(fs, args); err != nil {
+	if err := cli.ParseNoArgs(fs, args); err != nil {
 		return err
 	}
 	tool, err := release.FindImageTool()

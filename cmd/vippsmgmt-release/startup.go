@@ -25,7 +25,7 @@ func runStartup(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	prepare := fs.String("prepare", "", "shell command run before each start")
 	timeout := fs.Duration("timeout", 2*time.Minute, "give up on a run after this long")
 	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return cli.FlagError(err)
 	}
 	if fs.NArg() == 0 || *runs < 1 {
 		return fmt.Errorf("%w: startup [-n N] [-prepare CMD] -- command [args]", errUsage)

@@ -4,8 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -39,17 +37,9 @@ commands:
   rotate-secret-key  re-encrypt the database's secrets under a new --secret-key-file (server stopped)
 `
 
-// run is the whole program, with its environment passed in so tests can call it.
+// run is the whole program, with its environment passed in so tests can call it. A command
+// that printed its help returns flag.ErrHelp, which exitCode answers as success.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	err := runCommand(ctx, args, getenv, stdout, stderr)
-	// A command prints its help while parsing its flags and stops there: that is not an error.
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	return err
-}
-
-func runCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return cli.Usagef("no command given")

@@ -19,9 +19,10 @@ func (e UsageError) Unwrap() error { return e.Err }
 func Usagef(format string, args ...any) error { return UsageError{fmt.Errorf(format, args...)} }
 
 // ExitCode is the exit status of command after err, which it prints to stderr after the command's
-// name: 0 for nil, 2 for a UsageError, 1 for anything else.
+// name: 0 for nil, 2 for a UsageError, 1 for anything else. flag.ErrHelp is success, printing
+// nothing: help was asked for, and the flag set has printed it.
 func ExitCode(command string, err error, stderr io.Writer) int {
-	if err == nil {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	fmt.Fprintf(stderr, "%s: %v\n", command, err)

@@ -18,6 +18,8 @@ func TestExitCode(t *testing.T) {
 		}
 	}
 	check(nil, 0, "")
+	check(flag.ErrHelp, 0, "")
+	check(fmt.Errorf("serve: %w", flag.ErrHelp), 0, "")
 	check(Usagef("--db is required"), 2, "cmd: --db is required\n")
 	check(fmt.Errorf("%w: dist needs --version", UsageError{Err: errors.New("usage")}), 2, "cmd: usage: dist needs --version\n")
 	check(errors.New("connection refused"), 1, "cmd: connection refused\n")
