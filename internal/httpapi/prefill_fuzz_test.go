@@ -16,6 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/vippsmgmt/vippsmgmt"
+	contract "github.com/vippsmgmt/vippsmgmt/api"
 	"github.com/vippsmgmt/vippsmgmt/internal/app"
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/openapi"
@@ -57,7 +58,7 @@ func FuzzPrefillBody(f *testing.F) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &tok); err != nil || tok.AccessToken == "" {
 		f.Fatalf("token: %d %s", rec.Code, rec.Body)
 	}
-	doc, err := openapi.GetSpec()
+	doc, err := contract.Document()
 	if err != nil {
 		f.Fatal(err)
 	}

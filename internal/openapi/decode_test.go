@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/api"
 )
 
 // fullOrder sets every member of ProductOrderRequest.
@@ -198,7 +199,7 @@ func FuzzDecodeJSON(f *testing.F) {
 // required ones, which take null, unknown members accepted) is what api/openapi.yaml says of every
 // body an operation's handler decodes with it.
 func TestDecodeJSONAgreesWithContract(t *testing.T) {
-	doc, err := GetSwagger()
+	doc, err := api.Document()
 	if err != nil {
 		t.Fatal(err)
 	}

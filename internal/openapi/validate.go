@@ -78,9 +78,10 @@ func NewValidator() (*Validator, error) {
 		return nil, fmt.Errorf("load embedded spec: %w", err)
 	}
 	v := &Validator{MaxBodyBytes: MaxBodyBytes, ops: map[string]*operation{}}
+	c := &compiler{checks: map[*openapi3.Schema]func(string) string{}, patterns: map[string]*regexp.Regexp{}}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
-			o, err := compileOperation(item, op)
+			o, err := c.compileOperation(item, op)
 			if err != nil {
 				return nil, fmt.Errorf("%s %s: %w", method, path, err)
 			}
@@ -90,7 +91,14 @@ func NewValidator() (*Validator, error) {
 	return v, nil
 }
 
-func compileOperation(item *openapi3.PathItem, op *openapi3.Operation) (*operation, error) {
+// compiler compiles each parameter schema and pattern once: most parameters are shared
+// components that many operations refer to, and a compiled pattern is kilobytes the server keeps.
+type compiler struct {
+	checks   map[*openapi3.Schema]func(string) string
+	patterns map[string]*regexp.Regexp
+}
+
+func (c *compiler) compileOperation(item *openapi3.PathItem, op *openapi3.Operation) (*operation, error) {
 	o := &operation{id: op.OperationID, roles: rolesOf(op)}
 	// Operation parameters override path-item ones of the same name and location.
 	seen := map[string]bool{}
@@ -104,7 +112,7 @@ func compileOperation(item *openapi3.PathItem, op *openapi3.Operation) (*operati
 			if p.Schema == nil || p.Schema.Value == nil {
 				return nil, fmt.Errorf("parameter %s has no schema", p.Name)
 			}
-			check, err := compileParam(p.Schema.Value)
+			check, err := c.compileParam(p.Schema.Value)
 			if err != nil {
 				return nil, fmt.Errorf("parameter %s: %w", p.Name, err)
 			}
@@ -139,15 +147,29 @@ var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 
 // compileParam turns a parameter schema into a check of the raw string. The schemas of our
 // parameters are simple; anything else falls back to kin-openapi.
-func compileParam(s *openapi3.Schema) (func(string) string, error) {
+func (c *compiler) compileParam(s *openapi3.Schema) (func(string) string, error) {
+	if check, ok := c.checks[s]; ok {
+		return check, nil
+	}
+	check, err := c.compileSchema(s)
+	if err == nil {
+		c.checks[s] = check
+	}
+	return check, err
+}
+
+func (c *compiler) compileSchema(s *openapi3.Schema) (func(string) string, error) {
 	switch {
 	case s.Type.Is(openapi3.TypeString):
 		var re *regexp.Regexp
 		var matches func(string) bool
 		if s.Pattern != "" {
-			var err error
-			if re, err = regexp.Compile(s.Pattern); err != nil {
-				return nil, err
+			if re = c.patterns[s.Pattern]; re == nil {
+				var err error
+				if re, err = regexp.Compile(s.Pattern); err != nil {
+					return nil, err
+				}
+				c.patterns[s.Pattern] = re
 			}
 			matches = patternMatcher(s.Pattern, re)
 		}

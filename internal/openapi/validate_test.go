@@ -12,6 +12,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/api"
 )
 
 // stub implements the operations the tests call; the others panic through the nil interface.
@@ -279,7 +280,7 @@ func BenchmarkValidateGetMsn(b *testing.B) {
 // BenchmarkValidateGetMsnKin is the same check done by openapi3filter with a prebuilt route, for
 // comparison.
 func BenchmarkValidateGetMsnKin(b *testing.B) {
-	doc, err := GetSwagger()
+	doc, err := api.Document()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -338,7 +339,7 @@ func BenchmarkServeGetMsn(b *testing.B) {
 
 // TestPageParametersAgreeWithDomain: the contract documents the page bounds the domain enforces.
 func TestPageParametersAgreeWithDomain(t *testing.T) {
-	doc, err := GetSwagger()
+	doc, err := api.Document()
 	if err != nil {
 		t.Fatal(err)
 	}
