@@ -116,54 +116,50 @@ func TestOperatorActionsAgreeAcrossEntryPoints(t *testing.T) {
 		method, path string
 		body         any
 	}
+	// An action is the same operator input sent as a JSON request and as a console form.
+	type action struct{ json, console request }
+	createPartner := func(id, name string) action {
+		return action{request{"POST", "/admin/v1/partners", map[string]any{"partnerId": id, "name": name}},
+			request{"POST", "/console/partners", url.Values{"partnerId": {id}, "name": {name}}}}
+	}
+	createMerchant := func(orgNo, name string) action {
+		return action{
+			request{"POST", "/admin/v1/merchants", map[string]any{"businessIdentifier": map[string]any{"scheme": "business:NO:ORG", "id": orgNo}, "name": name, "countryCode": "NO"}},
+			request{"POST", "/console/merchants", url.Values{"scheme": {"business:NO:ORG"}, "id": {orgNo}, "name": {name}, "countryCode": {"NO"}}}}
+	}
+	// createPricePackage leaves the id to the server when id is "".
+	createPricePackage := func(partnerID, id, name, description string) action {
+		body := map[string]any{"name": name, "description": description}
+		form := url.Values{"partnerId": {partnerID}, "name": {name}, "description": {description}}
+		if id != "" {
+			body["pricePackageId"], form["pricePackageId"] = id, []string{id}
+		}
+		return action{request{"POST", "/admin/v1/partners/" + partnerID + "/price-packages", body}, request{"POST", "/console/price-packages", form}}
+	}
+	updateSalesUnit := func(msn, name, partnerID string) action {
+		return action{
+			request{"PATCH", "/admin/v1/sales-units/" + msn, map[string]any{"name": name, "status": "ACTIVE", "partnerId": partnerID, "configuration": map[string]any{}}},
+			request{"POST", "/console/sales-units/" + msn, url.Values{"name": {name}, "status": {"ACTIVE"}, "partnerId": {partnerID}}}}
+	}
 	actions := []struct {
-		name    string
-		json    request
-		console request // body: url.Values
-		want    string
+		name string
+		action
+		want string
 	}{
-		{"create partner",
-			request{"POST", "/admin/v1/partners", map[string]any{"partnerId": "newco", "name": "NewCo AS"}},
-			request{"POST", "/console/partners", url.Values{"partnerId": {"newco"}, "name": {"NewCo AS"}}}, "ok"},
-		{"create an existing partner",
-			request{"POST", "/admin/v1/partners", map[string]any{"partnerId": "newco", "name": "Renamed AS"}},
-			request{"POST", "/console/partners", url.Values{"partnerId": {"newco"}, "name": {"Renamed AS"}}}, "409"},
-		{"create a partner with a bad id",
-			request{"POST", "/admin/v1/partners", map[string]any{"partnerId": "bad id!", "name": "Bad AS"}},
-			request{"POST", "/console/partners", url.Values{"partnerId": {"bad id!"}, "name": {"Bad AS"}}}, "400"},
-		{"create merchant",
-			request{"POST", "/admin/v1/merchants", map[string]any{"businessIdentifier": map[string]any{"scheme": "business:NO:ORG", "id": "923609016"}, "name": "Ny Kiosk AS", "countryCode": "NO"}},
-			request{"POST", "/console/merchants", url.Values{"scheme": {"business:NO:ORG"}, "id": {"923609016"}, "name": {"Ny Kiosk AS"}, "countryCode": {"NO"}}}, "ok"},
-		{"create an existing merchant",
-			request{"POST", "/admin/v1/merchants", map[string]any{"businessIdentifier": map[string]any{"scheme": "business:NO:ORG", "id": "923609016"}, "name": "Renamed AS", "countryCode": "NO"}},
-			request{"POST", "/console/merchants", url.Values{"scheme": {"business:NO:ORG"}, "id": {"923609016"}, "name": {"Renamed AS"}, "countryCode": {"NO"}}}, "409"},
-		{"create a merchant with a malformed organisation number",
-			request{"POST", "/admin/v1/merchants", map[string]any{"businessIdentifier": map[string]any{"scheme": "business:NO:ORG", "id": "12"}, "name": "Feil AS", "countryCode": "NO"}},
-			request{"POST", "/console/merchants", url.Values{"scheme": {"business:NO:ORG"}, "id": {"12"}, "name": {"Feil AS"}, "countryCode": {"NO"}}}, "400"},
-		{"create price package",
-			request{"POST", "/admin/v1/partners/newco/price-packages", map[string]any{"pricePackageId": pkg, "name": "Gold", "description": "1,29%"}},
-			request{"POST", "/console/price-packages", url.Values{"pricePackageId": {pkg}, "partnerId": {"newco"}, "name": {"Gold"}, "description": {"1,29%"}}}, "ok"},
-		{"create an existing price package",
-			request{"POST", "/admin/v1/partners/newco/price-packages", map[string]any{"pricePackageId": pkg, "name": "Silver", "description": "1,49%"}},
-			request{"POST", "/console/price-packages", url.Values{"pricePackageId": {pkg}, "partnerId": {"newco"}, "name": {"Silver"}, "description": {"1,49%"}}}, "409"},
-		{"create a price package of an unknown partner",
-			request{"POST", "/admin/v1/partners/nobody/price-packages", map[string]any{"name": "Gold", "description": "1,29%"}},
-			request{"POST", "/console/price-packages", url.Values{"partnerId": {"nobody"}, "name": {"Gold"}, "description": {"1,29%"}}}, "404"},
-		{"rename sales unit",
-			request{"PATCH", "/admin/v1/sales-units/123456", map[string]any{"name": "Kiosk Renamed", "status": "ACTIVE", "partnerId": "newco", "configuration": map[string]any{}}},
-			request{"POST", "/console/sales-units/123456", url.Values{"name": {"Kiosk Renamed"}, "status": {"ACTIVE"}, "partnerId": {"newco"}}}, "ok"},
-		{"rename a sales unit to nothing",
-			request{"PATCH", "/admin/v1/sales-units/123456", map[string]any{"name": " ", "status": "ACTIVE", "partnerId": "newco", "configuration": map[string]any{}}},
-			request{"POST", "/console/sales-units/123456", url.Values{"name": {" "}, "status": {"ACTIVE"}, "partnerId": {"newco"}}}, "400"},
-		{"rename a sales unit too long",
-			request{"PATCH", "/admin/v1/sales-units/123456", map[string]any{"name": longName, "status": "ACTIVE", "partnerId": "newco", "configuration": map[string]any{}}},
-			request{"POST", "/console/sales-units/123456", url.Values{"name": {longName}, "status": {"ACTIVE"}, "partnerId": {"newco"}}}, "400"},
-		{"connect a sales unit to an unknown partner",
-			request{"PATCH", "/admin/v1/sales-units/123456", map[string]any{"name": "Kiosk", "status": "ACTIVE", "partnerId": "nobody", "configuration": map[string]any{}}},
-			request{"POST", "/console/sales-units/123456", url.Values{"name": {"Kiosk"}, "status": {"ACTIVE"}, "partnerId": {"nobody"}}}, "404"},
-		{"update an unknown sales unit",
-			request{"PATCH", "/admin/v1/sales-units/999999", map[string]any{"name": "Kiosk", "status": "ACTIVE", "partnerId": "newco", "configuration": map[string]any{}}},
-			request{"POST", "/console/sales-units/999999", url.Values{"name": {"Kiosk"}, "status": {"ACTIVE"}, "partnerId": {"newco"}}}, "404"},
+		{"create partner", createPartner("newco", "NewCo AS"), "ok"},
+		{"create an existing partner", createPartner("newco", "Renamed AS"), "409"},
+		{"create a partner with a bad id", createPartner("bad id!", "Bad AS"), "400"},
+		{"create merchant", createMerchant("923609016", "Ny Kiosk AS"), "ok"},
+		{"create an existing merchant", createMerchant("923609016", "Renamed AS"), "409"},
+		{"create a merchant with a malformed organisation number", createMerchant("12", "Feil AS"), "400"},
+		{"create price package", createPricePackage("newco", pkg, "Gold", "1,29%"), "ok"},
+		{"create an existing price package", createPricePackage("newco", pkg, "Silver", "1,49%"), "409"},
+		{"create a price package of an unknown partner", createPricePackage("nobody", "", "Gold", "1,29%"), "404"},
+		{"rename sales unit", updateSalesUnit("123456", "Kiosk Renamed", "newco"), "ok"},
+		{"rename a sales unit to nothing", updateSalesUnit("123456", " ", "newco"), "400"},
+		{"rename a sales unit too long", updateSalesUnit("123456", longName, "newco"), "400"},
+		{"connect a sales unit to an unknown partner", updateSalesUnit("123456", "Kiosk", "nobody"), "404"},
+		{"update an unknown sales unit", updateSalesUnit("999999", "Kiosk", "newco"), "404"},
 	}
 	for _, act := range actions {
 		r := a.do(act.json.method, act.json.path, act.json.body, admin()...)

@@ -23,6 +23,55 @@ type attempt struct {
 	id        string
 }
 
+// killStream is a stream of requests from several workers that a SIGKILL cuts off.
+type killStream struct {
+	stop, kill chan struct{}
+	killAfter  int64
+	acked      atomic.Int64
+	once       sync.Once
+}
+
+// stopped reports whether the stream is over: a worker sends nothing more.
+func (s *killStream) stopped() bool {
+	select {
+	case <-s.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// ack counts an acknowledged request; the one that makes killAfter starts the kill.
+func (s *killStream) ack() {
+	if s.acked.Add(1) == s.killAfter {
+		s.once.Do(func() { close(s.kill) })
+	}
+}
+
+// streamUntilKill runs work(s, w, c) for each of workers workers, each with its own connection c to
+// p, until killAfter requests were acknowledged through s.ack, failing after timeout. Then
+// beforeKill runs and p gets SIGKILL. Once every worker has returned, it returns how many requests
+// were acknowledged in all.
+func streamUntilKill(t *testing.T, p *proc, workers int, killAfter int64, timeout time.Duration, work func(s *killStream, w int, c api), beforeKill func()) (acked int64) {
+	s := &killStream{stop: make(chan struct{}), kill: make(chan struct{}), killAfter: killAfter}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() { work(s, w, api{t: t, base: p.URL, client: newClient()}) })
+	}
+	select {
+	case <-s.kill:
+	case <-time.After(timeout):
+		t.Fatalf("the stream did not reach the kill point in %s", timeout)
+	}
+	if beforeKill != nil {
+		beforeKill()
+	}
+	p.crash()
+	close(s.stop)
+	wg.Wait()
+	return s.acked.Load()
+}
+
 // crashBody is a prefill whose every optional field derives from the key, so a stored order can
 // be checked field by field.
 func crashBody(key string, n int) string {
@@ -103,63 +152,39 @@ func testCrash(t *testing.T, bin, db string) {
 	auth := a.classic(k)
 
 	const workers, perWorker = 6, 400
-	// A varying kill point: the crash lands in a different phase of some request each run.
-	killAfter := int64(100 + rand.IntN(100))
 	var (
 		mu       sync.Mutex
 		attempts []*attempt
-		acked    atomic.Int64
 		serverEr atomic.Int64
 	)
-	stop := make(chan struct{})
-	kill := make(chan struct{})
-	var once sync.Once
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			c := api{t: t, base: p.URL, client: newClient()}
-			for i := 0; i < perWorker; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				key := fmt.Sprintf("crash-%d-%03d", w, i)
-				at := &attempt{key: key, body: crashBody(key, w*perWorker+i)}
-				mu.Lock()
-				attempts = append(attempts, at)
-				mu.Unlock()
-				r, err := c.send("POST", "/management/v1/product-orders", at.body, append(auth, "Idempotency-Key", key)...)
-				if err != nil {
-					return // the server is gone; this attempt stays unanswered
-				}
-				mu.Lock()
-				at.status = r.status
-				if r.status == 201 {
-					var cr struct{ PrefilledOrderID string }
-					_ = json.Unmarshal(r.body, &cr)
-					at.id = cr.PrefilledOrderID
-				}
-				mu.Unlock()
-				if r.status >= 500 {
-					serverEr.Add(1)
-				}
-				if r.status == 201 && acked.Add(1) == killAfter {
-					once.Do(func() { close(kill) })
-				}
+	// A varying kill point: the crash lands in a different phase of some request each run.
+	streamUntilKill(t, p, workers, int64(100+rand.IntN(100)), 30*time.Second, func(s *killStream, w int, c api) {
+		for i := 0; i < perWorker && !s.stopped(); i++ {
+			key := fmt.Sprintf("crash-%d-%03d", w, i)
+			at := &attempt{key: key, body: crashBody(key, w*perWorker+i)}
+			mu.Lock()
+			attempts = append(attempts, at)
+			mu.Unlock()
+			r, err := c.send("POST", "/management/v1/product-orders", at.body, append(auth, "Idempotency-Key", key)...)
+			if err != nil {
+				return // the server is gone; this attempt stays unanswered
 			}
-		}(w)
-	}
-	select {
-	case <-kill:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the stream did not reach the kill point in 30 s")
-	}
-	p.crash()
-	close(stop)
-	wg.Wait()
+			mu.Lock()
+			at.status = r.status
+			if r.status == 201 {
+				var cr struct{ PrefilledOrderID string }
+				_ = json.Unmarshal(r.body, &cr)
+				at.id = cr.PrefilledOrderID
+			}
+			mu.Unlock()
+			if r.status >= 500 {
+				serverEr.Add(1)
+			}
+			if r.status == 201 {
+				s.ack()
+			}
+		}
+	}, nil)
 
 	mu.Lock()
 	defer mu.Unlock()

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,77 +62,53 @@ func TestCrashMidGroup(t *testing.T) {
 	auth := p.api(t).classic(fixtures.DemoPartnerKeys)
 
 	const workers, perWorker = 24, 200
-	killAfter := int64(150 + rand.IntN(150))
 	var (
-		mu       sync.Mutex
-		attempts []*groupAttempt
-		acked    atomic.Int64
-		once     sync.Once
-		wg       sync.WaitGroup
+		mu                     sync.Mutex
+		attempts               []*groupAttempt
+		transactions, prefills float64
 	)
-	stop := make(chan struct{})
-	kill := make(chan struct{})
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := api{t: t, base: p.URL, client: newClient()}
-			var last *groupAttempt
-			for i := range perWorker {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				at := &groupAttempt{kind: "new"}
-				switch {
-				case last != nil && i%6 == 4:
-					at.kind, at.of, at.key, at.body = "replay", last, last.key, last.body
-				case last != nil && i%6 == 5:
-					at.kind, at.of, at.key = "conflict", last, last.key
-					at.body = crashBody(last.key, 500000+w*perWorker+i)
-				default:
-					at.key = fmt.Sprintf("group-%02d-%03d", w, i)
-					at.body = crashBody(at.key, w*perWorker+i)
-				}
-				mu.Lock()
-				attempts = append(attempts, at)
-				mu.Unlock()
-				r, err := c.send("POST", "/management/v1/product-orders", at.body, append(auth, "Idempotency-Key", at.key)...)
-				if err != nil {
-					return // the server is gone; this attempt stays unanswered
-				}
-				var cr struct{ PrefilledOrderID string }
+	acked := streamUntilKill(t, p, workers, int64(150+rand.IntN(150)), 60*time.Second, func(s *killStream, w int, c api) {
+		var last *groupAttempt
+		for i := 0; i < perWorker && !s.stopped(); i++ {
+			at := &groupAttempt{kind: "new"}
+			switch {
+			case last != nil && i%6 == 4:
+				at.kind, at.of, at.key, at.body = "replay", last, last.key, last.body
+			case last != nil && i%6 == 5:
+				at.kind, at.of, at.key = "conflict", last, last.key
+				at.body = crashBody(last.key, 500000+w*perWorker+i)
+			default:
+				at.key = fmt.Sprintf("group-%02d-%03d", w, i)
+				at.body = crashBody(at.key, w*perWorker+i)
+			}
+			mu.Lock()
+			attempts = append(attempts, at)
+			mu.Unlock()
+			r, err := c.send("POST", "/management/v1/product-orders", at.body, append(auth, "Idempotency-Key", at.key)...)
+			if err != nil {
+				return // the server is gone; this attempt stays unanswered
+			}
+			var cr struct{ PrefilledOrderID string }
+			if r.status == 201 {
+				_ = json.Unmarshal(r.body, &cr)
+			}
+			mu.Lock()
+			at.status, at.id = r.status, cr.PrefilledOrderID
+			ok := at.kind == "new" && r.status == 201 ||
+				at.kind == "replay" && r.status == 201 && at.id == at.of.id && r.header.Get("Idempotent-Replayed") == "true" ||
+				at.kind == "conflict" && r.status == 409
+			mu.Unlock()
+			if !ok {
+				t.Errorf("%s of %s: %d %s", at.kind, at.key, r.status, r.body)
+			}
+			if at.kind == "new" {
+				last = at
 				if r.status == 201 {
-					_ = json.Unmarshal(r.body, &cr)
-				}
-				mu.Lock()
-				at.status, at.id = r.status, cr.PrefilledOrderID
-				ok := at.kind == "new" && r.status == 201 ||
-					at.kind == "replay" && r.status == 201 && at.id == at.of.id && r.header.Get("Idempotent-Replayed") == "true" ||
-					at.kind == "conflict" && r.status == 409
-				mu.Unlock()
-				if !ok {
-					t.Errorf("%s of %s: %d %s", at.kind, at.key, r.status, r.body)
-				}
-				if at.kind == "new" {
-					last = at
-					if r.status == 201 && acked.Add(1) == killAfter {
-						once.Do(func() { close(kill) })
-					}
+					s.ack()
 				}
 			}
-		}()
-	}
-	select {
-	case <-kill:
-	case <-time.After(60 * time.Second):
-		t.Fatal("the stream did not reach the kill point in 60 s")
-	}
-	transactions, prefills := prefillGroupMetrics(t, p.URL)
-	p.crash()
-	close(stop)
-	wg.Wait()
+		}
+	}, func() { transactions, prefills = prefillGroupMetrics(t, p.URL) })
 	if prefills < 2*transactions {
 		t.Errorf("before the kill %.0f prefills took %.0f transactions: groups did not form", prefills, transactions)
 	}
@@ -204,7 +179,7 @@ func TestCrashMidGroup(t *testing.T) {
 		t.Errorf("%d orders after retrying %d keys", len(after), newKeys)
 	}
 	t.Logf("%d requests by %d workers (%d keys), %.0f prefills in %.0f transactions before SIGKILL; %d acknowledged, %d unanswered at the kill, %d orders in the file; %d orders after retrying every key",
-		len(attempts), workers, newKeys, prefills, transactions, acked.Load(), inFlight, len(stored), len(after))
+		len(attempts), workers, newKeys, prefills, transactions, acked, inFlight, len(stored), len(after))
 }
 
 // checkGroupFile reads the SQLite file of a killed server and checks that every order of the

@@ -10,12 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/vippsmgmt/vippsmgmt/internal/loadtest"
 	"github.com/vippsmgmt/vippsmgmt/internal/syncbuf"
 )
 
@@ -139,17 +139,11 @@ func (p *proc) wait(d time.Duration) (int, error) {
 
 // rss is the process's resident memory in MiB, or 0 when unknown.
 func (p *proc) rss() float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	m, err := loadtest.ReadMem(p.cmd.Process.Pid)
 	if err != nil {
 		return 0
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
+	return float64(m.RSS) / (1 << 20)
 }
 
 // procHeaders returns the operator headers of a server process.
