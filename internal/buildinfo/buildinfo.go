@@ -7,7 +7,7 @@ import (
 	"runtime/debug"
 	"sync"
 
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 
 	"github.com/vippsmgmt/vippsmgmt/api"
 )

@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
@@ -2501,11 +2499,6 @@ type ClientInterface interface {
 	// Corresponds with POST /miami/v1/token (the `FetchToken` operationId).
 	FetchTokenWithBody(ctx context.Context, params *FetchTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetOpenAPI This document
-	//
-	// Corresponds with GET /openapi.yaml (the `GetOpenAPI` operationId).
-	GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
-
 	// GetReadyz Readiness
 	//
 	// 200 when the store answers, 503 otherwise.
@@ -3593,21 +3586,6 @@ func (c *Client) GetProductOrderDetails(ctx context.Context, productOrderId Prod
 // Corresponds with POST /miami/v1/token (the `FetchToken` operationId).
 func (c *Client) FetchTokenWithBody(ctx context.Context, params *FetchTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewFetchTokenRequestWithBody(c.Server, params, contentType, body)
-	if err != nil {
-		return nil, err
-	}
-	req = req.WithContext(ctx)
-	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
-		return nil, err
-	}
-	return c.Client.Do(req)
-}
-
-// GetOpenAPI This document
-//
-// Corresponds with GET /openapi.yaml (the `GetOpenAPI` operationId).
-func (c *Client) GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetOpenAPIRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -6397,33 +6375,6 @@ func NewFetchTokenRequestWithBody(server string, params *FetchTokenParams, conte
 	return req, nil
 }
 
-// NewGetOpenAPIRequest constructs an http.Request for the GetOpenAPI method
-func NewGetOpenAPIRequest(server string) (*http.Request, error) {
-	var err error
-
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/openapi.yaml")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-
-	return req, nil
-}
-
 // NewGetReadyzRequest constructs an http.Request for the GetReadyz method
 func NewGetReadyzRequest(server string) (*http.Request, error) {
 	var err error
@@ -7039,13 +6990,6 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /miami/v1/token (the `FetchToken` operationId).
 	FetchTokenWithBodyWithResponse(ctx context.Context, params *FetchTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*FetchTokenHTTPResponse, error)
-
-	// GetOpenAPIWithResponse This document
-	//
-	// Returns a wrapper object for the known response body format(s).
-	//
-	// Corresponds with GET /openapi.yaml (the `GetOpenAPI` operationId).
-	GetOpenAPIWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPIHTTPResponse, error)
 
 	// GetReadyzWithResponse Readiness
 	//
@@ -10699,47 +10643,6 @@ func (r FetchTokenHTTPResponse) ContentType() string {
 	return ""
 }
 
-type GetOpenAPIHTTPResponse struct {
-	Body         []byte
-	HTTPResponse *http.Response
-	// YAML200 the response for an HTTP 200 `application/yaml` response
-	YAML200 *map[string]interface{}
-}
-
-// GetYAML200 returns the response for an HTTP 200 `application/yaml` response
-func (r GetOpenAPIHTTPResponse) GetYAML200() *map[string]interface{} {
-	return r.YAML200
-}
-
-// GetBody returns the raw response body bytes
-func (r GetOpenAPIHTTPResponse) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r GetOpenAPIHTTPResponse) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r GetOpenAPIHTTPResponse) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetOpenAPIHTTPResponse) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
 type GetReadyzHTTPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11697,19 +11600,6 @@ func (c *ClientWithResponses) FetchTokenWithBodyWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseFetchTokenHTTPResponse(rsp)
-}
-
-// GetOpenAPIWithResponse This document
-//
-// Returns a wrapper object for the known response body format(s).
-//
-// Corresponds with GET /openapi.yaml (the `GetOpenAPI` operationId).
-func (c *ClientWithResponses) GetOpenAPIWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPIHTTPResponse, error) {
-	rsp, err := c.GetOpenAPI(ctx, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseGetOpenAPIHTTPResponse(rsp)
 }
 
 // GetReadyzWithResponse Readiness
@@ -14812,32 +14702,6 @@ func ParseFetchTokenHTTPResponse(rsp *http.Response) (*FetchTokenHTTPResponse, e
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	}
-
-	return response, nil
-}
-
-// ParseGetOpenAPIHTTPResponse parses an HTTP response from a GetOpenAPIWithResponse call
-func ParseGetOpenAPIHTTPResponse(rsp *http.Response) (*GetOpenAPIHTTPResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &GetOpenAPIHTTPResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "yaml") && rsp.StatusCode == 200:
-		var dest map[string]interface{}
-		if err := yaml.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.YAML200 = &dest
-
 	}
 
 	return response, nil
