@@ -1,9 +1,7 @@
 // Package report collects what the integration report needs from every answered request and
 // keeps it in the store. Observing a request only appends a few fields to an in-memory buffer;
-// the rules run when the buffer is flushed, in one transaction per flush, so a request costs no
-// database write of its own. A flush costs the same however few requests it holds, so the buffer
-// is flushed once a second only when it holds a batch worth a transaction (FlushBatch), else once
-// its oldest request has waited MaxAge; and always before every report and at shutdown.
+// the rules run when the buffer is flushed (every second, before every report and at shutdown),
+// in one transaction per flush, so a request costs no database write of its own.
 package report
 
 import (
@@ -24,8 +22,6 @@ import (
 // Defaults of Config.
 const (
 	DefaultFlushEvery  = time.Second
-	DefaultFlushBatch  = 256
-	DefaultMaxAge      = 5 * time.Second
 	DefaultMaxBuffered = 8192
 	// MaxErrorBody is how much of a 4xx answer is kept to name the problem.
 	MaxErrorBody = 512
@@ -46,10 +42,8 @@ type Config struct {
 	Logger        *slog.Logger
 	ClassicTTL    time.Duration // lifetime of /accesstoken/get tokens
 	ManagementTTL time.Duration // lifetime of /miami/v1/token tokens
-	FlushEvery    time.Duration // how often the buffer is looked at
-	FlushBatch    int           // a look flushes once this many observations wait...
-	MaxAge        time.Duration // ...or once the oldest has waited this long
-	MaxBuffered   int           // observations held between flushes; more are dropped and counted
+	FlushEvery    time.Duration
+	MaxBuffered   int // observations held between flushes; more are dropped and counted
 }
 
 // Collector buffers observations and flushes them to the store.
@@ -75,13 +69,6 @@ func New(cfg Config) *Collector {
 	if cfg.MaxBuffered <= 0 {
 		cfg.MaxBuffered = DefaultMaxBuffered
 	}
-	if cfg.FlushBatch <= 0 {
-		cfg.FlushBatch = DefaultFlushBatch
-	}
-	if cfg.MaxAge <= 0 {
-		cfg.MaxAge = DefaultMaxAge
-	}
-	cfg.MaxAge = max(cfg.MaxAge, cfg.FlushEvery)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -114,8 +101,7 @@ func (c *Collector) Observe(o Observation) {
 // Dropped is how many observations a full buffer turned away since start.
 func (c *Collector) Dropped() int64 { return c.dropped.Load() }
 
-// Run flushes until ctx ends, then once more: every FlushEvery when FlushBatch observations wait
-// or the oldest has waited MaxAge, at once when the buffer is half full.
+// Run flushes every FlushEvery (sooner when the buffer fills) until ctx ends, then once more.
 func (c *Collector) Run(ctx context.Context) {
 	t := time.NewTicker(c.cfg.FlushEvery)
 	defer t.Stop()
@@ -128,24 +114,13 @@ func (c *Collector) Run(ctx context.Context) {
 				c.cfg.Logger.Warn("report: final flush failed", "error", err)
 			}
 			return
-		case now := <-t.C:
-			if !c.due(now) {
-				continue
-			}
+		case <-t.C:
 		case <-c.kick:
 		}
 		if err := c.Flush(ctx); err != nil && ctx.Err() == nil {
 			c.cfg.Logger.Warn("report: flush failed", "error", err)
 		}
 	}
-}
-
-// due tells whether a flush at now would be worth its transaction: a batch of observations
-// waits, or the oldest one has waited MaxAge (its time is when its request came).
-func (c *Collector) due(now time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.buf) >= c.cfg.FlushBatch || (len(c.buf) > 0 && now.Sub(c.buf[0].Time) >= c.cfg.MaxAge)
 }
 
 // Flush hands the buffered observations to the store. On failure they go back to the buffer,
