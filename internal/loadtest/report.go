@@ -36,6 +36,7 @@ func (r *ScaleReport) WriteText(w io.Writer) error {
 	p("start-up on a fresh database\tmedian %.0f ms (runs %s ms), CPU %.0f ms\ttarget < %.0f ms\t%s", st.MedianWallMs,
 		joinRates(st.WallMs), st.MedianCPUMs, st.Target, verdict(st.Pass))
 	p("idle RSS after start-up\t%.1f MiB\ttarget < %.0f MiB\t%s", mib(st.MedianIdleRSS), mib(st.TargetRSS), verdict(st.PassRSS))
+	p("  restarted on the same database\t%.1f MiB", mib(st.MedianIdleRSSRestart))
 	g := r.Get
 	p("")
 	p("GET /management/v1/sales-units/{msn}\t%d connections, %d x %.1f s per side, %d-byte answer", g.Conns, g.Rounds, g.PhaseSeconds, g.Bytes)

@@ -17,24 +17,27 @@ const (
 
 // StartupReport is how long `vippsmgmt serve` takes from exec to a healthy /healthz on a fresh
 // SQLite database (migrations, demo data, no signing key yet), its CPU time meanwhile, and its
-// resident memory once idle; medians of several starts.
+// resident memory once idle; medians of several starts. The judged idle RSS is the fresh start's;
+// a restart on the same database (what a server's later starts are) is shown beside it.
 type StartupReport struct {
 	Runs          int       `json:"runs"`
 	WallMs        []float64 `json:"wallMs"`
 	MedianWallMs  float64   `json:"medianWallMs"`
 	MedianCPUMs   float64   `json:"medianCpuMs"`
 	MedianIdleRSS uint64    `json:"medianIdleRssBytes"`
-	Target        float64   `json:"targetMs"`
-	TargetRSS     uint64    `json:"targetIdleRssBytes"`
-	Pass          bool      `json:"pass"`
-	PassRSS       bool      `json:"passRss"`
+	// MedianIdleRSSRestart is the idle RSS of a second start on the same, migrated database.
+	MedianIdleRSSRestart uint64  `json:"medianIdleRssRestartBytes"`
+	Target               float64 `json:"targetMs"`
+	TargetRSS            uint64  `json:"targetIdleRssBytes"`
+	Pass                 bool    `json:"pass"`
+	PassRSS              bool    `json:"passRss"`
 }
 
 // measureStartup starts the server runs times, each on a fresh database.
 func measureStartup(ctx context.Context, cfg ScaleConfig, runs int, logf func(string, ...any)) (StartupReport, error) {
 	rep := StartupReport{Runs: runs, Target: float64(TargetStartup.Milliseconds()), TargetRSS: TargetIdleRSS}
 	var cpu []float64
-	var rss []uint64
+	var rss, restartRSS []uint64
 	for i := range runs {
 		dsn := "sqlite:" + filepath.Join(cfg.Dir, fmt.Sprintf("startup-%d.db", i))
 		start := time.Now()
@@ -44,25 +47,41 @@ func measureStartup(ctx context.Context, cfg ScaleConfig, runs int, logf func(st
 		}
 		wall := time.Since(start)
 		c, _ := ReadCPU(p.PID)
-		// Idle: the signing key generated after start-up and the first sweep are done.
-		time.Sleep(time.Second)
-		m, err := p.Mem()
-		_ = p.Stop()
+		m, err := idleMem(p)
 		if err != nil {
 			return rep, err
 		}
 		rep.WallMs = append(rep.WallMs, round1(float64(wall.Microseconds())/1000))
 		cpu = append(cpu, float64(c.Milliseconds()))
 		rss = append(rss, m.RSS)
+		if p, err = StartServer(ctx, ServerConfig{Bin: cfg.Bin, DB: dsn}); err != nil {
+			return rep, err
+		}
+		if m, err = idleMem(p); err != nil {
+			return rep, err
+		}
+		restartRSS = append(restartRSS, m.RSS)
 	}
 	rep.MedianWallMs = median(rep.WallMs)
 	rep.MedianCPUMs = median(cpu)
 	slices.Sort(rss)
 	rep.MedianIdleRSS = rss[len(rss)/2]
+	slices.Sort(restartRSS)
+	rep.MedianIdleRSSRestart = restartRSS[len(restartRSS)/2]
 	rep.Pass = rep.MedianWallMs < rep.Target
 	rep.PassRSS = rep.MedianIdleRSS < rep.TargetRSS
-	logf("start-up: median %.0f ms (CPU %.0f ms), idle RSS %.1f MiB", rep.MedianWallMs, rep.MedianCPUMs, mib(rep.MedianIdleRSS))
+	logf("start-up: median %.0f ms (CPU %.0f ms), idle RSS %.1f MiB (%.1f MiB restarted on the same database)",
+		rep.MedianWallMs, rep.MedianCPUMs, mib(rep.MedianIdleRSS), mib(rep.MedianIdleRSSRestart))
 	return rep, nil
+}
+
+// idleMem stops p once it is idle (the signing key generated after start-up and the first sweep
+// done, a second after it answered) and returns its memory at that moment.
+func idleMem(p *Process) (Mem, error) {
+	time.Sleep(time.Second)
+	m, err := p.Mem()
+	_ = p.Stop()
+	return m, err
 }
 
 // RunStartup is the start-up part of RunScale alone: cfg.StartupRuns starts on fresh databases.
@@ -79,8 +98,9 @@ func RunStartup(ctx context.Context, cfg ScaleConfig) (*StartupReport, error) {
 // WriteText writes the start-up time and idle RSS beside their targets.
 func (r *StartupReport) WriteText(w io.Writer) error {
 	_, err := fmt.Fprintf(w, "start-up on a fresh database: median %.0f ms (runs %s ms), CPU %.0f ms, target < %.0f ms: %s\n"+
-		"idle RSS after start-up: %.1f MiB, target < %.0f MiB: %s\n",
-		r.MedianWallMs, joinRates(r.WallMs), r.MedianCPUMs, r.Target, verdict(r.Pass), mib(r.MedianIdleRSS), mib(r.TargetRSS), verdict(r.PassRSS))
+		"idle RSS after start-up: %.1f MiB, target < %.0f MiB: %s (restarted on the same database: %.1f MiB)\n",
+		r.MedianWallMs, joinRates(r.WallMs), r.MedianCPUMs, r.Target, verdict(r.Pass), mib(r.MedianIdleRSS), mib(r.TargetRSS), verdict(r.PassRSS),
+		mib(r.MedianIdleRSSRestart))
 	return err
 }
 
