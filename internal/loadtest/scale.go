@@ -234,13 +234,8 @@ func RunScale(ctx context.Context, cfg ScaleConfig) (*ScaleReport, error) {
 	if rep.OrderList, err = measureOrderList(ctx, cfg, client, srv, dsn, seed, hdr, logf); err != nil {
 		return nil, err
 	}
-	p, err := measureSQLitePrefill(ctx, cfg, client, srv, hdr, logf)
-	if err != nil {
+	if rep.Prefill, err = measureSQLitePrefill(ctx, cfg, client, srv, hdr, logf); err != nil {
 		return nil, err
-	}
-	rep.Prefill = append(rep.Prefill, p)
-	if err := srv.Stop(); err != nil {
-		logf("server stop: %v", err)
 	}
 	if cfg.InstrRequests > 0 {
 		if rep.Instr, err = measureInstructions(ctx, cfg, dsn, seed, logf); err != nil {
@@ -264,24 +259,30 @@ func RunScale(ctx context.Context, cfg ScaleConfig) (*ScaleReport, error) {
 }
 
 // measureSQLitePrefill measures the server's prefills on SQLite against the bare loop, whose
-// database it creates beside the server's.
+// database it creates beside the server's, and returns them as the first of the prefill figures.
+// It is the last measurement of srv, which it stops, so that srv takes no CPU from the next one.
 func measureSQLitePrefill(ctx context.Context, cfg ScaleConfig, client *http.Client, srv *Process, hdr http.Header,
-	logf func(string, ...any)) (PrefillReport, error) {
+	logf func(string, ...any)) ([]PrefillReport, error) {
+	defer func() {
+		if err := srv.Stop(); err != nil {
+			logf("server stop: %v", err)
+		}
+	}()
 	bare, err := openBareLoop(ctx, "sqlite:"+filepath.Join(cfg.Dir, "bare-loop.db"), srv.URL)
 	if err != nil {
-		return PrefillReport{}, err
+		return nil, err
 	}
 	defer bare.Close()
 	p, err := measurePrefill(ctx, cfg, client, srv.URL, srv.PID, hdr, "sqlite", bare, logf)
 	if err != nil {
-		return p, err
+		return nil, err
 	}
 	p.Target = TargetPrefillRate
 	p.Pass = p.PerSecond >= p.Target
 	p.BareTarget, p.PassBare = TargetPrefillBareRatio, p.BareRatio >= TargetPrefillBareRatio
 	p.CPUTarget, p.PassCPU = TargetPrefillCPU, p.ServerCPU <= TargetPrefillCPU
 	p.Note = "synchronous=FULL: every commit is fsynced; concurrent prefills share a transaction"
-	return p, nil
+	return []PrefillReport{p}, nil
 }
 
 // PrefillRunReport is the prefill part of a scale run alone.
@@ -310,13 +311,8 @@ func RunPrefillOnly(ctx context.Context, cfg ScaleConfig) (*PrefillRunReport, er
 	}
 	defer srv.Stop()
 	defer client.CloseIdleConnections()
-	p, err := measureSQLitePrefill(ctx, cfg, client, srv, hdr, logf)
-	if err != nil {
+	if rep.Prefill, err = measureSQLitePrefill(ctx, cfg, client, srv, hdr, logf); err != nil {
 		return nil, err
-	}
-	rep.Prefill = append(rep.Prefill, p)
-	if err := srv.Stop(); err != nil {
-		logf("server stop: %v", err)
 	}
 	if cfg.PostgresDSN != "" {
 		p, err := RunPrefill(ctx, cfg, cfg.PostgresDSN, "postgres")
