@@ -167,16 +167,15 @@ type rowQuerier interface {
 // database instead of four (BEGIN, two inserts, COMMIT). A key stored before is answered as
 // createOrderTx answers it: the stored order's id, or ECONFLICT for another body.
 func (d *DB) storeOrderAtOnce(ctx context.Context, o *vippsmgmt.ProductOrder, idem *vippsmgmt.Idempotency, now time.Time) (id string, replayed bool, err error) {
+	if idem == nil {
+		if err := d.insertOrderRow(ctx, d.insertOrderStmt, o); err != nil {
+			return "", false, d.formatError(err)
+		}
+		return o.ID, false, nil
+	}
 	args, err := orderArgs(o)
 	if err != nil {
 		return "", false, err
-	}
-	if idem == nil {
-		_, err := d.insertOrderStmt.ExecContext(ctx, args...)
-		if err != nil {
-			return "", false, d.formatError(d.orderInsertError(o, err))
-		}
-		return o.ID, false, nil
 	}
 	var answer []byte
 	if idem.Answer != nil {
@@ -287,7 +286,7 @@ func (d *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *vippsmgmt.ProductOr
 	return d.insertOrderRow(ctx, tx.StmtContext(ctx, d.insertOrderStmt), o)
 }
 
-// insertOrderRow inserts o with insert, the prepared insertOrderSQL of a transaction.
+// insertOrderRow inserts o with insert, insertOrderSQL prepared on a transaction or on the pool.
 func (d *DB) insertOrderRow(ctx context.Context, insert *sql.Stmt, o *vippsmgmt.ProductOrder) error {
 	args, err := orderArgs(o)
 	if err != nil {
