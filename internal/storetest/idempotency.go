@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,5 +125,73 @@ func testPurgeIdempotencyKeys(t *testing.T, e *env) {
 	}
 	if _, replayed := create("new"); !replayed {
 		t.Error("kept key: got replayed false")
+	}
+}
+
+// testIdempotencyChosenPackage: a prefill naming a price package reads it before it writes,
+// which stores it by another way than a prefill without one (on PostgreSQL, a transaction
+// instead of one statement); its Idempotency-Key must be kept the same way.
+func testIdempotencyChosenPackage(t *testing.T, e *env) {
+	e.partner("acme")
+	e.partner("other")
+	own, foreign := e.pricePackage("acme").ID, e.pricePackage("other").ID
+	newOrder := func(pkg string) *vippsmgmt.ProductOrder {
+		return &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("912345688"),
+			ProductType: "CHECKOUT", Details: vippsmgmt.OrderDetails{PricePackageID: ptr(pkg)}}
+	}
+	key := func(k string, hash byte) *vippsmgmt.Idempotency {
+		return &vippsmgmt.Idempotency{PartnerID: "acme", Key: k, RequestHash: []byte{hash}}
+	}
+	id, replayed, err := e.s.CreateProductOrder(e.ctx, newOrder(own), key("a", 1))
+	must(t, err)
+	if replayed {
+		t.Error("first call: got replayed true")
+	}
+	if id2, replayed, err := e.s.CreateProductOrder(e.ctx, newOrder(own), key("a", 1)); err != nil || id2 != id || !replayed {
+		t.Errorf("replay: got %s %v %v, want %s true", id2, replayed, err, id)
+	}
+	// A stored key is answered as before, even where the same order would be refused now.
+	if id2, replayed, err := e.s.CreateProductOrder(e.ctx, newOrder(foreign), key("a", 1)); err != nil || id2 != id || !replayed {
+		t.Errorf("replay of an order refused now: got %s %v %v, want %s true", id2, replayed, err, id)
+	}
+	_, _, err = e.s.CreateProductOrder(e.ctx, newOrder(own), key("a", 2))
+	wantCode(t, err, vippsmgmt.ECONFLICT)
+	_, _, err = e.s.CreateProductOrder(e.ctx, newOrder(foreign), key("a", 2))
+	wantCode(t, err, vippsmgmt.ECONFLICT)
+	// A refused order does not use its key up.
+	_, _, err = e.s.CreateProductOrder(e.ctx, newOrder(foreign), key("b", 1))
+	wantCode(t, err, vippsmgmt.EINVALID)
+	if _, replayed, err := e.s.CreateProductOrder(e.ctx, newOrder(own), key("b", 2)); err != nil || replayed {
+		t.Errorf("key of a refused order: got %v replayed %v, want a new order", err, replayed)
+	}
+
+	const n = 10
+	ids := make([]string, n)
+	firsts := 0
+	var mu sync.Mutex
+	race(n, func(i int) {
+		id, replayed, err := e.s.CreateProductOrder(e.ctx, newOrder(own), key("c", 1))
+		if err != nil {
+			t.Errorf("concurrent call %d: %v", i, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		ids[i] = id
+		if !replayed {
+			firsts++
+		}
+	})
+	for i := range ids {
+		if ids[i] != ids[0] {
+			t.Fatalf("concurrent calls returned different ids: %q", ids)
+		}
+	}
+	if firsts != 1 {
+		t.Errorf("concurrent calls: got %d non-replayed answers, want 1", firsts)
+	}
+	os, err := e.s.FindProductOrders(e.ctx, vippsmgmt.ProductOrderFilter{IncludeExpired: true})
+	must(t, err)
+	if len(os) != 3 {
+		t.Errorf("got %d orders, want 3", len(os))
 	}
 }

@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T, clock vippsmgmt.Clock) vippsmgmt.
 		{"ConcurrentSweeps", testConcurrentSweeps},
 		{"Idempotency", testIdempotency},
 		{"IdempotencyConcurrent", testIdempotencyConcurrent},
+		{"IdempotencyChosenPackage", testIdempotencyChosenPackage},
 		{"IdempotentAnswer", testIdempotentAnswer},
 		{"PurgeIdempotencyKeys", testPurgeIdempotencyKeys},
 		{"Notifications", testNotifications},
