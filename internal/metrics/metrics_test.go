@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	_ "modernc.org/sqlite"
 )
@@ -184,6 +185,10 @@ func TestRuntimeFamilies(t *testing.T) {
 	}
 	if open := values[`go_sql_open_connections{db_name="sqlite"}`]; open != 1 {
 		t.Errorf("go_sql_open_connections %v after one ping", open)
+	}
+	// The test binary started moments ago: the start time is neither in the future nor at boot.
+	if start, now := values["process_start_time_seconds"], float64(time.Now().Unix()); start > now+1 || start < now-3600 {
+		t.Errorf("process_start_time_seconds %v, now %v", start, now)
 	}
 	if g := values["go_goroutines"]; g < 1 {
 		t.Errorf("go_goroutines %v", g)

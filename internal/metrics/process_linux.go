@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // userHZ is the unit of the CPU times and start time in /proc/PID/stat: USER_HZ is 100 on
@@ -82,8 +83,12 @@ func readStat() (procStat, bool) {
 	return procStat{utime: field(14), stime: field(15), starttime: field(22), vsize: field(23), rss: field(24)}, true
 }
 
-// bootTime is the system's boot time in seconds since the epoch, from /proc/stat.
-func bootTime() (uint64, bool) {
+// bootTime is the system's boot time in seconds since the epoch, from /proc/stat. It does not
+// change while the process runs, so /proc/stat, which grows with the number of CPUs, is read once
+// rather than on every scrape.
+var bootTime = sync.OnceValues(readBootTime)
+
+func readBootTime() (uint64, bool) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
 		return 0, false
