@@ -526,3 +526,80 @@ func TestBaseURLWithPath(t *testing.T) {
 		t.Errorf("path = %q, want the base path kept", path)
 	}
 }
+
+// TestAdminPagesFollowTheCursor: the operator lists send the cursor the server answered and stop
+// on an empty one; a server that answers the cursor it was sent would make the walk endless, so
+// it ends with an error; a caller that stops early reads no further page.
+func TestAdminPagesFollowTheCursor(t *testing.T) {
+	const route = "GET /admin/v1/product-orders"
+	pages := func(next func(cursor string) string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "Bearer x" {
+				problem(w, http.StatusUnauthorized, "no token")
+				return
+			}
+			w.Header().Set("Vippsmgmt-Next-Cursor", next(r.URL.Query().Get("cursor")))
+			jsonOK(`[{}]`)(w, r)
+		}
+	}
+	cursors := func(f *fake) []string {
+		var out []string
+		for _, r := range f.requests() {
+			out = append(out, r.URL.Query().Get("cursor"))
+		}
+		return out
+	}
+
+	t.Run("walks to the last page", func(t *testing.T) {
+		f, srv := newFake(t)
+		f.handle(route, pages(func(cursor string) string {
+			return map[string]string{"": "c1", "c1": "c2", "c2": ""}[cursor]
+		}))
+		got, err := newClient(t, srv.URL, client.WithAdminToken("x")).Admin().ListProductOrders(context.Background(), client.ProductOrderFilter{})
+		if err != nil || len(got) != 3 {
+			t.Fatalf("got %d orders, %v; want 3, nil", len(got), err)
+		}
+		if diff := cmp.Diff([]string{"", "c1", "c2"}, cursors(f)); diff != "" {
+			t.Errorf("cursors sent (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("repeated cursor", func(t *testing.T) {
+		f, srv := newFake(t)
+		f.handle(route, pages(func(string) string { return "same" }))
+		got, err := newClient(t, srv.URL, client.WithAdminToken("x")).Admin().ListProductOrders(context.Background(), client.ProductOrderFilter{})
+		if err == nil || !strings.Contains(err.Error(), "same cursor twice") || got != nil {
+			t.Fatalf("got %d orders, %v; want an error about the cursor", len(got), err)
+		}
+		if n := len(f.requests()); n != 2 {
+			t.Errorf("%d pages read, want 2", n)
+		}
+	})
+
+	t.Run("caller stops early", func(t *testing.T) {
+		f, srv := newFake(t)
+		f.handle(route, pages(func(cursor string) string { return cursor + "x" }))
+		adm := newClient(t, srv.URL, client.WithAdminToken("x")).Admin()
+		for _, err := range client.All(context.Background(), func(ctx context.Context, p client.PageRequest) (*client.Page[client.AdminProductOrder], error) {
+			return adm.ListProductOrdersPage(ctx, client.ProductOrderFilter{}, p)
+		}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		if n := len(f.requests()); n != 1 {
+			t.Errorf("%d pages read after the first item, want 1", n)
+		}
+	})
+
+	t.Run("wrong token", func(t *testing.T) {
+		f, srv := newFake(t)
+		f.handle(route, pages(func(string) string { return "" }))
+		_, err := newClient(t, srv.URL, client.WithAdminToken("wrong")).Admin().ListProductOrders(context.Background(), client.ProductOrderFilter{})
+		var p *client.Problem
+		if !errors.As(err, &p) || p.Status != http.StatusUnauthorized {
+			t.Fatalf("got %v, want a 401 problem", err)
+		}
+	})
+}
