@@ -3,13 +3,12 @@ package report_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/report"
-	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
+	"github.com/vippsmgmt/vippsmgmt/internal/sqlitetest"
 	"github.com/vippsmgmt/vippsmgmt/internal/storetest"
 )
 
@@ -31,11 +30,7 @@ func observation(i int) report.Observation {
 // BenchmarkObserve is what a request pays on its own path: queueing its facts. The buffer is
 // flushed (untimed) as the background flusher would.
 func BenchmarkObserve(b *testing.B) {
-	st, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(b.TempDir(), "db"), storetest.NewClock(storetest.Start))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	st := sqlitetest.Open(b, storetest.NewClock(storetest.Start))
 	c := report.New(report.Config{Store: st})
 	o := observation(1)
 	n := 0
@@ -58,11 +53,7 @@ func BenchmarkObserve(b *testing.B) {
 // mostly the commit's fsync; run it with -cpuprofile for the CPU.
 func BenchmarkFlush(b *testing.B) {
 	clock := storetest.NewClock(storetest.Start)
-	st, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(b.TempDir(), "db"), clock)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	st := sqlitetest.Open(b, clock)
 	c := report.New(report.Config{Store: st, MaxBuffered: 1 << 20})
 	const batch = 200
 	i := 0
