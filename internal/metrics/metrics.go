@@ -273,6 +273,15 @@ func (v *vec[T]) with(values []string) *T {
 	if len(values) != len(v.labels) {
 		panic(fmt.Sprintf("metrics: %s takes %d label values, got %d", v.head.name, len(v.labels), len(values)))
 	}
+	// Values are keyed and written as valid UTF-8. That keeps 0xFF, the separator of the key,
+	// out of the values, so no two lists of values share a key, and makes values that are written
+	// alike one series rather than two lines the scraper would refuse as duplicates.
+	if i := slices.IndexFunc(values, func(s string) bool { return !utf8.ValidString(s) }); i >= 0 {
+		values = slices.Clone(values)
+		for ; i < len(values); i++ {
+			values[i] = strings.ToValidUTF8(values[i], "\uFFFD")
+		}
+	}
 	key := strings.Join(values, "\xff")
 	v.mu.RLock()
 	s := v.series[key]
@@ -286,7 +295,7 @@ func (v *vec[T]) with(values []string) *T {
 		s = &series[T]{sortKey: make([]string, len(values))}
 		var b []byte
 		for i, j := range v.order {
-			val := strings.ToValidUTF8(values[j], "\uFFFD")
+			val := values[j]
 			s.sortKey[i] = val
 			if i == 0 {
 				b = append(b, '{')

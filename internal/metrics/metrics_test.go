@@ -267,6 +267,28 @@ func TestInvalidUTF8LabelValue(t *testing.T) {
 	}
 }
 
+// TestLabelValuesKeyTheirSeries: values holding the key's separator byte (0xFF) stay apart, and
+// values written alike once made valid UTF-8 count in one series, not two duplicate lines.
+func TestLabelValuesKeyTheirSeries(t *testing.T) {
+	r := NewRegistry()
+	c := r.NewCounterVec("c_total", "c.", "a", "b")
+	c.With("x\xffy", "z").Inc()
+	c.With("x", "y\xffz").Inc()
+	c.With("p\xfeq", "r").Inc()
+	c.With("p\xffq", "r").Inc()
+	text := r.AppendText(nil)
+	want := "# HELP c_total c.\n# TYPE c_total counter\n" +
+		"c_total{a=\"p\uFFFDq\",b=\"r\"} 2\n" +
+		"c_total{a=\"x\",b=\"y\uFFFDz\"} 1\n" +
+		"c_total{a=\"x\uFFFDy\",b=\"z\"} 1\n"
+	if string(text) != want {
+		t.Fatalf("got\n%s\nwant\n%s", text, want)
+	}
+	if err := Lint(text); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestHandlerGzip(t *testing.T) {
 	r := NewRegistry()
 	r.GaugeFunc("g", "g.", func() float64 { return 1 })
