@@ -29,7 +29,7 @@ func (s *Server) registerAPI() error {
 		ResponseErrorHandlerFunc: s.writeError,
 	})
 	routes := &fastRoutes{ServeMux: s.mux, fast: map[string]func(http.HandlerFunc) http.HandlerFunc{
-		routeGetMsn: func(generated http.HandlerFunc) http.HandlerFunc { return s.fastGetMsn(v, generated) },
+		routeGetMsn: func(generated http.HandlerFunc) http.HandlerFunc { return s.fastGetMsn(generated) },
 	}}
 	if fastRoutesOff {
 		clear(routes.fast)
@@ -135,11 +135,11 @@ const salesUnitPathPrefix = "/management/v1/sales-units/"
 // generated wrapper, the validator and the strict handler would, without what they cost per
 // request: binding by reflection, a closure per middleware, boxing the request and the answer.
 // Anything else (a parameter to refuse, a header given twice) goes to the generated handler.
-func (s *Server) fastGetMsn(v *openapi.Validator, generated http.HandlerFunc) http.HandlerFunc {
-	if v.PartnerOnly(routeGetMsn) {
+func (s *Server) fastGetMsn(generated http.HandlerFunc) http.HandlerFunc {
+	if s.spec.PartnerOnly(routeGetMsn) {
 		panic("fastGetMsn: the route is partner-only; its fast path would skip that check")
 	}
-	s.getMsnParams = v
+	s.getMsnFast = true
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !s.serveGetMsn(w, r, r.PathValue("msn")) {
 			generated(w, r)
@@ -150,7 +150,7 @@ func (s *Server) fastGetMsn(v *openapi.Validator, generated http.HandlerFunc) ht
 // serveGetMsn answers a GET of the sales unit msn and returns true when every parameter is valid;
 // otherwise it writes nothing and returns false.
 func (s *Server) serveGetMsn(w http.ResponseWriter, r *http.Request, msn string) bool {
-	if !s.getMsnParams.ParamsValidWith(routeGetMsn, r, func(string) string { return msn }) {
+	if !s.spec.ParamsValidWith(routeGetMsn, r, func(string) string { return msn }) {
 		return false
 	}
 	resp, err := s.salesUnit(r.Context(), msn)

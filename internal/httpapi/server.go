@@ -68,9 +68,9 @@ type Server struct {
 	// spec is api/openapi.yaml compiled: it validates requests and says which operations are
 	// partner-only.
 	spec *openapi.Validator
-	// getMsnParams is set when GET /management/v1/sales-units/{msn} has its fast path: route then
+	// getMsnFast is set when GET /management/v1/sales-units/{msn} has its fast path: route then
 	// serves that route before the ServeMux matches it.
-	getMsnParams *openapi.Validator
+	getMsnFast bool
 	// derivedUnits is the store, when it keeps GetMsn's answers with its cached units.
 	derivedUnits derivedUnitStore
 
@@ -164,7 +164,7 @@ func (s *Server) route(mux *http.ServeMux) http.Handler {
 			return
 		}
 		x := exchangeFrom(r)
-		if s.getMsnParams != nil {
+		if s.getMsnFast {
 			// The most frequent read skips the mux's matching: routing tree, path unescaping and
 			// the path values it allocates.
 			if msn, ok := getMsnPath(r); ok {
