@@ -268,15 +268,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
-// newRequestID returns a random (version 4) UUID. Request ids need to be unique, not secret, so
-// the runtime's per-thread generator serves instead of the operating system's.
-func newRequestID() string {
-	var b [36]byte
-	fillRequestID(&b)
-	return string(b[:])
-}
-
-// fillRequestID writes a new request id (newRequestID) into b.
+// fillRequestID writes a new request id into b: a random (version 4) UUID. Request ids need to be
+// unique, not secret, so the runtime's per-thread generator serves instead of the operating
+// system's.
 func fillRequestID(b *[36]byte) {
 	var u [16]byte
 	binary.LittleEndian.PutUint64(u[:8], rand.Uint64())
