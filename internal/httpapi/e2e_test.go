@@ -336,6 +336,26 @@ func TestErrors(t *testing.T) {
 			}
 		})
 	}
+	// The prefill reads its own body: a missing one and one in another charset are refused by name,
+	// before anything decodes them.
+	valid := `{"businessIdentifier":{"scheme":"business:NO:ORG","id":"912345688"},"productType":"LOGIN"}`
+	for i, c := range []struct {
+		body        any
+		contentType string
+		field       string
+	}{
+		{nil, "application/json", "body"},
+		{valid, "application/json; charset=ISO-8859-1", "Content-Type"},
+	} {
+		r := a.do("POST", "/management/v1/product-orders", c.body,
+			append(append([]string{}, auth...), "Content-Type", c.contentType, "Idempotency-Key", fmt.Sprintf("e5-%d", i))...)
+		expect(t, r, 400, "application/problem+json")
+		var p struct{ ExtraDetails []struct{ Key, Value string } }
+		r.json(t, &p)
+		if len(p.ExtraDetails) != 1 || p.ExtraDetails[0].Key != c.field {
+			t.Errorf("%s, %v: want the one field %s named: %s", c.contentType, c.body, c.field, r.body)
+		}
+	}
 	// Several invalid fields at once are all named in extraDetails.
 	// Several invalid fields at once are all named in extraDetails, whether the contract's schema
 	// or the domain's rules (https URLs, PNG logos, price packages) catch them.
