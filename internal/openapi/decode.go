@@ -497,8 +497,7 @@ func decoderFor(t reflect.Type) (decodeFunc, error) {
 }
 
 var (
-	uuidType  = reflect.TypeFor[uuid.UUID]()
-	bytesType = reflect.TypeFor[[]byte]()
+	uuidType = reflect.TypeFor[uuid.UUID]()
 	// numberStrings are the string members that also take a JSON number, by name.
 	numberStrings = map[string]func(float64) (string, bool){"merchantCategoryCode": mccOfNumber}
 )
@@ -507,7 +506,7 @@ func buildDecoder(t reflect.Type, building map[reflect.Type]bool) (decodeFunc, e
 	switch {
 	case t == uuidType:
 		return decodeUUID, nil
-	case t == bytesType || (t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8):
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8:
 		return decodeBytes, nil
 	}
 	switch t.Kind() {
@@ -517,8 +516,6 @@ func buildDecoder(t reflect.Type, building map[reflect.Type]bool) (decodeFunc, e
 		return decodeBool, nil
 	case reflect.Int, reflect.Int32, reflect.Int64:
 		return decodeInt, nil
-	case reflect.Float32, reflect.Float64:
-		return decodeFloat, nil
 	case reflect.Pointer:
 		elem, err := buildDecoder(t.Elem(), building)
 		if err != nil {
@@ -701,19 +698,6 @@ func decodeInt(d *decoder, _ string, v reflect.Value) {
 		return
 	}
 	v.SetInt(n)
-}
-
-func decodeFloat(d *decoder, _ string, v reflect.Value) {
-	if c := d.peek(); c != '-' && (c < '0' || c > '9') {
-		d.wrongType("a number")
-		return
-	}
-	n, err := strconv.ParseFloat(d.number(), v.Type().Bits())
-	if err != nil {
-		d.fault("must be a number in range")
-		return
-	}
-	v.SetFloat(n)
 }
 
 func decodeUUID(d *decoder, _ string, v reflect.Value) {
