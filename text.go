@@ -84,30 +84,49 @@ func CheckText(prefix string, v any) []FieldError {
 	return c.errs
 }
 
-// textCheck walks a value for CheckText. The path of the value at hand is kept in pieces and
-// joined only for a fault, as every write's validation walks every field.
+// textCheck walks a value for CheckText.
 type textCheck struct {
 	prefix string
-	path   []textStep
+	path   FieldPath
 	errs   []FieldError
 }
 
-// textStep is a member name, or an element's index when name is "".
-type textStep struct {
+func (c *textCheck) fault(problem string) {
+	c.errs = append(c.errs, FieldError{c.path.Join(c.prefix), problem})
+}
+
+// FieldPath is where a walk of a JSON value is, in pieces: a walk of every field of every write
+// joins them only for a fault.
+type FieldPath struct {
+	steps []fieldStep
+}
+
+// fieldStep is a member name, or an element's index when name is "".
+type fieldStep struct {
 	name  string
 	index int
 }
 
-func (c *textCheck) fault(problem string) {
-	path := c.prefix
-	for _, s := range c.path {
+// Push goes down into the member name.
+func (p *FieldPath) Push(name string) { p.steps = append(p.steps, fieldStep{name: name}) }
+
+// PushIndex goes down into the element i of an array.
+func (p *FieldPath) PushIndex(i int) { p.steps = append(p.steps, fieldStep{index: i}) }
+
+// Pop goes back up one step.
+func (p *FieldPath) Pop() { p.steps = p.steps[:len(p.steps)-1] }
+
+// Join names the place under prefix, as FieldError.Field does: "website.url", "items[2].name".
+func (p *FieldPath) Join(prefix string) string {
+	path := prefix
+	for _, s := range p.steps {
 		if s.name == "" {
 			path += "[" + strconv.Itoa(s.index) + "]"
 		} else {
 			path = joinField(path, s.name)
 		}
 	}
-	c.errs = append(c.errs, FieldError{path, problem})
+	return path
 }
 
 func (c *textCheck) check(name string, v reflect.Value) {
@@ -127,9 +146,9 @@ func (c *textCheck) check(name string, v reflect.Value) {
 			return
 		}
 		for i := range v.Len() {
-			c.path = append(c.path, textStep{index: i})
+			c.path.PushIndex(i)
 			c.check(name, v.Index(i))
-			c.path = c.path[:len(c.path)-1]
+			c.path.Pop()
 		}
 	case reflect.Map:
 		iter := v.MapRange()
@@ -139,9 +158,9 @@ func (c *textCheck) check(name string, v reflect.Value) {
 				if p := TextProblem(k.String(), false); p != "" {
 					c.fault("has a key that " + p)
 				}
-				c.path = append(c.path, textStep{name: k.String()})
+				c.path.Push(k.String())
 				c.check(k.String(), iter.Value())
-				c.path = c.path[:len(c.path)-1]
+				c.path.Pop()
 			}
 		}
 	case reflect.Struct:
@@ -150,9 +169,9 @@ func (c *textCheck) check(name string, v reflect.Value) {
 				c.check(name, v.Field(f.index))
 				continue
 			}
-			c.path = append(c.path, textStep{name: f.name})
+			c.path.Push(f.name)
 			c.check(f.name, v.Field(f.index))
-			c.path = c.path[:len(c.path)-1]
+			c.path.Pop()
 		}
 	}
 }

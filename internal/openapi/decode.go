@@ -95,19 +95,9 @@ type decoder struct {
 	pos    int
 	depth  int
 	faults []vippsmgmt.FieldError
-	// path is where the value at hand is, in pieces, joined only for a fault.
-	path []pathStep
+	// path is where the value at hand is.
+	path vippsmgmt.FieldPath
 }
-
-// pathStep is a member name, or an element's index when name is "".
-type pathStep struct {
-	name  string
-	index int
-}
-
-func (d *decoder) push(name string) { d.path = append(d.path, pathStep{name: name}) }
-func (d *decoder) pushIndex(i int)  { d.path = append(d.path, pathStep{index: i}) }
-func (d *decoder) pop()             { d.path = d.path[:len(d.path)-1] }
 
 // fault records a problem of the value at hand, named by its JSON path ("website.url"), or
 // "body" for the body itself.
@@ -115,14 +105,7 @@ func (d *decoder) fault(problem string) {
 	if len(d.faults) >= maxDecodeFaults {
 		return
 	}
-	path := ""
-	for _, s := range d.path {
-		if s.name == "" {
-			path += "[" + strconv.Itoa(s.index) + "]"
-		} else {
-			path = joinPath(path, s.name)
-		}
-	}
+	path := d.path.Join("")
 	if path == "" {
 		path = "body"
 	}
@@ -405,10 +388,10 @@ func (d *decoder) skip(name string, check bool) {
 				continue
 			}
 			member := d.unknownName(raw)
-			d.push(member)
+			d.path.Push(member)
 			d.once(&seen, strings.ToLower(member))
 			d.skip(member, check)
-			d.pop()
+			d.path.Pop()
 		}
 	case c == '[':
 		d.elements(func(int) { d.skip(name, check) })
@@ -435,9 +418,9 @@ func (d *decoder) elements(each func(i int)) {
 		return
 	}
 	for i := 0; ; i++ {
-		d.pushIndex(i)
+		d.path.PushIndex(i)
 		each(i)
-		d.pop()
+		d.path.Pop()
 		switch d.peek() {
 		case ',':
 			d.pos++
@@ -610,7 +593,7 @@ func buildStructDecoder(t reflect.Type, building map[reflect.Type]bool) (decodeF
 			raw := d.memberName()
 			if i, known := exact[string(raw)]; known {
 				m := &plan[i]
-				d.push(m.name)
+				d.path.Push(m.name)
 				if seen&(1<<i) != 0 {
 					d.fault(givenTwice)
 					d.skip("", false)
@@ -618,11 +601,11 @@ func buildStructDecoder(t reflect.Type, building map[reflect.Type]bool) (decodeF
 					seen |= 1 << i
 					m.decode(d, m.name, v.Field(m.field))
 				}
-				d.pop()
+				d.path.Pop()
 				continue
 			}
 			name := d.unknownName(raw)
-			d.push(name)
+			d.path.Push(name)
 			lower := strings.ToLower(name)
 			if i, variant := folded[lower]; variant {
 				if seen&(1<<i) != 0 {
@@ -636,13 +619,13 @@ func buildStructDecoder(t reflect.Type, building map[reflect.Type]bool) (decodeF
 				d.once(&others, lower)
 				d.skip(name, true)
 			}
-			d.pop()
+			d.path.Pop()
 		}
 		for i := range plan {
 			if plan[i].required && seen&(1<<i) == 0 {
-				d.push(plan[i].name)
+				d.path.Push(plan[i].name)
 				d.fault("is required")
-				d.pop()
+				d.path.Pop()
 			}
 		}
 	}, nil

@@ -21,10 +21,3 @@ func strictBody(raw []byte) []problem.ExtraDetail {
 	}
 	return fails
 }
-
-func joinPath(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
-}
