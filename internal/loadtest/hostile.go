@@ -115,7 +115,7 @@ func (o *outcomes) add(kind, outcome string) {
 // must get its normal answer and the server's RSS must stay under cfg.RSSBound.
 func RunHostile(ctx context.Context, cfg HostileConfig) (*HostileReport, error) {
 	cfg.defaults()
-	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Progress, format+"\n", args...) }
+	logf := progressf(cfg.Progress)
 	rep := &HostileReport{Machine: machine(), RSSBound: cfg.RSSBound, Legit: map[string]LegitReport{}}
 	dsn := "sqlite:" + filepath.Join(cfg.Dir, "hostile.db")
 	seeds, err := SeedPartners(ctx, dsn, []string{"hostile-" + runID + "-legit", "hostile-" + runID + "-attacker"}, 200)

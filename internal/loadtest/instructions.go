@@ -378,7 +378,7 @@ func getOnce(ctx context.Context, c *http.Client, url string, h http.Header) ([]
 // RunScale alone, quick enough to repeat after each change.
 func RunInstructions(ctx context.Context, cfg ScaleConfig) (*InstructionReport, error) {
 	cfg.defaults()
-	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Progress, format+"\n", args...) }
+	logf := progressf(cfg.Progress)
 	dsn := "sqlite:" + filepath.Join(cfg.Dir, "instructions.db")
 	seed, err := Seed(ctx, dsn, "load-partner", cfg.Units)
 	if err != nil {

@@ -66,6 +66,11 @@ func silentIfNil(w *io.Writer) {
 	}
 }
 
+// progressf is the progress log of a run: one line per call on w.
+func progressf(w io.Writer) func(format string, args ...any) {
+	return func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+}
+
 func (c *ScaleConfig) defaults() {
 	orDefault(&c.Units, 100000)
 	orDefault(&c.Conns, 32)
@@ -199,7 +204,7 @@ func prefillsPass(prefills []PrefillReport) bool {
 func RunScale(ctx context.Context, cfg ScaleConfig) (*ScaleReport, error) {
 	cfg.defaults()
 	rep := &ScaleReport{Machine: machine(), Units: cfg.Units}
-	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Progress, format+"\n", args...) }
+	logf := progressf(cfg.Progress)
 
 	var err error
 	if rep.Startup, err = measureStartup(ctx, cfg, cfg.StartupRuns, logf); err != nil {
@@ -299,7 +304,7 @@ func (r *PrefillRunReport) Pass() bool { return prefillsPass(r.Prefill) }
 func RunPrefillOnly(ctx context.Context, cfg ScaleConfig) (*PrefillRunReport, error) {
 	cfg.defaults()
 	rep := &PrefillRunReport{Machine: machine()}
-	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Progress, format+"\n", args...) }
+	logf := progressf(cfg.Progress)
 	dsn := "sqlite:" + filepath.Join(cfg.Dir, "prefill.db")
 	seed, err := Seed(ctx, dsn, "load-partner", 10)
 	if err != nil {
@@ -328,7 +333,7 @@ func RunPrefillOnly(ctx context.Context, cfg ScaleConfig) (*PrefillRunReport, er
 // load test's partner of that backend's name: what RunScale does for PostgreSQL.
 func RunPrefill(ctx context.Context, cfg ScaleConfig, dsn, backend string) (*PrefillReport, error) {
 	cfg.defaults()
-	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Progress, format+"\n", args...) }
+	logf := progressf(cfg.Progress)
 	logf("seeding %s", backend)
 	seed, err := Seed(ctx, dsn, "load-partner-"+backend, 10)
 	if err != nil {

@@ -130,7 +130,7 @@ func splitProcs(n int) int { return max(runtime.NumCPU()/n, 1) }
 // installed it also counts instructions per request the same way.
 func RunScaleOut(ctx context.Context, cfg ScaleConfig, dsn string) (*ScaleOutReport, error) {
 	cfg.defaults()
-	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Progress, format+"\n", args...) }
+	logf := progressf(cfg.Progress)
 	// Numbered past the units other runs seed on the same database.
 	seeds, err := seedPartners(ctx, dsn, []string{"load-partner-scaleout"}, 100, 900_000_000)
 	if err != nil {

@@ -178,7 +178,7 @@ func (s *soakState) do(ctx context.Context, kind string, r *rand.Rand) error {
 // have returned, and its latency counts from that time, so a stalling server shows in the figures.
 func RunSoak(ctx context.Context, cfg SoakConfig) (*SoakReport, error) {
 	cfg.defaults()
-	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Progress, format+"\n", args...) }
+	logf := progressf(cfg.Progress)
 	rep := &SoakReport{Machine: machine(), Backend: "sqlite", Rate: cfg.Rate, Partners: cfg.Partners, Units: cfg.Units,
 		Target: TargetSoakGrowth,
 		Kinds:  map[string]KindReport{}}
