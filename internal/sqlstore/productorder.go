@@ -129,11 +129,9 @@ func (d *DB) createOrderTx(ctx context.Context, tx *prefillTx, o *vippsmgmt.Prod
 		}
 		// On PostgreSQL a concurrent insert of the same key waits here for the first
 		// transaction and then inserts nothing, so only one order is ever created.
-		var answer []byte
-		if idem.Answer != nil {
-			if answer, err = idem.Answer(o.ID); err != nil {
-				return "", false, false, err
-			}
+		answer, err := answerToStore(idem, o.ID)
+		if err != nil {
+			return "", false, false, err
 		}
 		res, err := tx.insertIdemKey.ExecContext(ctx, idem.PartnerID, idem.Key, idem.RequestHash, o.ID, micros(now), answer)
 		if err != nil {
@@ -177,11 +175,9 @@ func (d *DB) storeOrderAtOnce(ctx context.Context, o *vippsmgmt.ProductOrder, id
 	if err != nil {
 		return "", false, err
 	}
-	var answer []byte
-	if idem.Answer != nil {
-		if answer, err = idem.Answer(o.ID); err != nil {
-			return "", false, err
-		}
+	answer, err := answerToStore(idem, o.ID)
+	if err != nil {
+		return "", false, err
 	}
 	res, err := d.storeKeyedOrderStmt.ExecContext(ctx, append([]any{idem.PartnerID, idem.Key, idem.RequestHash, micros(now), answer}, args...)...)
 	if err != nil {
@@ -200,6 +196,15 @@ func (d *DB) storeOrderAtOnce(ctx context.Context, o *vippsmgmt.ProductOrder, id
 		return "", false, d.formatError(err)
 	}
 	return id, true, nil
+}
+
+// answerToStore is the answer kept with idem's key for replays of the order id: none without
+// idem.Answer.
+func answerToStore(idem *vippsmgmt.Idempotency, id string) ([]byte, error) {
+	if idem.Answer == nil {
+		return nil, nil
+	}
+	return idem.Answer(id)
 }
 
 // findIdempotencyKey returns the order stored under idem's key, with idem.Replayed set to the
