@@ -2,9 +2,7 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"iter"
 	"net/http"
 	"time"
@@ -61,8 +59,8 @@ func adminPage[T any](ctx context.Context, a *Admin, p PageRequest, build pageBu
 		return nil, err
 	}
 	out := &Page[T]{NextCursor: resp.Header.Get("Vippsmgmt-Next-Cursor")}
-	if err := json.Unmarshal(body, &out.Items); err != nil {
-		return nil, fmt.Errorf("%s %s: decode response: %w", resp.Request.Method, resp.Request.URL.Redacted(), err)
+	if err := decodeBody(resp, body, &out.Items); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

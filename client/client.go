@@ -233,6 +233,12 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	if err != nil {
 		return err
 	}
+	return decodeBody(resp, body, out)
+}
+
+// decodeBody decodes the body of a 2xx answer into out; an empty body is an error unless out is
+// nil.
+func decodeBody(resp *http.Response, body []byte, out any) error {
 	if out == nil || len(bytes.TrimSpace(body)) == 0 {
 		if out != nil {
 			return fmt.Errorf("%s %s: empty response body", resp.Request.Method, resp.Request.URL.Redacted())

@@ -593,6 +593,17 @@ func TestAdminPagesFollowTheCursor(t *testing.T) {
 		}
 	})
 
+	t.Run("page that is not a list", func(t *testing.T) {
+		for body, want := range map[string]string{"": "empty response body", `{"items":[]}`: "decode response"} {
+			f, srv := newFake(t)
+			f.handle(route, func(w http.ResponseWriter, r *http.Request) { jsonOK(body)(w, r) })
+			_, err := newClient(t, srv.URL, client.WithAdminToken("x")).Admin().ListProductOrdersPage(context.Background(), client.ProductOrderFilter{}, client.PageRequest{})
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("body %q: got %v, want an error containing %q", body, err, want)
+			}
+		}
+	})
+
 	t.Run("wrong token", func(t *testing.T) {
 		f, srv := newFake(t)
 		f.handle(route, pages(func(string) string { return "" }))
