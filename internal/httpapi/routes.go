@@ -150,7 +150,7 @@ func (s *Server) fastGetMsn(generated http.HandlerFunc) http.HandlerFunc {
 // serveGetMsn answers a GET of the sales unit msn and returns true when every parameter is valid;
 // otherwise it writes nothing and returns false.
 func (s *Server) serveGetMsn(w http.ResponseWriter, r *http.Request, msn string) bool {
-	if !s.spec.ParamsValidWith(routeGetMsn, r, func(string) string { return msn }) {
+	if !s.spec.ParamsValid(routeGetMsn, r, func(string) string { return msn }) {
 		return false
 	}
 	resp, err := s.salesUnit(r.Context(), msn)

@@ -8,19 +8,13 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// ParamsValid reports whether the parameters of r, a request the ServeMux matched to pattern,
-// pass every check of the operation with each header given at most once: then the generated
-// wrapper binds them without error and Middleware lets the request through. It writes nothing;
-// a hand-written route serves such requests itself and hands the others to the generated
-// handler, which answers them as it always does. Operations with a body or query parameters
-// are never valid here.
-func (v *Validator) ParamsValid(pattern string, r *http.Request) bool {
-	return v.ParamsValidWith(pattern, r, r.PathValue)
-}
-
-// ParamsValidWith is ParamsValid with the path parameters read from pathValue, for a request a
-// hand-written route took before the ServeMux matched it.
-func (v *Validator) ParamsValidWith(pattern string, r *http.Request, pathValue func(name string) string) bool {
+// ParamsValid reports whether the parameters of r, a request for pattern whose path parameters
+// pathValue gives (r.PathValue once the ServeMux matched it), pass every check of the operation
+// with each header given at most once: then the generated wrapper binds them without error and
+// Middleware lets the request through. It writes nothing; a hand-written route serves such
+// requests itself and hands the others to the generated handler, which answers them as it always
+// does. Operations with a body or query parameters are never valid here.
+func (v *Validator) ParamsValid(pattern string, r *http.Request, pathValue func(name string) string) bool {
 	op := v.ops[pattern]
 	if op == nil || op.body != nil || op.query {
 		return false
