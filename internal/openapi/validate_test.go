@@ -391,3 +391,37 @@ func TestReadAllTakesNoMoreThanSent(t *testing.T) {
 		t.Fatalf("a %d-byte body read as %d bytes, %v", len(long), len(raw), err)
 	}
 }
+
+// TestParamsValid: the fast path's check passes a request Middleware would let through and
+// refuses, without writing, what Middleware would answer or an operation it cannot judge alone.
+func TestParamsValid(t *testing.T) {
+	v := mustValidator(t)
+	const pattern = "GET /management/v1/sales-units/{msn}"
+	msn := func(s string) func(string) string { return func(string) string { return s } }
+	if r := getMsnRequest(); !v.ParamsValid(pattern, r, r.PathValue) {
+		t.Error("a valid lookup is refused")
+	}
+	if r := getMsnRequest(); !v.ParamsValid(pattern, r, msn("654321")) {
+		t.Error("a valid msn from pathValue is refused")
+	}
+	for name, c := range map[string]struct {
+		pattern string
+		msn     string
+		header  func(http.Header)
+	}{
+		"bad msn":                  {pattern, "12ab", nil},
+		"no msn":                   {pattern, "", nil},
+		"system name too long":     {pattern, "123456", func(h http.Header) { h.Set("Vipps-System-Name", strings.Repeat("a", 31)) }},
+		"header twice":             {pattern, "123456", func(h http.Header) { h.Add("Vipps-System-Name", "again") }},
+		"an operation with a body": {"POST /management/v1/product-orders", "123456", nil},
+		"an unknown pattern":       {"GET /nothing", "123456", nil},
+	} {
+		r := getMsnRequest()
+		if c.header != nil {
+			c.header(r.Header)
+		}
+		if v.ParamsValid(c.pattern, r, msn(c.msn)) {
+			t.Errorf("%s: passed", name)
+		}
+	}
+}
