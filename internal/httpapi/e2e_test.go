@@ -356,7 +356,6 @@ func TestErrors(t *testing.T) {
 			t.Errorf("%s, %v: want the one field %s named: %s", c.contentType, c.body, c.field, r.body)
 		}
 	}
-	// Several invalid fields at once are all named in extraDetails.
 	// Several invalid fields at once are all named in extraDetails, whether the contract's schema
 	// or the domain's rules (https URLs, PNG logos, price packages) catch them.
 	for i, bad := range []string{
