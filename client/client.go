@@ -23,8 +23,14 @@ const ProductionURL = "https://api.vipps.no"
 // userAgent identifies the SDK; Vipps-System-* headers identify the application using it.
 const userAgent = "vippsmgmt-go-client/1"
 
-// maxBody bounds how much of a response is read.
-const maxBody = 8 << 20
+// DefaultMaxResponseBytes is the largest successful answer a Client reads unless
+// WithMaxResponseBytes says otherwise: the lists are answered whole, and a partner with 100,000
+// product orders gets about 31 MB of JSON.
+const DefaultMaxResponseBytes = 256 << 20
+
+// maxProblemBytes bounds how much of an error answer is read: a problem is a few hundred bytes, a
+// proxy's error page a few kilobytes.
+const maxProblemBytes = 1 << 20
 
 // Client calls the Management API (and, with WithAdminToken, the operator API) of one server.
 // It is safe for concurrent use; create one per key set and reuse it, so its access token is
@@ -39,6 +45,7 @@ type Client struct {
 	keys       *credentials // nil: no Management API access
 	tokens     *tokenCache
 	adminToken string
+	maxAnswer  int64 // the largest 2xx body read
 }
 
 type systemHeaders struct{ name, version, pluginName, pluginVersion string }
@@ -147,6 +154,18 @@ func WithAdminToken(token string) Option {
 	return func(c *Client) error { c.adminToken = token; return nil }
 }
 
+// WithMaxResponseBytes sets the largest successful answer the client reads (default
+// DefaultMaxResponseBytes). A larger one is an error that says so, never a truncated answer.
+func WithMaxResponseBytes(n int64) Option {
+	return func(c *Client) error {
+		if n < 1 {
+			return errors.New("client: WithMaxResponseBytes needs a positive size")
+		}
+		c.maxAnswer = n
+		return nil
+	}
+}
+
 // WithRetryPolicy replaces DefaultRetryPolicy.
 func WithRetryPolicy(p RetryPolicy) Option {
 	return func(c *Client) error {
@@ -168,7 +187,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	}
 	u.Path = strings.TrimRight(u.Path, "/") + "/"
 	u.RawQuery, u.Fragment = "", ""
-	c := &Client{base: u, baseStr: u.String(), http: http.DefaultClient, retry: DefaultRetryPolicy}
+	c := &Client{base: u, baseStr: u.String(), http: http.DefaultClient, retry: DefaultRetryPolicy, maxAnswer: DefaultMaxResponseBytes}
 	for _, o := range opts {
 		if err := o(c); err != nil {
 			return nil, err
@@ -315,9 +334,21 @@ func (c *Client) send(ctx context.Context, cl call) (*http.Response, []byte, err
 			}
 			continue
 		}
-		body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+		success := resp.StatusCode >= 200 && resp.StatusCode < 300
+		limit := int64(maxProblemBytes)
+		if success {
+			limit = c.maxAnswer
+		}
+		body, readErr := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 		resp.Body.Close()
-		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if int64(len(body)) > limit {
+			if success {
+				// The server acted and would answer the same again: a repeat cannot help.
+				return nil, nil, fmt.Errorf("%s %s: response larger than %d bytes (see WithMaxResponseBytes)", req.Method, req.URL.Redacted(), limit)
+			}
+			body = body[:limit] // enough of an error page to describe it
+		}
+		if success {
 			if readErr != nil {
 				// The server acted; only a retryable call may be repeated to get its answer.
 				if cl.retryable && c.sleepBeforeRetry(ctx, start, attempt, 0) {

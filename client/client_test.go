@@ -614,3 +614,58 @@ func TestAdminPagesFollowTheCursor(t *testing.T) {
 		}
 	})
 }
+
+// TestAnswerSize: a list longer than any fixed buffer is read whole; an answer over the size the
+// caller allows is an error that says so, not a truncated list, and is not fetched again; an
+// error page of any size still becomes a Problem.
+func TestAnswerSize(t *testing.T) {
+	const route = "GET /management/v1/sales-units"
+	item := `{"msn":"123456","name":"` + strings.Repeat("n", 90) + `"},`
+	count := (9<<20)/len(item) + 1 // past the 8 MiB the client once stopped at
+	list := "[" + strings.Repeat(item, count)
+	list = list[:len(list)-1] + "]"
+
+	f, srv := newFake(t)
+	calls := new(atomic.Int32)
+	f.handle(route, func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		jsonOK(list)(w, r)
+	})
+	units, err := newClient(t, srv.URL, client.WithPartnerKeys("cid", "secret", "sub")).GetAllSalesUnits(context.Background())
+	if err != nil || len(units) != count {
+		t.Fatalf("a %d-byte list: got %d units, %v; want %d, nil", len(list), len(units), err, count)
+	}
+
+	for limit, wantErr := range map[int64]bool{int64(len(list)): false, int64(len(list)) - 1: true} {
+		calls.Store(0)
+		c := newClient(t, srv.URL, client.WithPartnerKeys("cid", "secret", "sub"), client.WithMaxResponseBytes(limit))
+		units, err := c.GetAllSalesUnits(context.Background())
+		if !wantErr {
+			if err != nil || len(units) != count {
+				t.Errorf("limit %d = the list's size: got %d units, %v", limit, len(units), err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("response larger than %d bytes", limit)) || units != nil {
+			t.Errorf("limit %d, one byte short: got %d units, %v; want an error naming the limit", limit, len(units), err)
+		}
+		if n := calls.Load(); n != 1 {
+			t.Errorf("limit %d: the list was fetched %d times, want once", limit, n)
+		}
+	}
+
+	f.handle(route, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		io.WriteString(w, "<html>upstream gone "+strings.Repeat("x", 3<<20))
+	})
+	_, err = newClient(t, srv.URL, client.WithPartnerKeys("cid", "secret", "sub"), client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 1})).GetAllSalesUnits(context.Background())
+	var p *client.Problem
+	if !errors.As(err, &p) || p.Status != http.StatusBadGateway || !strings.HasPrefix(p.Detail, "<html>upstream gone") {
+		t.Errorf("a 3 MiB error page: got %v, want a 502 Problem describing it", err)
+	}
+
+	if _, err := client.New(srv.URL, client.WithMaxResponseBytes(0)); err == nil {
+		t.Error("WithMaxResponseBytes(0) accepted")
+	}
+}
