@@ -97,13 +97,17 @@ func Open(ctx context.Context, dsn string, clock vippsmgmt.Clock) (*DB, error) {
 			return nil, errors.New("sqlstore: the PostgreSQL URL cannot be parsed")
 		}
 		name = "PostgreSQL at " + u.Redacted()
+		conns, perr := poolMaxConns(u)
+		if perr != nil {
+			return nil, fmt.Errorf("sqlstore: %s: %w", name, perr)
+		}
 		d.dialect = DialectPostgres
-		d.db, err = sql.Open("pgx", dsn)
+		d.db, err = sql.Open("pgx", u.String())
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: %s: %w", name, err)
 		}
-		d.db.SetMaxOpenConns(16)
-		d.db.SetMaxIdleConns(16)
+		d.db.SetMaxOpenConns(conns)
+		d.db.SetMaxIdleConns(conns)
 		d.db.SetConnMaxIdleTime(5 * time.Minute)
 	default:
 		return nil, fmt.Errorf("sqlstore: unsupported database %q: use sqlite:PATH or a postgres:// URL", redactDSN(dsn))
@@ -124,6 +128,29 @@ func Open(ctx context.Context, dsn string, clock vippsmgmt.Clock) (*DB, error) {
 		return nil, fmt.Errorf("sqlstore: preparing statements on %s: %w", name, err)
 	}
 	return d, nil
+}
+
+// defaultPoolMaxConns is how many connections to PostgreSQL a process keeps at most, unless the
+// URL's pool_max_conns says otherwise.
+const defaultPoolMaxConns = 16
+
+// poolMaxConns reads and removes the pool_max_conns parameter of a PostgreSQL URL (the name pgx's
+// own pool gives it): processes × connections must fit the server's max_connections, so an
+// operator running many processes sets it lower. Left in the URL, the server would refuse it as
+// an unknown setting.
+func poolMaxConns(u *url.URL) (int, error) {
+	q := u.Query()
+	v, ok := q["pool_max_conns"]
+	if !ok {
+		return defaultPoolMaxConns, nil
+	}
+	n, err := strconv.Atoi(v[0])
+	if len(v) != 1 || err != nil || n < 1 || n > 1000 {
+		return 0, errors.New("pool_max_conns must be given once, as a whole number from 1 to 1000")
+	}
+	q.Del("pool_max_conns")
+	u.RawQuery = q.Encode()
+	return n, nil
 }
 
 // prepare prepares the statements of the hot paths.

@@ -121,6 +121,9 @@ func TestOpenErrors(t *testing.T) {
 		{"sqlite:" + filepath.Join(notDir, "x.db"), "is not a directory"},
 		// Port 1 on loopback refuses at once: nothing listens there.
 		{"postgres://app:secret@127.0.0.1:1/app?connect_timeout=2", "cannot reach PostgreSQL"},
+		{"postgres://app:secret@127.0.0.1:1/app?pool_max_conns=0", "pool_max_conns must be given once"},
+		{"postgres://app:secret@127.0.0.1:1/app?pool_max_conns=many", "pool_max_conns must be given once"},
+		{"postgres://app:secret@127.0.0.1:1/app?pool_max_conns=2&pool_max_conns=3", "pool_max_conns must be given once"},
 	} {
 		start := time.Now()
 		db, err := sqlstore.Open(context.Background(), c.dsn, clock)
@@ -144,5 +147,29 @@ func TestOpenErrors(t *testing.T) {
 	cancel()
 	if _, err := sqlstore.Open(ctx, "postgres://app@127.0.0.1:1/app", clock); err == nil {
 		t.Errorf("Open with a cancelled context: got %v", err)
+	}
+}
+
+// TestPoolMaxConns: the PostgreSQL URL's pool_max_conns bounds the process's connections and is
+// not passed on to the server, which would refuse it as an unknown setting.
+func TestPoolMaxConns(t *testing.T) {
+	clock := storetest.NewClock(storetest.Start)
+	dsn := pgtest.DSN(t)
+	for extra, want := range map[string]int{"": 16, "pool_max_conns=3": 3} {
+		u := dsn
+		if extra != "" {
+			sep := "?"
+			if strings.Contains(u, "?") {
+				sep = "&"
+			}
+			u += sep + extra
+		}
+		db := open(t, u, clock)
+		if got := db.SQL().Stats().MaxOpenConnections; got != want {
+			t.Errorf("%q: %d connections at most, want %d", extra, got, want)
+		}
+		if err := db.SetSetting(context.Background(), "k", extra); err != nil {
+			t.Errorf("%q: %v", extra, err)
+		}
 	}
 }
