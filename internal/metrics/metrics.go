@@ -324,7 +324,7 @@ func (v *vec[T]) sorted() []*series[T] {
 }
 
 // CounterVec is a counter family with labels.
-type CounterVec struct{ v *vec[Counter] }
+type CounterVec struct{ *vec[Counter] }
 
 // NewCounterVec registers a counter family with the given labels.
 func (r *Registry) NewCounterVec(name, help string, labels ...string) *CounterVec {
@@ -335,24 +335,18 @@ func (r *Registry) NewCounterVec(name, help string, labels ...string) *CounterVe
 
 // With returns the counter of the label values, in the order the labels were declared. Values
 // that are not UTF-8 are written with U+FFFD in place of their bad bytes.
-func (c *CounterVec) With(values ...string) *Counter { return c.v.with(values) }
-
-func (c *CounterVec) header() *header { return c.v.header() }
+func (c *CounterVec) With(values ...string) *Counter { return c.with(values) }
 
 func (c *CounterVec) appendSamples(b []byte) []byte {
-	for _, s := range c.v.sorted() {
-		b = append(b, c.v.head.name...)
-		b = appendLabelsEnd(b, s.labels)
-		b = append(b, ' ')
-		b = appendValue(b, float64(s.metric.Value()))
-		b = append(b, '\n')
+	for _, s := range c.sorted() {
+		b = appendSample(b, c.head.name, "", s.labels, float64(s.metric.Value()))
 	}
 	return b
 }
 
 // HistogramVec is a histogram family with labels.
 type HistogramVec struct {
-	v      *vec[Histogram]
+	*vec[Histogram]
 	bounds []string // the upper bounds as le values, +Inf included
 }
 
@@ -368,7 +362,7 @@ func (r *Registry) NewHistogramVec(name, help string, buckets []float64, labels 
 			panic(fmt.Sprintf("metrics: buckets of %s must ascend strictly, got %v", name, buckets))
 		}
 	}
-	h := &HistogramVec{v: newVec(header{name, help, TypeHistogram}, labels, func() *Histogram {
+	h := &HistogramVec{vec: newVec(header{name, help, TypeHistogram}, labels, func() *Histogram {
 		return &Histogram{upper: upper, counts: make([]atomic.Uint64, len(upper)+1)}
 	})}
 	for _, u := range upper {
@@ -380,19 +374,17 @@ func (r *Registry) NewHistogramVec(name, help string, buckets []float64, labels 
 }
 
 // With returns the histogram of the label values, in the order the labels were declared.
-func (h *HistogramVec) With(values ...string) *Histogram { return h.v.with(values) }
-
-func (h *HistogramVec) header() *header { return h.v.header() }
+func (h *HistogramVec) With(values ...string) *Histogram { return h.with(values) }
 
 func (h *HistogramVec) appendSamples(b []byte) []byte {
-	for _, s := range h.v.sorted() {
+	for _, s := range h.sorted() {
 		// The sum is read first: an observation racing the write shows in the counts rather
 		// than in a sum the counts do not explain.
 		sum := math.Float64frombits(s.metric.sum.Load())
 		var cumulative uint64
 		for i, le := range h.bounds {
 			cumulative += s.metric.counts[i].Load()
-			b = append(b, h.v.head.name...)
+			b = append(b, h.head.name...)
 			b = append(b, "_bucket"...)
 			if s.labels == "" {
 				b = append(b, '{')
@@ -406,18 +398,8 @@ func (h *HistogramVec) appendSamples(b []byte) []byte {
 			b = appendValue(b, float64(cumulative))
 			b = append(b, '\n')
 		}
-		b = append(b, h.v.head.name...)
-		b = append(b, "_sum"...)
-		b = appendLabelsEnd(b, s.labels)
-		b = append(b, ' ')
-		b = appendValue(b, sum)
-		b = append(b, '\n')
-		b = append(b, h.v.head.name...)
-		b = append(b, "_count"...)
-		b = appendLabelsEnd(b, s.labels)
-		b = append(b, ' ')
-		b = appendValue(b, float64(cumulative))
-		b = append(b, '\n')
+		b = appendSample(b, h.head.name, "_sum", s.labels, sum)
+		b = appendSample(b, h.head.name, "_count", s.labels, float64(cumulative))
 	}
 	return b
 }
@@ -431,10 +413,7 @@ type funcFamily struct {
 func (f *funcFamily) header() *header { return &f.head }
 
 func (f *funcFamily) appendSamples(b []byte) []byte {
-	b = append(b, f.head.name...)
-	b = append(b, ' ')
-	b = appendValue(b, f.value())
-	return append(b, '\n')
+	return appendSample(b, f.head.name, "", "", f.value())
 }
 
 // CounterFunc registers a counter whose value value reads when /metrics is read.
@@ -468,13 +447,18 @@ func appendHeader(b []byte, name, help string, typ Type) []byte {
 	return append(b, '\n')
 }
 
-// appendLabelsEnd closes rendered labels, when there are any.
-func appendLabelsEnd(b []byte, labels string) []byte {
-	if labels == "" {
-		return b
+// appendSample appends one sample line: the family's name with a suffix such as "_sum", the
+// rendered labels (see series.labels; "" for none) and the value.
+func appendSample(b []byte, name, suffix, labels string, v float64) []byte {
+	b = append(b, name...)
+	b = append(b, suffix...)
+	if labels != "" {
+		b = append(b, labels...)
+		b = append(b, '}')
 	}
-	b = append(b, labels...)
-	return append(b, '}')
+	b = append(b, ' ')
+	b = appendValue(b, v)
+	return append(b, '\n')
 }
 
 // appendLabel appends name="value" with the value's backslashes, quotes and newlines escaped.
