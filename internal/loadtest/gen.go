@@ -39,22 +39,28 @@ func classicToken(ctx context.Context, c *http.Client, base string, k *credentia
 	req.Header.Set("client_id", k.ClientID)
 	req.Header.Set("client_secret", k.ClientSecret)
 	req.Header.Set("Ocp-Apim-Subscription-Key", k.SubscriptionKey)
+	return answerField(c, req, http.StatusOK, "access_token")
+}
+
+// answerField sends req and returns a string field of its JSON answer, which must come with the
+// status want and hold the field, not empty.
+func answerField(c *http.Client, req *http.Request, want int, field string) (string, error) {
 	resp, err := c.Do(req)
 	if err != nil {
 		return "", err
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("POST /accesstoken/get: %d %s", resp.StatusCode, body)
+	if resp.StatusCode != want {
+		return "", fmt.Errorf("%s %s: %d %.300s", req.Method, req.URL.Path, resp.StatusCode, body)
 	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
+	var answer map[string]any
+	if json.Unmarshal(body, &answer) == nil {
+		if v, _ := answer[field].(string); v != "" {
+			return v, nil
+		}
 	}
-	if err := json.Unmarshal(body, &tok); err != nil || tok.AccessToken == "" {
-		return "", fmt.Errorf("POST /accesstoken/get: no access_token in %s", body)
-	}
-	return tok.AccessToken, nil
+	return "", fmt.Errorf("%s %s: no %s in %.300s", req.Method, req.URL.Path, field, body)
 }
 
 // classicAuth fetches a token as classicToken does and returns the headers of Management API

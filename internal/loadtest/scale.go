@@ -662,22 +662,7 @@ func prefill(ctx context.Context, client *http.Client, base string, hdr http.Hea
 	req.Header = hdr.Clone()
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", key)
-	resp, err := client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode != http.StatusCreated {
-		return "", fmt.Errorf("POST /management/v1/product-orders: %d %.300s", resp.StatusCode, b)
-	}
-	var out struct {
-		ID string `json:"prefilledOrderId"`
-	}
-	if err := json.Unmarshal(b, &out); err != nil || out.ID == "" {
-		return "", fmt.Errorf("POST /management/v1/product-orders: no prefilledOrderId in %.300s", b)
-	}
-	return out.ID, nil
+	return answerField(client, req, http.StatusCreated, "prefilledOrderId")
 }
 
 // measurePrefill runs prefills from cfg.PrefillWorkers workers against the server. With bare set
