@@ -24,6 +24,26 @@ func adminDo[T any](ctx context.Context, a *Admin, method string, build func(bas
 	return decoded[T](ctx, a.c, call{method: method, auth: authAdmin, retryable: method == http.MethodGet, build: build})
 }
 
+// withArg binds a generated request constructor to its one argument after the base URL.
+func withArg[A any](newRequest func(base string, a A) (*http.Request, error), a A) func(base string) (*http.Request, error) {
+	return func(base string) (*http.Request, error) { return newRequest(base, a) }
+}
+
+// withArgs binds a generated request constructor to its two arguments after the base URL.
+func withArgs[A, B any](newRequest func(base string, a A, b B) (*http.Request, error), a A, b B) func(base string) (*http.Request, error) {
+	return func(base string) (*http.Request, error) { return newRequest(base, a, b) }
+}
+
+// optional is nil for the zero value, the parameters and fields the request leaves out, and a
+// pointer to a copy of v otherwise.
+func optional[T comparable](v T) *T {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return &v
+}
+
 // PageRequest asks for one page of an operator list: up to Limit items (0: the server's default,
 // 100; at most 1000) after Cursor ("" for the first page).
 type PageRequest struct {
@@ -44,14 +64,7 @@ type pageBuilder func(base string, limit *int, cursor *string) (*http.Request, e
 
 // adminPage reads one page of an operator list.
 func adminPage[T any](ctx context.Context, a *Admin, p PageRequest, build pageBuilder) (*Page[T], error) {
-	var limit *int
-	var cursor *string
-	if p.Limit != 0 {
-		limit = &p.Limit
-	}
-	if p.Cursor != "" {
-		cursor = &p.Cursor
-	}
+	limit, cursor := optional(p.Limit), optional(p.Cursor)
 	resp, body, err := a.c.send(ctx, call{method: http.MethodGet, auth: authAdmin, retryable: true, build: func(base string) (*http.Request, error) {
 		return build(base, limit, cursor)
 	}})
@@ -134,30 +147,21 @@ func (a *Admin) ListProductOrdersPage(ctx context.Context, f ProductOrderFilter,
 
 func productOrderPages(f ProductOrderFilter) pageBuilder {
 	return func(base string, limit *int, cursor *string) (*http.Request, error) {
-		params := openapi.AdminListProductOrdersParams{Limit: limit, Cursor: cursor}
-		if f.Status != "" {
-			params.Status = &f.Status
-		}
-		if f.PartnerID != "" {
-			params.PartnerId = &f.PartnerID
-		}
-		return openapi.NewAdminListProductOrdersRequest(base, &params)
+		return openapi.NewAdminListProductOrdersRequest(base, &openapi.AdminListProductOrdersParams{
+			Limit: limit, Cursor: cursor, Status: optional(f.Status), PartnerId: optional(f.PartnerID),
+		})
 	}
 }
 
 // GetProductOrder reads a product order with everything the merchant entered
 // (GET /admin/v1/product-orders/{id}).
 func (a *Admin) GetProductOrder(ctx context.Context, id UUID) (*AdminProductOrder, error) {
-	return adminDo[AdminProductOrder](ctx, a, http.MethodGet, func(base string) (*http.Request, error) {
-		return openapi.NewAdminGetProductOrderRequest(base, id)
-	})
+	return adminDo[AdminProductOrder](ctx, a, http.MethodGet, withArg(openapi.NewAdminGetProductOrderRequest, id))
 }
 
 // ViewProductOrder records that the merchant opened the prefill link (MERCHANT_VIEWED).
 func (a *Admin) ViewProductOrder(ctx context.Context, id UUID) (*AdminProductOrder, error) {
-	return adminDo[AdminProductOrder](ctx, a, http.MethodPost, func(base string) (*http.Request, error) {
-		return openapi.NewAdminViewProductOrderRequest(base, id)
-	})
+	return adminDo[AdminProductOrder](ctx, a, http.MethodPost, withArg(openapi.NewAdminViewProductOrderRequest, id))
 }
 
 // SubmitProductOrder submits the order on the merchant's behalf (ORDER_SUBMITTED); non-nil
@@ -167,26 +171,20 @@ func (a *Admin) SubmitProductOrder(ctx context.Context, id UUID, corrections *Or
 	if corrections != nil {
 		body = *corrections
 	}
-	return adminDo[AdminProductOrder](ctx, a, http.MethodPost, func(base string) (*http.Request, error) {
-		return openapi.NewAdminSubmitProductOrderRequest(base, id, body)
-	})
+	return adminDo[AdminProductOrder](ctx, a, http.MethodPost, withArgs(openapi.NewAdminSubmitProductOrderRequest, id, body))
 }
 
 // ApproveProductOrder completes the order and returns the sales unit it created. Both fields of
 // the approval are optional: the MSN defaults to the next free one, the merchant name (for a
 // merchant not known yet) to the sales unit's name.
 func (a *Admin) ApproveProductOrder(ctx context.Context, id UUID, approval AdminApproval) (*AdminSalesUnit, error) {
-	return adminDo[AdminSalesUnit](ctx, a, http.MethodPost, func(base string) (*http.Request, error) {
-		return openapi.NewAdminApproveProductOrderRequest(base, id, approval)
-	})
+	return adminDo[AdminSalesUnit](ctx, a, http.MethodPost, withArgs(openapi.NewAdminApproveProductOrderRequest, id, approval))
 }
 
 // RejectProductOrder rejects the order. The reason goes to operators and the merchant, never to
 // the partner.
 func (a *Admin) RejectProductOrder(ctx context.Context, id UUID, reason string) (*AdminProductOrder, error) {
-	return adminDo[AdminProductOrder](ctx, a, http.MethodPost, func(base string) (*http.Request, error) {
-		return openapi.NewAdminRejectProductOrderRequest(base, id, openapi.AdminRejection{Reason: reason})
-	})
+	return adminDo[AdminProductOrder](ctx, a, http.MethodPost, withArgs(openapi.NewAdminRejectProductOrderRequest, id, openapi.AdminRejection{Reason: reason}))
 }
 
 // GetClock reads the server's clock (sandbox servers only).
@@ -230,9 +228,7 @@ func partnerPages(base string, limit *int, cursor *string) (*http.Request, error
 
 // CreatePartner creates a partner.
 func (a *Admin) CreatePartner(ctx context.Context, in AdminPartnerInput) (*AdminPartner, error) {
-	return adminDo[AdminPartner](ctx, a, http.MethodPost, func(base string) (*http.Request, error) {
-		return openapi.NewAdminCreatePartnerRequest(base, in)
-	})
+	return adminDo[AdminPartner](ctx, a, http.MethodPost, withArg(openapi.NewAdminCreatePartnerRequest, in))
 }
 
 // ListPartnerKeys lists a partner's key sets, without secrets, reading all pages.
@@ -257,24 +253,18 @@ func (a *Admin) CreatePartnerKeys(ctx context.Context, partnerID string, kind Ke
 	if kind != KeyKindPartner && kind != KeyKindManagement {
 		return nil, errors.New("client: partner key kind must be partner or management")
 	}
-	return adminDo[AdminKeyCreated](ctx, a, http.MethodPost, func(base string) (*http.Request, error) {
-		return openapi.NewAdminCreatePartnerKeysRequest(base, partnerID, openapi.AdminPartnerKeyInput{Kind: openapi.AdminPartnerKeyInputKind(kind)})
-	})
+	return adminDo[AdminKeyCreated](ctx, a, http.MethodPost, withArgs(openapi.NewAdminCreatePartnerKeysRequest, partnerID, openapi.AdminPartnerKeyInput{Kind: openapi.AdminPartnerKeyInputKind(kind)}))
 }
 
 // CreateMerchantKeys issues a merchant key set for a sales unit. The secrets are in this answer
 // only.
 func (a *Admin) CreateMerchantKeys(ctx context.Context, msn string) (*AdminKeyCreated, error) {
-	return adminDo[AdminKeyCreated](ctx, a, http.MethodPost, func(base string) (*http.Request, error) {
-		return openapi.NewAdminCreateMerchantKeysRequest(base, msn, openapi.AdminMerchantKeyInput{})
-	})
+	return adminDo[AdminKeyCreated](ctx, a, http.MethodPost, withArgs(openapi.NewAdminCreateMerchantKeysRequest, msn, openapi.AdminMerchantKeyInput{}))
 }
 
 // RevokeKey revokes a key set: its token requests fail from now on and its tokens stop working.
 func (a *Admin) RevokeKey(ctx context.Context, clientID string) (*AdminKey, error) {
-	return adminDo[AdminKey](ctx, a, http.MethodPost, func(base string) (*http.Request, error) {
-		return openapi.NewAdminRevokeKeyRequest(base, clientID)
-	})
+	return adminDo[AdminKey](ctx, a, http.MethodPost, withArg(openapi.NewAdminRevokeKeyRequest, clientID))
 }
 
 // ListPricePackages lists a partner's price packages, reading all pages.
@@ -295,9 +285,7 @@ func pricePackagePages(partnerID string) pageBuilder {
 
 // CreatePricePackage creates a price package for a partner.
 func (a *Admin) CreatePricePackage(ctx context.Context, partnerID string, in AdminPricePackageInput) (*PricePackage, error) {
-	return adminDo[PricePackage](ctx, a, http.MethodPost, func(base string) (*http.Request, error) {
-		return openapi.NewAdminCreatePricePackageRequest(base, partnerID, in)
-	})
+	return adminDo[PricePackage](ctx, a, http.MethodPost, withArgs(openapi.NewAdminCreatePricePackageRequest, partnerID, in))
 }
 
 // ListMerchants lists merchants whose id or name contains query (all when empty), by name,
@@ -313,19 +301,13 @@ func (a *Admin) ListMerchantsPage(ctx context.Context, query string, p PageReque
 
 func merchantPages(query string) pageBuilder {
 	return func(base string, limit *int, cursor *string) (*http.Request, error) {
-		params := openapi.AdminListMerchantsParams{Limit: limit, Cursor: cursor}
-		if query != "" {
-			params.Q = &query
-		}
-		return openapi.NewAdminListMerchantsRequest(base, &params)
+		return openapi.NewAdminListMerchantsRequest(base, &openapi.AdminListMerchantsParams{Limit: limit, Cursor: cursor, Q: optional(query)})
 	}
 }
 
 // CreateMerchant creates a merchant.
 func (a *Admin) CreateMerchant(ctx context.Context, in AdminMerchantInput) (*Merchant, error) {
-	return adminDo[Merchant](ctx, a, http.MethodPost, func(base string) (*http.Request, error) {
-		return openapi.NewAdminCreateMerchantRequest(base, in)
-	})
+	return adminDo[Merchant](ctx, a, http.MethodPost, withArg(openapi.NewAdminCreateMerchantRequest, in))
 }
 
 // SalesUnitFilter narrows ListSalesUnits; zero fields match everything.
@@ -346,36 +328,25 @@ func (a *Admin) ListSalesUnitsPage(ctx context.Context, f SalesUnitFilter, p Pag
 
 func salesUnitPages(f SalesUnitFilter) pageBuilder {
 	return func(base string, limit *int, cursor *string) (*http.Request, error) {
-		params := openapi.AdminListSalesUnitsParams{Limit: limit, Cursor: cursor}
-		if f.Query != "" {
-			params.Q = &f.Query
-		}
-		if f.PartnerID != "" {
-			params.PartnerId = &f.PartnerID
-		}
-		return openapi.NewAdminListSalesUnitsRequest(base, &params)
+		return openapi.NewAdminListSalesUnitsRequest(base, &openapi.AdminListSalesUnitsParams{
+			Limit: limit, Cursor: cursor, Q: optional(f.Query), PartnerId: optional(f.PartnerID),
+		})
 	}
 }
 
 // CreateSalesUnit creates a sales unit of an existing merchant.
 func (a *Admin) CreateSalesUnit(ctx context.Context, in AdminSalesUnitInput) (*AdminSalesUnit, error) {
-	return adminDo[AdminSalesUnit](ctx, a, http.MethodPost, func(base string) (*http.Request, error) {
-		return openapi.NewAdminCreateSalesUnitRequest(base, in)
-	})
+	return adminDo[AdminSalesUnit](ctx, a, http.MethodPost, withArg(openapi.NewAdminCreateSalesUnitRequest, in))
 }
 
 // GetSalesUnit reads a sales unit.
 func (a *Admin) GetSalesUnit(ctx context.Context, msn string) (*AdminSalesUnit, error) {
-	return adminDo[AdminSalesUnit](ctx, a, http.MethodGet, func(base string) (*http.Request, error) {
-		return openapi.NewAdminGetSalesUnitRequest(base, msn)
-	})
+	return adminDo[AdminSalesUnit](ctx, a, http.MethodGet, withArg(openapi.NewAdminGetSalesUnitRequest, msn))
 }
 
 // UpdateSalesUnit changes a sales unit; absent fields are left alone.
 func (a *Admin) UpdateSalesUnit(ctx context.Context, msn string, in AdminSalesUnitUpdate) (*AdminSalesUnit, error) {
-	return adminDo[AdminSalesUnit](ctx, a, http.MethodPatch, func(base string) (*http.Request, error) {
-		return openapi.NewAdminUpdateSalesUnitRequest(base, msn, in)
-	})
+	return adminDo[AdminSalesUnit](ctx, a, http.MethodPatch, withArgs(openapi.NewAdminUpdateSalesUnitRequest, msn, in))
 }
 
 // ListNotifications lists the decision e-mails to partners and merchants, newest first, reading
@@ -412,13 +383,8 @@ func requestPages(base string, limit *int, cursor *string) (*http.Request, error
 // that the real API answers without comment but that hurt in production, worst first
 // (GET /admin/v1/report). A non-empty clientID narrows it to that caller.
 func (a *Admin) Report(ctx context.Context, clientID string) (*AdminReport, error) {
-	var params openapi.AdminGetReportParams
-	if clientID != "" {
-		params.ClientId = &clientID
-	}
-	return adminDo[AdminReport](ctx, a, http.MethodGet, func(base string) (*http.Request, error) {
-		return openapi.NewAdminGetReportRequest(base, &params)
-	})
+	params := &openapi.AdminGetReportParams{ClientId: optional(clientID)}
+	return adminDo[AdminReport](ctx, a, http.MethodGet, withArg(openapi.NewAdminGetReportRequest, params))
 }
 
 // ResetReport forgets the report's counts and starts a new window (DELETE /admin/v1/report).

@@ -16,17 +16,13 @@ import (
 // GetAllSalesUnits lists the sales units the caller may see: for partner keys every active sales
 // unit connected to the partner (GET /management/v1/sales-units).
 func (c *Client) GetAllSalesUnits(ctx context.Context) ([]MsnInfo, error) {
-	return getList[MsnInfo](ctx, c, func(base string) (*http.Request, error) {
-		return openapi.NewGetAllSalesUnitsRequest(base, nil)
-	})
+	return getList[MsnInfo](ctx, c, withArg(openapi.NewGetAllSalesUnitsRequest, nil))
 }
 
 // GetMsn reads one sales unit by its merchant serial number, including its business identifier
 // (GET /management/v1/sales-units/{msn}).
 func (c *Client) GetMsn(ctx context.Context, msn string) (*SalesUnit, error) {
-	return getOne[SalesUnit](ctx, c, func(base string) (*http.Request, error) {
-		return openapi.NewGetMsnRequest(base, msn, nil)
-	})
+	return getOne[SalesUnit](ctx, c, withArgs(openapi.NewGetMsnRequest, msn, nil))
 }
 
 // GetSalesUnitsByBusinessIdentifier lists a merchant's sales units that the caller may see
@@ -90,9 +86,7 @@ func (c *Client) OrderProduct(ctx context.Context, order ProductOrderRequest, op
 	}
 	return decoded[ProductOrderResponse](ctx, c, call{
 		method: http.MethodPost, auth: authKeys, retryable: true,
-		build: func(base string) (*http.Request, error) {
-			return openapi.NewOrderProductRequest(base, &openapi.OrderProductParams{IdempotencyKey: key}, order)
-		},
+		build: withArgs(openapi.NewOrderProductRequest, &openapi.OrderProductParams{IdempotencyKey: key}, order),
 	})
 }
 
@@ -106,34 +100,26 @@ func (c *Client) GetProductOrders(ctx context.Context, opts ...CallOption) ([]Pr
 		t := true
 		params = &openapi.GetProductOrdersParams{IncludeExpired: &t}
 	}
-	return getList[ProductOrderDetails](ctx, c, func(base string) (*http.Request, error) {
-		return openapi.NewGetProductOrdersRequest(base, params)
-	})
+	return getList[ProductOrderDetails](ctx, c, withArg(openapi.NewGetProductOrdersRequest, params))
 }
 
 // GetProductOrderDetails reads one product order
 // (GET /management/v2/product-orders/{productOrderId}/details).
 func (c *Client) GetProductOrderDetails(ctx context.Context, productOrderID UUID) (*ProductOrderDetails, error) {
-	return getOne[ProductOrderDetails](ctx, c, func(base string) (*http.Request, error) {
-		return openapi.NewGetProductOrderDetailsRequest(base, productOrderID, nil)
-	})
+	return getOne[ProductOrderDetails](ctx, c, withArgs(openapi.NewGetProductOrderDetailsRequest, productOrderID, nil))
 }
 
 // DeleteProductOrder withdraws a prefilled product order the merchant has not submitted
 // (DELETE /management/v1/product-orders/{productOrderId}). It is not retried after a lost
 // connection: a repeat of a delete that did happen would report 404.
 func (c *Client) DeleteProductOrder(ctx context.Context, productOrderID UUID) error {
-	return c.do(ctx, call{method: http.MethodDelete, auth: authKeys, build: func(base string) (*http.Request, error) {
-		return openapi.NewDeleteProductOrderRequest(base, productOrderID, nil)
-	}}, nil)
+	return c.do(ctx, call{method: http.MethodDelete, auth: authKeys, build: withArgs(openapi.NewDeleteProductOrderRequest, productOrderID, nil)}, nil)
 }
 
 // GetPartnerPricePackages lists the partner's price packages; it needs partner or management
 // keys (GET /management/v1/partners/price-packages).
 func (c *Client) GetPartnerPricePackages(ctx context.Context) ([]PricePackage, error) {
-	return getList[PricePackage](ctx, c, func(base string) (*http.Request, error) {
-		return openapi.NewGetPartnerPricePackagesRequest(base, nil)
-	})
+	return getList[PricePackage](ctx, c, withArg(openapi.NewGetPartnerPricePackagesRequest, nil))
 }
 
 // get is a Management API GET: authenticated with the keys and safe to retry.

@@ -48,31 +48,16 @@ type FaultRule struct {
 }
 
 func (f FaultRule) input() openapi.AdminFaultRuleInput {
-	str := func(s string) *string {
-		if s == "" {
-			return nil
-		}
-		return &s
-	}
-	in := openapi.AdminFaultRuleInput{Id: str(f.ID), Probability: f.Probability}
-	in.Match = openapi.AdminFaultMatch{OperationId: str(f.OperationID), Path: str(f.Path), ClientId: str(f.ClientID), PartnerId: str(f.PartnerID)}
-	if f.Method != "" {
-		m := openapi.AdminFaultMatchMethod(f.Method)
-		in.Match.Method = &m
-	}
-	if f.Status != 0 {
-		s := openapi.AdminFaultEffectStatus(f.Status)
-		in.Effect.Status = &s
+	in := openapi.AdminFaultRuleInput{Id: optional(f.ID), Probability: f.Probability}
+	in.Match = openapi.AdminFaultMatch{OperationId: optional(f.OperationID), Method: optional(openapi.AdminFaultMatchMethod(f.Method)),
+		Path: optional(f.Path), ClientId: optional(f.ClientID), PartnerId: optional(f.PartnerID)}
+	in.Effect = openapi.AdminFaultEffect{Status: optional(openapi.AdminFaultEffectStatus(f.Status)), Drop: optional(f.Drop)}
+	if f.Delay > 0 {
+		in.Effect.Delay = optional(f.Delay.String())
 	}
 	if f.RetryAfter > 0 {
 		secs := int(f.RetryAfter / time.Second)
 		in.Effect.RetryAfterSeconds = &secs
-	}
-	if f.Delay > 0 {
-		in.Effect.Delay = str(f.Delay.String())
-	}
-	if f.Drop {
-		in.Effect.Drop = &f.Drop
 	}
 	if f.Count > 0 {
 		in.Count = &f.Count
@@ -87,9 +72,7 @@ func (f FaultRule) input() openapi.AdminFaultRuleInput {
 // applies it within a second; the one that answered at once.
 func (a *Admin) AddFault(ctx context.Context, rule FaultRule) (*AdminFaultRule, error) {
 	in := rule.input()
-	return adminDo[AdminFaultRule](ctx, a, http.MethodPost, func(base string) (*http.Request, error) {
-		return openapi.NewAdminCreateFaultRequest(base, in)
-	})
+	return adminDo[AdminFaultRule](ctx, a, http.MethodPost, withArg(openapi.NewAdminCreateFaultRequest, in))
 }
 
 // ListFaults lists the fault rules, oldest first, with how often each fired. There are at most
@@ -104,9 +87,7 @@ func (a *Admin) ListFaults(ctx context.Context) ([]AdminFaultRule, error) {
 
 // DeleteFault deletes a fault rule.
 func (a *Admin) DeleteFault(ctx context.Context, id string) error {
-	return a.c.do(ctx, call{method: http.MethodDelete, auth: authAdmin, build: func(base string) (*http.Request, error) {
-		return openapi.NewAdminDeleteFaultRequest(base, id)
-	}}, nil)
+	return a.c.do(ctx, call{method: http.MethodDelete, auth: authAdmin, build: withArg(openapi.NewAdminDeleteFaultRequest, id)}, nil)
 }
 
 // Autopilot describes an autopilot policy: after a prefill the merchant opens the link View
@@ -131,16 +112,8 @@ func (a *Admin) SetAutopilot(ctx context.Context, p Autopilot) (*AdminAutopilotP
 		return &s
 	}
 	in := openapi.AdminAutopilotPolicyInput{View: dur(p.View), Submit: dur(p.Submit), Decide: dur(p.Decide),
-		Decision: openapi.AdminAutopilotPolicyInputDecision(p.Decision)}
-	if p.PartnerID != "" {
-		in.PartnerId = &p.PartnerID
-	}
-	if p.RejectReason != "" {
-		in.RejectReason = &p.RejectReason
-	}
-	return adminDo[AdminAutopilotPolicy](ctx, a, http.MethodPut, func(base string) (*http.Request, error) {
-		return openapi.NewAdminPutAutopilotRequest(base, in)
-	})
+		Decision: openapi.AdminAutopilotPolicyInputDecision(p.Decision), PartnerId: optional(p.PartnerID), RejectReason: optional(p.RejectReason)}
+	return adminDo[AdminAutopilotPolicy](ctx, a, http.MethodPut, withArg(openapi.NewAdminPutAutopilotRequest, in))
 }
 
 // ListAutopilot lists the autopilot policies, the one for every partner first, reading all pages.
@@ -159,13 +132,8 @@ func autopilotPages(base string, limit *int, cursor *string) (*http.Request, err
 
 // DeleteAutopilot removes a partner's autopilot policy ("" for the one of every partner).
 func (a *Admin) DeleteAutopilot(ctx context.Context, partnerID string) error {
-	var params openapi.AdminDeleteAutopilotParams
-	if partnerID != "" {
-		params.PartnerId = &partnerID
-	}
-	return a.c.do(ctx, call{method: http.MethodDelete, auth: authAdmin, build: func(base string) (*http.Request, error) {
-		return openapi.NewAdminDeleteAutopilotRequest(base, &params)
-	}}, nil)
+	params := &openapi.AdminDeleteAutopilotParams{PartnerId: optional(partnerID)}
+	return a.c.do(ctx, call{method: http.MethodDelete, auth: authAdmin, build: withArg(openapi.NewAdminDeleteAutopilotRequest, params)}, nil)
 }
 
 // Duration returns a pointer to d, for the delays of Autopilot.
