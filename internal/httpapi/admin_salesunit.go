@@ -64,12 +64,7 @@ func (s *Server) AdminCreateSalesUnit(ctx context.Context, req openapi.AdminCrea
 	if b.SettlementBankAccount != nil {
 		su.SettlementBankAccount = &vippsmgmt.BankAccount{Scheme: b.SettlementBankAccount.Scheme, ID: b.SettlementBankAccount.Id}
 	}
-	if b.Configuration != nil {
-		su.Configuration = new(vippsmgmt.Configuration)
-		if err := convertJSON(b.Configuration, su.Configuration); err != nil {
-			return nil, err
-		}
-	}
+	su.Configuration = configurationIn(b.Configuration)
 	if err := s.store.CreateSalesUnit(ctx, su); err != nil {
 		return nil, err
 	}
@@ -82,17 +77,10 @@ func (s *Server) AdminUpdateSalesUnit(ctx context.Context, req openapi.AdminUpda
 	if err != nil {
 		return nil, err
 	}
-	var upd vippsmgmt.SalesUnitUpdate
-	upd.Name = b.Name
+	upd := vippsmgmt.SalesUnitUpdate{Name: b.Name, Configuration: configurationIn(b.Configuration)}
 	if b.Status != nil {
 		st := string(*b.Status)
 		upd.Status = &st
-	}
-	if b.Configuration != nil {
-		upd.Configuration = new(vippsmgmt.Configuration)
-		if err := convertJSON(b.Configuration, upd.Configuration); err != nil {
-			return nil, err
-		}
 	}
 	switch raw := bytes.TrimSpace(b.PartnerId); {
 	case len(raw) == 0:

@@ -272,6 +272,19 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// configurationIn is configurationOut's inverse; nil (no configuration given) stays nil.
+func configurationIn(c *openapi.SalesUnitConfiguration) *vippsmgmt.Configuration {
+	if c == nil {
+		return nil
+	}
+	return &vippsmgmt.Configuration{
+		PaymentAllowed: c.PaymentAllowed, CaptureType: (*string)(c.CaptureType), SkipLandingPageAllowed: c.SkipLandingPageAllowed,
+		RecurringAllowed: c.RecurringAllowed, PartialCaptureAllowed: c.PartialCaptureAllowed,
+		LateCaptureAllowed: c.LateCaptureAllowed, LandingPagePhoneNumberLocked: c.LandingPagePhoneNumberLocked,
+		LongLivingPaymentAllowed: c.LongLivingPaymentAllowed, CreditCardPaymentAllowed: c.CreditCardPaymentAllowed,
+	}
+}
+
 func configurationOut(c *vippsmgmt.Configuration) openapi.SalesUnitConfiguration {
 	if c == nil {
 		return openapi.SalesUnitConfiguration{}

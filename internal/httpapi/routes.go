@@ -24,7 +24,7 @@ func (s *Server) registerAPI() error {
 	}
 	s.spec = v
 	v.Decoded = map[string]bool{routePrefill: true}
-	strict := openapi.NewStrictHandlerWithOptions(s, nil, openapi.StrictHTTPServerOptions{
+	strict := openapi.NewStrictHandlerWithOptions(s, []openapi.StrictMiddlewareFunc{s.sandboxGate}, openapi.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  openapi.RequestErrorHandler,
 		ResponseErrorHandlerFunc: s.writeError,
 	})

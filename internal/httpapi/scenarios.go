@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,6 +19,27 @@ func (s *Server) sandboxFeature(what string) error {
 		return vippsmgmt.Errorf(vippsmgmt.ENOTFOUND, "%s exist only in sandbox mode (--sandbox).", what)
 	}
 	return nil
+}
+
+// sandboxOnly names the feature of each operation that exists only in sandbox mode.
+var sandboxOnly = map[string]string{
+	"AdminListFaults": "Fault rules", "AdminCreateFault": "Fault rules", "AdminDeleteFault": "Fault rules",
+	"AdminListAutopilot": "Autopilot policies", "AdminPutAutopilot": "Autopilot policies", "AdminDeleteAutopilot": "Autopilot policies",
+}
+
+// sandboxGate answers the operations of sandboxOnly 404 outside sandbox mode, so their handlers
+// may take the fault rules and the autopilot as there.
+func (s *Server) sandboxGate(next openapi.StrictHandlerFunc, operationID string) openapi.StrictHandlerFunc {
+	feature, ok := sandboxOnly[operationID]
+	if !ok {
+		return next
+	}
+	return func(ctx context.Context, w http.ResponseWriter, r *http.Request, req any) (any, error) {
+		if err := s.sandboxFeature(feature); err != nil {
+			return nil, err
+		}
+		return next(ctx, w, r, req)
+	}
 }
 
 // advanceClock moves the sandbox clock, stopping at every autopilot step due on the way.
@@ -125,9 +147,6 @@ func (s *Server) refreshFaults(ctx context.Context) {
 
 // AdminListFaults serves GET /admin/v1/faults.
 func (s *Server) AdminListFaults(ctx context.Context, _ openapi.AdminListFaultsRequestObject) (openapi.AdminListFaultsResponseObject, error) {
-	if err := s.sandboxFeature("Fault rules"); err != nil {
-		return nil, err
-	}
 	rules, err := s.store.FindFaultRules(ctx)
 	if err != nil {
 		return nil, err
@@ -142,9 +161,6 @@ func (s *Server) AdminListFaults(ctx context.Context, _ openapi.AdminListFaultsR
 
 // AdminCreateFault serves POST /admin/v1/faults.
 func (s *Server) AdminCreateFault(ctx context.Context, req openapi.AdminCreateFaultRequestObject) (openapi.AdminCreateFaultResponseObject, error) {
-	if err := s.sandboxFeature("Fault rules"); err != nil {
-		return nil, err
-	}
 	r, err := faultRuleIn(req.Body)
 	if err != nil {
 		return nil, err
@@ -161,9 +177,6 @@ func (s *Server) AdminCreateFault(ctx context.Context, req openapi.AdminCreateFa
 
 // AdminDeleteFault serves DELETE /admin/v1/faults/{faultId}.
 func (s *Server) AdminDeleteFault(ctx context.Context, req openapi.AdminDeleteFaultRequestObject) (openapi.AdminDeleteFaultResponseObject, error) {
-	if err := s.sandboxFeature("Fault rules"); err != nil {
-		return nil, err
-	}
 	if err := s.store.DeleteFaultRule(ctx, req.FaultId); err != nil {
 		return nil, err
 	}
@@ -215,9 +228,6 @@ func autopilotOut(p *vippsmgmt.AutopilotPolicy) openapi.AdminAutopilotPolicy {
 
 // AdminListAutopilot serves GET /admin/v1/autopilot.
 func (s *Server) AdminListAutopilot(ctx context.Context, req openapi.AdminListAutopilotRequestObject) (openapi.AdminListAutopilotResponseObject, error) {
-	if err := s.sandboxFeature("Autopilot policies"); err != nil {
-		return nil, err
-	}
 	find := func(p vippsmgmt.Page) ([]*vippsmgmt.AutopilotPolicy, error) {
 		return s.store.FindAutopilotPolicies(ctx, p)
 	}
@@ -227,9 +237,6 @@ func (s *Server) AdminListAutopilot(ctx context.Context, req openapi.AdminListAu
 
 // AdminPutAutopilot serves PUT /admin/v1/autopilot.
 func (s *Server) AdminPutAutopilot(ctx context.Context, req openapi.AdminPutAutopilotRequestObject) (openapi.AdminPutAutopilotResponseObject, error) {
-	if err := s.sandboxFeature("Autopilot policies"); err != nil {
-		return nil, err
-	}
 	p, err := autopilotIn(req.Body)
 	if err != nil {
 		return nil, err
@@ -242,9 +249,6 @@ func (s *Server) AdminPutAutopilot(ctx context.Context, req openapi.AdminPutAuto
 
 // AdminDeleteAutopilot serves DELETE /admin/v1/autopilot.
 func (s *Server) AdminDeleteAutopilot(ctx context.Context, req openapi.AdminDeleteAutopilotRequestObject) (openapi.AdminDeleteAutopilotResponseObject, error) {
-	if err := s.sandboxFeature("Autopilot policies"); err != nil {
-		return nil, err
-	}
 	if err := s.store.DeleteAutopilotPolicy(ctx, deref(req.Params.PartnerId)); err != nil {
 		return nil, err
 	}
