@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,9 +18,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers driver "pgx"
-	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
-	_ "modernc.org/sqlite" // registers driver "sqlite"
+	_ "modernc.org/sqlite"             // registers driver "sqlite"
 
 	"github.com/vippsmgmt/vippsmgmt"
 )
@@ -234,42 +231,6 @@ func redactDSN(dsn string) string {
 		return u.Redacted()
 	}
 	return dsn
-}
-
-func (d *DB) migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations/"+d.dialect)
-	if err != nil {
-		return err
-	}
-	dialect := goose.DialectSQLite3
-	var opts []goose.ProviderOption
-	if d.dialect == DialectPostgres {
-		dialect = goose.DialectPostgres
-		// Two processes starting at once on one server: the advisory session lock makes the
-		// second wait for the first instead of failing on "relation already exists".
-		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
-		if err != nil {
-			return err
-		}
-		opts = append(opts, goose.WithSessionLocker(locker))
-	}
-	p, err := goose.NewProvider(dialect, d.db, sub, opts...)
-	if err != nil {
-		return err
-	}
-	_, err = p.Up(ctx)
-	// SQLite has no session lock: a second process that read the version table before the first
-	// committed fails its (rolled back) copy of the migration. Reading the versions again then
-	// finds nothing left to do.
-	for attempt := 1; err != nil && d.dialect == DialectSQLite && attempt < 5; attempt++ {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
-		}
-		_, err = p.Up(ctx)
-	}
-	return err
 }
 
 // SQL returns the connection pool, for metrics and tests.
