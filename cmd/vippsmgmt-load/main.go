@@ -183,17 +183,18 @@ func (c *common) progressWriter(stderr io.Writer) io.Writer {
 
 func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newCommand("scale")
-	cfg := loadtest.ScaleConfig{}
-	fs.IntVar(&cfg.Units, "units", 100000, "sales units of the seeded partner")
-	fs.IntVar(&cfg.Conns, "conns", 32, "connections of the GET comparison")
-	fs.DurationVar(&cfg.Phase, "phase", 5*time.Second, "length of one GET round")
-	fs.IntVar(&cfg.Rounds, "rounds", 2, "GET rounds per side, alternating")
-	fs.IntVar(&cfg.ListRuns, "list-runs", 3, "downloads of the full list")
-	fs.IntVar(&cfg.PrefillWorkers, "prefill-workers", 16, "concurrent prefill callers")
+	var cfg loadtest.ScaleConfig
+	cfg.SetDefaults()
+	fs.IntVar(&cfg.Units, "units", cfg.Units, "sales units of the seeded partner")
+	fs.IntVar(&cfg.Conns, "conns", cfg.Conns, "connections of the GET comparison")
+	fs.DurationVar(&cfg.Phase, "phase", cfg.Phase, "length of one GET round")
+	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "GET rounds per side, alternating")
+	fs.IntVar(&cfg.ListRuns, "list-runs", cfg.ListRuns, "downloads of the full list")
+	fs.IntVar(&cfg.PrefillWorkers, "prefill-workers", cfg.PrefillWorkers, "concurrent prefill callers")
 	instrFlags(fs, &cfg)
-	fs.DurationVar(&cfg.Prefill, "prefill", 5*time.Second, "length of each prefill measurement")
-	fs.IntVar(&cfg.Orders, "orders", 100000, "product orders of the seeded partner for the v2 list")
-	fs.IntVar(&cfg.StartupRuns, "startup-runs", 5, "starts on a fresh database for the start-up figure")
+	fs.DurationVar(&cfg.Prefill, "prefill", cfg.Prefill, "length of each prefill measurement")
+	fs.IntVar(&cfg.Orders, "orders", cfg.Orders, "product orders of the seeded partner for the v2 list")
+	fs.IntVar(&cfg.StartupRuns, "startup-runs", cfg.StartupRuns, "starts on a fresh database for the start-up figure")
 	inProcess := fs.Bool("bare-in-process", false, "serve the baseline from this process instead of a child process")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
@@ -215,10 +216,11 @@ func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 func runPrefill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newCommand("prefill")
-	cfg := loadtest.ScaleConfig{}
-	fs.IntVar(&cfg.PrefillWorkers, "prefill-workers", 16, "concurrent prefill callers")
-	fs.DurationVar(&cfg.Prefill, "prefill", 5*time.Second, "length of each prefill round")
-	fs.IntVar(&cfg.Rounds, "rounds", 2, "rounds per side on SQLite, alternating the server and the bare loop")
+	var cfg loadtest.ScaleConfig
+	cfg.SetDefaults()
+	fs.IntVar(&cfg.PrefillWorkers, "prefill-workers", cfg.PrefillWorkers, "concurrent prefill callers")
+	fs.DurationVar(&cfg.Prefill, "prefill", cfg.Prefill, "length of each prefill round")
+	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "rounds per side on SQLite, alternating the server and the bare loop")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -230,11 +232,12 @@ func runPrefill(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newCommand("soak")
-	cfg := loadtest.SoakConfig{}
-	fs.DurationVar(&cfg.Duration, "duration", 60*time.Second, "measured time, after a warm-up of a tenth of it (at most 5 s)")
-	fs.IntVar(&cfg.Rate, "rate", 200, "requests per second over the mix")
-	fs.IntVar(&cfg.Partners, "partners", 10, "partners the requests are spread over")
-	fs.IntVar(&cfg.Units, "units", 1000, "sales units of each partner")
+	var cfg loadtest.SoakConfig
+	cfg.SetDefaults()
+	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "measured time, after a warm-up of a tenth of it (at most 5 s)")
+	fs.IntVar(&cfg.Rate, "rate", cfg.Rate, "requests per second over the mix")
+	fs.IntVar(&cfg.Partners, "partners", cfg.Partners, "partners the requests are spread over")
+	fs.IntVar(&cfg.Units, "units", cfg.Units, "sales units of each partner")
 	backend := fs.String("backend", "sqlite", "sqlite or postgres")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
@@ -257,11 +260,12 @@ func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 func runHostile(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newCommand("hostile")
-	cfg := loadtest.HostileConfig{}
-	fs.DurationVar(&cfg.Duration, "duration", 60*time.Second, "length of the hostile mix")
-	fs.IntVar(&cfg.Workers, "workers", 4, "senders of each hostile request kind")
-	fs.IntVar(&cfg.SlowConns, "slow-conns", 50, "slow connections of each slow kind open at once")
-	fs.IntVar(&cfg.IdleConns, "idle-conns", 300, "connections that send nothing, open at once")
+	var cfg loadtest.HostileConfig
+	cfg.SetDefaults()
+	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "length of the hostile mix")
+	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "senders of each hostile request kind")
+	fs.IntVar(&cfg.SlowConns, "slow-conns", cfg.SlowConns, "slow connections of each slow kind open at once")
+	fs.IntVar(&cfg.IdleConns, "idle-conns", cfg.IdleConns, "connections that send nothing, open at once")
 	bound := fs.Int("rss-bound-mib", loadtest.TargetHostileRSS>>20, "server RSS the run must stay under, MiB")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
@@ -355,8 +359,9 @@ func runBare(ctx context.Context, args []string, stdout, _ io.Writer) error {
 
 func runStartup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newCommand("startup")
-	cfg := loadtest.ScaleConfig{}
-	fs.IntVar(&cfg.StartupRuns, "runs", 5, "starts on a fresh database")
+	var cfg loadtest.ScaleConfig
+	cfg.SetDefaults()
+	fs.IntVar(&cfg.StartupRuns, "runs", cfg.StartupRuns, "starts on a fresh database")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -368,12 +373,13 @@ func runStartup(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func runScaleOut(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newCommand("scaleout")
-	cfg := loadtest.ScaleConfig{}
-	fs.IntVar(&cfg.PrefillWorkers, "workers", 16, "concurrent callers, spread evenly over the processes")
-	fs.DurationVar(&cfg.Prefill, "phase", 5*time.Second, "length of the GET and of the prefill measurement")
-	fs.IntVar(&cfg.Rounds, "rounds", 2, "rounds of each way of running the processes, alternating")
-	fs.IntVar(&cfg.InstrRequests, "instr-requests", 10000, "sizes the callgrind count (half as many GETs, a tenth as many prefills); 0 skips it")
-	fs.IntVar(&cfg.InstrConns, "instr-conns", 4, "connections of the callgrind count")
+	var cfg loadtest.ScaleConfig
+	cfg.SetDefaults()
+	fs.IntVar(&cfg.PrefillWorkers, "workers", cfg.PrefillWorkers, "concurrent callers, spread evenly over the processes")
+	fs.DurationVar(&cfg.Prefill, "phase", cfg.Prefill, "length of the GET and of the prefill measurement")
+	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "rounds of each way of running the processes, alternating")
+	fs.IntVar(&cfg.InstrRequests, "instr-requests", cfg.InstrRequests, "sizes the callgrind count (half as many GETs, a tenth as many prefills); 0 skips it")
+	fs.IntVar(&cfg.InstrConns, "instr-conns", cfg.InstrConns, "connections of the callgrind count")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -390,8 +396,8 @@ func runScaleOut(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func instrFlags(fs *flag.FlagSet, cfg *loadtest.ScaleConfig) {
-	fs.IntVar(&cfg.InstrRequests, "instr-requests", 10000, "requests per side counted by callgrind (valgrind) when installed; 0 skips the count")
-	fs.IntVar(&cfg.InstrConns, "instr-conns", 4, "connections of the callgrind count")
+	fs.IntVar(&cfg.InstrRequests, "instr-requests", cfg.InstrRequests, "requests per side counted by callgrind (valgrind) when installed; 0 skips the count")
+	fs.IntVar(&cfg.InstrConns, "instr-conns", cfg.InstrConns, "connections of the callgrind count")
 }
 
 func checkInstr(cfg *loadtest.ScaleConfig) error {
@@ -406,7 +412,8 @@ func checkInstr(cfg *loadtest.ScaleConfig) error {
 
 func runInstructions(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newCommand("instructions")
-	cfg := loadtest.ScaleConfig{}
+	var cfg loadtest.ScaleConfig
+	cfg.SetDefaults()
 	fs.IntVar(&cfg.Units, "units", 1000, "sales units of the seeded partner")
 	instrFlags(fs, &cfg)
 	if err := parse(fs, args, stderr); err != nil {

@@ -55,7 +55,9 @@ type HostileConfig struct {
 	SampleEvery time.Duration // RSS samples (1 s)
 }
 
-func (c *HostileConfig) defaults() {
+// SetDefaults gives the fields left zero their defaults. The runs call it; a command calls it
+// first, so that its flags show the same defaults.
+func (c *HostileConfig) SetDefaults() {
 	orDefault(&c.Duration, 60*time.Second)
 	orDefault(&c.Workers, 4)
 	orDefault(&c.SlowConns, 50)
@@ -114,7 +116,7 @@ func (o *outcomes) add(kind, outcome string) {
 // a token, lists its sales units and sends a prefill, round after round. Every legitimate request
 // must get its normal answer and the server's RSS must stay under cfg.RSSBound.
 func RunHostile(ctx context.Context, cfg HostileConfig) (*HostileReport, error) {
-	cfg.defaults()
+	cfg.SetDefaults()
 	logf := progressf(cfg.Progress)
 	rep := &HostileReport{Machine: machine(), RSSBound: cfg.RSSBound, Legit: map[string]LegitReport{}}
 	dsn := "sqlite:" + filepath.Join(cfg.Dir, "hostile.db")

@@ -377,7 +377,7 @@ func getOnce(ctx context.Context, c *http.Client, url string, h http.Header) ([]
 // the instructions of the authenticated GET and of the bare handler: the instruction part of
 // RunScale alone, quick enough to repeat after each change.
 func RunInstructions(ctx context.Context, cfg ScaleConfig) (*InstructionReport, error) {
-	cfg.defaults()
+	cfg.SetDefaults()
 	logf := progressf(cfg.Progress)
 	dsn := "sqlite:" + filepath.Join(cfg.Dir, "instructions.db")
 	seed, err := Seed(ctx, dsn, "load-partner", cfg.Units)

@@ -71,7 +71,9 @@ func progressf(w io.Writer) func(format string, args ...any) {
 	return func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 }
 
-func (c *ScaleConfig) defaults() {
+// SetDefaults gives the fields left zero their defaults. The runs call it; a command calls it
+// first, so that its flags show the same defaults.
+func (c *ScaleConfig) SetDefaults() {
 	orDefault(&c.Units, 100000)
 	orDefault(&c.Conns, 32)
 	orDefault(&c.Rounds, 2)
@@ -202,7 +204,7 @@ func prefillsPass(prefills []PrefillReport) bool {
 // on it and measures the authenticated GET against the bare handler, the full list and the
 // prefill rate; then the prefill rate again on PostgreSQL when a DSN is given.
 func RunScale(ctx context.Context, cfg ScaleConfig) (*ScaleReport, error) {
-	cfg.defaults()
+	cfg.SetDefaults()
 	rep := &ScaleReport{Machine: machine(), Units: cfg.Units}
 	logf := progressf(cfg.Progress)
 
@@ -302,7 +304,7 @@ func (r *PrefillRunReport) Pass() bool { return prefillsPass(r.Prefill) }
 // RunPrefillOnly measures what RunScale measures of prefills, without the rest: SQLite against
 // the bare loop, then PostgreSQL when a DSN is given.
 func RunPrefillOnly(ctx context.Context, cfg ScaleConfig) (*PrefillRunReport, error) {
-	cfg.defaults()
+	cfg.SetDefaults()
 	rep := &PrefillRunReport{Machine: machine()}
 	logf := progressf(cfg.Progress)
 	dsn := "sqlite:" + filepath.Join(cfg.Dir, "prefill.db")
@@ -332,7 +334,7 @@ func RunPrefillOnly(ctx context.Context, cfg ScaleConfig) (*PrefillRunReport, er
 // RunPrefill measures prefills per second on its own server over dsn, a database holding no other
 // load test's partner of that backend's name: what RunScale does for PostgreSQL.
 func RunPrefill(ctx context.Context, cfg ScaleConfig, dsn, backend string) (*PrefillReport, error) {
-	cfg.defaults()
+	cfg.SetDefaults()
 	logf := progressf(cfg.Progress)
 	logf("seeding %s", backend)
 	seed, err := Seed(ctx, dsn, "load-partner-"+backend, 10)

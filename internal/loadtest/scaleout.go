@@ -129,7 +129,7 @@ func splitProcs(n int) int { return max(runtime.NumCPU()/n, 1) }
 // process on dsn, then against two, and compares the server CPU per request; with valgrind
 // installed it also counts instructions per request the same way.
 func RunScaleOut(ctx context.Context, cfg ScaleConfig, dsn string) (*ScaleOutReport, error) {
-	cfg.defaults()
+	cfg.SetDefaults()
 	logf := progressf(cfg.Progress)
 	// Numbered past the units other runs seed on the same database.
 	seeds, err := seedPartners(ctx, dsn, []string{"load-partner-scaleout"}, 100, 900_000_000)

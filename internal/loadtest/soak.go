@@ -27,7 +27,9 @@ type SoakConfig struct {
 	SampleEvery time.Duration // RSS samples (5 s)
 }
 
-func (c *SoakConfig) defaults() {
+// SetDefaults gives the fields left zero their defaults. The runs call it; a command calls it
+// first, so that its flags show the same defaults.
+func (c *SoakConfig) SetDefaults() {
 	orDefault(&c.Duration, 60*time.Second)
 	orDefault(&c.Rate, 200)
 	orDefault(&c.Partners, 10)
@@ -177,7 +179,7 @@ func (s *soakState) do(ctx context.Context, kind string, r *rand.Rand) error {
 // cfg.Duration, open loop: each request leaves at its scheduled time whether or not earlier ones
 // have returned, and its latency counts from that time, so a stalling server shows in the figures.
 func RunSoak(ctx context.Context, cfg SoakConfig) (*SoakReport, error) {
-	cfg.defaults()
+	cfg.SetDefaults()
 	logf := progressf(cfg.Progress)
 	rep := &SoakReport{Machine: machine(), Backend: "sqlite", Rate: cfg.Rate, Partners: cfg.Partners, Units: cfg.Units,
 		Target: TargetSoakGrowth,

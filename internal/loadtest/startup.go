@@ -86,7 +86,7 @@ func idleMem(p *Process) (Mem, error) {
 
 // RunStartup is the start-up part of RunScale alone: cfg.StartupRuns starts on fresh databases.
 func RunStartup(ctx context.Context, cfg ScaleConfig) (*StartupReport, error) {
-	cfg.defaults()
+	cfg.SetDefaults()
 	logf := progressf(cfg.Progress)
 	rep, err := measureStartup(ctx, cfg, cfg.StartupRuns, logf)
 	if err != nil {
