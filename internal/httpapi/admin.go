@@ -97,14 +97,6 @@ func listPage[T, W any](l vippsmgmt.List[T], limit *int, cursor *string, find fu
 	return body, next, nil
 }
 
-// requiredBody is the decoded body of a request that must have one; without one it is EINVALID.
-func requiredBody[T any](b *T) (*T, error) {
-	if b == nil {
-		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "The request body is required.")
-	}
-	return b, nil
-}
-
 // infallible adapts a conversion that cannot fail to listPage.
 func infallible[T, W any](f func(T) W) func(T) (W, error) {
 	return func(t T) (W, error) { return f(t), nil }

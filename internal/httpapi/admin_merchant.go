@@ -18,10 +18,7 @@ func (s *Server) AdminListMerchants(ctx context.Context, req openapi.AdminListMe
 
 // AdminCreateMerchant serves POST /admin/v1/merchants.
 func (s *Server) AdminCreateMerchant(ctx context.Context, req openapi.AdminCreateMerchantRequestObject) (openapi.AdminCreateMerchantResponseObject, error) {
-	b, err := requiredBody(req.Body)
-	if err != nil {
-		return nil, err
-	}
+	b := req.Body
 	m := &vippsmgmt.Merchant{
 		BusinessIdentifier: vippsmgmt.BusinessIdentifier{Scheme: b.BusinessIdentifier.Scheme, ID: b.BusinessIdentifier.Id},
 		Name:               b.Name, Status: vippsmgmt.MerchantActive,
@@ -33,7 +30,7 @@ func (s *Server) AdminCreateMerchant(ctx context.Context, req openapi.AdminCreat
 	if b.Status != nil {
 		m.Status = string(*b.Status)
 	}
-	if err = convertJSON(b.BusinessAddress, &m.BusinessAddress); err != nil {
+	if err := convertJSON(b.BusinessAddress, &m.BusinessAddress); err != nil {
 		return nil, err
 	}
 	if err := convertJSON(b.BusinessPostAddress, &m.BusinessPostAddress); err != nil {

@@ -22,10 +22,7 @@ func partnerOut(p *vippsmgmt.Partner) openapi.AdminPartner {
 
 // AdminCreatePartner serves POST /admin/v1/partners.
 func (s *Server) AdminCreatePartner(ctx context.Context, req openapi.AdminCreatePartnerRequestObject) (openapi.AdminCreatePartnerResponseObject, error) {
-	b, err := requiredBody(req.Body)
-	if err != nil {
-		return nil, err
-	}
+	b := req.Body
 	p := &vippsmgmt.Partner{ID: b.PartnerId, Name: b.Name}
 	if err := s.store.CreatePartner(ctx, p); err != nil {
 		return nil, err

@@ -23,10 +23,7 @@ func (s *Server) AdminListPricePackages(ctx context.Context, req openapi.AdminLi
 
 // AdminCreatePricePackage serves POST /admin/v1/partners/{partnerId}/price-packages.
 func (s *Server) AdminCreatePricePackage(ctx context.Context, req openapi.AdminCreatePricePackageRequestObject) (openapi.AdminCreatePricePackageResponseObject, error) {
-	b, err := requiredBody(req.Body)
-	if err != nil {
-		return nil, err
-	}
+	b := req.Body
 	p := &vippsmgmt.PricePackage{PartnerID: req.PartnerId, Name: b.Name, Description: b.Description,
 		VisibleInSignupForm: b.VisibleInSignupForm, Commission: b.Commission}
 	if b.PricePackageId != nil {

@@ -50,10 +50,7 @@ func (s *Server) AdminGetSalesUnit(ctx context.Context, req openapi.AdminGetSale
 
 // AdminCreateSalesUnit serves POST /admin/v1/sales-units.
 func (s *Server) AdminCreateSalesUnit(ctx context.Context, req openapi.AdminCreateSalesUnitRequestObject) (openapi.AdminCreateSalesUnitResponseObject, error) {
-	b, err := requiredBody(req.Body)
-	if err != nil {
-		return nil, err
-	}
+	b := req.Body
 	su := &vippsmgmt.SalesUnit{
 		MSN: b.Msn, Name: b.Name, Status: vippsmgmt.SalesUnitActive, PartnerID: b.PartnerId,
 		Merchant: vippsmgmt.BusinessIdentifier{Scheme: b.BusinessIdentifier.Scheme, ID: b.BusinessIdentifier.Id},
@@ -73,10 +70,7 @@ func (s *Server) AdminCreateSalesUnit(ctx context.Context, req openapi.AdminCrea
 
 // AdminUpdateSalesUnit serves PATCH /admin/v1/sales-units/{msn}.
 func (s *Server) AdminUpdateSalesUnit(ctx context.Context, req openapi.AdminUpdateSalesUnitRequestObject) (openapi.AdminUpdateSalesUnitResponseObject, error) {
-	b, err := requiredBody(req.Body)
-	if err != nil {
-		return nil, err
-	}
+	b := req.Body
 	upd := vippsmgmt.SalesUnitUpdate{Name: b.Name, Configuration: configurationIn(b.Configuration)}
 	if b.Status != nil {
 		st := string(*b.Status)

@@ -444,11 +444,7 @@ func (s *Server) orderProduct(w http.ResponseWriter, r *http.Request, params ope
 // decoded. The server routes the prefill to orderProduct instead, which decodes it as strictly as
 // the contract reads; this serves the strict interface's other users.
 func (s *Server) OrderProduct(ctx context.Context, req openapi.OrderProductRequestObject) (openapi.OrderProductResponseObject, error) {
-	b, err := requiredBody(req.Body)
-	if err != nil {
-		return nil, err
-	}
-	return s.prefill(ctx, req.Params.IdempotencyKey, b, nil)
+	return s.prefill(ctx, req.Params.IdempotencyKey, req.Body, nil)
 }
 
 // prefill stores the prefill in for the calling partner, at most once per Idempotency-Key. faults

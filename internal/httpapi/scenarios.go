@@ -54,10 +54,6 @@ func (s *Server) advanceClock(ctx context.Context, d time.Duration) error {
 
 // faultRuleIn maps a rule from the wire, naming the field of a value it cannot read.
 func faultRuleIn(in *openapi.AdminFaultRuleInput) (*vippsmgmt.FaultRule, error) {
-	in, err := requiredBody(in)
-	if err != nil {
-		return nil, err
-	}
 	r := &vippsmgmt.FaultRule{Count: in.Count, Probability: in.Probability, Until: in.Until}
 	if in.Id != nil {
 		r.ID = *in.Id
@@ -185,10 +181,6 @@ func (s *Server) AdminDeleteFault(ctx context.Context, req openapi.AdminDeleteFa
 }
 
 func autopilotIn(in *openapi.AdminAutopilotPolicyInput) (*vippsmgmt.AutopilotPolicy, error) {
-	in, err := requiredBody(in)
-	if err != nil {
-		return nil, err
-	}
 	p := &vippsmgmt.AutopilotPolicy{PartnerID: deref(in.PartnerId), Decision: string(in.Decision), RejectReason: deref(in.RejectReason)}
 	var errs []vippsmgmt.FieldError
 	for _, d := range []struct {
