@@ -12,7 +12,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
@@ -179,27 +178,6 @@ func TestOperatorActionsAgreeAcrossEntryPoints(t *testing.T) {
 		api{t: t, base: consoleSrv.URL}.do("GET", path, nil, admin()...).json(t, &viaConsole)
 		if diff := cmp.Diff(withoutTimes(viaJSON), withoutTimes(viaConsole)); diff != "" {
 			t.Errorf("GET %s after the actions (-JSON API +console):\n%s", path, diff)
-		}
-	}
-}
-
-// TestOperatorBodiesRequired: every operator call whose contract requires a body answers a
-// missing one 400, as a problem, before its handler, which takes the body as given.
-func TestOperatorBodiesRequired(t *testing.T) {
-	a := startAPI(t)
-	for _, c := range []struct{ method, path string }{
-		{"POST", "/admin/v1/partners"},
-		{"POST", "/admin/v1/partners/" + fixtures.DemoPartnerID + "/price-packages"},
-		{"POST", "/admin/v1/merchants"},
-		{"POST", "/admin/v1/sales-units"},
-		{"PATCH", "/admin/v1/sales-units/" + fixtures.DemoMSN},
-		{"POST", "/admin/v1/faults"},
-		{"PUT", "/admin/v1/autopilot"},
-	} {
-		r := a.do(c.method, c.path, nil, admin()...)
-		expect(t, r, 400, "application/problem+json")
-		if p := r.problem(t); p["status"] != float64(400) {
-			t.Errorf("%s %s: problem status %v, want 400", c.method, c.path, p["status"])
 		}
 	}
 }
