@@ -28,6 +28,7 @@ fuzz:
 	FUZZTIME=$${FUZZTIME:-5m} ./scripts/fuzz-short.sh
 
 generate:
+	cd api && $(GO) generate
 	cd internal/openapi && $(GO) generate
 	cd client/internal/openapi && $(GO) generate
 

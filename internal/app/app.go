@@ -15,7 +15,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/vippsmgmt/vippsmgmt"
-	"github.com/vippsmgmt/vippsmgmt/api"
 	"github.com/vippsmgmt/vippsmgmt/internal/auth"
 	"github.com/vippsmgmt/vippsmgmt/internal/autopilot"
 	"github.com/vippsmgmt/vippsmgmt/internal/clock"
@@ -117,10 +116,6 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.TokenRate == 0 {
 		cfg.TokenRate, cfg.TokenBurst = 10, 60
 	}
-	// Parsing the contract (for the request validator and the fault catalog) is the largest part
-	// of start-up; it runs beside the database's opening and migrations, which mostly wait for the
-	// disk.
-	go func() { _, _ = api.Document() }()
 	a := &App{cfg: cfg, Clock: clock.New(), logger: cfg.Logger}
 	store, err := sqlstore.Open(ctx, cfg.DB, a.Clock)
 	if err != nil {

@@ -7,8 +7,6 @@ import (
 	"runtime/debug"
 	"sync"
 
-	"go.yaml.in/yaml/v4"
-
 	"github.com/vippsmgmt/vippsmgmt/api"
 )
 
@@ -36,7 +34,7 @@ func Get() Info { return get() }
 
 var get = sync.OnceValue(func() Info {
 	info := Info{Version: version, Commit: commit, Date: date, Modified: modified == "true",
-		GoVersion: runtime.Version(), Contract: contractVersion()}
+		GoVersion: runtime.Version(), Contract: api.Version}
 	bi, ok := debug.ReadBuildInfo()
 	if ok && info.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		// go install github.com/vippsmgmt/vippsmgmt/cmd/vippsmgmt@v1.2.3 records the module version.
@@ -66,16 +64,3 @@ var get = sync.OnceValue(func() Info {
 	}
 	return info
 })
-
-// contractVersion reads info.version of the embedded contract.
-func contractVersion() string {
-	var doc struct {
-		Info struct {
-			Version string `yaml:"version"`
-		} `yaml:"info"`
-	}
-	if err := yaml.Unmarshal(api.OpenAPI, &doc); err != nil || doc.Info.Version == "" {
-		return "unknown"
-	}
-	return doc.Info.Version
-}

@@ -37,23 +37,21 @@ type Catalog struct {
 	byPattern map[string]string // ServeMux pattern → operationId
 }
 
-// NewCatalog reads the operations from api/openapi.yaml.
+// NewCatalog lists the operations of api/openapi.yaml (api.Operations). It fails when two of them
+// share an operationId, which a rule could then not tell apart.
 func NewCatalog() (*Catalog, error) {
-	doc, err := api.Document()
-	if err != nil {
-		return nil, fmt.Errorf("fault: load contract: %w", err)
-	}
 	c := &Catalog{byID: map[string]Operation{}, byPattern: map[string]string{}}
-	for path, item := range doc.Paths.Map() {
-		if !Faultable(path) {
+	for _, op := range api.Operations {
+		if !Faultable(op.Path) {
 			continue
 		}
-		for method, op := range item.Operations() {
-			o := Operation{ID: op.OperationID, Method: method, Path: path}
-			c.ops = append(c.ops, o)
-			c.byID[o.ID] = o
-			c.byPattern[method+" "+path] = o.ID
+		o := Operation{ID: op.ID, Method: op.Method, Path: op.Path}
+		if prev, dup := c.byID[o.ID]; dup {
+			return nil, fmt.Errorf("fault: operationId %s names both %s %s and %s %s", o.ID, prev.Method, prev.Path, o.Method, o.Path)
 		}
+		c.ops = append(c.ops, o)
+		c.byID[o.ID] = o
+		c.byPattern[o.Method+" "+o.Path] = o.ID
 	}
 	// The older spelling of the token path is served too (internal/auth).
 	c.byPattern["POST /accessToken/get"] = AccessToken
@@ -61,7 +59,7 @@ func NewCatalog() (*Catalog, error) {
 	return c, nil
 }
 
-// DefaultCatalog returns the catalog of api/openapi.yaml, read once.
+// DefaultCatalog returns the catalog of api/openapi.yaml, made once.
 var DefaultCatalog = sync.OnceValues(NewCatalog)
 
 // Faultable reports whether requests to path may be faulted: the Management API and the token

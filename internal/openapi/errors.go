@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
-
-	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/vippsmgmt/vippsmgmt/api"
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
@@ -78,7 +75,7 @@ func ParamErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	var name, rule string
 	switch {
 	case errors.As(err, &format):
-		name, rule = format.ParamName, paramRule(format.ParamName)
+		name, rule = format.ParamName, paramRule(r.Pattern, format.ParamName)
 	case errors.As(err, &required):
 		name, rule = required.ParamName, "is required"
 	case errors.As(err, &header):
@@ -86,7 +83,7 @@ func ParamErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &many):
 		name, rule = many.ParamName, fmt.Sprintf("must be given once, not %d times", many.Count)
 	case errors.As(err, &unmarsh):
-		name, rule = unmarsh.ParamName, paramRule(unmarsh.ParamName)
+		name, rule = unmarsh.ParamName, paramRule(r.Pattern, unmarsh.ParamName)
 	case errors.As(err, &cookie):
 		name, rule = cookie.ParamName, "is not a valid cookie value"
 	default:
@@ -95,45 +92,32 @@ func ParamErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	writeInvalid(w, r, []problem.ExtraDetail{{Key: name, Value: rule}})
 }
 
-var paramRules = sync.OnceValue(func() map[string]string {
-	rules := map[string]string{}
-	doc, err := api.Document()
-	if err != nil {
-		return rules
-	}
-	add := func(ps openapi3.Parameters) {
-		for _, ref := range ps {
-			if p := ref.Value; p != nil && p.Schema != nil && p.Schema.Value != nil {
-				rules[p.Name] = describe(p.Schema.Value)
+// paramRule describes the value a parameter of the operation at a ServeMux pattern takes, for
+// binding errors, which carry no rule.
+func paramRule(pattern, name string) string {
+	for i := range api.Operations {
+		op := &api.Operations[i]
+		if op.Method+" "+op.Path != pattern {
+			continue
+		}
+		for _, p := range op.Params {
+			if p.Name == name {
+				return describe(p.Schema)
 			}
 		}
-	}
-	for _, item := range doc.Paths.Map() {
-		add(item.Parameters)
-		for _, op := range item.Operations() {
-			add(op.Parameters)
-		}
-	}
-	return rules
-})
-
-// paramRule describes the value a parameter takes, for binding errors, which carry no rule.
-func paramRule(name string) string {
-	if rule, ok := paramRules()[name]; ok {
-		return rule
 	}
 	return "has an invalid value"
 }
 
-func describe(s *openapi3.Schema) string {
+func describe(s *api.Schema) string {
 	switch {
 	case s.Format == "uuid":
 		return "must be a UUID"
-	case s.Type.Is(openapi3.TypeBoolean):
+	case s.Is("boolean"):
 		return "must be true or false"
-	case s.Type.Is(openapi3.TypeInteger):
+	case s.Is("integer"):
 		return "must be an integer"
-	case s.Type.Is(openapi3.TypeNumber):
+	case s.Is("number"):
 		return "must be a number"
 	case s.Pattern != "":
 		return "must match " + s.Pattern

@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
-
-	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // ParamsValid reports whether the parameters of r, a request for pattern whose path parameters
@@ -23,12 +21,12 @@ func (v *Validator) ParamsValid(pattern string, r *http.Request, pathValue func(
 		p := &op.params[i]
 		var value string
 		switch p.in {
-		case openapi3.ParameterInPath:
+		case "path":
 			value = pathValue(p.name)
 			if value == "" {
 				return false
 			}
-		case openapi3.ParameterInHeader:
+		case "header":
 			vs := r.Header[p.key]
 			if len(vs) > 1 || (len(vs) == 0 && p.required) {
 				return false

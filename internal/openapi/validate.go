@@ -16,8 +16,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/getkin/kin-openapi/openapi3"
-
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/api"
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
@@ -29,11 +27,11 @@ const MaxBodyBytes = 2 << 20
 
 // Validator checks requests against api/openapi.yaml before the generated handlers see them.
 //
-// Everything that can be decided without kin-openapi is compiled at construction: the operation is
-// found from r.Pattern (the ServeMux has already matched), and parameters are checked with
-// precompiled rules. Only JSON bodies go through kin-openapi's schema validation, so reads such as
-// GET /management/v1/sales-units/{msn} cost a map lookup and a few string checks.
-// Security requirements are not checked here: authentication runs before.
+// It reads the contract as data generated at build time (api.Operations) and compiles its checks
+// at construction: the operation is found from r.Pattern (the ServeMux has already matched),
+// parameters are checked with precompiled rules, and JSON bodies are checked against their
+// schemas (schemaFaults). Reads such as GET /management/v1/sales-units/{msn} cost a map lookup and
+// a few string checks. Security requirements are not checked here: authentication runs before.
 type Validator struct {
 	// MaxBodyBytes is the largest body accepted; larger ones get 413.
 	MaxBodyBytes int64
@@ -44,7 +42,8 @@ type Validator struct {
 	// only their parameters.
 	Decoded map[string]bool
 
-	ops map[string]*operation // by ServeMux pattern, "GET /management/v1/sales-units/{msn}"
+	ops      map[string]*operation     // by ServeMux pattern, "GET /management/v1/sales-units/{msn}"
+	patterns map[string]*regexp.Regexp // the body schemas' patterns, by api.Schema.GoPattern
 }
 
 type operation struct {
@@ -60,94 +59,102 @@ type param struct {
 	key      string // canonical header key, for headers
 	in       string
 	required bool
+	schema   *api.Schema
 	check    func(string) string // "" when the value is fine, else the rule it breaks
 }
 
 type body struct {
 	required   bool
-	mediaTypes []string // accepted base media types
-	schema     *openapi3.Schema
-	jsonBody   bool
-	mcc        bool // a top-level merchantCategoryCode property, which also accepts a number
+	mediaTypes []string    // accepted base media types
+	schema     *api.Schema // of the application/json content, nil when there is none
+	mcc        bool        // a top-level merchantCategoryCode property, which also accepts a number
 }
 
-// NewValidator compiles the checks of every operation of the embedded spec.
+// NewValidator compiles the checks of every operation of the contract.
 func NewValidator() (*Validator, error) {
-	doc, err := api.Document()
-	if err != nil {
-		return nil, fmt.Errorf("load embedded spec: %w", err)
-	}
-	v := &Validator{MaxBodyBytes: MaxBodyBytes, ops: map[string]*operation{}}
-	c := &compiler{checks: map[*openapi3.Schema]func(string) string{}, patterns: map[string]*regexp.Regexp{}}
-	for path, item := range doc.Paths.Map() {
-		for method, op := range item.Operations() {
-			o, err := c.compileOperation(item, op)
-			if err != nil {
-				return nil, fmt.Errorf("%s %s: %w", method, path, err)
-			}
-			v.ops[method+" "+path] = o
+	v := &Validator{MaxBodyBytes: MaxBodyBytes, ops: make(map[string]*operation, len(api.Operations))}
+	c := &compiler{checks: map[*api.Schema]func(string) string{}, patterns: map[string]*regexp.Regexp{}}
+	for i := range api.Operations {
+		op := &api.Operations[i]
+		o, err := c.compileOperation(op)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", op.Method, op.Path, err)
 		}
+		v.ops[op.Method+" "+op.Path] = o
 	}
+	v.patterns = c.bodyPatterns
 	return v, nil
 }
 
 // compiler compiles each parameter schema and pattern once: most parameters are shared
 // components that many operations refer to, and a compiled pattern is kilobytes the server keeps.
 type compiler struct {
-	checks   map[*openapi3.Schema]func(string) string
-	patterns map[string]*regexp.Regexp
+	checks       map[*api.Schema]func(string) string
+	patterns     map[string]*regexp.Regexp
+	bodyPatterns map[string]*regexp.Regexp
+	seen         map[*api.Schema]bool // body schemas whose patterns are compiled
 }
 
-func (c *compiler) compileOperation(item *openapi3.PathItem, op *openapi3.Operation) (*operation, error) {
-	o := &operation{id: op.OperationID, roles: rolesOf(op)}
-	// Operation parameters override path-item ones of the same name and location.
-	seen := map[string]bool{}
-	for _, list := range []openapi3.Parameters{op.Parameters, item.Parameters} {
-		for _, ref := range list {
-			p := ref.Value
-			if seen[p.In+":"+p.Name] {
-				continue
-			}
-			seen[p.In+":"+p.Name] = true
-			if p.Schema == nil || p.Schema.Value == nil {
-				return nil, fmt.Errorf("parameter %s has no schema", p.Name)
-			}
-			check, err := c.compileParam(p.Schema.Value)
-			if err != nil {
-				return nil, fmt.Errorf("parameter %s: %w", p.Name, err)
-			}
-			o.params = append(o.params, param{
-				name: p.Name, key: textproto.CanonicalMIMEHeaderKey(p.Name), in: p.In,
-				required: p.Required, check: check,
-			})
-			o.query = o.query || p.In == openapi3.ParameterInQuery
+func (c *compiler) compileOperation(op *api.Operation) (*operation, error) {
+	o := &operation{id: op.ID, roles: operationRoles{partnerOnly: op.PartnerOnly, notFoundAsJSON: op.NotFoundAsJSON}}
+	for _, p := range op.Params {
+		check, err := c.compileParam(p.Schema)
+		if err != nil {
+			return nil, fmt.Errorf("parameter %s: %w", p.Name, err)
 		}
+		o.params = append(o.params, param{
+			name: p.Name, key: textproto.CanonicalMIMEHeaderKey(p.Name), in: p.In,
+			required: p.Required, schema: p.Schema, check: check,
+		})
+		o.query = o.query || p.In == "query"
 	}
-	if rb := op.RequestBody; rb != nil && rb.Value != nil {
-		b := &body{required: rb.Value.Required}
-		for mt, content := range rb.Value.Content {
-			base, _, err := mime.ParseMediaType(mt)
-			if err != nil {
-				return nil, fmt.Errorf("media type %q: %w", mt, err)
-			}
-			b.mediaTypes = append(b.mediaTypes, base)
-			if base == "application/json" && content.Schema != nil {
-				b.jsonBody = true
-				b.schema = content.Schema.Value
-				_, b.mcc = b.schema.Properties["merchantCategoryCode"]
+	if rb := op.Body; rb != nil {
+		b := &body{required: rb.Required, mediaTypes: rb.MediaTypes, schema: rb.JSON}
+		if b.schema != nil {
+			b.mcc = b.schema.Property("merchantCategoryCode") != nil
+			if err := c.compileBodyPatterns(b.schema); err != nil {
+				return nil, fmt.Errorf("request body: %w", err)
 			}
 		}
-		slices.Sort(b.mediaTypes)
 		o.body = b
 	}
 	return o, nil
 }
 
+// compileBodyPatterns compiles the patterns of s and the schemas inside it.
+func (c *compiler) compileBodyPatterns(s *api.Schema) error {
+	if s == nil || c.seen[s] {
+		return nil
+	}
+	if c.seen == nil {
+		c.seen, c.bodyPatterns = map[*api.Schema]bool{}, map[string]*regexp.Regexp{}
+	}
+	c.seen[s] = true
+	if s.Pattern != "" && c.bodyPatterns[s.GoPattern] == nil {
+		re, err := regexp.Compile(s.GoPattern)
+		if err != nil {
+			return fmt.Errorf("pattern %q: %w", s.Pattern, err)
+		}
+		c.bodyPatterns[s.GoPattern] = re
+	}
+	for _, p := range s.Properties {
+		if err := c.compileBodyPatterns(p.Schema); err != nil {
+			return err
+		}
+	}
+	for _, part := range s.AllOf {
+		if err := c.compileBodyPatterns(part); err != nil {
+			return err
+		}
+	}
+	return c.compileBodyPatterns(s.Items)
+}
+
 var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-// compileParam turns a parameter schema into a check of the raw string. The schemas of our
-// parameters are simple; anything else falls back to kin-openapi.
-func (c *compiler) compileParam(s *openapi3.Schema) (func(string) string, error) {
+// compileParam turns a parameter schema into a check of the raw string: the contract's
+// parameters are strings, booleans and integers (the generator refuses others).
+func (c *compiler) compileParam(s *api.Schema) (func(string) string, error) {
 	if check, ok := c.checks[s]; ok {
 		return check, nil
 	}
@@ -158,9 +165,9 @@ func (c *compiler) compileParam(s *openapi3.Schema) (func(string) string, error)
 	return check, err
 }
 
-func (c *compiler) compileSchema(s *openapi3.Schema) (func(string) string, error) {
+func (c *compiler) compileSchema(s *api.Schema) (func(string) string, error) {
 	switch {
-	case s.Type.Is(openapi3.TypeString):
+	case s.Is("string"):
 		var re *regexp.Regexp
 		var matches func(string) bool
 		if s.Pattern != "" {
@@ -174,12 +181,15 @@ func (c *compiler) compileSchema(s *openapi3.Schema) (func(string) string, error
 			matches = patternMatcher(s.Pattern, re)
 		}
 		minLen, maxLen := int(s.MinLength), -1
-		if s.MaxLength != nil {
-			maxLen = int(*s.MaxLength)
+		if s.HasMaxLength {
+			maxLen = int(s.MaxLength)
 		}
 		var enum []string
-		for _, e := range s.Enum {
-			enum = append(enum, fmt.Sprint(e))
+		if s.HasEnum {
+			enum = slices.Clone(s.EnumStrings)
+			for _, n := range s.EnumNumbers {
+				enum = append(enum, fmt.Sprint(n))
+			}
 		}
 		isUUID := s.Format == "uuid"
 		return func(v string) string {
@@ -204,31 +214,27 @@ func (c *compiler) compileSchema(s *openapi3.Schema) (func(string) string, error
 			}
 			return ""
 		}, nil
-	case s.Type.Is(openapi3.TypeBoolean):
+	case s.Is("boolean"):
 		return func(v string) string {
 			if v == "true" || v == "false" {
 				return ""
 			}
 			return "must be true or false"
 		}, nil
-	case s.Type.Is(openapi3.TypeInteger):
+	case s.Is("integer"):
 		return func(v string) string {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
 				return "must be an integer"
 			}
-			if err := s.VisitJSON(float64(n)); err != nil {
-				return reason(err)
+			// The first rule broken, as the schema check of a body would name it.
+			if faults := schemaFaults(s, float64(n), nil); len(faults) > 0 {
+				return faults[0].Value
 			}
 			return ""
 		}, nil
 	}
-	return func(v string) string {
-		if err := s.VisitJSON(v); err != nil {
-			return reason(err)
-		}
-		return ""
-	}, nil
+	return nil, fmt.Errorf("a parameter of type %v cannot be checked", s.Types)
 }
 
 // Middleware validates requests of the operations in the spec and passes everything else through.
@@ -255,14 +261,14 @@ func (v *Validator) validate(w http.ResponseWriter, r *http.Request, op *operati
 		var value string
 		var found bool
 		switch p.in {
-		case openapi3.ParameterInPath:
+		case "path":
 			value = r.PathValue(p.name)
 			found = value != ""
-		case openapi3.ParameterInHeader:
+		case "header":
 			if vs := r.Header[p.key]; len(vs) > 0 {
 				value, found = vs[0], true
 			}
-		case openapi3.ParameterInQuery:
+		case "query":
 			if vs := query[p.name]; len(vs) > 0 {
 				value, found = vs[0], true
 			}
@@ -383,7 +389,7 @@ func (v *Validator) validateBody(w http.ResponseWriter, r *http.Request, b *body
 	if !ok || len(fails) > 0 || raw == nil {
 		return fails, ok
 	}
-	if !b.jsonBody || base != "application/json" {
+	if b.schema == nil || base != "application/json" {
 		r.Body = io.NopCloser(bytes.NewReader(raw))
 		return nil, true
 	}
@@ -403,18 +409,12 @@ func (v *Validator) validateBody(w http.ResponseWriter, r *http.Request, b *body
 			return nil, false
 		}
 	}
-	if err := b.schema.VisitJSON(value, schemaOptions...); err != nil {
-		return schemaFailures(err), true
+	if fails := schemaFaults(b.schema, value, v.patterns); len(fails) > 0 {
+		return fails, true
 	}
 	r.Body = io.NopCloser(bytes.NewReader(raw))
 	r.ContentLength = int64(len(raw))
 	return nil, true
-}
-
-var schemaOptions = []openapi3.SchemaValidationOption{
-	openapi3.MultiErrors(),
-	openapi3.VisitAsRequest(),
-	openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(uuidRE.String())),
 }
 
 // fixMCC rewrites a four-digit numeric merchantCategoryCode as its string, and reports whether it did.
@@ -441,83 +441,6 @@ func mccOfNumber(n float64) (string, bool) {
 		return "", false
 	}
 	return fmt.Sprintf("%04d", int(n)), true
-}
-
-// schemaFailures flattens kin-openapi's errors into field/rule pairs with short messages.
-func schemaFailures(err error) []problem.ExtraDetail {
-	var out []problem.ExtraDetail
-	var walk func(error)
-	walk = func(err error) {
-		var me openapi3.MultiError
-		if errors.As(err, &me) {
-			for _, e := range me {
-				walk(e)
-			}
-			return
-		}
-		var se *openapi3.SchemaError
-		if errors.As(err, &se) {
-			path := se.JSONPointer()
-			// An unknown field is reported at its object; name the field itself.
-			if m := unsupportedRE.FindStringSubmatch(se.Reason); m != nil {
-				path = append(slices.Clip(path), m[1])
-			}
-			out = append(out, problem.ExtraDetail{Key: fieldPath(path), Value: reason(se)})
-			return
-		}
-		out = append(out, problem.ExtraDetail{Key: "body", Value: err.Error()})
-	}
-	walk(err)
-	return out
-}
-
-func fieldPath(ptr []string) string {
-	if len(ptr) == 0 {
-		return "body"
-	}
-	var b strings.Builder
-	for i, p := range ptr {
-		if _, err := strconv.Atoi(p); err == nil {
-			b.WriteString("[" + p + "]")
-			continue
-		}
-		if i > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(p)
-	}
-	return b.String()
-}
-
-var (
-	missingRE     = regexp.MustCompile(`^property "[^"]*" is missing$`)
-	unsupportedRE = regexp.MustCompile(`^property "([^"]*)" is unsupported$`)
-)
-
-// reason is the rule a value broke, without kin-openapi's path, schema and value dump.
-func reason(err error) string {
-	var se *openapi3.SchemaError
-	if !errors.As(err, &se) {
-		return err.Error()
-	}
-	switch {
-	case missingRE.MatchString(se.Reason):
-		return "is required"
-	case unsupportedRE.MatchString(se.Reason):
-		return "is not a field of this request"
-	case se.SchemaField == "nullable":
-		return "must not be null"
-	case se.SchemaField == "format" && se.Schema != nil:
-		switch se.Schema.Format {
-		case "uuid":
-			return "must be a UUID"
-		case "byte":
-			return "must be base64"
-		}
-	case se.Reason == "":
-		return "does not match the schema's " + se.SchemaField
-	}
-	return se.Reason
 }
 
 // writeInvalid answers 400 with one extraDetails entry per field and the domain's wording of the

@@ -12,7 +12,6 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/vippsmgmt/vippsmgmt"
-	"github.com/vippsmgmt/vippsmgmt/api"
 )
 
 // stub implements the operations the tests call; the others panic through the nil interface.
@@ -280,10 +279,7 @@ func BenchmarkValidateGetMsn(b *testing.B) {
 // BenchmarkValidateGetMsnKin is the same check done by openapi3filter with a prebuilt route, for
 // comparison.
 func BenchmarkValidateGetMsnKin(b *testing.B) {
-	doc, err := api.Document()
-	if err != nil {
-		b.Fatal(err)
-	}
+	doc := contractDocument(b)
 	path := "/management/v1/sales-units/{msn}"
 	item := doc.Paths.Value(path)
 	route := &routers.Route{Spec: doc, Path: path, PathItem: item, Method: "GET", Operation: item.Get}
@@ -339,10 +335,7 @@ func BenchmarkServeGetMsn(b *testing.B) {
 
 // TestPageParametersAgreeWithDomain: the contract documents the page bounds the domain enforces.
 func TestPageParametersAgreeWithDomain(t *testing.T) {
-	doc, err := api.Document()
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := contractDocument(t)
 	limit := doc.Components.Parameters["limit"].Value.Schema.Value
 	if limit.Min == nil || *limit.Min != 1 || limit.Max == nil || *limit.Max != vippsmgmt.MaxPageLimit ||
 		limit.Default != float64(vippsmgmt.DefaultPageLimit) {
