@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -209,7 +210,19 @@ func applyMigrations(ctx context.Context, db *sql.DB, dialect string, ms []migra
 		ctx, cancel = context.WithTimeout(ctx, migrationLockTimeout)
 		defer cancel()
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if dialect == DialectSQLite {
+		restore, err := smallPageCache(ctx, conn)
+		if err != nil {
+			return err
+		}
+		defer restore()
+	}
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -281,6 +294,29 @@ func applyMigrations(ctx context.Context, db *sql.DB, dialect string, ms []migra
 		}
 	}
 	return tx.Commit()
+}
+
+// migrationCachePages is the SQLite page cache of the connection that migrates: pages past it
+// spill to the WAL before the commit. SQLite's memory allocator keeps what it freed for reuse, so
+// a cache holding the whole fresh schema (some 50 pages of 8 KiB each in that allocator) would
+// stay resident for the life of the process; serving reads few of those pages.
+const migrationCachePages = 10
+
+// smallPageCache sets the page cache of conn to migrationCachePages and returns what restores
+// the size it had. A connection whose size cannot be restored is closed, not reused.
+func smallPageCache(ctx context.Context, conn *sql.Conn) (restore func(), err error) {
+	var pages int64
+	if err := conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&pages); err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, migrationCachePages)); err != nil {
+		return nil, err
+	}
+	return func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = %d`, pages)); err != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}, nil
 }
 
 func recordVersion(ctx context.Context, tx *sql.Tx, v int64) error {

@@ -330,3 +330,25 @@ func TestMigrateFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestMigrationCacheRestored: the connection that migrated with a small page cache serves
+// afterwards with SQLite's default one.
+func TestMigrationCacheRestored(t *testing.T) {
+	db, _ := sqlDB(t, "sqlite:"+filepath.Join(t.TempDir(), "x.db"))
+	db.SetMaxOpenConns(1) // the migrating connection is the one asked afterwards
+	var before int64
+	if err := db.QueryRow(`PRAGMA cache_size`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	_, ms := embedded(t, DialectSQLite)
+	if err := applyMigrations(context.Background(), db, DialectSQLite, ms); err != nil {
+		t.Fatal(err)
+	}
+	var after int64
+	if err := db.QueryRow(`PRAGMA cache_size`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after != before || after == migrationCachePages {
+		t.Errorf("cache_size %d after migrating, want %d as before", after, before)
+	}
+}
