@@ -297,7 +297,7 @@ func BenchmarkValidateGetMsnKin(b *testing.B) {
 	}
 }
 
-// BenchmarkValidateOrderProduct is a full prefill body through kin-openapi's schema validation.
+// BenchmarkValidateOrderProduct is a full prefill body through the schema check.
 func BenchmarkValidateOrderProduct(b *testing.B) {
 	v := mustValidator(b)
 	w := discard{h: http.Header{}}
