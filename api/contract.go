@@ -1,5 +1,7 @@
 package api
 
+import "slices"
+
 //go:generate go run ./internal/contractgen
 
 // The server reads the contract as plain data generated from openapi.yaml at build time
@@ -103,17 +105,7 @@ func (s *Schema) Property(name string) *Schema {
 func (s *Schema) Is(typ string) bool { return len(s.Types) == 1 && s.Types[0] == typ }
 
 // Permits reports whether a value of type typ may pass s: the schema has no type or lists typ.
-func (s *Schema) Permits(typ string) bool {
-	if s.Types == nil {
-		return true
-	}
-	for _, t := range s.Types {
-		if t == typ {
-			return true
-		}
-	}
-	return false
-}
+func (s *Schema) Permits(typ string) bool { return s.Types == nil || slices.Contains(s.Types, typ) }
 
 // PermitsNull reports whether null passes s: it is nullable or lists the type null.
-func (s *Schema) PermitsNull() bool { return s.Nullable || s.Permits("null") && s.Types != nil }
+func (s *Schema) PermitsNull() bool { return s.Nullable || slices.Contains(s.Types, "null") }

@@ -93,18 +93,26 @@ func ParamErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // paramRule describes the value a parameter of the operation at a ServeMux pattern takes, for
-// binding errors, which carry no rule.
+// binding errors, which carry no rule. Without the operation, the first parameter of that name in
+// the contract is described.
 func paramRule(pattern, name string) string {
+	var first *api.Schema
 	for i := range api.Operations {
 		op := &api.Operations[i]
-		if op.Method+" "+op.Path != pattern {
-			continue
-		}
 		for _, p := range op.Params {
-			if p.Name == name {
+			if p.Name != name {
+				continue
+			}
+			if op.Method+" "+op.Path == pattern {
 				return describe(p.Schema)
 			}
+			if first == nil {
+				first = p.Schema
+			}
 		}
+	}
+	if first != nil {
+		return describe(first)
 	}
 	return "has an invalid value"
 }

@@ -73,7 +73,10 @@ type body struct {
 // NewValidator compiles the checks of every operation of the contract.
 func NewValidator() (*Validator, error) {
 	v := &Validator{MaxBodyBytes: MaxBodyBytes, ops: make(map[string]*operation, len(api.Operations))}
-	c := &compiler{checks: map[*api.Schema]func(string) string{}, patterns: map[string]*regexp.Regexp{}}
+	c := &compiler{
+		checks: map[*api.Schema]func(string) string{}, patterns: map[string]*regexp.Regexp{},
+		bodyPatterns: map[string]*regexp.Regexp{}, seen: map[*api.Schema]bool{},
+	}
 	for i := range api.Operations {
 		op := &api.Operations[i]
 		o, err := c.compileOperation(op)
@@ -125,9 +128,6 @@ func (c *compiler) compileOperation(op *api.Operation) (*operation, error) {
 func (c *compiler) compileBodyPatterns(s *api.Schema) error {
 	if s == nil || c.seen[s] {
 		return nil
-	}
-	if c.seen == nil {
-		c.seen, c.bodyPatterns = map[*api.Schema]bool{}, map[string]*regexp.Regexp{}
 	}
 	c.seen[s] = true
 	if s.Pattern != "" && c.bodyPatterns[s.GoPattern] == nil {
