@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -209,22 +210,13 @@ func compareContent(where string, official, ours openapi3.Content, report func(s
 	if len(official) == 0 {
 		return // the official document declares no body; ours may describe the one sent
 	}
-	if got, want := keys(ours), keys(official); !slices.Equal(got, want) {
+	if got, want := slices.Sorted(maps.Keys(ours)), slices.Sorted(maps.Keys(official)); !slices.Equal(got, want) {
 		report(where, fmt.Sprintf("content types %v, want %v", got, want))
 		return
 	}
 	for mt, want := range official {
 		compareSchema(where+" "+mt, want.Schema, ours[mt].Schema, report, 0)
 	}
-}
-
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // flat merges allOf into one schema view: the official GetMerchantResponse is allOf [Merchant].
@@ -291,7 +283,7 @@ func compareSchema(where string, officialRef, oursRef *openapi3.SchemaRef, repor
 	if !slices.Equal(gotReq, wantReq) {
 		report(where, fmt.Sprintf("required %v, want %v", gotReq, wantReq))
 	}
-	if g, w := keys(gotProps), keys(wantProps); !slices.Equal(g, w) {
+	if g, w := slices.Sorted(maps.Keys(gotProps)), slices.Sorted(maps.Keys(wantProps)); !slices.Equal(g, w) {
 		report(where, fmt.Sprintf("properties %v, want %v", g, w))
 	}
 	for name, w := range wantProps {

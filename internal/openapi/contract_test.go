@@ -73,25 +73,13 @@ func kinFaults(s *openapi3.Schema, value any) []problem.ExtraDetail {
 	return out
 }
 
+// kinReason is the rule of a kin-openapi fault, worded by the server's one wording of faults.
 func kinReason(se *openapi3.SchemaError) string {
-	switch {
-	case missingRE.MatchString(se.Reason):
-		return "is required"
-	case unsupportedRE.MatchString(se.Reason):
-		return "is not a field of this request"
-	case se.SchemaField == "nullable":
-		return "must not be null"
-	case se.SchemaField == "format" && se.Schema != nil:
-		switch se.Schema.Format {
-		case "uuid":
-			return "must be a UUID"
-		case "byte":
-			return "must be base64"
-		}
-	case se.Reason == "":
-		return "does not match the schema's " + se.SchemaField
+	f := schemaFault{field: se.SchemaField, reason: se.Reason}
+	if se.Schema != nil {
+		f.format = se.Schema.Format
 	}
-	return se.Reason
+	return f.rule()
 }
 
 // jsonBodyOp is an operation with a JSON body: its schema as generated and as kin-openapi reads it.

@@ -123,6 +123,8 @@ func TestValidator(t *testing.T) {
 		{name: "submit without body", method: "POST", url: "/admin/v1/product-orders/0190b1f4-6a3e-7c1d-9c2a-5d1e8f7a6b43/submit", status: 200},
 		{name: "submit with details", method: "POST", url: "/admin/v1/product-orders/0190b1f4-6a3e-7c1d-9c2a-5d1e8f7a6b43/submit", headers: jsonCT, body: `{"salesUnitName":"New name"}`, status: 200},
 		{name: "submit bad details", method: "POST", url: "/admin/v1/product-orders/0190b1f4-6a3e-7c1d-9c2a-5d1e8f7a6b43/submit", headers: jsonCT, body: `{"annualTurnoverPercentage":"15"}`, status: 400, detail: "annualTurnoverPercentage", extra: 1},
+		{name: "approval unknown field", method: "POST", url: "/admin/v1/product-orders/0190b1f4-6a3e-7c1d-9c2a-5d1e8f7a6b43/approve", headers: jsonCT, body: `{"nickname":"x"}`, status: 400, detail: "nickname: is not a field of this request", extra: 1},
+		{name: "submit logo not base64", method: "POST", url: "/admin/v1/product-orders/0190b1f4-6a3e-7c1d-9c2a-5d1e8f7a6b43/submit", headers: jsonCT, body: `{"salesUnitLogo":"***"}`, status: 400, detail: "salesUnitLogo: must be base64", extra: 1},
 		{name: "patch disconnects", method: "PATCH", url: "/admin/v1/sales-units/123456", headers: jsonCT, body: `{"partnerId":null}`, status: 200},
 		{name: "patch bad partner", method: "PATCH", url: "/admin/v1/sales-units/123456", headers: jsonCT, body: `{"partnerId":"no spaces"}`, status: 400, detail: "partnerId", extra: 1},
 		{name: "patch wrong status", method: "PATCH", url: "/admin/v1/sales-units/123456", headers: jsonCT, body: `{"status":"GONE"}`, status: 400, detail: "status", extra: 1},

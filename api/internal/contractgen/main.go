@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"go/format"
+	"maps"
 	"mime"
 	"os"
 	"regexp"
@@ -120,25 +121,16 @@ func (g *generator) nameComponents(doc *openapi3.T) {
 		g.taken[n] = true
 		g.names[s] = n
 	}
-	for _, k := range sortedKeys(doc.Components.Schemas) {
+	for _, k := range slices.Sorted(maps.Keys(doc.Components.Schemas)) {
 		if ref := doc.Components.Schemas[k]; ref != nil {
 			name(ref.Value, "schema"+ident(k))
 		}
 	}
-	for _, k := range sortedKeys(doc.Components.Parameters) {
+	for _, k := range slices.Sorted(maps.Keys(doc.Components.Parameters)) {
 		if ref := doc.Components.Parameters[k]; ref != nil && ref.Value != nil && ref.Value.Schema != nil {
 			name(ref.Value.Schema.Value, "param"+ident(k))
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // ident turns a component's name into the rest of a Go identifier.
@@ -210,7 +202,7 @@ func (g *generator) operation(b *bytes.Buffer, method, path string, item *openap
 	if rb := op.RequestBody; rb != nil && rb.Value != nil {
 		var media []string
 		jsonSchema := "nil"
-		for _, mt := range sortedKeys(rb.Value.Content) {
+		for _, mt := range slices.Sorted(maps.Keys(rb.Value.Content)) {
 			base, _, err := mime.ParseMediaType(mt)
 			if err != nil {
 				return fmt.Errorf("media type %q: %w", mt, err)
@@ -364,7 +356,7 @@ func (g *generator) literal(s *openapi3.Schema) (string, error) {
 	}
 	if len(s.Properties) > 0 {
 		var props []string
-		for _, name := range sortedKeys(s.Properties) {
+		for _, name := range slices.Sorted(maps.Keys(s.Properties)) {
 			ref := s.Properties[name]
 			if ref == nil || ref.Value == nil {
 				return "", fmt.Errorf("property %s: unresolved reference", name)
