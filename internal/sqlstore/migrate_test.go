@@ -25,7 +25,7 @@ func TestParseUp(t *testing.T) {
 		err       string
 	}{
 		{name: "statements split at a closing semicolon",
-			src: "-- leading comment\n-- +goose Up\nCREATE TABLE a (x INT);\n\n-- about b\nCREATE TABLE b (\n  y TEXT -- not the end;\n); -- done\nINSERT INTO a VALUES (1);\n-- +goose Down\nDROP TABLE b;\n",
+			src:  "-- leading comment\n-- +goose Up\nCREATE TABLE a (x INT);\n\n-- about b\nCREATE TABLE b (\n  y TEXT -- not the end;\n); -- done\nINSERT INTO a VALUES (1);\n-- +goose Down\nDROP TABLE b;\n",
 			want: []string{"CREATE TABLE a (x INT);", "CREATE TABLE b (\n  y TEXT -- not the end;\n); -- done", "INSERT INTO a VALUES (1);"}},
 		{name: "a block keeps its semicolons",
 			src:  "-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS int AS $$ BEGIN RETURN 1; END; $$ LANGUAGE plpgsql;\n-- +goose StatementEnd\nSELECT 1;\n",
