@@ -37,6 +37,7 @@ func (r *ScaleReport) WriteText(w io.Writer) error {
 		joinRates(st.WallMs), st.MedianCPUMs, st.Target, verdict(st.Pass))
 	p("idle RSS after start-up\t%.1f MiB\ttarget < %.0f MiB\t%s", mib(st.MedianIdleRSS), mib(st.TargetRSS), verdict(st.PassRSS))
 	p("  restarted on the same database\t%.1f MiB", mib(st.MedianIdleRSSRestart))
+	p("  anonymous (heap, stacks, SQLite), fresh / restarted\t%.1f / %.1f MiB", mib(st.MedianIdleAnon), mib(st.MedianIdleAnonRestart))
 	g := r.Get
 	p("")
 	p("GET /management/v1/sales-units/{msn}\t%d connections, %d x %.1f s per side, %d-byte answer", g.Conns, g.Rounds, g.PhaseSeconds, g.Bytes)

@@ -202,6 +202,9 @@ func (p *Process) closeLog() {
 type Mem struct {
 	RSS  uint64 // VmRSS, bytes
 	Peak uint64 // VmHWM, bytes: the highest RSS since start or since ResetPeak
+	// Anon is RssAnon, bytes: the part of RSS that is not pages of files (the executable's):
+	// the Go heap and stacks, SQLite's allocator, the data segment once written.
+	Anon uint64
 }
 
 // Mem reads the server's resident memory.
@@ -213,7 +216,7 @@ func (p *Process) ResetPeak() error {
 	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", p.PID), []byte("5"), 0)
 }
 
-// ReadMem reads VmRSS and VmHWM of a process.
+// ReadMem reads VmRSS, VmHWM and RssAnon of a process.
 func ReadMem(pid int) (Mem, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -222,7 +225,8 @@ func ReadMem(pid int) (Mem, error) {
 	var m Mem
 	for _, line := range strings.Split(string(b), "\n") {
 		name, val, ok := strings.Cut(line, ":")
-		if !ok || (name != "VmRSS" && name != "VmHWM") {
+		field := map[string]*uint64{"VmRSS": &m.RSS, "VmHWM": &m.Peak, "RssAnon": &m.Anon}[name]
+		if !ok || field == nil {
 			continue
 		}
 		f := strings.Fields(val) // "12345 kB"
@@ -233,11 +237,7 @@ func ReadMem(pid int) (Mem, error) {
 		if err != nil {
 			return Mem{}, err
 		}
-		if name == "VmRSS" {
-			m.RSS = kb << 10
-		} else {
-			m.Peak = kb << 10
-		}
+		*field = kb << 10
 	}
 	if m.RSS == 0 {
 		return Mem{}, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
