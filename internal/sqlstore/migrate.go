@@ -25,8 +25,9 @@ const versionTable = "goose_db_version"
 // a process of an earlier build and one of this build starting together exclude each other too.
 const migrationLockID = 4097083626
 
-// migrationLockTimeout bounds the wait for another process's migrations (goose waited as long).
-const migrationLockTimeout = 5 * time.Minute
+// migrationLockTimeout bounds the wait for another process's migrations (goose waited as long);
+// the migrations themselves take the time they need. A variable for tests.
+var migrationLockTimeout = 5 * time.Minute
 
 // createVersionTable is goose's definition of versionTable in each dialect.
 var createVersionTable = map[string]string{
@@ -205,11 +206,6 @@ func (d *DB) migrate(ctx context.Context) error {
 // second waits and then finds nothing left to do; on PostgreSQL the transaction first takes the
 // migration advisory lock, which also excludes goose's session lock of an earlier build.
 func applyMigrations(ctx context.Context, db *sql.DB, dialect string, ms []migration) (err error) {
-	if dialect == DialectPostgres {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, migrationLockTimeout)
-		defer cancel()
-	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
@@ -232,8 +228,11 @@ func applyMigrations(ctx context.Context, db *sql.DB, dialect string, ms []migra
 		}
 	}()
 	if dialect == DialectPostgres {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLockID)); err != nil {
-			return fmt.Errorf("waiting for other processes' migrations: %w", err)
+		lockCtx, cancel := context.WithTimeout(ctx, migrationLockTimeout)
+		_, err := tx.ExecContext(lockCtx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLockID))
+		cancel()
+		if err != nil {
+			return fmt.Errorf("waiting for another process's migrations: %w", err)
 		}
 	}
 	var exists bool

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -350,5 +351,40 @@ func TestMigrationCacheRestored(t *testing.T) {
 	}
 	if after != before || after == migrationCachePages {
 		t.Errorf("cache_size %d after migrating, want %d as before", after, before)
+	}
+}
+
+// TestMigrationLockTimeout: on PostgreSQL a process waits for another's migrations only so long,
+// then says what it waited for; once the lock is free it migrates.
+func TestMigrationLockTimeout(t *testing.T) {
+	ctx := context.Background()
+	db, _ := sqlDB(t, pgtest.DSN(t))
+	holder, err := db.Conn(ctx) // another process, in the middle of its migrations
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if _, err := holder.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, int64(migrationLockID)); err != nil {
+		t.Fatal(err)
+	}
+	defer func(d time.Duration) { migrationLockTimeout = d }(migrationLockTimeout)
+	migrationLockTimeout = 200 * time.Millisecond
+	_, ms := embedded(t, DialectPostgres)
+	start := time.Now()
+	err = applyMigrations(ctx, db, DialectPostgres, ms)
+	if err == nil || !strings.Contains(err.Error(), "waiting for another process's migrations") {
+		t.Fatalf("got %v, want the wait named", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("gave up after %v", d)
+	}
+	if _, err := holder.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, int64(migrationLockID)); err != nil {
+		t.Fatal(err)
+	}
+	if err := applyMigrations(ctx, db, DialectPostgres, ms); err != nil {
+		t.Fatal(err)
+	}
+	if got := versions(t, db); !slices.Equal(got, allVersions(ms)) {
+		t.Errorf("recorded versions %v, want %v", got, allVersions(ms))
 	}
 }
