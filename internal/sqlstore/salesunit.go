@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"reflect"
+
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/vippsmgmt/vippsmgmt"
 )
@@ -13,6 +16,9 @@ import (
 const selectSalesUnit = `SELECT s.msn, s.name, s.status, s.merchant_scheme, s.merchant_id, m.status, s.partner_id,
 	s.settlement_bank_account, s.configuration, s.price_package_id, s.created_at, s.updated_at
 	FROM sales_units s JOIN merchants m ON m.scheme = s.merchant_scheme AND m.id = s.merchant_id`
+
+// findSalesUnitSQL reads one sales unit by its MSN, the primary key.
+const findSalesUnitSQL = selectSalesUnit + ` WHERE s.msn = $1`
 
 // CreateSalesUnit stores a new sales unit; ECONFLICT if the MSN is taken, ENOTFOUND if its
 // merchant, partner or price package is unknown.
@@ -131,8 +137,16 @@ func (d *DB) FindSalesUnitByMSN(ctx context.Context, msn string) (*vippsmgmt.Sal
 		}
 		gen = d.units.gen.Load()
 	}
-	s, err := scanSalesUnit(d.findSalesUnit.QueryRowContext(ctx, msn))
-	if errors.Is(err, sql.ErrNoRows) {
+	var (
+		s   *vippsmgmt.SalesUnit
+		err error
+	)
+	if d.dialect == DialectPostgres {
+		s, err = d.findSalesUnitPostgres(ctx, msn)
+	} else {
+		s, err = scanSalesUnit(d.findSalesUnit.QueryRowContext(ctx, msn))
+	}
+	if errors.Is(err, sql.ErrNoRows) { // pgx.ErrNoRows is one too
 		return nil, notFound("Sales unit %s was not found.", msn)
 	} else if err != nil {
 		return nil, d.formatError(err)
@@ -272,4 +286,31 @@ func scanSalesUnit(sc scanner) (*vippsmgmt.SalesUnit, error) {
 	s.PartnerID, s.PricePackageID = ptrOf(partner), ptrOf(pp)
 	s.CreatedAt, s.UpdatedAt = fromMicros(created), fromMicros(updat)
 	return &s, nil
+}
+
+// findSalesUnitPostgres reads a sales unit on a pooled connection through pgx itself, with the
+// caller's context. Through database/sql, a query with a context that can end starts a goroutine
+// per query to watch it (Rows.awaitDone) and wakes it again on Close: in a server process that is
+// not kept busy, those handoffs wake idle threads (futex calls, context switches) on every GET.
+// pgx watches the same context without a goroutine (context.AfterFunc), so a caller that goes
+// away still ends the query (pgx then closes the connection, which database/sql drops), as before.
+// pgx prepares the statement on each connection at its first use and keeps it (its statement
+// cache), so a read is one round trip: Bind, Execute and Sync in one write, the row in one read.
+func (d *DB) findSalesUnitPostgres(ctx context.Context, msn string) (*vippsmgmt.SalesUnit, error) {
+	conn, err := d.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	var s *vippsmgmt.SalesUnit
+	err = conn.Raw(func(driverConn any) error {
+		c, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("unexpected PostgreSQL driver connection %T", driverConn)
+		}
+		var err error
+		s, err = scanSalesUnit(c.Conn().QueryRow(ctx, findSalesUnitSQL, msn))
+		return err
+	})
+	return s, err
 }

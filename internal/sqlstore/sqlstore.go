@@ -42,6 +42,7 @@ type DB struct {
 	clock   vippsmgmt.Clock
 
 	// findSalesUnit is prepared once: it is the hot path of GET /management/v1/sales-units/{msn}.
+	// SQLite only, nil on PostgreSQL (see findSalesUnitPostgres).
 	findSalesUnit *sql.Stmt
 	// The statements of a prefill's transaction, prepared once: parsing them took about a tenth
 	// of a prefill's time, and on SQLite inside the single write lock, which bounds prefills/s.
@@ -156,13 +157,16 @@ func (d *DB) prepare(ctx context.Context) error {
 		stmt **sql.Stmt
 		sql  string
 	}{
-		{&d.findSalesUnit, selectSalesUnit + ` WHERE s.msn = $1`},
+		{&d.findSalesUnit, findSalesUnitSQL},
 		{&d.insertIdemKeyStmt, insertIdemKeySQL},
 		{&d.insertOrderStmt, insertOrderSQL},
 		{&d.storeKeyedOrderStmt, storeKeyedOrderSQL},
 	} {
 		if p.stmt == &d.storeKeyedOrderStmt && d.dialect != DialectPostgres {
 			continue // SQLite has no data-modifying WITH
+		}
+		if p.stmt == &d.findSalesUnit && d.dialect == DialectPostgres {
+			continue // read through pgx's statement cache (findSalesUnitPostgres)
 		}
 		var err error
 		if *p.stmt, err = d.db.PrepareContext(ctx, p.sql); err != nil {
