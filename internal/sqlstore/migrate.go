@@ -204,8 +204,32 @@ func (d *DB) migrate(ctx context.Context) error {
 // leaves the database as it was. Two processes starting together on one database never both
 // migrate: on SQLite the transaction takes the write lock first (_txlock=immediate), so the
 // second waits and then finds nothing left to do; on PostgreSQL the transaction first takes the
-// migration advisory lock, which also excludes goose's session lock of an earlier build.
-func applyMigrations(ctx context.Context, db *sql.DB, dialect string, ms []migration) (err error) {
+// migration advisory lock, which also excludes goose's session lock of an earlier build (whose
+// creation of the version table, made before goose locks, is met by trying again).
+func applyMigrations(ctx context.Context, db *sql.DB, dialect string, ms []migration) error {
+	for attempt := 1; ; attempt++ {
+		err := applyMigrationsOnce(ctx, db, dialect, ms)
+		var race *versionTableRace
+		if !errors.As(err, &race) || attempt == 3 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
+		}
+	}
+}
+
+// versionTableRace is a failure to create versionTable, which another process may have created
+// meanwhile: goose, as an earlier build runs it, creates the table before it takes its lock. The
+// next attempt finds the table.
+type versionTableRace struct{ err error }
+
+func (e *versionTableRace) Error() string { return "creating " + versionTable + ": " + e.err.Error() }
+func (e *versionTableRace) Unwrap() error { return e.err }
+
+func applyMigrationsOnce(ctx context.Context, db *sql.DB, dialect string, ms []migration) (err error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
@@ -243,7 +267,7 @@ func applyMigrations(ctx context.Context, db *sql.DB, dialect string, ms []migra
 	var maxApplied int64
 	if !exists {
 		if _, err := tx.ExecContext(ctx, createVersionTable[dialect]); err != nil {
-			return err
+			return &versionTableRace{err}
 		}
 		if err := recordVersion(ctx, tx, 0); err != nil {
 			return err
