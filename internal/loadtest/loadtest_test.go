@@ -94,6 +94,13 @@ func TestLoad(t *testing.T) {
 			if rep.Errors != 0 || r.ReadRPS == 0 || r.PrefillRPS == 0 || r.ReadCPU == 0 || r.PrefillCPU == 0 {
 				t.Errorf("scale-out: %+v", rep)
 			}
+			// Each GET reads its request and writes its answer and its query at least.
+			if c := r.ReadSyscalls; rep.SyscallsSkipped == "" && (c.Read < 1 || c.Write < 2 || c.Total < c.Read+c.Write) {
+				t.Errorf("syscalls per GET with %d process(es): %+v", r.Processes, c)
+			}
+		}
+		if rep.SyscallsSkipped != "" {
+			t.Logf("syscalls not counted: %s", rep.SyscallsSkipped)
 		}
 		logReport(t, rep)
 	})

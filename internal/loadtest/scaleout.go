@@ -38,8 +38,12 @@ type ScaleOutRun struct {
 	PrefillSys float64 `json:"prefillSysUs"`
 	PreSwitch  float64 `json:"prefillContextSwitches"`
 	PrefillRPS float64 `json:"prefillRps"`
+	// ReadSyscalls is what the server processes' threads asked of the kernel per GET; zero when
+	// ScaleOutReport.SyscallsSkipped says why it was not counted.
+	ReadSyscalls SyscallCounts `json:"readSyscalls"`
 
 	read, pre         usage
+	readSyscalls      map[string]int64
 	reads, prefills   int64
 	readSecs, preSecs float64
 }
@@ -107,6 +111,8 @@ type ScaleOutReport struct {
 	Split   ScaleOutRun   `json:"twoSplit"`
 	Unsplit ScaleOutRun   `json:"twoUnsplit"`
 	Instr   ScaleOutInstr `json:"instructions"`
+	// SyscallsSkipped says why no way's syscalls were counted (perf missing or not permitted).
+	SyscallsSkipped string `json:"syscallsSkipped,omitempty"`
 	// Ratios of CPU per request, two processes (Split) over one.
 	ReadRatio    float64  `json:"readCpuRatio"`
 	PrefillRatio float64  `json:"prefillCpuRatio"`
@@ -172,9 +178,34 @@ func RunScaleOut(ctx context.Context, cfg ScaleConfig, dsn string) (*ScaleOutRep
 			bases[i] = p.URL
 		}
 		get, post := scaleOutCalls(ctx, client, bases, hdr, seed.FirstMSN, fmt.Sprintf("cpu-%d-%d", n, r.GOMAXPROCS))
+		var counter *syscallCounter
+		if rep.SyscallsSkipped == "" {
+			pids := make([]int, n)
+			for i, p := range procs {
+				pids[i] = p.PID
+			}
+			if counter, err = startSyscallCounter(ctx, cfg.Dir, pids); err != nil {
+				rep.SyscallsSkipped = err.Error()
+			}
+		}
 		closedLoop(r.Workers, min(cfg.Prefill/4, time.Second), func(w, _ int) error { return get(w) }) // warm-up
 		u0 := processUsage(procs)
-		rd := closedLoop(r.Workers, cfg.Prefill, func(w, _ int) error { return get(w) })
+		var rd closedLoopResult
+		reads := func() { rd = closedLoop(r.Workers, cfg.Prefill, func(w, _ int) error { return get(w) }) }
+		if counter == nil {
+			reads()
+		} else {
+			err := counter.measure(reads)
+			counts, serr := counter.stop()
+			switch {
+			case err != nil:
+				rep.SyscallsSkipped = "perf: " + err.Error()
+			case serr != nil:
+				rep.SyscallsSkipped = "perf: " + serr.Error()
+			default:
+				r.readSyscalls = addCounts(r.readSyscalls, counts)
+			}
+		}
 		u1 := processUsage(procs)
 		pf := closedLoop(r.Workers, cfg.Prefill, func(w, _ int) error { return post(w) })
 		u2 := processUsage(procs)
@@ -210,6 +241,9 @@ func RunScaleOut(ctx context.Context, cfg ScaleConfig, dsn string) (*ScaleOutRep
 		if r.reads > 0 && r.prefills > 0 {
 			r.ReadSwitch = round3(float64(r.read.switches) / float64(r.reads))
 			r.PreSwitch = round3(float64(r.pre.switches) / float64(r.prefills))
+		}
+		if rep.SyscallsSkipped == "" {
+			r.ReadSyscalls = syscallsPerRequest(r.readSyscalls, r.reads)
 		}
 		if r.readSecs > 0 && r.preSecs > 0 {
 			r.ReadRPS, r.PrefillRPS = round1(float64(r.reads)/r.readSecs), round1(float64(r.prefills)/r.preSecs)
@@ -258,6 +292,16 @@ func scaleOutCalls(ctx context.Context, client *http.Client, bases []string, hdr
 		return err
 	}
 	return get, post
+}
+
+func addCounts(sum, counts map[string]int64) map[string]int64 {
+	if sum == nil {
+		sum = map[string]int64{}
+	}
+	for k, v := range counts {
+		sum[k] += v
+	}
+	return sum
 }
 
 func perRequestUs(d time.Duration, n int64) float64 {
@@ -372,6 +416,16 @@ func (r *ScaleOutReport) write(p func(string, ...any)) {
 	}{{"one process", r.One}, {"one, half the callers", r.Half}, {"two", r.Split}, {"two, GOMAXPROCS unset", r.Unsplit}} {
 		p("  %s (GOMAXPROCS=%d, %d callers)\t%.1f (%.1f), %.2f, %.0f/s\t%.1f (%.1f), %.2f, %.0f/s", w.name, w.r.GOMAXPROCS, w.r.Workers,
 			w.r.ReadCPU, w.r.ReadSys, w.r.ReadSwitch, w.r.ReadRPS, w.r.PrefillCPU, w.r.PrefillSys, w.r.PreSwitch, w.r.PrefillRPS)
+	}
+	if r.SyscallsSkipped != "" {
+		p("  syscalls per GET\tnot counted: %s", r.SyscallsSkipped)
+	} else {
+		for _, w := range []struct {
+			name string
+			r    ScaleOutRun
+		}{{"one process", r.One}, {"one, half the callers", r.Half}, {"two", r.Split}, {"two, GOMAXPROCS unset", r.Unsplit}} {
+			p("  syscalls per GET, %s\t%s", w.name, w.r.ReadSyscalls)
+		}
 	}
 	if in := r.Instr; in.Skipped != "" {
 		p("  instructions per request\tnot counted: %s", in.Skipped)
