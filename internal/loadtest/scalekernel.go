@@ -15,8 +15,9 @@ import (
 )
 
 // SyscallCounts is how many system calls the server processes made per GET, counted in the kernel
-// by perf's syscall tracepoints: unlike CPU time they do not depend on what else the machine
-// runs, only on how often a process waits. Read and Write are the network: the request, the
+// by perf's syscall tracepoints: they count events, not time, so a slower machine does not make
+// them larger as it does CPU time; how often a process runs out of work still moves them, and
+// that is what they are for. Read and Write are the network: the request, the
 // query and their answers, and each read that found nothing yet. EpollPwait is the runtime
 // polling the network, blocking when a process has nothing to run; Futex a thread of the runtime
 // parked or woken; Nanosleep the runtime's monitor thread (sysmon) napping between checks.
