@@ -258,6 +258,12 @@ func TestMigrateConcurrently(t *testing.T) {
 			for i := range 5 {
 				wg.Go(func() {
 					db, _ := sqlDB(t, dsn) // a pool of its own, as another process has
+					// Open pings before it migrates, waiting out the lock of a new SQLite file's
+					// switch to WAL, which no busy timeout covers.
+					if err := (&DB{db: db, dialect: dialect}).ping(ctx); err != nil {
+						t.Errorf("ping %d: %v", i, err)
+						return
+					}
 					if i == 0 && dialect == DialectPostgres {
 						if _, err := gooseProvider(t, db, dialect, fsys).Up(ctx); err != nil {
 							t.Errorf("goose: %v", err)
