@@ -140,20 +140,29 @@ func gooseProvider(t *testing.T, db *sql.DB, dialect string, fsys fs.FS) *goose.
 // versions lists the recorded versions in the order they were recorded.
 func versions(t *testing.T, db *sql.DB) []int64 {
 	t.Helper()
-	rows, err := db.Query(`SELECT version_id FROM ` + versionTable + ` ORDER BY id`)
+	return column[int64](t, db, `SELECT version_id FROM `+versionTable+` ORDER BY id`)
+}
+
+// column runs q and returns its one column.
+func column[T any](t *testing.T, db *sql.DB, q string) []T {
+	t.Helper()
+	rows, err := db.Query(q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	var vs []int64
+	var out []T
 	for rows.Next() {
-		var v int64
+		var v T
 		if err := rows.Scan(&v); err != nil {
 			t.Fatal(err)
 		}
-		vs = append(vs, v)
+		out = append(out, v)
 	}
-	return vs
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func allVersions(ms []migration) []int64 {
@@ -173,20 +182,7 @@ func schema(t *testing.T, db *sql.DB, dialect string) []string {
 			FROM information_schema.columns WHERE table_schema = current_schema()
 			UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1`
 	}
-	rows, err := db.Query(q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
+	return column[string](t, db, q)
 }
 
 // TestMigrateAsGoose: the runner builds the schema goose builds from the same files, records it
