@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -133,10 +134,25 @@ func (t ImageTool) Build(ctx context.Context, src Source, arch, tag string) erro
 }
 
 // SaveDockerArchive writes the image tag to path as a docker-archive tar, the format
-// `docker load` and `podman load` read.
-func (t ImageTool) SaveDockerArchive(ctx context.Context, tag, path string) error {
-	if filepath.Base(t.Path) == "podman" {
-		return t.run(ctx, "save", "--format", "docker-archive", "-o", path, tag)
+// `docker load` and `podman load` read. An archive already at path is replaced (the tools refuse
+// to add to one), and only once the new one is complete.
+func (t ImageTool) SaveDockerArchive(ctx context.Context, tag, path string) (err error) {
+	partial := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".partial")
+	if err := os.Remove(partial); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
-	return t.run(ctx, "push", tag, "docker-archive:"+path+":"+tag)
+	defer func() {
+		if err != nil {
+			os.Remove(partial)
+		}
+	}()
+	if filepath.Base(t.Path) == "podman" {
+		err = t.run(ctx, "save", "--format", "docker-archive", "-o", partial, tag)
+	} else {
+		err = t.run(ctx, "push", tag, "docker-archive:"+partial+":"+tag)
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(partial, path)
 }

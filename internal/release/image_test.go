@@ -81,6 +81,10 @@ func TestImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	archive := filepath.Join(work, "image.tar")
+	// An archive of an earlier run is replaced, not added to.
+	if err := os.WriteFile(archive, []byte("an earlier archive"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := tool.SaveDockerArchive(ctx, tag, archive); err != nil {
 		t.Fatal(err)
 	}
