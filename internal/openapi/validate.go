@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"mime"
 	"net/http"
@@ -67,7 +68,9 @@ type body struct {
 	required   bool
 	mediaTypes []string    // accepted base media types
 	schema     *api.Schema // of the application/json content, nil when there is none
-	mcc        bool        // a top-level merchantCategoryCode property, which also accepts a number
+	// numberMembers are its top-level string properties that also take a JSON number
+	// (numberStrings), read as their string before the schema check.
+	numberMembers []string
 }
 
 // NewValidator compiles the checks of every operation of the contract.
@@ -114,7 +117,11 @@ func (c *compiler) compileOperation(op *api.Operation) (*operation, error) {
 	if rb := op.Body; rb != nil {
 		b := &body{required: rb.Required, mediaTypes: rb.MediaTypes, schema: rb.JSON}
 		if b.schema != nil {
-			b.mcc = b.schema.Property("merchantCategoryCode") != nil
+			for _, name := range slices.Sorted(maps.Keys(numberStrings)) {
+				if b.schema.Property(name) != nil {
+					b.numberMembers = append(b.numberMembers, name)
+				}
+			}
 			if err := c.compileBodyPatterns(b.schema); err != nil {
 				return nil, fmt.Errorf("request body: %w", err)
 			}
@@ -401,7 +408,7 @@ func (v *Validator) validateBody(w http.ResponseWriter, r *http.Request, b *body
 	if fails := strictBody(raw); len(fails) > 0 {
 		return fails, true // an ambiguous body: no rule judges its values
 	}
-	if b.mcc && fixMCC(value) {
+	if numbersAsStrings(value, b.numberMembers) {
 		// The contract's own example sends the MCC as a number; hand the handler a string.
 		var err error
 		if raw, err = json.Marshal(value); err != nil {
@@ -417,21 +424,25 @@ func (v *Validator) validateBody(w http.ResponseWriter, r *http.Request, b *body
 	return nil, true
 }
 
-// fixMCC rewrites a four-digit numeric merchantCategoryCode as its string, and reports whether it did.
-func fixMCC(value any) bool {
+// numbersAsStrings rewrites each member of names the object value holds as a number its
+// numberStrings rule reads as a string, and reports whether it rewrote any.
+func numbersAsStrings(value any, names []string) bool {
 	obj, ok := value.(map[string]any)
 	if !ok {
 		return false
 	}
-	n, ok := obj["merchantCategoryCode"].(float64)
-	if !ok {
-		return false
+	rewrote := false
+	for _, name := range names {
+		n, ok := obj[name].(float64)
+		if !ok {
+			continue
+		}
+		if s, ok := numberStrings[name](n); ok {
+			obj[name] = s
+			rewrote = true
+		}
 	}
-	mcc, ok := mccOfNumber(n)
-	if ok {
-		obj["merchantCategoryCode"] = mcc
-	}
-	return ok
+	return rewrote
 }
 
 // mccOfNumber is the merchant category code a JSON number stands for: the contract's own example
