@@ -44,7 +44,7 @@ type Validator struct {
 	Decoded map[string]bool
 
 	ops      map[string]*operation     // by ServeMux pattern, "GET /management/v1/sales-units/{msn}"
-	patterns map[string]*regexp.Regexp // the body schemas' patterns, by api.Schema.GoPattern
+	patterns map[string]*regexp.Regexp // the contract's patterns, by api.Schema.GoPattern
 }
 
 type operation struct {
@@ -78,7 +78,7 @@ func NewValidator() (*Validator, error) {
 	v := &Validator{MaxBodyBytes: MaxBodyBytes, ops: make(map[string]*operation, len(api.Operations))}
 	c := &compiler{
 		checks: map[*api.Schema]func(string) string{}, patterns: map[string]*regexp.Regexp{},
-		bodyPatterns: map[string]*regexp.Regexp{}, seen: map[*api.Schema]bool{},
+		seen: map[*api.Schema]bool{},
 	}
 	for i := range api.Operations {
 		op := &api.Operations[i]
@@ -88,17 +88,16 @@ func NewValidator() (*Validator, error) {
 		}
 		v.ops[op.Method+" "+op.Path] = o
 	}
-	v.patterns = c.bodyPatterns
+	v.patterns = c.patterns
 	return v, nil
 }
 
 // compiler compiles each parameter schema and pattern once: most parameters are shared
 // components that many operations refer to, and a compiled pattern is kilobytes the server keeps.
 type compiler struct {
-	checks       map[*api.Schema]func(string) string
-	patterns     map[string]*regexp.Regexp
-	bodyPatterns map[string]*regexp.Regexp
-	seen         map[*api.Schema]bool // body schemas whose patterns are compiled
+	checks   map[*api.Schema]func(string) string
+	patterns map[string]*regexp.Regexp // by api.Schema.GoPattern
+	seen     map[*api.Schema]bool      // body schemas whose patterns are compiled
 }
 
 func (c *compiler) compileOperation(op *api.Operation) (*operation, error) {
@@ -137,12 +136,8 @@ func (c *compiler) compileBodyPatterns(s *api.Schema) error {
 		return nil
 	}
 	c.seen[s] = true
-	if s.Pattern != "" && c.bodyPatterns[s.GoPattern] == nil {
-		re, err := regexp.Compile(s.GoPattern)
-		if err != nil {
-			return fmt.Errorf("pattern %q: %w", s.Pattern, err)
-		}
-		c.bodyPatterns[s.GoPattern] = re
+	if _, err := c.pattern(s); err != nil {
+		return err
 	}
 	for _, p := range s.Properties {
 		if err := c.compileBodyPatterns(p.Schema); err != nil {
@@ -155,6 +150,22 @@ func (c *compiler) compileBodyPatterns(s *api.Schema) error {
 		}
 	}
 	return c.compileBodyPatterns(s.Items)
+}
+
+// pattern compiles the pattern of s once for the whole contract; nil when s has none.
+func (c *compiler) pattern(s *api.Schema) (*regexp.Regexp, error) {
+	if s.Pattern == "" {
+		return nil, nil
+	}
+	if re := c.patterns[s.GoPattern]; re != nil {
+		return re, nil
+	}
+	re, err := regexp.Compile(s.GoPattern)
+	if err != nil {
+		return nil, fmt.Errorf("pattern %q: %w", s.Pattern, err)
+	}
+	c.patterns[s.GoPattern] = re
+	return re, nil
 }
 
 var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -175,15 +186,11 @@ func (c *compiler) compileParam(s *api.Schema) (func(string) string, error) {
 func (c *compiler) compileSchema(s *api.Schema) (func(string) string, error) {
 	switch {
 	case s.Is("string"):
-		var re *regexp.Regexp
-		var matches func(string) bool
+		var matches func(string) bool // nil: no pattern
 		if s.Pattern != "" {
-			if re = c.patterns[s.Pattern]; re == nil {
-				var err error
-				if re, err = regexp.Compile(s.Pattern); err != nil {
-					return nil, err
-				}
-				c.patterns[s.Pattern] = re
+			re, err := c.pattern(s)
+			if err != nil {
+				return nil, err
 			}
 			matches = patternMatcher(s.Pattern, re)
 		}
@@ -210,8 +217,8 @@ func (c *compiler) compileSchema(s *api.Schema) (func(string) string, error) {
 					return fmt.Sprintf("must be at least %d characters", minLen)
 				}
 			}
-			if re != nil && !matches(v) {
-				return "must match " + re.String()
+			if matches != nil && !matches(v) {
+				return "must match " + s.Pattern
 			}
 			if enum != nil && !slices.Contains(enum, v) {
 				return "must be one of " + strings.Join(enum, ", ")
