@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -161,7 +162,9 @@ func WithMaxResponseBytes(n int64) Option {
 		if n < 1 {
 			return errors.New("client: WithMaxResponseBytes needs a positive size")
 		}
-		c.maxAnswer = n
+		// One byte past the limit is read to tell a larger answer, so the limit must leave room
+		// for it: math.MaxInt64 ("no limit") would otherwise wrap and read nothing.
+		c.maxAnswer = min(n, math.MaxInt64-1)
 		return nil
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -636,7 +637,7 @@ func TestAnswerSize(t *testing.T) {
 		t.Fatalf("a %d-byte list: got %d units, %v; want %d, nil", len(list), len(units), err, count)
 	}
 
-	for limit, wantErr := range map[int64]bool{int64(len(list)): false, int64(len(list)) - 1: true} {
+	for limit, wantErr := range map[int64]bool{int64(len(list)): false, int64(len(list)) - 1: true, math.MaxInt64: false} {
 		calls.Store(0)
 		c := newClient(t, srv.URL, client.WithPartnerKeys("cid", "secret", "sub"), client.WithMaxResponseBytes(limit))
 		units, err := c.GetAllSalesUnits(context.Background())
