@@ -486,6 +486,14 @@ func TestScenarioRoutesOnlyInSandbox(t *testing.T) {
 	_, err = adm.SetAutopilot(ctx, client.Autopilot{View: client.Duration(0), Decision: "approve"})
 	wantProblem(t, err, 404)
 	wantProblem(t, adm.DeleteAutopilot(ctx, ""), 404)
+	_, err = adm.GetClock(ctx)
+	if p := wantProblem(t, err, 404); !strings.Contains(p.Detail, "The clock control exists only in sandbox mode") {
+		t.Errorf("clock outside the sandbox: detail %q", p.Detail)
+	}
+	_, err = adm.AdvanceClock(ctx, time.Hour)
+	wantProblem(t, err, 404)
+	_, err = adm.ResetClock(ctx)
+	wantProblem(t, err, 404)
 	if srv.App.Faults != nil || srv.App.Autopilot != nil {
 		t.Error("a production server built the scenario control")
 	}

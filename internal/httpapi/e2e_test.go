@@ -379,6 +379,7 @@ func TestErrors(t *testing.T) {
 func TestOperatorBodiesRequired(t *testing.T) {
 	a := startAPI(t)
 	for _, c := range []struct{ method, path string }{
+		{"POST", "/admin/v1/clock"},
 		{"POST", "/admin/v1/partners"},
 		{"POST", "/admin/v1/partners/" + fixtures.DemoPartnerID + "/price-packages"},
 		{"POST", "/admin/v1/merchants"},

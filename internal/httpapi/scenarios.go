@@ -11,32 +11,29 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/openapi"
 )
 
-// Scenario control of a sandbox: fault rules and autopilot policies (/admin/v1/faults,
-// /admin/v1/autopilot). Outside sandbox mode every route answers 404.
+// Scenario control of a sandbox: the clock, fault rules and autopilot policies (/admin/v1/clock,
+// /admin/v1/faults, /admin/v1/autopilot). Outside sandbox mode every route answers 404.
 
-func (s *Server) sandboxFeature(what string) error {
-	if !s.cfg.Sandbox || s.faults == nil || s.autopilot == nil {
-		return vippsmgmt.Errorf(vippsmgmt.ENOTFOUND, "%s exist only in sandbox mode (--sandbox).", what)
-	}
-	return nil
-}
+// clockControl moves the sandbox clock, which needs neither the fault rules nor the autopilot.
+const clockControl = "The clock control exists"
 
-// sandboxOnly names the feature of each operation that exists only in sandbox mode.
+// sandboxOnly says, of each operation that exists only in sandbox mode, what it controls.
 var sandboxOnly = map[string]string{
-	"AdminListFaults": "Fault rules", "AdminCreateFault": "Fault rules", "AdminDeleteFault": "Fault rules",
-	"AdminListAutopilot": "Autopilot policies", "AdminPutAutopilot": "Autopilot policies", "AdminDeleteAutopilot": "Autopilot policies",
+	"AdminGetClock": clockControl, "AdminAdvanceClock": clockControl,
+	"AdminListFaults": "Fault rules exist", "AdminCreateFault": "Fault rules exist", "AdminDeleteFault": "Fault rules exist",
+	"AdminListAutopilot": "Autopilot policies exist", "AdminPutAutopilot": "Autopilot policies exist", "AdminDeleteAutopilot": "Autopilot policies exist",
 }
 
 // sandboxGate answers the operations of sandboxOnly 404 outside sandbox mode, so their handlers
-// may take the fault rules and the autopilot as there.
+// may take the clock control, the fault rules and the autopilot as there.
 func (s *Server) sandboxGate(next openapi.StrictHandlerFunc, operationID string) openapi.StrictHandlerFunc {
-	feature, ok := sandboxOnly[operationID]
+	what, ok := sandboxOnly[operationID]
 	if !ok {
 		return next
 	}
 	return func(ctx context.Context, w http.ResponseWriter, r *http.Request, req any) (any, error) {
-		if err := s.sandboxFeature(feature); err != nil {
-			return nil, err
+		if !s.cfg.Sandbox || what != clockControl && (s.faults == nil || s.autopilot == nil) {
+			return nil, vippsmgmt.Errorf(vippsmgmt.ENOTFOUND, "%s only in sandbox mode (--sandbox).", what)
 		}
 		return next(ctx, w, r, req)
 	}
