@@ -43,7 +43,7 @@ func (d *DB) CreateSalesUnit(ctx context.Context, s *vippsmgmt.SalesUnit) error 
 func (d *DB) UpsertSalesUnit(ctx context.Context, s *vippsmgmt.SalesUnit) error {
 	defer d.unitsChanged()
 	return d.validInTx(ctx, s, func(tx *sql.Tx) error {
-		old, err := scanSalesUnit(tx.QueryRowContext(ctx, selectSalesUnit+` WHERE s.msn = $1`+d.forUpdateOf("s"), s.MSN))
+		old, err := scanSalesUnit(tx.QueryRowContext(ctx, findSalesUnitSQL+d.forUpdateOf("s"), s.MSN))
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
@@ -240,7 +240,7 @@ func (d *DB) UpdateSalesUnit(ctx context.Context, msn string, upd vippsmgmt.Sale
 	var s *vippsmgmt.SalesUnit
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		s, err = scanSalesUnit(tx.QueryRowContext(ctx, selectSalesUnit+` WHERE s.msn = $1`+d.forUpdateOf("s"), msn))
+		s, err = scanSalesUnit(tx.QueryRowContext(ctx, findSalesUnitSQL+d.forUpdateOf("s"), msn))
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("Sales unit %s was not found.", msn)
 		} else if err != nil {
