@@ -151,22 +151,22 @@ func poolMaxConns(u *url.URL) (int, error) {
 	return n, nil
 }
 
-// prepare prepares the statements of the hot paths.
+// prepare prepares the statements of the hot paths that the dialect uses.
 func (d *DB) prepare(ctx context.Context) error {
 	for _, p := range []struct {
 		stmt **sql.Stmt
 		sql  string
+		only string // the one dialect that uses it; "" for both
 	}{
-		{&d.findSalesUnit, findSalesUnitSQL},
-		{&d.insertIdemKeyStmt, insertIdemKeySQL},
-		{&d.insertOrderStmt, insertOrderSQL},
-		{&d.storeKeyedOrderStmt, storeKeyedOrderSQL},
+		// On PostgreSQL a sales unit is read through pgx's statement cache (findSalesUnitPostgres).
+		{&d.findSalesUnit, findSalesUnitSQL, DialectSQLite},
+		{&d.insertIdemKeyStmt, insertIdemKeySQL, ""},
+		{&d.insertOrderStmt, insertOrderSQL, ""},
+		// SQLite has no data-modifying WITH.
+		{&d.storeKeyedOrderStmt, storeKeyedOrderSQL, DialectPostgres},
 	} {
-		if p.stmt == &d.storeKeyedOrderStmt && d.dialect != DialectPostgres {
-			continue // SQLite has no data-modifying WITH
-		}
-		if p.stmt == &d.findSalesUnit && d.dialect == DialectPostgres {
-			continue // read through pgx's statement cache (findSalesUnitPostgres)
+		if p.only != "" && p.only != d.dialect {
+			continue
 		}
 		var err error
 		if *p.stmt, err = d.db.PrepareContext(ctx, p.sql); err != nil {
