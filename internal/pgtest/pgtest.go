@@ -79,6 +79,25 @@ func DSN(t testing.TB) string {
 	return u.String()
 }
 
+// WaitForLockWait returns once a session of db's database waits for a lock, so that a test can
+// act while another session is blocked; it fails t after about 30 seconds without one.
+func WaitForLockWait(t testing.TB, db *sql.DB) {
+	t.Helper()
+	for range 3000 {
+		var waiting bool
+		err := db.QueryRow(`SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock')`).Scan(&waiting)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("no session waited for a lock")
+}
+
 // Main runs the tests of a package, then stops the cluster DSN may have started, removes its
 // files and exits with the tests' code. Call it from TestMain.
 func Main(m *testing.M) {

@@ -3,7 +3,6 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"testing"
 	"time"
 
@@ -42,7 +41,7 @@ func TestFindSalesUnitEndsWithItsContext(t *testing.T) {
 		_, err := store.FindSalesUnitByMSN(ctx, "123456")
 		done <- err
 	}()
-	waitForLockWait(t, other)
+	pgtest.WaitForLockWait(t, other)
 	cancel()
 	select {
 	case err := <-done:
@@ -61,22 +60,4 @@ func TestFindSalesUnitEndsWithItsContext(t *testing.T) {
 			t.Fatalf("after a read was cut off: got %v, want ENOTFOUND", err)
 		}
 	}
-}
-
-// waitForLockWait returns once a session of the database waits for a lock.
-func waitForLockWait(t *testing.T, db *sql.DB) {
-	t.Helper()
-	for range 3000 {
-		var waiting bool
-		err := db.QueryRow(`SELECT EXISTS (SELECT 1 FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock')`).Scan(&waiting)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			t.Fatal(err)
-		}
-		if waiting {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("no session waited for the lock")
 }
