@@ -390,3 +390,45 @@ func TestMigrationLockTimeout(t *testing.T) {
 		t.Errorf("recorded versions %v, want %v", got, allVersions(ms))
 	}
 }
+
+// TestMigrateWhileGooseCreatesItsTable: goose, as an earlier build runs it, creates the version
+// table (with version 0) before it takes its lock. A runner that found no table and then fails
+// to create it, because goose committed it meanwhile, tries again and migrates on top of it.
+func TestMigrateWhileGooseCreatesItsTable(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.DSN(t)
+	db, _ := sqlDB(t, dsn)
+	other, _ := sqlDB(t, dsn)
+	_, ms := embedded(t, DialectPostgres)
+
+	creating, err := other.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer creating.Rollback()
+	if _, err := creating.Exec(createVersionTable[DialectPostgres]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := creating.Exec(`INSERT INTO `+versionTable+` (version_id, is_applied) VALUES (0, $1)`, true); err != nil {
+		t.Fatal(err)
+	}
+
+	done := make(chan error, 1)
+	go func() { done <- applyMigrations(ctx, db, DialectPostgres, ms) }()
+	// The runner found no table and its CREATE TABLE waits for the one not yet committed.
+	pgtest.WaitForLockWait(t, other)
+	if err := creating.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("runner: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the runner did not finish")
+	}
+	if got := versions(t, db); !slices.Equal(got, allVersions(ms)) {
+		t.Errorf("recorded versions %v, want %v", got, allVersions(ms))
+	}
+}
