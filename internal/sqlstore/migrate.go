@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -86,7 +87,7 @@ func readMigrations(fsys fs.FS) ([]migration, error) {
 		}
 		ms = append(ms, migration{version: v, file: name, up: up})
 	}
-	slices.SortFunc(ms, func(a, b migration) int { return int(a.version - b.version) })
+	slices.SortFunc(ms, func(a, b migration) int { return cmp.Compare(a.version, b.version) })
 	for i := 1; i < len(ms); i++ {
 		if ms[i].version == ms[i-1].version {
 			return nil, fmt.Errorf("migrations %s and %s have the same version", ms[i-1].file, ms[i].file)
