@@ -88,6 +88,20 @@ func TestImage(t *testing.T) {
 	if err := tool.SaveDockerArchive(ctx, tag, archive); err != nil {
 		t.Fatal(err)
 	}
+	saved, err := os.ReadFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A save that fails leaves the archive at the path as it was, and no partial one beside it.
+	if err := tool.SaveDockerArchive(ctx, "localhost/vippsmgmt:no-such-image", archive); err == nil {
+		t.Error("saving an image that does not exist succeeded")
+	}
+	if again, err := os.ReadFile(archive); err != nil || !bytes.Equal(again, saved) {
+		t.Errorf("a failed save changed the archive: %d bytes, %v; want the %d saved", len(again), err, len(saved))
+	}
+	if left, _ := filepath.Glob(filepath.Join(work, ".image.tar*")); len(left) > 0 {
+		t.Errorf("a partial archive is left: %v", left)
+	}
 	// The store holds root-owned copies of every layer; remove it now rather than leave it to
 	// TempDir's cleanup, so a failure below does not keep it.
 	_ = os.RemoveAll(filepath.Join(work, "storage"))
