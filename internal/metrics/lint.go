@@ -3,13 +3,14 @@ package metrics
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
 
 // Lint checks text against the rules of the text exposition format that scrapers rely on: every
 // family opens with # HELP and # TYPE lines, families come once each and sorted by name, each
-// sample belongs to its family and parses, counters are not negative, a histogram's buckets
+// sample belongs to its family, parses and comes once (a scraper refuses a repeated series), counters are not negative, a histogram's buckets
 // ascend to +Inf with cumulative counts and its _count equals the +Inf bucket, and a summary
 // has its _sum and _count. It is how tests hold this package's and the server's output to the
 // format without a parser from elsewhere.
@@ -24,6 +25,7 @@ func Lint(text []byte) error {
 	var (
 		name, typ, pendingHelp string
 		seen                   = map[string]bool{}
+		samples                = map[string]bool{} // name and labels of each sample line of the family
 		hist                   = map[string]*histState{}
 		summ                   = map[string]*[2]bool{} // series -> has _sum, has _count
 	)
@@ -40,6 +42,7 @@ func Lint(text []byte) error {
 		}
 		clear(hist)
 		clear(summ)
+		clear(samples)
 		return nil
 	}
 	for i, line := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
@@ -95,6 +98,11 @@ func Lint(text []byte) error {
 			return fmt.Errorf("line %d: sample %s in family %s", n, sm, name)
 		}
 		series, le, quantile := seriesKey(labels)
+		key := fmt.Sprintf("%s{%sle=%q,quantile=%q}", sm, series, le, quantile)
+		if samples[key] {
+			return fmt.Errorf("line %d: %s repeats a sample line before it", n, line)
+		}
+		samples[key] = true
 		switch Type(typ) {
 		case TypeCounter, TypeGauge:
 			if suffix != "" || le != "" || quantile != "" {
@@ -190,10 +198,11 @@ func (h *histState) check() error {
 	return nil
 }
 
-// seriesKey renders labels without le and quantile, which tell a series' lines apart.
+// seriesKey renders labels, sorted by name, without le and quantile, which tell a series' lines
+// apart.
 func seriesKey(labels []Label) (key, le, quantile string) {
 	var b strings.Builder
-	for _, l := range labels {
+	for _, l := range slices.SortedFunc(slices.Values(labels), func(x, y Label) int { return strings.Compare(x.Name, y.Name) }) {
 		switch l.Name {
 		case "le":
 			le = l.Value

@@ -113,6 +113,10 @@ func TestLintCatches(t *testing.T) {
 		"no sum":             head + "h_bucket{le=\"+Inf\"} 1\nh_count 1\n",
 		"summary no count":   "# HELP s x\n# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_sum 1\n",
 		"quantile range":     "# HELP s x\n# TYPE s summary\ns{quantile=\"2\"} 1\ns_sum 1\ns_count 1\n",
+		"series twice":       "# HELP a x\n# TYPE a gauge\na{l=\"x\",m=\"y\"} 1\na{m=\"y\",l=\"x\"} 2\n",
+		"unlabelled twice":   "# HELP a x\n# TYPE a counter\na 1\na 1\n",
+		"sum twice":          head + "h_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_sum 1\nh_count 1\n",
+		"quantile twice":     "# HELP s x\n# TYPE s summary\ns{quantile=\"0.5\"} 1\ns{quantile=\"0.5\"} 1\ns_sum 1\ns_count 1\n",
 	} {
 		if err := Lint([]byte(text)); err == nil {
 			t.Errorf("%s: Lint accepted\n%s", name, text)
