@@ -54,25 +54,28 @@ func startSyscallCounter(ctx context.Context, dir string, pids []int) (*syscallC
 	if err != nil {
 		return nil, errors.New("perf is not installed")
 	}
-	ctlR, ctlW, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	ackR, ackW, err := os.Pipe()
-	if err != nil {
-		ctlR.Close()
-		ctlW.Close()
-		return nil, err
-	}
 	ids := make([]string, len(pids))
 	for i, p := range pids {
 		ids[i] = strconv.Itoa(p)
 	}
+	// The output file comes first: nothing is left open when it cannot be made.
 	f, err := os.CreateTemp(dir, "perf-stat-*.csv")
 	if err != nil {
 		return nil, err
 	}
 	f.Close()
+	ctlR, ctlW, err := os.Pipe()
+	if err != nil {
+		os.Remove(f.Name())
+		return nil, err
+	}
+	ackR, ackW, err := os.Pipe()
+	if err != nil {
+		os.Remove(f.Name())
+		ctlR.Close()
+		ctlW.Close()
+		return nil, err
+	}
 	c := &syscallCounter{out: f.Name(), ctl: ctlW, ack: bufio.NewReader(ackR), ackFile: ackR}
 	c.cmd = exec.CommandContext(ctx, perf, "stat", "-x", ",", "-o", c.out, "-D", "-1", "--control", "fd:3,4",
 		"-e", strings.Join(syscallEvents, ","), "-p", strings.Join(ids, ","))
@@ -84,6 +87,7 @@ func startSyscallCounter(ctx context.Context, dir string, pids []int) (*syscallC
 	ackW.Close()
 	if err != nil {
 		c.closePipes()
+		os.Remove(c.out)
 		return nil, err
 	}
 	// perf acknowledges a command only once its events are open: a refusal shows as no answer.
@@ -158,7 +162,7 @@ func (c *syscallCounter) stop() (map[string]int64, error) {
 	return counts, nil
 }
 
-// perRequest divides counts by n requests.
+// syscallsPerRequest divides counts by n requests.
 func syscallsPerRequest(counts map[string]int64, n int64) SyscallCounts {
 	if n == 0 {
 		return SyscallCounts{}
