@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -68,8 +69,8 @@ func measureStartup(ctx context.Context, cfg ScaleConfig, runs int, logf func(st
 	}
 	rep.MedianWallMs = median(rep.WallMs)
 	rep.MedianCPUMs = median(cpu)
-	rep.MedianIdleRSS, rep.MedianIdleRSSRestart = medianBytes(rss), medianBytes(restartRSS)
-	rep.MedianIdleAnon, rep.MedianIdleAnonRestart = medianBytes(anon), medianBytes(restartAnon)
+	rep.MedianIdleRSS, rep.MedianIdleRSSRestart = median(rss), median(restartRSS)
+	rep.MedianIdleAnon, rep.MedianIdleAnonRestart = median(anon), median(restartAnon)
 	rep.Pass = rep.MedianWallMs < rep.Target
 	rep.PassRSS = rep.MedianIdleRSS < rep.TargetRSS
 	logf("start-up: median %.0f ms (CPU %.0f ms), idle RSS %.1f MiB (%.1f MiB restarted on the same database)",
@@ -107,13 +108,8 @@ func (r *StartupReport) WriteText(w io.Writer) error {
 	return err
 }
 
-func medianBytes(v []uint64) uint64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func median(v []float64) float64 {
+// median is the middle value of v (the upper of the two middle ones when there are as many).
+func median[T cmp.Ordered](v []T) T {
 	s := slices.Clone(v)
 	slices.Sort(s)
 	return s[len(s)/2]
