@@ -144,9 +144,9 @@ func (d *DB) CountPartners(ctx context.Context) (int, error) {
 
 type scanner interface{ Scan(dest ...any) error }
 
-// findOne scans the one row a query selected; without one it is ENOTFOUND, saying that the what
-// of that key was not found.
-func findOne[T, K any](d *DB, row *sql.Row, scan func(scanner) (T, error), what string, key K) (T, error) {
+// findOne scans the one row a query selected, through database/sql or pgx (whose ErrNoRows is
+// sql.ErrNoRows too); without one it is ENOTFOUND, saying that the what of that key was not found.
+func findOne[T, K any](d *DB, row scanner, scan func(scanner) (T, error), what string, key K) (T, error) {
 	v, err := scan(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		var none T

@@ -144,11 +144,9 @@ func (d *DB) FindSalesUnitByMSN(ctx context.Context, msn string) (*vippsmgmt.Sal
 	if d.dialect == DialectPostgres {
 		s, err = d.findSalesUnitPostgres(ctx, msn)
 	} else {
-		s, err = scanSalesUnit(d.findSalesUnit.QueryRowContext(ctx, msn))
+		s, err = findOne(d, d.findSalesUnit.QueryRowContext(ctx, msn), scanSalesUnit, "Sales unit", msn)
 	}
-	if errors.Is(err, sql.ErrNoRows) { // pgx.ErrNoRows is one too
-		return nil, notFound("Sales unit %s was not found.", msn)
-	} else if err != nil {
+	if err != nil {
 		return nil, d.formatError(err)
 	}
 	if d.units != nil {
@@ -309,7 +307,7 @@ func (d *DB) findSalesUnitPostgres(ctx context.Context, msn string) (*vippsmgmt.
 			return fmt.Errorf("unexpected PostgreSQL driver connection %T", driverConn)
 		}
 		var err error
-		s, err = scanSalesUnit(c.Conn().QueryRow(ctx, findSalesUnitSQL, msn))
+		s, err = findOne(d, c.Conn().QueryRow(ctx, findSalesUnitSQL, msn), scanSalesUnit, "Sales unit", msn)
 		return err
 	})
 	return s, err
