@@ -54,3 +54,47 @@ paths:
 		t.Fatalf("generate without the keyword: %v", err)
 	}
 }
+
+// TestGenerateRefusesWhatTheValidatorCannotCheck: a parameter the validator's string checks
+// cannot judge, a schema that contains itself, and an operation without an operationId each stop
+// the generation; the same contract without them generates.
+func TestGenerateRefusesWhatTheValidatorCannotCheck(t *testing.T) {
+	const good = `openapi: 3.0.3
+info: {title: t, version: 1.0.0}
+paths:
+  /x/{id}:
+    post:
+      operationId: postX
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string}}
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/Node'}
+      responses:
+        '204': {description: ok}
+components:
+  schemas:
+    Node:
+      type: object
+      properties:
+        name: {type: string}
+`
+	if _, err := generate([]byte(good)); err != nil {
+		t.Fatalf("generate: %v", err)
+	}
+	for _, c := range []struct{ name, old, new, want string }{
+		{"array parameter", "schema: {type: string}}", "schema: {type: array, items: {type: string}}}", "only plain string"},
+		{"number parameter", "schema: {type: string}}", "schema: {type: number}}", "only string, boolean and integer"},
+		{"self-containing schema", "name: {type: string}", "next: {$ref: '#/components/schemas/Node'}", "contains itself"},
+		{"no operationId", "operationId: postX", "summary: x", "no operationId"},
+	} {
+		spec := strings.Replace(good, c.old, c.new, 1)
+		if spec == good {
+			t.Fatalf("%s: the replacement changed nothing", c.name)
+		}
+		if _, err := generate([]byte(spec)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: generate: %v, want a refusal containing %q", c.name, err, c.want)
+		}
+	}
+}
