@@ -17,6 +17,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/api"
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 )
@@ -61,16 +62,49 @@ func kinFaults(s *openapi3.Schema, value any) []problem.ExtraDetail {
 		var se *openapi3.SchemaError
 		if errors.As(err, &se) {
 			path := se.JSONPointer()
+			// An unknown member is a fault of its object; name the member itself.
 			if m := unsupportedRE.FindStringSubmatch(se.Reason); m != nil {
-				path = append(slices.Clip(path), m[1])
+				name, err := strconv.Unquote(m[1])
+				if err != nil {
+					panic(fmt.Sprintf("kin-openapi reason %q: %v", se.Reason, err))
+				}
+				path = append(slices.Clip(path), name)
 			}
-			out = append(out, problem.ExtraDetail{Key: fieldPath(path), Value: kinReason(se)})
+			out = append(out, problem.ExtraDetail{Key: pointerKey(value, path), Value: kinReason(se)})
 			return
 		}
 		out = append(out, problem.ExtraDetail{Key: "body", Value: err.Error()})
 	}
 	walk(err)
 	return out
+}
+
+// unsupportedRE reads the member's name, quoted as by %q, from kin-openapi's reason.
+var unsupportedRE = regexp.MustCompile(`^property (".*") is unsupported$`)
+
+// pointerKey names the place of a JSON pointer into value as a fault's key: a step into an array
+// is an index ("items[2]"), any other a member, also one whose name is digits.
+func pointerKey(value any, ptr []string) string {
+	var path vippsmgmt.FieldPath
+	for _, step := range ptr {
+		if arr, ok := value.([]any); ok {
+			i, err := strconv.Atoi(step)
+			if err != nil || i < 0 || i >= len(arr) {
+				panic(fmt.Sprintf("pointer step %q into an array of %d", step, len(arr)))
+			}
+			path.PushIndex(i)
+			value = arr[i]
+			continue
+		}
+		path.Push(step)
+		if obj, ok := value.(map[string]any); ok {
+			value = obj[step]
+		}
+	}
+	if key := path.Join(""); key != "" {
+		return key
+	}
+	return "body"
 }
 
 // kinReason is the rule of a kin-openapi fault, worded by the server's one wording of faults.

@@ -5,11 +5,11 @@ import (
 	"math"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/api"
 	"github.com/vippsmgmt/vippsmgmt/internal/problem"
 )
@@ -22,8 +22,8 @@ import (
 
 // schemaFault is one rule a value breaks.
 type schemaFault struct {
-	path   []string // JSON path of the value, outermost first; array indexes as decimal strings
-	field  string   // the keyword broken: type, required, properties, enum, pattern, format, ...
+	key    string // where the value is: "website.url", "items[2]", "body" for the body itself
+	field  string // the keyword broken: type, required, properties, enum, pattern, format, ...
 	reason string
 	format string // the schema's format, for field format
 }
@@ -31,12 +31,16 @@ type schemaFault struct {
 // schemaWalk collects the faults of one value.
 type schemaWalk struct {
 	patterns map[string]*regexp.Regexp // by api.Schema.GoPattern
-	path     []string
+	path     vippsmgmt.FieldPath
 	faults   []schemaFault
 }
 
 func (w *schemaWalk) fault(s *api.Schema, field, reason string) {
-	w.faults = append(w.faults, schemaFault{path: slices.Clone(w.path), field: field, reason: reason, format: s.Format})
+	key := w.path.Join("")
+	if key == "" {
+		key = "body"
+	}
+	w.faults = append(w.faults, schemaFault{key: key, field: field, reason: reason, format: s.Format})
 }
 
 // visit checks value, as encoding/json decodes into an any, against s.
@@ -232,9 +236,9 @@ func (w *schemaWalk) array(s *api.Schema, v []any) {
 		return
 	}
 	for i, item := range v {
-		w.path = append(w.path, strconv.Itoa(i))
+		w.path.PushIndex(i)
 		w.visit(s.Items, item)
-		w.path = w.path[:len(w.path)-1]
+		w.path.Pop()
 	}
 }
 
@@ -250,20 +254,23 @@ func (w *schemaWalk) object(s *api.Schema, v map[string]any) {
 	slices.Sort(names)
 	for _, name := range names {
 		if p := s.Property(name); p != nil {
-			w.path = append(w.path, name)
+			w.path.Push(name)
 			w.visit(p, v[name])
-			w.path = w.path[:len(w.path)-1]
+			w.path.Pop()
 			continue
 		}
 		if s.NoAdditionalProperties {
+			// A fault of the object, named by the member itself.
+			w.path.Push(name)
 			w.fault(s, "properties", fmt.Sprintf("property %q is unsupported", name))
+			w.path.Pop()
 		}
 	}
 	for _, name := range s.Required {
 		if _, ok := v[name]; !ok {
-			w.path = append(w.path, name)
+			w.path.Push(name)
 			w.fault(s, "required", fmt.Sprintf("property %q is missing", name))
-			w.path = w.path[:len(w.path)-1]
+			w.path.Pop()
 		}
 	}
 }
@@ -277,12 +284,7 @@ func schemaFaults(s *api.Schema, value any, patterns map[string]*regexp.Regexp) 
 	}
 	out := make([]problem.ExtraDetail, len(w.faults))
 	for i, f := range w.faults {
-		path := f.path
-		// An unknown member is a fault of its object; name the member itself.
-		if m := unsupportedRE.FindStringSubmatch(f.reason); m != nil {
-			path = append(slices.Clip(path), m[1])
-		}
-		out[i] = problem.ExtraDetail{Key: fieldPath(path), Value: f.rule()}
+		out[i] = problem.ExtraDetail{Key: f.key, Value: f.rule()}
 	}
 	return out
 }
@@ -290,9 +292,9 @@ func schemaFaults(s *api.Schema, value any, patterns map[string]*regexp.Regexp) 
 // rule is the short message of a fault.
 func (f schemaFault) rule() string {
 	switch {
-	case missingRE.MatchString(f.reason):
+	case f.field == "required":
 		return "is required"
-	case unsupportedRE.MatchString(f.reason):
+	case f.field == "properties":
 		return "is not a field of this request"
 	case f.field == "nullable":
 		return "must not be null"
@@ -308,26 +310,3 @@ func (f schemaFault) rule() string {
 	}
 	return f.reason
 }
-
-func fieldPath(ptr []string) string {
-	if len(ptr) == 0 {
-		return "body"
-	}
-	var b strings.Builder
-	for i, p := range ptr {
-		if _, err := strconv.Atoi(p); err == nil {
-			b.WriteString("[" + p + "]")
-			continue
-		}
-		if i > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(p)
-	}
-	return b.String()
-}
-
-var (
-	missingRE     = regexp.MustCompile(`^property "[^"]*" is missing$`)
-	unsupportedRE = regexp.MustCompile(`^property "([^"]*)" is unsupported$`)
-)
