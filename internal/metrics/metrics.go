@@ -101,6 +101,11 @@ type Sample struct {
 // Label is a label's name and value.
 type Label struct{ Name, Value string }
 
+// single is a collected family of one sample: a figure read elsewhere, as most collected ones are.
+func single(typ Type, name, help string, value float64, labels ...Label) Family {
+	return Family{Name: name, Help: help, Type: typ, Samples: []Sample{{Labels: labels, Value: value}}}
+}
+
 // AppendText appends every family with at least one sample, sorted by name, in the text format.
 func (r *Registry) AppendText(b []byte) []byte {
 	r.mu.Lock()

@@ -194,6 +194,9 @@ func TestRuntimeFamilies(t *testing.T) {
 	if start, now := values["process_start_time_seconds"], float64(time.Now().Unix()); start > now+1 || start < now-3600 {
 		t.Errorf("process_start_time_seconds %v, now %v", start, now)
 	}
+	if info := values[`go_info{version="`+runtime.Version()+`"}`]; info != 1 {
+		t.Errorf("go_info of %s is %v", runtime.Version(), info)
+	}
 	if g := values["go_goroutines"]; g < 1 {
 		t.Errorf("go_goroutines %v", g)
 	}

@@ -18,12 +18,8 @@ const userHZ = 100
 // read from /proc/self. A figure that cannot be read is left out.
 func Process() []Family {
 	var out []Family
-	gauge := func(name, help string, value float64) {
-		out = append(out, Family{Name: name, Help: help, Type: TypeGauge, Samples: []Sample{{Value: value}}})
-	}
-	counter := func(name, help string, value float64) {
-		out = append(out, Family{Name: name, Help: help, Type: TypeCounter, Samples: []Sample{{Value: value}}})
-	}
+	gauge := func(name, help string, value float64) { out = append(out, single(TypeGauge, name, help, value)) }
+	counter := func(name, help string, value float64) { out = append(out, single(TypeCounter, name, help, value)) }
 	if st, ok := readStat(); ok {
 		counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", float64(st.utime+st.stime)/userHZ)
 		gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", float64(st.vsize))

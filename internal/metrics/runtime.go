@@ -68,12 +68,8 @@ func GoRuntime() []Family {
 	heapInuse := heapObjects + v["/memory/classes/heap/unused:bytes"]
 	heapIdle := v["/memory/classes/heap/released:bytes"] + v["/memory/classes/heap/free:bytes"]
 	tiny := v["/gc/heap/tiny/allocs:objects"]
-	gauge := func(name, help string, value float64) Family {
-		return Family{Name: name, Help: help, Type: TypeGauge, Samples: []Sample{{Value: value}}}
-	}
-	counter := func(name, help string, value float64) Family {
-		return Family{Name: name, Help: help, Type: TypeCounter, Samples: []Sample{{Value: value}}}
-	}
+	gauge := func(name, help string, value float64) Family { return single(TypeGauge, name, help, value) }
+	counter := func(name, help string, value float64) Family { return single(TypeCounter, name, help, value) }
 	pause := Family{Name: "go_gc_duration_seconds", Type: TypeSummary,
 		Help: "A summary of the wall-time pause (stop-the-world) duration in garbage collection cycles."}
 	for i, q := range gc.PauseQuantiles {
@@ -88,8 +84,7 @@ func GoRuntime() []Family {
 		gauge("go_gc_gomemlimit_bytes", "Go runtime memory limit configured by the user, otherwise math.MaxInt64. This value is set by the GOMEMLIMIT environment variable, and the runtime/debug.SetMemoryLimit function. Sourced from /gc/gomemlimit:bytes.",
 			v["/gc/gomemlimit:bytes"]),
 		gauge("go_goroutines", "Number of goroutines that currently exist.", float64(runtime.NumGoroutine())),
-		{Name: "go_info", Help: "Information about the Go environment.", Type: TypeGauge,
-			Samples: []Sample{{Labels: []Label{{"version", runtime.Version()}}, Value: 1}}},
+		single(TypeGauge, "go_info", "Information about the Go environment.", 1, Label{"version", runtime.Version()}),
 		gauge("go_memstats_alloc_bytes", "Number of bytes allocated in heap and currently in use. Equals to /memory/classes/heap/objects:bytes.", heapObjects),
 		counter("go_memstats_alloc_bytes_total", "Total number of bytes allocated in heap until now, even if released already. Equals to /gc/heap/allocs:bytes.",
 			v["/gc/heap/allocs:bytes"]),
@@ -136,10 +131,8 @@ func GoRuntime() []Family {
 func DBStats(db *sql.DB, name string) func() []Family {
 	return func() []Family {
 		s := db.Stats()
-		labels := []Label{{"db_name", name}}
-		one := func(n, help string, t Type, value float64) Family {
-			return Family{Name: n, Help: help, Type: t, Samples: []Sample{{Labels: labels, Value: value}}}
-		}
+		db := Label{"db_name", name}
+		one := func(n, help string, t Type, value float64) Family { return single(t, n, help, value, db) }
 		return []Family{
 			one("go_sql_idle_connections", "The number of idle connections.", TypeGauge, float64(s.Idle)),
 			one("go_sql_in_use_connections", "The number of connections currently in use.", TypeGauge, float64(s.InUse)),
