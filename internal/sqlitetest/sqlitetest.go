@@ -12,13 +12,17 @@ import (
 )
 
 // Open opens a store on a new SQLite file in t's temporary directory, reading the time from clock,
-// and closes it when the test ends.
+// and closes it when the test ends, failing the test if that fails.
 func Open(t testing.TB, clock vippsmgmt.Clock) *sqlstore.DB {
 	t.Helper()
 	db, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "vippsmgmt.db"), clock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return db
 }

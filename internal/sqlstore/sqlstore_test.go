@@ -11,6 +11,7 @@ import (
 
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/pgtest"
+	"github.com/vippsmgmt/vippsmgmt/internal/sqlitetest"
 	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
 	"github.com/vippsmgmt/vippsmgmt/internal/storetest"
 )
@@ -19,7 +20,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func openSQLite(t *testing.T, clock vippsmgmt.Clock) vippsmgmt.Store {
 	t.Helper()
-	return open(t, "sqlite:"+filepath.Join(t.TempDir(), "vippsmgmt.db"), clock)
+	return sqlitetest.Open(t, clock)
 }
 
 func openPostgres(t *testing.T, clock vippsmgmt.Clock) vippsmgmt.Store {
