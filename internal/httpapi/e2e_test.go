@@ -2,10 +2,10 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -55,28 +55,11 @@ func (r reply) problem(t *testing.T) map[string]any {
 
 func (a api) do(method, path string, body any, headers ...string) reply {
 	a.t.Helper()
-	rd, err := testserver.Body(body)
+	r, err := testserver.Call(context.Background(), a.client, method, a.base+path, body, headers...)
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	req, err := http.NewRequest(method, a.base+path, rd)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	client := a.client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		a.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return reply{resp.StatusCode, resp.Header, b}
+	return reply{r.Status, r.Header, r.Body}
 }
 
 func expect(t *testing.T, r reply, status int, contentType string) {

@@ -1,10 +1,10 @@
 package reliability
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -77,34 +77,19 @@ type problemBody struct {
 
 // send performs one request; it is safe from any goroutine.
 func (a api) send(method, path string, body any, headers ...string) (reply, error) {
-	rd, err := testserver.Body(body)
-	if err != nil {
-		return reply{}, err
-	}
-	req, err := http.NewRequest(method, a.base+path, rd)
-	if err != nil {
-		return reply{}, err
-	}
+	ctx := context.Background()
 	if a.trace != nil {
-		req = req.WithContext(httptrace.WithClientTrace(req.Context(), a.trace))
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
+		ctx = httptrace.WithClientTrace(ctx, a.trace)
 	}
 	c := a.client
 	if c == nil {
 		c = httpClient
 	}
-	resp, err := c.Do(req)
+	rep, err := testserver.Call(ctx, c, method, a.base+path, body, headers...)
 	if err != nil {
-		return reply{}, fmt.Errorf("%s %s: %w", method, path, err)
+		return reply{}, err
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return reply{}, fmt.Errorf("%s %s: read body: %w", method, path, err)
-	}
-	r := reply{resp.StatusCode, resp.Header, b}
+	r := reply{rep.Status, rep.Header, rep.Body}
 	if a.seen != nil {
 		a.seen(method, path, r)
 	}

@@ -2,6 +2,7 @@ package testserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -31,6 +32,42 @@ func Body(body any) (io.Reader, error) {
 		}
 		return bytes.NewReader(j), nil
 	}
+}
+
+// Reply is a whole answer of a server under test.
+type Reply struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Call sends one request as curl would: exactly the headers given (name, value pairs), the body
+// as Body takes it, with c (http.DefaultClient when nil). It reads the whole answer.
+func Call(ctx context.Context, c *http.Client, method, url string, body any, headers ...string) (Reply, error) {
+	rd, err := Body(body)
+	if err != nil {
+		return Reply{}, err
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return Reply{}, err
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return Reply{}, fmt.Errorf("%s %s: %w", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return Reply{}, fmt.Errorf("%s %s: read body: %w", method, url, err)
+	}
+	return Reply{resp.StatusCode, resp.Header, b}, nil
 }
 
 // ProblemFields decodes a problem body (application/problem+json) and checks that it has every
