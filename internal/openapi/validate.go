@@ -48,11 +48,10 @@ type Validator struct {
 }
 
 type operation struct {
-	id     string
-	roles  operationRoles
-	params []param
-	query  bool // whether any parameter is in the query, so the query is parsed only then
-	body   *body
+	contract *api.Operation // what the contract says of it, such as its roles (roles.go)
+	params   []param
+	query    bool // whether any parameter is in the query, so the query is parsed only then
+	body     *body
 }
 
 type param struct {
@@ -101,7 +100,7 @@ type compiler struct {
 }
 
 func (c *compiler) compileOperation(op *api.Operation) (*operation, error) {
-	o := &operation{id: op.ID, roles: operationRoles{partnerOnly: op.PartnerOnly, notFoundAsJSON: op.NotFoundAsJSON}}
+	o := &operation{contract: op}
 	for _, p := range op.Params {
 		check, err := c.compileParam(p.Schema)
 		if err != nil {
