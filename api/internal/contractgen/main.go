@@ -264,7 +264,9 @@ func (g *generator) schema(s *openapi3.Schema) (string, error) {
 	return "&" + name, nil
 }
 
-var patternCodepoint = regexp.MustCompile(`(?P<replaced_with_slash_x>\\u)(?P<code>[0-9A-F]{4})`)
+// patternCodepoint is an escape \uXXXX of a pattern, which Go's regexp spells \x{XXXX}. Upper-case
+// hex digits only, as the reference validator reads them, so both judge the same pattern.
+var patternCodepoint = regexp.MustCompile(`\\u([0-9A-F]{4})`)
 
 // literal writes s as a Schema composite literal, after checking it uses only supported keywords.
 func (g *generator) literal(s *openapi3.Schema) (string, error) {
@@ -320,7 +322,7 @@ func (g *generator) literal(s *openapi3.Schema) (string, error) {
 		add("HasEnum: true, EnumText: %q", text)
 	}
 	if s.Pattern != "" {
-		goPattern := patternCodepoint.ReplaceAllString(s.Pattern, `\x{${code}}`)
+		goPattern := patternCodepoint.ReplaceAllString(s.Pattern, `\x{${1}}`)
 		if _, err := regexp.Compile(goPattern); err != nil {
 			return "", fmt.Errorf("pattern %q: %w", s.Pattern, err)
 		}

@@ -98,3 +98,29 @@ components:
 		}
 	}
 }
+
+// TestGenerateSpellsCodepointsForGo: a pattern's \uXXXX escape, which Go's regexp does not read,
+// is given to the server as \x{XXXX}, and the pattern as written is kept for messages.
+func TestGenerateSpellsCodepointsForGo(t *testing.T) {
+	const spec = `openapi: 3.0.3
+info: {title: t, version: 1.0.0}
+paths:
+  /x:
+    post:
+      operationId: postX
+      requestBody:
+        content:
+          application/json:
+            schema: {type: string, pattern: '^\u00C5[a-z]+\u00D8$'}
+      responses:
+        '204': {description: ok}
+`
+	src, err := generate([]byte(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `Pattern: "^\\u00C5[a-z]+\\u00D8$", GoPattern: "^\\x{00C5}[a-z]+\\x{00D8}$"`
+	if !bytes.Contains(src, []byte(want)) {
+		t.Errorf("generated source lacks %s:\n%s", want, src)
+	}
+}
