@@ -194,6 +194,9 @@ func TestRuntimeFamilies(t *testing.T) {
 	if start, now := values["process_start_time_seconds"], float64(time.Now().Unix()); start > now+1 || start < now-3600 {
 		t.Errorf("process_start_time_seconds %v, now %v", start, now)
 	}
+	if cpu := values["process_cpu_seconds_total"]; runtime.GOOS != "windows" && cpu <= 0 {
+		t.Errorf("process_cpu_seconds_total %v after the test's work", cpu)
+	}
 	if info := values[`go_info{version="`+runtime.Version()+`"}`]; info != 1 {
 		t.Errorf("go_info of %s is %v", runtime.Version(), info)
 	}

@@ -7,10 +7,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/vippsmgmt/vippsmgmt/internal/cputime"
 )
 
-// userHZ is the unit of the CPU times and start time in /proc/PID/stat: USER_HZ is 100 on
-// every Linux architecture Go supports.
+// userHZ is the unit of the start time in /proc/PID/stat: USER_HZ is 100 on every Linux
+// architecture Go supports.
 const userHZ = 100
 
 // Process reports this process's families under the names Prometheus's Go client gives them
@@ -20,8 +22,11 @@ func Process() []Family {
 	var out []Family
 	gauge := func(name, help string, value float64) { out = append(out, single(TypeGauge, name, help, value)) }
 	counter := func(name, help string, value float64) { out = append(out, single(TypeCounter, name, help, value)) }
+	// getrusage counts in microseconds where /proc/self/stat counts in ticks of 10 ms.
+	if cpu := cputime.Process(); cpu > 0 {
+		counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", cpu.Seconds())
+	}
 	if st, ok := readStat(); ok {
-		counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", float64(st.utime+st.stime)/userHZ)
 		gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", float64(st.vsize))
 		gauge("process_resident_memory_bytes", "Resident memory size in bytes.", float64(st.rss*uint64(os.Getpagesize())))
 		if boot, ok := bootTime(); ok {
@@ -50,7 +55,7 @@ func Process() []Family {
 }
 
 type procStat struct {
-	utime, stime, starttime, vsize, rss uint64
+	starttime, vsize, rss uint64
 }
 
 // readStat reads the fields of /proc/self/stat that Process reports (proc(5)).
@@ -76,7 +81,7 @@ func readStat() (procStat, bool) {
 	if len(f) < 22 {
 		return procStat{}, false
 	}
-	return procStat{utime: field(14), stime: field(15), starttime: field(22), vsize: field(23), rss: field(24)}, true
+	return procStat{starttime: field(22), vsize: field(23), rss: field(24)}, true
 }
 
 // bootTime is the system's boot time in seconds since the epoch, from /proc/stat. It does not
