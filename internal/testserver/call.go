@@ -97,21 +97,18 @@ type TokenAnswer struct {
 // quick start does, and answers whatever the server said.
 func RequestToken(t testing.TB, base string, k fixtures.Keys) TokenAnswer {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, base+"/accesstoken/get", nil)
+	r, err := Call(context.Background(), nil, http.MethodPost, base+"/accesstoken/get", nil,
+		"client_id", k.ClientID, "client_secret", k.ClientSecret, "Ocp-Apim-Subscription-Key", k.SubscriptionKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("client_id", k.ClientID)
-	req.Header.Set("client_secret", k.ClientSecret)
-	req.Header.Set("Ocp-Apim-Subscription-Key", k.SubscriptionKey)
-	resp, b := send(t, req)
-	a := TokenAnswer{Status: resp.StatusCode, Header: resp.Header}
-	if resp.StatusCode == http.StatusOK {
+	a := TokenAnswer{Status: r.Status, Header: r.Header}
+	if r.Status == http.StatusOK {
 		var tok struct {
 			AccessToken string `json:"access_token"`
 		}
-		if err := json.Unmarshal(b, &tok); err != nil {
-			t.Fatalf("token for %s: %v: %s", k.ClientID, err, b)
+		if err := json.Unmarshal(r.Body, &tok); err != nil {
+			t.Fatalf("token for %s: %v: %s", k.ClientID, err, r.Body)
 		}
 		a.AccessToken = tok.AccessToken
 	}
@@ -133,27 +130,10 @@ func ClassicToken(t testing.TB, base string, k fixtures.Keys) string {
 // bypassing the SDK's own checks, and answers the status and body.
 func AdminJSON(t testing.TB, method, url, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	r, err := Call(context.Background(), nil, method, url, body,
+		"Authorization", "Bearer "+AdminToken, "Content-Type", "application/json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+AdminToken)
-	req.Header.Set("Content-Type", "application/json")
-	resp, b := send(t, req)
-	return resp.StatusCode, string(b)
-}
-
-// send sends req and reads the whole answer.
-func send(t testing.TB, req *http.Request) (*http.Response, []byte) {
-	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read answer: %v", req.Method, req.URL, err)
-	}
-	return resp, b
+	return r.Status, string(r.Body)
 }
