@@ -64,9 +64,7 @@ type param struct {
 }
 
 type body struct {
-	required   bool
-	mediaTypes []string    // accepted base media types
-	schema     *api.Schema // of the application/json content, nil when there is none
+	*api.RequestBody
 	// numberMembers are its top-level string properties that also take a JSON number
 	// (numberStrings), read as their string before the schema check.
 	numberMembers []string
@@ -113,14 +111,14 @@ func (c *compiler) compileOperation(op *api.Operation) (*operation, error) {
 		o.query = o.query || p.In == "query"
 	}
 	if rb := op.Body; rb != nil {
-		b := &body{required: rb.Required, mediaTypes: rb.MediaTypes, schema: rb.JSON}
-		if b.schema != nil {
+		b := &body{RequestBody: rb}
+		if b.JSON != nil {
 			for _, name := range slices.Sorted(maps.Keys(numberStrings)) {
-				if b.schema.Property(name) != nil {
+				if b.JSON.Property(name) != nil {
 					b.numberMembers = append(b.numberMembers, name)
 				}
 			}
-			if err := c.compileBodyPatterns(b.schema); err != nil {
+			if err := c.compileBodyPatterns(b.JSON); err != nil {
 				return nil, fmt.Errorf("request body: %w", err)
 			}
 		}
@@ -345,7 +343,7 @@ func (v *Validator) readBody(w http.ResponseWriter, r *http.Request, b *body) (r
 		return nil, "", []problem.ExtraDetail{{Key: "body", Value: "could not be read"}}, true
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
-		if b.required {
+		if b.Required {
 			return nil, "", []problem.ExtraDetail{{Key: "body", Value: "is required"}}, true
 		}
 		r.Body = http.NoBody
@@ -353,8 +351,8 @@ func (v *Validator) readBody(w http.ResponseWriter, r *http.Request, b *body) (r
 	}
 	ct := r.Header.Get("Content-Type")
 	base, ctParams, err := mime.ParseMediaType(ct)
-	if err != nil || !slices.Contains(b.mediaTypes, base) {
-		detail := "The request body must be sent with Content-Type " + strings.Join(b.mediaTypes, " or ") + "."
+	if err != nil || !slices.Contains(b.MediaTypes, base) {
+		detail := "The request body must be sent with Content-Type " + strings.Join(b.MediaTypes, " or ") + "."
 		if ct != "" {
 			detail = fmt.Sprintf("Content-Type %q is not supported. %s", ct, detail)
 		}
@@ -402,7 +400,7 @@ func (v *Validator) validateBody(w http.ResponseWriter, r *http.Request, b *body
 	if !ok || len(fails) > 0 || raw == nil {
 		return fails, ok
 	}
-	if b.schema == nil || base != "application/json" {
+	if b.JSON == nil || base != "application/json" {
 		r.Body = io.NopCloser(bytes.NewReader(raw))
 		return nil, true
 	}
@@ -422,7 +420,7 @@ func (v *Validator) validateBody(w http.ResponseWriter, r *http.Request, b *body
 			return nil, false
 		}
 	}
-	if fails := schemaFaults(b.schema, value, v.patterns); len(fails) > 0 {
+	if fails := schemaFaults(b.JSON, value, v.patterns); len(fails) > 0 {
 		return fails, true
 	}
 	r.Body = io.NopCloser(bytes.NewReader(raw))
