@@ -32,3 +32,22 @@ func TestSyscallCounterFailsClean(t *testing.T) {
 		t.Fatalf("%d descriptors open before, %d after three failed starts", before, after)
 	}
 }
+
+// TestSyscallCounterRunsPhaseRegardless: a counter perf no longer answers still runs the phase it
+// was to count, so the figures taken around it are not lost with the syscall counts.
+func TestSyscallCounterRunsPhaseRegardless(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	w.Close()
+	c := &syscallCounter{ctl: w, ackFile: r}
+	ran := false
+	if err := c.measure(func() { ran = true }); err == nil {
+		t.Error("measure reported no error with perf's control pipe closed")
+	}
+	if !ran {
+		t.Error("the phase did not run")
+	}
+}
