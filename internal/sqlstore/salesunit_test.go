@@ -8,6 +8,7 @@ import (
 
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/pgtest"
+	"github.com/vippsmgmt/vippsmgmt/internal/sqlitetest"
 	"github.com/vippsmgmt/vippsmgmt/internal/storetest"
 )
 
@@ -16,7 +17,7 @@ import (
 // session would keep it waiting for as long as that session likes. The pool stays usable.
 func TestFindSalesUnitEndsWithItsContext(t *testing.T) {
 	dsn := pgtest.DSN(t)
-	store := open(t, dsn, storetest.NewClock(storetest.Start))
+	store := sqlitetest.OpenDSN(t, dsn, storetest.NewClock(storetest.Start))
 	if _, err := store.FindSalesUnitByMSN(context.Background(), "123456"); vippsmgmt.ErrorCode(err) != vippsmgmt.ENOTFOUND {
 		t.Fatalf("unknown MSN: got %v, want ENOTFOUND", err)
 	}

@@ -25,21 +25,7 @@ func openSQLite(t *testing.T, clock vippsmgmt.Clock) vippsmgmt.Store {
 
 func openPostgres(t *testing.T, clock vippsmgmt.Clock) vippsmgmt.Store {
 	t.Helper()
-	return open(t, pgtest.DSN(t), clock)
-}
-
-func open(t *testing.T, dsn string, clock vippsmgmt.Clock) *sqlstore.DB {
-	t.Helper()
-	db, err := sqlstore.Open(context.Background(), dsn, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return db
+	return sqlitetest.OpenDSN(t, pgtest.DSN(t), clock)
 }
 
 func TestSQLite(t *testing.T) { storetest.Run(t, openSQLite) }
@@ -48,10 +34,10 @@ func TestPostgres(t *testing.T) { storetest.Run(t, openPostgres) }
 
 func TestDialect(t *testing.T) {
 	clock := storetest.NewClock(storetest.Start)
-	if got := open(t, "sqlite:"+filepath.Join(t.TempDir(), "x.db"), clock).Dialect(); got != "sqlite" {
+	if got := sqlitetest.Open(t, clock).Dialect(); got != "sqlite" {
 		t.Errorf("got dialect %q, want sqlite", got)
 	}
-	if got := open(t, pgtest.DSN(t), clock).Dialect(); got != "postgres" {
+	if got := sqlitetest.OpenDSN(t, pgtest.DSN(t), clock).Dialect(); got != "postgres" {
 		t.Errorf("got dialect %q, want postgres", got)
 	}
 }
@@ -71,7 +57,7 @@ func TestReopen(t *testing.T) {
 				t.Fatal(err)
 			}
 			db.Close()
-			db = open(t, dsn, clock)
+			db = sqlitetest.OpenDSN(t, dsn, clock)
 			if v, err := db.Setting(ctx, "k"); err != nil || v != "v" {
 				t.Errorf("after reopen: got %q, %v, want v", v, err)
 			}
@@ -165,7 +151,7 @@ func TestPoolMaxConns(t *testing.T) {
 			}
 			u += sep + extra
 		}
-		db := open(t, u, clock)
+		db := sqlitetest.OpenDSN(t, u, clock)
 		if got := db.SQL().Stats().MaxOpenConnections; got != want {
 			t.Errorf("%q: %d connections at most, want %d", extra, got, want)
 		}
