@@ -101,12 +101,21 @@ func (c *common) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.quiet, "q", false, "no progress lines on stderr")
 }
 
-// newCommand is a subcommand's flag set holding the flags every measuring subcommand shares.
-func newCommand(name string) (*flag.FlagSet, *common) {
+// defaulted is a measurement's configuration: a pointer to C that fills in its defaults.
+type defaulted[C any] interface {
+	*C
+	SetDefaults()
+}
+
+// newCommand is a measuring subcommand's flag set holding the flags they all share, and its
+// configuration, already holding the defaults so that its own flags show them.
+func newCommand[C any, P defaulted[C]](name string) (*flag.FlagSet, *common, P) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	c := &common{}
 	c.flags(fs)
-	return fs, c
+	cfg := P(new(C))
+	cfg.SetDefaults()
+	return fs, c, cfg
 }
 
 // parse parses a subcommand's flags, which take no arguments; errors and help go to stderr.
@@ -182,27 +191,26 @@ func (c *common) progressWriter(stderr io.Writer) io.Writer {
 }
 
 func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c := newCommand("scale")
-	var cfg loadtest.ScaleConfig
-	cfg.SetDefaults()
+	fs, c, cfg := newCommand[loadtest.ScaleConfig]("scale")
 	fs.IntVar(&cfg.Units, "units", cfg.Units, "sales units of the seeded partner")
 	fs.IntVar(&cfg.Conns, "conns", cfg.Conns, "connections of the GET comparison")
 	fs.DurationVar(&cfg.Phase, "phase", cfg.Phase, "length of one GET round")
-	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "GET rounds per side, alternating")
 	fs.IntVar(&cfg.ListRuns, "list-runs", cfg.ListRuns, "downloads of the full list")
-	fs.IntVar(&cfg.PrefillWorkers, "prefill-workers", cfg.PrefillWorkers, "concurrent prefill callers")
-	instrFlags(fs, &cfg)
-	fs.DurationVar(&cfg.Prefill, "prefill", cfg.Prefill, "length of each prefill measurement")
+	prefillFlags(fs, cfg)
+	instrFlags(fs, cfg)
 	fs.IntVar(&cfg.Orders, "orders", cfg.Orders, "product orders of the seeded partner for the v2 list")
 	fs.IntVar(&cfg.StartupRuns, "startup-runs", cfg.StartupRuns, "starts on a fresh database for the start-up figure")
 	inProcess := fs.Bool("bare-in-process", false, "serve the baseline from this process instead of a child process")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
-	if cfg.Units < 1 || cfg.Units > 1000000 || cfg.Phase > time.Minute || cfg.Prefill > time.Minute || cfg.Rounds > 10 {
-		return cli.Usagef("bounds: 1 <= --units <= 1000000, --phase and --prefill <= 1m, --rounds <= 10")
+	if cfg.Units < 1 || cfg.Units > 1000000 || cfg.Phase > time.Minute {
+		return cli.Usagef("bounds: 1 <= --units <= 1000000, --phase <= 1m")
 	}
-	if err := checkInstr(&cfg); err != nil {
+	if err := checkPrefill(cfg); err != nil {
+		return err
+	}
+	if err := checkInstr(cfg); err != nil {
 		return err
 	}
 	if cfg.Orders < 1 || cfg.Orders > 1000000 || cfg.StartupRuns < 1 || cfg.StartupRuns > 50 {
@@ -211,29 +219,23 @@ func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !*inProcess {
 		cfg.Bare = bareCommand
 	}
-	return measureScale(ctx, c, true, cfg, stdout, stderr, loadtest.RunScale, (*loadtest.ScaleReport).Pass)
+	return measureScale(ctx, c, true, *cfg, stdout, stderr, loadtest.RunScale, (*loadtest.ScaleReport).Pass)
 }
 
 func runPrefill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c := newCommand("prefill")
-	var cfg loadtest.ScaleConfig
-	cfg.SetDefaults()
-	fs.IntVar(&cfg.PrefillWorkers, "prefill-workers", cfg.PrefillWorkers, "concurrent prefill callers")
-	fs.DurationVar(&cfg.Prefill, "prefill", cfg.Prefill, "length of each prefill round")
-	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "rounds per side on SQLite, alternating the server and the bare loop")
+	fs, c, cfg := newCommand[loadtest.ScaleConfig]("prefill")
+	prefillFlags(fs, cfg)
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
-	if cfg.PrefillWorkers < 1 || cfg.PrefillWorkers > 256 || cfg.Prefill > time.Minute || cfg.Rounds > 10 {
-		return cli.Usagef("bounds: 1 <= --prefill-workers <= 256, --prefill <= 1m, --rounds <= 10")
+	if err := checkPrefill(cfg); err != nil {
+		return err
 	}
-	return measureScale(ctx, c, true, cfg, stdout, stderr, loadtest.RunPrefillOnly, (*loadtest.PrefillRunReport).Pass)
+	return measureScale(ctx, c, true, *cfg, stdout, stderr, loadtest.RunPrefillOnly, (*loadtest.PrefillRunReport).Pass)
 }
 
 func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c := newCommand("soak")
-	var cfg loadtest.SoakConfig
-	cfg.SetDefaults()
+	fs, c, cfg := newCommand[loadtest.SoakConfig]("soak")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "measured time, after a warm-up of a tenth of it (at most 5 s)")
 	fs.IntVar(&cfg.Rate, "rate", cfg.Rate, "requests per second over the mix")
 	fs.IntVar(&cfg.Partners, "partners", cfg.Partners, "partners the requests are spread over")
@@ -254,14 +256,12 @@ func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return nil, cli.Usagef("--backend postgres with --no-postgres")
 		}
 		cfg.Bin, cfg.Dir, cfg.PostgresDSN, cfg.DiscardLog, cfg.Progress = e.bin, e.dir, e.postgres, c.discardLog, progress
-		return loadtest.RunSoak(ctx, cfg)
+		return loadtest.RunSoak(ctx, *cfg)
 	}, func(r *loadtest.SoakReport) bool { return r.Pass })
 }
 
 func runHostile(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c := newCommand("hostile")
-	var cfg loadtest.HostileConfig
-	cfg.SetDefaults()
+	fs, c, cfg := newCommand[loadtest.HostileConfig]("hostile")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "length of the hostile mix")
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "senders of each hostile request kind")
 	fs.IntVar(&cfg.SlowConns, "slow-conns", cfg.SlowConns, "slow connections of each slow kind open at once")
@@ -279,7 +279,7 @@ func runHostile(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	return measure(ctx, c, false, stdout, stderr, func(ctx context.Context, e *env, progress io.Writer) (*loadtest.HostileReport, error) {
 		cfg.Bin, cfg.Dir, cfg.RSSBound, cfg.Progress = e.bin, e.dir, uint64(*bound)<<20, progress
-		return loadtest.RunHostile(ctx, cfg)
+		return loadtest.RunHostile(ctx, *cfg)
 	}, func(r *loadtest.HostileReport) bool { return r.Pass })
 }
 
@@ -358,9 +358,7 @@ func runBare(ctx context.Context, args []string, stdout, _ io.Writer) error {
 }
 
 func runStartup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c := newCommand("startup")
-	var cfg loadtest.ScaleConfig
-	cfg.SetDefaults()
+	fs, c, cfg := newCommand[loadtest.ScaleConfig]("startup")
 	fs.IntVar(&cfg.StartupRuns, "runs", cfg.StartupRuns, "starts on a fresh database")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
@@ -368,13 +366,11 @@ func runStartup(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if cfg.StartupRuns < 1 || cfg.StartupRuns > 50 {
 		return cli.Usagef("bounds: 1 <= --runs <= 50")
 	}
-	return measureScale(ctx, c, false, cfg, stdout, stderr, loadtest.RunStartup, func(r *loadtest.StartupReport) bool { return r.Pass && r.PassRSS })
+	return measureScale(ctx, c, false, *cfg, stdout, stderr, loadtest.RunStartup, func(r *loadtest.StartupReport) bool { return r.Pass && r.PassRSS })
 }
 
 func runScaleOut(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c := newCommand("scaleout")
-	var cfg loadtest.ScaleConfig
-	cfg.SetDefaults()
+	fs, c, cfg := newCommand[loadtest.ScaleConfig]("scaleout")
 	fs.IntVar(&cfg.PrefillWorkers, "workers", cfg.PrefillWorkers, "concurrent callers, spread evenly over the processes")
 	fs.DurationVar(&cfg.Prefill, "phase", cfg.Prefill, "length of the GET and of the prefill measurement")
 	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "rounds of each way of running the processes, alternating")
@@ -386,13 +382,27 @@ func runScaleOut(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if cfg.PrefillWorkers < 1 || cfg.PrefillWorkers > 256 || cfg.Prefill > time.Minute || cfg.Rounds < 1 || cfg.Rounds > 10 {
 		return cli.Usagef("bounds: 1 <= --workers <= 256, --phase <= 1m, 1 <= --rounds <= 10")
 	}
-	if err := checkInstr(&cfg); err != nil {
+	if err := checkInstr(cfg); err != nil {
 		return err
 	}
 	if c.noPostgres {
 		return cli.Usagef("scaleout needs PostgreSQL: drop --no-postgres")
 	}
-	return measureScale(ctx, c, true, cfg, stdout, stderr, loadtest.RunScaleOutOnly, (*loadtest.ScaleOutReport).Pass)
+	return measureScale(ctx, c, true, *cfg, stdout, stderr, loadtest.RunScaleOutOnly, (*loadtest.ScaleOutReport).Pass)
+}
+
+// prefillFlags are the flags of the prefill measurement, which scale makes and prefill makes alone.
+func prefillFlags(fs *flag.FlagSet, cfg *loadtest.ScaleConfig) {
+	fs.IntVar(&cfg.PrefillWorkers, "prefill-workers", cfg.PrefillWorkers, "concurrent prefill callers")
+	fs.DurationVar(&cfg.Prefill, "prefill", cfg.Prefill, "length of each prefill round")
+	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "rounds per side, alternating the server with its baseline: the bare handler for GETs, the bare loop for prefills on SQLite")
+}
+
+func checkPrefill(cfg *loadtest.ScaleConfig) error {
+	if cfg.PrefillWorkers < 1 || cfg.PrefillWorkers > 256 || cfg.Prefill > time.Minute || cfg.Rounds > 10 {
+		return cli.Usagef("bounds: 1 <= --prefill-workers <= 256, --prefill <= 1m, --rounds <= 10")
+	}
+	return nil
 }
 
 func instrFlags(fs *flag.FlagSet, cfg *loadtest.ScaleConfig) {
@@ -411,23 +421,21 @@ func checkInstr(cfg *loadtest.ScaleConfig) error {
 }
 
 func runInstructions(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c := newCommand("instructions")
-	var cfg loadtest.ScaleConfig
-	cfg.SetDefaults()
+	fs, c, cfg := newCommand[loadtest.ScaleConfig]("instructions")
 	fs.IntVar(&cfg.Units, "units", 1000, "sales units of the seeded partner")
-	instrFlags(fs, &cfg)
+	instrFlags(fs, cfg)
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
 	if cfg.Units < 1 || cfg.Units > 1000000 {
 		return cli.Usagef("bounds: 1 <= --units <= 1000000")
 	}
-	if err := checkInstr(&cfg); err != nil {
+	if err := checkInstr(cfg); err != nil {
 		return err
 	}
 	if cfg.InstrRequests < 0 {
 		return cli.Usagef("--instr-requests 0: nothing to count")
 	}
 	cfg.Bare = bareCommand
-	return measureScale(ctx, c, false, cfg, stdout, stderr, loadtest.RunInstructions, func(r *loadtest.InstructionReport) bool { return r.Skipped == "" && r.Pass })
+	return measureScale(ctx, c, false, *cfg, stdout, stderr, loadtest.RunInstructions, func(r *loadtest.InstructionReport) bool { return r.Skipped == "" && r.Pass })
 }
