@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -90,13 +89,13 @@ func TestContractWalk(t *testing.T) {
 	doc, router := loadContract(t)
 	srv := testserver.Start(t, "sqlite", testserver.Options{})
 	checker := &contractChecker{t: t, router: router, seen: map[string]map[int]bool{}}
-	a := api{t: t, base: srv.URL, client: &http.Client{Transport: checker}}
-	call := func(method, path string, body any, headers ...string) reply {
-		return a.do(method, path, body, headers...)
+	a := testserver.Client{T: t, URL: srv.URL, HTTP: &http.Client{Transport: checker}}
+	call := func(method, path string, body any, headers ...string) testserver.Reply {
+		return a.Do(method, path, body, headers...)
 	}
 
 	p := fixtures.DemoPartnerKeys
-	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(fixtures.DemoManagementKeys.ClientID+":"+fixtures.DemoManagementKeys.ClientSecret))
+	basic := testserver.Basic(fixtures.DemoManagementKeys)
 	form := "application/x-www-form-urlencoded"
 	// Tokens.
 	call("POST", "/accesstoken/get", "", "client_id", p.ClientID, "client_secret", p.ClientSecret, "Ocp-Apim-Subscription-Key", p.SubscriptionKey)
@@ -111,14 +110,14 @@ func TestContractWalk(t *testing.T) {
 	call("GET", "/readyz", nil)
 	call("GET", "/openapi.yaml", nil)
 
-	auth := a.classic(p)
-	merchant := a.classic(fixtures.DemoMerchantKeys)
+	auth := a.Classic(p)
+	merchant := a.Classic(fixtures.DemoMerchantKeys)
 	units := []msnInfo{}
-	call("GET", "/management/v1/sales-units", nil, auth...).json(t, &units)
+	call("GET", "/management/v1/sales-units", nil, auth...).JSON(t, &units)
 	call("GET", "/management/v1/sales-units", nil)
 	msn := units[0].MSN
 	var su struct{ BusinessIdentifier struct{ Scheme, ID string } }
-	call("GET", "/management/v1/sales-units/"+msn, nil, auth...).json(t, &su)
+	call("GET", "/management/v1/sales-units/"+msn, nil, auth...).JSON(t, &su)
 	call("GET", "/management/v1/sales-units/00000000", nil, auth...)
 	call("GET", "/management/v1/sales-units/1", nil, auth...)
 	merchantPath := "/management/v1/merchants/" + su.BusinessIdentifier.Scheme + "/" + su.BusinessIdentifier.ID
@@ -136,7 +135,7 @@ func TestContractWalk(t *testing.T) {
 	call("GET", "/management/v1/product-orders?includeExpired=maybe", nil, auth...)
 	body := fmt.Sprintf(`{"businessIdentifier":{"scheme":%q,"id":%q},"productType":"CHECKOUT"}`, su.BusinessIdentifier.Scheme, su.BusinessIdentifier.ID)
 	var created struct{ PrefilledOrderID string }
-	call("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", "walk-1")...).json(t, &created)
+	call("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", "walk-1")...).JSON(t, &created)
 	call("POST", "/management/v1/product-orders", strings.Replace(body, "CHECKOUT", "LOGIN", 1), append(auth, "Idempotency-Key", "walk-1")...)
 	call("POST", "/management/v1/product-orders", `{"productType":"CHECKOUT"}`, append(auth, "Idempotency-Key", "walk-2")...)
 	call("POST", "/management/v1/product-orders", `{`, append(auth, "Idempotency-Key", "walk-3")...)
@@ -150,7 +149,7 @@ func TestContractWalk(t *testing.T) {
 	}
 
 	// Operator API: the lifecycle of the order, then the data operations.
-	adm := admin()
+	adm := testserver.AdminHeaders(testserver.AdminToken)
 	call("GET", "/admin/v1/product-orders", nil, adm...)
 	call("GET", "/admin/v1/product-orders?status=NOPE", nil, adm...)
 	call("GET", "/admin/v1/product-orders/"+id, nil, adm...)
@@ -166,10 +165,10 @@ func TestContractWalk(t *testing.T) {
 	call("DELETE", "/management/v1/product-orders/"+id, nil, auth...)
 	call("DELETE", "/management/v1/product-orders/"+unknown, nil, auth...)
 	var third struct{ PrefilledOrderID string }
-	call("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", "walk-6")...).json(t, &third)
+	call("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", "walk-6")...).JSON(t, &third)
 	call("DELETE", "/management/v1/product-orders/"+third.PrefilledOrderID, nil, auth...)
 	var second struct{ PrefilledOrderID string }
-	call("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", "walk-5")...).json(t, &second)
+	call("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", "walk-5")...).JSON(t, &second)
 	call("POST", "/admin/v1/product-orders/"+second.PrefilledOrderID+"/reject", `{}`, adm...)
 	call("POST", "/admin/v1/product-orders/"+second.PrefilledOrderID+"/submit", nil, adm...)
 	call("POST", "/admin/v1/product-orders/"+second.PrefilledOrderID+"/reject", `{"reason":"incomplete compliance data"}`, adm...)
@@ -188,7 +187,7 @@ func TestContractWalk(t *testing.T) {
 	call("GET", "/admin/v1/partners/walk-partner/keys", nil, adm...)
 	call("GET", "/admin/v1/partners/nobody/keys", nil, adm...)
 	var keys struct{ ClientID string }
-	call("POST", "/admin/v1/partners/walk-partner/keys", `{"kind":"partner"}`, adm...).json(t, &keys)
+	call("POST", "/admin/v1/partners/walk-partner/keys", `{"kind":"partner"}`, adm...).JSON(t, &keys)
 	call("POST", "/admin/v1/partners/walk-partner/keys", `{"kind":"management"}`, adm...)
 	call("POST", "/admin/v1/partners/walk-partner/keys", `{"kind":"merchant"}`, adm...)
 	call("POST", "/admin/v1/partners/nobody/keys", `{"kind":"partner"}`, adm...)

@@ -2,11 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
-	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -17,101 +13,18 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// api is a tiny HTTP client for the tests: it sends exactly the headers given, like curl.
-type api struct {
-	t      *testing.T
-	base   string
-	client *http.Client // default http.DefaultClient
-}
-
 // startAPI starts a server on a new SQLite database with the demo data and returns its client.
-func startAPI(t *testing.T) api {
-	return api{t: t, base: testserver.Start(t, "sqlite", testserver.Options{}).URL}
+func startAPI(t *testing.T) testserver.Client {
+	return testserver.Start(t, "sqlite", testserver.Options{}).Client(t)
 }
 
 // startPartner is startAPI with the demo partner's classic token headers.
-func startPartner(t *testing.T) (api, []string) {
+func startPartner(t *testing.T) (testserver.Client, []string) {
 	a := startAPI(t)
-	return a, a.classic(fixtures.DemoPartnerKeys)
+	return a, a.Classic(fixtures.DemoPartnerKeys)
 }
 
-type reply struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (r reply) json(t *testing.T, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.body, v); err != nil {
-		t.Fatalf("decode %s: %v", r.body, err)
-	}
-}
-
-func (r reply) problem(t *testing.T) map[string]any {
-	t.Helper()
-	return testserver.ProblemFields(t, r.body)
-}
-
-func (a api) do(method, path string, body any, headers ...string) reply {
-	a.t.Helper()
-	r, err := testserver.Call(context.Background(), a.client, method, a.base+path, body, headers...)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	return reply{r.Status, r.Header, r.Body}
-}
-
-func expect(t *testing.T, r reply, status int, contentType string) {
-	t.Helper()
-	if r.status != status {
-		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
-	}
-	if contentType != "" && r.header.Get("Content-Type") != contentType {
-		t.Fatalf("Content-Type %q, want %q", r.header.Get("Content-Type"), contentType)
-	}
-}
-
-const jsonUTF8 = "application/json;charset=UTF-8"
-
-// classic returns the headers of a classic-flow call for a key set, like quick start step 2.
-func (a api) classic(k fixtures.Keys) []string {
-	a.t.Helper()
-	r := a.do("POST", "/accesstoken/get", "", "Content-Type", "application/json",
-		"client_id", k.ClientID, "client_secret", k.ClientSecret, "Ocp-Apim-Subscription-Key", k.SubscriptionKey)
-	expect(a.t, r, 200, jsonUTF8)
-	var tok map[string]any
-	r.json(a.t, &tok)
-	for _, f := range []string{"expires_in", "ext_expires_in", "expires_on", "not_before", "resource", "access_token"} {
-		if _, ok := tok[f].(string); !ok {
-			a.t.Fatalf("%s is not a string: %s", f, r.body)
-		}
-	}
-	return []string{"Content-Type", "application/json", "Authorization", "Bearer " + tok["access_token"].(string),
-		"Ocp-Apim-Subscription-Key", k.SubscriptionKey}
-}
-
-// management returns the headers of a management-flow call, like the quick start's miami curl.
-func (a api) management(k fixtures.Keys) []string {
-	a.t.Helper()
-	basic := base64.StdEncoding.EncodeToString([]byte(k.ClientID + ":" + k.ClientSecret))
-	r := a.do("POST", "/miami/v1/token", "grant_type=client_credentials", "Authorization", "Basic "+basic,
-		"Content-Type", "application/x-www-form-urlencoded; charset=utf-8", "Vipps-System-Name", "acme")
-	expect(a.t, r, 200, jsonUTF8)
-	var tok struct {
-		AccessToken string  `json:"access_token"`
-		ExpiresIn   float64 `json:"expires_in"`
-	}
-	r.json(a.t, &tok)
-	if tok.ExpiresIn != 900 {
-		a.t.Fatalf("expires_in = %v, want 900", tok.ExpiresIn)
-	}
-	return []string{"Content-Type", "application/json", "Authorization", "Bearer " + tok.AccessToken}
-}
-
-func admin(extra ...string) []string {
-	return append([]string{"Authorization", "Bearer " + testserver.AdminToken, "Content-Type", "application/json"}, extra...)
-}
+const jsonUTF8 = testserver.JSONUTF8
 
 type msnInfo struct {
 	MSN  string `json:"msn"`
@@ -121,83 +34,83 @@ type msnInfo struct {
 // TestQuickStart walks steps 2 to 11 of the quick start on both databases with both token flows.
 func TestQuickStart(t *testing.T) {
 	testserver.OnEachBackend(t, func(t *testing.T, backend string, srv *testserver.Server) {
-		a := api{t: t, base: srv.URL}
-		for flow, auth := range map[string][]string{"classic": a.classic(fixtures.DemoPartnerKeys), "management": a.management(fixtures.DemoManagementKeys)} {
+		a := srv.Client(t)
+		for flow, auth := range map[string][]string{"classic": a.Classic(fixtures.DemoPartnerKeys), "management": a.Management(fixtures.DemoManagementKeys)} {
 			t.Run(flow, func(t *testing.T) {
-				a := api{t: t, base: srv.URL}
+				a := srv.Client(t)
 				// Step 3.
-				r := a.do("GET", "/management/v1/sales-units", nil, auth...)
-				expect(t, r, 200, jsonUTF8)
+				r := a.Do("GET", "/management/v1/sales-units", nil, auth...)
+				r.Expect(t, 200, jsonUTF8)
 				var units []msnInfo
-				r.json(t, &units)
+				r.JSON(t, &units)
 				if len(units) == 0 {
 					t.Fatal("no sales units")
 				}
 				// Step 4.
-				r = a.do("GET", "/management/v1/sales-units/"+units[0].MSN, nil, auth...)
-				expect(t, r, 200, jsonUTF8)
+				r = a.Do("GET", "/management/v1/sales-units/"+units[0].MSN, nil, auth...)
+				r.Expect(t, 200, jsonUTF8)
 				var su struct {
 					MSN                string            `json:"msn"`
 					BusinessIdentifier map[string]string `json:"businessIdentifier"`
 					Configuration      map[string]any    `json:"configuration"`
 				}
-				r.json(t, &su)
+				r.JSON(t, &su)
 				scheme, id := su.BusinessIdentifier["scheme"], su.BusinessIdentifier["id"]
 				if su.MSN != units[0].MSN || scheme == "" || id == "" || su.Configuration == nil {
-					t.Fatalf("sales unit %s", r.body)
+					t.Fatalf("sales unit %s", r.Body)
 				}
 				// Steps 5 and 6.
-				r = a.do("GET", "/management/v1/merchants/"+scheme+"/"+id+"/sales-units", nil, auth...)
-				expect(t, r, 200, jsonUTF8)
-				r = a.do("GET", "/management/v1/merchants/"+scheme+"/"+id, nil, auth...)
-				expect(t, r, 200, jsonUTF8)
+				r = a.Do("GET", "/management/v1/merchants/"+scheme+"/"+id+"/sales-units", nil, auth...)
+				r.Expect(t, 200, jsonUTF8)
+				r = a.Do("GET", "/management/v1/merchants/"+scheme+"/"+id, nil, auth...)
+				r.Expect(t, 200, jsonUTF8)
 				var m map[string]any
-				r.json(t, &m)
+				r.JSON(t, &m)
 				if m["name"] == "" || m["status"] != "ACTIVE" || m["createdAt"] == nil {
-					t.Fatalf("merchant %s", r.body)
+					t.Fatalf("merchant %s", r.Body)
 				}
 				// Step 7.
-				r = a.do("GET", "/management/v2/product-orders", nil, auth...)
-				expect(t, r, 200, jsonUTF8)
+				r = a.Do("GET", "/management/v2/product-orders", nil, auth...)
+				r.Expect(t, 200, jsonUTF8)
 				// Step 8, with the quick start's lower-case k.
 				key := "qs-" + backend + "-" + flow
 				body := fmt.Sprintf(`{"businessIdentifier":{"scheme":%q,"id":%q},"productType":"CHECKOUT"}`, scheme, id)
-				r = a.do("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-key", key)...)
-				expect(t, r, 201, "application/json")
+				r = a.Do("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-key", key)...)
+				r.Expect(t, 201, "application/json")
 				var created struct{ PrefilledOrderID, PrefillURL string }
-				r.json(t, &created)
+				r.JSON(t, &created)
 				if created.PrefillURL != srv.URL+"/register/prefilled/"+created.PrefilledOrderID {
-					t.Fatalf("prefill answer %s", r.body)
+					t.Fatalf("prefill answer %s", r.Body)
 				}
 				// A retry with the same key and body replays; another body conflicts.
-				again := a.do("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", key)...)
-				expect(t, again, 201, "application/json")
-				if !bytes.Equal(again.body, r.body) {
-					t.Fatalf("replay %s, first %s", again.body, r.body)
+				again := a.Do("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", key)...)
+				again.Expect(t, 201, "application/json")
+				if !bytes.Equal(again.Body, r.Body) {
+					t.Fatalf("replay %s, first %s", again.Body, r.Body)
 				}
 				other := strings.Replace(body, "CHECKOUT", "LOGIN", 1)
-				expect(t, a.do("POST", "/management/v1/product-orders", other, append(auth, "Idempotency-Key", key)...), 409, "application/problem+json")
+				a.Do("POST", "/management/v1/product-orders", other, append(auth, "Idempotency-Key", key)...).Expect(t, 409, "application/problem+json")
 				// Step 9.
-				r = a.do("GET", "/management/v2/product-orders/"+created.PrefilledOrderID+"/details", nil, auth...)
-				expect(t, r, 200, jsonUTF8)
+				r = a.Do("GET", "/management/v2/product-orders/"+created.PrefilledOrderID+"/details", nil, auth...)
+				r.Expect(t, 200, jsonUTF8)
 				var details map[string]any
-				r.json(t, &details)
+				r.JSON(t, &details)
 				if details["status"] != "RECEIVED" || details["productOrderType"] != "PREFILL" || details["productOrderUrl"] != created.PrefillURL {
-					t.Fatalf("details %s", r.body)
+					t.Fatalf("details %s", r.Body)
 				}
 				// Step 10, then the order is gone.
-				expect(t, a.do("DELETE", "/management/v1/product-orders/"+created.PrefilledOrderID, nil, auth...), 200, "")
-				gone := a.do("GET", "/management/v2/product-orders/"+created.PrefilledOrderID+"/details", nil, auth...)
-				expect(t, gone, 404, jsonUTF8)
-				gone.problem(t)
-				expect(t, a.do("DELETE", "/management/v1/product-orders/"+created.PrefilledOrderID, nil, auth...), 404, jsonUTF8)
+				a.Do("DELETE", "/management/v1/product-orders/"+created.PrefilledOrderID, nil, auth...).Expect(t, 200, "")
+				gone := a.Do("GET", "/management/v2/product-orders/"+created.PrefilledOrderID+"/details", nil, auth...)
+				gone.Expect(t, 404, jsonUTF8)
+				gone.Problem(t)
+				a.Do("DELETE", "/management/v1/product-orders/"+created.PrefilledOrderID, nil, auth...).Expect(t, 404, jsonUTF8)
 				// Step 11.
-				r = a.do("GET", "/management/v1/partners/price-packages", nil, auth...)
-				expect(t, r, 200, jsonUTF8)
+				r = a.Do("GET", "/management/v1/partners/price-packages", nil, auth...)
+				r.Expect(t, 200, jsonUTF8)
 				var pkgs []map[string]any
-				r.json(t, &pkgs)
+				r.JSON(t, &pkgs)
 				if len(pkgs) != 2 {
-					t.Fatalf("price packages %s", r.body)
+					t.Fatalf("price packages %s", r.Body)
 				}
 			})
 		}
@@ -207,20 +120,20 @@ func TestQuickStart(t *testing.T) {
 // TestLifecycle takes prefills through the portal steps, the operator's decision and expiry.
 func TestLifecycle(t *testing.T) {
 	testserver.OnEachBackend(t, func(t *testing.T, _ string, srv *testserver.Server) {
-		a := api{t: t, base: srv.URL}
-		auth := a.classic(fixtures.DemoPartnerKeys)
+		a := srv.Client(t)
+		auth, adm := a.Classic(fixtures.DemoPartnerKeys), testserver.AdminHeaders(testserver.AdminToken)
 		prefill := func(key, body string) string {
-			r := a.do("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", key)...)
-			expect(t, r, 201, "application/json")
+			r := a.Do("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", key)...)
+			r.Expect(t, 201, "application/json")
 			var c struct{ PrefilledOrderID string }
-			r.json(t, &c)
+			r.JSON(t, &c)
 			return c.PrefilledOrderID
 		}
 		status := func(id string) map[string]any {
-			r := a.do("GET", "/management/v2/product-orders/"+id+"/details", nil, auth...)
-			expect(t, r, 200, jsonUTF8)
+			r := a.Do("GET", "/management/v2/product-orders/"+id+"/details", nil, auth...)
+			r.Expect(t, 200, jsonUTF8)
 			var d map[string]any
-			r.json(t, &d)
+			r.JSON(t, &d)
 			return d
 		}
 		newMerchant := `{"businessIdentifier":{"scheme":"business:NO:ORG","id":"912345688"},"productType":"PAYMENT_INTEGRATION",` +
@@ -229,62 +142,62 @@ func TestLifecycle(t *testing.T) {
 		newMerchant = strings.Replace(newMerchant, " & ", " and ", 1)
 		id := prefill("life-1", newMerchant)
 
-		expect(t, a.do("POST", "/admin/v1/product-orders/"+id+"/approve", `{}`, admin()...), 409, "application/problem+json")
-		expect(t, a.do("POST", "/admin/v1/product-orders/"+id+"/view", nil, admin()...), 200, "")
+		a.Do("POST", "/admin/v1/product-orders/"+id+"/approve", `{}`, adm...).Expect(t, 409, "application/problem+json")
+		a.Do("POST", "/admin/v1/product-orders/"+id+"/view", nil, adm...).Expect(t, 200, "")
 		if s := status(id)["status"]; s != "MERCHANT_VIEWED" {
 			t.Fatalf("after view: %v", s)
 		}
-		expect(t, a.do("POST", "/admin/v1/product-orders/"+id+"/submit", `{"salesUnitName":"Kiosk Storgata"}`, admin()...), 200, "")
+		a.Do("POST", "/admin/v1/product-orders/"+id+"/submit", `{"salesUnitName":"Kiosk Storgata"}`, adm...).Expect(t, 200, "")
 		if s := status(id)["status"]; s != "ORDER_SUBMITTED" {
 			t.Fatalf("after submit: %v", s)
 		}
-		expect(t, a.do("DELETE", "/management/v1/product-orders/"+id, nil, auth...), 400, "application/problem+json")
+		a.Do("DELETE", "/management/v1/product-orders/"+id, nil, auth...).Expect(t, 400, "application/problem+json")
 		// The merchant is new, so approving needs its name.
-		expect(t, a.do("POST", "/admin/v1/product-orders/"+id+"/approve", `{}`, admin()...), 400, "application/problem+json")
-		r := a.do("POST", "/admin/v1/product-orders/"+id+"/approve", `{"merchantName":"Kiosk Storgata AS"}`, admin()...)
-		expect(t, r, 200, "")
+		a.Do("POST", "/admin/v1/product-orders/"+id+"/approve", `{}`, adm...).Expect(t, 400, "application/problem+json")
+		r := a.Do("POST", "/admin/v1/product-orders/"+id+"/approve", `{"merchantName":"Kiosk Storgata AS"}`, adm...)
+		r.Expect(t, 200, "")
 		var unit struct{ Msn, Name string }
-		r.json(t, &unit)
+		r.JSON(t, &unit)
 		d := status(id)
 		su, _ := d["salesUnit"].(map[string]any)
 		if d["status"] != "COMPLETED" || su["msn"] != unit.Msn || su["name"] != "Kiosk Storgata" {
 			t.Fatalf("completed details %v, unit %+v", d, unit)
 		}
-		expect(t, a.do("POST", "/admin/v1/product-orders/"+id+"/reject", `{"reason":"late"}`, admin()...), 409, "application/problem+json")
-		expect(t, a.do("GET", "/management/v1/sales-units/"+unit.Msn, nil, auth...), 200, jsonUTF8)
-		expect(t, a.do("GET", "/management/v1/merchants/business:NO:ORG/912345688", nil, auth...), 200, jsonUTF8)
-		r = a.do("GET", "/admin/v1/notifications", nil, admin()...)
-		expect(t, r, 200, "")
-		if n := strings.Count(string(r.body), `"productOrderId":"`+id+`"`); n != 2 {
-			t.Fatalf("%d notifications for the order: %s", n, r.body)
+		a.Do("POST", "/admin/v1/product-orders/"+id+"/reject", `{"reason":"late"}`, adm...).Expect(t, 409, "application/problem+json")
+		a.Do("GET", "/management/v1/sales-units/"+unit.Msn, nil, auth...).Expect(t, 200, jsonUTF8)
+		a.Do("GET", "/management/v1/merchants/business:NO:ORG/912345688", nil, auth...).Expect(t, 200, jsonUTF8)
+		r = a.Do("GET", "/admin/v1/notifications", nil, adm...)
+		r.Expect(t, 200, "")
+		if n := strings.Count(string(r.Body), `"productOrderId":"`+id+`"`); n != 2 {
+			t.Fatalf("%d notifications for the order: %s", n, r.Body)
 		}
 
 		// Expiry: 336 hours after creation, visible at once, before any sweep.
 		old := prefill("life-2", `{"businessIdentifier":{"scheme":"business:NO:ORG","id":"912345688"},"productType":"LOGIN"}`)
-		expect(t, a.do("POST", "/admin/v1/clock", `{"advance":"337h"}`, admin()...), 200, "")
+		a.Do("POST", "/admin/v1/clock", `{"advance":"337h"}`, adm...).Expect(t, 200, "")
 		// Token lifetimes follow the same clock: the 24-hour token has expired too.
-		expect(t, a.do("GET", "/management/v1/sales-units", nil, auth...), 401, "application/problem+json")
-		auth = a.classic(fixtures.DemoPartnerKeys)
+		a.Do("GET", "/management/v1/sales-units", nil, auth...).Expect(t, 401, "application/problem+json")
+		auth = a.Classic(fixtures.DemoPartnerKeys)
 		if s := status(old)["status"]; s != "EXPIRED" {
 			t.Fatalf("after 337h: %v", s)
 		}
-		r = a.do("GET", "/management/v2/product-orders", nil, auth...)
-		if strings.Contains(string(r.body), old) {
+		r = a.Do("GET", "/management/v2/product-orders", nil, auth...)
+		if strings.Contains(string(r.Body), old) {
 			t.Fatal("expired order listed without includeExpired")
 		}
-		r = a.do("GET", "/management/v2/product-orders?includeExpired=true", nil, auth...)
-		if !strings.Contains(string(r.body), old) {
+		r = a.Do("GET", "/management/v2/product-orders?includeExpired=true", nil, auth...)
+		if !strings.Contains(string(r.Body), old) {
 			t.Fatal("expired order missing with includeExpired=true")
 		}
-		expect(t, a.do("GET", "/management/v2/product-orders?includeExpired=yes", nil, auth...), 400, "application/problem+json")
-		expect(t, a.do("POST", "/admin/v1/product-orders/"+old+"/submit", nil, admin()...), 409, "application/problem+json")
+		a.Do("GET", "/management/v2/product-orders?includeExpired=yes", nil, auth...).Expect(t, 400, "application/problem+json")
+		a.Do("POST", "/admin/v1/product-orders/"+old+"/submit", nil, adm...).Expect(t, 409, "application/problem+json")
 	})
 }
 
 // TestErrors checks the problem answers of the HTTP layer.
 func TestErrors(t *testing.T) {
 	a, auth := startPartner(t)
-	merchant := a.classic(fixtures.DemoMerchantKeys)
+	merchant := a.Classic(fixtures.DemoMerchantKeys)
 	cases := []struct {
 		name, method, path string
 		body               any
@@ -311,11 +224,11 @@ func TestErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := a.do(c.method, c.path, c.body, c.headers...)
-			expect(t, r, c.status, c.contentType)
-			p := r.problem(t)
-			if int(p["status"].(float64)) != c.status {
-				t.Errorf("problem status %v, want %d", p["status"], c.status)
+			r := a.Do(c.method, c.path, c.body, c.headers...)
+			r.Expect(t, c.status, c.contentType)
+			p := r.Problem(t)
+			if p.Status != c.status {
+				t.Errorf("problem status %d, want %d", p.Status, c.status)
 			}
 		})
 	}
@@ -330,13 +243,13 @@ func TestErrors(t *testing.T) {
 		{nil, "application/json", "body"},
 		{valid, "application/json; charset=ISO-8859-1", "Content-Type"},
 	} {
-		r := a.do("POST", "/management/v1/product-orders", c.body,
+		r := a.Do("POST", "/management/v1/product-orders", c.body,
 			append(append([]string{}, auth...), "Content-Type", c.contentType, "Idempotency-Key", fmt.Sprintf("e5-%d", i))...)
-		expect(t, r, 400, "application/problem+json")
+		r.Expect(t, 400, "application/problem+json")
 		var p struct{ ExtraDetails []struct{ Key, Value string } }
-		r.json(t, &p)
+		r.JSON(t, &p)
 		if len(p.ExtraDetails) != 1 || p.ExtraDetails[0].Key != c.field {
-			t.Errorf("%s, %v: want the one field %s named: %s", c.contentType, c.body, c.field, r.body)
+			t.Errorf("%s, %v: want the one field %s named: %s", c.contentType, c.body, c.field, r.Body)
 		}
 	}
 	// Several invalid fields at once are all named in extraDetails, whether the contract's schema
@@ -347,12 +260,12 @@ func TestErrors(t *testing.T) {
 			`"website":{"url":"http://plain.example","termsUrl":"https://x.example/t"},"salesUnitLogo":"aGVsbG8=",` +
 			`"pricePackageId":"` + fixtures.DemoPricePackageID + `"}`,
 	} {
-		r := a.do("POST", "/management/v1/product-orders", bad, append(auth, "Idempotency-Key", fmt.Sprintf("e4-%d", i))...)
-		expect(t, r, 400, "application/problem+json")
+		r := a.Do("POST", "/management/v1/product-orders", bad, append(auth, "Idempotency-Key", fmt.Sprintf("e4-%d", i))...)
+		r.Expect(t, 400, "application/problem+json")
 		var p struct{ ExtraDetails []struct{ Key, Value string } }
-		r.json(t, &p)
+		r.JSON(t, &p)
 		if len(p.ExtraDetails) < 2 {
-			t.Fatalf("want every field named in extraDetails: %s", r.body)
+			t.Fatalf("want every field named in extraDetails: %s", r.Body)
 		}
 	}
 }
@@ -360,7 +273,7 @@ func TestErrors(t *testing.T) {
 // TestOperatorBodiesRequired: every operator call whose contract requires a body answers a
 // missing one 400, as a problem, before its handler, which takes the body as given.
 func TestOperatorBodiesRequired(t *testing.T) {
-	a := startAPI(t)
+	a, adm := startAPI(t), testserver.AdminHeaders(testserver.AdminToken)
 	for _, c := range []struct{ method, path string }{
 		{"POST", "/admin/v1/clock"},
 		{"POST", "/admin/v1/partners"},
@@ -371,10 +284,10 @@ func TestOperatorBodiesRequired(t *testing.T) {
 		{"POST", "/admin/v1/faults"},
 		{"PUT", "/admin/v1/autopilot"},
 	} {
-		r := a.do(c.method, c.path, nil, admin()...)
-		expect(t, r, 400, "application/problem+json")
-		if p := r.problem(t); p["status"] != float64(400) {
-			t.Errorf("%s %s: problem status %v, want 400", c.method, c.path, p["status"])
+		r := a.Do(c.method, c.path, nil, adm...)
+		r.Expect(t, 400, "application/problem+json")
+		if p := r.Problem(t); p.Status != 400 {
+			t.Errorf("%s %s: problem status %d, want 400", c.method, c.path, p.Status)
 		}
 	}
 }

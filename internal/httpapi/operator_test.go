@@ -107,7 +107,7 @@ func withoutTimes(v any) any {
 func TestOperatorActionsAgreeAcrossEntryPoints(t *testing.T) {
 	jsonSrv := testserver.Start(t, "sqlite", testserver.Options{})
 	consoleSrv := testserver.Start(t, "sqlite", testserver.Options{})
-	a := api{t: t, base: jsonSrv.URL}
+	a, adm := jsonSrv.Client(t), testserver.AdminHeaders(testserver.AdminToken)
 	c := signIn(t, consoleSrv.URL)
 
 	const pkg = "0b9e5a43-7c57-4c4a-9d41-3c2f7f1e8d10"
@@ -162,10 +162,10 @@ func TestOperatorActionsAgreeAcrossEntryPoints(t *testing.T) {
 		{"update an unknown sales unit", updateSalesUnit("999999", "Kiosk", "newco"), "404"},
 	}
 	for _, act := range actions {
-		r := a.do(act.json.method, act.json.path, act.json.body, admin()...)
+		r := a.Do(act.json.method, act.json.path, act.json.body, adm...)
 		status, body := c.post(act.console.path, act.console.body.(url.Values))
-		if got := outcome(r.status); got != act.want {
-			t.Errorf("%s: JSON API answered %d, want %s: %.300s", act.name, r.status, act.want, r.body)
+		if got := outcome(r.Status); got != act.want {
+			t.Errorf("%s: JSON API answered %d, want %s: %.300s", act.name, r.Status, act.want, r.Body)
 		}
 		if got := outcome(status); got != act.want {
 			t.Errorf("%s: console answered %d, want %s: %.300s", act.name, status, act.want, body)
@@ -174,8 +174,8 @@ func TestOperatorActionsAgreeAcrossEntryPoints(t *testing.T) {
 
 	for _, path := range []string{"/admin/v1/partners", "/admin/v1/merchants", "/admin/v1/partners/newco/price-packages", "/admin/v1/sales-units/123456"} {
 		var viaJSON, viaConsole any
-		a.do("GET", path, nil, admin()...).json(t, &viaJSON)
-		api{t: t, base: consoleSrv.URL}.do("GET", path, nil, admin()...).json(t, &viaConsole)
+		a.Do("GET", path, nil, adm...).JSON(t, &viaJSON)
+		consoleSrv.Client(t).Do("GET", path, nil, adm...).JSON(t, &viaConsole)
 		if diff := cmp.Diff(withoutTimes(viaJSON), withoutTimes(viaConsole)); diff != "" {
 			t.Errorf("GET %s after the actions (-JSON API +console):\n%s", path, diff)
 		}

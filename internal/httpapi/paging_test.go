@@ -18,14 +18,14 @@ import (
 const nextCursorHeader = "Vippsmgmt-Next-Cursor"
 
 // adminGet reads an operator list page as a script would.
-func (a api) adminGet(path string) reply {
-	a.t.Helper()
-	return a.do("GET", path, nil, "Authorization", "Bearer "+testserver.AdminToken)
+func adminGet(a testserver.Client, path string) testserver.Reply {
+	a.T.Helper()
+	return a.Do("GET", path, nil, "Authorization", "Bearer "+testserver.AdminToken)
 }
 
 // walkPages follows a list's cursors from its first page, running between after each page, and
 // returns the value of field of every item, in order.
-func walkPages(t *testing.T, a api, path string, limit int, field string, between func()) []string {
+func walkPages(t *testing.T, a testserver.Client, path string, limit int, field string, between func()) []string {
 	t.Helper()
 	var out []string
 	sep := "?"
@@ -37,17 +37,17 @@ func walkPages(t *testing.T, a api, path string, limit int, field string, betwee
 		if pages > 100 {
 			t.Fatalf("%s: the pages do not end", path)
 		}
-		r := a.adminGet(next)
-		expect(t, r, 200, "application/json")
+		r := adminGet(a, next)
+		r.Expect(t, 200, "application/json")
 		var items []map[string]any
-		r.json(t, &items)
+		r.JSON(t, &items)
 		if len(items) > limit {
 			t.Fatalf("%s: %d items in a page of %d", next, len(items), limit)
 		}
 		for _, it := range items {
 			out = append(out, fmt.Sprint(it[field]))
 		}
-		cursor := r.header.Get(nextCursorHeader)
+		cursor := r.Header.Get(nextCursorHeader)
 		if cursor == "" {
 			return out
 		}
@@ -69,7 +69,7 @@ func TestAdminListsWalkWhileRowsAreAdded(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()
 			srv := testserver.Start(t, backend, testserver.Options{NoDemo: true})
-			a := api{t: t, base: srv.URL}
+			a := srv.Client(t)
 			ctx := context.Background()
 			store := srv.App.Store
 
@@ -110,9 +110,9 @@ func TestAdminListsWalkWhileRowsAreAdded(t *testing.T) {
 			var during []string
 			got = walkPages(t, a, "/admin/v1/product-orders?partnerId=b", 3, "productOrderId", func() { during = append(during, order()) })
 			// Orders created in one microsecond sort by id; compare with the list read at once.
-			r := a.adminGet("/admin/v1/product-orders?partnerId=b&limit=1000")
+			r := adminGet(a, "/admin/v1/product-orders?partnerId=b&limit=1000")
 			var all []map[string]any
-			r.json(t, &all)
+			r.JSON(t, &all)
 			var want []string
 			for _, o := range all {
 				if id := fmt.Sprint(o["productOrderId"]); !slices.Contains(during, id) {
@@ -131,7 +131,7 @@ func TestAdminListsWalkWhileRowsAreAdded(t *testing.T) {
 
 			// The request log: requests made between pages are newer, so never listed.
 			call := func(id string) {
-				a.do("GET", "/management/v1/sales-units/123456", nil, "X-Request-Id", id)
+				a.Do("GET", "/management/v1/sales-units/123456", nil, "X-Request-Id", id)
 			}
 			var wantRequests []string
 			for i := range 10 {
@@ -155,7 +155,7 @@ func TestAdminListsWalkWhileRowsAreAdded(t *testing.T) {
 // items and a cursor; without a limit, the default page. The Go client still lists everything.
 func TestAdminListAnswersAtMostAPage(t *testing.T) {
 	srv := testserver.Start(t, "sqlite", testserver.Options{NoDemo: true})
-	a := api{t: t, base: srv.URL}
+	a := srv.Client(t)
 	ctx := context.Background()
 	total := vippsmgmt.MaxPageLimit + 1
 	for i := range total {
@@ -171,21 +171,21 @@ func TestAdminListAnswersAtMostAPage(t *testing.T) {
 		{fmt.Sprintf("?limit=%d", vippsmgmt.MaxPageLimit), vippsmgmt.MaxPageLimit},
 		{"?limit=1", 1},
 	} {
-		r := a.adminGet("/admin/v1/partners" + c.query)
-		expect(t, r, 200, "application/json")
+		r := adminGet(a, "/admin/v1/partners"+c.query)
+		r.Expect(t, 200, "application/json")
 		var items []map[string]any
-		r.json(t, &items)
-		if len(items) != c.want || r.header.Get(nextCursorHeader) == "" {
-			t.Errorf("%q: %d items, cursor %q; want %d and a cursor", c.query, len(items), r.header.Get(nextCursorHeader), c.want)
+		r.JSON(t, &items)
+		if len(items) != c.want || r.Header.Get(nextCursorHeader) == "" {
+			t.Errorf("%q: %d items, cursor %q; want %d and a cursor", c.query, len(items), r.Header.Get(nextCursorHeader), c.want)
 		}
 	}
 	// The last page has no cursor.
-	r := a.adminGet(fmt.Sprintf("/admin/v1/partners?limit=%d", vippsmgmt.MaxPageLimit))
-	r = a.adminGet(fmt.Sprintf("/admin/v1/partners?limit=%d&cursor=%s", vippsmgmt.MaxPageLimit, url.QueryEscape(r.header.Get(nextCursorHeader))))
+	r := adminGet(a, fmt.Sprintf("/admin/v1/partners?limit=%d", vippsmgmt.MaxPageLimit))
+	r = adminGet(a, fmt.Sprintf("/admin/v1/partners?limit=%d&cursor=%s", vippsmgmt.MaxPageLimit, url.QueryEscape(r.Header.Get(nextCursorHeader))))
 	var last []map[string]any
-	r.json(t, &last)
-	if len(last) != 1 || last[0]["partnerId"] != fmt.Sprintf("p%05d", total-1) || r.header.Get(nextCursorHeader) != "" {
-		t.Errorf("last page: %d items, cursor %q; want p%05d alone and no cursor", len(last), r.header.Get(nextCursorHeader), total-1)
+	r.JSON(t, &last)
+	if len(last) != 1 || last[0]["partnerId"] != fmt.Sprintf("p%05d", total-1) || r.Header.Get(nextCursorHeader) != "" {
+		t.Errorf("last page: %d items, cursor %q; want p%05d alone and no cursor", len(last), r.Header.Get(nextCursorHeader), total-1)
 	}
 
 	c, err := client.New(srv.URL, client.WithAdminToken(testserver.AdminToken))
@@ -242,22 +242,19 @@ func TestAdminListBadPage(t *testing.T) {
 			other = vippsmgmt.PartnerList.Encode(vippsmgmt.Cursor{"a"})
 		}
 		for _, c := range append(bad, struct{ query, param string }{"cursor=" + other, "cursor"}) {
-			r := a.adminGet(path + "?" + c.query)
-			if r.status != 400 || r.header.Get("Content-Type") != "application/problem+json" {
-				t.Errorf("%s?%.60s: %d %s %.200s, want a 400 problem", path, c.query, r.status, r.header.Get("Content-Type"), r.body)
+			r := adminGet(a, path+"?"+c.query)
+			if r.Status != 400 || r.Header.Get("Content-Type") != "application/problem+json" {
+				t.Errorf("%s?%.60s: %d %s %.200s, want a 400 problem", path, c.query, r.Status, r.Header.Get("Content-Type"), r.Body)
 				continue
 			}
-			p := r.problem(t)
 			named := false
-			if eds, ok := p["extraDetails"].([]any); ok {
-				for _, ed := range eds {
-					if m, ok := ed.(map[string]any); ok && m["key"] == c.param {
-						named = true
-					}
+			for _, ed := range r.Problem(t).ExtraDetails {
+				if ed.Key == c.param {
+					named = true
 				}
 			}
 			if !named {
-				t.Errorf("%s?%.60s: the problem does not name %s: %s", path, c.query, c.param, r.body)
+				t.Errorf("%s?%.60s: the problem does not name %s: %s", path, c.query, c.param, r.Body)
 			}
 		}
 	}

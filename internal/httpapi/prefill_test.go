@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
+	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
 // TestPrefillBodies: the prefill's body, decoded once by the handler and judged once by the
@@ -17,7 +18,7 @@ func TestPrefillBodies(t *testing.T) {
 	const good = `{"businessIdentifier":{"scheme":"business:NO:ORG","id":"987654325"},"productType":"PAYMENT_INTEGRATION","salesUnitName":"ACME Fitness","annualTurnoverPercentage":"40"}`
 	orders := func() int {
 		var list []any
-		a.do("GET", "/admin/v1/product-orders", nil, admin()...).json(t, &list)
+		a.Do("GET", "/admin/v1/product-orders", nil, testserver.AdminHeaders(testserver.AdminToken)...).JSON(t, &list)
 		return len(list)
 	}
 	before := orders()
@@ -43,17 +44,17 @@ func TestPrefillBodies(t *testing.T) {
 		{"mcc as a number", strings.Replace(good, "{", `{"merchantCategoryCode":5942,`, 1), 201, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := a.do("POST", "/management/v1/product-orders", tc.body, append(auth, "Idempotency-Key", fmt.Sprint("bodies-", i))...)
+			r := a.Do("POST", "/management/v1/product-orders", tc.body, append(auth, "Idempotency-Key", fmt.Sprint("bodies-", i))...)
 			if tc.status != 400 {
-				expect(t, r, tc.status, "")
+				r.Expect(t, tc.status, "")
 				return
 			}
-			expect(t, r, 400, "application/problem+json")
+			r.Expect(t, 400, "application/problem+json")
 			var p struct {
 				Detail       string
 				ExtraDetails []struct{ Key, Value string }
 			}
-			r.json(t, &p)
+			r.JSON(t, &p)
 			got := map[string]string{}
 			for _, e := range p.ExtraDetails {
 				if _, twice := got[e.Key]; twice {
@@ -84,19 +85,19 @@ func TestPrefillBodies(t *testing.T) {
 // first answer, and one that changes a value is a conflict.
 func TestPrefillReplayIgnoresFormatting(t *testing.T) {
 	a := startAPI(t)
-	auth := append(a.classic(fixtures.DemoPartnerKeys), "Idempotency-Key", "formatting")
-	first := a.do("POST", "/management/v1/product-orders",
+	auth := append(a.Classic(fixtures.DemoPartnerKeys), "Idempotency-Key", "formatting")
+	first := a.Do("POST", "/management/v1/product-orders",
 		`{"businessIdentifier":{"scheme":"business:NO:ORG","id":"987654325"},"productType":"CHECKOUT","merchantCategoryCode":"5942"}`, auth...)
-	expect(t, first, http.StatusCreated, "application/json")
-	again := a.do("POST", "/management/v1/product-orders",
+	first.Expect(t, http.StatusCreated, "application/json")
+	again := a.Do("POST", "/management/v1/product-orders",
 		"{\n  \"merchantCategoryCode\": 5942,\n  \"productType\": \"CHECKOUT\",\n  \"businessIdentifier\": {\"id\": \"987654325\", \"scheme\": \"business:NO:ORG\"}\n}", auth...)
-	expect(t, again, http.StatusCreated, "application/json")
-	if again.header.Get("Idempotent-Replayed") != "true" || string(again.body) != string(first.body) {
-		t.Errorf("reformatted retry: %s %s, want the first answer replayed: %s", again.header.Get("Idempotent-Replayed"), again.body, first.body)
+	again.Expect(t, http.StatusCreated, "application/json")
+	if again.Header.Get("Idempotent-Replayed") != "true" || string(again.Body) != string(first.Body) {
+		t.Errorf("reformatted retry: %s %s, want the first answer replayed: %s", again.Header.Get("Idempotent-Replayed"), again.Body, first.Body)
 	}
-	other := a.do("POST", "/management/v1/product-orders",
+	other := a.Do("POST", "/management/v1/product-orders",
 		`{"businessIdentifier":{"scheme":"business:NO:ORG","id":"987654325"},"productType":"CHECKOUT","merchantCategoryCode":"5943"}`, auth...)
-	expect(t, other, http.StatusConflict, "application/problem+json")
+	other.Expect(t, http.StatusConflict, "application/problem+json")
 }
 
 // TestEveryInvalidFieldInOneAnswer: a prefill with faults the contract's schema finds and faults
@@ -104,7 +105,7 @@ func TestPrefillReplayIgnoresFormatting(t *testing.T) {
 // field, so a partner fixes the body in one round instead of one field per try.
 func TestEveryInvalidFieldInOneAnswer(t *testing.T) {
 	a := startAPI(t)
-	auth := append(a.classic(fixtures.DemoPartnerKeys), "Idempotency-Key", "all-fields-at-once")
+	auth := append(a.Classic(fixtures.DemoPartnerKeys), "Idempotency-Key", "all-fields-at-once")
 
 	type problem struct {
 		Detail       string
@@ -146,10 +147,10 @@ func TestEveryInvalidFieldInOneAnswer(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := a.do("POST", "/management/v1/product-orders", tc.body, auth...)
-			expect(t, r, 400, "application/problem+json")
+			r := a.Do("POST", "/management/v1/product-orders", tc.body, auth...)
+			r.Expect(t, 400, "application/problem+json")
 			var p problem
-			r.json(t, &p)
+			r.JSON(t, &p)
 			if len(p.ExtraDetails) != len(tc.want) {
 				t.Errorf("%d extraDetails, want %d: %+v", len(p.ExtraDetails), len(tc.want), p.ExtraDetails)
 			}

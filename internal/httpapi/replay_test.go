@@ -15,28 +15,28 @@ import (
 // and also from a second process on the same database whose public URL differs.
 func TestIdempotentReplays(t *testing.T) {
 	testserver.OnEachBackend(t, func(t *testing.T, backend string, first *testserver.Server) {
-		a := api{t: t, base: first.URL}
-		auth := append(a.classic(fixtures.DemoPartnerKeys), "Idempotency-Key", "replay-"+backend)
+		a := first.Client(t)
+		auth := append(a.Classic(fixtures.DemoPartnerKeys), "Idempotency-Key", "replay-"+backend)
 		body := fmt.Sprintf(`{"businessIdentifier":{"scheme":%q,"id":%q},"productType":"CHECKOUT"}`,
 			fixtures.DemoMerchant.Scheme, fixtures.DemoMerchant.ID)
 
-		created := a.do("POST", "/management/v1/product-orders", body, auth...)
-		expect(t, created, 201, "application/json")
-		if h := created.header.Get("Idempotent-Replayed"); h != "" {
+		created := a.Do("POST", "/management/v1/product-orders", body, auth...)
+		created.Expect(t, 201, "application/json")
+		if h := created.Header.Get("Idempotent-Replayed"); h != "" {
 			t.Errorf("first answer has Idempotent-Replayed %q", h)
 		}
 		var res struct{ PrefilledOrderID, PrefillURL string }
-		created.json(t, &res)
+		created.JSON(t, &res)
 
-		replay := func(t *testing.T, a api, auth []string) {
+		replay := func(t *testing.T, a testserver.Client, auth []string) {
 			t.Helper()
-			r := a.do("POST", "/management/v1/product-orders", body, auth...)
-			expect(t, r, 201, "application/json")
-			if h := r.header.Get("Idempotent-Replayed"); h != "true" {
+			r := a.Do("POST", "/management/v1/product-orders", body, auth...)
+			r.Expect(t, 201, "application/json")
+			if h := r.Header.Get("Idempotent-Replayed"); h != "true" {
 				t.Errorf("replay has Idempotent-Replayed %q, want true", h)
 			}
-			if !bytes.Equal(r.body, created.body) {
-				t.Errorf("replay answered %s, first answer was %s", r.body, created.body)
+			if !bytes.Equal(r.Body, created.Body) {
+				t.Errorf("replay answered %s, first answer was %s", r.Body, created.Body)
 			}
 		}
 		replay(t, a, auth)
@@ -48,25 +48,25 @@ func TestIdempotentReplays(t *testing.T) {
 			if second.URL == first.URL {
 				t.Fatal("both processes have one URL")
 			}
-			b := api{t: t, base: second.URL}
-			replay(t, b, append(b.classic(fixtures.DemoPartnerKeys), "Idempotency-Key", "replay-"+backend))
+			b := second.Client(t)
+			replay(t, b, append(b.Classic(fixtures.DemoPartnerKeys), "Idempotency-Key", "replay-"+backend))
 		}
 
 		// Deleted since: the replay is still the first answer, and says it is a replay; the
 		// order itself stays gone.
-		expect(t, a.do("DELETE", "/management/v1/product-orders/"+res.PrefilledOrderID, nil, auth...), 200, "")
+		a.Do("DELETE", "/management/v1/product-orders/"+res.PrefilledOrderID, nil, auth...).Expect(t, 200, "")
 		replay(t, a, auth)
-		expect(t, a.do("GET", "/management/v2/product-orders/"+res.PrefilledOrderID+"/details", nil, auth...), 404, jsonUTF8)
+		a.Do("GET", "/management/v2/product-orders/"+res.PrefilledOrderID+"/details", nil, auth...).Expect(t, 404, jsonUTF8)
 
 		// The same key with another body is still a conflict, never a replay.
-		other := a.do("POST", "/management/v1/product-orders", bytes.Replace([]byte(body), []byte("CHECKOUT"), []byte("LOGIN"), 1), auth...)
-		expect(t, other, 409, "application/problem+json")
-		if h := other.header.Get("Idempotent-Replayed"); h != "" {
+		other := a.Do("POST", "/management/v1/product-orders", bytes.Replace([]byte(body), []byte("CHECKOUT"), []byte("LOGIN"), 1), auth...)
+		other.Expect(t, 409, "application/problem+json")
+		if h := other.Header.Get("Idempotent-Replayed"); h != "" {
 			t.Errorf("conflict has Idempotent-Replayed %q", h)
 		}
 		var p map[string]any
-		if err := json.Unmarshal(other.body, &p); err != nil || p["status"] != float64(409) {
-			t.Errorf("conflict body %s", other.body)
+		if err := json.Unmarshal(other.Body, &p); err != nil || p["status"] != float64(409) {
+			t.Errorf("conflict body %s", other.Body)
 		}
 	})
 }

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"encoding/base64"
 	"strings"
 	"testing"
 
@@ -15,9 +14,7 @@ import (
 func TestTokenErrorsHaveTheContractsContentType(t *testing.T) {
 	a := startAPI(t)
 	p, m := fixtures.DemoPartnerKeys, fixtures.DemoManagementKeys
-	basic := func(id, secret string) string {
-		return "Basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+secret))
-	}
+	basic, wrongBasic := testserver.Basic(m), testserver.Basic(fixtures.Keys{ClientID: m.ClientID, ClientSecret: "wrong"})
 	form := "application/x-www-form-urlencoded"
 	cases := []struct {
 		name, path, body string
@@ -29,31 +26,31 @@ func TestTokenErrorsHaveTheContractsContentType(t *testing.T) {
 		{"standard: no client_id", "/accesstoken/get", "", []string{"client_secret", p.ClientSecret, "Ocp-Apim-Subscription-Key", p.SubscriptionKey}, 400},
 		{"standard: wrong secret", "/accessToken/get", "", []string{"client_id", p.ClientID, "client_secret", "wrong", "Ocp-Apim-Subscription-Key", p.SubscriptionKey}, 401},
 		{"standard: success", "/accesstoken/get", "", []string{"Content-Type", "application/json", "client_id", p.ClientID, "client_secret", p.ClientSecret, "Ocp-Apim-Subscription-Key", p.SubscriptionKey}, 200},
-		{"management: json body", "/miami/v1/token", `{}`, []string{"Authorization", basic(m.ClientID, m.ClientSecret), "Content-Type", "application/json"}, 400},
-		{"management: no grant_type", "/miami/v1/token", "", []string{"Authorization", basic(m.ClientID, m.ClientSecret), "Content-Type", form}, 400},
-		{"management: wrong secret", "/miami/v1/token", "grant_type=client_credentials", []string{"Authorization", basic(m.ClientID, "wrong"), "Content-Type", form}, 401},
-		{"management: subscription key sent", "/miami/v1/token", "grant_type=client_credentials", []string{"Authorization", basic(m.ClientID, m.ClientSecret), "Content-Type", form, "Ocp-Apim-Subscription-Key", "x"}, 401},
-		{"management: body over every limit", "/miami/v1/token", "grant_type=client_credentials&x=" + strings.Repeat("a", 3<<20), []string{"Authorization", basic(m.ClientID, m.ClientSecret), "Content-Type", form}, 413},
-		{"management: success", "/miami/v1/token", "grant_type=client_credentials", []string{"Authorization", basic(m.ClientID, m.ClientSecret), "Content-Type", form}, 200},
+		{"management: json body", "/miami/v1/token", `{}`, []string{"Authorization", basic, "Content-Type", "application/json"}, 400},
+		{"management: no grant_type", "/miami/v1/token", "", []string{"Authorization", basic, "Content-Type", form}, 400},
+		{"management: wrong secret", "/miami/v1/token", "grant_type=client_credentials", []string{"Authorization", wrongBasic, "Content-Type", form}, 401},
+		{"management: subscription key sent", "/miami/v1/token", "grant_type=client_credentials", []string{"Authorization", basic, "Content-Type", form, "Ocp-Apim-Subscription-Key", "x"}, 401},
+		{"management: body over every limit", "/miami/v1/token", "grant_type=client_credentials&x=" + strings.Repeat("a", 3<<20), []string{"Authorization", basic, "Content-Type", form}, 413},
+		{"management: success", "/miami/v1/token", "grant_type=client_credentials", []string{"Authorization", basic, "Content-Type", form}, 200},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := a.do("POST", tc.path, tc.body, tc.headers...)
-			expect(t, r, tc.status, jsonUTF8)
+			r := a.Do("POST", tc.path, tc.body, tc.headers...)
+			r.Expect(t, tc.status, jsonUTF8)
 		})
 	}
 
 	t.Run("rate limited", func(t *testing.T) {
 		srv := testserver.Start(t, "sqlite", testserver.Options{TokenRate: 0.001, TokenBurst: 1})
-		a := api{t: t, base: srv.URL}
+		a := srv.Client(t)
 		for _, path := range []string{"/accesstoken/get", "/miami/v1/token"} {
 			headers := []string{"client_id", p.ClientID, "client_secret", "wrong", "Ocp-Apim-Subscription-Key", p.SubscriptionKey}
 			body := ""
 			if path == "/miami/v1/token" {
-				headers, body = []string{"Authorization", basic(m.ClientID, "wrong"), "Content-Type", form}, "grant_type=client_credentials"
+				headers, body = []string{"Authorization", wrongBasic, "Content-Type", form}, "grant_type=client_credentials"
 			}
-			a.do("POST", path, body, headers...)
-			expect(t, a.do("POST", path, body, headers...), 429, jsonUTF8)
+			a.Do("POST", path, body, headers...)
+			a.Do("POST", path, body, headers...).Expect(t, 429, jsonUTF8)
 		}
 	})
 }

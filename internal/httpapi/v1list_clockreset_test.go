@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
+	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
 // TestDeprecatedV1ProductOrderList: GET /management/v1/product-orders lists only the partner's
@@ -12,10 +13,10 @@ import (
 func TestDeprecatedV1ProductOrderList(t *testing.T) {
 	a, auth := startPartner(t)
 	body := fmt.Sprintf(`{"businessIdentifier":{"scheme":%q,"id":%q},"productType":"CHECKOUT"}`, fixtures.DemoMerchant.Scheme, fixtures.DemoMerchant.ID)
-	created := a.do("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", "v1-list")...)
-	expect(t, created, 201, "application/json")
+	created := a.Do("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", "v1-list")...)
+	created.Expect(t, 201, "application/json")
 	var res struct{ PrefilledOrderID string }
-	created.json(t, &res)
+	created.JSON(t, &res)
 
 	type order struct {
 		ProductOrderID   string `json:"productOrderId"`
@@ -24,15 +25,15 @@ func TestDeprecatedV1ProductOrderList(t *testing.T) {
 		ProductOrderURL  string `json:"productOrderUrl"`
 	}
 	var v1, v2 []order
-	r := a.do("GET", "/management/v1/product-orders", nil, auth...)
-	expect(t, r, 200, jsonUTF8)
-	if r.header.Get("Deprecation") == "" {
+	r := a.Do("GET", "/management/v1/product-orders", nil, auth...)
+	r.Expect(t, 200, jsonUTF8)
+	if r.Header.Get("Deprecation") == "" {
 		t.Error("no Deprecation header")
 	}
-	r.json(t, &v1)
-	r2 := a.do("GET", "/management/v2/product-orders", nil, auth...)
-	expect(t, r2, 200, jsonUTF8)
-	r2.json(t, &v2)
+	r.JSON(t, &v1)
+	r2 := a.Do("GET", "/management/v2/product-orders", nil, auth...)
+	r2.Expect(t, 200, jsonUTF8)
+	r2.JSON(t, &v2)
 
 	var wantV1 []order
 	others := 0
@@ -57,36 +58,36 @@ func TestDeprecatedV1ProductOrderList(t *testing.T) {
 		t.Errorf("new prefill %s not in the v1 list %+v", res.PrefilledOrderID, v1)
 	}
 
-	merchant := a.classic(fixtures.DemoMerchantKeys)
-	expect(t, a.do("GET", "/management/v1/product-orders", nil, merchant...), 403, "application/problem+json")
-	expect(t, a.do("GET", "/management/v1/product-orders?includeExpired=maybe", nil, auth...), 400, "application/problem+json")
+	merchant := a.Classic(fixtures.DemoMerchantKeys)
+	a.Do("GET", "/management/v1/product-orders", nil, merchant...).Expect(t, 403, "application/problem+json")
+	a.Do("GET", "/management/v1/product-orders?includeExpired=maybe", nil, auth...).Expect(t, 400, "application/problem+json")
 }
 
 // TestSandboxClockReset: the clock goes back to real time on {"reset":true}; tokens fetched
 // while it was ahead are refused afterwards (their not_before lies ahead), fresh ones work.
 func TestSandboxClockReset(t *testing.T) {
-	a := startAPI(t)
+	a, adm := startAPI(t), testserver.AdminHeaders(testserver.AdminToken)
 	var clk struct{ Now, Offset string }
-	r := a.do("POST", "/admin/v1/clock", `{"advance":"48h"}`, admin()...)
-	expect(t, r, 200, "application/json")
-	r.json(t, &clk)
+	r := a.Do("POST", "/admin/v1/clock", `{"advance":"48h"}`, adm...)
+	r.Expect(t, 200, "application/json")
+	r.JSON(t, &clk)
 	if clk.Offset != "48h0m0s" {
-		t.Fatalf("advance: %s", r.body)
+		t.Fatalf("advance: %s", r.Body)
 	}
-	ahead := a.classic(fixtures.DemoPartnerKeys)
-	expect(t, a.do("GET", "/management/v1/sales-units", nil, ahead...), 200, jsonUTF8)
+	ahead := a.Classic(fixtures.DemoPartnerKeys)
+	a.Do("GET", "/management/v1/sales-units", nil, ahead...).Expect(t, 200, jsonUTF8)
 
-	r = a.do("POST", "/admin/v1/clock", `{"reset":true}`, admin()...)
-	expect(t, r, 200, "application/json")
-	r.json(t, &clk)
+	r = a.Do("POST", "/admin/v1/clock", `{"reset":true}`, adm...)
+	r.Expect(t, 200, "application/json")
+	r.JSON(t, &clk)
 	if clk.Offset != "0s" {
-		t.Fatalf("reset: %s", r.body)
+		t.Fatalf("reset: %s", r.Body)
 	}
-	expect(t, a.do("GET", "/admin/v1/clock", nil, admin()...), 200, "application/json")
-	expect(t, a.do("GET", "/management/v1/sales-units", nil, ahead...), 401, "application/problem+json")
-	expect(t, a.do("GET", "/management/v1/sales-units", nil, a.classic(fixtures.DemoPartnerKeys)...), 200, jsonUTF8)
+	a.Do("GET", "/admin/v1/clock", nil, adm...).Expect(t, 200, "application/json")
+	a.Do("GET", "/management/v1/sales-units", nil, ahead...).Expect(t, 401, "application/problem+json")
+	a.Do("GET", "/management/v1/sales-units", nil, a.Classic(fixtures.DemoPartnerKeys)...).Expect(t, 200, jsonUTF8)
 
 	for _, bad := range []string{`{}`, `{"reset":false}`, `{"reset":true,"advance":"1h"}`, `{"advance":"-1h"}`} {
-		expect(t, a.do("POST", "/admin/v1/clock", bad, admin()...), 400, "application/problem+json")
+		a.Do("POST", "/admin/v1/clock", bad, adm...).Expect(t, 400, "application/problem+json")
 	}
 }

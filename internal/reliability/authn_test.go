@@ -88,13 +88,13 @@ func signHS256(t testing.TB, secret []byte, header, claims map[string]any) strin
 // through the HTTP server; every one must get 401 problem+json with a Bearer challenge.
 func TestForgedTokens(t *testing.T) {
 	srv := testserver.Start(t, "sqlite", testserver.Options{})
-	a := api{t: t, base: srv.URL}
+	a := srv.Client(t)
 	ctx := context.Background()
 	partner, other, merchant := fixtures.DemoPartnerKeys, fixtures.DemoOtherPartnerKeys, fixtures.DemoMerchantKeys
 
-	good := a.classicToken(partner)
-	mgmt := a.managementToken(fixtures.DemoManagementKeys)
-	merchantTok := a.classicToken(merchant)
+	good := a.ClassicToken(partner)
+	mgmt := a.ManagementToken(fixtures.DemoManagementKeys)
+	merchantTok := a.ClassicToken(merchant)
 	header, claims, _ := jwtParts(t, good)
 	mHeader, mClaims, _ := jwtParts(t, mgmt)
 
@@ -103,7 +103,7 @@ func TestForgedTokens(t *testing.T) {
 	var jwks struct {
 		Keys []struct{ Kid, N, E string }
 	}
-	a.do("GET", "/.well-known/jwks.json", nil).json(t, &jwks)
+	a.Do("GET", "/.well-known/jwks.json", nil).JSON(t, &jwks)
 	if len(jwks.Keys) != 1 || jwks.Keys[0].Kid != header["kid"] {
 		t.Fatalf("jwks %+v does not publish the token's kid %v", jwks, header["kid"])
 	}
@@ -113,7 +113,7 @@ func TestForgedTokens(t *testing.T) {
 	pkix, _ := x509.MarshalPKIXPublicKey(pub)
 	pkixPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pkix})
 	pkcs1PEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(pub)})
-	jwksRaw := a.do("GET", "/.well-known/jwks.json", nil).body
+	jwksRaw := a.Do("GET", "/.well-known/jwks.json", nil).Body
 
 	// The server's own key, read from its database: tokens signed with it test the claim checks
 	// that come after the signature.
@@ -136,7 +136,7 @@ func TestForgedTokens(t *testing.T) {
 	// A token from another vippsmgmt (another database, so another signing key) for the same
 	// demo keys.
 	elsewhere := testserver.Start(t, "sqlite", testserver.Options{})
-	foreign := api{t: t, base: elsewhere.URL}.classicToken(partner)
+	foreign := elsewhere.Client(t).ClassicToken(partner)
 
 	swap := func(tok string, i int, part string) string {
 		p := strings.Split(tok, ".")
@@ -152,8 +152,8 @@ func TestForgedTokens(t *testing.T) {
 	// Reference answers: the genuine credentials work.
 	for name, h := range map[string][]string{"classic": classic(good), "management": bearer(mgmt),
 		"merchant": {"Authorization", "Bearer " + merchantTok, "Ocp-Apim-Subscription-Key", merchant.SubscriptionKey}} {
-		if r := a.do("GET", "/management/v1/sales-units", nil, h...); r.status != 200 {
-			t.Fatalf("genuine %s token: %d %s", name, r.status, r.body)
+		if r := a.Do("GET", "/management/v1/sales-units", nil, h...); r.Status != 200 {
+			t.Fatalf("genuine %s token: %d %s", name, r.Status, r.Body)
 		}
 	}
 
@@ -194,7 +194,7 @@ func TestForgedTokens(t *testing.T) {
 		{"classic token without subscription key", bearer(good)},
 		{"classic token with an unknown subscription key", []string{"Authorization", "Bearer " + good, "Ocp-Apim-Subscription-Key", "0123456789abcdef0123456789abcdef"}},
 		{"lower-case bearer", []string{"Authorization", "bearer " + good, "Ocp-Apim-Subscription-Key", partner.SubscriptionKey}},
-		{"Basic credentials instead of a token", []string{"Authorization", basic(partner), "Ocp-Apim-Subscription-Key", partner.SubscriptionKey}},
+		{"Basic credentials instead of a token", []string{"Authorization", testserver.Basic(partner), "Ocp-Apim-Subscription-Key", partner.SubscriptionKey}},
 		{"client secret as the token", classic(partner.ClientSecret)},
 		{"empty bearer", classic("")},
 		{"oversized token", classic(good + strings.Repeat("A", 9000))},
@@ -207,12 +207,12 @@ func TestForgedTokens(t *testing.T) {
 		t.Helper()
 		for _, path := range []string{"/management/v1/sales-units", "/management/v2/product-orders", "/management/v1/sales-units/123456"} {
 			tried++
-			r := a.do("GET", path, nil, c.headers...)
-			if r.status != 401 || r.header.Get("Content-Type") != problemJSON || r.header.Get("WWW-Authenticate") != "Bearer" {
-				t.Errorf("%s on %s: %d %q %q %s", c.name, path, r.status, r.header.Get("Content-Type"), r.header.Get("WWW-Authenticate"), r.body)
+			r := a.Do("GET", path, nil, c.headers...)
+			if r.Status != 401 || r.Header.Get("Content-Type") != problemJSON || r.Header.Get("WWW-Authenticate") != "Bearer" {
+				t.Errorf("%s on %s: %d %q %q %s", c.name, path, r.Status, r.Header.Get("Content-Type"), r.Header.Get("WWW-Authenticate"), r.Body)
 				continue
 			}
-			r.problem(t)
+			r.Problem(t)
 			refused++
 		}
 	}
@@ -221,33 +221,33 @@ func TestForgedTokens(t *testing.T) {
 	}
 
 	// A key set that worked is revoked: its tokens stop working and it gets no new ones.
-	keys := a.issueKeys("partner", fixtures.DemoOtherPartnerID, "")
-	mkeys := a.issueKeys("management", fixtures.DemoOtherPartnerID, "")
-	revTok, revMgmt := a.classicToken(keys), a.managementToken(mkeys)
+	keys := issueKeys(a, "partner", fixtures.DemoOtherPartnerID, "")
+	mkeys := issueKeys(a, "management", fixtures.DemoOtherPartnerID, "")
+	revTok, revMgmt := a.ClassicToken(keys), a.ManagementToken(mkeys)
 	revHeaders := []string{"Authorization", "Bearer " + revTok, "Ocp-Apim-Subscription-Key", keys.SubscriptionKey}
-	expect(t, a.do("GET", "/management/v1/sales-units", nil, revHeaders...), 200, jsonUTF8)
-	expect(t, a.do("GET", "/management/v1/sales-units", nil, bearer(revMgmt)...), 200, jsonUTF8)
-	a.admin("POST", "/admin/v1/keys/"+keys.ClientID+"/revoke", nil, 200)
-	a.admin("POST", "/admin/v1/keys/"+mkeys.ClientID+"/revoke", nil, 200)
+	a.Do("GET", "/management/v1/sales-units", nil, revHeaders...).Expect(t, 200, jsonUTF8)
+	a.Do("GET", "/management/v1/sales-units", nil, bearer(revMgmt)...).Expect(t, 200, jsonUTF8)
+	a.Admin("POST", "/admin/v1/keys/"+keys.ClientID+"/revoke", nil, 200)
+	a.Admin("POST", "/admin/v1/keys/"+mkeys.ClientID+"/revoke", nil, 200)
 	check(forged{"token of a revoked key set", revHeaders})
 	check(forged{"management token of a revoked key set", bearer(revMgmt)})
-	if r := a.do("POST", "/accesstoken/get", "", "client_id", keys.ClientID, "client_secret", keys.ClientSecret,
-		"Ocp-Apim-Subscription-Key", keys.SubscriptionKey); r.status != 401 {
-		t.Errorf("revoked keys got a token: %d %s", r.status, r.body)
+	if r := a.Do("POST", "/accesstoken/get", "", "client_id", keys.ClientID, "client_secret", keys.ClientSecret,
+		"Ocp-Apim-Subscription-Key", keys.SubscriptionKey); r.Status != 401 {
+		t.Errorf("revoked keys got a token: %d %s", r.Status, r.Body)
 	}
-	if r := a.do("POST", "/miami/v1/token", "grant_type=client_credentials", "Authorization", basic(mkeys),
-		"Content-Type", "application/x-www-form-urlencoded"); r.status != 401 {
-		t.Errorf("revoked management keys got a token: %d %s", r.status, r.body)
+	if r := a.Do("POST", "/miami/v1/token", "grant_type=client_credentials", "Authorization", testserver.Basic(mkeys),
+		"Content-Type", "application/x-www-form-urlencoded"); r.Status != 401 {
+		t.Errorf("revoked management keys got a token: %d %s", r.Status, r.Body)
 	}
 
 	// The sandbox clock moves past both lifetimes: 15 minutes for management tokens, then 24 hours.
-	a.admin("POST", "/admin/v1/clock", map[string]string{"advance": "16m"}, 200)
+	a.Admin("POST", "/admin/v1/clock", map[string]string{"advance": "16m"}, 200)
 	check(forged{"management token after 16 minutes", bearer(mgmt)})
-	expect(t, a.do("GET", "/management/v1/sales-units", nil, classic(good)...), 200, jsonUTF8)
-	a.admin("POST", "/admin/v1/clock", map[string]string{"advance": "24h"}, 200)
+	a.Do("GET", "/management/v1/sales-units", nil, classic(good)...).Expect(t, 200, jsonUTF8)
+	a.Admin("POST", "/admin/v1/clock", map[string]string{"advance": "24h"}, 200)
 	check(forged{"classic token after 24 hours", classic(good)})
 	check(forged{"merchant token after 24 hours", []string{"Authorization", "Bearer " + merchantTok, "Ocp-Apim-Subscription-Key", merchant.SubscriptionKey}})
 	// A fresh token works again: the refusals were about the tokens, not the keys.
-	expect(t, a.do("GET", "/management/v1/sales-units", nil, classic(a.classicToken(partner))...), 200, jsonUTF8)
+	a.Do("GET", "/management/v1/sales-units", nil, classic(a.ClassicToken(partner))...).Expect(t, 200, jsonUTF8)
 	t.Logf("%d forged or stale credential uses tried, %d refused with 401 problem+json", tried, refused)
 }

@@ -32,9 +32,9 @@ func (r repeatReader) Read(p []byte) (int, error) {
 // endpoints keep the Access Token API's own error shapes but the same statuses; nothing is a 5xx.
 func TestBadInputProblems(t *testing.T) {
 	srv := testserver.Start(t, "sqlite", testserver.Options{})
-	a := api{t: t, base: srv.URL}
-	adm := adminHeaders(testserver.AdminToken)
-	mgmt := a.classic(fixtures.DemoPartnerKeys)
+	a := srv.Client(t)
+	adm := testserver.AdminHeaders(testserver.AdminToken)
+	mgmt := a.Classic(fixtures.DemoPartnerKeys)
 
 	type target struct {
 		method, path string
@@ -67,68 +67,68 @@ func TestBadInputProblems(t *testing.T) {
 		{"POST", "/management/v1/product-orders", append(mgmt, "Idempotency-Key", "bad-input")},
 	}
 	var tried int
-	problemOf := func(name string, r reply, status int) {
+	problemOf := func(name string, r testserver.Reply, status int) {
 		t.Helper()
 		tried++
-		if r.status != status || r.header.Get("Content-Type") != problemJSON {
-			t.Errorf("%s: %d %q, want %d problem+json: %.200s", name, r.status, r.header.Get("Content-Type"), status, r.body)
+		if r.Status != status || r.Header.Get("Content-Type") != problemJSON {
+			t.Errorf("%s: %d %q, want %d problem+json: %.200s", name, r.Status, r.Header.Get("Content-Type"), status, r.Body)
 			return
 		}
-		r.problem(t)
+		r.Problem(t)
 	}
 	for _, tg := range targets {
 		name := tg.method + " " + tg.path
-		problemOf(name+" oversized", a.do(tg.method, tg.path, bytes.Repeat([]byte("x"), oversized), tg.headers...), 413)
-		problemOf(name+" oversized chunked", a.do(tg.method, tg.path, chunked(oversized), tg.headers...), 413)
-		problemOf(name+" oversized JSON", a.do(tg.method, tg.path, `{"name":"`+strings.Repeat("x", oversized)+`"}`, tg.headers...), 413)
-		problemOf(name+" text/plain", a.do(tg.method, tg.path, `{"name":"x"}`, withCT(tg.headers, "text/plain")...), 415)
-		problemOf(name+" form", a.do(tg.method, tg.path, `name=x`, withCT(tg.headers, "application/x-www-form-urlencoded")...), 415)
-		problemOf(name+" no content type", a.do(tg.method, tg.path, `{"name":"x"}`, withCT(tg.headers, "")...), 415)
-		problemOf(name+" bad content type", a.do(tg.method, tg.path, `{"name":"x"}`, withCT(tg.headers, "application/json; charset")...), 415)
+		problemOf(name+" oversized", a.Do(tg.method, tg.path, bytes.Repeat([]byte("x"), oversized), tg.headers...), 413)
+		problemOf(name+" oversized chunked", a.Do(tg.method, tg.path, chunked(oversized), tg.headers...), 413)
+		problemOf(name+" oversized JSON", a.Do(tg.method, tg.path, `{"name":"`+strings.Repeat("x", oversized)+`"}`, tg.headers...), 413)
+		problemOf(name+" text/plain", a.Do(tg.method, tg.path, `{"name":"x"}`, withCT(tg.headers, "text/plain")...), 415)
+		problemOf(name+" form", a.Do(tg.method, tg.path, `name=x`, withCT(tg.headers, "application/x-www-form-urlencoded")...), 415)
+		problemOf(name+" no content type", a.Do(tg.method, tg.path, `{"name":"x"}`, withCT(tg.headers, "")...), 415)
+		problemOf(name+" bad content type", a.Do(tg.method, tg.path, `{"name":"x"}`, withCT(tg.headers, "application/json; charset")...), 415)
 		for _, bad := range []string{`{"name":`, `{"name":"x"`, `[`, `{"name":"x"}}`, `nul`, "{\"name\":\"\xff\"}x", `{"a":1,}`} {
-			problemOf(name+" malformed "+bad, a.do(tg.method, tg.path, bad, tg.headers...), 400)
+			problemOf(name+" malformed "+bad, a.Do(tg.method, tg.path, bad, tg.headers...), 400)
 		}
 		for _, bad := range []string{`[]`, `"x"`, `42`, `true`} {
-			problemOf(name+" wrong shape "+bad, a.do(tg.method, tg.path, bad, tg.headers...), 400)
+			problemOf(name+" wrong shape "+bad, a.Do(tg.method, tg.path, bad, tg.headers...), 400)
 		}
 	}
 
 	// Token endpoints answer in the Access Token API's shapes (identity/OAuth JSON) and its one
 	// content type, the generic body limit included.
-	tokenErr := func(name string, r reply, status int) {
+	tokenErr := func(name string, r testserver.Reply, status int) {
 		t.Helper()
 		tried++
-		if r.status != status {
-			t.Errorf("%s: %d, want %d: %.200s", name, r.status, status, r.body)
+		if r.Status != status {
+			t.Errorf("%s: %d, want %d: %.200s", name, r.Status, status, r.Body)
 			return
 		}
-		if ct := r.header.Get("Content-Type"); ct != "application/json;charset=UTF-8" {
+		if ct := r.Header.Get("Content-Type"); ct != "application/json;charset=UTF-8" {
 			t.Errorf("%s: Content-Type %q, want the contract's application/json;charset=UTF-8", name, ct)
 		}
 		var e struct {
 			Error string `json:"error"`
 		}
-		r.json(t, &e)
+		r.JSON(t, &e)
 		if e.Error == "" {
-			t.Errorf("%s: no error code in %s", name, r.body)
+			t.Errorf("%s: no error code in %s", name, r.Body)
 		}
 	}
 	p := fixtures.DemoPartnerKeys
 	std := []string{"client_id", p.ClientID, "client_secret", p.ClientSecret, "Ocp-Apim-Subscription-Key", p.SubscriptionKey}
-	miami := []string{"Authorization", basic(fixtures.DemoManagementKeys), "Content-Type", "application/x-www-form-urlencoded"}
-	r := a.do("POST", "/accesstoken/get", bytes.Repeat([]byte("x"), oversized), std...)
+	miami := []string{"Authorization", testserver.Basic(fixtures.DemoManagementKeys), "Content-Type", "application/x-www-form-urlencoded"}
+	r := a.Do("POST", "/accesstoken/get", bytes.Repeat([]byte("x"), oversized), std...)
 	tokenErr("accesstoken/get oversized", r, 413)
 	// The standard flow ignores its body, so a chunked one is simply not read.
-	if r := a.do("POST", "/accesstoken/get", chunked(oversized), std...); r.status != 200 {
-		t.Errorf("accesstoken/get with an ignored chunked body: %d %s", r.status, r.body)
+	if r := a.Do("POST", "/accesstoken/get", chunked(oversized), std...); r.Status != 200 {
+		t.Errorf("accesstoken/get with an ignored chunked body: %d %s", r.Status, r.Body)
 	}
-	tokenErr("miami oversized", a.do("POST", "/miami/v1/token", bytes.Repeat([]byte("x"), oversized), miami...), 413)
-	tokenErr("miami over its form limit", a.do("POST", "/miami/v1/token", "grant_type=client_credentials&pad="+strings.Repeat("x", 20<<10), miami...), 413)
-	tokenErr("miami chunked over its form limit", a.do("POST", "/miami/v1/token", chunked(1<<20), miami...), 413)
-	tokenErr("miami JSON", a.do("POST", "/miami/v1/token", `{"grant_type":"client_credentials"}`, withCT(miami, "application/json")...), 400)
-	tokenErr("miami no content type", a.do("POST", "/miami/v1/token", "grant_type=client_credentials", withCT(miami, "")...), 400)
-	tokenErr("miami bad content type", a.do("POST", "/miami/v1/token", "grant_type=client_credentials", withCT(miami, "application/x-www-form-urlencoded; charset")...), 400)
-	tokenErr("miami malformed form", a.do("POST", "/miami/v1/token", "grant_type=%zz", miami...), 400)
-	tokenErr("miami empty", a.do("POST", "/miami/v1/token", "", miami...), 400)
+	tokenErr("miami oversized", a.Do("POST", "/miami/v1/token", bytes.Repeat([]byte("x"), oversized), miami...), 413)
+	tokenErr("miami over its form limit", a.Do("POST", "/miami/v1/token", "grant_type=client_credentials&pad="+strings.Repeat("x", 20<<10), miami...), 413)
+	tokenErr("miami chunked over its form limit", a.Do("POST", "/miami/v1/token", chunked(1<<20), miami...), 413)
+	tokenErr("miami JSON", a.Do("POST", "/miami/v1/token", `{"grant_type":"client_credentials"}`, withCT(miami, "application/json")...), 400)
+	tokenErr("miami no content type", a.Do("POST", "/miami/v1/token", "grant_type=client_credentials", withCT(miami, "")...), 400)
+	tokenErr("miami bad content type", a.Do("POST", "/miami/v1/token", "grant_type=client_credentials", withCT(miami, "application/x-www-form-urlencoded; charset")...), 400)
+	tokenErr("miami malformed form", a.Do("POST", "/miami/v1/token", "grant_type=%zz", miami...), 400)
+	tokenErr("miami empty", a.Do("POST", "/miami/v1/token", "", miami...), 400)
 	t.Logf("%d bad requests, each answered with the expected 4xx", tried)
 }

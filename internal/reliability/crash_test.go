@@ -14,6 +14,7 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/pgtest"
 	"github.com/vippsmgmt/vippsmgmt/internal/storetest"
+	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
 // attempt is one prefill of the crash stream: its key, what was sent and what came back.
@@ -52,11 +53,11 @@ func (s *killStream) ack() {
 // p, until killAfter requests were acknowledged through s.ack, failing after timeout. Then
 // beforeKill runs and p gets SIGKILL. Once every worker has returned, it returns how many requests
 // were acknowledged in all.
-func streamUntilKill(t *testing.T, p *proc, workers int, killAfter int64, timeout time.Duration, work func(s *killStream, w int, c api), beforeKill func()) (acked int64) {
+func streamUntilKill(t *testing.T, p *proc, workers int, killAfter int64, timeout time.Duration, work func(s *killStream, w int, c testserver.Client), beforeKill func()) (acked int64) {
 	s := &killStream{stop: make(chan struct{}), kill: make(chan struct{}), killAfter: killAfter}
 	var wg sync.WaitGroup
 	for w := range workers {
-		wg.Go(func() { work(s, w, api{t: t, base: p.URL, client: newClient()}) })
+		wg.Go(func() { work(s, w, testserver.Client{T: t, URL: p.URL, HTTP: newClient()}) })
 	}
 	select {
 	case <-s.kill:
@@ -83,19 +84,19 @@ func crashBody(key string, n int) string {
 }
 
 // demoOrders lists the demo partner's product orders on the server b talks to.
-func demoOrders(t *testing.T, b api) []adminOrder {
+func demoOrders(t *testing.T, b testserver.Client) []adminOrder {
 	t.Helper()
-	r := b.do("GET", "/admin/v1/product-orders?limit=1000&partnerId="+fixtures.DemoPartnerID, nil, procAdmin()...)
-	expect(t, r, 200, "")
+	r := b.Do("GET", "/admin/v1/product-orders?limit=1000&partnerId="+fixtures.DemoPartnerID, nil, procAdmin()...)
+	r.Expect(t, 200, "")
 	var orders []adminOrder
-	r.json(t, &orders)
+	r.JSON(t, &orders)
 	return orders
 }
 
 // streamOrders lists the orders a prefill stream left on the server b talks to and checks that
 // no key made two orders and that each order holds every field sent. bodyOf gives the body sent
 // under a key, "" for an order that is not of the stream. It returns the order id of each key.
-func streamOrders(t *testing.T, b api, bodyOf func(key string) string) map[string]string {
+func streamOrders(t *testing.T, b testserver.Client, bodyOf func(key string) string) map[string]string {
 	t.Helper()
 	idOf := map[string]string{}
 	for _, o := range demoOrders(t, b) {
@@ -149,7 +150,7 @@ func testCrash(t *testing.T, bin, db string) {
 	p := startProc(t, bin, db)
 	a := p.api(t)
 	k := fixtures.DemoPartnerKeys
-	auth := a.classic(k)
+	auth := a.Classic(k)
 
 	const workers, perWorker = 6, 400
 	var (
@@ -158,29 +159,29 @@ func testCrash(t *testing.T, bin, db string) {
 		serverEr atomic.Int64
 	)
 	// A varying kill point: the crash lands in a different phase of some request each run.
-	streamUntilKill(t, p, workers, int64(100+rand.IntN(100)), 30*time.Second, func(s *killStream, w int, c api) {
+	streamUntilKill(t, p, workers, int64(100+rand.IntN(100)), 30*time.Second, func(s *killStream, w int, c testserver.Client) {
 		for i := 0; i < perWorker && !s.stopped(); i++ {
 			key := fmt.Sprintf("crash-%d-%03d", w, i)
 			at := &attempt{key: key, body: crashBody(key, w*perWorker+i)}
 			mu.Lock()
 			attempts = append(attempts, at)
 			mu.Unlock()
-			r, err := c.send("POST", "/management/v1/product-orders", at.body, append(auth, "Idempotency-Key", key)...)
+			r, err := c.Send("POST", "/management/v1/product-orders", at.body, append(auth, "Idempotency-Key", key)...)
 			if err != nil {
 				return // the server is gone; this attempt stays unanswered
 			}
 			mu.Lock()
-			at.status = r.status
-			if r.status == 201 {
+			at.status = r.Status
+			if r.Status == 201 {
 				var cr struct{ PrefilledOrderID string }
-				_ = json.Unmarshal(r.body, &cr)
+				_ = json.Unmarshal(r.Body, &cr)
 				at.id = cr.PrefilledOrderID
 			}
 			mu.Unlock()
-			if r.status >= 500 {
+			if r.Status >= 500 {
 				serverEr.Add(1)
 			}
-			if r.status == 201 {
+			if r.Status == 201 {
 				s.ack()
 			}
 		}
@@ -206,16 +207,16 @@ func testCrash(t *testing.T, bin, db string) {
 
 	// Restart on the same database. The signing key is stored there, so old tokens still work.
 	p2 := startProc(t, bin, db)
-	b := api{t: t, base: p2.URL, client: newClient()}
+	b := testserver.Client{T: t, URL: p2.URL, HTTP: newClient()}
 	byName := map[string]*attempt{}
 	for _, at := range attempts {
 		byName[at.key] = at
 		if at.status != 201 {
 			continue
 		}
-		r := b.do("GET", "/management/v2/product-orders/"+at.id+"/details", nil, auth...)
-		if r.status != 200 {
-			t.Errorf("acknowledged prefill %s (%s) is gone after the crash: %d %s", at.key, at.id, r.status, r.body)
+		r := b.Do("GET", "/management/v2/product-orders/"+at.id+"/details", nil, auth...)
+		if r.Status != 200 {
+			t.Errorf("acknowledged prefill %s (%s) is gone after the crash: %d %s", at.key, at.id, r.Status, r.Body)
 		}
 	}
 
@@ -238,13 +239,13 @@ func testCrash(t *testing.T, bin, db string) {
 	// Retry every key: the acknowledged ones replay their order, the lost ones get theirs now,
 	// made at most once whether or not the crash had stored it.
 	for _, at := range attempts {
-		r := b.do("POST", "/management/v1/product-orders", at.body, append(auth, "Idempotency-Key", at.key)...)
-		if r.status != 201 {
-			t.Errorf("retry of %s: %d %s", at.key, r.status, r.body)
+		r := b.Do("POST", "/management/v1/product-orders", at.body, append(auth, "Idempotency-Key", at.key)...)
+		if r.Status != 201 {
+			t.Errorf("retry of %s: %d %s", at.key, r.Status, r.Body)
 			continue
 		}
 		var cr struct{ PrefilledOrderID string }
-		r.json(t, &cr)
+		r.JSON(t, &cr)
 		if at.status == 201 && cr.PrefilledOrderID != at.id {
 			t.Errorf("retry of acknowledged %s made %s, first %s", at.key, cr.PrefilledOrderID, at.id)
 		}

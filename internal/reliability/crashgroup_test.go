@@ -18,6 +18,7 @@ import (
 	_ "modernc.org/sqlite" // the server's driver, to read its file after the kill
 
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
+	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
 // groupAttempt is one request of the group-commit crash stream.
@@ -59,7 +60,7 @@ func TestCrashMidGroup(t *testing.T) {
 	bin := serverBinary(t)
 	path := filepath.Join(t.TempDir(), "group.db")
 	p := startProc(t, bin, "sqlite:"+path)
-	auth := p.api(t).classic(fixtures.DemoPartnerKeys)
+	auth := p.api(t).Classic(fixtures.DemoPartnerKeys)
 
 	const workers, perWorker = 24, 200
 	var (
@@ -67,7 +68,7 @@ func TestCrashMidGroup(t *testing.T) {
 		attempts               []*groupAttempt
 		transactions, prefills float64
 	)
-	acked := streamUntilKill(t, p, workers, int64(150+rand.IntN(150)), 60*time.Second, func(s *killStream, w int, c api) {
+	acked := streamUntilKill(t, p, workers, int64(150+rand.IntN(150)), 60*time.Second, func(s *killStream, w int, c testserver.Client) {
 		var last *groupAttempt
 		for i := 0; i < perWorker && !s.stopped(); i++ {
 			at := &groupAttempt{kind: "new"}
@@ -84,26 +85,26 @@ func TestCrashMidGroup(t *testing.T) {
 			mu.Lock()
 			attempts = append(attempts, at)
 			mu.Unlock()
-			r, err := c.send("POST", "/management/v1/product-orders", at.body, append(auth, "Idempotency-Key", at.key)...)
+			r, err := c.Send("POST", "/management/v1/product-orders", at.body, append(auth, "Idempotency-Key", at.key)...)
 			if err != nil {
 				return // the server is gone; this attempt stays unanswered
 			}
 			var cr struct{ PrefilledOrderID string }
-			if r.status == 201 {
-				_ = json.Unmarshal(r.body, &cr)
+			if r.Status == 201 {
+				_ = json.Unmarshal(r.Body, &cr)
 			}
 			mu.Lock()
-			at.status, at.id = r.status, cr.PrefilledOrderID
-			ok := at.kind == "new" && r.status == 201 ||
-				at.kind == "replay" && r.status == 201 && at.id == at.of.id && r.header.Get("Idempotent-Replayed") == "true" ||
-				at.kind == "conflict" && r.status == 409
+			at.status, at.id = r.Status, cr.PrefilledOrderID
+			ok := at.kind == "new" && r.Status == 201 ||
+				at.kind == "replay" && r.Status == 201 && at.id == at.of.id && r.Header.Get("Idempotent-Replayed") == "true" ||
+				at.kind == "conflict" && r.Status == 409
 			mu.Unlock()
 			if !ok {
-				t.Errorf("%s of %s: %d %s", at.kind, at.key, r.status, r.body)
+				t.Errorf("%s of %s: %d %s", at.kind, at.key, r.Status, r.Body)
 			}
 			if at.kind == "new" {
 				last = at
-				if r.status == 201 {
+				if r.Status == 201 {
 					s.ack()
 				}
 			}
@@ -143,7 +144,7 @@ func TestCrashMidGroup(t *testing.T) {
 
 	// After a restart: every acknowledged order is served, complete, and holds its first body.
 	p2 := startProc(t, bin, "sqlite:"+path)
-	b := api{t: t, base: p2.URL, client: newClient()}
+	b := testserver.Client{T: t, URL: p2.URL, HTTP: newClient()}
 	bodyOf := func(key string) string {
 		if at := byKey[key]; at != nil {
 			return at.body
@@ -159,17 +160,17 @@ func TestCrashMidGroup(t *testing.T) {
 	// made now, once.
 	retried := 0
 	for _, at := range byKey {
-		r := b.do("POST", "/management/v1/product-orders", at.body, append(auth, "Idempotency-Key", at.key)...)
+		r := b.Do("POST", "/management/v1/product-orders", at.body, append(auth, "Idempotency-Key", at.key)...)
 		var cr struct{ PrefilledOrderID string }
-		if r.status == 201 {
-			r.json(t, &cr)
+		if r.Status == 201 {
+			r.JSON(t, &cr)
 		}
 		switch id, wasStored := stored[at.key]; {
-		case r.status != 201:
-			t.Errorf("retry of %s: %d %s", at.key, r.status, r.body)
-		case wasStored && (cr.PrefilledOrderID != id || r.header.Get("Idempotent-Replayed") != "true"):
-			t.Errorf("retry of stored %s: %s (replayed %q), stored %s", at.key, cr.PrefilledOrderID, r.header.Get("Idempotent-Replayed"), id)
-		case !wasStored && r.header.Get("Idempotent-Replayed") != "":
+		case r.Status != 201:
+			t.Errorf("retry of %s: %d %s", at.key, r.Status, r.Body)
+		case wasStored && (cr.PrefilledOrderID != id || r.Header.Get("Idempotent-Replayed") != "true"):
+			t.Errorf("retry of stored %s: %s (replayed %q), stored %s", at.key, cr.PrefilledOrderID, r.Header.Get("Idempotent-Replayed"), id)
+		case !wasStored && r.Header.Get("Idempotent-Replayed") != "":
 			t.Errorf("retry of %s, not stored before the kill, says replayed", at.key)
 		}
 		retried++

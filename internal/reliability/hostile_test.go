@@ -27,21 +27,21 @@ import (
 func TestHugeHeadersAreBounded(t *testing.T) {
 	logs := &syncbuf.Buffer{}
 	srv := testserver.Start(t, "sqlite", testserver.Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
-	a := api{t: t, base: srv.URL}
-	token := a.classicToken(fixtures.DemoPartnerKeys)
+	a := srv.Client(t)
+	token := a.ClassicToken(fixtures.DemoPartnerKeys)
 	mgmt := func(extra ...string) []string {
 		return append([]string{"Authorization", "Bearer " + token, "Ocp-Apim-Subscription-Key", fixtures.DemoPartnerKeys.SubscriptionKey}, extra...)
 	}
 
 	over := strings.Repeat("x", httpapi.DefaultMaxHeaderBytes+1)
-	r := a.do("GET", "/management/v1/sales-units", nil, mgmt("Vipps-System-Name", over)...)
-	expect(t, r, http.StatusRequestHeaderFieldsTooLarge, problemJSON)
-	r.problem(t)
+	r := a.Do("GET", "/management/v1/sales-units", nil, mgmt("Vipps-System-Name", over)...)
+	r.Expect(t, http.StatusRequestHeaderFieldsTooLarge, problemJSON)
+	r.Problem(t)
 
 	// Far past the limit the HTTP layer stops reading: still 431, and the server is unharmed.
-	r = a.do("GET", "/management/v1/sales-units", nil, mgmt("Vipps-System-Name", strings.Repeat("x", 900<<10))...)
-	if r.status != http.StatusRequestHeaderFieldsTooLarge {
-		t.Fatalf("900 KB header: status %d, want 431", r.status)
+	r = a.Do("GET", "/management/v1/sales-units", nil, mgmt("Vipps-System-Name", strings.Repeat("x", 900<<10))...)
+	if r.Status != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("900 KB header: status %d, want 431", r.Status)
 	}
 
 	// Under the limit, but long: refused by the contract's 30-character rule, and clipped wherever
@@ -50,7 +50,7 @@ func TestHugeHeadersAreBounded(t *testing.T) {
 	headers := mgmt("Vipps-System-Name", long, "Vipps-System-Version", long[:4<<10], "Vipps-System-Plugin-Name", "p\t"+long[:2<<10],
 		"Vipps-System-Plugin-Version", long[:2<<10])
 	for range 20 {
-		expect(t, a.do("GET", "/management/v1/sales-units", nil, headers...), 400, problemJSON)
+		a.Do("GET", "/management/v1/sales-units", nil, headers...).Expect(t, 400, problemJSON)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
 		if len(line) > 2048 {
@@ -58,7 +58,7 @@ func TestHugeHeadersAreBounded(t *testing.T) {
 		}
 	}
 	var recs []httpapi.RequestRecord
-	a.admin("GET", "/admin/v1/requests?limit=1000", nil, 200).json(t, &recs)
+	a.Admin("GET", "/admin/v1/requests?limit=1000", nil, 200).JSON(t, &recs)
 	if len(recs) < 20 {
 		t.Fatalf("request log has %d records", len(recs))
 	}
@@ -76,17 +76,17 @@ func TestHugeHeadersAreBounded(t *testing.T) {
 // them under one label value and does not grow with them.
 func TestRandomMethodsDoNotGrowMetrics(t *testing.T) {
 	srv := testserver.Start(t, "sqlite", testserver.Options{})
-	a := api{t: t, base: srv.URL}
-	metricsSize := func() int { return len(a.do("GET", "/metrics", nil).body) }
+	a := srv.Client(t)
+	metricsSize := func() int { return len(a.Do("GET", "/metrics", nil).Body) }
 	send := func(n int) {
 		for range n {
 			m := make([]byte, 2000)
 			for i := range m {
 				m[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[rand.IntN(26)]
 			}
-			r := a.do(string(m), "/management/v1/sales-units", nil)
-			if r.status < 400 {
-				t.Fatalf("method %.20s…: status %d", m, r.status)
+			r := a.Do(string(m), "/management/v1/sales-units", nil)
+			if r.Status < 400 {
+				t.Fatalf("method %.20s…: status %d", m, r.Status)
 			}
 		}
 	}
@@ -97,7 +97,7 @@ func TestRandomMethodsDoNotGrowMetrics(t *testing.T) {
 	if after-before > 2000 {
 		t.Fatalf("/metrics grew from %d to %d bytes over 100 random methods", before, after)
 	}
-	body := string(a.do("GET", "/metrics", nil).body)
+	body := string(a.Do("GET", "/metrics", nil).Body)
 	if !strings.Contains(body, `method="OTHER"`) {
 		t.Fatalf("no method=\"OTHER\" series in /metrics")
 	}
@@ -112,16 +112,16 @@ func TestRandomMethodsDoNotGrowMetrics(t *testing.T) {
 // [A-Za-z0-9._:-]{1,64}; anything else is replaced by a generated one.
 func TestRequestIDIsEchoedOnlyWhenSafe(t *testing.T) {
 	srv := testserver.Start(t, "sqlite", testserver.Options{NoDemo: true})
-	a := api{t: t, base: srv.URL}
+	a := srv.Client(t)
 	uuidRE := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 	for _, id := range []string{"<script>alert(1)</script>", `a"b`, "a b", "x;y", "ab&cd", strings.Repeat("a", 65), "å"} {
-		r := a.do("GET", "/healthz", nil, "X-Request-Id", id)
-		if got := r.header.Get("X-Request-Id"); !uuidRE.MatchString(got) {
+		r := a.Do("GET", "/healthz", nil, "X-Request-Id", id)
+		if got := r.Header.Get("X-Request-Id"); !uuidRE.MatchString(got) {
 			t.Errorf("X-Request-Id %q came back as %q, want a generated UUID", id, got)
 		}
 	}
 	for _, id := range []string{"ci-run.42:step_7", "0f8fad5b-d9cb-469f-a165-70867728950e", strings.Repeat("a", 64)} {
-		if got := a.do("GET", "/healthz", nil, "X-Request-Id", id).header.Get("X-Request-Id"); got != id {
+		if got := a.Do("GET", "/healthz", nil, "X-Request-Id", id).Header.Get("X-Request-Id"); got != id {
 			t.Errorf("X-Request-Id %q came back as %q", id, got)
 		}
 	}
@@ -132,15 +132,15 @@ func TestRequestIDIsEchoedOnlyWhenSafe(t *testing.T) {
 func TestEmptyPathSegmentIsAProblem(t *testing.T) {
 	srv := testserver.Start(t, "sqlite", testserver.Options{})
 	noRedirect := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	a := api{t: t, base: srv.URL, client: noRedirect}
-	mgmt := a.classic(fixtures.DemoPartnerKeys)
+	a := testserver.Client{T: t, URL: srv.URL, HTTP: noRedirect}
+	mgmt := a.Classic(fixtures.DemoPartnerKeys)
 	for _, p := range []string{"/management/v2/product-orders//details", "/management/v1/sales-units//", "/management/v1//sales-units"} {
-		r := a.do("GET", p, nil, mgmt...)
-		expect(t, r, http.StatusBadRequest, problemJSON)
-		r.problem(t)
+		r := a.Do("GET", p, nil, mgmt...)
+		r.Expect(t, http.StatusBadRequest, problemJSON)
+		r.Problem(t)
 	}
-	r := a.do("GET", "/admin/v1//partners", nil, adminHeaders(testserver.AdminToken)...)
-	expect(t, r, http.StatusBadRequest, problemJSON)
+	r := a.Do("GET", "/admin/v1//partners", nil, testserver.AdminHeaders(testserver.AdminToken)...)
+	r.Expect(t, http.StatusBadRequest, problemJSON)
 	// Sent raw, so no client cleans the dots away first.
 	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
 	if err != nil {
@@ -168,8 +168,8 @@ func TestClientDisconnectIsNotAnError(t *testing.T) {
 	slog.SetDefault(logger)
 	t.Cleanup(func() { slog.SetDefault(prev) })
 	srv := testserver.Start(t, "sqlite", testserver.Options{Logger: logger})
-	a := api{t: t, base: srv.URL}
-	mgmt := a.classic(fixtures.DemoPartnerKeys)
+	a := srv.Client(t)
+	mgmt := a.Classic(fixtures.DemoPartnerKeys)
 
 	for _, c := range []struct{ path, auth string }{
 		{"/admin/v1/product-orders", "Bearer " + testserver.AdminToken},

@@ -18,14 +18,14 @@ import (
 func TestIdempotencyConcurrent(t *testing.T) {
 	t.Run("sqlite/one server", func(t *testing.T) {
 		srv := testserver.Start(t, "sqlite", testserver.Options{})
-		a := api{t: t, base: srv.URL}
-		raceOneKey(t, []string{srv.URL}, a.classic(fixtures.DemoPartnerKeys), adminHeaders(testserver.AdminToken))
+		a := srv.Client(t)
+		raceOneKey(t, []string{srv.URL}, a.Classic(fixtures.DemoPartnerKeys), testserver.AdminHeaders(testserver.AdminToken))
 	})
 	t.Run("postgres/two servers in process", func(t *testing.T) {
 		first := testserver.Start(t, "postgres", testserver.Options{})
 		second := testserver.Start(t, "postgres", testserver.Options{DSN: first.DSN})
-		a := api{t: t, base: first.URL}
-		raceOneKey(t, []string{first.URL, second.URL}, a.classic(fixtures.DemoPartnerKeys), adminHeaders(testserver.AdminToken))
+		a := first.Client(t)
+		raceOneKey(t, []string{first.URL, second.URL}, a.Classic(fixtures.DemoPartnerKeys), testserver.AdminHeaders(testserver.AdminToken))
 	})
 	t.Run("postgres/two processes", func(t *testing.T) {
 		bin := serverBinary(t)
@@ -33,7 +33,7 @@ func TestIdempotencyConcurrent(t *testing.T) {
 		// One public URL, as behind a load balancer: the bodies must then be byte for byte equal.
 		first := startProc(t, bin, dsn, "--public-url", "http://vippsmgmt.test")
 		second := startProc(t, bin, dsn, "--public-url", "http://vippsmgmt.test")
-		raceOneKey(t, []string{first.URL, second.URL}, first.api(t).classic(fixtures.DemoPartnerKeys), procAdmin())
+		raceOneKey(t, []string{first.URL, second.URL}, first.api(t).Classic(fixtures.DemoPartnerKeys), procAdmin())
 	})
 }
 
@@ -60,27 +60,27 @@ func raceOneKey(t *testing.T, urls []string, auth, admin []string) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			c := api{t: t, base: urls[i%len(urls)], client: newClient()}
+			c := testserver.Client{T: t, URL: urls[i%len(urls)], HTTP: newClient()}
 			<-start
-			r, err := c.send("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", key)...)
+			r, err := c.Send("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", key)...)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				t.Errorf("request %d: %v", i, err)
 				return
 			}
-			counts[r.status]++
-			switch r.status {
+			counts[r.Status]++
+			switch r.Status {
 			case 201:
 				// In-process test servers each link to their own address, and a replay answers the
 				// first answer's bytes, from whichever server made it: mask every server's address.
-				created = append(created, maskServers(r.body, urls))
+				created = append(created, maskServers(r.Body, urls))
 			case 409:
-				if r.header.Get("Content-Type") != problemJSON {
-					t.Errorf("409 is not a problem: %s", r.body)
+				if r.Header.Get("Content-Type") != problemJSON {
+					t.Errorf("409 is not a problem: %s", r.Body)
 				}
 			default:
-				t.Errorf("request %d: %d %s", i, r.status, r.body)
+				t.Errorf("request %d: %d %s", i, r.Status, r.Body)
 			}
 		}(i)
 	}
@@ -96,17 +96,17 @@ func raceOneKey(t *testing.T, urls []string, auth, admin []string) {
 	}
 	// A retry after the race replays the same answer, on every server.
 	for _, u := range urls {
-		r := (api{t: t, base: u}).do("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", key)...)
-		expect(t, r, 201, "application/json")
-		if !bytes.Equal(maskServers(r.body, urls), created[0]) {
-			t.Errorf("retry on %s: %s, want %s", u, r.body, created[0])
+		r := (testserver.Client{T: t, URL: u}).Do("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", key)...)
+		r.Expect(t, 201, "application/json")
+		if !bytes.Equal(maskServers(r.Body, urls), created[0]) {
+			t.Errorf("retry on %s: %s, want %s", u, r.Body, created[0])
 		}
 	}
-	a := api{t: t, base: urls[0]}
-	r := a.do("GET", "/admin/v1/product-orders?limit=1000&partnerId="+fixtures.DemoPartnerID, nil, admin...)
-	expect(t, r, 200, "")
+	a := testserver.Client{T: t, URL: urls[0]}
+	r := a.Do("GET", "/admin/v1/product-orders?limit=1000&partnerId="+fixtures.DemoPartnerID, nil, admin...)
+	r.Expect(t, 200, "")
 	var orders []adminOrder
-	r.json(t, &orders)
+	r.JSON(t, &orders)
 	made := 0
 	for _, o := range orders {
 		if o.Details["salesUnitName"] == "Race Kiosk" {

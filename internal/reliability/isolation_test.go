@@ -78,7 +78,7 @@ func TestIsolation(t *testing.T) {
 
 func testIsolation(t *testing.T, backend string) {
 	srv := testserver.Start(t, backend, testserver.Options{})
-	a := api{t: t, base: srv.URL}
+	a := srv.Client(t)
 	const A, B = fixtures.DemoPartnerID, fixtures.DemoOtherPartnerID
 
 	// Partner B's data beside the demo set: its own merchant, a unit under A's merchant, an
@@ -87,23 +87,23 @@ func testIsolation(t *testing.T, backend string) {
 	bi := func(b vippsmgmt.BusinessIdentifier) map[string]string {
 		return map[string]string{"scheme": b.Scheme, "id": b.ID}
 	}
-	a.admin("POST", "/admin/v1/merchants", map[string]any{"businessIdentifier": bi(nordicOnly), "name": "Nordic Only AS"}, 201)
-	a.admin("POST", "/admin/v1/merchants", map[string]any{"businessIdentifier": bi(closedMerch), "name": "Closed AS", "status": "DEACTIVATED"}, 201)
+	a.Admin("POST", "/admin/v1/merchants", map[string]any{"businessIdentifier": bi(nordicOnly), "name": "Nordic Only AS"}, 201)
+	a.Admin("POST", "/admin/v1/merchants", map[string]any{"businessIdentifier": bi(closedMerch), "name": "Closed AS", "status": "DEACTIVATED"}, 201)
 	for _, su := range []map[string]any{
 		{"msn": "555001", "name": "Nordic Only Kiosk", "businessIdentifier": bi(nordicOnly), "partnerId": B},
 		{"msn": "555002", "name": "ACME Fitness via Nordic", "businessIdentifier": bi(fixtures.DemoMerchant), "partnerId": B},
 		{"msn": "555003", "name": "Nordic Only Closed", "businessIdentifier": bi(nordicOnly), "partnerId": B, "status": "INACTIVE"},
 		{"msn": "555004", "name": "Closed Shop", "businessIdentifier": bi(closedMerch), "partnerId": A},
 	} {
-		a.admin("POST", "/admin/v1/sales-units", su, 201)
+		a.Admin("POST", "/admin/v1/sales-units", su, 201)
 	}
-	r := a.admin("POST", "/admin/v1/partners/"+B+"/price-packages", map[string]any{
+	r := a.Admin("POST", "/admin/v1/partners/"+B+"/price-packages", map[string]any{
 		"name": "Nordic POS", "description": "1.99%", "productType": "PAYMENT_INTEGRATION", "market": "NO"}, 201)
 	var bPackage struct {
 		PricePackageID string `json:"pricePackageId"`
 	}
-	r.json(t, &bPackage)
-	merchantB := a.issueKeys("merchant", "", "555001")
+	r.JSON(t, &bPackage)
+	merchantB := issueKeys(a, "merchant", "", "555001")
 
 	units := []unitModel{
 		{"123456", fixtures.DemoMerchant, A, true, true},
@@ -119,11 +119,11 @@ func testIsolation(t *testing.T, backend string) {
 	}
 	demoMerchant, nordicMerchant := fixtures.DemoMerchant, nordicOnly
 	callers := []isoCaller{
-		{name: "A partner keys", headers: a.classic(fixtures.DemoPartnerKeys), partner: A},
-		{name: "A management keys", headers: a.management(fixtures.DemoManagementKeys), partner: A},
-		{name: "B partner keys", headers: a.classic(fixtures.DemoOtherPartnerKeys), partner: B},
-		{name: "merchant keys of A's merchant", headers: a.classic(fixtures.DemoMerchantKeys), org: &demoMerchant},
-		{name: "merchant keys of B's merchant", headers: a.classic(merchantB), org: &nordicMerchant},
+		{name: "A partner keys", headers: a.Classic(fixtures.DemoPartnerKeys), partner: A},
+		{name: "A management keys", headers: a.Management(fixtures.DemoManagementKeys), partner: A},
+		{name: "B partner keys", headers: a.Classic(fixtures.DemoOtherPartnerKeys), partner: B},
+		{name: "merchant keys of A's merchant", headers: a.Classic(fixtures.DemoMerchantKeys), org: &demoMerchant},
+		{name: "merchant keys of B's merchant", headers: a.Classic(merchantB), org: &nordicMerchant},
 	}
 	partnerHeaders := map[string][]string{A: callers[0].headers, B: callers[2].headers}
 
@@ -131,10 +131,10 @@ func testIsolation(t *testing.T, backend string) {
 	// Idempotency-Key used by both partners with different bodies, and the demo orders of A.
 	prefill := func(partner, key, body string) string {
 		t.Helper()
-		r := a.do("POST", "/management/v1/product-orders", body, append(partnerHeaders[partner], "Idempotency-Key", key)...)
-		expect(t, r, 201, "application/json")
+		r := a.Do("POST", "/management/v1/product-orders", body, append(partnerHeaders[partner], "Idempotency-Key", key)...)
+		r.Expect(t, 201, "application/json")
 		var c struct{ PrefilledOrderID string }
-		r.json(t, &c)
+		r.JSON(t, &c)
 		return c.PrefilledOrderID
 	}
 	orderOwner := map[string]string{
@@ -144,8 +144,8 @@ func testIsolation(t *testing.T, backend string) {
 	bOrder := prefill(B, "iso-b", prefillBody(demoMerchant.Scheme, demoMerchant.ID, "CHECKOUT", "ACME web via Nordic"))
 	bOwnOrder := prefill(B, "iso-b2", prefillBody(nordicOnly.Scheme, nordicOnly.ID, "LOGIN", "Nordic login"))
 	bSubmitted := prefill(B, "iso-b3", prefillBody(nordicOnly.Scheme, nordicOnly.ID, "CHECKOUT", "Nordic web"))
-	a.admin("POST", "/admin/v1/product-orders/"+bSubmitted+"/view", nil, 200)
-	a.admin("POST", "/admin/v1/product-orders/"+bSubmitted+"/submit", nil, 200)
+	a.Admin("POST", "/admin/v1/product-orders/"+bSubmitted+"/view", nil, 200)
+	a.Admin("POST", "/admin/v1/product-orders/"+bSubmitted+"/submit", nil, 200)
 	// The same key from two partners: two orders, neither replays nor conflicts with the other's.
 	aShared := prefill(A, "shared-key", prefillBody(demoMerchant.Scheme, demoMerchant.ID, "LOGIN", "A shared"))
 	bShared := prefill(B, "shared-key", prefillBody(nordicOnly.Scheme, nordicOnly.ID, "CASHIER", "B shared"))
@@ -161,14 +161,14 @@ func testIsolation(t *testing.T, backend string) {
 	unknownOrder := uuid.NewString()
 
 	var requests, compared int
-	call := func(c isoCaller, method, path string, body any, extra ...string) reply {
+	call := func(c isoCaller, method, path string, body any, extra ...string) testserver.Reply {
 		t.Helper()
 		requests++
-		return a.do(method, path, body, append(slices.Clone(c.headers), extra...)...)
+		return a.Do(method, path, body, append(slices.Clone(c.headers), extra...)...)
 	}
 	// same requires got to answer exactly as ref, the answer for an identifier that does not exist,
 	// once each answer's own identifier is masked.
-	same := func(what string, got, ref reply, gotIDs, refIDs []string) {
+	same := func(what string, got, ref testserver.Reply, gotIDs, refIDs []string) {
 		t.Helper()
 		compared++
 		g, w := fingerprint(got, gotIDs), fingerprint(ref, refIDs)
@@ -193,9 +193,9 @@ func testIsolation(t *testing.T, backend string) {
 		t.Run(c.name, func(t *testing.T) {
 			// The sales-unit list: exactly the visible units.
 			r := call(c, "GET", "/management/v1/sales-units", nil)
-			expect(t, r, 200, jsonUTF8)
+			r.Expect(t, 200, jsonUTF8)
 			var list []struct{ Msn, Name string }
-			r.json(t, &list)
+			r.JSON(t, &list)
 			var got, want []string
 			for _, u := range list {
 				got = append(got, u.Msn)
@@ -212,19 +212,19 @@ func testIsolation(t *testing.T, backend string) {
 
 			// Each MSN.
 			ref := call(c, "GET", "/management/v1/sales-units/99999999", nil)
-			expect(t, ref, 404, problemJSON)
-			ref.problem(t)
+			ref.Expect(t, 404, problemJSON)
+			ref.Problem(t)
 			for _, u := range units {
 				r := call(c, "GET", "/management/v1/sales-units/"+u.msn, nil)
 				if c.sees(u) {
-					expect(t, r, 200, jsonUTF8)
+					r.Expect(t, 200, jsonUTF8)
 					var su struct {
 						Msn                string            `json:"msn"`
 						BusinessIdentifier map[string]string `json:"businessIdentifier"`
 					}
-					r.json(t, &su)
+					r.JSON(t, &su)
 					if su.Msn != u.msn || su.BusinessIdentifier["id"] != u.merchant.ID {
-						t.Errorf("sales unit %s answered %s", u.msn, r.body)
+						t.Errorf("sales unit %s answered %s", u.msn, r.Body)
 					}
 					continue
 				}
@@ -233,9 +233,9 @@ func testIsolation(t *testing.T, backend string) {
 
 			// Each business identifier: the merchant, and its sales units.
 			refM := call(c, "GET", "/management/v1/merchants/"+unknownMerch.Scheme+"/"+unknownMerch.ID, nil)
-			expect(t, refM, 404, problemJSON)
+			refM.Expect(t, 404, problemJSON)
 			refMU := call(c, "GET", "/management/v1/merchants/"+unknownMerch.Scheme+"/"+unknownMerch.ID+"/sales-units", nil)
-			expect(t, refMU, 404, problemJSON)
+			refMU.Expect(t, 404, problemJSON)
 			refIDs := []string{unknownMerch.ID, unknownMerch.Scheme}
 			for _, m := range merchants {
 				var visible []string
@@ -253,17 +253,17 @@ func testIsolation(t *testing.T, backend string) {
 					same("GET "+path+"/sales-units", ru, refMU, ids, refIDs)
 					continue
 				}
-				expect(t, r, 200, jsonUTF8)
+				r.Expect(t, 200, jsonUTF8)
 				var mb struct {
 					BusinessIdentifier map[string]string `json:"businessIdentifier"`
 				}
-				r.json(t, &mb)
+				r.JSON(t, &mb)
 				if mb.BusinessIdentifier["id"] != m.ID {
-					t.Errorf("%s answered %s", path, r.body)
+					t.Errorf("%s answered %s", path, r.Body)
 				}
-				expect(t, ru, 200, jsonUTF8)
+				ru.Expect(t, 200, jsonUTF8)
 				var mu []struct{ Msn string }
-				ru.json(t, &mu)
+				ru.JSON(t, &mu)
 				var gotU []string
 				for _, u := range mu {
 					gotU = append(gotU, u.Msn)
@@ -281,15 +281,15 @@ func testIsolation(t *testing.T, backend string) {
 
 			// Price packages: only the partner's own.
 			r = call(c, "GET", "/management/v1/partners/price-packages", nil)
-			expect(t, r, 200, jsonUTF8)
+			r.Expect(t, 200, jsonUTF8)
 			var pkgs []struct {
 				PricePackageID string `json:"pricePackageId"`
 			}
-			r.json(t, &pkgs)
+			r.JSON(t, &pkgs)
 			var ownPkgs []struct {
 				PricePackageID string `json:"pricePackageId"`
 			}
-			a.admin("GET", "/admin/v1/partners/"+c.partner+"/price-packages", nil, 200).json(t, &ownPkgs)
+			a.Admin("GET", "/admin/v1/partners/"+c.partner+"/price-packages", nil, 200).JSON(t, &ownPkgs)
 			if fmt.Sprint(pkgs) != fmt.Sprint(ownPkgs) {
 				t.Errorf("price packages %v, want the partner's own %v", pkgs, ownPkgs)
 			}
@@ -301,23 +301,23 @@ func testIsolation(t *testing.T, backend string) {
 				}
 				unknownPkg := uuid.NewString()
 				ref := call(c, "POST", "/management/v1/product-orders", body(unknownPkg), "Idempotency-Key", uuid.NewString())
-				expect(t, ref, 400, problemJSON)
+				ref.Expect(t, 400, problemJSON)
 				r := call(c, "POST", "/management/v1/product-orders", body(bPackage.PricePackageID), "Idempotency-Key", uuid.NewString())
 				same("prefill with B's price package", r, ref, []string{bPackage.PricePackageID}, []string{unknownPkg})
 			}
 
 			// The order list: exactly the orders naming the partner.
 			r = call(c, "GET", "/management/v2/product-orders?includeExpired=true", nil)
-			expect(t, r, 200, jsonUTF8)
+			r.Expect(t, 200, jsonUTF8)
 			var listed []struct {
 				ProductOrderID string `json:"productOrderId"`
 			}
-			r.json(t, &listed)
+			r.JSON(t, &listed)
 			var gotO, wantO []string
 			for _, o := range listed {
 				gotO = append(gotO, o.ProductOrderID)
 			}
-			for _, o := range a.adminOrders("?partnerId=" + c.partner) {
+			for _, o := range adminOrders(a, "?partnerId="+c.partner) {
 				wantO = append(wantO, o.ProductOrderID)
 			}
 			sort.Strings(gotO)
@@ -335,15 +335,15 @@ func testIsolation(t *testing.T, backend string) {
 			for _, v := range []string{"v2", "v1"} {
 				path := func(id string) string { return "/management/" + v + "/product-orders/" + id + "/details" }
 				ref := call(c, "GET", path(unknownOrder), nil)
-				expect(t, ref, 404, jsonUTF8)
-				ref.problem(t)
+				ref.Expect(t, 404, jsonUTF8)
+				ref.Problem(t)
 				for _, id := range orders {
 					if id == unknownOrder {
 						continue
 					}
 					r := call(c, "GET", path(id), nil)
 					if orderOwner[id] == c.partner {
-						expect(t, r, 200, jsonUTF8)
+						r.Expect(t, 200, jsonUTF8)
 						continue
 					}
 					same("GET "+path(id), r, ref, []string{id}, []string{unknownOrder})
@@ -364,18 +364,18 @@ func testIsolation(t *testing.T, backend string) {
 			{callers[2], []string{aOrder, aShared, fixtures.DemoReceivedOrderID, fixtures.DemoCompletedOrderID}},
 		} {
 			ref := call(p.caller, "DELETE", "/management/v1/product-orders/"+unknownOrder, nil)
-			expect(t, ref, 404, jsonUTF8)
+			ref.Expect(t, 404, jsonUTF8)
 			for _, id := range p.foreign {
 				r := call(p.caller, "DELETE", "/management/v1/product-orders/"+id, nil)
 				same(p.caller.name+" DELETE "+id, r, ref, []string{id}, []string{unknownOrder})
-				a.admin("GET", "/admin/v1/product-orders/"+id, nil, 200)
+				a.Admin("GET", "/admin/v1/product-orders/"+id, nil, 200)
 				owner := partnerHeaders[orderOwner[id]]
-				expect(t, a.do("GET", "/management/v2/product-orders/"+id+"/details", nil, owner...), 200, jsonUTF8)
+				a.Do("GET", "/management/v2/product-orders/"+id+"/details", nil, owner...).Expect(t, 200, jsonUTF8)
 			}
 		}
 		// Each partner can still delete its own prefill.
-		expect(t, call(callers[0], "DELETE", "/management/v1/product-orders/"+aOrder, nil), 200, "")
-		expect(t, call(callers[2], "DELETE", "/management/v1/product-orders/"+bOrder, nil), 200, "")
+		call(callers[0], "DELETE", "/management/v1/product-orders/"+aOrder, nil).Expect(t, 200, "")
+		call(callers[2], "DELETE", "/management/v1/product-orders/"+bOrder, nil).Expect(t, 200, "")
 	})
 	t.Logf("%s: %d requests, %d foreign-or-hidden answers compared with the unknown-identifier answer, %d callers, %d MSNs, %d merchants, %d orders",
 		backend, requests, compared, len(callers), len(msns), len(merchants), len(orders))
@@ -383,12 +383,12 @@ func testIsolation(t *testing.T, backend string) {
 
 // testMerchantRefused checks that merchant keys get one and the same 403 on every partner-only
 // operation, whether the order or package named exists, is another's or is unknown.
-func testMerchantRefused(t *testing.T, c isoCaller, call func(isoCaller, string, string, any, ...string) reply,
-	same func(string, reply, reply, []string, []string), orders []string, foreignPackage string) {
+func testMerchantRefused(t *testing.T, c isoCaller, call func(isoCaller, string, string, any, ...string) testserver.Reply,
+	same func(string, testserver.Reply, testserver.Reply, []string, []string), orders []string, foreignPackage string) {
 	t.Helper()
 	ref := call(c, "GET", "/management/v1/partners/price-packages", nil)
-	expect(t, ref, 403, problemJSON)
-	ref.problem(t)
+	ref.Expect(t, 403, problemJSON)
+	ref.Problem(t)
 	checks := []struct {
 		method, path string
 		body         any
@@ -425,17 +425,17 @@ func testMerchantRefused(t *testing.T, c isoCaller, call func(isoCaller, string,
 
 // fingerprint is what a client can observe of an error answer, with the identifiers it names
 // masked: status, content type, header names, problem type, title, detail and extra details.
-func fingerprint(r reply, ids []string) string {
+func fingerprint(r testserver.Reply, ids []string) string {
 	var names []string
-	for k := range r.header {
+	for k := range r.Header {
 		switch k {
 		case "Date", "Content-Length", "X-Request-Id":
 		default:
-			names = append(names, k+"="+strings.Join(r.header.Values(k), ","))
+			names = append(names, k+"="+strings.Join(r.Header.Values(k), ","))
 		}
 	}
 	sort.Strings(names)
-	body := string(r.body)
+	body := string(r.Body)
 	// The instance is the request id, different on every request.
 	if i := strings.Index(body, `"instance":"`); i >= 0 {
 		if j := strings.Index(body[i+12:], `"`); j >= 0 {
@@ -447,5 +447,5 @@ func fingerprint(r reply, ids []string) string {
 			body = strings.ReplaceAll(body, id, "<id>")
 		}
 	}
-	return fmt.Sprintf("%d %s %s", r.status, strings.Join(names, " "), body)
+	return fmt.Sprintf("%d %s %s", r.Status, strings.Join(names, " "), body)
 }

@@ -35,18 +35,18 @@ func TestSecretsNeverLeak(t *testing.T) {
 		errBodies []string
 		requests  int
 	)
-	a := api{t: t, base: srv.URL, seen: func(method, path string, r reply) {
+	a := testserver.Client{T: t, URL: srv.URL, Seen: func(method, path string, r testserver.Reply) {
 		mu.Lock()
 		defer mu.Unlock()
 		requests++
-		if r.status >= 400 {
-			errBodies = append(errBodies, method+" "+path+" "+string(r.body))
+		if r.Status >= 400 {
+			errBodies = append(errBodies, method+" "+path+" "+string(r.Body))
 		}
 	}}
 
 	keySets := []fixtures.Keys{fixtures.DemoPartnerKeys, fixtures.DemoManagementKeys, fixtures.DemoMerchantKeys, fixtures.DemoOtherPartnerKeys}
-	keySets = append(keySets, a.issueKeys("partner", fixtures.DemoOtherPartnerID, ""), a.issueKeys("management", fixtures.DemoPartnerID, ""),
-		a.issueKeys("merchant", "", fixtures.DemoMSN))
+	keySets = append(keySets, issueKeys(a, "partner", fixtures.DemoOtherPartnerID, ""), issueKeys(a, "management", fixtures.DemoPartnerID, ""),
+		issueKeys(a, "merchant", "", fixtures.DemoMSN))
 	var secrets []string
 	addSecret := func(s string) {
 		if s != "" {
@@ -56,7 +56,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	for _, k := range keySets {
 		addSecret(k.ClientSecret)
 		addSecret(k.SubscriptionKey)
-		addSecret(strings.TrimPrefix(basic(k), "Basic "))
+		addSecret(strings.TrimPrefix(testserver.Basic(k), "Basic "))
 	}
 	addSecret(testserver.AdminToken)
 
@@ -64,9 +64,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 	tokenOf := map[string]string{}
 	for _, k := range keySets {
 		if k.SubscriptionKey == "" {
-			tokenOf[k.ClientID] = a.managementToken(k)
+			tokenOf[k.ClientID] = a.ManagementToken(k)
 		} else {
-			tokenOf[k.ClientID] = a.classicToken(k)
+			tokenOf[k.ClientID] = a.ClassicToken(k)
 		}
 		tok := tokenOf[k.ClientID]
 		addSecret(tok)
@@ -91,25 +91,25 @@ func TestSecretsNeverLeak(t *testing.T) {
 		{"client_id", partner.ClientID, "client_secret", partner.ClientSecret, "Ocp-Apim-Subscription-Key", other.SubscriptionKey},
 		{"client_id", partner.ClientID, "client_secret", partner.ClientSecret, "Ocp-Apim-Subscription-Key", partner.ClientSecret},
 		{"client_id", mgmt.ClientID, "client_secret", mgmt.ClientSecret, "Ocp-Apim-Subscription-Key", partner.SubscriptionKey},
-		{"client_id", partner.ClientID, "Ocp-Apim-Subscription-Key", partner.SubscriptionKey, "Authorization", basic(partner)},
+		{"client_id", partner.ClientID, "Ocp-Apim-Subscription-Key", partner.SubscriptionKey, "Authorization", testserver.Basic(partner)},
 		{"client_id", tokenOf[partner.ClientID], "client_secret", partner.ClientSecret, "Ocp-Apim-Subscription-Key", partner.SubscriptionKey},
 		{"client_id", merchant.ClientID, "client_secret", merchant.ClientSecret, "Ocp-Apim-Subscription-Key", merchant.SubscriptionKey, "Merchant-Serial-Number", merchant.ClientSecret},
 		{"client_id", partner.ClientID, "client_secret", partner.ClientSecret, "Ocp-Apim-Subscription-Key", partner.SubscriptionKey, "Vipps-System-Name", "acme"},
 	}
 	for _, h := range tokenCalls {
-		a.do("POST", "/accesstoken/get", "", h...)
-		a.do("POST", "/accessToken/get", `{"client_secret":"`+partner.ClientSecret+`"}`, append(h, "Content-Type", "application/json")...)
+		a.Do("POST", "/accesstoken/get", "", h...)
+		a.Do("POST", "/accessToken/get", `{"client_secret":"`+partner.ClientSecret+`"}`, append(h, "Content-Type", "application/json")...)
 	}
 	swapped := base64.StdEncoding.EncodeToString([]byte(mgmt.ClientSecret + ":" + mgmt.ClientID))
 	for _, c := range []struct{ body, auth, ct string }{
-		{"grant_type=client_credentials", basic(mgmt), form},
+		{"grant_type=client_credentials", testserver.Basic(mgmt), form},
 		{"grant_type=client_credentials", "Basic " + swapped, form},
-		{"grant_type=client_credentials", basic(fixtures.Keys{ClientID: mgmt.ClientID, ClientSecret: partner.ClientSecret}), form},
-		{"grant_type=client_credentials", basic(partner), form},
+		{"grant_type=client_credentials", testserver.Basic(fixtures.Keys{ClientID: mgmt.ClientID, ClientSecret: partner.ClientSecret}), form},
+		{"grant_type=client_credentials", testserver.Basic(partner), form},
 		{"grant_type=client_credentials&client_id=" + url.QueryEscape(mgmt.ClientID) + "&client_secret=" + url.QueryEscape(mgmt.ClientSecret), "", form},
-		{"grant_type=password&password=" + url.QueryEscape(mgmt.ClientSecret), basic(mgmt), form},
-		{"", basic(mgmt), form},
-		{`{"client_secret":"` + mgmt.ClientSecret + `"}`, basic(mgmt), "application/json"},
+		{"grant_type=password&password=" + url.QueryEscape(mgmt.ClientSecret), testserver.Basic(mgmt), form},
+		{"", testserver.Basic(mgmt), form},
+		{`{"client_secret":"` + mgmt.ClientSecret + `"}`, testserver.Basic(mgmt), "application/json"},
 		{"grant_type=client_credentials", "Bearer " + tokenOf[mgmt.ClientID], form},
 		{"grant_type=client_credentials", "Basic " + mgmt.ClientSecret, form},
 	} {
@@ -117,8 +117,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 		if c.auth != "" {
 			h = append(h, "Authorization", c.auth)
 		}
-		a.do("POST", "/miami/v1/token", c.body, h...)
-		a.do("POST", "/miami/v1/token", c.body, append(h, "Ocp-Apim-Subscription-Key", partner.SubscriptionKey)...)
+		a.Do("POST", "/miami/v1/token", c.body, h...)
+		a.Do("POST", "/miami/v1/token", c.body, append(h, "Ocp-Apim-Subscription-Key", partner.SubscriptionKey)...)
 	}
 
 	// Management API: every operation with each key set, plus wrong combinations.
@@ -134,65 +134,65 @@ func TestSecretsNeverLeak(t *testing.T) {
 			"/management/v2/product-orders?includeExpired=true", "/management/v2/product-orders/" + fixtures.DemoReceivedOrderID + "/details",
 			"/management/v1/product-orders/" + fixtures.DemoReceivedOrderID + "/details", "/management/v2/product-orders/not-a-uuid/details",
 			"/management/v1/sales-units?access_token=" + url.QueryEscape(tokenOf[k.ClientID])} {
-			a.do("GET", p, nil, h...)
+			a.Do("GET", p, nil, h...)
 		}
-		r := a.do("POST", "/management/v1/product-orders", prefillBody("business:NO:ORG", "987654325", "CHECKOUT", "Leak test"),
+		r := a.Do("POST", "/management/v1/product-orders", prefillBody("business:NO:ORG", "987654325", "CHECKOUT", "Leak test"),
 			append(h, "Idempotency-Key", "leak-"+string(rune('a'+i)))...)
-		if r.status == 201 {
+		if r.Status == 201 {
 			var c struct{ PrefilledOrderID string }
-			r.json(t, &c)
+			r.JSON(t, &c)
 			orderID = c.PrefilledOrderID
 		}
-		a.do("POST", "/management/v1/product-orders", `{"businessIdentifier":`, append(h, "Idempotency-Key", "leak-bad")...)
-		a.do("POST", "/management/v1/product-orders", `{"salesUnitName":"`+k.ClientSecret+`"}`, append(h, "Idempotency-Key", "leak-bad2")...)
-		a.do("POST", "/management/v1/product-orders", "{}", h...)
-		a.do("DELETE", "/management/v1/product-orders/00000000-0000-0000-0000-000000000000", nil, h...)
+		a.Do("POST", "/management/v1/product-orders", `{"businessIdentifier":`, append(h, "Idempotency-Key", "leak-bad")...)
+		a.Do("POST", "/management/v1/product-orders", `{"salesUnitName":"`+k.ClientSecret+`"}`, append(h, "Idempotency-Key", "leak-bad2")...)
+		a.Do("POST", "/management/v1/product-orders", "{}", h...)
+		a.Do("DELETE", "/management/v1/product-orders/00000000-0000-0000-0000-000000000000", nil, h...)
 		// Wrong combinations: another key set's subscription key, the token as the subscription
 		// key, the secret as the token, lower-case scheme, Basic credentials.
-		a.do("GET", "/management/v1/sales-units", nil, "Authorization", "Bearer "+tokenOf[k.ClientID], "Ocp-Apim-Subscription-Key", other.SubscriptionKey)
-		a.do("GET", "/management/v1/sales-units", nil, "Authorization", "Bearer "+tokenOf[k.ClientID], "Ocp-Apim-Subscription-Key", tokenOf[k.ClientID])
-		a.do("GET", "/management/v1/sales-units", nil, "Authorization", "Bearer "+k.ClientSecret, "Ocp-Apim-Subscription-Key", k.SubscriptionKey)
-		a.do("GET", "/management/v1/sales-units", nil, "Authorization", "bearer "+tokenOf[k.ClientID], "Ocp-Apim-Subscription-Key", k.SubscriptionKey)
-		a.do("GET", "/management/v1/sales-units", nil, "Authorization", basic(k), "Ocp-Apim-Subscription-Key", k.SubscriptionKey)
-		a.do("GET", "/management/v1/sales-units", nil, "Authorization", tokenOf[k.ClientID])
-		a.do("PUT", "/management/v1/sales-units", nil, h...)
-		a.do("GET", "/management/v1/nothing", nil, h...)
+		a.Do("GET", "/management/v1/sales-units", nil, "Authorization", "Bearer "+tokenOf[k.ClientID], "Ocp-Apim-Subscription-Key", other.SubscriptionKey)
+		a.Do("GET", "/management/v1/sales-units", nil, "Authorization", "Bearer "+tokenOf[k.ClientID], "Ocp-Apim-Subscription-Key", tokenOf[k.ClientID])
+		a.Do("GET", "/management/v1/sales-units", nil, "Authorization", "Bearer "+k.ClientSecret, "Ocp-Apim-Subscription-Key", k.SubscriptionKey)
+		a.Do("GET", "/management/v1/sales-units", nil, "Authorization", "bearer "+tokenOf[k.ClientID], "Ocp-Apim-Subscription-Key", k.SubscriptionKey)
+		a.Do("GET", "/management/v1/sales-units", nil, "Authorization", testserver.Basic(k), "Ocp-Apim-Subscription-Key", k.SubscriptionKey)
+		a.Do("GET", "/management/v1/sales-units", nil, "Authorization", tokenOf[k.ClientID])
+		a.Do("PUT", "/management/v1/sales-units", nil, h...)
+		a.Do("GET", "/management/v1/nothing", nil, h...)
 	}
 	if orderID != "" {
-		a.do("DELETE", "/management/v1/product-orders/"+orderID, nil, std(partner)...)
+		a.Do("DELETE", "/management/v1/product-orders/"+orderID, nil, std(partner)...)
 	}
 
 	// Operator API: right, and with partner credentials or secrets in place of the admin token.
-	for _, tok := range []string{testserver.AdminToken, partner.ClientSecret, tokenOf[partner.ClientID], basic(partner)} {
-		h := adminHeaders(tok)
+	for _, tok := range []string{testserver.AdminToken, partner.ClientSecret, tokenOf[partner.ClientID], testserver.Basic(partner)} {
+		h := testserver.AdminHeaders(tok)
 		if strings.HasPrefix(tok, "Basic ") {
 			h = []string{"Authorization", tok}
 		}
 		for _, p := range []string{"/admin/v1/partners", "/admin/v1/product-orders", "/admin/v1/sales-units", "/admin/v1/merchants",
 			"/admin/v1/notifications", "/admin/v1/clock", "/admin/v1/partners/" + fixtures.DemoPartnerID + "/keys",
 			"/admin/v1/partners/nobody/keys", "/admin/v1/product-orders/" + fixtures.DemoReceivedOrderID} {
-			a.do("GET", p, nil, h...)
+			a.Do("GET", p, nil, h...)
 		}
 		// Not a valid partner id (it has a '/'): refused, and the refusal must not echo it.
-		a.do("POST", "/admin/v1/partners", `{"partnerId":"`+mgmt.ClientSecret+`","name":"x"}`, h...)
-		a.do("POST", "/admin/v1/partners", `{"partnerId":`, h...)
-		a.do("POST", "/admin/v1/partners/"+fixtures.DemoPartnerID+"/keys", `{"kind":"partner","clientId":"`+partner.ClientID+`"}`, h...)
-		a.do("POST", "/admin/v1/keys/no-such-client/revoke", nil, h...)
-		a.do("POST", "/admin/v1/clock", `{"advance":"`+partner.ClientSecret+`"}`, h...)
+		a.Do("POST", "/admin/v1/partners", `{"partnerId":"`+mgmt.ClientSecret+`","name":"x"}`, h...)
+		a.Do("POST", "/admin/v1/partners", `{"partnerId":`, h...)
+		a.Do("POST", "/admin/v1/partners/"+fixtures.DemoPartnerID+"/keys", `{"kind":"partner","clientId":"`+partner.ClientID+`"}`, h...)
+		a.Do("POST", "/admin/v1/keys/no-such-client/revoke", nil, h...)
+		a.Do("POST", "/admin/v1/clock", `{"advance":"`+partner.ClientSecret+`"}`, h...)
 	}
 	for _, p := range []string{"/healthz", "/readyz", "/.well-known/jwks.json", "/openapi.yaml", "/nothing"} {
-		a.do("GET", p, nil, "Authorization", "Bearer "+tokenOf[partner.ClientID])
+		a.Do("GET", p, nil, "Authorization", "Bearer "+tokenOf[partner.ClientID])
 	}
 
 	// The operator console: sign-in with wrong tokens and the right one, then the pages that show
 	// keys and the request log.
-	console := consolePages(t, a, []string{partner.ClientSecret, tokenOf[partner.ClientID], basic(partner)})
+	console := consolePages(t, a, []string{partner.ClientSecret, tokenOf[partner.ClientID], testserver.Basic(partner)})
 	if console.session != "" {
 		addSecret(console.session)
 	}
 
-	metrics := string(a.do("GET", "/metrics", nil).body)
-	requestLog := string(a.admin("GET", "/admin/v1/requests?limit=1000", nil, 200).body)
+	metrics := string(a.Do("GET", "/metrics", nil).Body)
+	requestLog := string(a.Admin("GET", "/admin/v1/requests?limit=1000", nil, 200).Body)
 	logText := logs.String()
 	if !strings.Contains(requestLog, "/accesstoken/get") || !strings.Contains(logText, `"msg":"request"`) {
 		t.Fatalf("nothing captured: request log %d bytes, log %d bytes", len(requestLog), len(logText))
@@ -235,38 +235,38 @@ type consoleVisit struct {
 
 // consolePages signs in to the operator console with each wrong token and then the right one, and
 // fetches the pages that show the request log and the key sets.
-func consolePages(t *testing.T, a api, wrong []string) consoleVisit {
+func consolePages(t *testing.T, a testserver.Client, wrong []string) consoleVisit {
 	t.Helper()
 	out := consoleVisit{pages: map[string]string{}}
 	noRedirect := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	c := a
-	c.client = noRedirect
-	login := func(token string) reply {
-		page := c.do("GET", "/console/login", nil)
-		m := csrfRE.FindStringSubmatch(string(page.body))
+	c.HTTP = noRedirect
+	login := func(token string) testserver.Reply {
+		page := c.Do("GET", "/console/login", nil)
+		m := csrfRE.FindStringSubmatch(string(page.Body))
 		if m == nil {
-			t.Fatalf("no sign-in form token on /console/login: %.300s", page.body)
+			t.Fatalf("no sign-in form token on /console/login: %.300s", page.Body)
 		}
 		form := url.Values{"csrf": {html.UnescapeString(m[1])}, "token": {token}}
-		return c.do("POST", "/console/login", form.Encode(), "Content-Type", "application/x-www-form-urlencoded")
+		return c.Do("POST", "/console/login", form.Encode(), "Content-Type", "application/x-www-form-urlencoded")
 	}
 	for _, w := range wrong {
-		if r := login(w); r.status < 400 {
-			t.Errorf("console sign-in with a wrong token: %d", r.status)
+		if r := login(w); r.Status < 400 {
+			t.Errorf("console sign-in with a wrong token: %d", r.Status)
 		}
 	}
 	r := login(testserver.AdminToken)
 	var cookie string
-	for _, ck := range (&http.Response{Header: r.header}).Cookies() {
+	for _, ck := range (&http.Response{Header: r.Header}).Cookies() {
 		if ck.Value != "" {
 			cookie, out.session = ck.Name+"="+ck.Value, ck.Value
 		}
 	}
 	if cookie == "" {
-		t.Fatalf("console sign-in set no cookie: %d", r.status)
+		t.Fatalf("console sign-in set no cookie: %d", r.Status)
 	}
 	for _, p := range []string{"/console", "/console/requests", "/console/partners/" + fixtures.DemoPartnerID, "/console/sales-units/" + fixtures.DemoMerchantKeysMSN, "/console/outbox"} {
-		out.pages[p] = string(c.do("GET", p, nil, "Cookie", cookie).body)
+		out.pages[p] = string(c.Do("GET", p, nil, "Cookie", cookie).Body)
 	}
 	return out
 }

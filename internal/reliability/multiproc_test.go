@@ -43,54 +43,54 @@ func TestTwoServersOnePostgres(t *testing.T) {
 	logsA, logsB := &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	srvA := testserver.Start(t, "postgres", testserver.Options{Logger: slog.New(slog.NewJSONHandler(logsA, nil))})
 	srvB := testserver.Start(t, "postgres", testserver.Options{DSN: srvA.DSN, Logger: slog.New(slog.NewJSONHandler(logsB, nil))})
-	a, b := api{t: t, base: srvA.URL}, api{t: t, base: srvB.URL}
+	a, b := srvA.Client(t), srvB.Client(t)
 	ctx := context.Background()
 
 	// Tokens from one are accepted by the other, both flows.
-	fromA := a.classic(fixtures.DemoPartnerKeys)
-	fromB := b.classic(fixtures.DemoPartnerKeys)
-	mgmtB := b.management(fixtures.DemoManagementKeys)
+	fromA := a.Classic(fixtures.DemoPartnerKeys)
+	fromB := b.Classic(fixtures.DemoPartnerKeys)
+	mgmtB := b.Management(fixtures.DemoManagementKeys)
 	for name, c := range map[string]struct {
-		srv api
+		srv testserver.Client
 		h   []string
 	}{"A's token on B": {b, fromA}, "B's token on A": {a, fromB}, "B's management token on A": {a, mgmtB}} {
-		if r := c.srv.do("GET", "/management/v1/sales-units", nil, c.h...); r.status != 200 {
-			t.Errorf("%s: %d %s", name, r.status, r.body)
+		if r := c.srv.Do("GET", "/management/v1/sales-units", nil, c.h...); r.Status != 200 {
+			t.Errorf("%s: %d %s", name, r.Status, r.Body)
 		}
 	}
 
 	// Writes on one are visible on the other at once: prefill, replay, delete.
 	body := prefillBody("business:NO:ORG", "912345688", "CHECKOUT", "Shared Kiosk")
-	r := a.do("POST", "/management/v1/product-orders", body, append(fromA, "Idempotency-Key", "two-1")...)
-	expect(t, r, 201, "application/json")
+	r := a.Do("POST", "/management/v1/product-orders", body, append(fromA, "Idempotency-Key", "two-1")...)
+	r.Expect(t, 201, "application/json")
 	var created struct{ PrefilledOrderID string }
-	r.json(t, &created)
-	expect(t, b.do("GET", "/management/v2/product-orders/"+created.PrefilledOrderID+"/details", nil, fromA...), 200, jsonUTF8)
-	r = b.do("POST", "/management/v1/product-orders", body, append(fromB, "Idempotency-Key", "two-1")...)
-	expect(t, r, 201, "application/json")
+	r.JSON(t, &created)
+	b.Do("GET", "/management/v2/product-orders/"+created.PrefilledOrderID+"/details", nil, fromA...).Expect(t, 200, jsonUTF8)
+	r = b.Do("POST", "/management/v1/product-orders", body, append(fromB, "Idempotency-Key", "two-1")...)
+	r.Expect(t, 201, "application/json")
 	var replay struct{ PrefilledOrderID string }
-	r.json(t, &replay)
+	r.JSON(t, &replay)
 	if replay.PrefilledOrderID != created.PrefilledOrderID {
 		t.Errorf("replay on B made %s, A made %s", replay.PrefilledOrderID, created.PrefilledOrderID)
 	}
-	expect(t, b.do("DELETE", "/management/v1/product-orders/"+created.PrefilledOrderID, nil, fromB...), 200, "")
-	expect(t, a.do("GET", "/management/v2/product-orders/"+created.PrefilledOrderID+"/details", nil, fromA...), 404, jsonUTF8)
+	b.Do("DELETE", "/management/v1/product-orders/"+created.PrefilledOrderID, nil, fromB...).Expect(t, 200, "")
+	a.Do("GET", "/management/v2/product-orders/"+created.PrefilledOrderID+"/details", nil, fromA...).Expect(t, 404, jsonUTF8)
 
 	// Keys issued on A work on B at once; revoked on A, B refuses them within its key cache
 	// lifetime (2 s).
-	keys := a.issueKeys("partner", fixtures.DemoOtherPartnerID, "")
-	onB := b.classic(keys)
-	expect(t, b.do("GET", "/management/v1/sales-units", nil, onB...), 200, jsonUTF8)
-	a.admin("POST", "/admin/v1/keys/"+keys.ClientID+"/revoke", nil, 200)
+	keys := issueKeys(a, "partner", fixtures.DemoOtherPartnerID, "")
+	onB := b.Classic(keys)
+	b.Do("GET", "/management/v1/sales-units", nil, onB...).Expect(t, 200, jsonUTF8)
+	a.Admin("POST", "/admin/v1/keys/"+keys.ClientID+"/revoke", nil, 200)
 	revokedAt := time.Now()
 	for {
-		r := b.do("GET", "/management/v1/sales-units", nil, onB...)
-		if r.status == 401 {
+		r := b.Do("GET", "/management/v1/sales-units", nil, onB...)
+		if r.Status == 401 {
 			t.Logf("B refused the key revoked on A after %v", time.Since(revokedAt).Round(time.Millisecond))
 			break
 		}
 		if time.Since(revokedAt) > 5*time.Second {
-			t.Fatalf("B still accepts a key revoked on A after 5 s: %d", r.status)
+			t.Fatalf("B still accepts a key revoked on A after 5 s: %d", r.Status)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -102,12 +102,12 @@ func TestTwoServersOnePostgres(t *testing.T) {
 		if i%2 == 1 {
 			srv, h = b, fromB
 		}
-		r := srv.do("POST", "/management/v1/product-orders", prefillBody("business:NO:ORG", storetest.OrgNumber(i), "LOGIN", fmt.Sprintf("Expiring %d", i)),
+		r := srv.Do("POST", "/management/v1/product-orders", prefillBody("business:NO:ORG", storetest.OrgNumber(i), "LOGIN", fmt.Sprintf("Expiring %d", i)),
 			append(h, "Idempotency-Key", fmt.Sprintf("expire-%d", i))...)
-		expect(t, r, 201, "application/json")
+		r.Expect(t, 201, "application/json")
 	}
 	before := expiredCounted(t, logsA) + expiredCounted(t, logsB)
-	a.admin("POST", "/admin/v1/clock", map[string]string{"advance": "337h"}, 200)
+	a.Admin("POST", "/admin/v1/clock", map[string]string{"advance": "337h"}, 200)
 
 	// Both sweep, over and over, at the same time; B adopts A's clock in its first sweep.
 	var wg sync.WaitGroup
@@ -138,14 +138,14 @@ func TestTwoServersOnePostgres(t *testing.T) {
 		}
 	}
 	// Both servers now refuse the tokens issued before the move, and agree on the statuses.
-	expect(t, a.do("GET", "/management/v1/sales-units", nil, fromA...), 401, problemJSON)
-	expect(t, b.do("GET", "/management/v1/sales-units", nil, fromA...), 401, problemJSON)
-	fresh := b.classic(fixtures.DemoPartnerKeys)
-	for _, srv := range []api{a, b} {
-		r := srv.do("GET", "/management/v2/product-orders?includeExpired=true", nil, fresh...)
-		expect(t, r, 200, jsonUTF8)
-		if n := strings.Count(string(r.body), `"status":"EXPIRED"`); n != orders {
-			t.Errorf("%s lists %d EXPIRED orders, want %d", srv.base, n, orders)
+	a.Do("GET", "/management/v1/sales-units", nil, fromA...).Expect(t, 401, problemJSON)
+	b.Do("GET", "/management/v1/sales-units", nil, fromA...).Expect(t, 401, problemJSON)
+	fresh := b.Classic(fixtures.DemoPartnerKeys)
+	for _, srv := range []testserver.Client{a, b} {
+		r := srv.Do("GET", "/management/v2/product-orders?includeExpired=true", nil, fresh...)
+		r.Expect(t, 200, jsonUTF8)
+		if n := strings.Count(string(r.Body), `"status":"EXPIRED"`); n != orders {
+			t.Errorf("%s lists %d EXPIRED orders, want %d", srv.URL, n, orders)
 		}
 	}
 	t.Logf("%d prefills over two servers; 10 concurrent sweeps expired %d rows in total", orders, expired)

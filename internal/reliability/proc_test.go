@@ -17,6 +17,7 @@ import (
 
 	"github.com/vippsmgmt/vippsmgmt/internal/loadtest"
 	"github.com/vippsmgmt/vippsmgmt/internal/syncbuf"
+	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
 // procAdminToken is the operator token of the server processes the tests start.
@@ -104,7 +105,7 @@ func startProc(t testing.TB, bin, db string, extra ...string) *proc {
 	return p
 }
 
-func (p *proc) api(t testing.TB) api { return api{t: t, base: p.URL} }
+func (p *proc) api(t testing.TB) testserver.Client { return testserver.Client{T: t, URL: p.URL} }
 
 // signal sends sig to the process.
 func (p *proc) signal(sig syscall.Signal) {
@@ -147,7 +148,7 @@ func (p *proc) rss() float64 {
 }
 
 // procHeaders returns the operator headers of a server process.
-func procAdmin() []string { return adminHeaders(procAdminToken) }
+func procAdmin() []string { return testserver.AdminHeaders(procAdminToken) }
 
 // newClient is a client with its own connection pool, so one test's connections do not linger in
 // another's.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
+	"github.com/vippsmgmt/vippsmgmt/internal/testserver"
 )
 
 // TestGracefulShutdown sends SIGTERM to a server process under load, while a request's body is
@@ -28,7 +29,7 @@ func TestGracefulShutdown(t *testing.T) {
 	bin := serverBinary(t)
 	p := startProc(t, bin, "sqlite:"+filepath.Join(t.TempDir(), "shutdown.db"))
 	k := fixtures.DemoPartnerKeys
-	auth := p.api(t).classic(k)
+	auth := p.api(t).Classic(k)
 
 	const workers = 6
 	var (
@@ -46,24 +47,24 @@ func TestGracefulShutdown(t *testing.T) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			c := api{t: t, base: p.URL, client: newClient()}
+			c := testserver.Client{T: t, URL: p.URL, HTTP: newClient()}
 			for i := 0; ; i++ {
-				var r reply
+				var r testserver.Reply
 				var err error
 				reused := false
-				c.trace = &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) { reused = info.Reused }}
+				c.Trace = &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) { reused = info.Reused }}
 				if i%2 == 0 {
-					r, err = c.send("GET", "/management/v1/sales-units", nil, auth...)
+					r, err = c.Send("GET", "/management/v1/sales-units", nil, auth...)
 				} else {
 					key := fmt.Sprintf("load-%d-%d", w, i)
-					r, err = c.send("POST", "/management/v1/product-orders", prefillBody("business:NO:ORG", "912345688", "CHECKOUT", key),
+					r, err = c.Send("POST", "/management/v1/product-orders", prefillBody("business:NO:ORG", "912345688", "CHECKOUT", key),
 						append(auth, "Idempotency-Key", key)...)
 				}
 				mu.Lock()
 				switch {
 				case err == nil:
-					statuses[r.status]++
-					answered = append(answered, r.header.Get("X-Request-Id"))
+					statuses[r.Status]++
+					answered = append(answered, r.Header.Get("X-Request-Id"))
 					if sigAt.Load() != 0 {
 						afterSig.Add(1)
 					}

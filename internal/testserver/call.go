@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 )
@@ -41,8 +42,12 @@ type Reply struct {
 	Body   []byte
 }
 
+// boundedClient gives up on a request after 30 s: a hung server fails the test instead of the
+// suite's timeout.
+var boundedClient = &http.Client{Timeout: 30 * time.Second}
+
 // Call sends one request as curl would: exactly the headers given (name, value pairs), the body
-// as Body takes it, with c (http.DefaultClient when nil). It reads the whole answer.
+// as Body takes it, with c (boundedClient when nil). It reads the whole answer.
 func Call(ctx context.Context, c *http.Client, method, url string, body any, headers ...string) (Reply, error) {
 	rd, err := Body(body)
 	if err != nil {
@@ -56,7 +61,7 @@ func Call(ctx context.Context, c *http.Client, method, url string, body any, hea
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	if c == nil {
-		c = http.DefaultClient
+		c = boundedClient
 	}
 	resp, err := c.Do(req)
 	if err != nil {
@@ -70,68 +75,25 @@ func Call(ctx context.Context, c *http.Client, method, url string, body any, hea
 	return Reply{resp.StatusCode, resp.Header, b}, nil
 }
 
-// ProblemFields decodes a problem body (application/problem+json) and checks that it has every
-// field the contract requires of one.
-func ProblemFields(t testing.TB, body []byte) map[string]any {
-	t.Helper()
-	var p map[string]any
-	if err := json.Unmarshal(body, &p); err != nil {
-		t.Fatalf("decode problem %q: %v", body, err)
-	}
-	for _, f := range []string{"type", "title", "status", "detail", "instance"} {
-		if _, ok := p[f]; !ok {
-			t.Errorf("problem lacks %q: %s", f, body)
-		}
-	}
-	return p
-}
-
-// TokenAnswer is the answer to POST /accesstoken/get.
-type TokenAnswer struct {
-	Status      int
-	Header      http.Header
-	AccessToken string // empty unless the answer is a token
-}
-
 // RequestToken asks the server at base for an access token with the key set k, as step 2 of the
 // quick start does, and answers whatever the server said.
 func RequestToken(t testing.TB, base string, k fixtures.Keys) TokenAnswer {
 	t.Helper()
-	r, err := Call(context.Background(), nil, http.MethodPost, base+"/accesstoken/get", nil,
-		"client_id", k.ClientID, "client_secret", k.ClientSecret, "Ocp-Apim-Subscription-Key", k.SubscriptionKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := TokenAnswer{Status: r.Status, Header: r.Header}
-	if r.Status == http.StatusOK {
-		var tok struct {
-			AccessToken string `json:"access_token"`
-		}
-		if err := json.Unmarshal(r.Body, &tok); err != nil {
-			t.Fatalf("token for %s: %v: %s", k.ClientID, err, r.Body)
-		}
-		a.AccessToken = tok.AccessToken
-	}
-	return a
+	return Client{T: t, URL: base}.RequestToken(k)
 }
 
 // ClassicToken is an access token for the key set k from the server at base; the test fails if
 // the server does not give one.
 func ClassicToken(t testing.TB, base string, k fixtures.Keys) string {
 	t.Helper()
-	a := RequestToken(t, base, k)
-	if a.AccessToken == "" {
-		t.Fatalf("token for %s: status %d, no access token", k.ClientID, a.Status)
-	}
-	return a.AccessToken
+	return Client{T: t, URL: base}.ClassicToken(k)
 }
 
 // AdminJSON sends a JSON body to the operator API at url with the test servers' admin token,
 // bypassing the SDK's own checks, and answers the status and body.
 func AdminJSON(t testing.TB, method, url, body string) (int, string) {
 	t.Helper()
-	r, err := Call(context.Background(), nil, method, url, body,
-		"Authorization", "Bearer "+AdminToken, "Content-Type", "application/json")
+	r, err := Call(context.Background(), nil, method, url, body, AdminHeaders(AdminToken)...)
 	if err != nil {
 		t.Fatal(err)
 	}
