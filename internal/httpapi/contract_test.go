@@ -90,9 +90,7 @@ func TestContractWalk(t *testing.T) {
 	srv := testserver.Start(t, "sqlite", testserver.Options{})
 	checker := &contractChecker{t: t, router: router, seen: map[string]map[int]bool{}}
 	a := testserver.Client{T: t, URL: srv.URL, HTTP: &http.Client{Transport: checker}}
-	call := func(method, path string, body any, headers ...string) testserver.Reply {
-		return a.Do(method, path, body, headers...)
-	}
+	call := a.Do
 
 	p := fixtures.DemoPartnerKeys
 	basic := testserver.Basic(fixtures.DemoManagementKeys)
