@@ -30,7 +30,19 @@ func TestGeneratedIsCurrent(t *testing.T) {
 // TestGenerateRefusesUnknownKeywords: a request body schema with a keyword the server's validator
 // does not implement stops the generation instead of being checked less than the contract says.
 func TestGenerateRefusesUnknownKeywords(t *testing.T) {
-	const spec = `openapi: 3.0.3
+	_, err := generate(bodySpec(`{type: object, properties: {n: {type: integer, multipleOf: 2}}}`))
+	if err == nil || !strings.Contains(err.Error(), "multipleOf") {
+		t.Fatalf("generate: %v, want a refusal naming multipleOf", err)
+	}
+	if _, err := generate(bodySpec(`{type: object, properties: {n: {type: integer, minimum: 2}}}`)); err != nil {
+		t.Fatalf("generate with a keyword the validator implements: %v", err)
+	}
+}
+
+// bodySpec is a contract of one operation whose JSON request body has the schema given in YAML's
+// flow style.
+func bodySpec(schema string) []byte {
+	return []byte(`openapi: 3.0.3
 info: {title: t, version: 1.0.0}
 paths:
   /x:
@@ -39,20 +51,10 @@ paths:
       requestBody:
         content:
           application/json:
-            schema:
-              type: object
-              properties:
-                n: {type: integer, multipleOf: 2}
+            schema: ` + schema + `
       responses:
         '204': {description: ok}
-`
-	_, err := generate([]byte(spec))
-	if err == nil || !strings.Contains(err.Error(), "multipleOf") {
-		t.Fatalf("generate: %v, want a refusal naming multipleOf", err)
-	}
-	if _, err := generate([]byte(strings.Replace(spec, ", multipleOf: 2", ", minimum: 2", 1))); err != nil {
-		t.Fatalf("generate without the keyword: %v", err)
-	}
+`)
 }
 
 // TestGenerateRefusesWhatTheValidatorCannotCheck: a parameter the validator's string checks
@@ -102,20 +104,7 @@ components:
 // TestGenerateSpellsCodepointsForGo: a pattern's \uXXXX escape, which Go's regexp does not read,
 // is given to the server as \x{XXXX}, and the pattern as written is kept for messages.
 func TestGenerateSpellsCodepointsForGo(t *testing.T) {
-	const spec = `openapi: 3.0.3
-info: {title: t, version: 1.0.0}
-paths:
-  /x:
-    post:
-      operationId: postX
-      requestBody:
-        content:
-          application/json:
-            schema: {type: string, pattern: '^\u00C5[a-z]+\u00D8$'}
-      responses:
-        '204': {description: ok}
-`
-	src, err := generate([]byte(spec))
+	src, err := generate(bodySpec(`{type: string, pattern: '^\u00C5[a-z]+\u00D8$'}`))
 	if err != nil {
 		t.Fatal(err)
 	}
