@@ -17,6 +17,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"mime"
@@ -55,7 +56,7 @@ type Config struct {
 func ParseConfig(smtpURL, from string) (Config, error) {
 	u, err := url.Parse(smtpURL)
 	if err != nil {
-		return Config{}, fmt.Errorf("notify: smtp url: %w", err)
+		return Config{}, fmt.Errorf("notify: smtp url: %s", parseProblem(err))
 	}
 	if u.Scheme != "smtp" || u.Hostname() == "" {
 		return Config{}, fmt.Errorf("notify: smtp url must be smtp://[user:pass@]host:port, got scheme %q", u.Scheme)
@@ -78,6 +79,20 @@ func ParseConfig(smtpURL, from string) (Config, error) {
 	c.From = a.Address
 	c.Domain = c.From[strings.LastIndexByte(c.From, '@')+1:]
 	return c, nil
+}
+
+// parseProblem says what is wrong with an SMTP URL that does not parse without quoting the URL,
+// which url.Parse's error does: it may hold the password, and the error ends up in the log.
+func parseProblem(err error) string {
+	var ue *url.Error
+	var esc url.EscapeError
+	switch {
+	case errors.As(err, &esc):
+		return "it holds an invalid %-escape"
+	case errors.As(err, &ue):
+		return ue.Err.Error()
+	}
+	return "it is not a valid URL"
 }
 
 // Recipient returns the placeholder address of a notification's recipient.

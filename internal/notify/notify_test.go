@@ -304,6 +304,26 @@ func TestParseConfig(t *testing.T) {
 	}
 }
 
+// TestParseConfigHidesPassword: the error of an SMTP URL that does not parse is logged, so it
+// must not carry the password the URL holds.
+func TestParseConfigHidesPassword(t *testing.T) {
+	for _, u := range []string{
+		"smtp://user:s3cretpw@mail:xx",
+		"smtp://user:s3cretpw@ma il:25",
+		"smtp://user:s3cretpw%zz@mail:25",
+		"smtp://user:s3cretpw@mail:25\x7f",
+	} {
+		_, err := ParseConfig(u, "a@b.example")
+		if err == nil {
+			t.Errorf("ParseConfig(%q): no error", u)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3cretpw") {
+			t.Errorf("ParseConfig(%q) error shows the password: %v", u, err)
+		}
+	}
+}
+
 func TestRecipient(t *testing.T) {
 	c := Config{Domain: "mail.example"}
 	p := "we ird/partner"
