@@ -390,7 +390,9 @@ func (c *Client) sleepBeforeRetry(ctx context.Context, start time.Time, attempt 
 	if retryAfter > 0 {
 		wait = retryAfter
 	}
-	if c.retry.MaxElapsed > 0 && time.Since(start)+wait > c.retry.MaxElapsed {
+	// Compared as what is left of the budget: a far-off Retry-After added to the time spent
+	// would overflow into a wait the budget lets through.
+	if c.retry.MaxElapsed > 0 && wait > c.retry.MaxElapsed-time.Since(start) {
 		return false
 	}
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {

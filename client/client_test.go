@@ -302,6 +302,38 @@ func TestRetryGivesUp(t *testing.T) {
 	}
 }
 
+// TestRetryAfterFarFuture: a Retry-After too far ahead to count in a time.Duration is past any
+// time budget, not a wait that wraps round into one the budget lets through.
+func TestRetryAfterFarFuture(t *testing.T) {
+	for _, ra := range []string{"Fri, 31 Dec 9999 23:59:59 GMT", "9223372036", "99999999999999999"} {
+		f, srv := newFake(t)
+		calls := new(atomic.Int32)
+		f.handle("GET /management/v1/sales-units", func(w http.ResponseWriter, r *http.Request) {
+			calls.Add(1)
+			w.Header().Set("Retry-After", ra)
+			problem(w, http.StatusTooManyRequests, "later")
+		})
+		c := newClient(t, srv.URL, client.WithPartnerKeys("cid", "secret", "sub"))
+		// Without a deadline only the policy bounds the wait; the cancel only keeps a broken
+		// client from hanging the test.
+		ctx, cancel := context.WithCancel(context.Background())
+		stop := time.AfterFunc(10*time.Second, cancel)
+		_, err := c.GetAllSalesUnits(ctx)
+		stop.Stop()
+		if ctx.Err() != nil {
+			t.Errorf("Retry-After %s: the call waited until it was cancelled", ra)
+		}
+		cancel()
+		var p *client.Problem
+		if !errors.As(err, &p) || p.Status != http.StatusTooManyRequests {
+			t.Errorf("Retry-After %s: got %v, want the 429 at once", ra, err)
+		}
+		if calls.Load() != 1 {
+			t.Errorf("Retry-After %s: %d calls, want 1", ra, calls.Load())
+		}
+	}
+}
+
 func TestNoRetryFor5xxOnDelete(t *testing.T) {
 	f, srv := newFake(t)
 	calls := f.failing("DELETE /management/v1/product-orders/0190b1f4-6a3e-7c1d-9c2a-5d1e8f7a6b43", http.StatusServiceUnavailable, "try later")
