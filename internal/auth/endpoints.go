@@ -46,10 +46,11 @@ const (
 )
 
 var (
-	msnHeaderRE     = regexp.MustCompile(`^[0-9]{4,10}$`)
-	guidRE          = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	systemHeaders   = []string{"Vipps-System-Name", "Vipps-System-Version", "Vipps-System-Plugin-Name", "Vipps-System-Plugin-Version"}
-	maxSystemHeader = 30
+	msnHeaderRE       = regexp.MustCompile(`^[0-9]{4,10}$`)
+	guidRE            = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	credentialHeaders = []string{"client_id", "client_secret", "Ocp-Apim-Subscription-Key"}
+	systemHeaders     = []string{"Vipps-System-Name", "Vipps-System-Version", "Vipps-System-Plugin-Name", "Vipps-System-Plugin-Version"}
+	maxSystemHeader   = 30
 )
 
 // AuthorizationTokenResponse is the 200 body of /accesstoken/get. Every value is a string, the
@@ -120,6 +121,17 @@ func (s *Service) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 		answer()
 	}
 
+	idErr := func(status int, code string, num int, desc string) {
+		refuse(func() { s.writeIdentityError(w, r, now, status, code, num, desc) })
+	}
+	// Which of two values counts would be a guess, and a proxy in front may guess otherwise.
+	for _, h := range credentialHeaders {
+		if len(r.Header.Values(h)) > 1 {
+			idErr(http.StatusBadRequest, "invalid_request", codeInvalidParameter, fmt.Sprintf("The %s header is given more than once; send it once.", h))
+			return
+		}
+	}
+
 	sub := r.Header.Get("Ocp-Apim-Subscription-Key")
 	if sub == "" {
 		refuse(func() {
@@ -138,9 +150,6 @@ func (s *Service) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	idErr := func(status int, code string, num int, desc string) {
-		refuse(func() { s.writeIdentityError(w, r, now, status, code, num, desc) })
-	}
 	if v := r.Header.Get("Merchant-Serial-Number"); v != "" && !msnHeaderRE.MatchString(v) {
 		idErr(http.StatusBadRequest, "invalid_request", codeInvalidParameter, "The Merchant-Serial-Number header must be 4 to 10 digits.")
 		return
@@ -282,6 +291,9 @@ func (s *Service) miamiClient(r *http.Request) (*vippsmgmt.APIKey, func(http.Res
 		return nil, bad(http.StatusBadRequest, "unsupported_grant_type", "Only grant_type=client_credentials is supported."), nil
 	}
 
+	if len(r.Header.Values("Authorization")) > 1 {
+		return nil, bad(http.StatusBadRequest, "invalid_request", "The Authorization header is given more than once; send it once."), nil
+	}
 	user, pass, basicOK := r.BasicAuth()
 	if !basicOK || user == "" || pass == "" {
 		return nil, unauthorized("Send the client id and secret as Authorization: Basic base64(client_id:client_secret)."), nil

@@ -104,7 +104,11 @@ func writeUnauthorized(w http.ResponseWriter, r *http.Request, detail string) {
 // Authenticate returns the caller of a Management API request. Its error is a 401 with a safe
 // message (IsUnauthorized) or, when the store fails, an internal error.
 func (s *Service) Authenticate(r *http.Request) (vippsmgmt.Caller, error) {
-	raw, err := bearerToken(header(r.Header, "Authorization"))
+	auth, err := singleHeader(r.Header, "Authorization")
+	if err != nil {
+		return vippsmgmt.Caller{}, err
+	}
+	raw, err := bearerToken(auth)
 	if err != nil {
 		return vippsmgmt.Caller{}, err
 	}
@@ -127,7 +131,10 @@ func (s *Service) Authenticate(r *http.Request) (vippsmgmt.Caller, error) {
 		return vippsmgmt.Caller{}, unauthorized("The API keys this access token was issued to have changed; fetch a new token.")
 	}
 	if claims.Flow == FlowClassic {
-		sub := header(r.Header, "Ocp-Apim-Subscription-Key")
+		sub, err := singleHeader(r.Header, "Ocp-Apim-Subscription-Key")
+		if err != nil {
+			return vippsmgmt.Caller{}, err
+		}
 		if sub == "" {
 			return vippsmgmt.Caller{}, unauthorized("An access token from /accesstoken/get must be sent with the Ocp-Apim-Subscription-Key of the same API keys.")
 		}
@@ -152,6 +159,15 @@ func header(h http.Header, canonicalName string) string {
 		return v[0]
 	}
 	return ""
+}
+
+// singleHeader is header for a credential header, refusing it when given more than once: which
+// of the values counts is then a guess, and a proxy in front may guess otherwise.
+func singleHeader(h http.Header, canonicalName string) (string, error) {
+	if len(h[canonicalName]) > 1 {
+		return "", unauthorized(fmt.Sprintf("The %s header is given more than once; send it once.", canonicalName))
+	}
+	return header(h, canonicalName), nil
 }
 
 // IsUnauthorized reports whether err from Authenticate means 401 (rather than a store failure).
