@@ -99,7 +99,8 @@ func adminAll[T any](ctx context.Context, a *Admin, build pageBuilder) ([]T, err
 //		return adm.ListProductOrdersPage(ctx, filter, p)
 //	}) {
 //
-// An error ends the sequence.
+// An error ends the sequence, and so does a server that answers the same cursor twice or an
+// empty page with a cursor.
 func All[T any](ctx context.Context, read func(context.Context, PageRequest) (*Page[T], error)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var p PageRequest
@@ -121,6 +122,13 @@ func All[T any](ctx context.Context, read func(context.Context, PageRequest) (*P
 			if page.NextCursor == p.Cursor {
 				var zero T
 				yield(zero, errors.New("client: the server answered the same cursor twice"))
+				return
+			}
+			// A cursor comes only while more items follow; one on an empty page could lead
+			// through empty pages without end.
+			if len(page.Items) == 0 {
+				var zero T
+				yield(zero, errors.New("client: the server answered an empty page with a next cursor"))
 				return
 			}
 			p.Cursor = page.NextCursor

@@ -609,6 +609,27 @@ func TestAdminPagesFollowTheCursor(t *testing.T) {
 		}
 	})
 
+	t.Run("empty pages that never end", func(t *testing.T) {
+		f, srv := newFake(t)
+		var n atomic.Int64
+		f.handle(route, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Vippsmgmt-Next-Cursor", fmt.Sprint("c", n.Add(1)))
+			jsonOK(`[]`)(w, r)
+		})
+		// The cancel only keeps a client that walks on from hanging the test.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		stop := time.AfterFunc(10*time.Second, cancel)
+		defer stop.Stop()
+		got, err := newClient(t, srv.URL, client.WithAdminToken("x")).Admin().ListProductOrders(ctx, client.ProductOrderFilter{})
+		if err == nil || !strings.Contains(err.Error(), "empty page") || got != nil {
+			t.Fatalf("got %d orders, %v; want an error about the empty page", len(got), err)
+		}
+		if n := len(f.requests()); n != 1 {
+			t.Errorf("%d pages read, want 1", n)
+		}
+	})
+
 	t.Run("caller stops early", func(t *testing.T) {
 		f, srv := newFake(t)
 		f.handle(route, pages(func(cursor string) string { return cursor + "x" }))
