@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -50,6 +51,8 @@ func (c *Client) KeyKind() string {
 // both in places.
 type seconds int64
 
+const maxSeconds = float64(math.MaxInt64 / int64(time.Second))
+
 func (s *seconds) UnmarshalJSON(b []byte) error {
 	v := strings.Trim(string(b), `"`)
 	if v == "" || v == "null" {
@@ -57,10 +60,12 @@ func (s *seconds) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	n, err := strconv.ParseFloat(v, 64)
-	if err != nil {
+	if (err != nil && !errors.Is(err, strconv.ErrRange)) || math.IsNaN(n) {
 		return fmt.Errorf("expires_in %s: not a number", b)
 	}
-	*s = seconds(n)
+	// The lifetime becomes a time.Duration: more seconds than it holds (infinite ones included)
+	// are as many as it holds, not a count that wraps round.
+	*s = seconds(max(min(n, maxSeconds), -maxSeconds))
 	return nil
 }
 

@@ -161,3 +161,24 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestSecondsOutOfRange: an expires_in past what a time.Duration holds is the longest lifetime
+// one can, not a lifetime that wraps round; one that is not a number is refused.
+func TestSecondsOutOfRange(t *testing.T) {
+	for _, in := range []string{`1e12`, `"99999999999999999999"`, `9.3e18`, `1e400`, `"Inf"`} {
+		var s seconds
+		if err := s.UnmarshalJSON([]byte(in)); err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if d := time.Duration(s) * time.Second; d <= 0 || d/time.Second != time.Duration(s) {
+			t.Errorf("%s: %d seconds overflow a Duration (%v)", in, s, d)
+		}
+	}
+	for _, in := range []string{`"NaN"`, `"ninety"`} {
+		var s seconds
+		if err := s.UnmarshalJSON([]byte(in)); err == nil {
+			t.Errorf("%s: accepted as %d seconds", in, s)
+		}
+	}
+}
