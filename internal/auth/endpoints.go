@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -169,7 +170,7 @@ func (s *Service) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	key, err := s.store.FindAPIKeyByClientID(ctx, clientID)
+	key, err := s.findClient(ctx, clientID)
 	if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND {
 		idErr(http.StatusBadRequest, "unauthorized_client", codeUnknownClient,
 			fmt.Sprintf("No application with client id %s is registered here. Check the client_id and that the keys belong to this environment.", quoteClientID(clientID)))
@@ -319,7 +320,7 @@ func (s *Service) miamiClient(r *http.Request) (*vippsmgmt.APIKey, func(http.Res
 // while the Vipps guides encode them raw. It returns a nil key when neither reading is known, and
 // the secret that goes with the key found.
 func (s *Service) findBasicClient(r *http.Request, user, pass string) (*vippsmgmt.APIKey, string, error) {
-	key, err := s.store.FindAPIKeyByClientID(r.Context(), user)
+	key, err := s.findClient(r.Context(), user)
 	if err == nil {
 		if s.hasher.Equal(key.SecretHash, pass) {
 			return key, pass, nil
@@ -336,7 +337,7 @@ func (s *Service) findBasicClient(r *http.Request, user, pass string) (*vippsmgm
 	if uerr != nil || u == user {
 		return nil, "", nil
 	}
-	key, err = s.store.FindAPIKeyByClientID(r.Context(), u)
+	key, err = s.findClient(r.Context(), u)
 	if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND {
 		return nil, "", nil
 	} else if err != nil {
@@ -346,6 +347,17 @@ func (s *Service) findBasicClient(r *http.Request, user, pass string) (*vippsmgm
 		pass = p
 	}
 	return key, pass, nil
+}
+
+// findClient looks up the key set of a client id a caller presents. A value the store cannot hold
+// (PostgreSQL takes no NUL and no invalid UTF-8 in text) names no key set: ENOTFOUND, as for any
+// unknown client id, not a failure of the server.
+func (s *Service) findClient(ctx context.Context, clientID string) (*vippsmgmt.APIKey, error) {
+	key, err := s.store.FindAPIKeyByClientID(ctx, clientID)
+	if vippsmgmt.ErrorCode(err) == vippsmgmt.EINVALID {
+		return nil, vippsmgmt.Errorf(vippsmgmt.ENOTFOUND, "No key set has that client id.")
+	}
+	return key, err
 }
 
 func (s *Service) writeIdentityError(w http.ResponseWriter, r *http.Request, now time.Time, status int, code string, num int, desc string) {
