@@ -64,7 +64,12 @@ func (g *AdminGuard) Check(r *http.Request, token string) (ok bool, retryAfter t
 // problem, or 429 with Retry-After once their address has used up its wrong guesses.
 func (g *AdminGuard) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, err := bearerToken(r.Header.Get("Authorization"))
+		auth, err := singleHeader(r.Header, "Authorization")
+		if err != nil {
+			writeUnauthorized(w, r, err.Error())
+			return
+		}
+		tok, err := bearerToken(auth)
 		if err != nil {
 			writeUnauthorized(w, r, err.Error())
 			return

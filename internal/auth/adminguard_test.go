@@ -3,6 +3,7 @@ package auth
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -54,5 +55,19 @@ func TestAdminGuardThrottlesWrongGuessesPerAddress(t *testing.T) {
 	empty.ServeHTTP(w, r)
 	if w.Code != http.StatusUnauthorized {
 		t.Fatalf("empty token: %d", w.Code)
+	}
+}
+
+// TestAdminGuardRefusesTwoAuthorizations: with the admin token in one of two Authorization
+// headers, which one counts would be a guess; the operator API refuses the request.
+func TestAdminGuardRefusesTwoAuthorizations(t *testing.T) {
+	h := NewAdminGuard("the-admin-token").Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	r := httptest.NewRequest("GET", "/admin/v1/partners", nil)
+	r.Header.Add("Authorization", "Bearer the-admin-token")
+	r.Header.Add("Authorization", "Bearer other")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), "more than once") {
+		t.Errorf("got %d %s, want 401 naming the repeated header", w.Code, w.Body)
 	}
 }
