@@ -58,15 +58,6 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	name, rest := fs.Arg(0), fs.Args()[1:]
 	cmd := &adminCmd{cfg: cfg, stdout: stdout, stderr: stderr}
-	// Help needs no server and no credentials: the subcommand prints its usage while parsing its
-	// flags, before it would call the server.
-	if !askedForHelp(rest) {
-		adm, err := cfg.admin(getenv, "admin")
-		if err != nil {
-			return err
-		}
-		cmd.adm = adm
-	}
 	run, ok := map[string]func(context.Context, []string) error{
 		"orders": cmd.orders, "order": cmd.order, "view": cmd.view, "submit": cmd.submit,
 		"approve": cmd.approve, "reject": cmd.reject, "create-keys": cmd.createKeys,
@@ -75,6 +66,15 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	if !ok {
 		fs.Usage()
 		return cli.Usagef("admin: unknown command %q", name)
+	}
+	// Help needs no server and no credentials: the subcommand prints its usage while parsing its
+	// flags, before it would call the server.
+	if !askedForHelp(rest) {
+		adm, err := cfg.admin(getenv, "admin")
+		if err != nil {
+			return err
+		}
+		cmd.adm = adm
 	}
 	return run(ctx, rest)
 }

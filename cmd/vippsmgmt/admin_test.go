@@ -134,6 +134,7 @@ func TestAdminUsage(t *testing.T) {
 		{[]string{"admin", "--base-url", base, "orders"}, 2, "needs --admin-token"},
 		{[]string{"admin", "--admin-token", "x"}, 2, "no command given"},
 		{[]string{"admin", "--admin-token", "x", "frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"admin", "frobnicate"}, 2, `unknown command "frobnicate"`}, // a typo is named before credentials are asked for
 		{[]string{"admin", "--admin-token", "x", "approve"}, 2, "want 1 argument(s), got 0"},
 		{[]string{"admin", "--admin-token", "x", "approve", "not-a-uuid"}, 2, "not a product order id"},
 		{[]string{"admin", "--admin-token", "x", "reject", fixtures.DemoReceivedOrderID}, 2, "--reason is required"},
