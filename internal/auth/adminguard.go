@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -91,10 +92,16 @@ func RequireAdmin(adminToken string) func(http.Handler) http.Handler {
 	return NewAdminGuard(adminToken).Middleware
 }
 
+// remoteKey names the throttle bucket of the request's remote address. An IPv6 address counts by
+// its /64 prefix, the block one host or site is given: otherwise a single machine could take a
+// fresh budget of wrong guesses from each of its 2^64 addresses.
 func remoteKey(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
+	}
+	if a, err := netip.ParseAddr(host); err == nil && a.Is6() && !a.Is4In6() {
+		return "addr:" + netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
 	}
 	return "addr:" + host
 }

@@ -71,3 +71,28 @@ func TestAdminGuardRefusesTwoAuthorizations(t *testing.T) {
 		t.Errorf("got %d %s, want 401 naming the repeated header", w.Code, w.Body)
 	}
 }
+
+// TestRemoteKey: IPv6 addresses of one /64 share a throttle bucket; IPv4 addresses each have one.
+func TestRemoteKey(t *testing.T) {
+	key := func(addr string) string {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = addr
+		return remoteKey(r)
+	}
+	for _, tt := range []struct {
+		a, b string
+		same bool
+	}{
+		{"[2001:db8:1:2::1]:4000", "[2001:db8:1:2:ffff:ffff:ffff:ffff]:5000", true},
+		{"[2001:db8:1:2::1]:4000", "[2001:db8:1:3::1]:4000", false},
+		{"[fe80::1%eth0]:4000", "[fe80::2%eth1]:4000", true},
+		{"[::ffff:192.0.2.1]:4000", "[::ffff:192.0.2.2]:4000", false},
+		{"192.0.2.1:4000", "192.0.2.1:5000", true},
+		{"192.0.2.1:4000", "192.0.2.2:4000", false},
+		{"not an address", "not an address", true},
+	} {
+		if got := key(tt.a) == key(tt.b); got != tt.same {
+			t.Errorf("%s and %s share a bucket: got %v (%s, %s), want %v", tt.a, tt.b, got, key(tt.a), key(tt.b), tt.same)
+		}
+	}
+}
