@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/auth"
@@ -277,7 +278,8 @@ func pageTemplates() (map[string]func() (*template.Template, error), error) {
 	return pages, nil
 }
 
-// render executes page into a buffer first, so a template error becomes a clean 500.
+// render executes page into a buffer first, so a template error becomes a clean 500, and sends
+// it as valid UTF-8.
 func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
 	parse, ok := p.pages[page]
 	if !ok {
@@ -294,9 +296,15 @@ func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, page
 		p.serverError(w, r, fmt.Errorf("render %s: %w", page, err))
 		return
 	}
+	b := buf.Bytes()
+	if !utf8.Valid(b) {
+		// A form sent back with the bytes it was refused for (not UTF-8) would make the page
+		// itself invalid; the field shows U+FFFD where they were.
+		b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = buf.WriteTo(w)
+	_, _ = w.Write(b)
 }
 
 type message struct {
