@@ -420,7 +420,7 @@ func human(s string) string { return strings.ReplaceAll(strings.ToLower(s), "_",
 // details with the contract's rules and records ORDER_SUBMITTED.
 func (p *Portal) handlePrefillSubmit(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(r); err != nil {
-		p.renderMessage(w, r, http.StatusBadRequest, "Bad request", formReadProblem(err))
+		p.formReadFailed(w, r, err)
 		return
 	}
 	id := r.PathValue("productOrderId")

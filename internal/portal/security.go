@@ -117,7 +117,7 @@ func (p *Portal) console(next consoleHandler) http.HandlerFunc {
 		}
 		if r.Method == http.MethodPost {
 			if err := parseForm(r); err != nil {
-				p.renderMessage(w, r, http.StatusBadRequest, "Bad request", formReadProblem(err))
+				p.formReadFailed(w, r, err)
 				return
 			}
 			if !p.validFormToken(r, s.csrfScope()) {
@@ -148,12 +148,19 @@ func parseForm(r *http.Request) error {
 	return r.ParseForm()
 }
 
-// formReadProblem is what a page says when parseForm fails.
-func formReadProblem(err error) string {
-	if errors.Is(err, errFormCharset) {
-		return "The form must be sent in UTF-8; its Content-Type names another charset."
+// formReadFailed answers a form parseForm could not read: 413 for a body over the server's limit
+// (sent without a Content-Length, so only reading it found out), 400 otherwise.
+func (p *Portal) formReadFailed(w http.ResponseWriter, r *http.Request, err error) {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		p.renderMessage(w, r, http.StatusRequestEntityTooLarge, "Form too large",
+			"The form is larger than the "+strconv.FormatInt(tooLarge.Limit, 10)+" bytes this server accepts. A logo must be at most 1 MB.")
+	case errors.Is(err, errFormCharset):
+		p.renderMessage(w, r, http.StatusBadRequest, "Bad request", "The form must be sent in UTF-8; its Content-Type names another charset.")
+	default:
+		p.renderMessage(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
 	}
-	return "The form could not be read."
 }
 
 const loginScope = "login"
@@ -169,7 +176,11 @@ func (p *Portal) handleLogin(w http.ResponseWriter, r *http.Request) {
 
 // handleLoginSubmit serves POST /console/login: the admin token, compared in constant time.
 func (p *Portal) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil || !p.validFormToken(r, loginScope) {
+	if err := parseForm(r); err != nil {
+		p.formReadFailed(w, r, err)
+		return
+	}
+	if !p.validFormToken(r, loginScope) {
 		p.renderMessage(w, r, http.StatusForbidden, "Request refused",
 			"The sign-in form's security token is missing. Open the sign-in page again.")
 		return
