@@ -153,7 +153,7 @@ func Run(ctx context.Context, store vippsmgmt.Store, smtpURL, from string, logge
 // SendPending sends one batch of unsent notifications and returns how many went out. A failed
 // send is recorded on its notification and does not stop the others.
 func (c Config) SendPending(ctx context.Context, store vippsmgmt.Store) (int, error) {
-	ns, err := store.FindUnsentNotifications(ctx, batch)
+	ns, err := findSendable(ctx, store)
 	if err != nil {
 		return 0, err
 	}
@@ -183,6 +183,29 @@ func (c Config) SendPending(ctx context.Context, store vippsmgmt.Store) (int, er
 		sent++
 	}
 	return sent, nil
+}
+
+// findSendable returns the oldest unsent notifications, up to batch of them still below
+// MaxAttempts. Those past it stay unsent in the store, so a read of a fixed number would, once
+// batch of them piled up at the front, return only those and stop the outbox for good; the read
+// widens past them instead.
+func findSendable(ctx context.Context, store vippsmgmt.Store) ([]*vippsmgmt.Notification, error) {
+	for limit := batch; ; {
+		ns, err := store.FindUnsentNotifications(ctx, limit)
+		if err != nil {
+			return nil, err
+		}
+		live := 0
+		for _, n := range ns {
+			if n.Attempts < MaxAttempts {
+				live++
+			}
+		}
+		if live >= batch || len(ns) < limit {
+			return ns, nil
+		}
+		limit = len(ns) - live + batch
+	}
 }
 
 // Send delivers one notification to the address to.

@@ -284,6 +284,31 @@ func TestSendPendingRecordsFailures(t *testing.T) {
 	}
 }
 
+// TestSendPendingPastGivenUp: notifications given up on stay unsent at the front of the outbox;
+// however many there are, the ones behind them still go out.
+func TestSendPendingPastGivenUp(t *testing.T) {
+	srv := newSMTPServer(t)
+	st := newFakeStore()
+	live := st.notes[0]
+	st.notes = nil
+	for i := range batch + 5 {
+		n := *live
+		n.ID, n.Attempts = int64(100+i), MaxAttempts
+		st.notes = append(st.notes, &n)
+	}
+	st.notes = append(st.notes, live)
+	c, err := ParseConfig(srv.url(), "noreply@mail.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.SendPending(context.Background(), st); err != nil || n != 1 {
+		t.Fatalf("SendPending: %d, %v; want 1 sent", n, err)
+	}
+	if got := st.note(live.ID); got.SentAt == nil {
+		t.Errorf("notification behind the given-up ones not sent: %+v", got)
+	}
+}
+
 func TestParseConfig(t *testing.T) {
 	tests := []struct {
 		url, from string
