@@ -56,11 +56,13 @@ func (p *Portal) handlePricePackageCreate(w http.ResponseWriter, r *http.Request
 	if pp.ID == "" {
 		pp.ID = uuid.NewString()
 	}
-	if v := f("visibleInSignupForm"); v != "" {
-		b := v == "true"
-		pp.VisibleInSignupForm = &b
-	}
 	retry := func(status int, msg string) { p.showPricePackages(w, r, s, status, msg, r.PostForm) }
+	visible, bad := formBool(r, "visibleInSignupForm", "visibleInSignupForm")
+	if bad != nil {
+		p.failed(w, r, vippsmgmt.InvalidFields([]vippsmgmt.FieldError{*bad}), retry)
+		return
+	}
+	pp.VisibleInSignupForm = visible
 	if err := p.store.CreatePricePackage(ctx, pp); err != nil {
 		p.failed(w, r, err, retry)
 		return

@@ -56,6 +56,19 @@ var flagLabels = []struct{ name, label string }{
 	{"creditCardPaymentAllowed", "Credit card payments allowed"},
 }
 
+// formBool reads the yes/no select name: nil when not set, and a problem of field (its name in the
+// operator API) for any value but true and false, which the select does not offer.
+func formBool(r *http.Request, name, field string) (*bool, *vippsmgmt.FieldError) {
+	switch v := r.PostFormValue(name); v {
+	case "":
+		return nil, nil
+	case "true", "false":
+		b := v == "true"
+		return &b, nil
+	}
+	return nil, &vippsmgmt.FieldError{Field: field, Problem: "must be true or false"}
+}
+
 func configFlags(c *vippsmgmt.Configuration) map[string]**bool {
 	return map[string]**bool{
 		"paymentAllowed": &c.PaymentAllowed, "skipLandingPageAllowed": &c.SkipLandingPageAllowed,
@@ -112,15 +125,17 @@ func (p *Portal) handleSalesUnitUpdate(w http.ResponseWriter, r *http.Request, s
 	name, status := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("status")
 	upd := vippsmgmt.SalesUnitUpdate{Name: &name, Status: &status, Configuration: &vippsmgmt.Configuration{}}
 	cf := configFlags(upd.Configuration)
+	var errs []vippsmgmt.FieldError
 	for _, fl := range flagLabels {
-		switch r.PostFormValue(fl.name) {
-		case "true":
-			b := true
-			*cf[fl.name] = &b
-		case "false":
-			b := false
-			*cf[fl.name] = &b
+		b, err := formBool(r, fl.name, "configuration."+fl.name)
+		if err != nil {
+			errs = append(errs, *err)
 		}
+		*cf[fl.name] = b
+	}
+	if err := vippsmgmt.InvalidFields(errs); err != nil {
+		p.failed(w, r, err, retry)
+		return
 	}
 	if c := r.PostFormValue("captureType"); c != "" {
 		upd.Configuration.CaptureType = &c
