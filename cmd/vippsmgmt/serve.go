@@ -135,7 +135,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return c, cli.Usagef("--token-ttl %s: must be at least 1m", c.tokenTTL)
 	case c.shutdownWait <= 0:
 		return c, cli.Usagef("--shutdown-timeout %s: must be positive", c.shutdownWait)
-	case c.tokenRate <= 0 || c.tokenBurst < 1:
+	case !(c.tokenRate > 0) || c.tokenBurst < 1: // NaN too, which the limiter would take as no limit
 		return c, cli.Usagef("--token-rate and --token-burst must be positive")
 	case c.maxHeader < 4<<10 || c.maxHeader > 1<<20:
 		return c, cli.Usagef("--max-header-bytes %d: must be between 4096 and 1048576", c.maxHeader)

@@ -45,6 +45,7 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{"bad boolean in env", nil, map[string]string{"VIPPSMGMT_DEMO": "maybe"}, `VIPPSMGMT_DEMO="maybe"`},
 		{"bad report switch", nil, map[string]string{"VIPPSMGMT_REPORT": "sometimes"}, `VIPPSMGMT_REPORT="sometimes"`},
 		{"bad duration", []string{"--token-ttl", "soon"}, nil, `token-ttl`},
+		{"rate not a number", []string{"--db", db}, map[string]string{"VIPPSMGMT_TOKEN_RATE": "NaN"}, `--token-rate`},
 		{"bad public url", []string{"--public-url", "ftp://x"}, nil, `--public-url "ftp://x"`},
 		{"unknown database", []string{"--db", "mysql://localhost/x"}, nil, `^vippsmgmt: --db: .*mysql`},
 		{"unreachable postgres", []string{"--db", "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"}, nil, `^vippsmgmt: --db: sqlstore: cannot reach PostgreSQL`},
