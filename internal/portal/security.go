@@ -142,20 +142,53 @@ func parseForm(r *http.Request) error {
 			return errFormCharset
 		}
 	}
+	var err error
 	if strings.HasPrefix(ct, "multipart/form-data") {
-		return r.ParseMultipartForm(maxLogoBytes)
+		err = r.ParseMultipartForm(maxLogoBytes)
+	} else {
+		err = r.ParseForm()
 	}
-	return r.ParseForm()
+	if err != nil {
+		return err
+	}
+	// No page's form sends a field twice; a request that does would be read by its first value
+	// here and perhaps by another one by a proxy or log in front.
+	for name, vs := range r.PostForm {
+		if len(vs) > 1 {
+			return repeatedFieldError(name)
+		}
+	}
+	if r.MultipartForm != nil {
+		for name, fs := range r.MultipartForm.File {
+			if len(fs) > 1 || len(r.PostForm[name]) > 0 {
+				return repeatedFieldError(name)
+			}
+		}
+	}
+	return nil
 }
+
+// repeatedFieldError is a form that sends the field it names more than once.
+type repeatedFieldError string
+
+func (e repeatedFieldError) Error() string { return "form field " + string(e) + " sent more than once" }
 
 // formReadFailed answers a form parseForm could not read: 413 for a body over the server's limit
 // (sent without a Content-Length, so only reading it found out), 400 otherwise.
 func (p *Portal) formReadFailed(w http.ResponseWriter, r *http.Request, err error) {
 	var tooLarge *http.MaxBytesError
+	var repeated repeatedFieldError
 	switch {
 	case errors.As(err, &tooLarge):
 		p.renderMessage(w, r, http.StatusRequestEntityTooLarge, "Form too large",
 			"The form is larger than the "+strconv.FormatInt(tooLarge.Limit, 10)+" bytes this server accepts. A logo must be at most 1 MB.")
+	case errors.As(err, &repeated):
+		name := string(repeated)
+		if len(name) > 64 {
+			name = strings.ToValidUTF8(name[:64], "") + "…"
+		}
+		p.renderMessage(w, r, http.StatusBadRequest, "Bad request",
+			"The form sent the field “"+name+"” more than once. Open the page again and submit the form from there.")
 	case errors.Is(err, errFormCharset):
 		p.renderMessage(w, r, http.StatusBadRequest, "Bad request", "The form must be sent in UTF-8; its Content-Type names another charset.")
 	default:
