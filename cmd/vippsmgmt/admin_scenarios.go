@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/client"
 	"github.com/vippsmgmt/vippsmgmt/internal/cli"
 )
@@ -93,10 +95,15 @@ func (a *adminCmd) faultAdd(ctx context.Context, args []string) error {
 	if _, err := a.parse(fs, args, 0); err != nil {
 		return err
 	}
+	// Checked here, as the server's range, so a count of seconds too large for a Duration is not
+	// sent wrapped round into one the server takes.
+	if *retryAfter < 0 || *retryAfter > vippsmgmt.MaxFaultRetryAfter {
+		return cli.Usagef("admin fault add: --retry-after %d: must be 0 to %d", *retryAfter, vippsmgmt.MaxFaultRetryAfter)
+	}
 	r.RetryAfter = time.Duration(*retryAfter) * time.Second
 	if *prob != "" {
 		p, err := strconv.ParseFloat(*prob, 64)
-		if err != nil {
+		if err != nil || math.IsNaN(p) {
 			return cli.Usagef("admin fault add: --probability %q is not a number", *prob)
 		}
 		r.Probability = &p

@@ -142,6 +142,8 @@ func TestAdminUsage(t *testing.T) {
 		{[]string{"admin", "--admin-token", "x", "create-keys", "--partner", "p", "--kind", "merchant"}, 2, "--kind must be partner or management"},
 		{[]string{"admin", "--admin-token", "x", "clock", "advance", "-5h"}, 2, ""},
 		{[]string{"admin", "--admin-token", "x", "clock", "advance", "soon"}, 2, "not a positive duration"},
+		{[]string{"admin", "--base-url", base, "--admin-token", "x", "fault", "add", "--operation", "*", "--status", "503", "--probability", "NaN"}, 2, "--probability"},
+		{[]string{"admin", "--base-url", base, "--admin-token", "x", "fault", "add", "--operation", "*", "--status", "503", "--retry-after", "9223372037"}, 2, "--retry-after"},
 		{[]string{"admin", "--base-url", base, "--admin-token", "wrong", "orders"}, 1, "401"},
 	} {
 		t.Run(strings.Join(tc.args[1:], " "), func(t *testing.T) {
