@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt"
@@ -25,6 +26,11 @@ type Engine struct {
 	store  vippsmgmt.Store
 	clock  *clock.Clock
 	logger *slog.Logger
+
+	mu sync.Mutex
+	// refused holds, per open order, the step the store refused as invalid: it is left to a
+	// person rather than tried again at every run.
+	refused map[string]string
 }
 
 // New returns an engine over store and the sandbox clock.
@@ -32,7 +38,7 @@ func New(store vippsmgmt.Store, clk *clock.Clock, logger *slog.Logger) *Engine {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Engine{store: store, clock: clk, logger: logger}
+	return &Engine{store: store, clock: clk, logger: logger, refused: map[string]string{}}
 }
 
 // open are the stored statuses an autopilot step can start from.
@@ -49,6 +55,7 @@ func (e *Engine) RunDue(ctx context.Context) (applied int, next time.Time, err e
 	if err != nil {
 		return 0, time.Time{}, err
 	}
+	e.forgetRefusals(orders)
 	for _, o := range orders {
 		p := vippsmgmt.AutopilotFor(policies, o.PartnerID)
 		if p == nil {
@@ -65,6 +72,9 @@ func (e *Engine) RunDue(ctx context.Context) (applied int, next time.Time, err e
 				if next.IsZero() || due.Before(next) {
 					next = due
 				}
+				break
+			}
+			if e.wasRefused(o.ID, step) {
 				break
 			}
 			moved, err := e.apply(ctx, p, o, step)
@@ -126,9 +136,37 @@ func (e *Engine) apply(ctx context.Context, p *vippsmgmt.AutopilotPolicy, o *vip
 		// The order cannot be approved as it stands (say, its price package is gone): leave it
 		// to a person rather than retrying every second.
 		e.logger.WarnContext(ctx, "autopilot step refused", "order", o.ID, "step", step, "error", err)
+		e.mu.Lock()
+		e.refused[o.ID] = step
+		e.mu.Unlock()
 		return nil, nil
 	}
 	return nil, err
+}
+
+// wasRefused reports whether the store refused step on the order before.
+func (e *Engine) wasRefused(orderID, step string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.refused[orderID] == step
+}
+
+// forgetRefusals drops the refusals of orders no longer open, which bounds them by the open ones.
+func (e *Engine) forgetRefusals(open []*vippsmgmt.ProductOrder) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.refused) == 0 {
+		return
+	}
+	ids := make(map[string]bool, len(open))
+	for _, o := range open {
+		ids[o.ID] = true
+	}
+	for id := range e.refused {
+		if !ids[id] {
+			delete(e.refused, id)
+		}
+	}
 }
 
 // Advance moves the clock forward by d like clock.Clock.Advance, stopping at every autopilot step
