@@ -30,7 +30,7 @@ func TestFormWithARepeatedFieldIsRefused(t *testing.T) {
 
 	for _, tc := range []struct {
 		name, field string
-		do                func() *httptest.ResponseRecorder
+		do          func() *httptest.ResponseRecorder
 	}{
 		{"merchant form", "salesUnitName", func() *httptest.ResponseRecorder {
 			return e.do(req{method: "POST", path: "/register/prefilled/" + id, form: merchant})
