@@ -23,6 +23,8 @@ func TestExitCode(t *testing.T) {
 	check(Usagef("--db is required"), 2, "cmd: --db is required\n")
 	check(fmt.Errorf("%w: dist needs --version", UsageError{Err: errors.New("usage")}), 2, "cmd: usage: dist needs --version\n")
 	check(errors.New("connection refused"), 1, "cmd: connection refused\n")
+	// A server's words reach the terminal as text, never as its escape sequences.
+	check(errors.New("502: \x1b]0;owned\x07\x1b[2Jgone\r\nline two\tend \xff"), 1, "cmd: 502: \\x1b]0;owned\\a\\x1b[2Jgone\\r\nline two\tend \\xff\n")
 }
 
 func TestParseNoArgs(t *testing.T) {
