@@ -279,7 +279,7 @@ func pageTemplates() (map[string]func() (*template.Template, error), error) {
 }
 
 // render executes page into a buffer first, so a template error becomes a clean 500, and sends
-// it as valid UTF-8.
+// it as valid UTF-8 without control characters.
 func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
 	parse, ok := p.pages[page]
 	if !ok {
@@ -297,14 +297,25 @@ func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, page
 		return
 	}
 	b := buf.Bytes()
-	if !utf8.Valid(b) {
-		// A form sent back with the bytes it was refused for (not UTF-8) would make the page
-		// itself invalid; the field shows U+FFFD where they were.
-		b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
+	if !utf8.Valid(b) || bytes.IndexFunc(b, controlChar) >= 0 {
+		// A form sent back with the bytes it was refused for (not UTF-8, control characters)
+		// would make the page itself invalid HTML; the field shows U+FFFD where they were.
+		b = bytes.Map(func(c rune) rune {
+			if controlChar(c) {
+				return utf8.RuneError
+			}
+			return c // Map turns bytes that are not UTF-8 into utf8.RuneError itself
+		}, b)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// controlChar reports whether c is a control character HTML does not allow in a page: C0 but
+// tab, line feed, form feed and carriage return; DEL; C1.
+func controlChar(c rune) bool {
+	return (c < 0x20 && c != '\t' && c != '\n' && c != '\f' && c != '\r') || (c >= 0x7f && c <= 0x9f)
 }
 
 type message struct {

@@ -40,3 +40,24 @@ func TestRefusedFormPageIsValidUTF8(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusedFormPageHasNoControlCharacters sends the merchant form with a control character: the
+// page that shows the form again says why and holds no control character itself.
+func TestRefusedFormPageHasNoControlCharacters(t *testing.T) {
+	e := newEnv(t)
+	id := e.prefill()
+	v := e.orderForm(id)
+	v.Set("salesUnitName", "Acme\x01Fitness")
+	w := e.do(req{method: "POST", path: "/register/prefilled/" + id, form: v})
+	wantStatus(t, w, http.StatusBadRequest)
+	body := w.Body.String()
+	if strings.ContainsRune(body, '\x01') {
+		t.Errorf("page holds the control character")
+	}
+	if !strings.Contains(body, "must not contain control characters") {
+		t.Errorf("page does not say the value must not contain control characters")
+	}
+	if got := parseHTML(t, body).One(t, "#f-salesUnitName").Attr["value"]; got != "Acme\uFFFDFitness" {
+		t.Errorf("field shows %q", got)
+	}
+}
