@@ -249,17 +249,22 @@ func sections(vals, errs map[string]string, newMerchant bool) []section {
 	}...)
 }
 
+// fieldErrors maps the problems to the form's fields, so that each is shown beside its field.
 func fieldErrors(fes []vippsmgmt.FieldError) map[string]string {
 	m := map[string]string{}
 	for _, fe := range fes {
+		field := fe.Field
+		if strings.HasPrefix(field, "merchantAddress.lines") {
+			field = "merchantAddress.line" // the form's one address line is the contract's lines
+		}
 		problem := fe.Problem
 		if problem != "" {
 			problem = strings.ToUpper(problem[:1]) + problem[1:]
 		}
-		if prev, ok := m[fe.Field]; ok {
-			m[fe.Field] = prev + "; " + fe.Problem
+		if prev, ok := m[field]; ok {
+			m[field] = prev + "; " + fe.Problem
 		} else {
-			m[fe.Field] = problem
+			m[field] = problem
 		}
 	}
 	return m
