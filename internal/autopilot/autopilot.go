@@ -8,9 +8,7 @@ package autopilot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"math"
 	"sync"
 	"time"
 
@@ -180,11 +178,9 @@ func (e *Engine) Advance(ctx context.Context, d time.Duration) (time.Duration, e
 		return 0, err
 	}
 	startOffset, startNow := e.clock.Offset(), e.clock.Now()
-	// The offset is a Duration: past its largest value it would wrap round and put the clock
-	// centuries in the past.
-	if room := time.Duration(math.MaxInt64) - startOffset; d > room {
-		return 0, vippsmgmt.InvalidFields([]vippsmgmt.FieldError{{Field: "advance",
-			Problem: fmt.Sprintf("moves the clock past the furthest it can go; it can move at most %v more, or reset it first", room.Truncate(time.Hour))}})
+	// Refused before any stage runs, not at the last one.
+	if err := clock.CheckAdvance(startOffset, d); err != nil {
+		return 0, err
 	}
 	for range maxStages {
 		_, next, err := e.RunDue(ctx)

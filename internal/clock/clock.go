@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,15 +59,31 @@ func (c *Clock) Advance(ctx context.Context, s Settings, d time.Duration) (time.
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	err := c.change(ctx, s, func(resets, offset int64) (int64, int64) { return resets, offset + int64(d) })
+	err := c.change(ctx, s, func(resets, offset int64) (int64, int64, error) {
+		if err := CheckAdvance(time.Duration(offset), d); err != nil {
+			return 0, 0, err
+		}
+		return resets, offset + int64(d), nil
+	})
 	return time.Duration(c.offset.Load()), err
+}
+
+// CheckAdvance refuses to move a clock at offset forward by d past the furthest it can go: the
+// offset is a Duration, which past its largest value (some 292 years) would wrap round and put
+// the clock centuries in the past.
+func CheckAdvance(offset, d time.Duration) error {
+	if room := time.Duration(math.MaxInt64) - offset; d > room {
+		return vippsmgmt.InvalidFields([]vippsmgmt.FieldError{{Field: "advance",
+			Problem: fmt.Sprintf("moves the clock past the furthest it can go; it can move at most %v more, or reset it first", room.Truncate(time.Hour))}})
+	}
+	return nil
 }
 
 // Reset puts the clock back to real time, for every process on the store.
 func (c *Clock) Reset(ctx context.Context, s Settings) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.change(ctx, s, func(resets, _ int64) (int64, int64) { return resets + 1, 0 })
+	return c.change(ctx, s, func(resets, _ int64) (int64, int64, error) { return resets + 1, 0, nil })
 }
 
 // Refresh adopts the stored offset if another process moved the clock further or reset it.
@@ -79,14 +96,17 @@ func (c *Clock) Refresh(ctx context.Context, s Settings) error {
 
 // change applies next to the stored (resets, offset) and stores the result only if no other
 // process changed the setting in between; otherwise it reads again and retries, so concurrent
-// advances from several processes all count.
-func (c *Clock) change(ctx context.Context, s Settings, next func(resets, offset int64) (int64, int64)) error {
+// advances from several processes all count. An error from next changes nothing.
+func (c *Clock) change(ctx context.Context, s Settings, next func(resets, offset int64) (int64, int64, error)) error {
 	for range maxSwaps {
 		stored, err := c.refresh(ctx, s)
 		if err != nil {
 			return err
 		}
-		resets, offset := next(c.resets, c.offset.Load())
+		resets, offset, err := next(c.resets, c.offset.Load())
+		if err != nil {
+			return err
+		}
 		swapped, err := s.SwapSetting(ctx, SettingName, stored, strconv.FormatInt(resets, 10)+":"+strconv.FormatInt(offset, 10))
 		if err != nil {
 			return err

@@ -3,9 +3,11 @@ package clock_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/vippsmgmt/vippsmgmt"
 	"github.com/vippsmgmt/vippsmgmt/internal/clock"
 	"github.com/vippsmgmt/vippsmgmt/internal/sqlitetest"
 	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
@@ -124,5 +126,35 @@ func TestConcurrentAdvancesAllCount(t *testing.T) {
 	}
 	if want := processes * advances * time.Hour; c.Offset() != want {
 		t.Fatalf("offset %v after %d advances of 1h: some were lost", c.Offset(), processes*advances)
+	}
+}
+
+// TestAdvanceStopsAtTheFurthestOffset: advances that together pass the largest offset a Duration
+// holds are refused as invalid, naming advance, and leave the clock where it was instead of
+// wrapping it round into the past. Another process that moved the clock first counts too.
+func TestAdvanceStopsAtTheFurthestOffset(t *testing.T) {
+	ctx := context.Background()
+	a, b := clock.New(), clock.New()
+	store := openStore(t, a)
+	const century = 100 * 365 * 24 * time.Hour
+	if _, err := a.Advance(ctx, store, 2*century); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Advance(ctx, store, century/2); err != nil {
+		t.Fatal(err)
+	}
+	// a still holds 200 years; the store holds 250, and 50 more pass the furthest (some 292).
+	_, err := a.Advance(ctx, store, century/2)
+	if vippsmgmt.ErrorCode(err) != vippsmgmt.EINVALID || !strings.Contains(vippsmgmt.ErrorMessage(err), "advance") {
+		t.Fatalf("advance past the furthest offset: %v, want an invalid advance", err)
+	}
+	if a.Offset() != 2*century+century/2 {
+		t.Fatalf("offset %v after the refused advance, want 250 years", a.Offset())
+	}
+	if now := a.Now(); now.Before(time.Now()) {
+		t.Fatalf("clock at %v, in the past", now)
+	}
+	if off, err := a.Advance(ctx, store, 40*365*24*time.Hour); err != nil || off != 290*365*24*time.Hour {
+		t.Fatalf("advance within the room left: %v %v", off, err)
 	}
 }
