@@ -147,7 +147,13 @@ func faultFromForm(f url.Values) (*vippsmgmt.FaultRule, error) {
 	}
 	r.Effect.Status = atoi("status")
 	r.Effect.RetryAfterSeconds = atoi("retryAfterSeconds")
-	r.Effect.Drop = get("drop") == "on"
+	switch get("drop") {
+	case "":
+	case "on":
+		r.Effect.Drop = true
+	default:
+		bad("effect.drop", "must be on or not sent")
+	}
 	if v := get("delay"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -171,6 +177,9 @@ func faultFromForm(f url.Values) (*vippsmgmt.FaultRule, error) {
 			bad("until", "must be an RFC 3339 time such as 2026-12-03T10:00:00Z")
 		}
 		r.Until = &t
+	case "":
+	default:
+		bad("budget", "must be count, probability, until or empty")
 	}
 	if err := vippsmgmt.InvalidFields(errs); err != nil {
 		return nil, err
