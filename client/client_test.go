@@ -477,6 +477,12 @@ func TestProblemMapping(t *testing.T) {
 			body: "<html><body>\n<h1>502 Bad Gateway</h1>\n</body></html>",
 			want: client.Problem{Status: 502, Title: "Bad Gateway", Detail: "<html><body> <h1>502 Bad Gateway</h1> </body></html>"},
 		},
+		{
+			// A long page is cut whole characters at a time: the detail stays valid UTF-8.
+			name: "long text", status: 503, ctype: "text/plain; charset=utf-8",
+			body: "x" + strings.Repeat("ø", 150),
+			want: client.Problem{Status: 503, Title: "Service Unavailable", Detail: "x" + strings.Repeat("ø", 99) + "..."},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

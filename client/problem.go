@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Problem is every non-2xx answer, from the Management API, the operator API and both token
@@ -121,7 +122,12 @@ func newProblem(resp *http.Response, body []byte) *Problem {
 func shorten(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 200 {
-		s = s[:200] + "..."
+		// Cut at a character's start, so the detail stays valid UTF-8.
+		n := 200
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n] + "..."
 	}
 	return s
 }
