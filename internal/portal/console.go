@@ -167,17 +167,12 @@ func (p *Portal) showOrder(w http.ResponseWriter, r *http.Request, s *session, s
 }
 
 // handleOrderLogo serves GET /console/orders/{id}/logo.png.
-func (p *Portal) handleOrderLogo(w http.ResponseWriter, r *http.Request, _ *session) {
+func (p *Portal) handleOrderLogo(w http.ResponseWriter, r *http.Request, s *session) {
 	o, err := p.store.FindProductOrderByID(r.Context(), r.PathValue("id"))
-	if err != nil {
-		if vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND {
-			http.NotFound(w, r)
-			return
-		}
-		p.serverError(w, r, err)
+	if !p.found(w, r, s, err, "queue", "Order not found", "There is no product order "+r.PathValue("id")+".") {
 		return
 	}
-	writeLogo(w, r, o)
+	p.writeLogo(w, r, o)
 }
 
 // handleApprove serves POST /console/orders/{id}/approve, doing exactly what the operator API does.

@@ -487,30 +487,26 @@ func (p *Portal) handlePrefillSubmit(w http.ResponseWriter, r *http.Request) {
 
 // handlePrefillLogo serves GET /register/prefilled/{productOrderId}/logo.png.
 func (p *Portal) handlePrefillLogo(w http.ResponseWriter, r *http.Request) {
-	o, err := p.store.FindProductOrderByID(r.Context(), r.PathValue("productOrderId"))
-	if err != nil || o.Type != vippsmgmt.OrderPrefill {
-		if err != nil && vippsmgmt.ErrorCode(err) != vippsmgmt.ENOTFOUND {
-			p.serverError(w, r, err)
-			return
-		}
-		http.NotFound(w, r)
+	o, ok := p.loadPrefill(w, r)
+	if !ok {
 		return
 	}
 	if s := o.StatusAt(p.clock.Now()); s == vippsmgmt.StatusExpired || decided(s) {
-		http.Error(w, "gone", http.StatusGone)
+		p.renderMessage(w, r, http.StatusGone, "Logo no longer shown", "This order's link no longer shows what was entered in it.")
 		return
 	}
-	writeLogo(w, r, o)
+	p.writeLogo(w, r, o)
 }
 
-func writeLogo(w http.ResponseWriter, r *http.Request, o *vippsmgmt.ProductOrder) {
-	if o.Details.SalesUnitLogo == nil {
-		http.NotFound(w, r)
-		return
+// writeLogo sends the order's logo, or a 404 page when it has none that decodes.
+func (p *Portal) writeLogo(w http.ResponseWriter, r *http.Request, o *vippsmgmt.ProductOrder) {
+	var b []byte
+	ok := o.Details.SalesUnitLogo != nil
+	if ok {
+		b, ok = vippsmgmt.DecodeLogo(*o.Details.SalesUnitLogo)
 	}
-	b, ok := vippsmgmt.DecodeLogo(*o.Details.SalesUnitLogo)
 	if !ok {
-		http.NotFound(w, r)
+		p.renderMessage(w, r, http.StatusNotFound, "No logo", "This order has no logo.")
 		return
 	}
 	w.Header().Set("Content-Type", "image/png")
