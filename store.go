@@ -46,9 +46,12 @@ type Store interface {
 	// CountPartners tells whether the database is empty (demo data is loaded then).
 	CountPartners(ctx context.Context) (int, error)
 
-	// UpsertAPIKey creates a key set or replaces its hashes; ECONFLICT if the client id belongs to
-	// another owner or the subscription key to another key set. ENOTFOUND if its partner or sales
-	// unit does not exist.
+	// CreateAPIKey stores a new key set; ECONFLICT if its client id is in use or its subscription
+	// key belongs to another key set, ENOTFOUND if its partner or sales unit does not exist.
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	// UpsertAPIKey creates a key set or replaces its hashes, for fixtures that recreate an
+	// account; ECONFLICT if the client id belongs to another owner or the subscription key to
+	// another key set. ENOTFOUND if its partner or sales unit does not exist.
 	UpsertAPIKey(ctx context.Context, k *APIKey) error
 	// FindAPIKeyByClientID returns ENOTFOUND for an unknown client id (revoked keys are returned).
 	FindAPIKeyByClientID(ctx context.Context, clientID string) (*APIKey, error)

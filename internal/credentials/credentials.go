@@ -55,12 +55,7 @@ func Issue(ctx context.Context, store vippsmgmt.Store, h Hasher, kind, partnerID
 	if err := k.Validate(); err != nil {
 		return nil, err
 	}
-	if existing, err := store.FindAPIKeyByClientID(ctx, clientID); err == nil && existing != nil {
-		return nil, vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "Client id %s is already in use.", clientID)
-	} else if vippsmgmt.ErrorCode(err) != vippsmgmt.ENOTFOUND {
-		return nil, err
-	}
-	if err := store.UpsertAPIKey(ctx, k); err != nil {
+	if err := store.CreateAPIKey(ctx, k); err != nil {
 		return nil, err
 	}
 	return is, nil

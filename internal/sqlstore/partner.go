@@ -175,22 +175,7 @@ func (d *DB) UpsertAPIKey(ctx context.Context, k *vippsmgmt.APIKey) error {
 		old, err := scanAPIKey(tx.QueryRowContext(ctx, selectAPIKey+` WHERE client_id = $1`+d.forUpdate(), k.ClientID))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			if err := referencesExist(ctx, tx, partnerRef(k.PartnerID), salesUnitRef(k.MSN)); err != nil {
-				return err
-			}
-			created := k.CreatedAt
-			if created.IsZero() {
-				created = d.now()
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO api_keys
-				(client_id, kind, partner_id, msn, secret_hash, subscription_key_hash, revoked, created_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-				k.ClientID, k.Kind, nullable(k.PartnerID), nullable(k.MSN), k.SecretHash, nullBytes(k.SubscriptionKeyHash), k.Revoked, micros(created))
-			if err != nil {
-				return subscriptionKeyConflict(d.formatError(err))
-			}
-			k.CreatedAt = created
-			return nil
+			return d.insertAPIKey(ctx, tx, k)
 		case err != nil:
 			return err
 		}
@@ -205,6 +190,39 @@ func (d *DB) UpsertAPIKey(ctx context.Context, k *vippsmgmt.APIKey) error {
 			k.ClientID, k.SecretHash, nullBytes(k.SubscriptionKeyHash), k.Revoked)
 		return subscriptionKeyConflict(d.formatError(err))
 	})
+}
+
+// CreateAPIKey stores a new key set; ECONFLICT if its client id is in use (also by a key set
+// created at the same moment) or its subscription key belongs to another key set, ENOTFOUND if
+// its partner or sales unit does not exist.
+func (d *DB) CreateAPIKey(ctx context.Context, k *vippsmgmt.APIKey) error {
+	return d.validInTx(ctx, k, func(tx *sql.Tx) error { return d.insertAPIKey(ctx, tx, k) })
+}
+
+// insertAPIKey inserts a new key set once its partner or sales unit is known to exist. A client id
+// already stored, also by a transaction that committed after this one began, is ECONFLICT.
+func (d *DB) insertAPIKey(ctx context.Context, tx *sql.Tx, k *vippsmgmt.APIKey) error {
+	if err := referencesExist(ctx, tx, partnerRef(k.PartnerID), salesUnitRef(k.MSN)); err != nil {
+		return err
+	}
+	created := k.CreatedAt
+	if created.IsZero() {
+		created = d.now()
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO api_keys
+		(client_id, kind, partner_id, msn, secret_hash, subscription_key_hash, revoked, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (client_id) DO NOTHING`,
+		k.ClientID, k.Kind, nullable(k.PartnerID), nullable(k.MSN), k.SecretHash, nullBytes(k.SubscriptionKeyHash), k.Revoked, micros(created))
+	if err != nil {
+		return subscriptionKeyConflict(d.formatError(err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return d.formatError(err)
+	} else if n == 0 {
+		return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "Client id %s is already in use.", k.ClientID)
+	}
+	k.CreatedAt = created
+	return nil
 }
 
 func subscriptionKeyConflict(err error) error {

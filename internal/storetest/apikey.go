@@ -105,3 +105,51 @@ func testAPIKeys(t *testing.T, e *env) {
 		}
 	})
 }
+
+// testCreateAPIKeyConcurrent races creates of key sets with one client id and different secrets:
+// exactly one is stored, the others are told the id is in use, and the stored secret is the one
+// the winner was given, so no caller holds a secret that does not work. A subscription key
+// already taken is a conflict too. Several rounds, for a warm pool where transactions overlap.
+func testCreateAPIKeyConcurrent(t *testing.T, e *env) {
+	e.partner("acme")
+	const rounds, n = 4, 8
+	var lastWinner *vippsmgmt.APIKey
+	for round := range rounds {
+		clientID := fmt.Sprintf("client-%d", round)
+		keys := make([]*vippsmgmt.APIKey, n)
+		errs := make([]error, n)
+		race(n, func(i int) {
+			keys[i] = &vippsmgmt.APIKey{ClientID: clientID, Kind: vippsmgmt.KeyPartner, PartnerID: ptr("acme"),
+				SecretHash: fmt.Appendf(nil, "secret-%d-%d", round, i), SubscriptionKeyHash: fmt.Appendf(nil, "sub-%d-%d", round, i)}
+			errs[i] = e.s.CreateAPIKey(e.ctx, keys[i])
+		})
+		var winner *vippsmgmt.APIKey
+		for i, err := range errs {
+			switch vippsmgmt.ErrorCode(err) {
+			case "":
+				if winner != nil {
+					t.Errorf("round %d: creates %s and %d both succeeded", round, winner.SecretHash, i)
+				}
+				winner = keys[i]
+			case vippsmgmt.ECONFLICT:
+				if msg := vippsmgmt.ErrorMessage(err); msg != "Client id "+clientID+" is already in use." {
+					t.Errorf("round %d, create %d: %q", round, i, msg)
+				}
+			default:
+				t.Errorf("round %d, create %d: %v", round, i, err)
+			}
+		}
+		if winner == nil {
+			t.Fatalf("round %d: no create succeeded", round)
+		}
+		got, err := e.s.FindAPIKeyByClientID(e.ctx, clientID)
+		must(t, err)
+		wantSame(t, "stored key set", winner, got)
+		lastWinner = winner
+	}
+	taken := &vippsmgmt.APIKey{ClientID: "client-other", Kind: vippsmgmt.KeyPartner, PartnerID: ptr("acme"),
+		SecretHash: []byte("secret"), SubscriptionKeyHash: lastWinner.SubscriptionKeyHash}
+	wantCode(t, e.s.CreateAPIKey(e.ctx, taken), vippsmgmt.ECONFLICT)
+	wantCode(t, e.s.CreateAPIKey(e.ctx, &vippsmgmt.APIKey{ClientID: "client-x", Kind: vippsmgmt.KeyPartner, PartnerID: ptr("nobody"),
+		SecretHash: []byte("s"), SubscriptionKeyHash: []byte("x")}), vippsmgmt.ENOTFOUND)
+}

@@ -23,6 +23,7 @@ func Run(t *testing.T, open func(t *testing.T, clock vippsmgmt.Clock) vippsmgmt.
 		{"Partners", testPartners},
 		{"CreateAndRenamePartner", testCreateAndRenamePartner},
 		{"APIKeys", testAPIKeys},
+		{"CreateAPIKeyConcurrent", testCreateAPIKeyConcurrent},
 		{"Merchants", testMerchants},
 		{"CreateMerchant", testCreateMerchant},
 		{"SalesUnits", testSalesUnits},
