@@ -21,6 +21,7 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/fixtures"
 	"github.com/vippsmgmt/vippsmgmt/internal/httpapi"
 	"github.com/vippsmgmt/vippsmgmt/internal/logsink"
+	"github.com/vippsmgmt/vippsmgmt/internal/notify"
 	"github.com/vippsmgmt/vippsmgmt/internal/secretkey"
 	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
 )
@@ -148,8 +149,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		c.publicURL = strings.TrimRight(c.publicURL, "/")
 	}
 	if c.smtpURL != "" {
-		if u, err := url.Parse(c.smtpURL); err != nil || u.Scheme != "smtp" || u.Host == "" {
-			return c, cli.Usagef("--smtp-url %q: must be smtp://host:port", c.smtpURL)
+		// notify's own check, whose words never quote the URL: it may hold the SMTP password.
+		if _, err := notify.ParseConfig(c.smtpURL, c.smtpFrom); err != nil {
+			return c, cli.Usagef("--smtp-url or --smtp-from: %s", strings.TrimPrefix(err.Error(), "notify: "))
 		}
 	}
 	return c, nil

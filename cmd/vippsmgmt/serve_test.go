@@ -47,6 +47,9 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{"bad duration", []string{"--token-ttl", "soon"}, nil, `token-ttl`},
 		{"rate not a number", []string{"--db", db}, map[string]string{"VIPPSMGMT_TOKEN_RATE": "NaN"}, `--token-rate`},
 		{"bad public url", []string{"--public-url", "ftp://x"}, nil, `--public-url "ftp://x"`},
+		{"smtp url of another scheme", []string{"--smtp-url", "http://mailer:hunter2@mail.example:25"}, nil, `^vippsmgmt: --smtp-url or --smtp-from: smtp url must be smtp://.*got scheme "http"$`},
+		{"smtp url that does not parse", []string{"--smtp-url", "smtp://mailer:hunter2%zz@mail.example:25"}, nil, `^vippsmgmt: --smtp-url or --smtp-from: smtp url: `},
+		{"bad smtp sender", []string{"--smtp-url", "smtp://mail.example:25", "--smtp-from", "not an address"}, nil, `--smtp-from: from address "not an address"`},
 		{"unknown database", []string{"--db", "mysql://localhost/x"}, nil, `^vippsmgmt: --db: .*mysql`},
 		{"unreachable postgres", []string{"--db", "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"}, nil, `^vippsmgmt: --db: sqlstore: cannot reach PostgreSQL`},
 		{"fixture error", []string{"--db", db, "--demo=false", "--fixtures", badFixture}, nil, `partners.yaml:4: partners\[0\]\.colour: `},
@@ -75,6 +78,9 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 			}
 			if !regexp.MustCompile(c.want).MatchString(msg) {
 				t.Errorf("error %q does not match %q", msg, c.want)
+			}
+			if out := msg + stdout.String() + stderr.String(); strings.Contains(out, "hunter2") {
+				t.Errorf("the SMTP password reached the output: %q", out)
 			}
 		})
 	}
