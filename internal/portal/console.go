@@ -142,10 +142,15 @@ func (p *Portal) showOrder(w http.ResponseWriter, r *http.Request, s *session, s
 	pg := orderPage{queueRow: rows[0], KnownMerchant: rows[0].MerchantName != ""}
 	pg.Awaiting = awaitingDecision(o, pg.Status)
 	if id := o.Details.PricePackageID; id != nil {
-		if pp, err := p.store.FindPricePackageByID(ctx, *id); err == nil {
+		pp, err := p.store.FindPricePackageByID(ctx, *id)
+		switch {
+		case err == nil:
 			pg.PricePackage = pp
-		} else {
+		case vippsmgmt.ErrorCode(err) == vippsmgmt.ENOTFOUND:
 			pg.PricePackage = &vippsmgmt.PricePackage{ID: *id, Name: *id}
+		default:
+			p.serverError(w, r, err)
+			return
 		}
 	}
 	if o.Details.SalesUnitLogo != nil {
