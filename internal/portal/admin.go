@@ -81,8 +81,24 @@ func pagerOf(r *http.Request, next string) pager {
 // reads a page of the rows it matches.
 func searchPage[T any](p *Portal, w http.ResponseWriter, r *http.Request, s *session, nav string, l vippsmgmt.List[T], find func(q string, page vippsmgmt.Page) ([]T, error)) (q string, rows []T, links pager, ok bool) {
 	q = strings.TrimSpace(r.URL.Query().Get("q"))
+	if !p.validParam(w, r, s, nav, "search", q) {
+		return q, nil, links, false
+	}
 	rows, links, ok = listPage(p, w, r, s, nav, l, func(page vippsmgmt.Page) ([]T, error) { return find(q, page) })
 	return q, rows, links, ok
+}
+
+// validParam reports whether the query parameter value is text a store can search for (PostgreSQL
+// cannot hold a NUL, nor bytes that are not UTF-8). If not, it has answered a 400 page saying
+// what is wrong with the what (search, client id).
+func (p *Portal) validParam(w http.ResponseWriter, r *http.Request, s *session, nav, what, value string) bool {
+	msg := vippsmgmt.TextProblem(value, false)
+	if msg == "" {
+		return true
+	}
+	p.render(w, r, http.StatusBadRequest, "message", p.consoleView(s, nav, "Search not valid",
+		message{Text: "The " + what + " " + msg + ". Change it and try again."}))
+	return false
 }
 
 // formView is the console view of a page that holds forms: msg is the error that sent a form back

@@ -27,6 +27,9 @@ func (p *Portal) handleReport(w http.ResponseWriter, r *http.Request, s *session
 		return
 	}
 	clientID := r.URL.Query().Get("clientId")
+	if !p.validParam(w, r, s, "report", "client id", clientID) {
+		return
+	}
 	rep, err := p.reporter.Report(r.Context(), clientID)
 	if err != nil {
 		p.serverError(w, r, err)
