@@ -61,16 +61,17 @@ func (p *AutopilotPolicy) Validate() error {
 	switch p.Decision {
 	case DecisionApprove:
 	case DecisionReject:
-		if strings.TrimSpace(p.RejectReason) == "" {
+		if p.RejectReason == "" {
 			errs = append(errs, FieldError{"rejectReason", "is required when decision is reject"})
 		}
 	default:
 		errs = append(errs, FieldError{"decision", "must be approve or reject"})
 	}
-	if n := len([]rune(p.RejectReason)); n > 500 {
-		errs = append(errs, FieldError{"rejectReason", "must be at most 500 characters"})
-	} else if msg := TextProblem(p.RejectReason, false); msg != "" {
-		errs = append(errs, FieldError{"rejectReason", msg})
+	// Given, it is the reason orders are rejected with: the store would refuse what this lets by.
+	if p.RejectReason != "" {
+		if msg := rejectionReasonProblem(p.RejectReason); msg != "" {
+			errs = append(errs, FieldError{"rejectReason", msg})
+		}
 	}
 	return InvalidFields(errs)
 }

@@ -3,10 +3,12 @@ package vippsmgmt
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Product types of the contract.
@@ -238,6 +240,37 @@ const (
 	StepExpire  = "expire"  // the sweep records an expiry
 	StepDelete  = "delete"  // partner withdraws a prefill
 )
+
+// MaxRejectionReasonChars is the longest rejection reason the operator API's contract takes.
+const MaxRejectionReasonChars = 500
+
+// ValidateRejectionReason is the rule for the reason an order is rejected with, from the operator
+// API, the console or the autopilot alike: required, text of one or more lines, at most
+// MaxRejectionReasonChars characters. The reason goes into the merchant's e-mail.
+func ValidateRejectionReason(reason string) error {
+	problem := "is required"
+	if reason != "" {
+		problem = rejectionReasonProblem(reason)
+	}
+	if problem == "" {
+		return nil
+	}
+	return InvalidFields([]FieldError{{Field: "reason", Problem: problem}})
+}
+
+// rejectionReasonProblem says what is wrong with a rejection reason that was given, or "".
+func rejectionReasonProblem(reason string) string {
+	if msg := BlankProblem(reason); msg != "" {
+		return msg
+	}
+	if msg := TextProblem(reason, MultiLineField("reason")); msg != "" {
+		return msg
+	}
+	if utf8.RuneCountInString(reason) > MaxRejectionReasonChars {
+		return fmt.Sprintf("must be at most %d characters", MaxRejectionReasonChars)
+	}
+	return ""
+}
 
 // Apply moves the order one step at now, or returns why it cannot: ECONFLICT for a step the
 // lifecycle does not allow from the current status, EINVALID for a delete of a submitted order.

@@ -1,6 +1,7 @@
 package vippsmgmt
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -63,5 +64,33 @@ func TestApprovalMerchant(t *testing.T) {
 	o.BusinessIdentifier.Scheme = "business-registry-number"
 	if _, err := o.ApprovalMerchant("Nowhere", now); ErrorCode(err) != EINVALID {
 		t.Errorf("no country: got %v, want %s", err, EINVALID)
+	}
+}
+
+// TestValidateRejectionReason: the reason every entry point rejects an order with is required,
+// text of one or more lines, and at most 500 characters (not bytes).
+func TestValidateRejectionReason(t *testing.T) {
+	for _, c := range []struct {
+		name, reason, want string // want: the problem, "" for none
+	}{
+		{"given", "No licence.", ""},
+		{"several lines", "No licence.\r\n\tSee the register.", ""},
+		{"500 characters of two bytes", strings.Repeat("ø", 500), ""},
+		{"missing", "", "reason: is required"},
+		{"blank", " \n\t", "reason: must not be blank"},
+		{"control character", "No\x07 licence", "reason: must not contain control characters"},
+		{"not UTF-8", "Gr\xf8nn", "reason: must be valid UTF-8"},
+		{"501 characters", strings.Repeat("x", 501), "reason: must be at most 500 characters"},
+	} {
+		err := ValidateRejectionReason(c.reason)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", c.name, err)
+			}
+			continue
+		}
+		if ErrorCode(err) != EINVALID || !strings.Contains(ErrorMessage(err), c.want) {
+			t.Errorf("%s: %v, want invalid with %q", c.name, err, c.want)
+		}
 	}
 }

@@ -125,9 +125,6 @@ func (s *Server) AdminApproveProductOrder(ctx context.Context, req openapi.Admin
 
 // AdminRejectProductOrder serves POST /admin/v1/product-orders/{productOrderId}/reject.
 func (s *Server) AdminRejectProductOrder(ctx context.Context, req openapi.AdminRejectProductOrderRequestObject) (openapi.AdminRejectProductOrderResponseObject, error) {
-	if req.Body == nil || req.Body.Reason == "" {
-		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "reason: is required")
-	}
 	out, err := s.stepOrder(ctx, req.ProductOrderId, vippsmgmt.StepReject, nil, req.Body.Reason)
 	return openapi.AdminRejectProductOrder200JSONResponse(out), err
 }

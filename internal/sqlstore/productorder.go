@@ -415,6 +415,11 @@ func (d *DB) StepProductOrder(ctx context.Context, id, step string, details *vip
 			return nil, err
 		}
 	}
+	if step == vippsmgmt.StepReject {
+		if err := vippsmgmt.ValidateRejectionReason(reason); err != nil {
+			return nil, err
+		}
+	}
 	var o *vippsmgmt.ProductOrder
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		var err error

@@ -209,3 +209,30 @@ func testReject(t *testing.T, e *env) {
 	}
 	wantSame(t, "recipients", map[string]string{"partner": "Partner acme", "merchant": bid("912345688").String()}, names)
 }
+
+// testRejectNeedsAReason: the store refuses a rejection without a valid reason, whoever asks
+// (operator API, console, autopilot), and leaves the order undecided with no e-mail queued.
+func testRejectNeedsAReason(t *testing.T, e *env) {
+	e.partner("acme")
+	e.merchant("912345688", vippsmgmt.MerchantActive)
+	o := e.submitted("acme", "912345688")
+	for _, reason := range []string{"", " \n ", "No\x00 licence", strings.Repeat("x", vippsmgmt.MaxRejectionReasonChars+1)} {
+		_, err := e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepReject, nil, reason)
+		wantCode(t, err, vippsmgmt.EINVALID)
+	}
+	got, err := e.s.FindProductOrderByID(e.ctx, o.ID)
+	must(t, err)
+	if got.Status != vippsmgmt.StatusOrderSubmitted || got.RejectionReason != "" {
+		t.Fatalf("after refused rejections: status %s, reason %q", got.Status, got.RejectionReason)
+	}
+	ns, err := e.s.FindNotifications(e.ctx, vippsmgmt.Page{})
+	must(t, err)
+	if len(ns) != 0 {
+		t.Errorf("refused rejections queued %d notifications", len(ns))
+	}
+	rejected, err := e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepReject, nil, "No licence.\nSee the register.")
+	must(t, err)
+	if rejected.Status != vippsmgmt.StatusRejected || rejected.RejectionReason != "No licence.\nSee the register." {
+		t.Errorf("rejected: status %s, reason %q", rejected.Status, rejected.RejectionReason)
+	}
+}

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T, clock vippsmgmt.Clock) vippsmgmt.
 		{"ApproveAllocatesMSN", testApproveAllocatesMSN},
 		{"ApproveConcurrent", testApproveConcurrent},
 		{"DecideConcurrent", testDecideConcurrent},
+		{"RejectNeedsAReason", testRejectNeedsAReason},
 		{"ApproveFailures", testApproveFailures},
 		{"Reject", testReject},
 		{"TemplateOrder", testTemplateOrder},
