@@ -169,6 +169,8 @@ func TestContractWalk(t *testing.T) {
 	call("POST", "/management/v1/product-orders", body, append(auth, "Idempotency-Key", "walk-5")...).JSON(t, &second)
 	call("POST", "/admin/v1/product-orders/"+second.PrefilledOrderID+"/reject", `{}`, adm...)
 	call("POST", "/admin/v1/product-orders/"+second.PrefilledOrderID+"/submit", nil, adm...)
+	// A blank reason is refused by the store's rule, as the console's is.
+	call("POST", "/admin/v1/product-orders/"+second.PrefilledOrderID+"/reject", `{"reason":" \n "}`, adm...).Expect(t, 400, "application/problem+json")
 	call("POST", "/admin/v1/product-orders/"+second.PrefilledOrderID+"/reject", `{"reason":"incomplete compliance data"}`, adm...)
 	call("DELETE", "/management/v1/product-orders/"+second.PrefilledOrderID, nil, auth...)
 	call("GET", "/admin/v1/clock", nil, adm...)
