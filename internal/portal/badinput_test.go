@@ -210,9 +210,9 @@ func TestLogoErrorsArePages(t *testing.T) {
 	}
 }
 
-// TestConsoleRejectRefusesWhatTheAPIRefuses checks that the console's reject form holds the reason
-// to the operator API's rules (required, valid text, bounded) and leaves the order undecided
-// otherwise, instead of rejecting it with a reason the API would refuse.
+// TestConsoleRejectRefusesWhatTheAPIRefuses checks that the console's reject form is held to the
+// rule every rejection is (vippsmgmt.ValidateRejectionReason: required, valid text, at most 500
+// characters) and leaves the order undecided otherwise.
 func TestConsoleRejectRefusesWhatTheAPIRefuses(t *testing.T) {
 	e, c := newConsole(t)
 	for _, tc := range []struct {
@@ -222,7 +222,7 @@ func TestConsoleRejectRefusesWhatTheAPIRefuses(t *testing.T) {
 		{"blank", "  \n ", "reason: is required"},
 		{"control character", "Incomplete\x00KYC", "reason: must not contain control characters"},
 		{"not UTF-8", "Incomplete \xff KYC", "reason: must be valid UTF-8"},
-		{"too long", strings.Repeat("a", vippsmgmt.MaxTextBytes+1), "reason: must be at most 2000 bytes"},
+		{"too long", strings.Repeat("a", vippsmgmt.MaxRejectionReasonChars+1), "reason: must be at most 500 characters"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			id := e.prefill()

@@ -193,27 +193,11 @@ func (p *Portal) handleApprove(w http.ResponseWriter, r *http.Request, s *sessio
 // handleReject serves POST /console/orders/{id}/reject.
 func (p *Portal) handleReject(w http.ResponseWriter, r *http.Request, s *session) {
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
-	if msg := reasonProblem(reason); msg != "" {
-		p.showOrder(w, r, s, http.StatusBadRequest, "reason: "+msg+".", r.PostForm)
-		return
-	}
 	if _, err := p.store.StepProductOrder(r.Context(), r.PathValue("id"), vippsmgmt.StepReject, nil, reason); err != nil {
 		p.decisionFailed(w, r, s, err)
 		return
 	}
 	http.Redirect(w, r, "/console/orders/"+url.PathEscape(r.PathValue("id"))+"?done=rejected", http.StatusSeeOther)
-}
-
-// reasonProblem says what is wrong with a rejection reason, or "" when nothing is: the operator
-// API's rules (required, free text, MaxTextBytes), which the store does not check.
-func reasonProblem(reason string) string {
-	if reason == "" {
-		return "is required"
-	}
-	if msg := vippsmgmt.TextProblem(reason, vippsmgmt.MultiLineField("reason")); msg != "" {
-		return msg
-	}
-	return vippsmgmt.LengthProblem("reason", reason)
 }
 
 func (p *Portal) decisionFailed(w http.ResponseWriter, r *http.Request, s *session, err error) {
