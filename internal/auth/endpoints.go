@@ -125,12 +125,9 @@ func (s *Service) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 	idErr := func(status int, code string, num int, desc string) {
 		refuse(func() { s.writeIdentityError(w, r, now, status, code, num, desc) })
 	}
-	// Which of two values counts would be a guess, and a proxy in front may guess otherwise.
-	for _, h := range credentialHeaders {
-		if len(r.Header.Values(h)) > 1 {
-			idErr(http.StatusBadRequest, "invalid_request", codeInvalidParameter, fmt.Sprintf("The %s header is given more than once; send it once.", h))
-			return
-		}
+	if msg := repeatedHeader(r.Header, credentialHeaders...); msg != "" {
+		idErr(http.StatusBadRequest, "invalid_request", codeInvalidParameter, msg)
+		return
 	}
 
 	sub := r.Header.Get("Ocp-Apim-Subscription-Key")
@@ -292,8 +289,8 @@ func (s *Service) miamiClient(r *http.Request) (*vippsmgmt.APIKey, func(http.Res
 		return nil, bad(http.StatusBadRequest, "unsupported_grant_type", "Only grant_type=client_credentials is supported."), nil
 	}
 
-	if len(r.Header.Values("Authorization")) > 1 {
-		return nil, bad(http.StatusBadRequest, "invalid_request", "The Authorization header is given more than once; send it once."), nil
+	if msg := repeatedHeader(r.Header, "Authorization"); msg != "" {
+		return nil, bad(http.StatusBadRequest, "invalid_request", msg), nil
 	}
 	user, pass, basicOK := r.BasicAuth()
 	if !basicOK || user == "" || pass == "" {

@@ -161,13 +161,28 @@ func header(h http.Header, canonicalName string) string {
 	return ""
 }
 
-// singleHeader is header for a credential header, refusing it when given more than once: which
-// of the values counts is then a guess, and a proxy in front may guess otherwise.
+// singleHeader is header for a credential header, refusing it when given more than once.
 func singleHeader(h http.Header, canonicalName string) (string, error) {
 	if len(h[canonicalName]) > 1 {
-		return "", unauthorized(fmt.Sprintf("The %s header is given more than once; send it once.", canonicalName))
+		return "", unauthorized(repeatedHeaderProblem(canonicalName))
 	}
 	return header(h, canonicalName), nil
+}
+
+// repeatedHeader is the problem with the first of the credential headers names given more than
+// once, or "": which of two values counts would be a guess, and a proxy in front may guess
+// otherwise.
+func repeatedHeader(h http.Header, names ...string) string {
+	for _, name := range names {
+		if len(h.Values(name)) > 1 {
+			return repeatedHeaderProblem(name)
+		}
+	}
+	return ""
+}
+
+func repeatedHeaderProblem(name string) string {
+	return fmt.Sprintf("The %s header is given more than once; send it once.", name)
 }
 
 // IsUnauthorized reports whether err from Authenticate means 401 (rather than a store failure).
