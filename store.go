@@ -141,8 +141,9 @@ type Store interface {
 
 	// FindNotifications lists the outbox, newest first (NotificationList), in page p.
 	FindNotifications(ctx context.Context, p Page) ([]*Notification, error)
-	// FindUnsentNotifications returns up to limit unsent notifications for a sender, oldest first.
-	FindUnsentNotifications(ctx context.Context, limit int) ([]*Notification, error)
+	// FindUnsentNotifications returns up to limit unsent notifications tried fewer than
+	// maxAttempts times, oldest first: those a sender may still try.
+	FindUnsentNotifications(ctx context.Context, maxAttempts, limit int) ([]*Notification, error)
 	// MarkNotification records a send attempt: sent at sentAt, or failed with errText.
 	MarkNotification(ctx context.Context, id int64, sentAt *time.Time, errText string) error
 

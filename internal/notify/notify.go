@@ -153,7 +153,8 @@ func Run(ctx context.Context, store vippsmgmt.Store, smtpURL, from string, logge
 // SendPending sends one batch of unsent notifications and returns how many went out. A failed
 // send is recorded on its notification and does not stop the others.
 func (c Config) SendPending(ctx context.Context, store vippsmgmt.Store) (int, error) {
-	ns, err := findSendable(ctx, store)
+	// Those given up on stay unsent in the store; reading past them keeps the ones behind moving.
+	ns, err := store.FindUnsentNotifications(ctx, MaxAttempts, batch)
 	if err != nil {
 		return 0, err
 	}
@@ -161,9 +162,6 @@ func (c Config) SendPending(ctx context.Context, store vippsmgmt.Store) (int, er
 	for _, n := range ns {
 		if ctx.Err() != nil {
 			return sent, ctx.Err()
-		}
-		if n.Attempts >= MaxAttempts {
-			continue
 		}
 		o, err := store.FindProductOrderByID(ctx, n.OrderID)
 		if err != nil && vippsmgmt.ErrorCode(err) != vippsmgmt.ENOTFOUND {
@@ -183,29 +181,6 @@ func (c Config) SendPending(ctx context.Context, store vippsmgmt.Store) (int, er
 		sent++
 	}
 	return sent, nil
-}
-
-// findSendable returns the oldest unsent notifications, up to batch of them still below
-// MaxAttempts. Those past it stay unsent in the store, so a read of a fixed number would, once
-// batch of them piled up at the front, return only those and stop the outbox for good; the read
-// widens past them instead.
-func findSendable(ctx context.Context, store vippsmgmt.Store) ([]*vippsmgmt.Notification, error) {
-	for limit := batch; ; {
-		ns, err := store.FindUnsentNotifications(ctx, limit)
-		if err != nil {
-			return nil, err
-		}
-		live := 0
-		for _, n := range ns {
-			if n.Attempts < MaxAttempts {
-				live++
-			}
-		}
-		if live >= batch || len(ns) < limit {
-			return ns, nil
-		}
-		limit = len(ns) - live + batch
-	}
 }
 
 // Send delivers one notification to the address to.

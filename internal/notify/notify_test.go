@@ -130,12 +130,12 @@ type fakeStore struct {
 	orders map[string]*vippsmgmt.ProductOrder
 }
 
-func (f *fakeStore) FindUnsentNotifications(ctx context.Context, limit int) ([]*vippsmgmt.Notification, error) {
+func (f *fakeStore) FindUnsentNotifications(ctx context.Context, maxAttempts, limit int) ([]*vippsmgmt.Notification, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []*vippsmgmt.Notification
 	for _, n := range f.notes {
-		if n.SentAt == nil && len(out) < limit {
+		if n.SentAt == nil && n.Attempts < maxAttempts && len(out) < limit {
 			c := *n
 			out = append(out, &c)
 		}

@@ -82,13 +82,14 @@ func (d *DB) FindNotifications(ctx context.Context, p vippsmgmt.Page) ([]*vippsm
 	return d.findNotifications(ctx, q.String(), q.args...)
 }
 
-// FindUnsentNotifications returns up to limit unsent notifications, oldest first.
-func (d *DB) FindUnsentNotifications(ctx context.Context, limit int) ([]*vippsmgmt.Notification, error) {
-	q := selectNotification + ` WHERE sent_at IS NULL ORDER BY id`
+// FindUnsentNotifications returns up to limit unsent notifications tried fewer than maxAttempts
+// times, oldest first.
+func (d *DB) FindUnsentNotifications(ctx context.Context, maxAttempts, limit int) ([]*vippsmgmt.Notification, error) {
+	q := selectNotification + ` WHERE sent_at IS NULL AND attempts < $1 ORDER BY id`
 	if limit > 0 {
 		q += ` LIMIT ` + strconv.Itoa(limit)
 	}
-	return d.findNotifications(ctx, q)
+	return d.findNotifications(ctx, q, maxAttempts)
 }
 
 func (d *DB) findNotifications(ctx context.Context, q string, args ...any) ([]*vippsmgmt.Notification, error) {

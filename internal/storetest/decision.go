@@ -191,7 +191,7 @@ func testReject(t *testing.T, e *env) {
 	_, _, err = e.s.ApproveProductOrder(e.ctx, o.ID, vippsmgmt.Approval{MerchantName: "x"})
 	wantCode(t, err, vippsmgmt.ECONFLICT)
 
-	ns, err := e.s.FindUnsentNotifications(e.ctx, 10)
+	ns, err := e.s.FindUnsentNotifications(e.ctx, 10, 10)
 	must(t, err)
 	if len(ns) != 2 {
 		t.Fatalf("got %d notifications, want 2", len(ns))
