@@ -6,7 +6,6 @@ package client_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -87,6 +86,13 @@ func addFault(t *testing.T, adm *client.Admin, f client.FaultRule) *client.Admin
 		t.Fatalf("AddFault(%+v): %v", f, err)
 	}
 	return r
+}
+
+func deleteFault(t *testing.T, adm *client.Admin, id string) {
+	t.Helper()
+	if err := adm.DeleteFault(context.Background(), id); err != nil {
+		t.Fatalf("DeleteFault(%s): %v", id, err)
+	}
 }
 
 func fired(t *testing.T, adm *client.Admin, id string) int64 {
@@ -220,18 +226,11 @@ func TestFaultsPartnerRetries(t *testing.T) {
 				t.Errorf("operator API answered %v under a rule for every operation", err)
 			}
 			for _, p := range []string{"/healthz", "/readyz"} {
-				resp, err := http.Get(srv.URL + p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					t.Errorf("%s answered %d under a rule for every operation", p, resp.StatusCode)
+				if got := srv.Client(t).Do("GET", p, nil).Status; got != 200 {
+					t.Errorf("%s answered %d under a rule for every operation", p, got)
 				}
 			}
-			if err := adm.DeleteFault(ctx, all.Id); err != nil {
-				t.Fatal(err)
-			}
+			deleteFault(t, adm, all.Id)
 
 			// The request log tells injected answers from real ones.
 			reqs, err := adm.ListRequests(ctx)
@@ -251,12 +250,7 @@ func TestFaultsPartnerRetries(t *testing.T) {
 			if injected != 10 {
 				t.Errorf("request log marks %d requests injected, want 10", injected)
 			}
-			resp, err := http.Get(srv.URL + "/metrics")
-			if err != nil {
-				t.Fatal(err)
-			}
-			metrics, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			metrics := srv.Client(t).Do("GET", "/metrics", nil).Body
 			if want := `vippsmgmt_injected_faults_total{effect="503",route="POST /management/v1/product-orders"} 2`; !strings.Contains(string(metrics), want) {
 				t.Errorf("metrics lack %s", want)
 			}
@@ -275,20 +269,11 @@ func TestFaultBodies(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := fixtures.DemoPartnerKeys
-	call := func(method, path string) (*http.Response, string) {
+	headers := []string{"Authorization", "Bearer " + tok.AccessToken, "Ocp-Apim-Subscription-Key", k.SubscriptionKey,
+		"client_id", k.ClientID, "client_secret", k.ClientSecret}
+	call := func(method, path string) testserver.Reply {
 		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+path, nil)
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-		req.Header.Set("Ocp-Apim-Subscription-Key", k.SubscriptionKey)
-		req.Header.Set("client_id", k.ClientID)
-		req.Header.Set("client_secret", k.ClientSecret)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		return resp, string(b)
+		return srv.Client(t).Do(method, path, nil, headers...)
 	}
 	tests := []struct {
 		rule                  client.FaultRule
@@ -317,9 +302,9 @@ func TestFaultBodies(t *testing.T) {
 	for _, tt := range tests {
 		tt.rule.Count = 1
 		r := addFault(t, adm, tt.rule)
-		resp, body := call(tt.method, tt.path)
-		if resp.StatusCode != tt.status || resp.Header.Get("Content-Type") != tt.contentType || !strings.Contains(body, tt.contains) {
-			t.Errorf("%d on %s %s: got %d %s %s", tt.status, tt.method, tt.path, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		resp := call(tt.method, tt.path)
+		if resp.Status != tt.status || resp.Header.Get("Content-Type") != tt.contentType || !strings.Contains(string(resp.Body), tt.contains) {
+			t.Errorf("%d on %s %s: got %d %s %s", tt.status, tt.method, tt.path, resp.Status, resp.Header.Get("Content-Type"), resp.Body)
 		}
 		if tt.header != "" && resp.Header.Get(tt.header) != tt.headerValue {
 			t.Errorf("%d on %s: %s = %q, want %q", tt.status, tt.path, tt.header, resp.Header.Get(tt.header), tt.headerValue)
@@ -329,8 +314,8 @@ func TestFaultBodies(t *testing.T) {
 		}
 	}
 	// Spent rules let the real answer through.
-	if resp, _ := call("GET", "/management/v1/sales-units"); resp.StatusCode != 200 {
-		t.Errorf("after the rules were spent: %d", resp.StatusCode)
+	if resp := call("GET", "/management/v1/sales-units"); resp.Status != 200 {
+		t.Errorf("after the rules were spent: %d", resp.Status)
 	}
 }
 
@@ -371,16 +356,12 @@ func TestFaultBudgetsAndCallers(t *testing.T) {
 	if got := n(500, 5); got != 0 {
 		t.Errorf("probability 0 fired %d of 5", got)
 	}
-	if err := adm.DeleteFault(ctx, r0.Id); err != nil {
-		t.Fatal(err)
-	}
+	deleteFault(t, adm, r0.Id)
 	r1 := addFault(t, adm, client.FaultRule{OperationID: "getAllSalesUnits", Status: 500, Probability: &one})
 	if got := n(500, 5); got != 5 {
 		t.Errorf("probability 1 fired %d of 5", got)
 	}
-	if err := adm.DeleteFault(ctx, r1.Id); err != nil {
-		t.Fatal(err)
-	}
+	deleteFault(t, adm, r1.Id)
 	// A half: some of 200 but not all, and the firings counted match what callers saw.
 	half := 0.5
 	rh := addFault(t, adm, client.FaultRule{OperationID: "getAllSalesUnits", Status: 502, Probability: &half})
@@ -391,9 +372,7 @@ func TestFaultBudgetsAndCallers(t *testing.T) {
 	if f := fired(t, adm, rh.Id); f != int64(got) {
 		t.Errorf("rule counted %d firings, callers saw %d", f, got)
 	}
-	if err := adm.DeleteFault(ctx, rh.Id); err != nil {
-		t.Fatal(err)
-	}
+	deleteFault(t, adm, rh.Id)
 
 	// until: a time of the sandbox clock.
 	clk, err := adm.GetClock(ctx)
@@ -555,9 +534,7 @@ func TestFaultsAcrossProcesses(t *testing.T) {
 		_, err := ca.GetMsn(ctx, fixtures.DemoMSN)
 		return err != nil
 	})
-	if err := bAdm.DeleteFault(ctx, r2.Id); err != nil {
-		t.Fatal(err)
-	}
+	deleteFault(t, bAdm, r2.Id)
 	waitFor(t, "the rule deleted on the other server to stop", func() bool {
 		_, err := ca.GetMsn(ctx, fixtures.DemoMSN)
 		return err == nil
