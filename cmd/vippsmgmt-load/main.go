@@ -118,10 +118,19 @@ func newCommand[C any, P defaulted[C]](name string) (*flag.FlagSet, *common, P) 
 	return fs, c, cfg
 }
 
-// parse parses a subcommand's flags, which take no arguments; errors and help go to stderr.
-func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+// parse parses a subcommand's flags, which take no arguments, then runs the checks of their
+// bounds in order; errors and help go to stderr.
+func parse(fs *flag.FlagSet, args []string, stderr io.Writer, checks ...func() error) error {
 	fs.SetOutput(stderr)
-	return cli.ParseNoArgs(fs, args)
+	if err := cli.ParseNoArgs(fs, args); err != nil {
+		return err
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // env is the temp dir, the server binary and, when asked for, a PostgreSQL database.
@@ -196,22 +205,16 @@ func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.Conns, "conns", cfg.Conns, "connections of the GET comparison")
 	fs.DurationVar(&cfg.Phase, "phase", cfg.Phase, "length of one GET round")
 	fs.IntVar(&cfg.ListRuns, "list-runs", cfg.ListRuns, "downloads of the full list")
-	prefillFlags(fs, cfg)
-	instrFlags(fs, cfg)
+	checkPrefill := prefillFlags(fs, cfg)
+	checkInstr := instrFlags(fs, cfg)
 	fs.IntVar(&cfg.Orders, "orders", cfg.Orders, "product orders of the seeded partner for the v2 list")
 	fs.IntVar(&cfg.StartupRuns, "startup-runs", cfg.StartupRuns, "starts on a fresh database for the start-up figure")
 	inProcess := fs.Bool("bare-in-process", false, "serve the baseline from this process instead of a child process")
-	if err := parse(fs, args, stderr); err != nil {
+	if err := parse(fs, args, stderr, checkPrefill, checkInstr); err != nil {
 		return err
 	}
 	if cfg.Units < 1 || cfg.Units > 1000000 || cfg.Phase > time.Minute {
 		return cli.Usagef("bounds: 1 <= --units <= 1000000, --phase <= 1m")
-	}
-	if err := checkPrefill(cfg); err != nil {
-		return err
-	}
-	if err := checkInstr(cfg); err != nil {
-		return err
 	}
 	if cfg.Orders < 1 || cfg.Orders > 1000000 || cfg.StartupRuns < 1 || cfg.StartupRuns > 50 {
 		return cli.Usagef("bounds: 1 <= --orders <= 1000000, 1 <= --startup-runs <= 50")
@@ -224,11 +227,8 @@ func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 func runPrefill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c, cfg := newCommand[loadtest.ScaleConfig]("prefill")
-	prefillFlags(fs, cfg)
-	if err := parse(fs, args, stderr); err != nil {
-		return err
-	}
-	if err := checkPrefill(cfg); err != nil {
+	checkPrefill := prefillFlags(fs, cfg)
+	if err := parse(fs, args, stderr, checkPrefill); err != nil {
 		return err
 	}
 	return measureScale(ctx, c, true, *cfg, stdout, stderr, loadtest.RunPrefillOnly, (*loadtest.PrefillRunReport).Pass)
@@ -391,25 +391,30 @@ func runScaleOut(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return measureScale(ctx, c, true, *cfg, stdout, stderr, loadtest.RunScaleOutOnly, (*loadtest.ScaleOutReport).Pass)
 }
 
-// prefillFlags are the flags of the prefill measurement, which scale makes and prefill makes alone.
-func prefillFlags(fs *flag.FlagSet, cfg *loadtest.ScaleConfig) {
+// prefillFlags declares the flags of the prefill measurement, which scale makes and prefill makes
+// alone, and answers the check of their bounds, for parse to run.
+func prefillFlags(fs *flag.FlagSet, cfg *loadtest.ScaleConfig) func() error {
 	fs.IntVar(&cfg.PrefillWorkers, "prefill-workers", cfg.PrefillWorkers, "concurrent prefill callers")
 	fs.DurationVar(&cfg.Prefill, "prefill", cfg.Prefill, "length of each prefill round")
 	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "rounds per side, alternating the server with its baseline: the bare handler for GETs, the bare loop for prefills on SQLite")
-}
-
-func checkPrefill(cfg *loadtest.ScaleConfig) error {
-	if cfg.PrefillWorkers < 1 || cfg.PrefillWorkers > 256 || cfg.Prefill > time.Minute || cfg.Rounds > 10 {
-		return cli.Usagef("bounds: 1 <= --prefill-workers <= 256, --prefill <= 1m, --rounds <= 10")
+	return func() error {
+		if cfg.PrefillWorkers < 1 || cfg.PrefillWorkers > 256 || cfg.Prefill > time.Minute || cfg.Rounds > 10 {
+			return cli.Usagef("bounds: 1 <= --prefill-workers <= 256, --prefill <= 1m, --rounds <= 10")
+		}
+		return nil
 	}
-	return nil
 }
 
-func instrFlags(fs *flag.FlagSet, cfg *loadtest.ScaleConfig) {
+// instrFlags declares the flags of the callgrind count, which scale and instructions share, and
+// answers checkInstr of them, for parse to run.
+func instrFlags(fs *flag.FlagSet, cfg *loadtest.ScaleConfig) func() error {
 	fs.IntVar(&cfg.InstrRequests, "instr-requests", cfg.InstrRequests, "requests per side counted by callgrind (valgrind) when installed; 0 skips the count")
 	fs.IntVar(&cfg.InstrConns, "instr-conns", cfg.InstrConns, "connections of the callgrind count")
+	return func() error { return checkInstr(cfg) }
 }
 
+// checkInstr holds the callgrind count's flags to their bounds; 0 requests becomes -1, which
+// the run takes as no count.
 func checkInstr(cfg *loadtest.ScaleConfig) error {
 	if cfg.InstrRequests < 0 || cfg.InstrRequests > 1000000 || cfg.InstrConns < 1 || cfg.InstrConns > 64 {
 		return cli.Usagef("bounds: 0 <= --instr-requests <= 1000000, 1 <= --instr-conns <= 64")
@@ -423,15 +428,12 @@ func checkInstr(cfg *loadtest.ScaleConfig) error {
 func runInstructions(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c, cfg := newCommand[loadtest.ScaleConfig]("instructions")
 	fs.IntVar(&cfg.Units, "units", 1000, "sales units of the seeded partner")
-	instrFlags(fs, cfg)
-	if err := parse(fs, args, stderr); err != nil {
+	checkInstr := instrFlags(fs, cfg)
+	if err := parse(fs, args, stderr, checkInstr); err != nil {
 		return err
 	}
 	if cfg.Units < 1 || cfg.Units > 1000000 {
 		return cli.Usagef("bounds: 1 <= --units <= 1000000")
-	}
-	if err := checkInstr(cfg); err != nil {
-		return err
 	}
 	if cfg.InstrRequests < 0 {
 		return cli.Usagef("--instr-requests 0: nothing to count")

@@ -14,26 +14,39 @@ func runLoad(args ...string) (int, string) {
 	return code, stderr.String()
 }
 
-// TestPrefillBounds checks that scale and prefill refuse the prefill flags' bounds alike, before
-// building or starting anything.
-func TestPrefillBounds(t *testing.T) {
-	const want = "bounds: 1 <= --prefill-workers <= 256, --prefill <= 1m, --rounds <= 10"
-	for _, command := range []string{"scale", "prefill"} {
-		for _, args := range [][]string{
+// TestSharedFlagBounds checks that the commands sharing a group of flags (prefill's, the
+// callgrind count's) refuse its bounds alike, before building or starting anything.
+func TestSharedFlagBounds(t *testing.T) {
+	for _, group := range []struct {
+		commands []string
+		want     string
+		args     [][]string
+	}{
+		{[]string{"scale", "prefill"}, "bounds: 1 <= --prefill-workers <= 256, --prefill <= 1m, --rounds <= 10", [][]string{
 			{"--prefill-workers", "0"},
 			{"--prefill-workers", "257"},
 			{"--prefill", "61s"},
 			{"--rounds", "11"},
-		} {
-			t.Run(command+" "+strings.Join(args, " "), func(t *testing.T) {
-				code, stderr := runLoad(append([]string{command, "--no-postgres"}, args...)...)
-				if code != 2 {
-					t.Fatalf("exit %d, want 2; stderr:\n%s", code, stderr)
-				}
-				if !strings.Contains(stderr, want) {
-					t.Errorf("stderr %q, want it to contain %q", stderr, want)
-				}
-			})
+		}},
+		{[]string{"scale", "instructions"}, "bounds: 0 <= --instr-requests <= 1000000, 1 <= --instr-conns <= 64", [][]string{
+			{"--instr-requests", "-1"},
+			{"--instr-requests", "1000001"},
+			{"--instr-conns", "0"},
+			{"--instr-conns", "65"},
+		}},
+	} {
+		for _, command := range group.commands {
+			for _, args := range group.args {
+				t.Run(command+" "+strings.Join(args, " "), func(t *testing.T) {
+					code, stderr := runLoad(append([]string{command, "--no-postgres"}, args...)...)
+					if code != 2 {
+						t.Fatalf("exit %d, want 2; stderr:\n%s", code, stderr)
+					}
+					if !strings.Contains(stderr, group.want) {
+						t.Errorf("stderr %q, want it to contain %q", stderr, group.want)
+					}
+				})
+			}
 		}
 	}
 }
