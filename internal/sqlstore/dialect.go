@@ -79,6 +79,8 @@ func formatPostgresError(err error) error {
 			return &vippsmgmt.Error{Code: vippsmgmt.ENOTFOUND, Message: "A referenced item does not exist."}
 		case "23514", "23502": // check_violation, not_null_violation
 			return &vippsmgmt.Error{Code: vippsmgmt.EINVALID, Message: "A value is not allowed."}
+		case "57014": // query_canceled
+			return queryCanceled{err}
 		case "22021", "22P05": // character_not_in_repertoire (a NUL byte), untranslatable_character
 			// The domain refuses control characters before they get here; this keeps any that
 			// slip through a 400, as SQLite would store them.
@@ -87,3 +89,14 @@ func formatPostgresError(err error) error {
 	}
 	return fmt.Errorf("postgres: %w", err)
 }
+
+// queryCanceled is PostgreSQL's answer to a cancel request, which the pool sends when a
+// statement's context ends (cancelOnServer): it is that context's end, as the caller would have
+// seen it had the connection been cut off instead, so errors.Is finds context.Canceled and a
+// caller that went away is not an internal error. A statement_timeout ends a statement with the
+// same code and is reported the same way; the text still says which it was.
+type queryCanceled struct{ err error }
+
+func (e queryCanceled) Error() string        { return "postgres: " + e.err.Error() }
+func (e queryCanceled) Unwrap() error        { return e.err }
+func (e queryCanceled) Is(target error) bool { return target == context.Canceled }

@@ -291,7 +291,7 @@ func scanSalesUnit(sc scanner) (*vippsmgmt.SalesUnit, error) {
 // per query to watch it (Rows.awaitDone) and wakes it again on Close: in a server process that is
 // not kept busy, those handoffs wake idle threads (futex calls, context switches) on every GET.
 // pgx watches the same context without a goroutine (context.AfterFunc), so a caller that goes
-// away still ends the query (pgx then closes the connection, which database/sql drops), as before.
+// away still ends the query (cancelOnServer), as before.
 // pgx prepares the statement on each connection at its first use and keeps it (its statement
 // cache), so a read is one round trip: Bind, Execute and Sync in one write, the row in one read.
 func (d *DB) findSalesUnitPostgres(ctx context.Context, msn string) (*vippsmgmt.SalesUnit, error) {

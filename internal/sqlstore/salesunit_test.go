@@ -56,7 +56,7 @@ func TestFindSalesUnitEndsWithItsContext(t *testing.T) {
 	if err := lock.Rollback(); err != nil {
 		t.Fatal(err)
 	}
-	for range 20 { // more reads than the pool has connections: the one cut off is not reused
+	for range 20 { // more reads than the pool has connections: the one cancelled serves too
 		if _, err := store.FindSalesUnitByMSN(context.Background(), "123456"); vippsmgmt.ErrorCode(err) != vippsmgmt.ENOTFOUND {
 			t.Fatalf("after a read was cut off: got %v, want ENOTFOUND", err)
 		}

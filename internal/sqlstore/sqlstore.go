@@ -17,8 +17,11 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers driver "pgx"
-	_ "modernc.org/sqlite"             // registers driver "sqlite"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers driver "sqlite"
 
 	"github.com/vippsmgmt/vippsmgmt"
 )
@@ -99,11 +102,13 @@ func Open(ctx context.Context, dsn string, clock vippsmgmt.Clock) (*DB, error) {
 		if perr != nil {
 			return nil, fmt.Errorf("sqlstore: %s: %w", name, perr)
 		}
-		d.dialect = DialectPostgres
-		d.db, err = sql.Open("pgx", u.String())
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: %s: %w", name, err)
+		cfg, perr := pgx.ParseConfig(u.String())
+		if perr != nil {
+			return nil, fmt.Errorf("sqlstore: %s: %w", name, oneLine{perr})
 		}
+		cfg.BuildContextWatcherHandler = cancelOnServer
+		d.dialect = DialectPostgres
+		d.db = stdlib.OpenDB(*cfg)
 		d.db.SetMaxOpenConns(conns)
 		d.db.SetMaxIdleConns(conns)
 		d.db.SetConnMaxIdleTime(5 * time.Minute)
@@ -131,6 +136,21 @@ func Open(ctx context.Context, dsn string, clock vippsmgmt.Clock) (*DB, error) {
 // defaultPoolMaxConns is how many connections to PostgreSQL a process keeps at most, unless the
 // URL's pool_max_conns says otherwise.
 const defaultPoolMaxConns = 16
+
+// cancelOnServer handles a context that ends while its connection runs a statement: PostgreSQL
+// is asked at once to cancel the statement (a cancel request, on a connection of its own; the
+// caller has gone, so nothing is gained by letting it run on), answers query_canceled, which
+// formatPostgresError reports as the context's end, and the connection stays in the pool. Only
+// when no answer comes within cancelDeadline is the connection cut off. pgx's default cuts it off
+// at once (its close sends the same cancel request, after the caller has returned) and the pool
+// dials and prepares a new connection in its place, a cost paid for every client that hangs up.
+func cancelOnServer(conn *pgconn.PgConn) ctxwatch.Handler {
+	return &pgconn.CancelRequestContextWatcherHandler{Conn: conn, CancelRequestDelay: 0, DeadlineDelay: cancelDeadline}
+}
+
+// cancelDeadline bounds how long a caller whose context ended waits for PostgreSQL to answer the
+// cancel request: many round trips, yet short enough for a shutdown.
+const cancelDeadline = 2 * time.Second
 
 // poolMaxConns reads and removes the pool_max_conns parameter of a PostgreSQL URL (the name pgx's
 // own pool gives it): processes × connections must fit the server's max_connections, so an

@@ -108,6 +108,7 @@ func TestOpenErrors(t *testing.T) {
 		{"sqlite:" + filepath.Join(notDir, "x.db"), "is not a directory"},
 		// Port 1 on loopback refuses at once: nothing listens there.
 		{"postgres://app:secret@127.0.0.1:1/app?connect_timeout=2", "cannot reach PostgreSQL"},
+		{"postgres://app:secret@127.0.0.1:1/app?sslmode=sometimes", "sslmode is invalid"},
 		{"postgres://app:secret@127.0.0.1:1/app?pool_max_conns=0", "pool_max_conns must be given once"},
 		{"postgres://app:secret@127.0.0.1:1/app?pool_max_conns=many", "pool_max_conns must be given once"},
 		{"postgres://app:secret@127.0.0.1:1/app?pool_max_conns=2&pool_max_conns=3", "pool_max_conns must be given once"},
