@@ -219,15 +219,20 @@ func (a *App) assemble(ctx context.Context) error {
 			"Requests the integration report did not count because its buffer was full (the database kept it from flushing).",
 			func() float64 { return float64(a.Report.Dropped()) })
 	}
+	// The portal shows the server's request log, so it is made after the server; the server asks
+	// it for error pages only while serving, when it is set.
+	var p *portal.Portal
+	portalError := func(w http.ResponseWriter, r *http.Request, err error) { p.ErrorPage(w, r, err) }
 	a.Server, err = httpapi.NewServer(
-		httpapi.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken, Sandbox: cfg.Sandbox, MaxHeaderBytes: cfg.MaxHeaderBytes},
+		httpapi.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken, Sandbox: cfg.Sandbox, MaxHeaderBytes: cfg.MaxHeaderBytes,
+			PortalError: portalError},
 		httpapi.Deps{Logger: cfg.Logger, Lines: cfg.Lines, Store: a.Store, Clock: a.Clock, Auth: a.Auth, Hasher: hasher,
 			AdminAuth: guard.Middleware, Metrics: reg, Report: a.Report,
 			Faults: a.Faults, Autopilot: a.Autopilot})
 	if err != nil {
 		return err
 	}
-	p, err := portal.New(portal.Deps{Store: a.Store, Clock: a.Clock, Hasher: hasher, AdminToken: cfg.AdminToken, AdminGuard: guard,
+	p, err = portal.New(portal.Deps{Store: a.Store, Clock: a.Clock, Hasher: hasher, AdminToken: cfg.AdminToken, AdminGuard: guard,
 		PublicURL: cfg.PublicURL, Requests: a.Server.Requests().Page, ForgetKey: a.Auth.Forget, Report: reporter, Faults: a.Faults, Logger: cfg.Logger})
 	if err != nil {
 		return err

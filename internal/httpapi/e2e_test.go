@@ -270,6 +270,53 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+// TestPortalRefusalsArePages: what the server refuses before routing (a body over the limit with
+// a Content-Length, a path that is not valid text) is answered on the portal's paths with its
+// HTML error page, which a browser shows, and on the API's paths with a problem as before.
+func TestPortalRefusalsArePages(t *testing.T) {
+	a := startAPI(t)
+	big := strings.Repeat("a", 3<<20)
+	form := []string{"Content-Type", "application/x-www-form-urlencoded"}
+	for _, c := range []struct {
+		name, method, path string
+		body               any
+		headers            []string
+		status             int
+		says               string
+	}{
+		{"oversized sign-in", "POST", "/console/login", "token=" + big, form, 413, "Form too large"},
+		{"oversized merchant form", "POST", "/register/prefilled/" + fixtures.DemoPartnerID, "salesUnitName=" + big, form, 413, "Form too large"},
+		{"console path not UTF-8", "GET", "/console/orders/%FF", nil, nil, 400, "must be valid UTF-8"},
+		{"merchant path not UTF-8", "GET", "/register/prefilled/%C3", nil, nil, 400, "must be valid UTF-8"},
+		{"console path with a control character", "GET", "/console/%01", nil, nil, 400, "must not contain control characters"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := a.Do(c.method, c.path, c.body, c.headers...)
+			r.Expect(t, c.status, "text/html; charset=utf-8")
+			if !bytes.Contains(r.Body, []byte(c.says)) || !bytes.Contains(r.Body, []byte("<!doctype html>")) {
+				t.Errorf("page does not say %q:\n%s", c.says, r.Body)
+			}
+			if r.Header.Get("Content-Security-Policy") == "" {
+				t.Error("page sent without the portal's Content-Security-Policy")
+			}
+		})
+	}
+	for _, c := range []struct {
+		name, method, path string
+		body               any
+		status             int
+	}{
+		{"oversized operator call", "POST", "/admin/v1/partners", big, 413},
+		{"API path not UTF-8", "GET", "/admin/v1/partners/%FF", nil, 400},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := a.Do(c.method, c.path, c.body, append(testserver.AdminHeaders(testserver.AdminToken), "Content-Type", "application/json")...)
+			r.Expect(t, c.status, "application/problem+json")
+			r.Problem(t)
+		})
+	}
+}
+
 // TestOperatorBodiesRequired: every operator call whose contract requires a body answers a
 // missing one 400, as a problem, before its handler, which takes the body as given.
 func TestOperatorBodiesRequired(t *testing.T) {

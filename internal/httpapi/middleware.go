@@ -483,8 +483,9 @@ func isTokenPath(p string) bool {
 }
 
 // limitBody refuses bodies over openapi.MaxBodyBytes: at once when Content-Length says so, otherwise
-// when reading crosses the limit (the decoders turn *http.MaxBytesError into 413).
-func limitBody(next http.Handler) http.Handler {
+// when reading crosses the limit (the decoders and the portal's forms turn *http.MaxBytesError
+// into 413).
+func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > openapi.MaxBodyBytes {
 			if isTokenPath(r.URL.Path) {
@@ -495,7 +496,9 @@ func limitBody(next http.Handler) http.Handler {
 				_, _ = fmt.Fprintf(w, `{"error":"invalid_request","error_description":"The request body is larger than %d bytes."}`+"\n", openapi.MaxBodyBytes)
 				return
 			}
-			problem.Write(w, tooLarge(r))
+			if !s.portalError(w, r, &http.MaxBytesError{Limit: openapi.MaxBodyBytes}) {
+				problem.Write(w, tooLarge(r))
+			}
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {

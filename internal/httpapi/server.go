@@ -33,6 +33,11 @@ type Config struct {
 	// MaxHeaderBytes bounds a request's line and headers; larger ones are answered 431.
 	// Zero means DefaultMaxHeaderBytes.
 	MaxHeaderBytes int
+	// PortalError answers, as the portal's HTML error page, a request for a portal page that the
+	// server refuses before it reaches the portal: a body over the limit (*http.MaxBytesError) or
+	// a path that is not valid text (a *vippsmgmt.Error). A browser shows that page, where it
+	// would show an API problem as raw JSON. Nil answers those requests as problems too.
+	PortalError func(w http.ResponseWriter, r *http.Request, err error)
 }
 
 // Authenticator authenticates Management API requests and serves the token endpoints.
@@ -118,7 +123,7 @@ func NewServer(cfg Config, d Deps) (*Server, error) {
 	if err := s.registerAPI(); err != nil {
 		return nil, err
 	}
-	s.handler = s.observe(limitBody(s.authenticate(s.injectFaults(s.route(s.mux)))))
+	s.handler = s.observe(s.limitBody(s.authenticate(s.injectFaults(s.route(s.mux)))))
 	return s, nil
 }
 
@@ -155,7 +160,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 func (s *Server) route(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if msg := vippsmgmt.TextProblem(r.URL.Path, false); msg != "" {
-			problem.Write(w, problem.New(r.Context(), http.StatusBadRequest, "invalid-request", "Invalid request", "path: "+msg+"."))
+			if err := vippsmgmt.Errorf(vippsmgmt.EINVALID, "path: %s.", msg); !s.portalError(w, r, err) {
+				problem.Error(w, r, err)
+			}
 			return
 		}
 		if p := r.URL.Path; !canonicalPath(p) && !isPortalPath(p) {
@@ -201,6 +208,17 @@ func canonicalPath(p string) bool {
 		c += "/"
 	}
 	return c == p
+}
+
+// portalError answers err, found before the request reached its handler, with the portal's
+// error page when r is for a portal page and the server has one (Config.PortalError), and
+// reports whether it did.
+func (s *Server) portalError(w http.ResponseWriter, r *http.Request, err error) bool {
+	if s.cfg.PortalError == nil || !isPortalPath(r.URL.Path) {
+		return false
+	}
+	s.cfg.PortalError(w, r, err)
+	return true
 }
 
 func isPortalPath(p string) bool {

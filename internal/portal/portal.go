@@ -196,6 +196,29 @@ func (p *Portal) handleNotFound(w http.ResponseWriter, r *http.Request) {
 	p.renderMessage(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
 }
 
+// ErrorPage answers a request for a portal page that the server refused before it reached the
+// portal (httpapi.Config.PortalError): a body over the server's limit (*http.MaxBytesError) as
+// the forms' own 413 page, a domain error (a path that is not valid text) as a page with its
+// status and message, anything else as a 500 page.
+func (p *Portal) ErrorPage(w http.ResponseWriter, r *http.Request, err error) {
+	p.headers(func(w http.ResponseWriter, r *http.Request) {
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			p.formReadFailed(w, r, err)
+		case isDomain(err):
+			status := problem.Status(vippsmgmt.ErrorCode(err))
+			title := http.StatusText(status)
+			if status == http.StatusBadRequest {
+				title = "Bad request" // as the forms' own 400 pages
+			}
+			p.renderMessage(w, r, status, title, errorText(err))
+		default:
+			p.serverError(w, r, err)
+		}
+	})(w, r)
+}
+
 // view is what every page template receives.
 type view struct {
 	Title   string
