@@ -34,9 +34,10 @@ commands:
             (--status N [--retry-after S] | --delay D | --drop) [--count N | --probability P | --until T]
   fault list | fault delete RULE_ID              make sandbox requests fail on purpose
   autopilot set [--partner P] [--view D] [--submit D] [--decide D] [--decision approve|reject] [--reject-reason R]
-  autopilot list | autopilot delete [--partner P] move prefills without a person (sandbox)
+  autopilot list | autopilot delete [--partner P]
+                                                 move prefills without a person (sandbox)
 
-global flags:
+global flags (before the command; "vippsmgmt admin COMMAND -h" shows its own):
 `
 
 type adminConfig struct {
@@ -98,9 +99,9 @@ type adminCmd struct {
 	stdout, stderr io.Writer
 }
 
-// flags returns the flag set of a subcommand.
+// flags returns the flag set of a subcommand; usage is what follows its name, "" for nothing.
 func (a *adminCmd) flags(name, usage string) *flag.FlagSet {
-	return usageFlags("admin "+name, fmt.Sprintf("usage: vippsmgmt admin %s %s\n", name, usage), a.stderr)
+	return usageFlags("admin "+name, strings.TrimSuffix("usage: vippsmgmt admin "+name+" "+usage, " ")+"\n", a.stderr)
 }
 
 // parse parses a subcommand's flags and checks it got exactly n positional arguments.

@@ -268,7 +268,7 @@ func (f *durationFlag) Set(s string) error {
 }
 
 func (a *adminCmd) autopilotSet(ctx context.Context, args []string) error {
-	fs := a.flags("autopilot set", "[--partner P] [--view D] [--submit D] [--decide D] --decision approve|reject [--reject-reason R]")
+	fs := a.flags("autopilot set", "[--partner P] [--view D] [--submit D] [--decide D] [--decision approve|reject] [--reject-reason R]")
 	var p client.Autopilot
 	var view, submit, decide durationFlag
 	fs.StringVar(&p.PartnerID, "partner", "", "the partner whose prefills this drives (default: every partner without a policy)")

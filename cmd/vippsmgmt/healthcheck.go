@@ -16,7 +16,13 @@ import (
 // It exists for container HEALTHCHECKs, as the image has no curl: exit status 0 when the server
 // answers 2xx, 1 otherwise.
 func runHealthcheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := cli.NewFlags("healthcheck", stderr)
+	fs := usageFlags("healthcheck", `usage: vippsmgmt healthcheck [--url URL] [--timeout D] [--quiet]
+
+Exits 0 when a running server answers its readiness check, 1 otherwise (the container image's
+HEALTHCHECK; in CI, a loop on it waits until the server is ready).
+
+flags:
+`, stderr)
 	target := fs.String("url", "", "URL to check; default /readyz on the address of VIPPSMGMT_ADDR (else localhost:8080)")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
 	quiet := fs.Bool("quiet", false, "print nothing when the server is ready")

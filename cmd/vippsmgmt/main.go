@@ -27,14 +27,16 @@ func exitCode(err error, stderr io.Writer) int { return cli.ExitCode("vippsmgmt"
 const usage = `usage: vippsmgmt <command> [flags]
 
 commands:
-  serve       run the server (see vippsmgmt serve -h)
-  quickstart  run the Management API quick start against a server
-  admin       operator commands against a server's /admin/v1 API
-  report      what integrations do wrong, per caller; --fail-on fails a CI job on it
-  healthcheck exit 0 when a running server is ready (for container HEALTHCHECKs)
-  version     print the version, commit, Go version and contract version (also --version)
-  import      write a fixture file that recreates a partner's account from its API
+  serve              run the server (see vippsmgmt serve -h)
+  quickstart         run the Management API quick start against a server
+  admin              operator commands against a server's /admin/v1 API
+  report             what integrations do wrong, per caller; --fail-on fails a CI job on it
+  healthcheck        exit 0 when a running server is ready (for container HEALTHCHECKs)
+  version            print the version, commit, Go version and contract version (also --version)
+  import             write a fixture file that recreates a partner's account from its API
   rotate-secret-key  re-encrypt the database's secrets under a new --secret-key-file (server stopped)
+
+Every command takes -h for its flags.
 `
 
 // run is the whole program, with its environment passed in so tests can call it. A command

@@ -12,7 +12,7 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/internal/cli"
 )
 
-const reportUsage = `usage: vippsmgmt report [--base-url URL] [--admin-token T] [--client-id C] [--fail-on warning|error] [--json]
+const reportUsage = `usage: vippsmgmt report [--base-url URL] [--admin-token T] [--client-id C] [--fail-on info|warning|error] [--json]
 
 Prints the integration report of a vippsmgmt server: per caller (key set), what its integration
 does that the real API answers without comment but that hurts in production, worst first. With

@@ -16,7 +16,14 @@ import (
 // secret key to the new one. Servers on the database are stopped first and started again with the
 // new key file. Plain-text values (a database that never had a key) are encrypted too.
 func runRotateSecretKey(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := cli.NewFlags("rotate-secret-key", stderr)
+	fs := usageFlags("rotate-secret-key", `usage: vippsmgmt rotate-secret-key --db DB --old-key-file FILE --new-key-file FILE
+
+Re-encrypts the signing key and secret pepper stored in the database under a new secret key
+file. Stop every server on the database first and start them again with the new file; it can be
+run again if interrupted.
+
+flags:
+`, stderr)
 	db := fs.String("db", getenv("VIPPSMGMT_DB"), "sqlite:PATH or a postgres:// URL (VIPPSMGMT_DB)")
 	oldFile := fs.String("old-key-file", getenv("VIPPSMGMT_SECRET_KEY_FILE"), "the secret key file the database is encrypted with now (VIPPSMGMT_SECRET_KEY_FILE)")
 	newFile := fs.String("new-key-file", "", "the new secret key file")

@@ -103,7 +103,13 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return c, envErr
 	}
 
-	fs := cli.NewFlags("serve", stderr)
+	fs := usageFlags("serve", `usage: vippsmgmt serve [flags]
+
+Runs the Management API, the Access Token API, the merchant portal and the operator console.
+Most flags have an environment variable of the same meaning, named beside them; flags win.
+
+flags:
+`, stderr)
 	fs.StringVar(&c.addr, "addr", c.addr, "listen address (VIPPSMGMT_ADDR)")
 	fs.StringVar(&c.db, "db", c.db, "sqlite:PATH or a postgres:// URL (VIPPSMGMT_DB)")
 	var files listFlag
@@ -111,11 +117,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.BoolVar(&c.demo, "demo", c.demo, "load the demo data set when the database holds no partner (VIPPSMGMT_DEMO)")
 	fs.StringVar(&c.publicURL, "public-url", c.publicURL, "base of links the server hands out; default http://ADDR (VIPPSMGMT_PUBLIC_URL)")
 	fs.StringVar(&c.adminToken, "admin-token", c.adminToken, "bearer token of the operator API and console; generated when empty (VIPPSMGMT_ADMIN_TOKEN)")
-	fs.BoolVar(&c.sandbox, "sandbox", c.sandbox, "enable test conveniences such as the clock control (VIPPSMGMT_SANDBOX)")
+	fs.BoolVar(&c.sandbox, "sandbox", c.sandbox, "test conveniences: the clock control, fault rules, the autopilot; false for real operation (VIPPSMGMT_SANDBOX)")
 	fs.StringVar(&c.logFormat, "log-format", c.logFormat, "text or json (VIPPSMGMT_LOG_FORMAT)")
 	fs.DurationVar(&c.tokenTTL, "token-ttl", c.tokenTTL, "lifetime of /accesstoken/get tokens; 1h mimics the test environment (VIPPSMGMT_TOKEN_TTL)")
-	fs.Float64Var(&c.tokenRate, "token-rate", c.tokenRate, "token requests per second allowed per client id (VIPPSMGMT_TOKEN_RATE)")
-	fs.IntVar(&c.tokenBurst, "token-burst", c.tokenBurst, "token requests a client id may make at once (VIPPSMGMT_TOKEN_BURST)")
+	fs.Float64Var(&c.tokenRate, "token-rate", c.tokenRate, "token requests per second allowed per client id, and refused ones per address (VIPPSMGMT_TOKEN_RATE)")
+	fs.IntVar(&c.tokenBurst, "token-burst", c.tokenBurst, "token requests a client id (or refused ones an address) may make at once (VIPPSMGMT_TOKEN_BURST)")
 	fs.StringVar(&c.signingKey, "signing-key", c.signingKey, "PEM file with the RSA key that signs tokens; default: one kept in the database (VIPPSMGMT_SIGNING_KEY)")
 	fs.StringVar(&c.secretKey, "secret-key-file", c.secretKey, "file with 32 random bytes (raw or base64) encrypting the signing key and pepper in the database; required with --sandbox=false (VIPPSMGMT_SECRET_KEY_FILE)")
 	fs.StringVar(&c.smtpURL, "smtp-url", c.smtpURL, "smtp://[user:pass@]host:port to send notifications by e-mail (VIPPSMGMT_SMTP_URL)")

@@ -12,7 +12,12 @@ import (
 
 // runVersion prints which build this is: `vippsmgmt version [--json]`, also `vippsmgmt --version`.
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := cli.NewFlags("version", stderr)
+	fs := usageFlags("version", `usage: vippsmgmt version [--json]
+
+Prints the version, commit, build date, Go version and the contract's version.
+
+flags:
+`, stderr)
 	asJSON := fs.Bool("json", false, "print the build description as one JSON object")
 	if err := cli.ParseNoArgs(fs, args); err != nil {
 		return err
