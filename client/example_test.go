@@ -12,17 +12,23 @@ import (
 	"github.com/vippsmgmt/vippsmgmt/client"
 )
 
-// The examples read keys from the environment and talk to the server in VIPPSMGMT_BASE_URL (a
-// local `vippsmgmt serve` prints demo keys), or to production. They compile as documentation
-// and are not run by go test.
+// The examples read keys from the same environment variables as `vippsmgmt quickstart`
+// (VIPPSMGMT_CLIENT_ID, VIPPSMGMT_CLIENT_SECRET, VIPPSMGMT_SUBSCRIPTION_KEY) and talk to the
+// server in VIPPSMGMT_BASE_URL, or to production. Their MSN and business identifier are the demo
+// data's, which a local `vippsmgmt serve` loads and whose keys it prints. They compile as
+// documentation and are not run by go test.
+
+// baseURL is VIPPSMGMT_BASE_URL, such as http://127.0.0.1:8080, or production.
+func baseURL() string {
+	if base := os.Getenv("VIPPSMGMT_BASE_URL"); base != "" {
+		return base
+	}
+	return client.ProductionURL
+}
 
 func newPartnerClient() *client.Client {
-	base := os.Getenv("VIPPSMGMT_BASE_URL")
-	if base == "" {
-		base = client.ProductionURL
-	}
-	c, err := client.New(base,
-		client.WithPartnerKeys(os.Getenv("VIPPS_CLIENT_ID"), os.Getenv("VIPPS_CLIENT_SECRET"), os.Getenv("VIPPS_SUBSCRIPTION_KEY")),
+	c, err := client.New(baseURL(),
+		client.WithPartnerKeys(os.Getenv("VIPPSMGMT_CLIENT_ID"), os.Getenv("VIPPSMGMT_CLIENT_SECRET"), os.Getenv("VIPPSMGMT_SUBSCRIPTION_KEY")),
 		client.WithSystem("acme-pos", "3.1.2"),
 		client.WithPlugin("acme-webshop", "4.5.6"),
 	)
@@ -46,8 +52,8 @@ func ExampleClient_Token() {
 // Step 2 for partners with management keys: the specialized flow, 15-minute tokens and no
 // subscription key.
 func ExampleWithManagementKeys() {
-	c, err := client.New(client.ProductionURL,
-		client.WithManagementKeys(os.Getenv("VIPPS_CLIENT_ID"), os.Getenv("VIPPS_CLIENT_SECRET")),
+	c, err := client.New(baseURL(),
+		client.WithManagementKeys(os.Getenv("VIPPSMGMT_CLIENT_ID"), os.Getenv("VIPPSMGMT_CLIENT_SECRET")),
 		client.WithSystem("acme", "3.1.2"))
 	if err != nil {
 		log.Fatal(err)
@@ -85,7 +91,7 @@ func ExampleClient_GetMsn() {
 func ExampleClient_GetSalesUnitsByBusinessIdentifier() {
 	c := newPartnerClient()
 	units, err := c.GetSalesUnitsByBusinessIdentifier(context.Background(),
-		client.BusinessIdentifier{Scheme: "business:NO:ORG", Id: "987654317"})
+		client.BusinessIdentifier{Scheme: "business:NO:ORG", Id: "987654325"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -97,7 +103,7 @@ func ExampleClient_GetSalesUnitsByBusinessIdentifier() {
 func ExampleClient_GetMerchantByBusinessIdentifier() {
 	c := newPartnerClient()
 	m, err := c.GetMerchantByBusinessIdentifier(context.Background(),
-		client.BusinessIdentifier{Scheme: "business:NO:ORG", Id: "987654317"})
+		client.BusinessIdentifier{Scheme: "business:NO:ORG", Id: "987654325"})
 	var p *client.Problem
 	if errors.As(err, &p) && p.Status == http.StatusNotFound {
 		fmt.Println("no such merchant connected to us")
@@ -126,7 +132,7 @@ func ExampleClient_OrderProduct() {
 	c := newPartnerClient()
 	name := "ACME Fitness Majorstuen"
 	res, err := c.OrderProduct(context.Background(), client.ProductOrderRequest{
-		BusinessIdentifier: client.BusinessIdentifier{Scheme: "business:NO:ORG", Id: "987654317"},
+		BusinessIdentifier: client.BusinessIdentifier{Scheme: "business:NO:ORG", Id: "987654325"},
 		ProductType:        client.ProductTypeCheckout,
 		SalesUnitName:      &name,
 	}, client.WithIdempotencyKey("acme-order-42"))
@@ -136,7 +142,7 @@ func ExampleClient_OrderProduct() {
 	fmt.Println("send the merchant to", res.PrefillUrl)
 }
 
-// Step 9: follow a product order.
+// Step 9: follow a product order, by the PrefilledOrderId step 8 returned.
 func ExampleClient_GetProductOrderDetails() {
 	c := newPartnerClient()
 	id, _ := client.ParseUUID("0190b1f4-6a3e-7c1d-9c2a-5d1e8f7a6b43")
@@ -150,7 +156,8 @@ func ExampleClient_GetProductOrderDetails() {
 	}
 }
 
-// Step 10: withdraw a prefilled order the merchant has not submitted.
+// Step 10: withdraw a prefilled order the merchant has not submitted, by the PrefilledOrderId
+// step 8 returned.
 func ExampleClient_DeleteProductOrder() {
 	c := newPartnerClient()
 	id, _ := client.ParseUUID("0190b1f4-6a3e-7c1d-9c2a-5d1e8f7a6b43")
@@ -172,9 +179,10 @@ func ExampleClient_GetPartnerPricePackages() {
 }
 
 // On a vippsmgmt server, the operator API plays the merchant and Vipps MobilePay: here the
-// merchant submits a prefilled order and it is approved.
+// merchant submits a prefilled order and it is approved. The admin token is the one the server
+// was started with (VIPPSMGMT_ADMIN_TOKEN), or the one it printed at start.
 func ExampleAdmin_ApproveProductOrder() {
-	c, err := client.New("http://127.0.0.1:8080", client.WithAdminToken(os.Getenv("VIPPSMGMT_ADMIN_TOKEN")))
+	c, err := client.New(os.Getenv("VIPPSMGMT_BASE_URL"), client.WithAdminToken(os.Getenv("VIPPSMGMT_ADMIN_TOKEN")))
 	if err != nil {
 		log.Fatal(err)
 	}
