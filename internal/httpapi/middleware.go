@@ -242,7 +242,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		st.ctx = requestContext{Context: r.Context(), st: st}
 		sw, x := &st.sw, &st.x
 		ctx := context.Context(&st.ctx)
-		r = r.WithContext(ctx)
+		r = routedTokenPath(r.WithContext(ctx))
 		w.Header()["X-Request-Id"] = st.idHeader[:]
 
 		defer func() {
@@ -479,7 +479,26 @@ func loggedPath(p string) string {
 }
 
 func isTokenPath(p string) bool {
-	return strings.EqualFold(p, "/accesstoken/get") || p == "/miami/v1/token"
+	return strings.EqualFold(p, accessTokenPath) || p == "/miami/v1/token"
+}
+
+// accessTokenPath is the standard flow's token path. The contract matches it in any case, as
+// official guides spell it both /accesstoken/get and /accessToken/get.
+const accessTokenPath = "/accesstoken/get"
+
+// routedTokenPath returns r, a request of its caller's own, with the path accessTokenPath when its
+// path is that in a case the ServeMux, which matches case-sensitively, has no route for; every
+// layer after it (fault rules, routing, logs) then sees the token endpoint.
+func routedTokenPath(r *http.Request) *http.Request {
+	p := r.URL.Path
+	if len(p) != len(accessTokenPath) || p == accessTokenPath || p == "/accessToken/get" || r.URL.RawPath != "" ||
+		!strings.EqualFold(p, accessTokenPath) {
+		return r
+	}
+	u := *r.URL
+	u.Path = accessTokenPath
+	r.URL = &u
+	return r
 }
 
 // limitBody refuses bodies over openapi.MaxBodyBytes: at once when Content-Length says so, otherwise

@@ -54,3 +54,18 @@ func TestTokenErrorsHaveTheContractsContentType(t *testing.T) {
 		}
 	})
 }
+
+// TestAccessTokenPathInAnyCase: the contract matches the standard flow's path case-insensitively,
+// so a spelling the route table does not list reaches the token endpoint, not a 404.
+func TestAccessTokenPathInAnyCase(t *testing.T) {
+	a := startAPI(t)
+	p := fixtures.DemoPartnerKeys
+	for _, path := range []string{"/ACCESSTOKEN/GET", "/AccessToken/Get", "/accesstoken/Get"} {
+		t.Run(path, func(t *testing.T) {
+			a.Do("POST", path, "", "client_id", p.ClientID, "client_secret", p.ClientSecret,
+				"Ocp-Apim-Subscription-Key", p.SubscriptionKey).Expect(t, 200, jsonUTF8)
+			a.Do("POST", path, "", "client_id", p.ClientID, "client_secret", "wrong",
+				"Ocp-Apim-Subscription-Key", p.SubscriptionKey).Expect(t, 401, jsonUTF8)
+		})
+	}
+}
