@@ -210,7 +210,9 @@ func (d *decoder) number() string {
 }
 
 // str consumes a JSON string and returns its value. Bytes that are not UTF-8 are kept as sent, for
-// the text rule to refuse by name; an escaped lone surrogate becomes U+FFFD, as encoding/json has it.
+// the text rule to refuse by name; so is an escaped lone surrogate, as the three bytes that would
+// encode it, which are not UTF-8 either: encoding/json's U+FFFD would store another text than the
+// client sent, without a word.
 func (d *decoder) str() string {
 	return string(d.strBytes())
 }
@@ -273,7 +275,13 @@ func (d *decoder) escapedStr(start int) []byte {
 						d.pos, r2 = save, -1
 					}
 				}
-				r = utf16.DecodeRune(r, r2)
+				if pair := utf16.DecodeRune(r, r2); pair != utf8.RuneError {
+					r = pair
+				} else {
+					// A lone surrogate: the bytes that would encode it, which are not UTF-8.
+					b = append(b, 0xe0|byte(r>>12), 0x80|byte(r>>6)&0x3f, 0x80|byte(r)&0x3f)
+					break
+				}
 			}
 			b = utf8.AppendRune(b, r)
 		default:

@@ -1,6 +1,7 @@
 package openapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"slices"
@@ -91,6 +92,7 @@ func TestDecodeJSONFaults(t *testing.T) {
 		{"control character in a name", `{` + base + `,"website":{"url":"https://a.example","termsUrl":"https://a.example/t","x\u0007":1}}`,
 			map[string]string{"website": "member name"}},
 		{"invalid UTF-8 in a name", "{" + base + ",\"\xff\":1}", map[string]string{"body": "member name"}},
+		{"lone surrogate in unknown", `{` + base + `,"extra":["a\ud800b","\udc00"]}`, map[string]string{"extra[0]": "UTF-8", "extra[1]": "UTF-8"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var in ProductOrderRequest
@@ -111,6 +113,22 @@ func TestDecodeJSONFaults(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDecodeJSONKeepsLoneSurrogates: an escaped lone surrogate in a decoded string is kept as
+// bytes that are not UTF-8, for the domain's text rule to refuse, where encoding/json's U+FFFD
+// would be stored in its place; a pair stays the character it encodes.
+func TestDecodeJSONKeepsLoneSurrogates(t *testing.T) {
+	for escaped, valid := range map[string]bool{`\ud800`: false, `x\udfff`: false, `\ud800\ud800`: false, `\udc00\ud800`: false, `\ud83d\ude00`: true} {
+		var in ProductOrderRequest
+		body := `{"businessIdentifier":{"scheme":"business:NO:ORG","id":"987654325"},"productType":"LOGIN","intendedPurpose":"` + escaped + `"}`
+		if faults, err := DecodeJSON([]byte(body), &in); err != nil || len(faults) > 0 {
+			t.Fatalf("%s: faults %v, error %v", escaped, faults, err)
+		}
+		if got := utf8.ValidString(*in.IntendedPurpose); got != valid || vippsmgmt.TextProblem(*in.IntendedPurpose, false) == "" != valid {
+			t.Errorf("%s: decoded to %q, valid UTF-8 %v, want %v", escaped, *in.IntendedPurpose, got, valid)
+		}
 	}
 }
 
@@ -180,6 +198,9 @@ func FuzzDecodeJSON(f *testing.F) {
 		}
 		if len(faults) > 0 || !utf8.Valid(body) {
 			return // encoding/json replaces bytes that are not UTF-8; the domain refuses them
+		}
+		if bytes.Contains(bytes.ToLower(body), []byte(`\ud`)) {
+			return // a lone surrogate too, which DecodeJSON keeps for the domain to refuse
 		}
 		var want ProductOrderRequest
 		if err := json.Unmarshal(body, &want); err != nil {

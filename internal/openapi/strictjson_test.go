@@ -20,6 +20,7 @@ func TestStrictBody(t *testing.T) {
 		{`{"name":"one\ntwo"}`, []string{"name"}},
 		{`{"bad\u0000key":1}`, []string{"body"}},
 		{`"\u0007"`, []string{"body"}},
+		{`{"name":"a\ud800","pair":"\ud83d\ude00","list":["\udc00x"]}`, []string{"name", "list[0]"}},
 	} {
 		if !json.Valid([]byte(c.body)) {
 			t.Fatalf("%s is not JSON", c.body)
