@@ -32,7 +32,7 @@ generate:
 	cd internal/openapi && $(GO) generate
 	cd client/internal/openapi && $(GO) generate
 
-# Scale figures at full size (100,000 sales units) against a built server process; see README "Performance".
+# Scale figures at full size (100,000 sales units) against a built server process; see docs/performance.md.
 bench:
 	$(GO) run ./cmd/vippsmgmt-load scale
 
