@@ -186,15 +186,17 @@ func (d *DB) storeGroup(group []*pendingOrder) {
 	}
 }
 
-// storeAlone stores p in a transaction of its own.
+// storeAlone stores p in a transaction of its own: on PostgreSQL one statement when it can
+// (storeOrderAtOnce).
 func (d *DB) storeAlone(p *pendingOrder) {
-	p.id, p.replayed, p.err = "", false, nil
+	p.id, p.replayed, p.err = "", false, errInTx
 	if p.idem != nil {
 		p.idem.Replayed = nil
 	}
-	if d.storeKeyedOrderStmt != nil && !choosesPricePackage(p.o) {
+	if d.storeKeyedOrderStmt != nil {
 		p.id, p.replayed, p.err = d.storeOrderAtOnce(p.ctx, p.o, p.idem, p.now)
-	} else {
+	}
+	if p.err == errInTx {
 		p.err = d.inTx(p.ctx, func(tx *sql.Tx) error {
 			var err error
 			p.id, p.replayed, _, err = d.createOrderTx(p.ctx, d.prefillTx(p.ctx, tx), p.o, p.idem, p.now)

@@ -33,12 +33,16 @@ const (
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`
 	// storeKeyedOrderSQL (PostgreSQL) is insertIdemKeySQL and then insertOrderSQL in one
 	// statement, which is its own transaction: the order is inserted only when its key's row is
-	// new, and a failing order insert takes the key's row back with it. Its parameters are the
-	// key's ($1-$5) and then orderArgs ($6-$22); the order's are cast because a SELECT's list
-	// gives them no column type to take.
+	// new, and a failing order insert takes the key's row back with it. With $23 and $24 set, it
+	// writes nothing unless the price package $23 is still at row version $24, the one the order
+	// was judged against (packageCache). Its parameters are the key's ($1-$5), orderArgs ($6-$22)
+	// and the package's; they are cast because a SELECT's list gives them no column type to take.
 	storeKeyedOrderSQL = `WITH stored_key AS (
 		INSERT INTO idempotency_keys (partner_id, idem_key, request_hash, order_id, created_at, response)
-		VALUES ($1, $2, $3, $6, $4, $5) ON CONFLICT (partner_id, idem_key) DO NOTHING
+		SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS BYTEA), CAST($6 AS TEXT), CAST($4 AS BIGINT), CAST($5 AS BYTEA)
+		WHERE CAST($23 AS TEXT) IS NULL
+			OR EXISTS (SELECT 1 FROM price_packages WHERE id = $23 AND ` + packageVersion + ` = CAST($24 AS TEXT))
+		ON CONFLICT (partner_id, idem_key) DO NOTHING
 		RETURNING order_id)
 		INSERT INTO product_orders (id, type, partner_id, status, merchant_scheme, merchant_id,
 		product_type, details, rejection_reason, result_msn, result_name, created_at, updated_at, viewed_at,
@@ -159,12 +163,34 @@ type rowQuerier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// storeOrderAtOnce is createOrderTx for an order that reads nothing before its writes (no price
-// package to check), on PostgreSQL: its Idempotency-Key's row and the order are written by one
-// statement, which is a transaction of its own, so the order costs one round trip to the
-// database instead of four (BEGIN, two inserts, COMMIT). A key stored before is answered as
-// createOrderTx answers it: the stored order's id, or ECONFLICT for another body.
+// errInTx tells storeAlone that storeOrderAtOnce cannot store the order, which createOrderTx
+// then stores in a transaction.
+var errInTx = errors.New("sqlstore: the order is stored in a transaction")
+
+// storeOrderAtOnce is createOrderTx in one statement, on PostgreSQL: its Idempotency-Key's row and
+// the order are written by one statement, which is a transaction of its own, so the order costs
+// one round trip to the database instead of five (BEGIN, a read of its price package, two
+// inserts, COMMIT). A key stored before is answered as createOrderTx answers it: the stored
+// order's id, or ECONFLICT for another body. A prefill naming a price package is judged against
+// the package as packageCache holds it, and stored only while the package is still that; it
+// answers errInTx, for createOrderTx to decide, when it has no key (the API always sends one),
+// when its package would refuse it (a stored key's replay and the refusal are decided there), or
+// when the package has changed since it was read.
 func (d *DB) storeOrderAtOnce(ctx context.Context, o *vippsmgmt.ProductOrder, idem *vippsmgmt.Idempotency, now time.Time) (id string, replayed bool, err error) {
+	var pkgID, pkgVersion any // no package: NULL
+	if choosesPricePackage(o) {
+		if idem == nil {
+			return "", false, errInTx
+		}
+		p, version, err := d.packages.find(ctx, d.db, *o.Details.PricePackageID)
+		if err != nil {
+			return "", false, d.formatError(err)
+		}
+		if p == nil || vippsmgmt.PricePackageProblem(p, *o.PartnerID, o.ProductType) != "" {
+			return "", false, errInTx
+		}
+		pkgID, pkgVersion = p.ID, version
+	}
 	if idem == nil {
 		if err := d.insertOrderRow(ctx, d.insertOrderStmt, o); err != nil {
 			return "", false, d.formatError(err)
@@ -179,7 +205,8 @@ func (d *DB) storeOrderAtOnce(ctx context.Context, o *vippsmgmt.ProductOrder, id
 	if err != nil {
 		return "", false, err
 	}
-	res, err := d.storeKeyedOrderStmt.ExecContext(ctx, append([]any{idem.PartnerID, idem.Key, idem.RequestHash, micros(now), answer}, args...)...)
+	args = append(append([]any{idem.PartnerID, idem.Key, idem.RequestHash, micros(now), answer}, args...), pkgID, pkgVersion)
+	res, err := d.storeKeyedOrderStmt.ExecContext(ctx, args...)
 	if err != nil {
 		return "", false, d.formatError(d.orderInsertError(o, err))
 	}
@@ -192,7 +219,11 @@ func (d *DB) storeOrderAtOnce(ctx context.Context, o *vippsmgmt.ProductOrder, id
 	}
 	// A concurrent first use of the key has been waited for by the insert and is committed.
 	id, err = d.findIdempotencyKey(ctx, d.db, idem)
-	if err != nil {
+	if errors.Is(err, sql.ErrNoRows) && pkgID != nil {
+		// Not the key: the package, which has changed since it was read.
+		d.packages.forget(pkgID.(string))
+		return "", false, errInTx
+	} else if err != nil {
 		return "", false, d.formatError(err)
 	}
 	return id, true, nil

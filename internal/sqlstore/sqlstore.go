@@ -53,6 +53,8 @@ type DB struct {
 	// storeKeyedOrderStmt stores an order with its Idempotency-Key in one statement
 	// (storeKeyedOrderSQL); PostgreSQL only, nil on SQLite.
 	storeKeyedOrderStmt *sql.Stmt
+	// packages holds the price packages prefills chose; PostgreSQL only, nil on SQLite.
+	packages *packageCache
 	// prefills queues concurrent prefills into shared transactions on SQLite; nil on PostgreSQL.
 	prefills *commitQueue
 	// units caches FindSalesUnitByMSN on SQLite; nil on PostgreSQL (see unitCache).
@@ -108,6 +110,7 @@ func Open(ctx context.Context, dsn string, clock vippsmgmt.Clock) (*DB, error) {
 		}
 		cfg.BuildContextWatcherHandler = cancelOnServer
 		d.dialect = DialectPostgres
+		d.packages = newPackageCache()
 		d.db = stdlib.OpenDB(*cfg)
 		d.db.SetMaxOpenConns(conns)
 		d.db.SetMaxIdleConns(conns)

@@ -83,3 +83,28 @@ func testPrefillPricePackage(t *testing.T, e *env) {
 		}
 	}
 }
+
+// testPrefillPackageChanged: a prefill is judged against its price package as it is when the
+// prefill is stored, however recently an earlier prefill read the package.
+func testPrefillPackageChanged(t *testing.T, e *env) {
+	e.partner("acme")
+	pkg := e.pricePackage("acme") // CHECKOUT
+	prefill := func(key, productType string) error {
+		o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: ptr("acme"), BusinessIdentifier: bid("911111101"),
+			ProductType: productType, Details: vippsmgmt.OrderDetails{PricePackageID: ptr(pkg.ID)}}
+		_, _, err := e.s.CreateProductOrder(e.ctx, o, &vippsmgmt.Idempotency{PartnerID: "acme", Key: key, RequestHash: []byte(key)})
+		return err
+	}
+	must(t, prefill("checkout-1", "CHECKOUT"))
+	wantCode(t, prefill("cashier-1", "CASHIER"), vippsmgmt.EINVALID)
+
+	pkg.ProductType = ptr("CASHIER")
+	must(t, e.s.UpsertPricePackage(e.ctx, pkg))
+	wantCode(t, prefill("checkout-2", "CHECKOUT"), vippsmgmt.EINVALID)
+	must(t, prefill("cashier-2", "CASHIER"))
+
+	pkg.ProductType = nil // any priced product
+	must(t, e.s.UpsertPricePackage(e.ctx, pkg))
+	must(t, prefill("checkout-3", "CHECKOUT"))
+	must(t, prefill("cashier-3", "CASHIER"))
+}

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T, clock vippsmgmt.Clock) vippsmgmt.
 		{"PricePackages", testPricePackages},
 		{"CreatePricePackage", testCreatePricePackage},
 		{"PrefillPricePackage", testPrefillPricePackage},
+		{"PrefillPackageChanged", testPrefillPackageChanged},
 		{"PrefillLifecycle", testPrefillLifecycle},
 		{"ApproveNewMerchant", testApproveNewMerchant},
 		{"ApproveAllocatesMSN", testApproveAllocatesMSN},
