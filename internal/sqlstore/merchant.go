@@ -194,7 +194,7 @@ func insertPricePackage(ctx context.Context, tx *sql.Tx, p *vippsmgmt.PricePacka
 // UpsertPricePackage creates or updates a price package; ECONFLICT if the id belongs to another
 // partner, ENOTFOUND if the partner is unknown.
 func (d *DB) UpsertPricePackage(ctx context.Context, p *vippsmgmt.PricePackage) error {
-	return d.validInTx(ctx, p, func(tx *sql.Tx) error {
+	return d.upsertInTx(ctx, p, func(tx *sql.Tx) error {
 		var owner string
 		err := tx.QueryRowContext(ctx, `SELECT partner_id FROM price_packages WHERE id = $1`+d.forUpdate(), p.ID).Scan(&owner)
 		switch {

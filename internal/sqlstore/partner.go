@@ -171,7 +171,7 @@ const selectAPIKey = `SELECT client_id, kind, partner_id, msn, secret_hash, subs
 
 // UpsertAPIKey creates a key set or replaces its hashes and revocation.
 func (d *DB) UpsertAPIKey(ctx context.Context, k *vippsmgmt.APIKey) error {
-	return d.validInTx(ctx, k, func(tx *sql.Tx) error {
+	return d.upsertInTx(ctx, k, func(tx *sql.Tx) error {
 		old, err := scanAPIKey(tx.QueryRowContext(ctx, selectAPIKey+` WHERE client_id = $1`+d.forUpdate(), k.ClientID))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):

@@ -292,7 +292,7 @@ func (d *DB) UpsertProductOrder(ctx context.Context, o *vippsmgmt.ProductOrder) 
 	if o.UpdatedAt.IsZero() {
 		o.UpdatedAt = now
 	}
-	return d.validInTx(ctx, o, func(tx *sql.Tx) error {
+	return d.upsertInTx(ctx, o, func(tx *sql.Tx) error {
 		err := exists(ctx, tx, `SELECT 1 FROM product_orders WHERE id = $1`+d.forUpdate(), o.ID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return d.insertOrder(ctx, tx, o)

@@ -42,7 +42,7 @@ func (d *DB) CreateSalesUnit(ctx context.Context, s *vippsmgmt.SalesUnit) error 
 // merchant, ENOTFOUND if its merchant, partner or price package is unknown.
 func (d *DB) UpsertSalesUnit(ctx context.Context, s *vippsmgmt.SalesUnit) error {
 	defer d.unitsChanged()
-	return d.validInTx(ctx, s, func(tx *sql.Tx) error {
+	return d.upsertInTx(ctx, s, func(tx *sql.Tx) error {
 		old, err := scanSalesUnit(tx.QueryRowContext(ctx, findSalesUnitSQL+d.forUpdateOf("s"), s.MSN))
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err

@@ -316,6 +316,20 @@ func (d *DB) validInTx(ctx context.Context, v interface{ Validate() error }, fn 
 	return d.inTx(ctx, fn)
 }
 
+// upsertInTx is validInTx for an upsert, whose fn reads the item and then inserts or updates
+// it. On PostgreSQL two upserts of one new item (two processes loading the same fixtures as they
+// start) can both find no item and both insert it: the later insert fails on the key, ECONFLICT.
+// fn then runs once more, in a new transaction, which finds the item and updates it, as if the
+// upserts had run one after the other; a conflict of another cause is found again and answered.
+// SQLite runs one write transaction at a time, so there the first answer stands.
+func (d *DB) upsertInTx(ctx context.Context, v interface{ Validate() error }, fn func(tx *sql.Tx) error) error {
+	err := d.validInTx(ctx, v, fn)
+	if d.dialect == DialectPostgres && vippsmgmt.ErrorCode(err) == vippsmgmt.ECONFLICT {
+		err = d.inTx(ctx, fn)
+	}
+	return err
+}
+
 // inTx runs fn in a read-write transaction and commits when it returns nil.
 func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := d.db.BeginTx(ctx, nil)

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T, clock vippsmgmt.Clock) vippsmgmt.
 		{"DeleteProductOrder", testDeleteProductOrder},
 		{"FindProductOrders", testFindProductOrders},
 		{"UpsertProductOrder", testUpsertProductOrder},
+		{"UpsertConcurrent", testUpsertConcurrent},
 		{"Expiry", testExpiry},
 		{"ExpiryAgreesWithStatusAt", testExpiryAgreesWithStatusAt},
 		{"ConcurrentSweeps", testConcurrentSweeps},
