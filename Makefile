@@ -50,6 +50,10 @@ soak:
 hostile:
 	$(GO) run ./cmd/vippsmgmt-load hostile --duration 60s
 
+# The README's pictures of the merchant form and the console queue, from a running server (needs Chromium).
+screenshots:
+	$(GO) test -run '^TestScreenshots$$' -count=1 ./internal/portal -screenshots
+
 # Release archives for every platform and dist/SHA256SUMS: make dist VERSION=1.2.3 (reproducible:
 # the same commit and Go version give byte-identical files).
 dist:
