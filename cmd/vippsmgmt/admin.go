@@ -292,7 +292,7 @@ func (a *adminCmd) approve(ctx context.Context, args []string) error {
 
 func (a *adminCmd) reject(ctx context.Context, args []string) error {
 	fs := a.flags("reject", "ORDER --reason R")
-	reason := fs.String("reason", "", "why; shown to operators and the merchant, never to the partner")
+	reason := fs.String("reason", "", "why, at most 500 characters; shown to operators and the merchant, never to the partner")
 	reject := func(ctx context.Context, id client.UUID) (*client.AdminProductOrder, error) {
 		if *reason == "" {
 			fs.Usage()

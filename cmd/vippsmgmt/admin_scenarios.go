@@ -276,7 +276,7 @@ func (a *adminCmd) autopilotSet(ctx context.Context, args []string) error {
 	fs.Var(&submit, "submit", "the merchant submits this long after opening it")
 	fs.Var(&decide, "decide", "the operator decides this long after the submit")
 	fs.StringVar(&p.Decision, "decision", "approve", "approve or reject (orders named [reject] are rejected either way)")
-	fs.StringVar(&p.RejectReason, "reject-reason", "", "reason of a rejection; required with --decision reject")
+	fs.StringVar(&p.RejectReason, "reject-reason", "", "reason of a rejection, at most 500 characters; required with --decision reject")
 	if _, err := a.parse(fs, args, 0); err != nil {
 		return err
 	}

@@ -17,7 +17,8 @@ const reportUsage = `usage: vippsmgmt report [--base-url URL] [--admin-token T] 
 Prints the integration report of a vippsmgmt server: per caller (key set), what its integration
 does that the real API answers without comment but that hurts in production, worst first. With
 --fail-on it exits 1 when a finding at or above that severity exists, so a CI job can run its
-integration tests against vippsmgmt and then fail on a bad habit.
+integration tests against vippsmgmt and then fail on a bad habit; with --client-id it also exits 1
+when that caller made no request in the window (the tests talked to another server).
 
 flags:
 `
@@ -45,7 +46,7 @@ func runReport(ctx context.Context, args []string, getenv func(string) string, s
 	var cfg reportConfig
 	fs := usageFlags("report", reportUsage, stderr)
 	cfg.register(fs, getenv)
-	fs.StringVar(&cfg.clientID, "client-id", "", "only this caller (key set)")
+	fs.StringVar(&cfg.clientID, "client-id", "", "only this caller (key set); exit 1 when it made no request in the window")
 	fs.StringVar(&cfg.failOn, "fail-on", "", "exit 1 when a finding of this severity or worse exists: info, warning or error")
 	fs.BoolVar(&cfg.json, "json", false, "print the API's answer as JSON")
 	pos, err := parseInterleaved(fs, args)
