@@ -171,16 +171,21 @@ func (d *DB) findMerchantTx(ctx context.Context, tx *sql.Tx, id vippsmgmt.Busine
 // if the id is taken.
 func (d *DB) CreatePricePackage(ctx context.Context, p *vippsmgmt.PricePackage) error {
 	return d.validInTx(ctx, p, func(tx *sql.Tx) error {
-		if err := mustBeNew(ctx, tx, `SELECT 1 FROM price_packages WHERE id = $1`, p.ID,
-			vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "A price package with the id %s already exists.", p.ID)); err != nil {
+		if err := mustBeNew(ctx, tx, `SELECT 1 FROM price_packages WHERE id = $1`, p.ID, pricePackageTaken(p.ID)); err != nil {
 			return err
 		}
-		return insertPricePackage(ctx, tx, p)
+		return d.insertPricePackage(ctx, tx, p)
 	})
 }
 
-// insertPricePackage inserts a price package of a partner that must exist.
-func insertPricePackage(ctx context.Context, tx *sql.Tx, p *vippsmgmt.PricePackage) error {
+// pricePackageTaken answers a create of a price package whose id is in use.
+func pricePackageTaken(id string) error {
+	return vippsmgmt.Errorf(vippsmgmt.ECONFLICT, "A price package with the id %s already exists.", id)
+}
+
+// insertPricePackage inserts a price package of a partner that must exist. An id taken since the
+// caller looked (by a transaction that committed meanwhile) is ECONFLICT too.
+func (d *DB) insertPricePackage(ctx context.Context, tx *sql.Tx, p *vippsmgmt.PricePackage) error {
 	if err := referencesExist(ctx, tx, partnerRef(&p.PartnerID)); err != nil {
 		return err
 	}
@@ -188,6 +193,9 @@ func insertPricePackage(ctx context.Context, tx *sql.Tx, p *vippsmgmt.PricePacka
 		(id, partner_id, name, description, visible_in_signup_form, product_type, market, commission)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		p.ID, p.PartnerID, p.Name, p.Description, nullable(p.VisibleInSignupForm), nullable(p.ProductType), nullable(p.Market), nullable(p.Commission))
+	if vippsmgmt.ErrorCode(d.formatError(err)) == vippsmgmt.ECONFLICT {
+		return pricePackageTaken(p.ID)
+	}
 	return err
 }
 
@@ -199,7 +207,7 @@ func (d *DB) UpsertPricePackage(ctx context.Context, p *vippsmgmt.PricePackage) 
 		err := tx.QueryRowContext(ctx, `SELECT partner_id FROM price_packages WHERE id = $1`+d.forUpdate(), p.ID).Scan(&owner)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			return insertPricePackage(ctx, tx, p)
+			return d.insertPricePackage(ctx, tx, p)
 		case err != nil:
 			return err
 		case owner != p.PartnerID:

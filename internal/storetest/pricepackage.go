@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -107,4 +108,31 @@ func testPrefillPackageChanged(t *testing.T, e *env) {
 	must(t, e.s.UpsertPricePackage(e.ctx, pkg))
 	must(t, prefill("checkout-3", "CHECKOUT"))
 	must(t, prefill("cashier-3", "CASHIER"))
+}
+
+// testCreatePricePackageConcurrent: of creates of one new package that overlap, one succeeds and
+// the others are told, as a create after it would be, that the id is taken.
+func testCreatePricePackageConcurrent(t *testing.T, e *env) {
+	e.partner("acme")
+	const n = 8
+	for round := range 3 {
+		id := uuid.NewString()
+		errs := make([]error, n)
+		race(n, func(i int) {
+			errs[i] = e.s.CreatePricePackage(e.ctx, &vippsmgmt.PricePackage{ID: id, PartnerID: "acme", Name: "Standard"})
+		})
+		created := 0
+		for i, err := range errs {
+			if err == nil {
+				created++
+				continue
+			}
+			if vippsmgmt.ErrorCode(err) != vippsmgmt.ECONFLICT || !strings.Contains(vippsmgmt.ErrorMessage(err), id) {
+				t.Errorf("round %d, create %d: got %v, want ECONFLICT naming %s", round, i, err, id)
+			}
+		}
+		if created != 1 {
+			t.Errorf("round %d: %d creates succeeded, want 1", round, created)
+		}
+	}
 }

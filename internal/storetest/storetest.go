@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T, clock vippsmgmt.Clock) vippsmgmt.
 		{"EachSalesUnitStreams", testEachSalesUnitStreams},
 		{"PricePackages", testPricePackages},
 		{"CreatePricePackage", testCreatePricePackage},
+		{"CreatePricePackageConcurrent", testCreatePricePackageConcurrent},
 		{"PrefillPricePackage", testPrefillPricePackage},
 		{"PrefillPackageChanged", testPrefillPackageChanged},
 		{"PrefillLifecycle", testPrefillLifecycle},
