@@ -255,6 +255,10 @@ func applyMigrationsOnce(ctx context.Context, db *sql.DB, dialect string, ms []m
 	if dialect == DialectPostgres {
 		lockCtx, cancel := context.WithTimeout(ctx, migrationLockTimeout)
 		_, err := tx.ExecContext(lockCtx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLockID))
+		if err != nil && lockCtx.Err() != nil {
+			// The server answers the end of the wait as a cancelled statement; say what ended it.
+			err = lockCtx.Err()
+		}
 		cancel()
 		if err != nil {
 			return fmt.Errorf("waiting for another process's migrations: %w", err)

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
@@ -95,11 +96,12 @@ func dialectDSNs(t *testing.T) map[string]string {
 // sqlDB opens dsn as Open would, without migrating.
 func sqlDB(t *testing.T, dsn string) (*sql.DB, string) {
 	t.Helper()
-	driver, source, dialect := "pgx", dsn, DialectPostgres
+	open, source, dialect := openPostgres, dsn, DialectPostgres // configured as Open configures it
 	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
-		driver, source, dialect = "sqlite", sqliteDSN(path), DialectSQLite
+		open = func(source string) (*sql.DB, error) { return sql.Open("sqlite", source) }
+		source, dialect = sqliteDSN(path), DialectSQLite
 	}
-	db, err := sql.Open(driver, source)
+	db, err := open(source)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,8 +376,8 @@ func TestMigrationLockTimeout(t *testing.T) {
 	_, ms := embedded(t, DialectPostgres)
 	start := time.Now()
 	err = applyMigrations(ctx, db, DialectPostgres, ms)
-	if err == nil || !strings.Contains(err.Error(), "waiting for another process's migrations") {
-		t.Fatalf("got %v, want the wait named", err)
+	if err == nil || !strings.Contains(err.Error(), "waiting for another process's migrations") || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want the wait named and its end", err)
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("gave up after %v", d)

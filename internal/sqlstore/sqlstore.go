@@ -104,14 +104,11 @@ func Open(ctx context.Context, dsn string, clock vippsmgmt.Clock) (*DB, error) {
 		if perr != nil {
 			return nil, fmt.Errorf("sqlstore: %s: %w", name, perr)
 		}
-		cfg, perr := pgx.ParseConfig(u.String())
-		if perr != nil {
-			return nil, fmt.Errorf("sqlstore: %s: %w", name, oneLine{perr})
-		}
-		cfg.BuildContextWatcherHandler = cancelOnServer
 		d.dialect = DialectPostgres
 		d.packages = newPackageCache()
-		d.db = stdlib.OpenDB(*cfg)
+		if d.db, err = openPostgres(u.String()); err != nil {
+			return nil, fmt.Errorf("sqlstore: %s: %w", name, oneLine{err})
+		}
 		d.db.SetMaxOpenConns(conns)
 		d.db.SetMaxIdleConns(conns)
 		d.db.SetConnMaxIdleTime(5 * time.Minute)
@@ -139,6 +136,17 @@ func Open(ctx context.Context, dsn string, clock vippsmgmt.Clock) (*DB, error) {
 // defaultPoolMaxConns is how many connections to PostgreSQL a process keeps at most, unless the
 // URL's pool_max_conns says otherwise.
 const defaultPoolMaxConns = 16
+
+// openPostgres opens a pool of connections to the PostgreSQL database of the URL dsn, each of
+// which asks the server to cancel a statement whose context ends (cancelOnServer).
+func openPostgres(dsn string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	cfg.BuildContextWatcherHandler = cancelOnServer
+	return stdlib.OpenDB(*cfg), nil
+}
 
 // cancelOnServer handles a context that ends while its connection runs a statement: PostgreSQL
 // is asked at once to cancel the statement (a cancel request, on a connection of its own; the
