@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"golang.org/x/time/rate"
 
@@ -95,6 +97,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if cfg.AdminToken == "" {
 		return nil, &ConfigError{"admin-token", errors.New("is required")}
+	}
+	// A token a header cannot carry would refuse every request, the operator's too. The token
+	// itself stays out of the message.
+	if strings.TrimSpace(cfg.AdminToken) != cfg.AdminToken {
+		return nil, &ConfigError{"admin-token", errors.New("must not start or end with white space (a trailing newline of a file?): an Authorization header cannot carry it")}
+	}
+	if strings.ContainsFunc(cfg.AdminToken, unicode.IsControl) {
+		return nil, &ConfigError{"admin-token", errors.New("must not hold control characters: an Authorization header cannot carry them")}
 	}
 	if !cfg.Sandbox && len(cfg.AdminToken) < auth.MinAdminTokenLength {
 		// The correct token is never throttled, so outside the sandbox its length has to keep

@@ -75,6 +75,30 @@ func TestShortAdminTokenOutsideTheSandbox(t *testing.T) {
 	a.Close()
 }
 
+// TestAdminTokenAHeaderCanCarry: an admin token no Authorization header can carry (white space
+// at an end, as a secret file's trailing newline leaves, or a control character) stops start-up,
+// since every request with it would be refused and the operator locked out.
+func TestAdminTokenAHeaderCanCarry(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "db")
+	for _, tok := range []string{"admin-token\n", " admin-token", "admin-token\t", " ", "admin\x00token", "admin\x7ftoken"} {
+		a, err := app.New(t.Context(), app.Config{DB: dsn, AdminToken: tok, Sandbox: true})
+		if err == nil {
+			a.Close()
+		}
+		var ce *app.ConfigError
+		if !errors.As(err, &ce) || ce.Setting != "admin-token" {
+			t.Errorf("admin token %q: %v, want a problem with --admin-token", tok, err)
+		} else if strings.Contains(err.Error(), "admin-token\n") || strings.Contains(err.Error(), "admin\x00") {
+			t.Errorf("the error quotes the token: %v", err)
+		}
+	}
+	a, err := app.New(t.Context(), app.Config{DB: dsn, AdminToken: "admin token with spaces inside", Sandbox: true})
+	if err != nil {
+		t.Fatalf("a token with inner spaces, which a header carries: %v", err)
+	}
+	a.Close()
+}
+
 // TestSandboxClockIgnoredOutsideTheSandbox: a database a sandbox moved the clock on runs at real
 // time once served with --sandbox=false.
 func TestSandboxClockIgnoredOutsideTheSandbox(t *testing.T) {
