@@ -277,12 +277,26 @@ func displayAddr(addr string) string {
 	return net.JoinHostPort(host, port)
 }
 
-// redactDSN hides a password in a database URL before it is logged.
+// redactDSN hides a password in a database URL before it is logged: the user part's, and the
+// password and sslpassword parameters, which PostgreSQL URLs take as well.
 func redactDSN(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
-		return u.Redacted()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn
 	}
-	return dsn
+	redacted := u.User != nil
+	if q := u.Query(); q.Has("password") || q.Has("sslpassword") {
+		for _, name := range []string{"password", "sslpassword"} {
+			if q.Has(name) {
+				q.Set(name, "xxxxx")
+			}
+		}
+		u.RawQuery, redacted = q.Encode(), true
+	}
+	if !redacted {
+		return dsn
+	}
+	return u.Redacted()
 }
 
 func printBanner(w io.Writer, base string, cfg serveConfig, adminToken string, generated, demoLoaded, demoKeys bool, clockOffset time.Duration) {

@@ -251,3 +251,19 @@ func TestServeRefusesASecondProcessOnOneSQLiteFile(t *testing.T) {
 		t.Fatalf("serve after the owner stopped: %v", err)
 	}
 }
+
+// TestRedactDSN: the database shown in the banner and the serving log line keeps no password,
+// whether it is in the URL's user part or in a password parameter, which PostgreSQL URLs take too.
+func TestRedactDSN(t *testing.T) {
+	for _, c := range []struct{ dsn, want string }{
+		{"sqlite:/data/vippsmgmt.db", "sqlite:/data/vippsmgmt.db"},
+		{"postgres://app@db.example/sandbox", "postgres://app@db.example/sandbox"},
+		{"postgres://app:hunter2@db.example/sandbox?sslmode=require", "postgres://app:xxxxx@db.example/sandbox?sslmode=require"},
+		{"postgres://app@db.example/sandbox?password=hunter2&sslmode=require", "postgres://app@db.example/sandbox?password=xxxxx&sslmode=require"},
+		{"postgres://db.example/sandbox?user=app&sslpassword=hunter2", "postgres://db.example/sandbox?sslpassword=xxxxx&user=app"},
+	} {
+		if got := redactDSN(c.dsn); got != c.want {
+			t.Errorf("redactDSN(%q) = %q, want %q", c.dsn, got, c.want)
+		}
+	}
+}
