@@ -149,8 +149,15 @@ flags:
 	}
 	if c.publicURL != "" {
 		u, err := url.Parse(c.publicURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		switch {
+		case err == nil && u.User != nil:
+			// Not quoted: the user part may hold a password.
+			return c, cli.Usagef("--public-url: must not hold a user or password: merchants' links would carry it")
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 			return c, cli.Usagef("--public-url %q: must be an http or https URL", c.publicURL)
+		case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(c.publicURL, "#"):
+			// Links are made by appending paths such as /register/prefilled/ID to it.
+			return c, cli.Usagef("--public-url %q: must have no query or fragment: links are made by appending a path to it", c.publicURL)
 		}
 		c.publicURL = strings.TrimRight(c.publicURL, "/")
 	}
