@@ -165,6 +165,38 @@ func (d *OrderDetails) Validate() []FieldError {
 	return append(errs, CheckText("", d)...)
 }
 
+// takesPayments reports whether a sales unit for productType takes payments: every product but
+// LOGIN, which only signs users in.
+func takesPayments(productType string) bool { return productType != "LOGIN" }
+
+// SubmitProblems is what keeps the merchant from submitting details d for the order in the prefill
+// form: the contract's checks (Validate), and the fields approval and processing need that the
+// contract leaves optional for the partner's prefill:
+//   - merchantName, when the business is not registered yet (merchantKnown false): approval
+//     creates the merchant with it;
+//   - settlementBankAccount, for every product that takes payments (all but LOGIN): the sales
+//     unit's payouts go there;
+//   - website (url and termsUrl), for PAYMENT_INTEGRATION: the contract calls it required for that
+//     product and has the merchant type it in the form when the partner did not send it.
+//
+// The price package is not asked for: the form cannot change the partner's choice.
+func (o *ProductOrder) SubmitProblems(d *OrderDetails, merchantKnown bool) []FieldError {
+	errs := d.Validate()
+	required := func(field, problem string) { errs = append(errs, FieldError{field, problem}) }
+	if !merchantKnown && d.MerchantName == nil {
+		required("merchantName", "is required: the business is not registered with Vipps MobilePay yet")
+	}
+	if takesPayments(o.ProductType) && d.SettlementBankAccount == nil {
+		required("settlementBankAccount.scheme", "is required: payments are paid out to this account")
+		required("settlementBankAccount.id", "is required: payments are paid out to this account")
+	}
+	if o.ProductType == "PAYMENT_INTEGRATION" && d.Website == nil {
+		required("website.url", "is required for online payments (PAYMENT_INTEGRATION)")
+		required("website.termsUrl", "is required for online payments (PAYMENT_INTEGRATION)")
+	}
+	return errs
+}
+
 // ProductOrder is an order for a product, made by prefill, template or manually on the portal.
 type ProductOrder struct {
 	ID                 string
@@ -234,11 +266,15 @@ func (o *ProductOrder) Validate() error {
 // Steps of the product order lifecycle.
 const (
 	StepView    = "view"    // merchant opens the prefill link
-	StepSubmit  = "submit"  // merchant submits the form
+	StepSubmit  = "submit"  // the order is submitted as it stands (sandbox autopilot, operator API)
 	StepApprove = "approve" // operator approves: the sales unit is created
 	StepReject  = "reject"  // operator rejects
 	StepExpire  = "expire"  // the sweep records an expiry
 	StepDelete  = "delete"  // partner withdraws a prefill
+
+	// StepSubmitForm is the merchant submitting the prefill form: StepSubmit, from the same
+	// statuses, with details that must leave no SubmitProblems.
+	StepSubmitForm = "submit-form"
 )
 
 // MaxRejectionReasonChars is the longest rejection reason the operator API's contract takes.
@@ -299,7 +335,7 @@ func (o *ProductOrder) Apply(step string, now time.Time) error {
 		case StatusMerchantViewed:
 			return nil // opening the link again changes nothing
 		}
-	case StepSubmit:
+	case StepSubmit, StepSubmitForm:
 		if o.Type == OrderPrefill && (from == StatusReceived || from == StatusMerchantViewed) {
 			if o.ViewedAt == nil {
 				t := now
@@ -339,7 +375,7 @@ func (o *ProductOrder) Apply(step string, now time.Time) error {
 }
 
 var pastTense = map[string]string{
-	StepView: "viewed", StepSubmit: "submitted", StepApprove: "approved",
+	StepView: "viewed", StepSubmit: "submitted", StepSubmitForm: "submitted", StepApprove: "approved",
 	StepReject: "rejected", StepExpire: "expired", StepDelete: "deleted",
 }
 
@@ -388,7 +424,7 @@ func (o *ProductOrder) ApprovalSalesUnit(msn string, m *Merchant, now time.Time)
 	if o.Details.SalesUnitName != nil && *o.Details.SalesUnitName != "" {
 		name = *o.Details.SalesUnitName
 	}
-	paymentAllowed := o.ProductType != "LOGIN"
+	paymentAllowed := takesPayments(o.ProductType)
 	recurring := o.Details.HasRecurring != nil && *o.Details.HasRecurring
 	capture := CaptureReserve
 	return &SalesUnit{

@@ -94,3 +94,64 @@ func TestValidateRejectionReason(t *testing.T) {
 		}
 	}
 }
+
+// TestSubmitProblems: the merchant's form cannot be submitted without what approval and
+// processing need: a new business's name, a payout account for a product that takes payments, a
+// website for PAYMENT_INTEGRATION; the contract's own checks come along.
+func TestSubmitProblems(t *testing.T) {
+	name, badMCC := "Kiosk AS", "x"
+	account := &BankAccount{Scheme: "BBAN:NO", ID: "12345678903"}
+	site := &Website{URL: "https://kiosk.example", TermsURL: "https://kiosk.example/terms"}
+	complete := OrderDetails{MerchantName: &name, SettlementBankAccount: account, Website: site}
+	without := func(change func(*OrderDetails)) OrderDetails {
+		d := complete
+		change(&d)
+		return d
+	}
+	for _, c := range []struct {
+		name          string
+		productType   string
+		details       OrderDetails
+		merchantKnown bool
+		want          []string // the fields with a problem
+	}{
+		{"complete", "PAYMENT_INTEGRATION", complete, false, nil},
+		{"new business without a name", "CHECKOUT", without(func(d *OrderDetails) { d.MerchantName = nil }), false, []string{"merchantName"}},
+		{"known business without a name", "CHECKOUT", without(func(d *OrderDetails) { d.MerchantName = nil }), true, nil},
+		{"no settlement account", "CASHIER", without(func(d *OrderDetails) { d.SettlementBankAccount = nil }), true,
+			[]string{"settlementBankAccount.scheme", "settlementBankAccount.id"}},
+		{"donations pay out too", "DONATIONS", without(func(d *OrderDetails) { d.SettlementBankAccount = nil }), true,
+			[]string{"settlementBankAccount.scheme", "settlementBankAccount.id"}},
+		{"login takes no payments", "LOGIN", without(func(d *OrderDetails) { d.SettlementBankAccount, d.Website = nil, nil }), true, nil},
+		{"online payments without a website", "PAYMENT_INTEGRATION", without(func(d *OrderDetails) { d.Website = nil }), true,
+			[]string{"website.url", "website.termsUrl"}},
+		{"in-store payments without a website", "CASHIER", without(func(d *OrderDetails) { d.Website = nil }), true, nil},
+		{"a website without its terms", "PAYMENT_INTEGRATION", without(func(d *OrderDetails) { d.Website = &Website{URL: site.URL} }), true,
+			[]string{"website.termsUrl"}},
+		{"the contract's checks", "CHECKOUT", without(func(d *OrderDetails) { d.MerchantCategoryCode = &badMCC }), true,
+			[]string{"merchantCategoryCode"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := &ProductOrder{Type: OrderPrefill, ProductType: c.productType}
+			var got []string
+			for _, fe := range o.SubmitProblems(&c.details, c.merchantKnown) {
+				got = append(got, fe.Field)
+			}
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("fields (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestApplySubmitForm: the form's submit moves the order as a plain submit does.
+func TestApplySubmitForm(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	o := &ProductOrder{Type: OrderPrefill, Status: StatusMerchantViewed, CreatedAt: now.Add(-time.Hour)}
+	if err := o.Apply(StepSubmitForm, now); err != nil || o.Status != StatusOrderSubmitted || o.SubmittedAt == nil {
+		t.Fatalf("Apply = %v, status %s, submitted at %v", err, o.Status, o.SubmittedAt)
+	}
+	if err := o.Apply(StepSubmitForm, now); ErrorCode(err) != ECONFLICT {
+		t.Errorf("second submit: got %v, want %s", err, ECONFLICT)
+	}
+}

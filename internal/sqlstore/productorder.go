@@ -430,10 +430,12 @@ func (d *DB) productOrderQuery(f vippsmgmt.ProductOrderFilter) *query {
 var expiringPrefill = `type = '` + vippsmgmt.OrderPrefill + `' AND status IN ('` +
 	strings.Join(vippsmgmt.ExpiringStatuses, `', '`) + `') AND created_at <= `
 
-// StepProductOrder applies a lifecycle step (view, submit, reject, expire) under a row lock.
+// StepProductOrder applies a lifecycle step (view, submit, submit-form, reject, expire) under a
+// row lock. The form's submit holds the details to ProductOrder.SubmitProblems in the
+// transaction, which also decides whether the merchant is registered.
 func (d *DB) StepProductOrder(ctx context.Context, id, step string, details *vippsmgmt.OrderDetails, reason string) (*vippsmgmt.ProductOrder, error) {
 	switch step {
-	case vippsmgmt.StepView, vippsmgmt.StepSubmit, vippsmgmt.StepReject, vippsmgmt.StepExpire:
+	case vippsmgmt.StepView, vippsmgmt.StepSubmit, vippsmgmt.StepSubmitForm, vippsmgmt.StepReject, vippsmgmt.StepExpire:
 	case vippsmgmt.StepApprove:
 		return nil, vippsmgmt.Errorf(vippsmgmt.EINVALID, "Use ApproveProductOrder to approve.")
 	case vippsmgmt.StepDelete:
@@ -461,6 +463,18 @@ func (d *DB) StepProductOrder(ctx context.Context, id, step string, details *vip
 			return err
 		}
 		switch step {
+		case vippsmgmt.StepSubmitForm:
+			if details == nil {
+				details = &o.Details
+			}
+			_, err := d.findMerchantTx(ctx, tx, o.BusinessIdentifier)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if err := vippsmgmt.InvalidFields(o.SubmitProblems(details, err == nil)); err != nil {
+				return err
+			}
+			o.Details = *details
 		case vippsmgmt.StepSubmit:
 			if details != nil {
 				o.Details = *details

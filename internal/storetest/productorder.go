@@ -258,3 +258,40 @@ func testUpsertProductOrder(t *testing.T, e *env) {
 	orphan.ID, orphan.PartnerID = uuid.NewString(), ptr("ghost")
 	wantCode(t, e.s.UpsertProductOrder(e.ctx, &orphan), vippsmgmt.ENOTFOUND)
 }
+
+// testSubmitForm: the merchant's form is held to ProductOrder.SubmitProblems in the submit's
+// transaction, with the merchant looked up there: a refused submit changes nothing, and a
+// business registered meanwhile is no longer asked for its name.
+func testSubmitForm(t *testing.T, e *env) {
+	e.partner("acme")
+	o := e.prefill("acme", "912345688") // CHECKOUT, for a business not registered yet
+	wantFields := func(err error, want ...string) {
+		t.Helper()
+		wantCode(t, err, vippsmgmt.EINVALID)
+		var got []string
+		for _, fe := range err.(*vippsmgmt.Error).Fields {
+			got = append(got, fe.Field)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("fields (-want +got):\n%s", diff)
+		}
+	}
+	bare := vippsmgmt.OrderDetails{SalesUnitName: ptr("Kiosk Sentrum")}
+	wantFields(stepErr(e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepSubmitForm, &bare, "")),
+		"merchantName", "settlementBankAccount.scheme", "settlementBankAccount.id")
+	wantFields(stepErr(e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepSubmitForm, nil, "")),
+		"merchantName", "settlementBankAccount.scheme", "settlementBankAccount.id")
+	wantSame(t, "order after refused submits", o, e.order(o.ID))
+
+	e.merchant("912345688", vippsmgmt.MerchantActive)
+	details := bare
+	details.SettlementBankAccount = &vippsmgmt.BankAccount{Scheme: "BBAN:NO", ID: "12345678903"}
+	sub, err := e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepSubmitForm, &details, "")
+	must(t, err)
+	if sub.Status != vippsmgmt.StatusOrderSubmitted {
+		t.Errorf("after submit: got %s", sub.Status)
+	}
+	wantSame(t, "submitted details", details, e.order(o.ID).Details)
+	// A submitted order is a conflict, whatever its details lack.
+	wantCode(t, stepErr(e.s.StepProductOrder(e.ctx, o.ID, vippsmgmt.StepSubmitForm, &bare, "")), vippsmgmt.ECONFLICT)
+}

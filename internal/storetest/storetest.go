@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T, clock vippsmgmt.Clock) vippsmgmt.
 		{"PrefillPricePackage", testPrefillPricePackage},
 		{"PrefillPackageChanged", testPrefillPackageChanged},
 		{"PrefillLifecycle", testPrefillLifecycle},
+		{"SubmitForm", testSubmitForm},
 		{"ApproveNewMerchant", testApproveNewMerchant},
 		{"ApproveAllocatesMSN", testApproveAllocatesMSN},
 		{"ApproveConcurrent", testApproveConcurrent},
