@@ -326,9 +326,10 @@ func TestBrowserPrefillToApproval(t *testing.T) {
 	if n := b.count(`[name="pricePackageId"]`); n != 0 {
 		b.fail("the partner's price package is editable")
 	}
-	b.do("correct the sales unit name",
+	b.do("correct the sales unit name and give the new business's legal name",
 		chromedp.Clear(chromedp.ID("f-salesUnitName")),
-		chromedp.SendKeys(chromedp.ID("f-salesUnitName"), "Kiosk Café Bryggen"))
+		chromedp.SendKeys(chromedp.ID("f-salesUnitName"), "Kiosk Café Bryggen"),
+		chromedp.SendKeys(chromedp.ID("f-merchantName"), "Kiosk Café AS"))
 	if st := b.load("submit the order", chromedp.Click(chromedp.ID("submit"))); st != http.StatusOK {
 		b.fail("submit: status %d", st)
 	}
@@ -359,7 +360,12 @@ func TestBrowserPrefillToApproval(t *testing.T) {
 	if st := b.load("open the order", chromedp.Click(chromedp.CSS(row))); st != http.StatusOK {
 		b.fail("order page: status %d", st)
 	}
-	b.do("name the new merchant", chromedp.SendKeys(chromedp.ID("merchantName"), "Kiosk Café AS"))
+	ctx, cancel := context.WithTimeout(b.ctx, actionTimeout)
+	offered, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("merchantName")))
+	cancel()
+	if err != nil || offered != "Kiosk Café AS" {
+		b.fail("approval offers merchant name %q (%v), want the one the merchant gave", offered, err)
+	}
 	if st := b.load("approve", chromedp.Click(chromedp.ID("approve"))); st != http.StatusOK {
 		b.fail("approve: status %d", st)
 	}

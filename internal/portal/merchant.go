@@ -421,8 +421,9 @@ func (p *Portal) showPrefill(w http.ResponseWriter, r *http.Request, o *vippsmgm
 
 func human(s string) string { return strings.ReplaceAll(strings.ToLower(s), "_", " ") }
 
-// handlePrefillSubmit serves POST /register/prefilled/{productOrderId}: validates the corrected
-// details with the contract's rules and records ORDER_SUBMITTED.
+// handlePrefillSubmit serves POST /register/prefilled/{productOrderId}: records ORDER_SUBMITTED
+// with the corrected details, or shows the form again with each of their SubmitProblems beside
+// its field.
 func (p *Portal) handlePrefillSubmit(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(r); err != nil {
 		p.formReadFailed(w, r, err)
@@ -448,18 +449,22 @@ func (p *Portal) handlePrefillSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d, vals, errs := formDetails(r, o.Details)
-	errs = append(errs, d.Validate()...)
-	if _, err := p.store.FindMerchant(r.Context(), o.BusinessIdentifier); err == nil {
+	_, err := p.store.FindMerchant(r.Context(), o.BusinessIdentifier)
+	known := err == nil
+	if known {
 		d.MerchantName, d.MerchantAddress = nil, nil // a registered business keeps its registered name
 	} else if vippsmgmt.ErrorCode(err) != vippsmgmt.ENOTFOUND {
 		p.serverError(w, r, err)
 		return
 	}
+	// The store holds the submit to the same rule in its transaction; asking it here as well shows
+	// every problem at once, beside those only the form can have.
+	errs = append(errs, o.SubmitProblems(&d, known)...)
 	if len(errs) > 0 {
 		p.showPrefill(w, r, o, http.StatusBadRequest, vals, fieldErrors(errs))
 		return
 	}
-	submitted, err := p.store.StepProductOrder(r.Context(), id, vippsmgmt.StepSubmit, &d, "")
+	submitted, err := p.store.StepProductOrder(r.Context(), id, vippsmgmt.StepSubmitForm, &d, "")
 	if err != nil {
 		var de *vippsmgmt.Error
 		switch {

@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/vippsmgmt/vippsmgmt"
@@ -56,5 +57,48 @@ func TestUnknownMerchantGivesItsLegalName(t *testing.T) {
 	_, doc := e.get("/register/prefilled/"+id, nil)
 	if n := len(doc.Find("input[name=merchantName]")); n != 0 {
 		t.Errorf("the form asks a registered business for its name")
+	}
+}
+
+// TestPrefillRequiredFields: a form without what the order needs to be processed (a new business's
+// legal name, the settlement account, the website and terms of an online payment product) comes
+// back with a message beside each of those fields, and the order is not submitted.
+func TestPrefillRequiredFields(t *testing.T) {
+	e := newEnv(t)
+	id := e.prefill() // PAYMENT_INTEGRATION for a business not registered yet
+	_, doc := e.get("/register/prefilled/"+id, nil)
+	v := formValues(doc.One(t, "form.order-form"))
+	for _, k := range []string{"merchantName", "settlementBankAccount.scheme", "settlementBankAccount.id", "website.url", "website.termsUrl"} {
+		v.Set(k, "")
+	}
+	w := e.do(req{method: "POST", path: "/register/prefilled/" + id, form: v})
+	wantStatus(t, w, http.StatusBadRequest)
+	doc = parseHTML(t, w.Body.String())
+	checkPage(t, doc)
+	doc.One(t, "p.alert")
+	required := []string{"merchantName", "settlementBankAccount.scheme", "settlementBankAccount.id", "website.url", "website.termsUrl"}
+	for _, name := range required {
+		fid := "f-" + strings.ReplaceAll(name, ".", "-")
+		field := doc.One(t, ".field.invalid #"+fid).Parent
+		if msg := field.One(t, "p.error#"+fid+"-error").Text(); !strings.Contains(msg, "required") {
+			t.Errorf("%s: message %q, want one saying it is required", name, msg)
+		}
+	}
+	if n := len(doc.Find(".field.invalid")); n != len(required) {
+		t.Errorf("%d invalid fields, want %d", n, len(required))
+	}
+	o := e.order(id)
+	if o.Status != vippsmgmt.StatusMerchantViewed || o.Details.SettlementBankAccount == nil || o.Details.Website == nil {
+		t.Errorf("after the refused submit: status %s, details %+v", o.Status, o.Details)
+	}
+
+	v.Set("merchantName", "Acme Fitness AS")
+	v.Set("settlementBankAccount.scheme", "BBAN:NO")
+	v.Set("settlementBankAccount.id", "12345678903")
+	v.Set("website.url", "https://acme.example")
+	v.Set("website.termsUrl", "https://acme.example/terms")
+	wantStatus(t, e.do(req{method: "POST", path: "/register/prefilled/" + id, form: v}), http.StatusOK)
+	if got := e.order(id).Status; got != vippsmgmt.StatusOrderSubmitted {
+		t.Errorf("after the completed form: status %s", got)
 	}
 }
