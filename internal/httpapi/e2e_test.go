@@ -271,7 +271,7 @@ func TestErrors(t *testing.T) {
 }
 
 // TestPortalRefusalsArePages: what the server refuses before routing (a body over the limit with
-// a Content-Length, a path that is not valid text) is answered on the portal's paths with its
+// a Content-Length, a path that is not valid text, headers over their bound) is answered on the portal's paths with its
 // HTML error page, which a browser shows, and on the API's paths with a problem as before.
 func TestPortalRefusalsArePages(t *testing.T) {
 	a := startAPI(t)
@@ -289,6 +289,7 @@ func TestPortalRefusalsArePages(t *testing.T) {
 		{"console path not UTF-8", "GET", "/console/orders/%FF", nil, nil, 400, "must be valid UTF-8"},
 		{"merchant path not UTF-8", "GET", "/register/prefilled/%C3", nil, nil, 400, "must be valid UTF-8"},
 		{"console path with a control character", "GET", "/console/%01", nil, nil, 400, "must not contain control characters"},
+		{"oversized cookies", "GET", "/console/login", nil, []string{"Cookie", "c=" + strings.Repeat("a", 40<<10)}, 431, "Request too large"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := a.Do(c.method, c.path, c.body, c.headers...)
@@ -308,9 +309,14 @@ func TestPortalRefusalsArePages(t *testing.T) {
 	}{
 		{"oversized operator call", "POST", "/admin/v1/partners", big, 413},
 		{"API path not UTF-8", "GET", "/admin/v1/partners/%FF", nil, 400},
+		{"oversized API headers", "GET", "/admin/v1/partners", nil, 431},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := a.Do(c.method, c.path, c.body, append(testserver.AdminHeaders(testserver.AdminToken), "Content-Type", "application/json")...)
+			headers := append(testserver.AdminHeaders(testserver.AdminToken), "Content-Type", "application/json")
+			if c.status == 431 {
+				headers = append(headers, "X-Padding", strings.Repeat("a", 40<<10))
+			}
+			r := a.Do(c.method, c.path, c.body, headers...)
 			r.Expect(t, c.status, "application/problem+json")
 			r.Problem(t)
 		})

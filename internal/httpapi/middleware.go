@@ -260,12 +260,25 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			s.observeForReport(r, sw, x, start, &sys)
 		}()
 		if headerBytes(r) > s.maxHeaderBytes {
+			if s.portalError(sw, r, &HeaderTooLargeError{Limit: s.maxHeaderBytes}) {
+				return
+			}
 			problem.Write(sw, problem.New(ctx, http.StatusRequestHeaderFieldsTooLarge, "request-header-fields-too-large",
 				"Request header fields too large", fmt.Sprintf("The request line and headers are larger than %d bytes.", s.maxHeaderBytes)))
 			return
 		}
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// HeaderTooLargeError is what Config.PortalError is given for a request whose line and headers
+// are over the server's bound (Config.MaxHeaderBytes).
+type HeaderTooLargeError struct {
+	Limit int // the bound, in bytes
+}
+
+func (e *HeaderTooLargeError) Error() string {
+	return fmt.Sprintf("request line and headers larger than %d bytes", e.Limit)
 }
 
 // fillRequestID writes a new request id into b: a random (version 4) UUID. Request ids need to be

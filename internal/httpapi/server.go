@@ -34,8 +34,9 @@ type Config struct {
 	// Zero means DefaultMaxHeaderBytes.
 	MaxHeaderBytes int
 	// PortalError answers, as the portal's HTML error page, a request for a portal page that the
-	// server refuses before it reaches the portal: a body over the limit (*http.MaxBytesError) or
-	// a path that is not valid text (a *vippsmgmt.Error). A browser shows that page, where it
+	// server refuses before it reaches the portal: a body over the limit (*http.MaxBytesError),
+	// headers over MaxHeaderBytes (*HeaderTooLargeError) or a path that is not valid text (a
+	// *vippsmgmt.Error). A browser shows that page, where it
 	// would show an API problem as raw JSON. Nil answers those requests as problems too.
 	PortalError func(w http.ResponseWriter, r *http.Request, err error)
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -198,14 +199,21 @@ func (p *Portal) handleNotFound(w http.ResponseWriter, r *http.Request) {
 
 // ErrorPage answers a request for a portal page that the server refused before it reached the
 // portal (httpapi.Config.PortalError): a body over the server's limit (*http.MaxBytesError) as
-// the forms' own 413 page, a domain error (a path that is not valid text) as a page with its
-// status and message, anything else as a 500 page.
+// the forms' own 413 page, headers over its bound as a 431 page, a domain error (a path that is
+// not valid text) as a page with its status and message, anything else as a 500 page.
 func (p *Portal) ErrorPage(w http.ResponseWriter, r *http.Request, err error) {
 	p.headers(func(w http.ResponseWriter, r *http.Request) {
 		var tooLarge *http.MaxBytesError
+		var headers *httpapi.HeaderTooLargeError
 		switch {
 		case errors.As(err, &tooLarge):
 			p.formReadFailed(w, r, err)
+		case errors.As(err, &headers):
+			// Browsers send a host's cookies to every port of it, so other local servers' cookies
+			// are the likely cause.
+			p.renderMessage(w, r, http.StatusRequestHeaderFieldsTooLarge, "Request too large",
+				"The request's headers are larger than the "+strconv.Itoa(headers.Limit)+
+					" bytes this server accepts. Clear this site's cookies (other local servers' count too) and open the page again.")
 		case isDomain(err):
 			status := problem.Status(vippsmgmt.ErrorCode(err))
 			title := http.StatusText(status)
