@@ -409,14 +409,20 @@ func (p *Portal) showPrefill(w http.ResponseWriter, r *http.Request, o *vippsmgm
 		if decided(pg.Status) {
 			pg.Decided, pg.LogoURL = true, ""
 		} else {
-			vals := detailValues(o.Details)
-			if vals["website.testWebsitePassword"] != "" {
-				vals["website.testWebsitePassword"] = "(not shown)"
-			}
-			pg.Sections = sections(vals, nil, o.Details.MerchantName != nil)
+			pg.Sections = submittedSections(o.Details)
 		}
 		p.render(w, r, status, "prefill_status", view{Title: "Order " + human(pg.Status), Data: pg})
 	}
+}
+
+// submittedSections lays out submitted details read-only: the receipt and the order's page show
+// them without the test website's password.
+func submittedSections(d vippsmgmt.OrderDetails) []section {
+	vals := detailValues(d)
+	if vals["website.testWebsitePassword"] != "" {
+		vals["website.testWebsitePassword"] = "(not shown)"
+	}
+	return sections(vals, nil, d.MerchantName != nil)
 }
 
 func human(s string) string { return strings.ReplaceAll(strings.ToLower(s), "_", " ") }
@@ -486,7 +492,7 @@ func (p *Portal) handlePrefillSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pg.Receipt = true
-	pg.Sections = sections(detailValues(submitted.Details), nil, submitted.Details.MerchantName != nil)
+	pg.Sections = submittedSections(submitted.Details)
 	p.render(w, r, http.StatusOK, "prefill_status", view{Title: "Order submitted", Data: pg})
 }
 

@@ -102,3 +102,24 @@ func TestPrefillRequiredFields(t *testing.T) {
 		t.Errorf("after the completed form: status %s", got)
 	}
 }
+
+// TestPrefillReceiptHidesTestPassword: the receipt of a submit lists what was submitted without
+// the test website's password, as the order's page does afterwards.
+func TestPrefillReceiptHidesTestPassword(t *testing.T) {
+	e := newEnv(t)
+	id := e.prefill()
+	v := e.orderForm(id)
+	v.Set("website.testWebsiteUrl", "https://test.acme.example")
+	v.Set("website.testWebsiteUsername", "reviewer")
+	v.Set("website.testWebsitePassword", "s3cret-Passw0rd")
+	w := e.do(req{method: "POST", path: "/register/prefilled/" + id, form: v})
+	wantStatus(t, w, http.StatusOK)
+	doc := parseHTML(t, w.Body.String())
+	doc.One(t, "#receipt")
+	if body := w.Body.String(); strings.Contains(body, "s3cret-Passw0rd") || !strings.Contains(body, "reviewer") {
+		t.Errorf("receipt shows the password or lost the details")
+	}
+	if got := e.order(id).Details.Website; got == nil || got.TestWebsitePassword == nil || *got.TestWebsitePassword != "s3cret-Passw0rd" {
+		t.Errorf("password not stored: %+v", got)
+	}
+}
