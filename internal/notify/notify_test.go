@@ -9,12 +9,16 @@ import (
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/vippsmgmt/vippsmgmt"
+	"github.com/vippsmgmt/vippsmgmt/internal/sqlitetest"
+	"github.com/vippsmgmt/vippsmgmt/internal/sqlstore"
+	"github.com/vippsmgmt/vippsmgmt/internal/storetest"
 )
 
 // smtpServer is a tiny SMTP server on 127.0.0.1 speaking EHLO, MAIL, RCPT, DATA, RSET, NOOP and QUIT.
@@ -22,7 +26,7 @@ type smtpServer struct {
 	ln       net.Listener
 	mu       sync.Mutex
 	messages []received
-	rejectTo string // RCPT to this address gets 550
+	refuse   func(to string) bool // RCPT to an address it refuses gets 550
 	wg       sync.WaitGroup
 }
 
@@ -63,6 +67,19 @@ func (s *smtpServer) received() []received {
 	return append([]received(nil), s.messages...)
 }
 
+// refuseRcpt makes the server refuse the recipients refuse picks; nil accepts all.
+func (s *smtpServer) refuseRcpt(refuse func(to string) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuse = refuse
+}
+
+func (s *smtpServer) refuses(to string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refuse != nil && s.refuse(to)
+}
+
 func (s *smtpServer) serve(c net.Conn) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
@@ -87,7 +104,7 @@ func (s *smtpServer) serve(c net.Conn) {
 			say("250 OK")
 		case strings.HasPrefix(cmd, "RCPT TO:"):
 			to := strings.Trim(line[len("RCPT TO:"):], "<> ")
-			if to == s.rejectTo {
+			if s.refuses(to) {
 				say("550 no such mailbox")
 				continue
 			}
@@ -122,81 +139,97 @@ func (s *smtpServer) serve(c net.Conn) {
 	}
 }
 
-// fakeStore is the part of the store the sender uses.
-type fakeStore struct {
-	vippsmgmt.Store
-	mu     sync.Mutex
-	notes  []*vippsmgmt.Notification
-	orders map[string]*vippsmgmt.ProductOrder
+// outbox is a real SQLite store whose notifications come from deciding real orders, as the
+// server queues them: partner acme and merchant 912345688 are there to decide orders for.
+type outbox struct {
+	t     *testing.T
+	store *sqlstore.DB
 }
 
-func (f *fakeStore) FindUnsentNotifications(ctx context.Context, maxAttempts, limit int) ([]*vippsmgmt.Notification, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []*vippsmgmt.Notification
-	for _, n := range f.notes {
-		if n.SentAt == nil && n.Attempts < maxAttempts && len(out) < limit {
-			c := *n
-			out = append(out, &c)
+const (
+	merchantID   = "912345688"
+	merchantName = "Kiosk & Café Ålesund"
+)
+
+func newOutbox(t *testing.T) *outbox {
+	t.Helper()
+	b := &outbox{t: t, store: sqlitetest.Open(t, storetest.NewClock(storetest.Start))}
+	b.must(b.store.UpsertPartner(t.Context(), &vippsmgmt.Partner{ID: "acme", Name: "Acme Partner AS"}))
+	b.must(b.store.UpsertMerchant(t.Context(), &vippsmgmt.Merchant{BusinessIdentifier: bid(merchantID), Name: merchantName,
+		Status: vippsmgmt.MerchantActive, CountryCode: "NO"}))
+	return b
+}
+
+func bid(id string) vippsmgmt.BusinessIdentifier {
+	return vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: id}
+}
+
+func (b *outbox) must(err error) {
+	b.t.Helper()
+	if err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// submitted creates an order of acme for the merchant and submits it.
+func (b *outbox) submitted() *vippsmgmt.ProductOrder {
+	b.t.Helper()
+	ctx := b.t.Context()
+	name := "Kiosk Café Ålesund"
+	o := &vippsmgmt.ProductOrder{Type: vippsmgmt.OrderPrefill, PartnerID: new("acme"), BusinessIdentifier: bid(merchantID),
+		ProductType: "CHECKOUT", Details: vippsmgmt.OrderDetails{SalesUnitName: &name}}
+	_, _, err := b.store.CreateProductOrder(ctx, o, nil)
+	b.must(err)
+	o, err = b.store.StepProductOrder(ctx, o.ID, vippsmgmt.StepSubmit, nil, "")
+	b.must(err)
+	return o
+}
+
+// approve approves a new order, which queues a notification to the partner and one to the merchant.
+func (b *outbox) approve() *vippsmgmt.ProductOrder {
+	b.t.Helper()
+	o, _, err := b.store.ApproveProductOrder(b.t.Context(), b.submitted().ID, vippsmgmt.Approval{})
+	b.must(err)
+	return o
+}
+
+// reject rejects a new order, which queues two notifications too.
+func (b *outbox) reject() {
+	b.t.Helper()
+	_, err := b.store.StepProductOrder(b.t.Context(), b.submitted().ID, vippsmgmt.StepReject, nil, "incomplete")
+	b.must(err)
+}
+
+// notes lists the outbox oldest first, as the store holds it now.
+func (b *outbox) notes() []*vippsmgmt.Notification {
+	b.t.Helper()
+	ns, err := b.store.FindNotifications(b.t.Context(), vippsmgmt.Page{})
+	b.must(err)
+	slices.Reverse(ns)
+	return ns
+}
+
+// find returns the notification to the recipient ("partner" or "merchant") among ns.
+func find(t *testing.T, ns []*vippsmgmt.Notification, recipient string) *vippsmgmt.Notification {
+	t.Helper()
+	for _, n := range ns {
+		if n.Recipient == recipient {
+			return n
 		}
 	}
-	return out, nil
-}
-
-func (f *fakeStore) FindProductOrderByID(ctx context.Context, id string) (*vippsmgmt.ProductOrder, error) {
-	if o, ok := f.orders[id]; ok {
-		return o, nil
-	}
-	return nil, vippsmgmt.Errorf(vippsmgmt.ENOTFOUND, "Product order %s was not found.", id)
-}
-
-func (f *fakeStore) MarkNotification(ctx context.Context, id int64, sentAt *time.Time, errText string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, n := range f.notes {
-		if n.ID == id {
-			n.Attempts++
-			n.SentAt, n.LastError = sentAt, errText
-			return nil
-		}
-	}
-	return vippsmgmt.Errorf(vippsmgmt.ENOTFOUND, "no notification %d", id)
-}
-
-func (f *fakeStore) note(id int64) vippsmgmt.Notification {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, n := range f.notes {
-		if n.ID == id {
-			return *n
-		}
-	}
-	return vippsmgmt.Notification{}
-}
-
-func newFakeStore() *fakeStore {
-	partner := "acme"
-	created := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
-	body := "The product order o-1 has been approved.\n\nMerchant name: Kiosk & Café Ålesund\nMSN: 100001\n"
-	return &fakeStore{
-		orders: map[string]*vippsmgmt.ProductOrder{
-			"o-1": {ID: "o-1", PartnerID: &partner, BusinessIdentifier: vippsmgmt.BusinessIdentifier{Scheme: "business:NO:ORG", ID: "987654317"}},
-		},
-		notes: []*vippsmgmt.Notification{
-			{ID: 1, OrderID: "o-1", Recipient: "partner", RecipientName: "Acme Partner AS", Subject: "Product order approved: Kiosk & Café, MSN 100001", Body: body, CreatedAt: created},
-			{ID: 2, OrderID: "o-1", Recipient: "merchant", RecipientName: "Kiosk & Café", Subject: "Product order approved: Kiosk & Café, MSN 100001", Body: body, CreatedAt: created},
-		},
-	}
+	t.Fatalf("no notification to the %s among %d", recipient, len(ns))
+	return nil
 }
 
 func TestRunSendsOutbox(t *testing.T) {
 	srv := newSMTPServer(t)
-	st := newFakeStore()
-	ctx, cancel := context.WithCancel(context.Background())
+	b := newOutbox(t)
+	o := b.approve()
+	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		Run(ctx, st, srv.url(), "Vippsmgmt <noreply@mail.example>", slog.New(slog.NewTextHandler(io.Discard, nil)), 10*time.Millisecond)
+		Run(ctx, b.store, srv.url(), "Vippsmgmt <noreply@mail.example>", slog.New(slog.NewTextHandler(io.Discard, nil)), 10*time.Millisecond)
 	}()
 	deadline := time.Now().Add(5 * time.Second)
 	for len(srv.received()) < 2 && time.Now().Before(deadline) {
@@ -209,7 +242,8 @@ func TestRunSendsOutbox(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("received %d messages, want 2", len(got))
 	}
-	wantTo := []string{"partner-acme@mail.example", "merchant-987654317@mail.example"}
+	wantTo := []string{"partner-acme@mail.example", "merchant-912345688@mail.example"}
+	wantSubject := "Product order approved: " + merchantName + ", MSN " + o.SalesUnit.MSN
 	for i, m := range got {
 		if m.From != "noreply@mail.example" {
 			t.Errorf("MAIL FROM %q", m.From)
@@ -221,91 +255,137 @@ func TestRunSendsOutbox(t *testing.T) {
 		if err != nil {
 			t.Fatalf("message %d: %v", i, err)
 		}
+		if got := msg.Header.Get("X-Vippsmgmt-Order"); got != o.ID {
+			t.Errorf("message %d order %q, want %s", i, got, o.ID)
+		}
 		subj, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
-		if err != nil || subj != "Product order approved: Kiosk & Café, MSN 100001" {
-			t.Errorf("subject %q (%v)", subj, err)
+		if err != nil || subj != wantSubject {
+			t.Errorf("subject %q (%v), want %q", subj, err, wantSubject)
 		}
 		body, err := io.ReadAll(quotedprintable.NewReader(msg.Body))
-		if err != nil || !strings.Contains(string(body), "Kiosk & Café Ålesund") || !strings.Contains(string(body), "MSN: 100001") {
+		if err != nil || !strings.Contains(string(body), "Merchant name: "+merchantName) || !strings.Contains(string(body), "MSN: "+o.SalesUnit.MSN) {
 			t.Errorf("body %q (%v)", body, err)
 		}
 	}
-	for _, id := range []int64{1, 2} {
-		if n := st.note(id); n.SentAt == nil || n.Attempts != 1 || n.LastError != "" {
-			t.Errorf("notification %d: sent %v attempts %d error %q", id, n.SentAt, n.Attempts, n.LastError)
+	for _, n := range b.notes() {
+		if n.SentAt == nil || n.Attempts != 1 || n.LastError != "" {
+			t.Errorf("notification to the %s: sent %v attempts %d error %q", n.Recipient, n.SentAt, n.Attempts, n.LastError)
 		}
 	}
 }
 
-func TestSendPendingRecordsFailures(t *testing.T) {
+// TestSendPendingRetriesThenGivesUp: a refused notification is recorded and tried again at each
+// send until MaxAttempts, then left alone; the one that went out is not sent again.
+func TestSendPendingRetriesThenGivesUp(t *testing.T) {
 	srv := newSMTPServer(t)
-	srv.rejectTo = "merchant-987654317@mail.example"
-	st := newFakeStore()
+	srv.refuseRcpt(func(to string) bool { return to == "merchant-912345688@mail.example" })
+	b := newOutbox(t)
+	b.approve()
 	c, err := ParseConfig(srv.url(), "noreply@mail.example")
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := c.SendPending(context.Background(), st)
+	n, err := c.SendPending(t.Context(), b.store)
 	if err != nil || n != 1 {
 		t.Fatalf("SendPending: %d, %v; want 1 sent", n, err)
 	}
-	if got := st.note(2); got.SentAt != nil || got.Attempts != 1 || !strings.Contains(got.LastError, "550") {
+	ns := b.notes()
+	if got := find(t, ns, "merchant"); got.SentAt != nil || got.Attempts != 1 || !strings.Contains(got.LastError, "550") {
 		t.Errorf("refused notification: %+v", got)
 	}
-	if got := st.note(1); got.SentAt == nil {
-		t.Errorf("partner notification not sent")
+	if got := find(t, ns, "partner"); got.SentAt == nil || got.Attempts != 1 {
+		t.Errorf("partner notification: %+v", got)
 	}
 
-	// After MaxAttempts a notification is no longer tried.
-	st.mu.Lock()
-	st.notes[1].Attempts = MaxAttempts
-	st.mu.Unlock()
-	if n, err := c.SendPending(context.Background(), st); err != nil || n != 0 {
-		t.Errorf("SendPending after max attempts: %d, %v", n, err)
+	for attempt := 2; attempt <= MaxAttempts; attempt++ {
+		if n, err := c.SendPending(t.Context(), b.store); err != nil || n != 0 {
+			t.Fatalf("SendPending, attempt %d: %d, %v; want 0 sent", attempt, n, err)
+		}
+		if got := find(t, b.notes(), "merchant").Attempts; got != attempt {
+			t.Fatalf("attempts %d, want %d", got, attempt)
+		}
 	}
-	if got := st.note(2).Attempts; got != MaxAttempts {
-		t.Errorf("attempts %d, want %d", got, MaxAttempts)
+	// Given up on: not tried again, even once the server would take it.
+	srv.refuseRcpt(nil)
+	if n, err := c.SendPending(t.Context(), b.store); err != nil || n != 0 {
+		t.Errorf("SendPending after MaxAttempts: %d, %v; want 0 sent", n, err)
 	}
-	if len(srv.received()) != 1 {
-		t.Errorf("received %d messages, want 1", len(srv.received()))
+	ns = b.notes()
+	if got := find(t, ns, "merchant"); got.Attempts != MaxAttempts || got.SentAt != nil {
+		t.Errorf("given-up notification: attempts %d sent %v, want %d, not sent", got.Attempts, got.SentAt, MaxAttempts)
 	}
-
-	// An unreachable server is recorded as an error too.
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
-	c2, _ := ParseConfig("smtp://"+addr, "noreply@mail.example")
-	st2 := newFakeStore()
-	if n, err := c2.SendPending(context.Background(), st2); err != nil || n != 0 {
-		t.Errorf("unreachable: %d, %v", n, err)
+	if got := find(t, ns, "partner"); got.Attempts != 1 {
+		t.Errorf("sent notification tried %d times, want 1", got.Attempts)
 	}
-	if got := st2.note(1); got.LastError == "" || got.SentAt != nil {
-		t.Errorf("unreachable server not recorded: %+v", got)
+	if got := len(srv.received()); got != 1 {
+		t.Errorf("received %d messages, want 1", got)
 	}
 }
 
-// TestSendPendingPastGivenUp: notifications given up on stay unsent at the front of the outbox;
-// however many there are, the ones behind them still go out.
+func TestSendPendingUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	c, err := ParseConfig("smtp://"+addr, "noreply@mail.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newOutbox(t)
+	b.approve()
+	if n, err := c.SendPending(t.Context(), b.store); err != nil || n != 0 {
+		t.Errorf("unreachable: %d, %v; want 0 sent, no error", n, err)
+	}
+	for _, n := range b.notes() {
+		if n.LastError == "" || n.SentAt != nil || n.Attempts != 1 {
+			t.Errorf("unreachable server not recorded on the %s's: %+v", n.Recipient, n)
+		}
+	}
+}
+
+// TestSendPendingPastGivenUp: after more failures than a batch holds, the notifications given up
+// on stay unsent at the front of the outbox, and the ones queued behind them still go out.
 func TestSendPendingPastGivenUp(t *testing.T) {
 	srv := newSMTPServer(t)
-	st := newFakeStore()
-	live := st.notes[0]
-	st.notes = nil
-	for i := range batch + 5 {
-		n := *live
-		n.ID, n.Attempts = int64(100+i), MaxAttempts
-		st.notes = append(st.notes, &n)
+	srv.refuseRcpt(func(string) bool { return true })
+	b := newOutbox(t)
+	for range batch/2 + 3 {
+		b.reject()
 	}
-	st.notes = append(st.notes, live)
 	c, err := ParseConfig(srv.url(), "noreply@mail.example")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := c.SendPending(context.Background(), st); err != nil || n != 1 {
-		t.Fatalf("SendPending: %d, %v; want 1 sent", n, err)
+	// Each send tries a batch; enough of them try every notification MaxAttempts times.
+	for i := 0; ; i++ {
+		if i > 2*MaxAttempts {
+			t.Fatalf("after %d sends, notifications are still short of MaxAttempts tries: the sender stalls", i)
+		}
+		left, err := b.store.FindUnsentNotifications(t.Context(), MaxAttempts, 0)
+		b.must(err)
+		if len(left) == 0 {
+			break
+		}
+		if n, err := c.SendPending(t.Context(), b.store); err != nil || n != 0 {
+			t.Fatalf("SendPending while refused: %d, %v", n, err)
+		}
 	}
-	if got := st.note(live.ID); got.SentAt == nil {
-		t.Errorf("notification behind the given-up ones not sent: %+v", got)
+	given := b.notes()
+	if len(given) <= batch {
+		t.Fatalf("%d notifications given up on, want more than a batch (%d)", len(given), batch)
+	}
+
+	srv.refuseRcpt(nil)
+	o := b.approve()
+	if n, err := c.SendPending(t.Context(), b.store); err != nil || n != 2 {
+		t.Fatalf("SendPending: %d, %v; want 2 sent", n, err)
+	}
+	for _, n := range b.notes() {
+		if sent := n.SentAt != nil; sent != (n.OrderID == o.ID) {
+			t.Errorf("notification %d of order %s: sent %v attempts %d", n.ID, n.OrderID, sent, n.Attempts)
+		}
 	}
 }
 
