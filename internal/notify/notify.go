@@ -183,7 +183,8 @@ func (c Config) SendPending(ctx context.Context, store vippsmgmt.Store) (int, er
 	return sent, nil
 }
 
-// Send delivers one notification to the address to.
+// Send delivers one notification to the address to. It succeeds once the server has accepted
+// the message, whatever happens at QUIT.
 func (c Config) Send(ctx context.Context, to string, n *vippsmgmt.Notification) error {
 	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
@@ -230,7 +231,10 @@ func (c Config) Send(ctx context.Context, to string, n *vippsmgmt.Notification) 
 	if err := w.Close(); err != nil {
 		return err
 	}
-	return cl.Quit()
+	// The server has taken the message: a failed QUIT must not count it as unsent, or it would be
+	// sent again. The deferred Close ends the connection either way.
+	_ = cl.Quit()
+	return nil
 }
 
 // message is the RFC 5322 text: UTF-8 subject as an encoded word, quoted-printable body, so any

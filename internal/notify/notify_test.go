@@ -27,6 +27,7 @@ type smtpServer struct {
 	mu       sync.Mutex
 	messages []received
 	refuse   func(to string) bool // RCPT to an address it refuses gets 550
+	hangUp   bool                 // QUIT closes the connection without a reply
 	wg       sync.WaitGroup
 }
 
@@ -131,7 +132,12 @@ func (s *smtpServer) serve(c net.Conn) {
 		case cmd == "RSET", cmd == "NOOP":
 			say("250 OK")
 		case cmd == "QUIT":
-			say("221 bye")
+			s.mu.Lock()
+			hangUp := s.hangUp
+			s.mu.Unlock()
+			if !hangUp {
+				say("221 bye")
+			}
 			return
 		default:
 			say("502 not implemented")
@@ -319,6 +325,35 @@ func TestSendPendingRetriesThenGivesUp(t *testing.T) {
 	}
 	if got := len(srv.received()); got != 1 {
 		t.Errorf("received %d messages, want 1", got)
+	}
+}
+
+// TestSendPendingQuitFails: a message the server has taken (250 after the data) is sent, even if
+// the connection then breaks at QUIT; counting it as failed sent it again at the next try.
+func TestSendPendingQuitFails(t *testing.T) {
+	srv := newSMTPServer(t)
+	srv.mu.Lock()
+	srv.hangUp = true
+	srv.mu.Unlock()
+	b := newOutbox(t)
+	b.approve()
+	c, err := ParseConfig(srv.url(), "noreply@mail.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.SendPending(t.Context(), b.store); err != nil || n != 2 {
+		t.Errorf("SendPending: %d, %v; want 2 sent", n, err)
+	}
+	if n, err := c.SendPending(t.Context(), b.store); err != nil || n != 0 {
+		t.Errorf("SendPending again: %d, %v; want nothing left to send", n, err)
+	}
+	for _, n := range b.notes() {
+		if n.SentAt == nil || n.Attempts != 1 || n.LastError != "" {
+			t.Errorf("notification to the %s: sent %v attempts %d error %q", n.Recipient, n.SentAt, n.Attempts, n.LastError)
+		}
+	}
+	if got := len(srv.received()); got != 2 {
+		t.Errorf("received %d messages, want 2", got)
 	}
 }
 
