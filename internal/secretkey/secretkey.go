@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -34,11 +35,25 @@ type Key struct {
 	aead cipher.AEAD
 }
 
-// Load reads a key file: 32 bytes, raw or in base64 (standard or URL alphabet, padded or not).
+// maxKeyFile bounds what Load reads: a key file holds 32 bytes, 44 in base64, and perhaps a
+// newline or a few.
+const maxKeyFile = 1 << 10
+
+// Load reads a key file: 32 bytes, raw or in base64 (standard or URL alphabet, padded or not). A
+// file larger than maxKeyFile, or an endless device such as /dev/urandom, is refused after
+// reading that much.
 func Load(path string) (*Key, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxKeyFile {
+		return nil, fmt.Errorf("%s holds more than %d bytes; a key file holds %d random bytes, raw or in base64 (head -c %d /dev/urandom | base64 > FILE)", path, maxKeyFile, KeySize, KeySize)
 	}
 	return Parse(data)
 }

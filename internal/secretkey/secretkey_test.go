@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -88,5 +90,24 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLoadReadsABoundedFile: a path to a large file or an endless device (--secret-key-file
+// /dev/urandom, taken for "32 random bytes") is refused after reading a little of it, rather than
+// read whole into memory.
+func TestLoadReadsABoundedFile(t *testing.T) {
+	big := filepath.Join(t.TempDir(), "big.key")
+	if err := os.WriteFile(big, bytes.Repeat([]byte("A"), 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{big}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		paths = append(paths, "/dev/zero")
+	}
+	for _, path := range paths {
+		if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "more than") {
+			t.Errorf("Load(%s): %v, want a refusal of its size", path, err)
+		}
 	}
 }
