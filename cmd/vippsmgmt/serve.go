@@ -189,7 +189,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	var signingKey []byte
 	if cfg.signingKey != "" {
-		if signingKey, err = os.ReadFile(cfg.signingKey); err != nil {
+		if signingKey, err = readSigningKey(cfg.signingKey); err != nil {
 			return cli.Usagef("--signing-key: %v", err)
 		}
 	}
@@ -270,6 +270,28 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	<-done
 	logger.Info("stopped")
 	return nil
+}
+
+// maxSigningKeyFile bounds what readSigningKey reads: an RSA key of 16384 bits is some 12 KiB of
+// PEM.
+const maxSigningKeyFile = 64 << 10
+
+// readSigningKey reads the PEM file of --signing-key. A file larger than maxSigningKeyFile, or a
+// device such as /dev/zero, is refused after reading that much rather than read whole into memory.
+func readSigningKey(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxSigningKeyFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxSigningKeyFile {
+		return nil, fmt.Errorf("%s holds more than %d bytes, more than an RSA key in PEM", path, maxSigningKeyFile)
+	}
+	return data, nil
 }
 
 // displayAddr turns a listener address into one a browser or curl can use.

@@ -34,6 +34,10 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 	if err := os.WriteFile(shortKey, []byte("c2hvcnQ="), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	bigKey := filepath.Join(dir, "big.pem")
+	if err := os.WriteFile(bigKey, bytes.Repeat([]byte("-"), 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		args []string
@@ -59,6 +63,7 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{"missing fixture file", []string{"--db", db, "--fixtures", filepath.Join(dir, "none.yaml")}, nil, `none.yaml`},
 		{"no secret key outside the sandbox", []string{"--db", db, "--sandbox=false", "--admin-token", strings.Repeat("t", 32)}, nil, `^vippsmgmt: --secret-key-file: is required with --sandbox=false`},
 		{"short secret key", []string{"--db", db}, map[string]string{"VIPPSMGMT_SECRET_KEY_FILE": shortKey}, `^vippsmgmt: --secret-key-file: must hold 32 random bytes`},
+		{"signing key file too large", []string{"--db", db, "--signing-key", bigKey}, nil, `^vippsmgmt: --signing-key: .*big.pem holds more than 65536 bytes`},
 		{"addr in use", []string{"--db", db, "--addr", "256.0.0.1:99999"}, nil, `--addr: `},
 	}
 	for _, c := range cases {
