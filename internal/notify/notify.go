@@ -183,9 +183,9 @@ func (c Config) SendPending(ctx context.Context, store vippsmgmt.Store) (int, er
 	return sent, nil
 }
 
-// Send delivers one notification to the address to. It succeeds once the server has accepted
-// the message, whatever happens at QUIT.
-func (c Config) Send(ctx context.Context, to string, n *vippsmgmt.Notification) error {
+// Send delivers one notification to the address to, giving up when ctx ends or after
+// sendTimeout. It succeeds once the server has accepted the message, whatever happens at QUIT.
+func (c Config) Send(ctx context.Context, to string, n *vippsmgmt.Notification) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
 	var d net.Dialer
@@ -194,9 +194,15 @@ func (c Config) Send(ctx context.Context, to string, n *vippsmgmt.Notification) 
 		return err
 	}
 	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
+	// The conversation ends when ctx does, by its deadline or when the server shuts down: a
+	// deadline in the past fails the read or write under way.
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	defer func() {
+		if err != nil && ctx.Err() != nil {
+			err = fmt.Errorf("%w: %v", ctx.Err(), err)
+		}
+	}()
 	cl, err := smtp.NewClient(conn, c.Host)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package notify
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"mime"
@@ -354,6 +355,44 @@ func TestSendPendingQuitFails(t *testing.T) {
 	}
 	if got := len(srv.received()); got != 2 {
 		t.Errorf("received %d messages, want 2", got)
+	}
+}
+
+// TestSendStopsWithContext: a server that stops answering holds Send only until its context ends,
+// so shutting down does not wait out sendTimeout for it.
+func TestSendStopsWithContext(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server greets, reads EHLO, then says nothing more.
+	helloed := make(chan net.Conn, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		_, _ = io.WriteString(conn, "220 test ESMTP ready\r\n")
+		if _, err := bufio.NewReader(conn).ReadString('\n'); err == nil {
+			helloed <- conn
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	c, err := ParseConfig("smtp://"+ln.Addr().String(), "noreply@mail.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	sent := make(chan error, 1)
+	go func() {
+		sent <- c.Send(ctx, "partner-acme@mail.example", &vippsmgmt.Notification{Subject: "s", Body: "b"})
+	}()
+	conn := <-helloed // Send waits for the answer to EHLO
+	defer conn.Close()
+	cancel()
+	if err := <-sent; !errors.Is(err, context.Canceled) {
+		t.Errorf("Send: got %v, want an error for the canceled context", err)
 	}
 }
 
